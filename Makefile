@@ -1,0 +1,43 @@
+# The README's two commands, plus the other entry points. Every target installs
+# what it needs first (scripts/deps.sh is a quick no-op once installed).
+SHELL := /bin/bash
+JOBS ?= 2
+
+.PHONY: demo check bench asan fuzz format tidy deps clean
+
+deps:
+	scripts/deps.sh
+
+demo: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target skap-demo
+	build/release/apps/skap-demo/skap-demo
+
+check: deps
+	cmake --preset dev >/dev/null
+	cmake --build --preset dev -j $(JOBS)
+	ctest --preset dev
+
+asan: deps
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan
+
+fuzz:
+	scripts/deps.sh fuzz
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+	ctest --preset fuzz
+
+bench: deps
+	bench/run.sh
+
+format:
+	git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+tidy: deps
+	cmake --preset dev >/dev/null
+	git ls-files 'src/*.cc' 'apps/*.cc' | xargs clang-tidy -p build/dev --quiet
+
+clean:
+	rm -rf build

@@ -1,0 +1,25 @@
+# skap_target_defaults(<target>): the warning, hardening and sanitizer flags
+# every SKAP target is built with. Target-scoped on purpose: third-party code
+# found through find_package is not affected.
+include(CheckPIESupported)
+check_pie_supported()
+
+function(skap_target_defaults target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
+    -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Wformat=2
+    -fstack-protector-strong -fstack-clash-protection -fcf-protection)
+  if(SKAP_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  # _FORTIFY_SOURCE needs optimisation and conflicts with ASan's interceptors.
+  if(NOT SKAP_SANITIZE)
+    target_compile_definitions(${target} PRIVATE _FORTIFY_SOURCE=2)
+  endif()
+  target_link_options(${target} PRIVATE -Wl,-z,relro,-z,now -Wl,-z,noexecstack)
+  if(SKAP_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=${SKAP_SANITIZE} -fno-omit-frame-pointer
+                                             -fno-sanitize-recover=all)
+    target_link_options(${target} PRIVATE -fsanitize=${SKAP_SANITIZE})
+  endif()
+endfunction()

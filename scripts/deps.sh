@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian package SKAP needs to build, test, benchmark and demo.
+# Non-interactive; when everything is already present it only asks dpkg and
+# returns in about a second. Nothing is fetched from outside Debian's archive.
+#
+#   scripts/deps.sh          packages for `make check`, `make demo`, `make bench`
+#   scripts/deps.sh fuzz     adds clang's libFuzzer runtime for the fuzz preset
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libssl-dev openssl                 # OpenSSL 3: all crypto, the DRBG, `openssl speed`
+  libgtest-dev libgmock-dev          # unit tests
+  libbenchmark-dev                   # bench/
+  nlohmann-json3-dev                 # Wycheproof vectors in tests
+  libcli11-dev                       # command lines
+)
+if [[ "${1:-}" == "fuzz" ]]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "installed" ]] || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+if [[ $EUID -ne 0 ]]; then
+  echo "deps.sh: missing packages: ${missing[*]}; run as root (or: sudo $0 $*)" >&2
+  exit 1
+fi
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

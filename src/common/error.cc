@@ -1,0 +1,38 @@
+#include "common/error.h"
+
+namespace skap {
+
+std::string_view ErrorCodeName(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+      return "invalid-argument";
+    case ErrorCode::kMalformedInput:
+      return "malformed-input";
+    case ErrorCode::kAuthenticationFailed:
+      return "authentication-failed";
+    case ErrorCode::kInconsistentShares:
+      return "inconsistent-shares";
+    case ErrorCode::kLimitExceeded:
+      return "limit-exceeded";
+    case ErrorCode::kEntropyUnavailable:
+      return "entropy-unavailable";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
+    case ErrorCode::kIoError:
+      return "io-error";
+    case ErrorCode::kCryptoFailure:
+      return "crypto-failure";
+    case ErrorCode::kFailedPrecondition:
+      return "failed-precondition";
+  }
+  return "unknown";
+}
+
+std::string ToString(const Error& error) {
+  std::string out(ErrorCodeName(error.code));
+  out += ": ";
+  out += error.message;
+  return out;
+}
+
+}  // namespace skap
