@@ -8,6 +8,7 @@
 //    that two parts and a mistyped part are refused.
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,8 +18,8 @@
 #include "common/ct.h"
 #include "common/secret_bytes.h"
 #include "crypto/fingerprint.h"
-#include "crypto/share_codec.h"
 #include "crypto/shamir.h"
+#include "crypto/share_codec.h"
 #include "entropy/device_source.h"
 #include "entropy/entropy_service.h"
 
@@ -64,7 +65,7 @@ skap::Result<Throughput> MeasureThroughput(skap::entropy::EntropyService& servic
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int RunDemo(int argc, char** argv) {
   CLI::App app{
       "skap-demo: the SKAP foundation on this machine. Starts the entropy service and prints\n"
       "its SP 800-90B health report and DRBG throughput, then splits a fresh 256-bit secret\n"
@@ -83,9 +84,8 @@ int main(int argc, char** argv) {
   app.add_option("-n,--parts", parts, "Parts to split the secret into")
       ->default_val(5)
       ->check(CLI::Range(2, 255));
-  auto* device_option =
-      app.add_option("--device", device,
-                     "Also use this character device (e.g. /dev/hwrng, a QRNG) as a source");
+  auto* device_option = app.add_option(
+      "--device", device, "Also use this character device (e.g. /dev/hwrng, a QRNG) as a source");
   app.add_option("--device-entropy", device_entropy,
                  "Declared min-entropy of one byte from --device, in bits (0 < H <= 8)")
       ->needs(device_option)
@@ -121,8 +121,8 @@ int main(int argc, char** argv) {
 
   std::printf("\n== 3. A 256-bit secret split %u-of-%u into printable parts\n", threshold, parts);
   SecretBytes secret(32);
-  if (auto drawn = (*service)->Generate(secret.MutableExpose(),
-                                         skap::entropy::PredictionResistance::kYes);
+  if (auto drawn =
+          (*service)->Generate(secret.MutableExpose(), skap::entropy::PredictionResistance::kYes);
       !drawn) {
     return Fail("drawing the secret", drawn.error());
   }
@@ -175,4 +175,15 @@ int main(int argc, char** argv) {
   std::printf("\n== 4. Entropy service after the run\n%s",
               skap::entropy::FormatStatus((*service)->Status()).c_str());
   return same && !too_few && !typo ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  // No exception leaves main: a bad_alloc or a library's throw ends the demo
+  // with a message instead of std::terminate.
+  try {
+    return RunDemo(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "skap-demo: %s\n", e.what());
+    return 1;
+  }
 }

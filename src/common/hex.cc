@@ -34,8 +34,8 @@ Result<std::vector<std::uint8_t>> HexDecode(std::string_view text) {
     const int hi = HexValue(text[i]);
     const int lo = HexValue(text[i + 1]);
     if (hi < 0 || lo < 0) {
-      return Unexpected(ErrorCode::kMalformedInput,
-                        "hex text has a non-hex character at offset " + std::to_string(hi < 0 ? i : i + 1));
+      return Unexpected(ErrorCode::kMalformedInput, "hex text has a non-hex character at offset " +
+                                                        std::to_string(hi < 0 ? i : i + 1));
     }
     out.push_back(static_cast<std::uint8_t>((hi << 4) | lo));
   }

@@ -33,9 +33,11 @@ class [[nodiscard]] Result {
  public:
   using value_type = T;
 
-  Result(const T& value) : state_(std::in_place_index<0>, value) {}  // NOLINT(google-explicit-constructor)
-  Result(T&& value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Result(Unexpected unexpected)  // NOLINT(google-explicit-constructor)
+  Result(const T& value)
+      : state_(std::in_place_index<0>, value) {}  // NOLINT(google-explicit-constructor)
+  Result(T&& value)
+      : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(Unexpected unexpected)                              // NOLINT(google-explicit-constructor)
       : state_(std::in_place_index<1>, std::move(unexpected).error()) {}
 
   bool has_value() const { return state_.index() == 0; }
@@ -109,12 +111,12 @@ inline Result<void> Ok() { return {}; }
 #define SKAP_INTERNAL_CONCAT(a, b) SKAP_INTERNAL_CONCAT2(a, b)
 
 // SKAP_RETURN_IF_ERROR(expr) returns the error of a failed Result<...> expr.
-#define SKAP_RETURN_IF_ERROR(expr)                                      \
-  do {                                                                  \
-    auto skap_status_ = (expr);                                         \
-    if (!skap_status_) {                                                \
-      return ::skap::Unexpected(std::move(skap_status_).error());       \
-    }                                                                   \
+#define SKAP_RETURN_IF_ERROR(expr)                                \
+  do {                                                            \
+    auto skap_status_ = (expr);                                   \
+    if (!skap_status_) {                                          \
+      return ::skap::Unexpected(std::move(skap_status_).error()); \
+    }                                                             \
   } while (false)
 
 // SKAP_ASSIGN_OR_RETURN(lhs, expr) evaluates a Result<T> expr, returns its
@@ -122,9 +124,11 @@ inline Result<void> Ok() { return {}; }
 // a declaration such as `auto key`).
 #define SKAP_ASSIGN_OR_RETURN(lhs, expr) \
   SKAP_INTERNAL_ASSIGN_OR_RETURN(SKAP_INTERNAL_CONCAT(skap_result_, __LINE__), lhs, expr)
+// NOLINTBEGIN(bugprone-macro-parentheses): lhs may be a declaration.
 #define SKAP_INTERNAL_ASSIGN_OR_RETURN(tmp, lhs, expr) \
   auto tmp = (expr);                                   \
   if (!tmp) {                                          \
     return ::skap::Unexpected(std::move(tmp).error()); \
   }                                                    \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

@@ -19,7 +19,8 @@ struct WipingAllocator {
   using value_type = T;
   WipingAllocator() = default;
   template <typename U>
-  WipingAllocator(const WipingAllocator<U>& /*unused*/) noexcept {}  // NOLINT(google-explicit-constructor)
+  WipingAllocator(const WipingAllocator<U>& /*unused*/) noexcept {
+  }  // NOLINT(google-explicit-constructor)
   T* allocate(std::size_t n) { return std::allocator<T>{}.allocate(n); }
   void deallocate(T* p, std::size_t n) noexcept {
     SecureWipe(p, n * sizeof(T));

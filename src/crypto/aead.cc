@@ -6,14 +6,12 @@ namespace skap::crypto {
 namespace {
 
 // SealWithNonce writes nonce ‖ ciphertext ‖ tag.
-Result<std::vector<std::uint8_t>> SealWithNonce(AesGcmKey& key,
-                                                std::span<const std::uint8_t> nonce,
+Result<std::vector<std::uint8_t>> SealWithNonce(AesGcmKey& key, std::span<const std::uint8_t> nonce,
                                                 std::span<const std::uint8_t> aad,
                                                 std::span<const std::uint8_t> plaintext) {
   std::vector<std::uint8_t> out(kAeadOverhead + plaintext.size());
   std::copy(nonce.begin(), nonce.end(), out.begin());
-  SKAP_RETURN_IF_ERROR(
-      key.Seal(nonce, aad, plaintext, std::span(out).subspan(kGcmNonceSize)));
+  SKAP_RETURN_IF_ERROR(key.Seal(nonce, aad, plaintext, std::span(out).subspan(kGcmNonceSize)));
   return out;
 }
 
@@ -23,8 +21,8 @@ Result<SecretBytes> OpenSealed(AesGcmKey& key, std::span<const std::uint8_t> aad
     return Unexpected(ErrorCode::kAuthenticationFailed, "authentication failed");
   }
   SecretBytes plaintext(sealed.size() - kAeadOverhead);
-  SKAP_RETURN_IF_ERROR(key.Open(sealed.first(kGcmNonceSize), aad,
-                                sealed.subspan(kGcmNonceSize), plaintext.MutableExpose()));
+  SKAP_RETURN_IF_ERROR(key.Open(sealed.first(kGcmNonceSize), aad, sealed.subspan(kGcmNonceSize),
+                                plaintext.MutableExpose()));
   return plaintext;
 }
 

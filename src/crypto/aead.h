@@ -33,16 +33,15 @@ class CounterNonceAead {
   // Create keys the AEAD. `fixed_field` must differ between all senders that
   // share `key` (for example one per direction); `next_counter` is where to
   // resume.
-  static Result<CounterNonceAead> Create(std::span<const std::uint8_t> key,
-                                         FixedField fixed_field, std::uint64_t next_counter = 0);
+  static Result<CounterNonceAead> Create(std::span<const std::uint8_t> key, FixedField fixed_field,
+                                         std::uint64_t next_counter = 0);
 
   // Seal returns nonce ‖ ciphertext ‖ tag. It fails with kLimitExceeded once
   // the 64-bit counter is spent; the key must then be replaced.
   Result<std::vector<std::uint8_t>> Seal(std::span<const std::uint8_t> aad,
                                          std::span<const std::uint8_t> plaintext);
   // Open authenticates and decrypts nonce ‖ ciphertext ‖ tag.
-  Result<SecretBytes> Open(std::span<const std::uint8_t> aad,
-                           std::span<const std::uint8_t> sealed);
+  Result<SecretBytes> Open(std::span<const std::uint8_t> aad, std::span<const std::uint8_t> sealed);
 
   // next_counter is the counter the next Seal will use.
   std::uint64_t next_counter() const { return next_counter_; }
@@ -75,8 +74,7 @@ class RandomNonceAead {
   Result<std::vector<std::uint8_t>> Seal(std::span<const std::uint8_t> aad,
                                          std::span<const std::uint8_t> plaintext);
   // Open authenticates and decrypts nonce ‖ ciphertext ‖ tag.
-  Result<SecretBytes> Open(std::span<const std::uint8_t> aad,
-                           std::span<const std::uint8_t> sealed);
+  Result<SecretBytes> Open(std::span<const std::uint8_t> aad, std::span<const std::uint8_t> sealed);
 
   // seals_left is how many more Seal calls the budget allows.
   std::uint64_t seals_left() const { return max_seals_ - seals_; }

@@ -39,10 +39,8 @@ Result<AesGcmKey> AesGcmKey::Create(std::span<const std::uint8_t> key) {
   return AesGcmKey(std::move(contexts));
 }
 
-Result<void> AesGcmKey::Seal(std::span<const std::uint8_t> nonce,
-                             std::span<const std::uint8_t> aad,
-                             std::span<const std::uint8_t> plaintext,
-                             std::span<std::uint8_t> out) {
+Result<void> AesGcmKey::Seal(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> aad,
+                             std::span<const std::uint8_t> plaintext, std::span<std::uint8_t> out) {
   if (nonce.size() != kGcmNonceSize) {
     return Unexpected(ErrorCode::kInvalidArgument, "AES-GCM nonce must be 12 bytes");
   }
@@ -68,8 +66,7 @@ Result<void> AesGcmKey::Seal(std::span<const std::uint8_t> nonce,
   return Ok();
 }
 
-Result<void> AesGcmKey::Open(std::span<const std::uint8_t> nonce,
-                             std::span<const std::uint8_t> aad,
+Result<void> AesGcmKey::Open(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> aad,
                              std::span<const std::uint8_t> ciphertext_and_tag,
                              std::span<std::uint8_t> out) {
   if (nonce.size() != kGcmNonceSize) {
@@ -92,9 +89,8 @@ Result<void> AesGcmKey::Open(std::span<const std::uint8_t> nonce,
   if (EVP_DecryptInit_ex2(ctx, nullptr, nullptr, nonce.data(), nullptr) != 1 ||
       (!aad.empty() &&
        EVP_DecryptUpdate(ctx, nullptr, &len, aad.data(), static_cast<int>(aad.size())) != 1) ||
-      (ciphertext_size != 0 &&
-       EVP_DecryptUpdate(ctx, out.data(), &len, ciphertext_and_tag.data(),
-                         static_cast<int>(ciphertext_size)) != 1) ||
+      (ciphertext_size != 0 && EVP_DecryptUpdate(ctx, out.data(), &len, ciphertext_and_tag.data(),
+                                                 static_cast<int>(ciphertext_size)) != 1) ||
       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kGcmTagSize), tag) != 1) {
     SecureWipe(out.data(), out.size());
     return OpenSslFailure("AES-256-GCM open");

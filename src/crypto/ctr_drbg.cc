@@ -42,8 +42,7 @@ Result<RandCtxPtr> InstantiateCtrDrbg(EVP_RAND_CTX* parent,
   unsigned int reseed_requests = 0;  // 0: OpenSSL never reseeds on its own
   std::time_t reseed_interval = 0;
   const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_DRBG_PARAM_CIPHER, const_cast<char*>("AES-256-CTR"),
-                                       0),
+      OSSL_PARAM_construct_utf8_string(OSSL_DRBG_PARAM_CIPHER, const_cast<char*>("AES-256-CTR"), 0),
       OSSL_PARAM_construct_int(OSSL_DRBG_PARAM_USE_DF, &use_df),
       OSSL_PARAM_construct_uint(OSSL_DRBG_PARAM_RESEED_REQUESTS, &reseed_requests),
       OSSL_PARAM_construct_time_t(OSSL_DRBG_PARAM_RESEED_TIME_INTERVAL, &reseed_interval),
@@ -51,10 +50,9 @@ Result<RandCtxPtr> InstantiateCtrDrbg(EVP_RAND_CTX* parent,
   // OpenSSL substitutes its own default string for a null personalization
   // pointer; an empty one must stay empty (the CAVP vectors depend on it).
   static constexpr std::uint8_t kNoPersonalization = 0;
-  const std::uint8_t* pers =
-      personalization.empty() ? &kNoPersonalization : personalization.data();
-  if (EVP_RAND_instantiate(ctx.get(), CtrDrbg::kSecurityStrength, 0, pers,
-                           personalization.size(), params) != 1) {
+  const std::uint8_t* pers = personalization.empty() ? &kNoPersonalization : personalization.data();
+  if (EVP_RAND_instantiate(ctx.get(), CtrDrbg::kSecurityStrength, 0, pers, personalization.size(),
+                           params) != 1) {
     return OpenSslFailure("instantiating CTR-DRBG");
   }
   return ctx;
@@ -96,7 +94,8 @@ Result<std::unique_ptr<CtrDrbg>> CtrDrbg::CreateFromSeed(
 Result<void> CtrDrbg::Reseed(std::span<const std::uint8_t> entropy,
                              std::span<const std::uint8_t> additional_input) {
   if (entropy.size() < kMinEntropyInput) {
-    return Unexpected(ErrorCode::kInvalidArgument, "DRBG reseed needs at least 32 bytes of entropy");
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      "DRBG reseed needs at least 32 bytes of entropy");
   }
   if (state_->parent) {
     // A seeded instance takes its reseed entropy from its TEST-RAND parent,

@@ -34,7 +34,8 @@ constexpr std::array<std::uint8_t, 64> kReturnedBits = {
 }  // namespace
 
 Result<void> RunCtrDrbgSelfTest() {
-  SKAP_ASSIGN_OR_RETURN(auto drbg, CtrDrbg::CreateFromSeed(kEntropyInput, kNonce, kPersonalization));
+  SKAP_ASSIGN_OR_RETURN(auto drbg,
+                        CtrDrbg::CreateFromSeed(kEntropyInput, kNonce, kPersonalization));
   SKAP_RETURN_IF_ERROR(drbg->Reseed(kEntropyInputReseed));
   std::array<std::uint8_t, kReturnedBits.size()> output{};
   SKAP_RETURN_IF_ERROR(drbg->Generate(output));

@@ -25,6 +25,18 @@ Result<std::vector<std::uint8_t>> HmacTag(Hash hash, std::span<const std::uint8_
 Result<SecretBytes> HmacDerive(Hash hash, std::span<const std::uint8_t> key,
                                std::initializer_list<std::span<const std::uint8_t>> parts);
 
+// HmacPair is two HMACs under one key.
+struct HmacPair {
+  SecretBytes first;
+  SecretBytes second;
+};
+
+// HmacDerivePair returns HMAC-`hash`(key, first_message) and
+// HMAC-`hash`(key, second_message), keying HMAC once for both.
+Result<HmacPair> HmacDerivePair(Hash hash, std::span<const std::uint8_t> key,
+                                std::span<const std::uint8_t> first_message,
+                                std::span<const std::uint8_t> second_message);
+
 // HmacVerify checks `tag` against HMAC-`hash`(key, message) in constant time.
 // A tag shorter than the digest is compared with the digest's prefix (a
 // truncated tag); tags shorter than kMinHmacTagSize or longer than the digest

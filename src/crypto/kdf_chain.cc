@@ -15,9 +15,9 @@ Result<ChainStepOutput> KdfChainStep(std::span<const std::uint8_t> chain_key) {
   if (chain_key.size() != DigestSize(kChainHash)) {
     return Unexpected(ErrorCode::kInvalidArgument, "chain key must be 48 bytes");
   }
-  SKAP_ASSIGN_OR_RETURN(auto message_key, HmacDerive(kChainHash, chain_key, {kMessageKeyConstant}));
-  SKAP_ASSIGN_OR_RETURN(auto next_chain_key, HmacDerive(kChainHash, chain_key, {kChainKeyConstant}));
-  return ChainStepOutput{std::move(message_key), std::move(next_chain_key)};
+  SKAP_ASSIGN_OR_RETURN(
+      auto keys, HmacDerivePair(kChainHash, chain_key, kMessageKeyConstant, kChainKeyConstant));
+  return ChainStepOutput{std::move(keys.first), std::move(keys.second)};
 }
 
 }  // namespace skap::crypto

@@ -18,7 +18,7 @@ inline constexpr Hash kChainHash = Hash::kSha384;
 // ChainStepOutput is one turn of the chain: a message key for one consumer
 // key, and the next chain key.
 struct ChainStepOutput {
-  SecretBytes message_key;  // MK_j = HMAC(CK_j, 0x01)
+  SecretBytes message_key;     // MK_j = HMAC(CK_j, 0x01)
   SecretBytes next_chain_key;  // CK_{j+1} = HMAC(CK_j, 0x02)
 };
 

@@ -50,7 +50,7 @@ Result<std::vector<std::uint8_t>> WrapKey(std::span<const std::uint8_t> kek,
       EVP_CipherFinal_ex(ctx.get(), out.data() + len, &final_len) != 1) {
     return OpenSslFailure("AES-256-WRAP-PAD wrap");
   }
-  out.resize(static_cast<std::size_t>(len + final_len));
+  out.resize(static_cast<std::size_t>(len) + static_cast<std::size_t>(final_len));
   return out;
 }
 
@@ -72,7 +72,7 @@ Result<SecretBytes> UnwrapKey(std::span<const std::uint8_t> kek,
     ClearOpenSslErrors();
     return Unexpected(ErrorCode::kAuthenticationFailed, "authentication failed");
   }
-  out.Resize(static_cast<std::size_t>(len + final_len));
+  out.Resize(static_cast<std::size_t>(len) + static_cast<std::size_t>(final_len));
   return out;
 }
 

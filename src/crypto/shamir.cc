@@ -84,9 +84,9 @@ Result<SecretBytes> CombineShares(std::span<const Share> shares) {
                         Describe(share) + " belongs to a different split than " + Describe(first));
     }
     if (share.threshold != first.threshold) {
-      return Unexpected(ErrorCode::kInvalidArgument, Describe(share) + " has threshold " +
-                                                         std::to_string(share.threshold) +
-                                                         ", not " + std::to_string(first.threshold));
+      return Unexpected(ErrorCode::kInvalidArgument,
+                        Describe(share) + " has threshold " + std::to_string(share.threshold) +
+                            ", not " + std::to_string(first.threshold));
     }
     if (share.value.size() != first.value.size() || share.value.empty()) {
       return Unexpected(ErrorCode::kInvalidArgument, Describe(share) + " has a different length");
@@ -102,9 +102,9 @@ Result<SecretBytes> CombineShares(std::span<const Share> shares) {
   }
   const std::size_t threshold = first.threshold;
   if (threshold < 2 || shares.size() < threshold) {
-    return Unexpected(ErrorCode::kInvalidArgument,
-                      "need " + std::to_string(threshold) + " shares, got " +
-                          std::to_string(shares.size()));
+    return Unexpected(
+        ErrorCode::kInvalidArgument,
+        "need " + std::to_string(threshold) + " shares, got " + std::to_string(shares.size()));
   }
 
   const auto basis = shares.first(threshold);
@@ -134,7 +134,8 @@ Result<SecretBytes> CombineShares(std::span<const Share> shares) {
     evaluate(extra.index, predicted.MutableExpose());
     std::uint8_t difference = 0;
     for (std::size_t b = 0; b < length; ++b) {
-      difference = static_cast<std::uint8_t>(difference | (predicted.Expose()[b] ^ extra.value.Expose()[b]));
+      difference =
+          static_cast<std::uint8_t>(difference | (predicted.Expose()[b] ^ extra.value.Expose()[b]));
     }
     if (difference != 0) {
       return Unexpected(ErrorCode::kInconsistentShares,

@@ -43,7 +43,8 @@ Result<SecretBytes> EncodeShare(const Share& share) {
   bytes[12] = static_cast<std::uint8_t>(length & 0xff);
   std::copy(share.value.Expose().begin(), share.value.Expose().end(), bytes.begin() + kHeaderSize);
   SKAP_ASSIGN_OR_RETURN(auto digest, Digest(Hash::kSha256, bytes.first(kHeaderSize + length)));
-  std::copy_n(digest.begin(), kCheckSize, bytes.begin() + static_cast<std::ptrdiff_t>(kHeaderSize + length));
+  std::copy_n(digest.begin(), kCheckSize,
+              bytes.begin() + static_cast<std::ptrdiff_t>(kHeaderSize + length));
   return out;
 }
 
@@ -103,8 +104,9 @@ Result<Share> ShareFromText(std::string_view text) {
     text.remove_prefix(1);
   }
   if (text.size() < kShareTextPrefix.size() ||
-      !std::equal(kShareTextPrefix.begin(), kShareTextPrefix.end(), text.begin(),
-                  [](char a, char b) { return a == std::toupper(static_cast<unsigned char>(b)); })) {
+      !std::equal(
+          kShareTextPrefix.begin(), kShareTextPrefix.end(), text.begin(),
+          [](char a, char b) { return a == std::toupper(static_cast<unsigned char>(b)); })) {
     return Malformed("text does not start with " + std::string(kShareTextPrefix));
   }
   text.remove_prefix(kShareTextPrefix.size());

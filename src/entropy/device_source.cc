@@ -30,8 +30,9 @@ Result<void> DeviceSource::Read(std::span<std::uint8_t> out) {
     const ssize_t got = read(fd_, out.data(), out.size());
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) {
-      return Unexpected(ErrorCode::kIoError,
-                        path_ + ": " + (got == 0 ? std::string("end of file") : std::strerror(errno)));
+      return Unexpected(
+          ErrorCode::kIoError,
+          path_ + ": " + (got == 0 ? std::string("end of file") : std::strerror(errno)));
     }
     out = out.subspan(static_cast<std::size_t>(got));
   }

@@ -30,8 +30,7 @@ std::vector<std::unique_ptr<EntropySource>> EntropyService::DefaultSources() {
   return sources;
 }
 
-EntropyService::EntropyService(std::vector<MonitoredSource> sources,
-                               EntropyServiceOptions options,
+EntropyService::EntropyService(std::vector<MonitoredSource> sources, EntropyServiceOptions options,
                                std::unique_ptr<crypto::CtrDrbg> drbg)
     : sources_(std::move(sources)),
       failed_at_(sources_.size()),
@@ -100,7 +99,7 @@ Result<void> EntropyService::ReseedLocked() {
     return Unexpected(ErrorCode::kEntropyUnavailable, last_error_);
   }
   std::string additional(kReseedLabel);
-  additional += " " + std::to_string(reseeds_);
+  additional.append(" ").append(std::to_string(reseeds_));
   if (auto reseeded = drbg_->Reseed(seed.Expose(), AsBytes(additional)); !reseeded) {
     operational_ = false;
     last_error_ = reseeded.error().message;
@@ -156,7 +155,8 @@ std::string FormatStatus(const EntropyStatus& status) {
   if (!status.last_error.empty()) out << "  last error: " << status.last_error << "\n";
   char line[256];
   std::snprintf(line, sizeof line, "  %-20s %-11s %6s %5s %9s %10s %8s %9s %9s\n", "source",
-                "state", "H/byte", "RCT C", "APT C/W", "samples", "startups", "RCT fails", "APT fails");
+                "state", "H/byte", "RCT C", "APT C/W", "samples", "startups", "RCT fails",
+                "APT fails");
   out << line;
   for (const auto& s : status.sources) {
     const std::string apt = std::to_string(s.apt_cutoff) + "/" + std::to_string(s.apt_window);

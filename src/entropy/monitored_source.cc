@@ -54,9 +54,9 @@ Result<void> MonitoredSource::Test(std::span<const std::uint8_t> samples) {
     }
     if (!apt_ok) {
       ++status_.apt_failures;
-      return Fail(ErrorCode::kEntropyUnavailable,
-                  "adaptive proportion test failed (cutoff " + std::to_string(apt_.cutoff()) +
-                      " in " + std::to_string(apt_.window()) + ")");
+      return Fail(ErrorCode::kEntropyUnavailable, "adaptive proportion test failed (cutoff " +
+                                                      std::to_string(apt_.cutoff()) + " in " +
+                                                      std::to_string(apt_.window()) + ")");
     }
   }
   return Ok();

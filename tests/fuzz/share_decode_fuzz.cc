@@ -28,7 +28,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
 
-  (void)skap::crypto::ShareFromText(
-      std::string_view(reinterpret_cast<const char*>(data), size));
+  (void)skap::crypto::ShareFromText(std::string_view(reinterpret_cast<const char*>(data), size));
   return 0;
 }

@@ -79,8 +79,7 @@ TEST(AesGcmTest, RejectsWrongBufferSizesAndShortInput) {
   EXPECT_EQ(gcm->Seal(nonce, {}, msg, small).error().code, ErrorCode::kInvalidArgument);
   std::vector<std::uint8_t> out(0);
   const std::vector<std::uint8_t> short_input(15, 0);
-  EXPECT_EQ(gcm->Open(nonce, {}, short_input, out).error().code,
-            ErrorCode::kAuthenticationFailed);
+  EXPECT_EQ(gcm->Open(nonce, {}, short_input, out).error().code, ErrorCode::kAuthenticationFailed);
 }
 
 }  // namespace

@@ -15,9 +15,9 @@ std::vector<std::uint8_t> H(std::string_view hex) { return *HexDecode(hex); }
 // ReturnedBitsLen = 512, COUNT = 0: instantiate, generate twice, compare the
 // second output.
 TEST(CtrDrbgTest, CavpNoReseedAes256UseDf) {
-  auto drbg = CtrDrbg::CreateFromSeed(
-      H("36401940fa8b1fba91a1661f211d78a0b9389a74e5bccfece8d766af1a6d3b14"),
-      H("496f25b0f1301b4f501be30380a137eb"), {});
+  auto drbg =
+      CtrDrbg::CreateFromSeed(H("36401940fa8b1fba91a1661f211d78a0b9389a74e5bccfece8d766af1a6d3b14"),
+                              H("496f25b0f1301b4f501be30380a137eb"), {});
   ASSERT_TRUE(drbg) << drbg.error().message;
   std::vector<std::uint8_t> out(64);
   ASSERT_TRUE((*drbg)->Generate(out));

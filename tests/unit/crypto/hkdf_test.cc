@@ -78,8 +78,12 @@ void RunHkdfVectors(Hash hash, const std::string& file) {
   EXPECT_GT(invalid, 0);
 }
 
-TEST(HkdfWycheproofTest, Sha256EveryCase) { RunHkdfVectors(Hash::kSha256, "hkdf_sha256_test.json"); }
-TEST(HkdfWycheproofTest, Sha384EveryCase) { RunHkdfVectors(Hash::kSha384, "hkdf_sha384_test.json"); }
+TEST(HkdfWycheproofTest, Sha256EveryCase) {
+  RunHkdfVectors(Hash::kSha256, "hkdf_sha256_test.json");
+}
+TEST(HkdfWycheproofTest, Sha384EveryCase) {
+  RunHkdfVectors(Hash::kSha384, "hkdf_sha384_test.json");
+}
 
 TEST(HkdfTest, ExpandLengthBounds) {
   const std::vector<std::uint8_t> prk(48, 9);

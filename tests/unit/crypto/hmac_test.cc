@@ -39,8 +39,12 @@ void RunHmacVectors(Hash hash, const std::string& file) {
   EXPECT_GT(invalid, 0);
 }
 
-TEST(HmacWycheproofTest, Sha256EveryCase) { RunHmacVectors(Hash::kSha256, "hmac_sha256_test.json"); }
-TEST(HmacWycheproofTest, Sha384EveryCase) { RunHmacVectors(Hash::kSha384, "hmac_sha384_test.json"); }
+TEST(HmacWycheproofTest, Sha256EveryCase) {
+  RunHmacVectors(Hash::kSha256, "hmac_sha256_test.json");
+}
+TEST(HmacWycheproofTest, Sha384EveryCase) {
+  RunHmacVectors(Hash::kSha384, "hmac_sha384_test.json");
+}
 
 TEST(HmacTest, RefusesEmptyKeysAndOddTagLengths) {
   const std::vector<std::uint8_t> key(32, 1);
@@ -62,6 +66,19 @@ TEST(HmacTest, DeriveConcatenatesParts) {
   auto parts = HmacDerive(Hash::kSha384, key, {AsBytes("ab"), AsBytes(""), AsBytes("cdef")});
   ASSERT_TRUE(whole && parts);
   EXPECT_EQ(HexEncode(*whole), HexEncode(parts->Expose()));
+}
+
+TEST(HmacTest, PairEqualsTwoSeparateHmacs) {
+  const std::vector<std::uint8_t> key(48, 0x21);
+  for (Hash hash : {Hash::kSha256, Hash::kSha384}) {
+    auto pair = HmacDerivePair(hash, key, AsBytes("first"), AsBytes("second message"));
+    ASSERT_TRUE(pair);
+    EXPECT_EQ(HexEncode(pair->first.Expose()), HexEncode(*HmacTag(hash, key, AsBytes("first"))));
+    EXPECT_EQ(HexEncode(pair->second.Expose()),
+              HexEncode(*HmacTag(hash, key, AsBytes("second message"))));
+  }
+  EXPECT_EQ(HmacDerivePair(Hash::kSha384, {}, AsBytes("a"), AsBytes("b")).error().code,
+            ErrorCode::kInvalidArgument);
 }
 
 }  // namespace

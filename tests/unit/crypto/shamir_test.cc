@@ -128,7 +128,8 @@ double ChiSquare(const std::vector<std::uint64_t>& counts) {
   const double total = std::accumulate(counts.begin(), counts.end(), 0.0);
   const double expected = total / static_cast<double>(counts.size());
   double chi = 0;
-  for (auto c : counts) chi += (static_cast<double>(c) - expected) * (static_cast<double>(c) - expected) / expected;
+  for (auto c : counts)
+    chi += (static_cast<double>(c) - expected) * (static_cast<double>(c) - expected) / expected;
   return chi;
 }
 

@@ -9,9 +9,7 @@
 namespace skap::crypto {
 namespace {
 
-std::string Text(const SecretBytes& text) {
-  return {text.Expose().begin(), text.Expose().end()};
-}
+std::string Text(const SecretBytes& text) { return {text.Expose().begin(), text.Expose().end()}; }
 
 class ShareCodecTest : public ::testing::Test {
  protected:

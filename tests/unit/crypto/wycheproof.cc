@@ -40,7 +40,8 @@ std::vector<WycheproofCase> LoadWycheproof(const std::string& file) {
     nlohmann::json params = group;
     params.erase("tests");
     for (const auto& test : group.at("tests")) {
-      cases.push_back(WycheproofCase{test.at("tcId").get<int>(), test.at("result").get<std::string>(),
+      cases.push_back(WycheproofCase{test.at("tcId").get<int>(),
+                                     test.at("result").get<std::string>(),
                                      test.value("comment", ""), params, test});
     }
   }

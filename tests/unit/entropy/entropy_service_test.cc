@@ -46,15 +46,15 @@ TEST(EntropyServiceTest, ServesFromTheOperatingSystem) {
 }
 
 TEST(EntropyServiceTest, RefusesToStartWithoutAHealthySource) {
-  auto service = EntropyService::Create(
-      Sources(std::make_unique<testing::StuckSource>(0), std::make_unique<testing::MissingSource>()));
+  auto service = EntropyService::Create(Sources(std::make_unique<testing::StuckSource>(0),
+                                                std::make_unique<testing::MissingSource>()));
   ASSERT_FALSE(service);
   EXPECT_EQ(service.error().code, ErrorCode::kEntropyUnavailable);
 }
 
 TEST(EntropyServiceTest, OneBadSourceIsReportedAndTheOtherCarriesOn) {
-  auto service = EntropyService::Create(
-      Sources(std::make_unique<testing::StuckSource>(0x99), std::make_unique<testing::GoodSource>()));
+  auto service = EntropyService::Create(Sources(std::make_unique<testing::StuckSource>(0x99),
+                                                std::make_unique<testing::GoodSource>()));
   ASSERT_TRUE(service);
   std::vector<std::uint8_t> out(32);
   EXPECT_TRUE((*service)->Generate(out, PredictionResistance::kYes));

@@ -17,7 +17,8 @@ TEST(MonitoredSourceTest, StuckSourceFailsStartUpAtExactlyTheCutoff) {
   EXPECT_EQ(started.error().code, ErrorCode::kEntropyUnavailable);
   EXPECT_EQ(monitored->state(), SourceState::kFailed);
   EXPECT_EQ(monitored->status().rct_failures, 1u);
-  EXPECT_EQ(monitored->status().samples_tested, cutoff) << "must trip on the C-th repeat, not later";
+  EXPECT_EQ(monitored->status().samples_tested, cutoff)
+      << "must trip on the C-th repeat, not later";
   std::uint8_t out[8] = {1, 1, 1, 1, 1, 1, 1, 1};
   EXPECT_FALSE(monitored->Read(out));
 }
@@ -32,7 +33,8 @@ TEST(MonitoredSourceTest, BiasedSourceIsCaughtByTheProportionTest) {
   for (int window = 0; window < 64 && !failed; ++window) {
     failed = !monitored->Read(buffer);
     if (failed) {
-      EXPECT_EQ(buffer, std::vector<std::uint8_t>(kAptWindow, 0)) << "failed reads hand out nothing";
+      EXPECT_EQ(buffer, std::vector<std::uint8_t>(kAptWindow, 0))
+          << "failed reads hand out nothing";
     }
   }
   ASSERT_TRUE(failed);
