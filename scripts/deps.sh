@@ -14,6 +14,7 @@ packages=(
   libbenchmark-dev                   # bench/
   nlohmann-json3-dev                 # Wycheproof vectors in tests
   libcli11-dev                       # command lines
+  libsqlite3-dev                     # the hub's embedded store
 )
 if [[ "${1:-}" == "fuzz" ]]; then
   packages+=(clang libclang-rt-14-dev)

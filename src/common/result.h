@@ -111,19 +111,23 @@ inline Result<void> Ok() { return {}; }
 #define SKAP_INTERNAL_CONCAT(a, b) SKAP_INTERNAL_CONCAT2(a, b)
 
 // SKAP_RETURN_IF_ERROR(expr) returns the error of a failed Result<...> expr.
-#define SKAP_RETURN_IF_ERROR(expr)                                \
-  do {                                                            \
-    auto skap_status_ = (expr);                                   \
-    if (!skap_status_) {                                          \
-      return ::skap::Unexpected(std::move(skap_status_).error()); \
-    }                                                             \
+// (__COUNTER__ gives nested uses, e.g. inside a lambda argument, their own
+// names.)
+#define SKAP_RETURN_IF_ERROR(expr) \
+  SKAP_INTERNAL_RETURN_IF_ERROR(SKAP_INTERNAL_CONCAT(skap_status_, __COUNTER__), expr)
+#define SKAP_INTERNAL_RETURN_IF_ERROR(tmp, expr)         \
+  do {                                                   \
+    auto tmp = (expr);                                   \
+    if (!tmp) {                                          \
+      return ::skap::Unexpected(std::move(tmp).error()); \
+    }                                                    \
   } while (false)
 
 // SKAP_ASSIGN_OR_RETURN(lhs, expr) evaluates a Result<T> expr, returns its
 // error on failure, and otherwise move-assigns the value to lhs (which may be
 // a declaration such as `auto key`).
 #define SKAP_ASSIGN_OR_RETURN(lhs, expr) \
-  SKAP_INTERNAL_ASSIGN_OR_RETURN(SKAP_INTERNAL_CONCAT(skap_result_, __LINE__), lhs, expr)
+  SKAP_INTERNAL_ASSIGN_OR_RETURN(SKAP_INTERNAL_CONCAT(skap_result_, __COUNTER__), lhs, expr)
 // NOLINTBEGIN(bugprone-macro-parentheses): lhs may be a declaration.
 #define SKAP_INTERNAL_ASSIGN_OR_RETURN(tmp, lhs, expr) \
   auto tmp = (expr);                                   \

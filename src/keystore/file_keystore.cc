@@ -1,0 +1,97 @@
+#include "keystore/file_keystore.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "crypto/key_wrap.h"
+
+namespace skap::keystore {
+namespace {
+
+Unexpected SystemError(const std::string& what) {
+  return Unexpected(ErrorCode::kIoError, what + ": " + std::strerror(errno));
+}
+
+// FileDescriptor closes on scope exit.
+struct FileDescriptor {
+  int fd;
+  ~FileDescriptor() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+Result<void> SyncDirectoryOf(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const FileDescriptor d{open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (d.fd < 0 || fsync(d.fd) != 0) return SystemError("fsync " + dir);
+  return Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<FileKeystore>> FileKeystore::Create(const std::string& path,
+                                                           crypto::Rng& rng) {
+  SecretBytes kek(crypto::kKekSize);
+  SKAP_RETURN_IF_ERROR(rng.Fill(kek.MutableExpose()));
+  // O_EXCL: an existing KEK is never overwritten (that would orphan every
+  // key wrapped under it). The mode is set at creation, never wider.
+  const FileDescriptor f{open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kKekFileMode)};
+  if (f.fd < 0) {
+    return errno == EEXIST
+               ? Unexpected(ErrorCode::kFailedPrecondition, path +
+                                                                " already exists; refusing to "
+                                                                "replace a key-encryption key")
+               : SystemError("create " + path);
+  }
+  const auto bytes = kek.Expose();
+  if (write(f.fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()) ||
+      fsync(f.fd) != 0) {
+    auto error = SystemError("write " + path);
+    unlink(path.c_str());
+    return error;
+  }
+  SKAP_RETURN_IF_ERROR(SyncDirectoryOf(path));
+  return std::unique_ptr<FileKeystore>(new FileKeystore(path, std::move(kek)));
+}
+
+Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::string& path) {
+  const FileDescriptor f{open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
+  if (f.fd < 0) return SystemError("open " + path);
+  struct stat st {};
+  if (fstat(f.fd, &st) != 0) return SystemError("stat " + path);
+  if (!S_ISREG(st.st_mode)) {
+    return Unexpected(ErrorCode::kFailedPrecondition, path + " is not a regular file");
+  }
+  if ((st.st_mode & 0777) != kKekFileMode) {
+    return Unexpected(ErrorCode::kFailedPrecondition,
+                      path + " must have mode 0600 (others must not read the KEK)");
+  }
+  if (st.st_uid != geteuid()) {
+    return Unexpected(ErrorCode::kFailedPrecondition, path + " is owned by another user");
+  }
+  if (st.st_size != static_cast<off_t>(crypto::kKekSize)) {
+    return Unexpected(ErrorCode::kFailedPrecondition, path + " is not a 32-byte KEK file");
+  }
+  SecretBytes kek(crypto::kKekSize);
+  auto out = kek.MutableExpose();
+  if (read(f.fd, out.data(), out.size()) != static_cast<ssize_t>(out.size())) {
+    return SystemError("read " + path);
+  }
+  return std::unique_ptr<FileKeystore>(new FileKeystore(path, std::move(kek)));
+}
+
+Result<std::vector<std::uint8_t>> FileKeystore::Wrap(std::span<const std::uint8_t> key) {
+  return crypto::WrapKey(kek_.Expose(), key);
+}
+
+Result<SecretBytes> FileKeystore::Unwrap(std::span<const std::uint8_t> wrapped) {
+  return crypto::UnwrapKey(kek_.Expose(), wrapped);
+}
+
+}  // namespace skap::keystore

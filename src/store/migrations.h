@@ -1,0 +1,30 @@
+// Versioned schema migrations.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "common/result.h"
+#include "store/database.h"
+
+namespace skap::store {
+
+// Migration is one step of a schema's history. Versions start at 1 and
+// increase by one; a released migration is never edited, only followed.
+struct Migration {
+  std::int64_t version;
+  std::string_view description;
+  std::string_view sql;
+};
+
+// Migrate brings the schema up to the last of `migrations`, each step in its
+// own transaction, recording it in the schema_migrations table. A database
+// whose schema is newer than this program knows is refused
+// (kFailedPrecondition) rather than touched.
+Result<void> Migrate(Database& db, std::span<const Migration> migrations);
+
+// SchemaVersion returns the highest applied migration (0 for a new database).
+Result<std::int64_t> SchemaVersion(Database& db);
+
+}  // namespace skap::store

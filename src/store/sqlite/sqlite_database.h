@@ -1,0 +1,52 @@
+// The embedded store: SQLite in WAL mode with full fsync.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "store/database.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace skap::store {
+
+// SqliteDatabase is a Database on one SQLite file. It runs in WAL mode with
+// synchronous=FULL (a committed transaction survives power loss), enforces
+// foreign keys, overwrites deleted content (secure_delete), and keeps the file
+// private to its owner (mode 0600). Prepared statements are cached.
+class SqliteDatabase final : public Database {
+ public:
+  // Open opens (creating if `create`) the database at `path`.
+  static Result<std::unique_ptr<SqliteDatabase>> Open(const std::string& path, bool create);
+
+  ~SqliteDatabase() override;
+  SqliteDatabase(const SqliteDatabase&) = delete;
+  SqliteDatabase& operator=(const SqliteDatabase&) = delete;
+
+  Result<std::int64_t> Execute(std::string_view sql,
+                               std::initializer_list<Value> params = {}) override;
+  Result<std::vector<Row>> Query(std::string_view sql,
+                                 std::initializer_list<Value> params = {}) override;
+  Result<void> ExecuteScript(std::string_view sql) override;
+  Result<void> Begin() override;
+  Result<void> Commit() override;
+  Result<void> Rollback() override;
+
+ private:
+  explicit SqliteDatabase(sqlite3* db) : db_(db) {}
+  // Run prepares (or reuses) `sql`, binds `params`, steps it to the end and
+  // collects rows if `rows` is not null.
+  Result<std::int64_t> Run(std::string_view sql, std::initializer_list<Value> params,
+                           std::vector<Row>* rows);
+  Result<sqlite3_stmt*> Prepare(std::string_view sql);
+  Unexpected Failure(int code, std::string_view what);
+
+  std::mutex mutex_;
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+}  // namespace skap::store
