@@ -66,3 +66,5 @@ printf "%-44s %18s\n" "KDF chain step (two HMAC-SHA-384)" "$(per_s "$(ips BM_Kdf
 printf "%-44s %18s\n" "  same step over HMAC-SHA-256 (comparison)" "$(per_s "$(ips BM_HmacPairSha256)")"
 printf "%-44s %18s\n" "Shamir split, 32 B, k=3 n=5" "$(per_s "$(ips BM_ShamirSplit3of5)")"
 printf "%-44s %18s\n" "Shamir combine, 32 B, 3 shares" "$(per_s "$(ips BM_ShamirCombine3of5)")"
+printf "%-44s %18s\n" "TLS 1.3 PSK handshake, psk_ke (in memory)" "$(per_s "$(ips BM_TlsPskHandshake/0)")"
+printf "%-44s %18s\n" "TLS 1.3 PSK handshake, psk_dhe_ke (in memory)" "$(per_s "$(ips BM_TlsPskHandshake/1)")"
