@@ -24,6 +24,10 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "crypto-failure";
     case ErrorCode::kFailedPrecondition:
       return "failed-precondition";
+    case ErrorCode::kNotFound:
+      return "not-found";
+    case ErrorCode::kPermissionDenied:
+      return "permission-denied";
   }
   return "unknown";
 }

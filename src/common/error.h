@@ -19,6 +19,8 @@ enum class ErrorCode : int {
   kIoError = 8,               // the operating system refused a read or write
   kCryptoFailure = 9,         // OpenSSL reported an internal failure
   kFailedPrecondition = 10,   // the object is not in a state that allows the call
+  kNotFound = 11,             // no such thing, or not visible to the caller
+  kPermissionDenied = 12,     // the caller's role or duties do not allow the call
 };
 
 // ErrorCodeName returns a stable, human-readable name such as

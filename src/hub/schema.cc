@@ -34,8 +34,67 @@ CREATE TABLE audit_head (
 );
 )sql";
 
+// Version 2: the registry. Devices move provisioned -> pending -> active ->
+// revoked, or pending -> rejected; revoked and rejected are final. A device's
+// bootstrap key is its channel key of epoch 0.
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE hub_info (
+  id BIGINT PRIMARY KEY CHECK (id = 1),
+  hub_id TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL
+);
+CREATE TABLE tenants (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_at_ms BIGINT NOT NULL
+);
+CREATE TABLE networks (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id),
+  name TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  UNIQUE (tenant_id, name)
+);
+CREATE TABLE operators (
+  name TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id),
+  role TEXT NOT NULL CHECK (role IN ('tenant-admin', 'provisioner', 'admitter', 'auditor')),
+  token_hash BLOB NOT NULL UNIQUE,  -- SHA-256 of the operator's 256-bit random token
+  created_at_ms BIGINT NOT NULL,
+  disabled BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE devices (
+  id TEXT PRIMARY KEY,              -- UUID
+  network_id TEXT NOT NULL REFERENCES networks (id),
+  name TEXT NOT NULL,
+  state TEXT NOT NULL
+    CHECK (state IN ('provisioned', 'pending', 'active', 'revoked', 'rejected')),
+  can_provision BIGINT NOT NULL DEFAULT 0,
+  provisioned_by TEXT NOT NULL,     -- operator name, or 'device:<id>' when delegated
+  parent_device TEXT REFERENCES devices (id),
+  admitted_by TEXT,
+  bootstrap_expires_at_ms BIGINT NOT NULL,
+  device_nonce BLOB,                -- the device's contribution, from its pre-flight report
+  hub_nonce BLOB,                   -- the hub's contribution, drawn at admission
+  preflight TEXT,                   -- JSON: agent version, platform, entropy health, config fingerprint
+  created_at_ms BIGINT NOT NULL,
+  changed_at_ms BIGINT NOT NULL,
+  UNIQUE (network_id, name)
+);
+CREATE INDEX devices_state ON devices (network_id, state);
+CREATE TABLE channel_keys (
+  device_id TEXT PRIMARY KEY REFERENCES devices (id),
+  epoch BIGINT NOT NULL,            -- 0: the bootstrap key
+  wrapped_key BLOB NOT NULL,        -- RFC 5649 under the KEK
+  previous_epoch BIGINT,            -- kept until the device proves `epoch`
+  previous_wrapped_key BLOB,
+  changed_at_ms BIGINT NOT NULL
+);
+)sql";
+
 constexpr std::array kMigrations = {
     store::Migration{1, "audit log and hub keys", kV1},
+    store::Migration{2, "registry", kV2},
 };
 
 }  // namespace

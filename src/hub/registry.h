@@ -1,0 +1,160 @@
+// The hub's registry: tenants, networks, operators and devices, with every
+// change authorised, recorded in the audit log, and atomic.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/secret_bytes.h"
+#include "crypto/rng.h"
+#include "hub/audit_log.h"
+#include "hub/principal.h"
+#include "keystore/keystore.h"
+#include "store/database.h"
+
+namespace skap::hub {
+
+// DeviceState is a device's place in its lifecycle.
+enum class DeviceState { kProvisioned, kPending, kActive, kRevoked, kRejected };
+std::string_view DeviceStateName(DeviceState state);
+
+// Device is a registry entry as operators see it (no keys).
+struct Device {
+  std::string id;
+  std::string name;
+  std::string network_id;
+  std::string network_name;
+  std::string tenant_id;
+  DeviceState state = DeviceState::kProvisioned;
+  bool can_provision = false;
+  std::string provisioned_by;
+  std::optional<std::string> parent_device;
+  std::optional<std::string> admitted_by;
+  std::int64_t bootstrap_expires_at_ms = 0;
+  std::optional<std::string> preflight;  // JSON report, once received
+  std::int64_t created_at_ms = 0;
+  std::int64_t changed_at_ms = 0;
+};
+
+// BootstrapGrant is what provisioning hands to the secure room: the device
+// and its bootstrap key (epoch 0), which the hub also keeps until admission.
+struct BootstrapGrant {
+  Device device;
+  std::string hub_id;
+  std::string tenant_name;
+  SecretBytes bootstrap_key;
+};
+
+// OperatorToken is an operator's credential, shown once at creation.
+struct OperatorToken {
+  std::string name;
+  SecretBytes token;  // ASCII "skapop1-" + 64 hex digits
+};
+
+// ChannelKey is a device's key for one epoch, for the TLS PSK lookup.
+struct ChannelKey {
+  std::int64_t epoch = 0;
+  SecretBytes key;
+};
+
+// Registry carries out every registry action. Refusals are audited too (in a
+// transaction of their own) and change nothing else.
+class Registry {
+ public:
+  using Clock = std::function<std::int64_t()>;  // milliseconds since the epoch
+
+  // kMaxBootstrapLifetime bounds how long a bundle stays usable.
+  static constexpr std::chrono::hours kMaxBootstrapLifetime{24 * 30};
+
+  Registry(store::Database& db, keystore::Keystore& keystore, crypto::Rng& rng, AuditLog& audit,
+           std::string hub_id, Clock now);
+
+  // CreateTenant makes a tenant (hub principal only: local setup).
+  Result<std::string> CreateTenant(const Principal& actor, const std::string& name);
+  // CreateNetwork makes a closed network in the actor's tenant (tenant-admin).
+  Result<std::string> CreateNetwork(const Principal& actor, const std::string& name);
+  // AddOperator creates an operator in `tenant_id` with `role` (hub, or a
+  // tenant-admin of that tenant) and returns their token, once.
+  Result<OperatorToken> AddOperator(const Principal& actor, const std::string& tenant_id,
+                                    const std::string& name, Role role);
+  // AuthenticateOperator maps a token to its operator, or
+  // kAuthenticationFailed without saying why.
+  Result<Principal> AuthenticateOperator(std::string_view token);
+
+  // ProvisionDevice creates a device in `network_name` with a fresh 256-bit
+  // bootstrap key valid for `lifetime`. Provisioners of the tenant may; so
+  // may an active device with the provisioner capability, in its own network
+  // only (delegated provisioning; the hub records the parent).
+  Result<BootstrapGrant> ProvisionDevice(const Principal& actor, const std::string& network_name,
+                                         const std::string& device_name,
+                                         std::chrono::milliseconds lifetime, bool can_provision);
+
+  // RecordPreflight stores a device's pre-flight report and its fresh nonce
+  // (its contribution to the first channel key), moving it from provisioned
+  // to pending. A pending device may report again only with the same nonce:
+  // a second enrolment from a copied bundle is refused ("bundle used").
+  Result<void> RecordPreflight(const std::string& device_id, const std::string& report_json,
+                               std::span<const std::uint8_t> device_nonce);
+
+  // Admit makes a pending device active (admitter of the tenant, never the
+  // principal that provisioned it). The hub draws its nonce and derives the
+  // channel key of epoch 1 from the bootstrap key; the bootstrap key stays as
+  // the previous epoch until the device proves epoch 1 (ConfirmEpoch).
+  Result<Device> Admit(const Principal& actor, const std::string& device_id);
+  // Reject ends a device that was never admitted (admitter of the tenant).
+  Result<Device> Reject(const Principal& actor, const std::string& device_id);
+  // Revoke ends a device at once, erasing its keys (tenant-admin or
+  // admitter). `on_revoked` observers close its open channels.
+  Result<Device> Revoke(const Principal& actor, const std::string& device_id);
+
+  // GetDevice returns a device the actor may see: operators see their
+  // tenant's devices, devices see their own network's. Anything else is
+  // kNotFound, exactly as for a device that does not exist.
+  Result<Device> GetDevice(const Principal& actor, const std::string& device_id);
+  // ListDevices lists a network's devices, optionally in one state.
+  Result<std::vector<Device>> ListDevices(const Principal& actor, const std::string& network_name,
+                                          std::optional<DeviceState> state = std::nullopt);
+
+  // ChannelKeyFor returns the key of `epoch` for a device whose state allows
+  // a channel at that epoch: epoch 0 while provisioned or pending and not
+  // expired; the current or previous epoch (>= 1) while active. Anything else
+  // is kAuthenticationFailed, without detail.
+  Result<ChannelKey> ChannelKeyFor(const std::string& device_id, std::int64_t epoch);
+  // ConfirmEpoch records that the device authenticated with `epoch`: once
+  // the current epoch is proven, the previous key is erased.
+  Result<void> ConfirmEpoch(const std::string& device_id, std::int64_t epoch);
+  // HubNonceFor returns the hub's admission contribution (not secret) for a
+  // device to derive its epoch-1 key, once admitted.
+  Result<std::vector<std::uint8_t>> HubNonceFor(const std::string& device_id);
+
+  // OnRevoked registers an observer called after a revocation commits.
+  void OnRevoked(std::function<void(const std::string& device_id)> observer) {
+    revoked_observers_.push_back(std::move(observer));
+  }
+
+  const std::string& hub_id() const { return hub_id_; }
+
+ private:
+  Result<Device> LoadDevice(const std::string& device_id);
+  Result<void> CheckTenantScope(const Principal& actor, const Device& device);
+  // Refuse audits a refused action and returns `error`.
+  Unexpected Refuse(const Principal& actor, const std::string& action, const std::string& target,
+                    Error error);
+  Result<Device> EndDevice(const Principal& actor, const std::string& device_id,
+                           const std::string& action, DeviceState to);
+
+  store::Database& db_;
+  keystore::Keystore& keystore_;
+  crypto::Rng& rng_;
+  AuditLog& audit_;
+  std::string hub_id_;
+  Clock now_;
+  std::vector<std::function<void(const std::string&)>> revoked_observers_;
+};
+
+}  // namespace skap::hub
