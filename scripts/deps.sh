@@ -15,6 +15,8 @@ packages=(
   nlohmann-json3-dev                 # Wycheproof vectors in tests
   libcli11-dev                       # command lines
   libsqlite3-dev                     # the hub's embedded store
+  libqrencode-dev libpng-dev         # bootstrap parts as QR codes (PNG and terminal)
+  zbar-tools                         # tests read the QR codes back with zbarimg
 )
 if [[ "${1:-}" == "fuzz" ]]; then
   packages+=(clang libclang-rt-14-dev)

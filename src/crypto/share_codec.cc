@@ -1,8 +1,8 @@
 #include "crypto/share_codec.h"
 
 #include <algorithm>
-#include <cctype>
 
+#include "common/armor.h"
 #include "common/ct.h"
 #include "crypto/hash.h"
 
@@ -12,18 +12,9 @@ namespace {
 constexpr std::uint8_t kVersion = 1;
 constexpr std::size_t kHeaderSize = 1 + 8 + 1 + 1 + 2;
 constexpr std::size_t kCheckSize = 4;
-constexpr std::size_t kTextGroup = 8;
-constexpr std::string_view kUpperHex = "0123456789ABCDEF";
 
 Unexpected Malformed(std::string message) {
   return Unexpected(ErrorCode::kMalformedInput, "share: " + std::move(message));
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -83,57 +74,11 @@ Result<Share> DecodeShare(std::span<const std::uint8_t> encoded) {
 
 Result<SecretBytes> ShareToText(const Share& share) {
   SKAP_ASSIGN_OR_RETURN(auto binary, EncodeShare(share));
-  const auto bytes = binary.Expose();
-  const std::size_t digits = bytes.size() * 2;
-  SecretBytes text(kShareTextPrefix.size() + digits + (digits - 1) / kTextGroup);
-  auto out = text.MutableExpose();
-  std::size_t pos = 0;
-  for (char c : kShareTextPrefix) out[pos++] = static_cast<std::uint8_t>(c);
-  for (std::size_t i = 0; i < digits; ++i) {
-    if (i != 0 && i % kTextGroup == 0) out[pos++] = '-';
-    const std::uint8_t byte = bytes[i / 2];
-    const unsigned nibble = (i % 2 == 0) ? (byte >> 4) : (byte & 0x0f);
-    out[pos++] = static_cast<std::uint8_t>(kUpperHex[nibble]);
-  }
-  return text;
+  return ArmorEncode(kShareTextPrefix, binary.Expose());
 }
 
 Result<Share> ShareFromText(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t' || text.front() == '\n' ||
-                           text.front() == '\r')) {
-    text.remove_prefix(1);
-  }
-  if (text.size() < kShareTextPrefix.size() ||
-      !std::equal(
-          kShareTextPrefix.begin(), kShareTextPrefix.end(), text.begin(),
-          [](char a, char b) { return a == std::toupper(static_cast<unsigned char>(b)); })) {
-    return Malformed("text does not start with " + std::string(kShareTextPrefix));
-  }
-  text.remove_prefix(kShareTextPrefix.size());
-  SecretBytes binary;
-  binary.Resize((text.size() + 1) / 2);
-  auto out = binary.MutableExpose();
-  std::size_t digits = 0;
-  for (char c : text) {
-    if (c == '-' || c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;
-    const int value = HexDigit(c);
-    if (value < 0) {
-      return Malformed("text has a character that is not a hex digit");
-    }
-    if (digits / 2 >= out.size()) {
-      return Malformed("text is too long");
-    }
-    if (digits % 2 == 0) {
-      out[digits / 2] = static_cast<std::uint8_t>(value << 4);
-    } else {
-      out[digits / 2] = static_cast<std::uint8_t>(out[digits / 2] | value);
-    }
-    ++digits;
-  }
-  if (digits % 2 != 0) {
-    return Malformed("text has an odd number of hex digits");
-  }
-  binary.Resize(digits / 2);
+  SKAP_ASSIGN_OR_RETURN(auto binary, ArmorDecode(kShareTextPrefix, text, "share"));
   return DecodeShare(binary.Expose());
 }
 
