@@ -16,7 +16,9 @@ packages=(
   libcli11-dev                       # command lines
   libsqlite3-dev                     # the hub's embedded store
   libqrencode-dev libpng-dev         # bootstrap parts as QR codes (PNG and terminal)
-  zbar-tools                         # tests read the QR codes back with zbarimg
+  libboost-dev                       # Boost.Asio and Beast: admin API and device channel
+  libtomlplusplus-dev                # skapd configuration files
+  zbar-tools jq                      # tests read QR codes back (zbarimg) and JSON (jq)
 )
 if [[ "${1:-}" == "fuzz" ]]; then
   packages+=(clang libclang-rt-14-dev)

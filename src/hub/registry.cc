@@ -217,15 +217,22 @@ Result<OperatorToken> Registry::AddOperator(const Principal& actor, const std::s
 }
 
 Result<Principal> Registry::AuthenticateOperator(std::string_view token) {
-  const Unexpected failed(ErrorCode::kAuthenticationFailed, "authentication failed");
-  if (token.rfind(kTokenPrefix, 0) != 0) return failed;
+  // A failed attempt is a security event: audited, without the token.
+  Principal unknown;
+  unknown.kind = Principal::Kind::kOperator;
+  unknown.name = "unknown-operator";
+  const auto failed = [&] {
+    return Refuse(unknown, "operator.authenticate", "",
+                  Error{ErrorCode::kAuthenticationFailed, "authentication failed"});
+  };
+  if (token.rfind(kTokenPrefix, 0) != 0) return failed();
   SKAP_ASSIGN_OR_RETURN(auto hash, crypto::Digest(crypto::Hash::kSha256, AsBytes(token)));
   SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT name, tenant_id, role, disabled FROM operators"
                                              " WHERE token_hash = $1",
                                              {Blob(hash)}));
-  if (rows.empty() || AsInt(rows[0][3]).value_or(1) != 0) return failed;
+  if (rows.empty() || AsInt(rows[0][3]).value_or(1) != 0) return failed();
   auto role = ParseRole(AsText(rows[0][2]).value_or(""));
-  if (!role) return failed;
+  if (!role) return failed();
   Principal p;
   p.kind = Principal::Kind::kOperator;
   p.name = AsText(rows[0][0]).value_or("");

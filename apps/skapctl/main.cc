@@ -1,0 +1,341 @@
+// skapctl: the operator's tool for a SKAP hub's admin API.
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "apps/skapctl/admin_client.h"
+#include "apps/skapctl/qr.h"
+#include "common/hex.h"
+#include "common/secret_file.h"
+
+namespace {
+
+using nlohmann::json;
+using skap::ctl::AdminReply;
+
+struct Globals {
+  std::string socket;
+  std::string token_file;
+  bool json_output = false;
+};
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "skapctl: %s\n", message.c_str());
+  return 1;
+}
+
+int Fail(const skap::Error& error) { return Fail(skap::ToString(error)); }
+
+// ReplyError turns a non-2xx reply into the hub's error and message.
+int ReplyError(const AdminReply& reply) {
+  const auto body = json::parse(reply.BodyText(), nullptr, false);
+  if (body.is_object() && body.contains("error")) {
+    return Fail(body.value("error", "") + ": " + body.value("message", ""));
+  }
+  return Fail("the hub answered HTTP " + std::to_string(reply.status));
+}
+
+skap::Result<skap::SecretBytes> LoadToken(const Globals& g) {
+  if (g.token_file.empty()) {
+    return skap::Unexpected(skap::ErrorCode::kInvalidArgument,
+                            "no operator token: pass --token-file or set SKAP_TOKEN_FILE");
+  }
+  SKAP_ASSIGN_OR_RETURN(auto token, skap::ReadSecretFile(g.token_file, 4096));
+  std::size_t length = token.size();
+  const auto bytes = token.Expose();
+  while (length > 0 &&
+         (bytes[length - 1] == '\n' || bytes[length - 1] == '\r' || bytes[length - 1] == ' ')) {
+    --length;
+  }
+  token.Resize(length);
+  return token;
+}
+
+skap::Result<AdminReply> Call(const Globals& g, const std::string& method,
+                              const std::string& target, const std::string& body = "") {
+  SKAP_ASSIGN_OR_RETURN(auto token, LoadToken(g));
+  return skap::ctl::CallAdmin(g.socket, token, method, target, body);
+}
+
+std::string Query(const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string out;
+  for (const auto& [key, value] : params) {
+    if (value.empty()) continue;
+    out += out.empty() ? "?" : "&";
+    out += key + "=";
+    for (char ch : value) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.') {
+        out.push_back(ch);
+      } else {
+        char escaped[4];
+        std::snprintf(escaped, sizeof escaped, "%%%02X", c);
+        out += escaped;
+      }
+    }
+  }
+  return out;
+}
+
+void PrintDevices(const json& devices) {
+  std::printf("%-36s  %-20s  %-11s  %-14s  %s\n", "ID", "NAME", "STATE", "PROVISIONED BY",
+              "ADMITTED BY");
+  for (const auto& d : devices) {
+    std::printf("%-36s  %-20s  %-11s  %-14s  %s\n", d.value("id", "").c_str(),
+                d.value("name", "").c_str(), d.value("state", "").c_str(),
+                d.value("provisioned_by", "").c_str(),
+                d["admitted_by"].is_string() ? d["admitted_by"].get<std::string>().c_str() : "-");
+  }
+}
+
+int ShowJson(const Globals& g, const AdminReply& reply, void (*human)(const json&)) {
+  if (reply.status / 100 != 2) return ReplyError(reply);
+  const auto body = json::parse(reply.BodyText(), nullptr, false);
+  if (g.json_output || human == nullptr) {
+    std::printf("%s\n", body.dump(2).c_str());
+  } else {
+    human(body);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{
+      "skapctl: operate a SKAP hub through its admin API (a Unix socket).\n"
+      "Every call carries your operator token and is checked against your role."};
+  app.require_subcommand(1);
+  Globals g;
+  const char* env_socket = std::getenv("SKAP_ADMIN_SOCKET");
+  const char* env_token = std::getenv("SKAP_TOKEN_FILE");
+  g.socket = env_socket != nullptr ? env_socket : "/var/lib/skap/admin.sock";
+  g.token_file = env_token != nullptr ? env_token : "";
+  app.add_option("--socket", g.socket, "Admin socket of the hub (env SKAP_ADMIN_SOCKET)")
+      ->capture_default_str();
+  app.add_option("--token-file", g.token_file,
+                 "File holding your operator token (env SKAP_TOKEN_FILE)");
+  app.add_flag("--json", g.json_output, "Print the hub's JSON instead of tables");
+
+  // network
+  auto* network = app.add_subcommand("network", "Closed networks of your tenant");
+  network->require_subcommand(1);
+  std::string name;
+  auto* network_create = network->add_subcommand("create", "Create a network (tenant-admin)");
+  network_create->add_option("name", name, "Network name")->required();
+
+  // operator
+  auto* op = app.add_subcommand("operator", "Operators of your tenant");
+  op->require_subcommand(1);
+  auto* op_add = op->add_subcommand("add", "Add an operator (tenant-admin)");
+  std::string role, token_out;
+  op_add->add_option("name", name, "Operator name")->required();
+  op_add->add_option("--role", role, "tenant-admin, provisioner, admitter or auditor")
+      ->required()
+      ->check(CLI::IsMember({"tenant-admin", "provisioner", "admitter", "auditor"}));
+  op_add->add_option("--token-out", token_out, "File for the new token (created 0600; '-' stdout)")
+      ->required();
+
+  // device
+  auto* device = app.add_subcommand("device", "Devices: provision, admit, revoke, list");
+  device->require_subcommand(1);
+  std::string network_name, out_file, split, parts_dir, qr = "png", state, device_id;
+  std::int64_t lifetime_s = 0;
+  bool can_provision = false;
+  auto* provision = device->add_subcommand(
+      "provision", "Create a device and write its bootstrap bundle (provisioner)");
+  provision->add_option("--network", network_name, "Network of the device")->required();
+  provision->add_option("--name", name, "Device name")->required();
+  provision->add_option("--lifetime-s", lifetime_s,
+                        "Seconds the bundle stays usable (hub default)");
+  provision->add_flag("--can-provision", can_provision,
+                      "The device may provision devices into its network");
+  auto* out_option =
+      provision->add_option("--out", out_file, "Bundle file to write (created 0600; '-' stdout)");
+  auto* split_option = provision->add_option(
+      "--split", split, "Split the bundle into parts, K/M: any K of M rebuild it");
+  provision->add_option("--parts-dir", parts_dir, "Directory for the parts (with --split)")
+      ->needs(split_option);
+  provision->add_option("--qr", qr, "QR codes for the parts: png, terminal, both or none")
+      ->check(CLI::IsMember({"png", "terminal", "both", "none"}))
+      ->needs(split_option);
+  out_option->excludes(split_option);
+
+  auto* list = device->add_subcommand("list", "List a network's devices");
+  list->add_option("--network", network_name, "Network")->required();
+  list->add_option("--state", state, "Only devices in this state");
+  auto* pending = device->add_subcommand("pending", "Devices awaiting admission, with reports");
+  pending->add_option("--network", network_name, "Network")->required();
+  auto* show = device->add_subcommand("show", "One device");
+  show->add_option("id", device_id, "Device id")->required();
+  std::vector<std::pair<CLI::App*, std::string>> transitions;
+  for (const char* verb : {"admit", "reject", "revoke"}) {
+    auto* sub = device->add_subcommand(verb, std::string(verb) + " a device");
+    sub->add_option("id", device_id, "Device id")->required();
+    transitions.emplace_back(sub, verb);
+  }
+
+  // audit
+  auto* audit = app.add_subcommand("audit", "The hub's audit log (auditor, tenant-admin)");
+  audit->require_subcommand(1);
+  std::string since, until, actor, target_filter, limit;
+  auto* audit_list = audit->add_subcommand("list", "List entries, oldest first");
+  audit_list->add_option("--since-ms", since, "From this time (ms since the epoch)");
+  audit_list->add_option("--until-ms", until, "Before this time (ms since the epoch)");
+  audit_list->add_option("--actor", actor, "Only this actor");
+  audit_list->add_option("--target", target_filter, "Only this target");
+  audit_list->add_option("--limit", limit, "At most this many entries");
+  auto* audit_verify = audit->add_subcommand("verify", "Check the HMAC chain end to end");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (network_create->parsed()) {
+    auto reply = Call(g, "POST", "/v1/networks", json{{"name", name}}.dump());
+    if (!reply) return Fail(reply.error());
+    return ShowJson(g, *reply, [](const json& j) {
+      std::printf("network %s created (%s)\n", j.value("name", "").c_str(),
+                  j.value("id", "").c_str());
+    });
+  }
+  if (op_add->parsed()) {
+    auto reply = Call(g, "POST", "/v1/operators", json{{"name", name}, {"role", role}}.dump());
+    if (!reply) return Fail(reply.error());
+    if (reply->status / 100 != 2) return ReplyError(*reply);
+    if (auto w = skap::WriteSecretFile(token_out, reply->body.Expose()); !w) return Fail(w.error());
+    std::fprintf(stderr, "operator %s (%s) added; token written to %s\n", name.c_str(),
+                 role.c_str(), token_out.c_str());
+    return 0;
+  }
+  if (provision->parsed()) {
+    json body{{"network", network_name}, {"name", name}, {"can_provision", can_provision}};
+    if (lifetime_s > 0) body["lifetime_s"] = lifetime_s;
+    unsigned k = 0, m = 0;
+    if (!split.empty()) {
+      if (std::sscanf(split.c_str(), "%u/%u", &k, &m) != 2) {
+        return Fail("--split must be K/M, e.g. 2/3");
+      }
+      body["split"] = json{{"k", k}, {"m", m}};
+      if (parts_dir.empty()) parts_dir = ".";
+    } else if (out_file.empty()) {
+      out_file = name + ".skapbundle";
+    }
+    auto reply = Call(g, "POST", "/v1/devices", body.dump());
+    if (!reply) return Fail(reply.error());
+    if (reply->status / 100 != 2) return ReplyError(*reply);
+    const std::string id = reply->headers["X-Skap-Device-Id"];
+    if (split.empty()) {
+      if (auto w = skap::WriteSecretFile(out_file, reply->body.Expose()); !w)
+        return Fail(w.error());
+      std::fprintf(stderr, "device %s (%s) provisioned; bundle written to %s\n", name.c_str(),
+                   id.c_str(), out_file.c_str());
+      return 0;
+    }
+    std::filesystem::create_directories(parts_dir);
+    std::string_view text = reply->BodyText();
+    unsigned index = 0;
+    while (!text.empty()) {
+      const auto newline = text.find('\n');
+      const std::string_view part = text.substr(0, newline);
+      text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
+      if (part.empty()) continue;
+      ++index;
+      const std::string base = parts_dir + "/" + name + ".part" + std::to_string(index);
+      std::string line(part);
+      line.push_back('\n');
+      auto written = skap::WriteSecretFile(base + ".txt", skap::AsBytes(line));
+      skap::SecureWipe(line.data(), line.size());
+      if (!written) return Fail(written.error());
+      if (qr == "png" || qr == "both") {
+        if (auto w = skap::ctl::WriteQrPng(part, base + ".png"); !w) return Fail(w.error());
+      }
+      if (qr == "terminal" || qr == "both") {
+        auto art = skap::ctl::QrForTerminal(part);
+        if (!art) return Fail(art.error());
+        std::printf("part %u of %u (any %u rebuild the bundle):\n", index, m, k);
+        std::fwrite(art->Expose().data(), 1, art->size(), stdout);
+      }
+    }
+    std::fprintf(stderr, "device %s (%s) provisioned; %u parts (any %u rebuild it) in %s\n",
+                 name.c_str(), id.c_str(), index, k, parts_dir.c_str());
+    return 0;
+  }
+  if (list->parsed() || pending->parsed()) {
+    const std::string wanted = pending->parsed() ? "pending" : state;
+    auto reply =
+        Call(g, "GET", "/v1/devices" + Query({{"network", network_name}, {"state", wanted}}));
+    if (!reply) return Fail(reply.error());
+    if (pending->parsed() && !g.json_output && reply->status == 200) {
+      const auto devices = json::parse(reply->BodyText(), nullptr, false);
+      for (const auto& d : devices) {
+        std::printf("%s  %s\n  pre-flight: %s\n", d.value("id", "").c_str(),
+                    d.value("name", "").c_str(), d["preflight"].dump().c_str());
+      }
+      return 0;
+    }
+    return ShowJson(g, *reply, PrintDevices);
+  }
+  if (show->parsed()) {
+    auto reply = Call(g, "GET", "/v1/devices/" + device_id);
+    if (!reply) return Fail(reply.error());
+    return ShowJson(g, *reply, nullptr);
+  }
+  for (const auto& [sub, verb] : transitions) {
+    if (!sub->parsed()) continue;
+    auto reply = Call(g, "POST", "/v1/devices/" + device_id + "/" + verb);
+    if (!reply) return Fail(reply.error());
+    return ShowJson(g, *reply, [](const json& d) {
+      std::printf("device %s (%s) is now %s\n", d.value("name", "").c_str(),
+                  d.value("id", "").c_str(), d.value("state", "").c_str());
+    });
+  }
+  if (audit_list->parsed()) {
+    auto reply = Call(g, "GET",
+                      "/v1/audit" + Query({{"since_ms", since},
+                                           {"until_ms", until},
+                                           {"actor", actor},
+                                           {"target", target_filter},
+                                           {"limit", limit}}));
+    if (!reply) return Fail(reply.error());
+    return ShowJson(g, *reply, [](const json& entries) {
+      for (const auto& e : entries) {
+        std::printf("%6lld  %lld  %-14s %-22s %-36s %s\n",
+                    static_cast<long long>(e.value("seq", 0LL)),
+                    static_cast<long long>(e.value("at_ms", 0LL)), e.value("actor", "").c_str(),
+                    e.value("action", "").c_str(), e.value("target", "").c_str(),
+                    e.value("outcome", "").c_str());
+      }
+    });
+  }
+  if (audit_verify->parsed()) {
+    auto reply = Call(g, "GET", "/v1/audit/verify");
+    if (!reply) return Fail(reply.error());
+    if (reply->status != 200) return ReplyError(*reply);
+    const auto v = json::parse(reply->BodyText(), nullptr, false);
+    if (g.json_output) {
+      std::printf("%s\n", v.dump(2).c_str());
+    } else if (v.value("intact", false)) {
+      std::printf("audit chain intact: %lld entries\n",
+                  static_cast<long long>(v.value("entries", 0LL)));
+    } else {
+      std::printf("audit chain BROKEN at entry %s: %s\n", v["first_broken_seq"].dump().c_str(),
+                  v.value("reason", "").c_str());
+    }
+    return v.value("intact", false) ? 0 : 3;
+  }
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "skapctl: %s\n", e.what());
+    return 1;
+  }
+}

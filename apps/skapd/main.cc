@@ -1,0 +1,173 @@
+// skapd: the SKAP hub daemon.
+//
+//   skapd init --data DIR                          create a hub
+//   skapd tenant create --data DIR --name T --admin NAME --token-out FILE
+//                                                  create a tenant and its first admin
+//   skapd run --config FILE                        serve (see docs/skapd.toml)
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <toml++/toml.h>
+
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "api/admin_api.h"
+#include "api/http_server.h"
+#include "common/hex.h"
+#include "common/secret_file.h"
+#include "hub/hub_node.h"
+
+namespace {
+
+int Fail(const std::string& what, const skap::Error& error) {
+  std::fprintf(stderr, "skapd: %s: %s\n", what.c_str(), skap::ToString(error).c_str());
+  return 1;
+}
+
+// A hub holds keys in memory: no core dumps, no ptrace by other users.
+void HardenProcess() {
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  const rlimit no_core{0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
+}
+
+// Config is `skapd run`'s configuration; every option is a key of the TOML
+// file (docs/skapd.toml documents them and their defaults).
+struct Config {
+  std::string data_dir;
+  std::string admin_socket;  // default: <data_dir>/admin.sock
+  std::string hub_address = "127.0.0.1:7443";
+  std::int64_t bootstrap_lifetime_s = 24 * 3600;
+};
+
+skap::Result<Config> LoadConfig(const std::string& path) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return skap::Unexpected(skap::ErrorCode::kInvalidArgument,
+                            path + ": " + std::string(e.description()));
+  }
+  for (const auto& [key, value] : table) {
+    const std::string_view k = key.str();
+    if (k != "data_dir" && k != "admin_socket" && k != "hub_address" &&
+        k != "bootstrap_lifetime_s") {
+      return skap::Unexpected(skap::ErrorCode::kInvalidArgument,
+                              path + ": unknown key '" + std::string(k) + "'");
+    }
+  }
+  Config c;
+  c.data_dir = table["data_dir"].value_or(std::string());
+  if (c.data_dir.empty()) {
+    return skap::Unexpected(skap::ErrorCode::kInvalidArgument, path + ": data_dir is required");
+  }
+  c.admin_socket = table["admin_socket"].value_or(c.data_dir + "/admin.sock");
+  c.hub_address = table["hub_address"].value_or(c.hub_address);
+  c.bootstrap_lifetime_s = table["bootstrap_lifetime_s"].value_or(c.bootstrap_lifetime_s);
+  if (c.bootstrap_lifetime_s < 60 || c.bootstrap_lifetime_s > 30LL * 24 * 3600) {
+    return skap::Unexpected(skap::ErrorCode::kInvalidArgument,
+                            path + ": bootstrap_lifetime_s must be between 60 and 2592000");
+  }
+  return c;
+}
+
+int Run(const std::string& config_path) {
+  auto config = LoadConfig(config_path);
+  if (!config) return Fail("configuration", config.error());
+  // Block the signals before any thread starts, then wait for them here.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto node = skap::hub::HubNode::Open(config->data_dir);
+  if (!node) return Fail("opening " + config->data_dir, node.error());
+  skap::api::AdminApi api(
+      (*node)->registry(), (*node)->audit(), (*node)->entropy(),
+      {config->hub_address, std::chrono::seconds(config->bootstrap_lifetime_s)});
+  auto server = skap::api::UnixHttpServer::Start(config->admin_socket, api);
+  if (!server) return Fail("admin API", server.error());
+  std::fprintf(stderr, "skapd: hub %s serving the admin API on %s\n", (*node)->hub_id().c_str(),
+               config->admin_socket.c_str());
+  int received = 0;
+  sigwait(&signals, &received);
+  std::fprintf(stderr, "skapd: stopping (signal %d)\n", received);
+  (*server)->Stop();
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{
+      "skapd: the SKAP hub. It keeps the registry of tenants, networks, operators and\n"
+      "devices, hands out bootstrap bundles, admits devices and keeps an HMAC-chained\n"
+      "audit log. Operators use skapctl against its admin socket."};
+  app.require_subcommand(1);
+
+  std::string data_dir;
+  auto* init = app.add_subcommand("init", "Create a new hub (data directory, KEK, database)");
+  init->add_option("--data", data_dir, "Data directory (created, mode 0700)")->required();
+
+  auto* tenant =
+      app.add_subcommand("tenant", "Tenant setup on this hub (needs the data directory)");
+  tenant->require_subcommand(1);
+  auto* tenant_create =
+      tenant->add_subcommand("create", "Create a tenant and its first tenant-admin");
+  std::string tenant_name, admin_name, token_out;
+  tenant_create->add_option("--data", data_dir, "Data directory of the hub")->required();
+  tenant_create->add_option("--name", tenant_name, "Tenant name")->required();
+  tenant_create->add_option("--admin", admin_name, "Name of the first tenant-admin")->required();
+  tenant_create
+      ->add_option("--token-out", token_out,
+                   "File to write the admin's token to (created 0600; '-' for stdout)")
+      ->required();
+
+  std::string config_path;
+  auto* run = app.add_subcommand("run", "Serve, as configured in a TOML file");
+  run->add_option("--config", config_path, "Configuration file (see docs/skapd.toml)")
+      ->required()
+      ->check(CLI::ExistingFile);
+
+  CLI11_PARSE(app, argc, argv);
+  HardenProcess();
+
+  if (init->parsed()) {
+    auto hub_id = skap::hub::HubNode::Init(data_dir);
+    if (!hub_id) return Fail("init", hub_id.error());
+    std::printf("hub %s created in %s\n", hub_id->c_str(), data_dir.c_str());
+    return 0;
+  }
+  if (tenant_create->parsed()) {
+    auto node = skap::hub::HubNode::Open(data_dir);
+    if (!node) return Fail("opening " + data_dir, node.error());
+    const auto hub = skap::hub::Principal::Hub();
+    auto tenant_id = (*node)->registry().CreateTenant(hub, tenant_name);
+    if (!tenant_id) return Fail("creating the tenant", tenant_id.error());
+    auto token =
+        (*node)->registry().AddOperator(hub, *tenant_id, admin_name, skap::hub::Role::kTenantAdmin);
+    if (!token) return Fail("creating the admin", token.error());
+    token->token.Append(skap::AsBytes("\n"));
+    if (auto written = skap::WriteSecretFile(token_out, token->token.Expose()); !written) {
+      return Fail("writing the token", written.error());
+    }
+    std::fprintf(stderr, "tenant %s (%s) created; tenant-admin %s's token written to %s\n",
+                 tenant_name.c_str(), tenant_id->c_str(), admin_name.c_str(), token_out.c_str());
+    return 0;
+  }
+  return Run(config_path);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "skapd: %s\n", e.what());
+    return 1;
+  }
+}

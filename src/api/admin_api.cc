@@ -1,0 +1,347 @@
+#include "api/admin_api.h"
+
+#include <exception>
+#include <optional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/hex.h"
+#include "proto/bundle.h"
+
+namespace skap::api {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kBearer = "Bearer ";
+
+int StatusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kMalformedInput:
+      return 400;
+    case ErrorCode::kAuthenticationFailed:
+      return 401;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kFailedPrecondition:
+      return 409;
+    default:
+      return 500;
+  }
+}
+
+AdminResponse Json(int status, const json& body) {
+  AdminResponse r;
+  r.status = status;
+  r.body = SecretBytes::Copy(AsBytes(body.dump()));
+  return r;
+}
+
+AdminResponse Failure(const Error& error) {
+  // Authentication failures say nothing beyond the fact (no oracle).
+  const std::string message =
+      error.code == ErrorCode::kAuthenticationFailed ? "authentication failed" : error.message;
+  return Json(StatusFor(error.code),
+              json{{"error", std::string(ErrorCodeName(error.code))}, {"message", message}});
+}
+
+AdminResponse Failure(ErrorCode code, const std::string& message) {
+  return Failure(Error{code, message});
+}
+
+AdminResponse Text(SecretBytes body) {
+  AdminResponse r;
+  r.content_type = "text/plain";
+  r.body = std::move(body);
+  return r;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// PercentDecode undoes URL encoding in query values; nullopt if malformed.
+std::optional<std::string> PercentDecode(std::string_view in) {
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out.push_back(' ');
+    } else if (in[i] == '%') {
+      const int hi = i + 1 < in.size() ? HexValue(in[i + 1]) : -1;
+      const int lo = i + 2 < in.size() ? HexValue(in[i + 2]) : -1;
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>((hi << 4) | lo));
+      i += 2;
+    } else {
+      out.push_back(in[i]);
+    }
+  }
+  return out;
+}
+
+struct Target {
+  std::vector<std::string> segments;
+  std::map<std::string, std::string> query;
+};
+
+std::optional<Target> ParseTarget(std::string_view target) {
+  Target t;
+  const auto question = target.find('?');
+  std::string_view path = target.substr(0, question);
+  if (question != std::string_view::npos) {
+    std::string_view query = target.substr(question + 1);
+    while (!query.empty()) {
+      const auto amp = query.find('&');
+      const std::string_view pair = query.substr(0, amp);
+      const auto eq = pair.find('=');
+      auto key = PercentDecode(pair.substr(0, eq));
+      auto value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+      if (!key || !value) return std::nullopt;
+      t.query[*key] = *value;
+      query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    }
+  }
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    const auto slash = path.find('/');
+    t.segments.emplace_back(path.substr(0, slash));
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+  }
+  return t;
+}
+
+json DeviceJson(const hub::Device& d) {
+  json j{{"id", d.id},
+         {"name", d.name},
+         {"network", d.network_name},
+         {"state", hub::DeviceStateName(d.state)},
+         {"can_provision", d.can_provision},
+         {"provisioned_by", d.provisioned_by},
+         {"bootstrap_expires_at_ms", d.bootstrap_expires_at_ms},
+         {"created_at_ms", d.created_at_ms},
+         {"changed_at_ms", d.changed_at_ms}};
+  j["parent_device"] = d.parent_device ? json(*d.parent_device) : json(nullptr);
+  j["admitted_by"] = d.admitted_by ? json(*d.admitted_by) : json(nullptr);
+  j["preflight"] = d.preflight ? json::parse(*d.preflight, nullptr, false) : json(nullptr);
+  return j;
+}
+
+std::optional<hub::DeviceState> ParseState(const std::string& name) {
+  for (auto s :
+       {hub::DeviceState::kProvisioned, hub::DeviceState::kPending, hub::DeviceState::kActive,
+        hub::DeviceState::kRevoked, hub::DeviceState::kRejected}) {
+    if (hub::DeviceStateName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> ParseInt(const std::string& text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  std::int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+bool MayReadAudit(const hub::Principal& p) {
+  return p.role == hub::Role::kAuditor || p.role == hub::Role::kTenantAdmin;
+}
+
+}  // namespace
+
+AdminResponse AdminApi::Handle(const AdminRequest& request) {
+  try {
+    if (request.authorization.rfind(kBearer, 0) != 0) {
+      return Failure(ErrorCode::kAuthenticationFailed, "");
+    }
+    auto principal = registry_.AuthenticateOperator(
+        std::string_view(request.authorization).substr(kBearer.size()));
+    if (!principal) return Failure(principal.error());
+    return Dispatch(request, *principal);
+  } catch (const std::exception& e) {
+    // Third-party code (JSON) may throw; no exception leaves a request.
+    return Failure(ErrorCode::kMalformedInput, std::string("bad request: ") + e.what());
+  }
+}
+
+AdminResponse AdminApi::Dispatch(const AdminRequest& request, const hub::Principal& actor) {
+  auto target = ParseTarget(request.target);
+  if (!target || target->segments.empty() || target->segments[0] != "v1") {
+    return Failure(ErrorCode::kNotFound, "no such endpoint");
+  }
+  const auto& seg = target->segments;
+  const bool post = request.method == "POST";
+  const bool get = request.method == "GET";
+  auto body = [&]() {
+    auto parsed = json::parse(request.body.empty() ? "{}" : request.body, nullptr, false);
+    return parsed.is_object() ? parsed : json();
+  };
+
+  if (seg.size() == 2 && seg[1] == "networks" && post) {
+    const json in = body();
+    if (!in.is_object() || !in.contains("name") || !in["name"].is_string()) {
+      return Failure(ErrorCode::kInvalidArgument, "body must be {\"name\": \"...\"}");
+    }
+    auto id = registry_.CreateNetwork(actor, in["name"].get<std::string>());
+    if (!id) return Failure(id.error());
+    return Json(201, json{{"id", *id}, {"name", in["name"]}});
+  }
+
+  if (seg.size() == 2 && seg[1] == "operators" && post) {
+    const json in = body();
+    if (!in.is_object() || !in.value("name", json()).is_string() ||
+        !in.value("role", json()).is_string()) {
+      return Failure(ErrorCode::kInvalidArgument, "body must be {\"name\": ..., \"role\": ...}");
+    }
+    auto role = hub::ParseRole(in["role"].get<std::string>());
+    if (!role) return Failure(role.error());
+    auto token =
+        registry_.AddOperator(actor, actor.tenant_id, in["name"].get<std::string>(), *role);
+    if (!token) return Failure(token.error());
+    AdminResponse r = Text(std::move(token->token));
+    r.status = 201;
+    r.headers["X-Skap-Operator"] = token->name;
+    return r;
+  }
+
+  if (seg.size() == 2 && seg[1] == "devices" && post) {
+    const json in = body();
+    if (!in.is_object() || !in.value("network", json()).is_string() ||
+        !in.value("name", json()).is_string()) {
+      return Failure(ErrorCode::kInvalidArgument,
+                     "body must name the \"network\" and the device \"name\"");
+    }
+    const auto lifetime =
+        in.contains("lifetime_s")
+            ? std::chrono::milliseconds(in["lifetime_s"].get<std::int64_t>() * 1000)
+            : options_.default_bootstrap_lifetime;
+    auto grant = registry_.ProvisionDevice(actor, in["network"].get<std::string>(),
+                                           in["name"].get<std::string>(), lifetime,
+                                           in.value("can_provision", false));
+    if (!grant) return Failure(grant.error());
+    const proto::BundleInfo info{
+        grant->hub_id,      options_.hub_address,     grant->device.tenant_id,
+        grant->tenant_name, grant->device.network_id, grant->device.network_name,
+        grant->device.id,   grant->device.name,       grant->device.bootstrap_expires_at_ms};
+    SecretBytes out;
+    std::string parts = "1";
+    if (in.contains("split")) {
+      const unsigned k = in["split"].value("k", 0U);
+      const unsigned m = in["split"].value("m", 0U);
+      auto split = proto::SplitBundle(info, grant->bootstrap_key.Expose(), k, m, rng_);
+      if (!split) return Failure(split.error());
+      for (const auto& part : *split) {
+        out.Append(part.Expose());
+        out.Append(AsBytes("\n"));
+      }
+      parts = std::to_string(k) + "/" + std::to_string(m);
+    } else {
+      auto text = proto::BundleToText(info, grant->bootstrap_key.Expose());
+      if (!text) return Failure(text.error());
+      out = std::move(*text);
+      out.Append(AsBytes("\n"));
+    }
+    AdminResponse r = Text(std::move(out));
+    r.status = 201;
+    r.headers["X-Skap-Device-Id"] = grant->device.id;
+    r.headers["X-Skap-Expires-At-Ms"] = std::to_string(grant->device.bootstrap_expires_at_ms);
+    r.headers["X-Skap-Parts"] = parts;
+    return r;
+  }
+
+  if (seg.size() == 2 && seg[1] == "devices" && get) {
+    const auto network = target->query.find("network");
+    if (network == target->query.end()) {
+      return Failure(ErrorCode::kInvalidArgument, "query must name the network");
+    }
+    std::optional<hub::DeviceState> state;
+    if (const auto s = target->query.find("state"); s != target->query.end()) {
+      state = ParseState(s->second);
+      if (!state) return Failure(ErrorCode::kInvalidArgument, "unknown state '" + s->second + "'");
+    }
+    auto devices = registry_.ListDevices(actor, network->second, state);
+    if (!devices) return Failure(devices.error());
+    json out = json::array();
+    for (const auto& d : *devices) out.push_back(DeviceJson(d));
+    return Json(200, out);
+  }
+
+  if (seg.size() == 3 && seg[1] == "devices" && get) {
+    auto device = registry_.GetDevice(actor, seg[2]);
+    if (!device) return Failure(device.error());
+    return Json(200, DeviceJson(*device));
+  }
+
+  if (seg.size() == 4 && seg[1] == "devices" && post) {
+    Result<hub::Device> result = Unexpected(ErrorCode::kNotFound, "no such endpoint");
+    if (seg[3] == "admit") {
+      result = registry_.Admit(actor, seg[2]);
+    } else if (seg[3] == "reject") {
+      result = registry_.Reject(actor, seg[2]);
+    } else if (seg[3] == "revoke") {
+      result = registry_.Revoke(actor, seg[2]);
+    }
+    if (!result) return Failure(result.error());
+    return Json(200, DeviceJson(*result));
+  }
+
+  if (seg.size() >= 2 && seg[1] == "audit" && get) {
+    if (!MayReadAudit(actor)) {
+      return Failure(ErrorCode::kPermissionDenied,
+                     "the audit log needs the auditor or tenant-admin role");
+    }
+    if (seg.size() == 3 && seg[2] == "verify") {
+      auto v = audit_.Verify();
+      if (!v) return Failure(v.error());
+      json out{{"intact", v->intact}, {"entries", v->entries}, {"reason", v->reason}};
+      out["first_broken_seq"] = v->first_broken_seq ? json(*v->first_broken_seq) : json(nullptr);
+      return Json(200, out);
+    }
+    if (seg.size() != 2) return Failure(ErrorCode::kNotFound, "no such endpoint");
+    hub::AuditFilter filter;
+    for (const auto& [key, value] : target->query) {
+      if (key == "actor") {
+        filter.actor = value;
+      } else if (key == "target") {
+        filter.target = value;
+      } else if (key == "since_ms" || key == "until_ms" || key == "limit") {
+        auto number = ParseInt(value);
+        if (!number) return Failure(ErrorCode::kInvalidArgument, key + " must be a number");
+        if (key == "since_ms") filter.since_ms = *number;
+        if (key == "until_ms") filter.until_ms = *number;
+        if (key == "limit") filter.limit = *number;
+      } else {
+        return Failure(ErrorCode::kInvalidArgument, "unknown filter '" + key + "'");
+      }
+    }
+    auto entries = audit_.List(filter);
+    if (!entries) return Failure(entries.error());
+    json out = json::array();
+    for (const auto& e : *entries) {
+      out.push_back(json{{"seq", e.seq},
+                         {"at_ms", e.at_ms},
+                         {"actor", e.record.actor},
+                         {"action", e.record.action},
+                         {"target", e.record.target},
+                         {"outcome", e.record.outcome},
+                         {"detail", json::parse(e.record.detail, nullptr, false)}});
+    }
+    return Json(200, out);
+  }
+
+  return Failure(ErrorCode::kNotFound, "no such endpoint");
+}
+
+}  // namespace skap::api

@@ -1,0 +1,71 @@
+// The admin API: JSON over HTTP, one operator per token, every call checked
+// against the operator's role by the registry. Transport-free: the HTTP
+// server (http_server.h) parses requests and hands them here.
+//
+//   POST /v1/networks                    {"name"}                        tenant-admin
+//   POST /v1/operators                   {"name","role"}                 tenant-admin
+//   POST /v1/devices                     {"network","name","lifetime_s",
+//                                         "can_provision","split":{"k","m"}}  provisioner
+//   GET  /v1/devices?network=N[&state=S]                                 any role
+//   GET  /v1/devices/{id}                                                any role
+//   POST /v1/devices/{id}/admit | reject | revoke                        admitter / tenant-admin
+//   GET  /v1/audit?since_ms=&until_ms=&actor=&target=&limit=             auditor, tenant-admin
+//   GET  /v1/audit/verify                                                auditor, tenant-admin
+//
+// Responses are JSON, except the two that carry secrets (a new operator's
+// token; a device's bootstrap bundle or parts): those are text/plain, so the
+// secret never sits in a JSON value, with the public facts in headers.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "common/secret_bytes.h"
+#include "hub/audit_log.h"
+#include "hub/registry.h"
+
+namespace skap::api {
+
+// AdminRequest is a parsed HTTP request.
+struct AdminRequest {
+  std::string method;
+  std::string target;         // path and query
+  std::string authorization;  // the Authorization header, if any
+  std::string body;           // JSON (never secret: operators send no keys)
+};
+
+// AdminResponse is what to send back.
+struct AdminResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::map<std::string, std::string> headers;
+  SecretBytes body;  // may hold a secret (token, bundle)
+};
+
+// AdminApiOptions are the hub facts that go into bundles.
+struct AdminApiOptions {
+  std::string hub_address;  // host:port of the device channel
+  std::chrono::milliseconds default_bootstrap_lifetime = std::chrono::hours(24);
+};
+
+// AdminApi serves requests; thread-compatible (one request at a time).
+class AdminApi {
+ public:
+  AdminApi(hub::Registry& registry, hub::AuditLog& audit, crypto::Rng& rng, AdminApiOptions options)
+      : registry_(registry), audit_(audit), rng_(rng), options_(std::move(options)) {}
+
+  // Handle answers one request. It never throws: malformed JSON and the like
+  // become 400 responses with a JSON {"error","message"} body.
+  AdminResponse Handle(const AdminRequest& request);
+
+ private:
+  AdminResponse Dispatch(const AdminRequest& request, const hub::Principal& operator_principal);
+
+  hub::Registry& registry_;
+  hub::AuditLog& audit_;
+  crypto::Rng& rng_;
+  AdminApiOptions options_;
+};
+
+}  // namespace skap::api

@@ -1,0 +1,169 @@
+#include "api/http_server.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+
+#include "common/secret_bytes.h"
+
+namespace skap::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Local = asio::local::stream_protocol;
+
+// Buffers, headers and bodies that may hold a token or a bundle wipe their
+// memory when it is released.
+using WipingFields = http::basic_fields<WipingAllocator<char>>;
+using Request = http::request<http::string_body, WipingFields>;
+using RequestParser = http::request_parser<http::string_body, WipingAllocator<char>>;
+using SecretBody = http::vector_body<char, WipingAllocator<char>>;
+using Response = http::response<SecretBody, WipingFields>;
+using Buffer = beast::basic_flat_buffer<WipingAllocator<char>>;
+
+constexpr std::size_t kMaxBody = 64 * 1024;
+constexpr auto kIdleTimeout = std::chrono::seconds(30);
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Local::socket socket, AdminApi& api, std::mutex& api_mutex)
+      : stream_(std::move(socket)), api_(api), api_mutex_(api_mutex) {}
+
+  void Start() { Read(); }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(kMaxBody);
+    stream_.expires_after(kIdleTimeout);
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec) return;  // closed, timed out or malformed: drop the connection
+    const Request& req = parser_->get();
+    AdminRequest in;
+    in.method = std::string(req.method_string());
+    in.target = std::string(req.target());
+    if (auto auth = req.find(http::field::authorization); auth != req.end()) {
+      in.authorization = std::string(auth->value());
+    }
+    in.body = req.body();
+    AdminResponse out;
+    {
+      const std::lock_guard lock(api_mutex_);
+      out = api_.Handle(in);
+    }
+    SecureWipe(in.authorization.data(), in.authorization.size());
+
+    response_.emplace(static_cast<http::status>(out.status), req.version());
+    response_->set(http::field::content_type, out.content_type);
+    response_->set(http::field::cache_control, "no-store");
+    for (const auto& [name, value] : out.headers) response_->set(name, value);
+    const auto bytes = out.body.Expose();
+    response_->body().assign(bytes.begin(), bytes.end());
+    response_->keep_alive(req.keep_alive());
+    response_->prepare_payload();
+    http::async_write(stream_, *response_,
+                      [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
+                        self->OnWrite(write_ec);
+                      });
+  }
+
+  void OnWrite(beast::error_code ec) {
+    if (ec) return;
+    const bool keep = response_->keep_alive();
+    response_.reset();
+    if (keep) {
+      Read();
+    } else {
+      beast::error_code ignored;
+      stream_.socket().shutdown(Local::socket::shutdown_send, ignored);
+    }
+  }
+
+  beast::basic_stream<Local> stream_;
+  Buffer buffer_;
+  std::optional<RequestParser> parser_;
+  std::optional<Response> response_;
+  AdminApi& api_;
+  std::mutex& api_mutex_;
+};
+
+}  // namespace
+
+struct UnixHttpServer::State {
+  asio::io_context io;
+  std::optional<Local::acceptor> acceptor;
+  AdminApi* api = nullptr;
+  std::mutex api_mutex;
+  std::string path;
+
+  void Accept() {
+    acceptor->async_accept([this](beast::error_code ec, Local::socket socket) {
+      if (ec) return;  // stopped
+      std::make_shared<Session>(std::move(socket), *api, api_mutex)->Start();
+      Accept();
+    });
+  }
+};
+
+UnixHttpServer::UnixHttpServer(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+UnixHttpServer::~UnixHttpServer() { Stop(); }
+
+Result<std::unique_ptr<UnixHttpServer>> UnixHttpServer::Start(const std::string& socket_path,
+                                                              AdminApi& api) {
+  auto state = std::make_unique<State>();
+  state->api = &api;
+  state->path = socket_path;
+  std::error_code fs_error;
+  const auto status = std::filesystem::symlink_status(socket_path, fs_error);
+  if (!fs_error && std::filesystem::exists(status)) {
+    if (status.type() != std::filesystem::file_type::socket) {
+      return Unexpected(ErrorCode::kFailedPrecondition,
+                        socket_path + " exists and is not a socket; not replacing it");
+    }
+    std::filesystem::remove(socket_path, fs_error);
+  }
+  beast::error_code ec;
+  state->acceptor.emplace(state->io);
+  // Only the hub's user may connect: the socket is created 0600.
+  const mode_t old_mask = umask(0177);
+  state->acceptor->open(Local(), ec);
+  if (!ec) state->acceptor->bind(Local::endpoint(socket_path), ec);
+  umask(old_mask);
+  if (!ec) state->acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Unexpected(ErrorCode::kIoError, "admin socket " + socket_path + ": " + ec.message());
+  }
+  state->Accept();
+  std::unique_ptr<UnixHttpServer> server(new UnixHttpServer(std::move(state)));
+  server->thread_ = std::thread([s = server->state_.get()] { s->io.run(); });
+  return server;
+}
+
+void UnixHttpServer::Stop() {
+  if (!state_) return;
+  asio::post(state_->io, [s = state_.get()] {
+    beast::error_code ignored;
+    s->acceptor->close(ignored);
+    s->io.stop();
+  });
+  if (thread_.joinable()) thread_.join();
+  std::error_code ignored;
+  std::filesystem::remove(state_->path, ignored);
+  state_.reset();
+}
+
+}  // namespace skap::api

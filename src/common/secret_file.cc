@@ -1,0 +1,73 @@
+#include "common/secret_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+namespace skap {
+namespace {
+
+Unexpected SystemError(const std::string& what) {
+  return Unexpected(ErrorCode::kIoError, what + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+Result<void> WriteSecretFile(const std::string& path, std::span<const std::uint8_t> bytes) {
+  const bool to_stdout = path == "-";
+  const int fd =
+      to_stdout ? STDOUT_FILENO : open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return errno == EEXIST
+               ? Unexpected(ErrorCode::kFailedPrecondition, path + " exists; not overwriting it")
+               : SystemError("create " + path);
+  }
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      auto error = SystemError("write " + path);
+      if (!to_stdout) close(fd);
+      return error;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (!to_stdout) {
+    const bool synced = fsync(fd) == 0;
+    close(fd);
+    if (!synced) return SystemError("fsync " + path);
+  }
+  return Ok();
+}
+
+Result<SecretBytes> ReadSecretFile(const std::string& path, std::size_t max_size) {
+  const bool from_stdin = path == "-";
+  const int fd = from_stdin ? STDIN_FILENO : open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return SystemError("open " + path);
+  SecretBytes out;
+  std::array<std::uint8_t, 4096> chunk{};
+  for (;;) {
+    const ssize_t n = read(fd, chunk.data(), chunk.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      auto error = SystemError("read " + path);
+      if (!from_stdin) close(fd);
+      return error;
+    }
+    if (n == 0) break;
+    out.Append(std::span(chunk).first(static_cast<std::size_t>(n)));
+    if (out.size() > max_size) {
+      if (!from_stdin) close(fd);
+      return Unexpected(ErrorCode::kInvalidArgument, path + " is too large");
+    }
+  }
+  SecureWipe(chunk.data(), chunk.size());
+  if (!from_stdin) close(fd);
+  return out;
+}
+
+}  // namespace skap

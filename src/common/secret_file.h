@@ -1,0 +1,22 @@
+// Writing secrets to files for people to carry: never over an existing file,
+// never readable by others.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "common/result.h"
+#include "common/secret_bytes.h"
+
+namespace skap {
+
+// WriteSecretFile creates `path` with mode 0600 (failing if it exists),
+// writes `bytes`, and fsyncs it. The path "-" writes to standard output.
+Result<void> WriteSecretFile(const std::string& path, std::span<const std::uint8_t> bytes);
+
+// ReadSecretFile reads a whole file (at most `max_size` bytes) into secret
+// memory; "-" reads standard input.
+Result<SecretBytes> ReadSecretFile(const std::string& path, std::size_t max_size = 1 << 20);
+
+}  // namespace skap

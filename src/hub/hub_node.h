@@ -1,0 +1,48 @@
+// A hub's data directory and everything opened from it.
+//
+//   DIR/          mode 0700
+//     kek         the key-encryption key (file keystore, 0600)
+//     hub.db      SQLite database (WAL, 0600): registry, audit log, wrapped keys
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "entropy/entropy_service.h"
+#include "hub/audit_log.h"
+#include "hub/registry.h"
+#include "keystore/file_keystore.h"
+#include "store/sqlite/sqlite_database.h"
+
+namespace skap::hub {
+
+// HubNode owns an open hub: store, keystore, entropy, audit log, registry.
+class HubNode {
+ public:
+  // Init creates a new hub in `dir` (created if missing, must not hold a
+  // hub already) and returns its id. It draws the hub id, the KEK and the
+  // audit key from a freshly started entropy service.
+  static Result<std::string> Init(const std::string& dir);
+
+  // Open opens the hub in `dir`, upgrading its schema if this program is
+  // newer.
+  static Result<std::unique_ptr<HubNode>> Open(const std::string& dir);
+
+  const std::string& hub_id() const { return hub_id_; }
+  Registry& registry() { return *registry_; }
+  AuditLog& audit() { return *audit_; }
+  entropy::EntropyService& entropy() { return *entropy_; }
+  store::Database& database() { return *db_; }
+
+ private:
+  HubNode() = default;
+  std::string hub_id_;
+  std::unique_ptr<entropy::EntropyService> entropy_;
+  std::unique_ptr<keystore::FileKeystore> keystore_;
+  std::unique_ptr<store::SqliteDatabase> db_;
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<Registry> registry_;
+};
+
+}  // namespace skap::hub
