@@ -43,7 +43,7 @@ Result<AdminReply> CallAdmin(const std::string& socket_path, const SecretBytes& 
 
   beast::basic_flat_buffer<WipingAllocator<char>> buffer;
   http::response_parser<SecretBody, WipingAllocator<char>> parser;
-  parser.body_limit(16 * 1024 * 1024);
+  parser.body_limit(std::uint64_t{16} * 1024 * 1024);
   http::read(socket, buffer, parser, ec);
   if (ec) return Unexpected(ErrorCode::kIoError, "reading the hub's answer: " + ec.message());
   const auto& response = parser.get();

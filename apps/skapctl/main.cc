@@ -113,8 +113,9 @@ int Main(int argc, char** argv) {
       "Every call carries your operator token and is checked against your role."};
   app.require_subcommand(1);
   Globals g;
-  const char* env_socket = std::getenv("SKAP_ADMIN_SOCKET");
-  const char* env_token = std::getenv("SKAP_TOKEN_FILE");
+  // Single-threaded here, so getenv is safe.
+  const char* env_socket = std::getenv("SKAP_ADMIN_SOCKET");  // NOLINT(concurrency-mt-unsafe)
+  const char* env_token = std::getenv("SKAP_TOKEN_FILE");     // NOLINT(concurrency-mt-unsafe)
   g.socket = env_socket != nullptr ? env_socket : "/var/lib/skap/admin.sock";
   g.token_file = env_token != nullptr ? env_token : "";
   app.add_option("--socket", g.socket, "Admin socket of the hub (env SKAP_ADMIN_SOCKET)")
@@ -134,7 +135,8 @@ int Main(int argc, char** argv) {
   auto* op = app.add_subcommand("operator", "Operators of your tenant");
   op->require_subcommand(1);
   auto* op_add = op->add_subcommand("add", "Add an operator (tenant-admin)");
-  std::string role, token_out;
+  std::string role;
+  std::string token_out;
   op_add->add_option("name", name, "Operator name")->required();
   op_add->add_option("--role", role, "tenant-admin, provisioner, admitter or auditor")
       ->required()
@@ -145,7 +147,13 @@ int Main(int argc, char** argv) {
   // device
   auto* device = app.add_subcommand("device", "Devices: provision, admit, revoke, list");
   device->require_subcommand(1);
-  std::string network_name, out_file, split, parts_dir, qr = "png", state, device_id;
+  std::string network_name;
+  std::string out_file;
+  std::string split;
+  std::string parts_dir;
+  std::string qr = "png";
+  std::string state;
+  std::string device_id;
   std::int64_t lifetime_s = 0;
   bool can_provision = false;
   auto* provision = device->add_subcommand(
@@ -184,7 +192,11 @@ int Main(int argc, char** argv) {
   // audit
   auto* audit = app.add_subcommand("audit", "The hub's audit log (auditor, tenant-admin)");
   audit->require_subcommand(1);
-  std::string since, until, actor, target_filter, limit;
+  std::string since;
+  std::string until;
+  std::string actor;
+  std::string target_filter;
+  std::string limit;
   auto* audit_list = audit->add_subcommand("list", "List entries, oldest first");
   audit_list->add_option("--since-ms", since, "From this time (ms since the epoch)");
   audit_list->add_option("--until-ms", until, "Before this time (ms since the epoch)");
@@ -215,11 +227,21 @@ int Main(int argc, char** argv) {
   if (provision->parsed()) {
     json body{{"network", network_name}, {"name", name}, {"can_provision", can_provision}};
     if (lifetime_s > 0) body["lifetime_s"] = lifetime_s;
-    unsigned k = 0, m = 0;
+    unsigned k = 0;
+    unsigned m = 0;
     if (!split.empty()) {
-      if (std::sscanf(split.c_str(), "%u/%u", &k, &m) != 2) {
+      const auto slash = split.find('/');
+      char* end_k = nullptr;
+      char* end_m = nullptr;
+      const unsigned long parsed_k = std::strtoul(split.c_str(), &end_k, 10);
+      const unsigned long parsed_m =
+          slash == std::string::npos ? 0 : std::strtoul(split.c_str() + slash + 1, &end_m, 10);
+      if (slash == std::string::npos || end_k != split.c_str() + slash || end_m == nullptr ||
+          *end_m != '\0' || parsed_k > 255 || parsed_m > 255) {
         return Fail("--split must be K/M, e.g. 2/3");
       }
+      k = static_cast<unsigned>(parsed_k);
+      m = static_cast<unsigned>(parsed_m);
       body["split"] = json{{"k", k}, {"m", m}};
       if (parts_dir.empty()) parts_dir = ".";
     } else if (out_file.empty()) {

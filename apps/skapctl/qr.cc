@@ -28,7 +28,7 @@ Result<QrPtr> Encode(std::string_view text) {
   SecureWipe(const_cast<char*>(copy.data()), copy.size());
   if (!code) {
     return Unexpected(ErrorCode::kInvalidArgument,
-                      std::string("QR encoding failed: ") + std::strerror(errno));
+                      std::string("QR encoding failed: ") + ErrnoText(errno));
   }
   return code;
 }
@@ -45,12 +45,12 @@ Result<void> WriteQrPng(std::string_view text, const std::string& path) {
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     return Unexpected(errno == EEXIST ? ErrorCode::kFailedPrecondition : ErrorCode::kIoError,
-                      path + ": " + std::strerror(errno));
+                      path + ": " + ErrnoText(errno));
   }
   FILE* file = fdopen(fd, "wb");
   if (file == nullptr) {
     close(fd);
-    return Unexpected(ErrorCode::kIoError, path + ": " + std::strerror(errno));
+    return Unexpected(ErrorCode::kIoError, path + ": " + ErrnoText(errno));
   }
   // libpng's simplified API: no setjmp/longjmp across C++ frames.
   const int modules = code->width + 2 * kQuietZone;

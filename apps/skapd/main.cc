@@ -41,7 +41,7 @@ struct Config {
   std::string data_dir;
   std::string admin_socket;  // default: <data_dir>/admin.sock
   std::string hub_address = "127.0.0.1:7443";
-  std::int64_t bootstrap_lifetime_s = 24 * 3600;
+  std::int64_t bootstrap_lifetime_s = std::int64_t{24} * 3600;
 };
 
 skap::Result<Config> LoadConfig(const std::string& path) {
@@ -117,7 +117,9 @@ int Main(int argc, char** argv) {
   tenant->require_subcommand(1);
   auto* tenant_create =
       tenant->add_subcommand("create", "Create a tenant and its first tenant-admin");
-  std::string tenant_name, admin_name, token_out;
+  std::string tenant_name;
+  std::string admin_name;
+  std::string token_out;
   tenant_create->add_option("--data", data_dir, "Data directory of the hub")->required();
   tenant_create->add_option("--name", tenant_name, "Tenant name")->required();
   tenant_create->add_option("--admin", admin_name, "Name of the first tenant-admin")->required();

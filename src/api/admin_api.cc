@@ -192,7 +192,7 @@ AdminResponse AdminApi::Dispatch(const AdminRequest& request, const hub::Princip
   if (seg.size() == 2 && seg[1] == "networks" && post) {
     const json in = body();
     if (!in.is_object() || !in.contains("name") || !in["name"].is_string()) {
-      return Failure(ErrorCode::kInvalidArgument, "body must be {\"name\": \"...\"}");
+      return Failure(ErrorCode::kInvalidArgument, R"(body must be {"name": "..."})");
     }
     auto id = registry_.CreateNetwork(actor, in["name"].get<std::string>());
     if (!id) return Failure(id.error());
@@ -203,7 +203,7 @@ AdminResponse AdminApi::Dispatch(const AdminRequest& request, const hub::Princip
     const json in = body();
     if (!in.is_object() || !in.value("name", json()).is_string() ||
         !in.value("role", json()).is_string()) {
-      return Failure(ErrorCode::kInvalidArgument, "body must be {\"name\": ..., \"role\": ...}");
+      return Failure(ErrorCode::kInvalidArgument, R"(body must be {"name": ..., "role": ...})");
     }
     auto role = hub::ParseRole(in["role"].get<std::string>());
     if (!role) return Failure(role.error());
@@ -221,7 +221,7 @@ AdminResponse AdminApi::Dispatch(const AdminRequest& request, const hub::Princip
     if (!in.is_object() || !in.value("network", json()).is_string() ||
         !in.value("name", json()).is_string()) {
       return Failure(ErrorCode::kInvalidArgument,
-                     "body must name the \"network\" and the device \"name\"");
+                     R"(body must name the "network" and the device "name")");
     }
     const auto lifetime =
         in.contains("lifetime_s")

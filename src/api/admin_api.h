@@ -60,7 +60,7 @@ class AdminApi {
   AdminResponse Handle(const AdminRequest& request);
 
  private:
-  AdminResponse Dispatch(const AdminRequest& request, const hub::Principal& operator_principal);
+  AdminResponse Dispatch(const AdminRequest& request, const hub::Principal& actor);
 
   hub::Registry& registry_;
   hub::AuditLog& audit_;

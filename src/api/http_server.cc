@@ -29,7 +29,7 @@ using SecretBody = http::vector_body<char, WipingAllocator<char>>;
 using Response = http::response<SecretBody, WipingFields>;
 using Buffer = beast::basic_flat_buffer<WipingAllocator<char>>;
 
-constexpr std::size_t kMaxBody = 64 * 1024;
+constexpr std::size_t kMaxBody = std::size_t{64} * 1024;
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
 
 class Session : public std::enable_shared_from_this<Session> {

@@ -1,5 +1,7 @@
 #include "common/error.h"
 
+#include <cstring>
+
 namespace skap {
 
 std::string_view ErrorCodeName(ErrorCode code) {
@@ -30,6 +32,12 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "permission-denied";
   }
   return "unknown";
+}
+
+std::string ErrnoText(int error_number) {
+  char buffer[256] = {};
+  // GNU strerror_r returns a pointer to the message (possibly static).
+  return strerror_r(error_number, buffer, sizeof buffer);
 }
 
 std::string ToString(const Error& error) {

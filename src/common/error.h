@@ -34,6 +34,9 @@ struct Error {
   std::string message;
 };
 
+// ErrnoText describes an errno value, thread-safely (strerror is not).
+std::string ErrnoText(int error_number);
+
 // ToString renders an error as "<code name>: <message>".
 std::string ToString(const Error& error);
 

@@ -110,6 +110,8 @@ inline Result<void> Ok() { return {}; }
 #define SKAP_INTERNAL_CONCAT2(a, b) a##b
 #define SKAP_INTERNAL_CONCAT(a, b) SKAP_INTERNAL_CONCAT2(a, b)
 
+// NOLINTBEGIN(bugprone-macro-parentheses): tmp and lhs are names or
+// declarations, which parentheses would break.
 // SKAP_RETURN_IF_ERROR(expr) returns the error of a failed Result<...> expr.
 // (__COUNTER__ gives nested uses, e.g. inside a lambda argument, their own
 // names.)
@@ -128,7 +130,6 @@ inline Result<void> Ok() { return {}; }
 // a declaration such as `auto key`).
 #define SKAP_ASSIGN_OR_RETURN(lhs, expr) \
   SKAP_INTERNAL_ASSIGN_OR_RETURN(SKAP_INTERNAL_CONCAT(skap_result_, __COUNTER__), lhs, expr)
-// NOLINTBEGIN(bugprone-macro-parentheses): lhs may be a declaration.
 #define SKAP_INTERNAL_ASSIGN_OR_RETURN(tmp, lhs, expr) \
   auto tmp = (expr);                                   \
   if (!tmp) {                                          \

@@ -11,7 +11,7 @@ namespace skap {
 namespace {
 
 Unexpected SystemError(const std::string& what) {
-  return Unexpected(ErrorCode::kIoError, what + ": " + std::strerror(errno));
+  return Unexpected(ErrorCode::kIoError, what + ": " + ErrnoText(errno));
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ Result<void> DeviceSource::Open() {
   fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) {
     return Unexpected(errno == ENOENT ? ErrorCode::kUnavailable : ErrorCode::kIoError,
-                      path_ + ": " + std::strerror(errno));
+                      path_ + ": " + ErrnoText(errno));
   }
   return Ok();
 }
@@ -30,9 +30,8 @@ Result<void> DeviceSource::Read(std::span<std::uint8_t> out) {
     const ssize_t got = read(fd_, out.data(), out.size());
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) {
-      return Unexpected(
-          ErrorCode::kIoError,
-          path_ + ": " + (got == 0 ? std::string("end of file") : std::strerror(errno)));
+      return Unexpected(ErrorCode::kIoError,
+                        path_ + ": " + (got == 0 ? std::string("end of file") : ErrnoText(errno)));
     }
     out = out.subspan(static_cast<std::size_t>(got));
   }

@@ -15,7 +15,7 @@ Result<void> OsSource::Read(std::span<std::uint8_t> out) {
     const ssize_t got = getrandom(out.data(), out.size(), 0);
     if (got < 0) {
       if (errno == EINTR) continue;
-      return Unexpected(ErrorCode::kIoError, std::string("getrandom: ") + std::strerror(errno));
+      return Unexpected(ErrorCode::kIoError, std::string("getrandom: ") + ErrnoText(errno));
     }
     out = out.subspan(static_cast<std::size_t>(got));
   }

@@ -32,7 +32,7 @@ Result<std::string> HubNode::Init(const std::string& dir) {
   std::filesystem::create_directories(dir, ec);
   if (ec) return Unexpected(ErrorCode::kIoError, "create " + dir + ": " + ec.message());
   if (chmod(dir.c_str(), S_IRWXU) != 0) {
-    return Unexpected(ErrorCode::kIoError, "chmod " + dir + ": " + std::strerror(errno));
+    return Unexpected(ErrorCode::kIoError, "chmod " + dir + ": " + ErrnoText(errno));
   }
   if (std::filesystem::exists(DbPath(dir))) {
     return Unexpected(ErrorCode::kFailedPrecondition, dir + " already holds a hub");
@@ -42,7 +42,7 @@ Result<std::string> HubNode::Init(const std::string& dir) {
   SKAP_ASSIGN_OR_RETURN(auto keystore, keystore::FileKeystore::Create(KekPath(dir), *entropy));
   SKAP_ASSIGN_OR_RETURN(auto db, store::SqliteDatabase::Open(DbPath(dir), true));
   SKAP_RETURN_IF_ERROR(store::Migrate(*db, HubMigrations()));
-  SKAP_ASSIGN_OR_RETURN(const std::string hub_id, crypto::NewUuid(*entropy));
+  SKAP_ASSIGN_OR_RETURN(std::string hub_id, crypto::NewUuid(*entropy));
   SecretBytes audit_key(AuditLog::kMacKeySize);
   SKAP_RETURN_IF_ERROR(
       entropy->Generate(audit_key.MutableExpose(), entropy::PredictionResistance::kYes));

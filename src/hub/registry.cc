@@ -125,7 +125,11 @@ Result<Device> Registry::LoadDevice(const std::string& device_id) {
   return DeviceFromRow(rows[0]);
 }
 
-Result<void> Registry::CheckTenantScope(const Principal& actor, const Device& device) {
+namespace {
+
+// CheckTenantScope lets operators reach their tenant's devices and devices
+// their own network's.
+Result<void> CheckTenantScope(const Principal& actor, const Device& device) {
   switch (actor.kind) {
     case Principal::Kind::kHub:
       return Ok();
@@ -140,6 +144,8 @@ Result<void> Registry::CheckTenantScope(const Principal& actor, const Device& de
   // across tenants or networks.
   return Unexpected(ErrorCode::kNotFound, "no such device");
 }
+
+}  // namespace
 
 Result<std::string> Registry::CreateTenant(const Principal& actor, const std::string& name) {
   std::string id;

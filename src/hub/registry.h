@@ -141,7 +141,6 @@ class Registry {
 
  private:
   Result<Device> LoadDevice(const std::string& device_id);
-  Result<void> CheckTenantScope(const Principal& actor, const Device& device);
   // Refuse audits a refused action and returns `error`.
   Unexpected Refuse(const Principal& actor, const std::string& action, const std::string& target,
                     Error error);

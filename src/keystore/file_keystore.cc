@@ -14,12 +14,15 @@ namespace skap::keystore {
 namespace {
 
 Unexpected SystemError(const std::string& what) {
-  return Unexpected(ErrorCode::kIoError, what + ": " + std::strerror(errno));
+  return Unexpected(ErrorCode::kIoError, what + ": " + ErrnoText(errno));
 }
 
 // FileDescriptor closes on scope exit.
 struct FileDescriptor {
   int fd;
+  explicit FileDescriptor(int descriptor) : fd(descriptor) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
   ~FileDescriptor() {
     if (fd >= 0) close(fd);
   }

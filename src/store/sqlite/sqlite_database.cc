@@ -47,7 +47,7 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string& 
   }
   // WAL and its -wal/-shm files inherit the database file's permissions.
   if (chmod(path.c_str(), S_IRUSR | S_IWUSR) != 0) {
-    return Unexpected(ErrorCode::kIoError, "chmod " + path + ": " + std::strerror(errno));
+    return Unexpected(ErrorCode::kIoError, "chmod " + path + ": " + ErrnoText(errno));
   }
   SKAP_RETURN_IF_ERROR(
       db->ExecuteScript("PRAGMA journal_mode = WAL;"
@@ -75,6 +75,9 @@ Result<std::int64_t> SqliteDatabase::Run(std::string_view sql, std::initializer_
   // Always leave the statement reset and unbound, whatever happens below.
   struct Reset {
     sqlite3_stmt* stmt;
+    explicit Reset(sqlite3_stmt* s) : stmt(s) {}
+    Reset(const Reset&) = delete;
+    Reset& operator=(const Reset&) = delete;
     ~Reset() {
       sqlite3_reset(stmt);
       sqlite3_clear_bindings(stmt);
