@@ -57,6 +57,24 @@ TEST(CutoffTest, AdaptiveProportionIsTheCriticalBinomialValue) {
   EXPECT_GT(*AdaptiveProportionCutoff(2.0), *AdaptiveProportionCutoff(8.0));
 }
 
+// NIST SP 800-90B (January 2018) §4.4.2, Table 2: example cutoffs of the
+// Adaptive Proportion Test for alpha = 2^-20.
+TEST(CutoffTest, AdaptiveProportionMatchesSp80090bTable2) {
+  struct Row {
+    double h;
+    std::size_t window;
+    unsigned cutoff;
+  };
+  const Row rows[] = {
+      {0.2, 1024, 941}, {0.4, 1024, 840}, {0.6, 1024, 748}, {0.8, 1024, 664}, {1.0, 1024, 589},
+      {0.5, 512, 410},  {1.0, 512, 311},  {2.0, 512, 177},  {4.0, 512, 62},   {8.0, 512, 13},
+  };
+  for (const Row& row : rows) {
+    EXPECT_EQ(*AdaptiveProportionCutoff(row.h, row.window), row.cutoff)
+        << "H = " << row.h << ", W = " << row.window;
+  }
+}
+
 TEST(RepetitionCountTest, TripsExactlyAtTheCutoff) {
   RepetitionCountTest rct(5);
   EXPECT_TRUE(rct.Feed(7));

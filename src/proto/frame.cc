@@ -1,0 +1,89 @@
+#include "proto/frame.h"
+
+#include <string>
+
+#include "common/hex.h"
+
+namespace skap::proto {
+namespace {
+
+constexpr std::size_t kHeader = 4;  // the length field
+constexpr std::size_t kInner = 5;   // version and envelope size
+
+void PutU32(SecretBytes& out, std::size_t v) {
+  const std::uint8_t bytes[4] = {static_cast<std::uint8_t>(v >> 24),
+                                 static_cast<std::uint8_t>(v >> 16),
+                                 static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
+  out.Append(bytes);
+}
+
+std::size_t GetU32(std::span<const std::uint8_t> b) {
+  return (std::size_t{b[0]} << 24) | (std::size_t{b[1]} << 16) | (std::size_t{b[2]} << 8) | b[3];
+}
+
+Result<void> CheckTrailer(const channel::v1::Envelope& envelope, std::size_t trailer) {
+  const bool entropy = envelope.body_case() == channel::v1::Envelope::kEntropyResult;
+  const std::size_t expected = entropy ? envelope.entropy_result().length() : 0;
+  if (trailer != expected) {
+    return Unexpected(ErrorCode::kMalformedInput, "frame: trailer does not match the message");
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<SecretBytes> EncodeFrame(const channel::v1::Envelope& envelope,
+                                std::span<const std::uint8_t> trailer) {
+  SKAP_RETURN_IF_ERROR(CheckTrailer(envelope, trailer.size()));
+  std::string serialized;
+  if (!envelope.SerializeToString(&serialized)) {
+    return Unexpected(ErrorCode::kInvalidArgument, "frame: message does not serialise");
+  }
+  const std::size_t length = kInner + serialized.size() + trailer.size();
+  if (length > kMaxFrame) {
+    return Unexpected(ErrorCode::kInvalidArgument, "frame: message too large");
+  }
+  SecretBytes out;
+  PutU32(out, length);
+  const std::uint8_t version[1] = {kFrameVersion};
+  out.Append(version);
+  PutU32(out, serialized.size());
+  out.Append(AsBytes(serialized));
+  out.Append(trailer);
+  return out;
+}
+
+Result<std::optional<Frame>> FrameDecoder::Next() {
+  if (poisoned_) return Unexpected(ErrorCode::kMalformedInput, "frame: stream already broken");
+  auto fail = [&](const char* why) {
+    poisoned_ = true;
+    return Unexpected(ErrorCode::kMalformedInput, std::string("frame: ") + why);
+  };
+  const auto pending = buffer_.Expose().subspan(consumed_);
+  if (pending.size() < kHeader) return std::optional<Frame>();
+  const std::size_t length = GetU32(pending);
+  if (length < kInner || length > kMaxFrame) return fail("bad length");
+  if (pending.size() < kHeader + length) return std::optional<Frame>();
+  const auto body = pending.subspan(kHeader, length);
+  if (body[0] != kFrameVersion) return fail("unknown version");
+  const std::size_t envelope_size = GetU32(body.subspan(1));
+  if (envelope_size > length - kInner) return fail("envelope larger than the frame");
+  Frame frame;
+  if (!frame.envelope.ParseFromArray(body.data() + kInner, static_cast<int>(envelope_size))) {
+    return fail("envelope does not parse");
+  }
+  const auto trailer = body.subspan(kInner + envelope_size);
+  if (!CheckTrailer(frame.envelope, trailer.size()))
+    return fail("trailer does not match the message");
+  frame.trailer = SecretBytes::Copy(trailer);
+  consumed_ += kHeader + length;
+  // Drop consumed bytes now and then, so the buffer does not grow forever.
+  if (consumed_ > kMaxFrame) {
+    SecretBytes rest = SecretBytes::Copy(buffer_.Expose().subspan(consumed_));
+    buffer_ = std::move(rest);
+    consumed_ = 0;
+  }
+  return std::optional<Frame>(std::move(frame));
+}
+
+}  // namespace skap::proto
