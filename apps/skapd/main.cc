@@ -19,6 +19,7 @@
 #include "api/http_server.h"
 #include "common/hex.h"
 #include "common/secret_file.h"
+#include "hub/channel_server.h"
 #include "hub/hub_node.h"
 
 namespace {
@@ -41,7 +42,9 @@ struct Config {
   std::string data_dir;
   std::string admin_socket;  // default: <data_dir>/admin.sock
   std::string hub_address = "127.0.0.1:7443";
+  std::string device_listen = "127.0.0.1:7443";
   std::int64_t bootstrap_lifetime_s = std::int64_t{24} * 3600;
+  bool allow_psk_only = true;
 };
 
 skap::Result<Config> LoadConfig(const std::string& path) {
@@ -54,8 +57,8 @@ skap::Result<Config> LoadConfig(const std::string& path) {
   }
   for (const auto& [key, value] : table) {
     const std::string_view k = key.str();
-    if (k != "data_dir" && k != "admin_socket" && k != "hub_address" &&
-        k != "bootstrap_lifetime_s") {
+    if (k != "data_dir" && k != "admin_socket" && k != "hub_address" && k != "device_listen" &&
+        k != "bootstrap_lifetime_s" && k != "allow_psk_only") {
       return skap::Unexpected(skap::ErrorCode::kInvalidArgument,
                               path + ": unknown key '" + std::string(k) + "'");
     }
@@ -67,6 +70,8 @@ skap::Result<Config> LoadConfig(const std::string& path) {
   }
   c.admin_socket = table["admin_socket"].value_or(c.data_dir + "/admin.sock");
   c.hub_address = table["hub_address"].value_or(c.hub_address);
+  c.device_listen = table["device_listen"].value_or(c.device_listen);
+  c.allow_psk_only = table["allow_psk_only"].value_or(c.allow_psk_only);
   c.bootstrap_lifetime_s = table["bootstrap_lifetime_s"].value_or(c.bootstrap_lifetime_s);
   if (c.bootstrap_lifetime_s < 60 || c.bootstrap_lifetime_s > 30LL * 24 * 3600) {
     return skap::Unexpected(skap::ErrorCode::kInvalidArgument,
@@ -90,13 +95,29 @@ int Run(const std::string& config_path) {
   skap::api::AdminApi api(
       (*node)->registry(), (*node)->audit(), (*node)->entropy(),
       {config->hub_address, std::chrono::seconds(config->bootstrap_lifetime_s)});
-  auto server = skap::api::UnixHttpServer::Start(config->admin_socket, api);
+  auto server =
+      skap::api::UnixHttpServer::Start(config->admin_socket, api, (*node)->registry_mutex());
   if (!server) return Fail("admin API", server.error());
-  std::fprintf(stderr, "skapd: hub %s serving the admin API on %s\n", (*node)->hub_id().c_str(),
-               config->admin_socket.c_str());
+  const auto colon = config->device_listen.rfind(':');
+  if (colon == std::string::npos) {
+    return Fail("configuration",
+                {skap::ErrorCode::kInvalidArgument, "device_listen must be host:port"});
+  }
+  skap::hub::ChannelServerOptions channel_options;
+  channel_options.host = config->device_listen.substr(0, colon);
+  channel_options.port =
+      static_cast<std::uint16_t>(std::stoi(config->device_listen.substr(colon + 1)));
+  channel_options.allow_psk_only = config->allow_psk_only;
+  auto channel = skap::hub::ChannelServer::Start((*node)->registry(), (*node)->audit(),
+                                                 (*node)->registry_mutex(), channel_options);
+  if (!channel) return Fail("device channel", channel.error());
+  std::fprintf(stderr, "skapd: hub %s: admin API on %s, device channel on %s:%u\n",
+               (*node)->hub_id().c_str(), config->admin_socket.c_str(),
+               channel_options.host.c_str(), static_cast<unsigned>((*channel)->port()));
   int received = 0;
   sigwait(&signals, &received);
   std::fprintf(stderr, "skapd: stopping (signal %d)\n", received);
+  (*channel)->Stop();
   (*server)->Stop();
   return 0;
 }

@@ -106,13 +106,13 @@ struct UnixHttpServer::State {
   asio::io_context io;
   std::optional<Local::acceptor> acceptor;
   AdminApi* api = nullptr;
-  std::mutex api_mutex;
+  std::mutex* api_mutex = nullptr;
   std::string path;
 
   void Accept() {
     acceptor->async_accept([this](beast::error_code ec, Local::socket socket) {
       if (ec) return;  // stopped
-      std::make_shared<Session>(std::move(socket), *api, api_mutex)->Start();
+      std::make_shared<Session>(std::move(socket), *api, *api_mutex)->Start();
       Accept();
     });
   }
@@ -123,9 +123,11 @@ UnixHttpServer::UnixHttpServer(std::unique_ptr<State> state) : state_(std::move(
 UnixHttpServer::~UnixHttpServer() { Stop(); }
 
 Result<std::unique_ptr<UnixHttpServer>> UnixHttpServer::Start(const std::string& socket_path,
-                                                              AdminApi& api) {
+                                                              AdminApi& api,
+                                                              std::mutex& api_mutex) {
   auto state = std::make_unique<State>();
   state->api = &api;
+  state->api_mutex = &api_mutex;
   state->path = socket_path;
   std::error_code fs_error;
   const auto status = std::filesystem::symlink_status(socket_path, fs_error);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -18,8 +19,9 @@ class UnixHttpServer {
  public:
   // Start binds `socket_path` (replacing a stale socket file, never any
   // other file) and starts serving.
+  // `api_mutex` is held around every request (the hub's registry mutex).
   static Result<std::unique_ptr<UnixHttpServer>> Start(const std::string& socket_path,
-                                                       AdminApi& api);
+                                                       AdminApi& api, std::mutex& api_mutex);
   ~UnixHttpServer();
   UnixHttpServer(const UnixHttpServer&) = delete;
   UnixHttpServer& operator=(const UnixHttpServer&) = delete;

@@ -78,6 +78,7 @@ struct TlsCallbacks {
     TlsPskSession* session = SessionOf(ssl);
     if (session == nullptr) return 0;
     const std::span<const std::uint8_t> id(identity, identity_len);
+    session->presented_.assign(id.begin(), id.end());
     auto psk = session->context_->impl().lookup(id);
     if (!psk) return 1;  // no such PSK: the handshake fails without detail
     *out = NewPskSession(ssl, psk->Expose());

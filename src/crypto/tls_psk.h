@@ -89,6 +89,9 @@ class TlsPskSession {
   // psk_identity is the identity the handshake used (on the server: the one
   // the client presented and PskLookup accepted).
   const std::vector<std::uint8_t>& psk_identity() const { return identity_; }
+  // presented_identity is, on the server, the last identity the client
+  // offered, accepted or not (for auditing refused handshakes).
+  const std::vector<std::uint8_t>& presented_identity() const { return presented_; }
   // used_dhe reports whether (EC)DHE took part (psk_dhe_ke) after the
   // handshake.
   bool used_dhe() const;
@@ -100,6 +103,7 @@ class TlsPskSession {
   std::unique_ptr<Impl> impl_;
   std::shared_ptr<TlsPskContext> context_;
   std::vector<std::uint8_t> identity_;
+  std::vector<std::uint8_t> presented_;
   SecretBytes psk_;
   bool peer_closed_ = false;
   friend struct TlsCallbacks;

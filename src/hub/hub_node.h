@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "common/result.h"
@@ -34,6 +35,10 @@ class HubNode {
   AuditLog& audit() { return *audit_; }
   entropy::EntropyService& entropy() { return *entropy_; }
   store::Database& database() { return *db_; }
+  // registry_mutex serialises every use of the registry (and its one SQLite
+  // connection, whose transactions span calls) across the admin API and the
+  // device channel.
+  std::mutex& registry_mutex() { return registry_mutex_; }
 
  private:
   HubNode() = default;
@@ -43,6 +48,7 @@ class HubNode {
   std::unique_ptr<store::SqliteDatabase> db_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<Registry> registry_;
+  std::mutex registry_mutex_;
 };
 
 }  // namespace skap::hub

@@ -32,3 +32,16 @@ wait_for_socket() {
   for _ in $(seq 100); do [[ -S "$1" ]] && return 0; sleep 0.1; done
   fail "no socket at $1"
 }
+
+# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+  local port
+  for _ in $(seq 50); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  fail "no free port found"
+}

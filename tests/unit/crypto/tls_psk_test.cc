@@ -117,6 +117,8 @@ TEST_F(TlsPskTest, UnknownIdentityFails) {
   auto result = Pump(e);
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code, ErrorCode::kAuthenticationFailed);
+  EXPECT_TRUE(e.server->psk_identity().empty());
+  EXPECT_EQ(e.server->presented_identity(), other) << "kept for the audit log";
 }
 
 TEST_F(TlsPskTest, ServerCanRequireDhe) {

@@ -1,0 +1,34 @@
+// A device's durable state: which hub, which epoch, which key. Written
+// atomically (temporary file, fsync, rename, fsync of the directory), mode
+// 0600, so a crash leaves either the old state or the new one, never half.
+//
+// File format, version 1:
+//   magic "SKS1" ‖ u32 length ‖ JSON (public: hub facts, epoch, status)
+//   ‖ u8 length ‖ channel key ‖ u8 length ‖ enrolment nonce
+// Encryption at rest under a local key comes with the pairwise sessions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/result.h"
+#include "common/secret_bytes.h"
+#include "proto/bundle.h"
+
+namespace skap::agent {
+
+// DeviceState is what the agent keeps between runs.
+struct DeviceState {
+  proto::BundleInfo hub;            // from the bootstrap bundle
+  std::int64_t epoch = 0;           // epoch of `key`; 0 = bootstrap key
+  SecretBytes key;                  // channel key of `epoch`
+  SecretBytes enrolment_nonce;      // sent in the pre-flight report, until admitted
+  std::string status = "enrolled";  // enrolled, pending, active
+};
+
+// SaveDeviceState replaces the state file at `path` atomically.
+Result<void> SaveDeviceState(const std::string& path, const DeviceState& state);
+// LoadDeviceState reads it back.
+Result<DeviceState> LoadDeviceState(const std::string& path);
+
+}  // namespace skap::agent

@@ -1,0 +1,47 @@
+// The device channel: TLS 1.3 with external PSKs on TCP, framed Protocol
+// Buffers messages inside (proto/frame.h). Serves enrolment (pre-flight) and
+// admission now; ratchet and entropy follow.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/result.h"
+#include "hub/audit_log.h"
+#include "hub/registry.h"
+
+namespace skap::hub {
+
+// ChannelServerOptions: where to listen and which key exchange to allow.
+struct ChannelServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 7443;   // 0 picks a free port (tests)
+  bool allow_psk_only = true;  // false: require psk_dhe_ke
+};
+
+// ChannelServer runs on its own thread. Every registry call takes
+// `registry_mutex`, the same mutex the admin API holds.
+class ChannelServer {
+ public:
+  static Result<std::unique_ptr<ChannelServer>> Start(Registry& registry, AuditLog& audit,
+                                                      std::mutex& registry_mutex,
+                                                      const ChannelServerOptions& options);
+  ~ChannelServer();
+  ChannelServer(const ChannelServer&) = delete;
+  ChannelServer& operator=(const ChannelServer&) = delete;
+
+  // port is the bound port (useful with port 0).
+  std::uint16_t port() const;
+  // Stop closes every connection and joins the thread.
+  void Stop();
+
+  struct State;
+
+ private:
+  explicit ChannelServer(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace skap::hub

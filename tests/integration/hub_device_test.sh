@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# A device's path through a real hub: enrol from a bundle file and from 2 of 3
+# parts, report over TLS 1.3 external PSK, admission by a second operator,
+# the switch to its own channel key (epoch 1) and the end of the bootstrap
+# key, a copied bundle refused, revocation, and the audit chain.
+#   hub_device_test.sh BUILD_DIR
+source "$(dirname "$0")/lib.sh"
+BUILD=$(cd "$1" && pwd)
+SKAPD=$BUILD/apps/skapd/skapd
+SKAPCTL=$BUILD/apps/skapctl/skapctl
+AGENT=$BUILD/apps/skap-agent/skap-agent
+cd "$WORK"
+
+port=$(free_port)
+"$SKAPD" init --data data > /dev/null
+"$SKAPD" tenant create --data data --name acme --admin alice --token-out alice.token 2> /dev/null
+printf 'data_dir = "%s/data"\nhub_address = "127.0.0.1:%s"\ndevice_listen = "127.0.0.1:%s"\n' \
+  "$WORK" "$port" "$port" > skapd.toml
+"$SKAPD" run --config skapd.toml 2> skapd.log &
+PIDS+=($!)
+export SKAP_ADMIN_SOCKET=$WORK/data/admin.sock
+wait_for_socket "$SKAP_ADMIN_SOCKET"
+
+ctl() { local who=$1; shift; "$SKAPCTL" --token-file "$who.token" "$@"; }
+ctl alice network create plant-1 > /dev/null
+ctl alice operator add pat --role provisioner --token-out pat.token 2> /dev/null
+ctl alice operator add adam --role admitter --token-out adam.token 2> /dev/null
+ctl pat device provision --network plant-1 --name sensor-1 --out sensor-1.skapbundle 2> /dev/null
+ctl pat device provision --network plant-1 --name sensor-2 --split 2/3 --parts-dir parts --qr none 2> /dev/null
+id1=$(ctl alice --json device list --network plant-1 | jq -r '.[] | select(.name=="sensor-1") | .id')
+
+"$AGENT" enroll --state s1.state --bundle sensor-1.skapbundle > /dev/null
+expect_eq "$(stat -c %a s1.state)" 600 "device state file is private"
+expect_eq "$("$AGENT" connect --state s1.state)" pending "pre-flight over TLS-PSK: pending"
+expect_eq "$("$AGENT" connect --state s1.state)" pending "reporting again after a restart is fine"
+expect_eq "$(ctl adam --json device show "$id1" | jq -r .preflight.agent_version)" 0.1.0 \
+  "the admitter sees the pre-flight report"
+cp s1.state s1-bootstrap.state
+
+ctl adam device admit "$id1" > /dev/null
+expect_eq "$("$AGENT" connect --state s1.state)" active "admitted: device takes up epoch 1"
+"$AGENT" status --state s1.state | grep -q "active, key epoch 1" && pass "state shows epoch 1"
+expect_eq "$("$AGENT" connect --state s1.state --dhe)" active "epoch 1 works, psk_dhe_ke too"
+expect_fail "refused the channel key" "the bootstrap key is gone once epoch 1 is proven" \
+  "$AGENT" connect --state s1-bootstrap.state
+
+"$AGENT" enroll --state s2.state --part parts/sensor-2.part1.txt --part parts/sensor-2.part3.txt > /dev/null
+expect_eq "$("$AGENT" connect --state s2.state)" pending "enrolled from 2 of 3 parts"
+"$AGENT" enroll --state copy.state --part parts/sensor-2.part2.txt --part parts/sensor-2.part3.txt > /dev/null
+expect_fail "already used" "a copied bundle cannot enrol a second device" \
+  "$AGENT" connect --state copy.state
+
+ctl adam device revoke "$id1" > /dev/null
+expect_fail "refused the channel key" "a revoked device is refused" "$AGENT" connect --state s1.state
+
+expect_eq "$(ctl alice audit verify | cut -d: -f1)" "audit chain intact" "audit chain intact"
+refusals=$(ctl alice --json audit list --target "$id1" | jq '[.[] | select(.action=="channel.psk-failed")] | length')
+expect_eq "$refusals" 2 "both refused handshakes are audited"
+
+echo "$PASSED passed, 0 failed"
