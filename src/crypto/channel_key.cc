@@ -2,18 +2,13 @@
 
 #include <vector>
 
+#include "common/byte_writer.h"
 #include "crypto/hkdf.h"
 
 namespace skap::crypto {
 namespace {
 
 constexpr std::string_view kLabel = "skap channel key v1";
-
-void PutField(std::vector<std::uint8_t>& out, std::string_view field) {
-  out.push_back(static_cast<std::uint8_t>(field.size() >> 8));
-  out.push_back(static_cast<std::uint8_t>(field.size() & 0xff));
-  out.insert(out.end(), field.begin(), field.end());
-}
 
 }  // namespace
 
@@ -30,11 +25,9 @@ Result<SecretBytes> NextChannelKey(std::span<const std::uint8_t> current_key,
   std::vector<std::uint8_t> salt(hub_nonce.begin(), hub_nonce.end());
   salt.insert(salt.end(), device_nonce.begin(), device_nonce.end());
   std::vector<std::uint8_t> info(kLabel.begin(), kLabel.end());
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    info.push_back(static_cast<std::uint8_t>(next_epoch >> shift));
-  }
-  PutField(info, hub_id);
-  PutField(info, device_id);
+  AppendU64(info, next_epoch);
+  AppendField16(info, hub_id);
+  AppendField16(info, device_id);
   return Hkdf(Hash::kSha384, salt, current_key, info, kChannelKeySize);
 }
 

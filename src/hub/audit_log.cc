@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string_view>
 
+#include "common/byte_writer.h"
 #include "common/ct.h"
 #include "crypto/hmac.h"
 
@@ -12,28 +13,18 @@ namespace {
 constexpr std::string_view kChainLabel = "skap audit v1";
 constexpr std::size_t kMacSize = 48;
 
-void PutU64(std::vector<std::uint8_t>& out, std::uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
-}
-
-void PutField(std::vector<std::uint8_t>& out, std::string_view field) {
-  const auto n = static_cast<std::uint32_t>(field.size());
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(n >> shift));
-  out.insert(out.end(), field.begin(), field.end());
-}
-
 Result<std::vector<std::uint8_t>> ChainMac(std::span<const std::uint8_t> key,
                                            std::span<const std::uint8_t> previous_mac,
                                            std::int64_t seq, std::int64_t at_ms,
                                            const AuditRecord& r) {
   std::vector<std::uint8_t> message(kChainLabel.begin(), kChainLabel.end());
   message.insert(message.end(), previous_mac.begin(), previous_mac.end());
-  PutU64(message, static_cast<std::uint64_t>(seq));
-  PutU64(message, static_cast<std::uint64_t>(at_ms));
+  AppendU64(message, static_cast<std::uint64_t>(seq));
+  AppendU64(message, static_cast<std::uint64_t>(at_ms));
   for (std::string_view field :
        {std::string_view(r.actor), std::string_view(r.action), std::string_view(r.target),
         std::string_view(r.outcome), std::string_view(r.detail)}) {
-    PutField(message, field);
+    AppendField32(message, field);
   }
   return crypto::HmacTag(crypto::Hash::kSha384, key, message);
 }

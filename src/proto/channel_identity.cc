@@ -2,21 +2,17 @@
 
 #include <charconv>
 
+#include "common/byte_writer.h"
+
 namespace skap::proto {
 namespace {
 
 constexpr std::string_view kContextLabel = "skap channel v1";
 
-void PutField(std::vector<std::uint8_t>& out, std::string_view field) {
-  out.push_back(static_cast<std::uint8_t>(field.size() >> 8));
-  out.push_back(static_cast<std::uint8_t>(field.size() & 0xff));
-  out.insert(out.end(), field.begin(), field.end());
-}
-
 std::vector<std::uint8_t> Context(const std::string& hub_id, const std::string& device_id) {
   std::vector<std::uint8_t> context(kContextLabel.begin(), kContextLabel.end());
-  PutField(context, hub_id);
-  PutField(context, device_id);
+  AppendField16(context, hub_id);
+  AppendField16(context, device_id);
   return context;
 }
 
