@@ -4,14 +4,17 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "api/wiping_http.h"
+
 namespace skap::ctl {
 namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using Local = asio::local::stream_protocol;
-using WipingFields = http::basic_fields<WipingAllocator<char>>;
-using SecretBody = http::vector_body<char, WipingAllocator<char>>;
+using api::SecretBody;
+using api::WipingBuffer;
+using api::WipingFields;
 }  // namespace
 
 Result<AdminReply> CallAdmin(const std::string& socket_path, const SecretBytes& token,
@@ -41,7 +44,7 @@ Result<AdminReply> CallAdmin(const std::string& socket_path, const SecretBytes& 
   http::write(socket, request, ec);
   if (ec) return Unexpected(ErrorCode::kIoError, "sending to the hub: " + ec.message());
 
-  beast::basic_flat_buffer<WipingAllocator<char>> buffer;
+  WipingBuffer buffer;
   http::response_parser<SecretBody, WipingAllocator<char>> parser;
   parser.body_limit(std::uint64_t{16} * 1024 * 1024);
   http::read(socket, buffer, parser, ec);

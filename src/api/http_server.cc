@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "api/wiping_http.h"
 #include "common/secret_bytes.h"
 
 namespace skap::api {
@@ -20,14 +21,9 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using Local = asio::local::stream_protocol;
 
-// Buffers, headers and bodies that may hold a token or a bundle wipe their
-// memory when it is released.
-using WipingFields = http::basic_fields<WipingAllocator<char>>;
 using Request = http::request<http::string_body, WipingFields>;
 using RequestParser = http::request_parser<http::string_body, WipingAllocator<char>>;
-using SecretBody = http::vector_body<char, WipingAllocator<char>>;
 using Response = http::response<SecretBody, WipingFields>;
-using Buffer = beast::basic_flat_buffer<WipingAllocator<char>>;
 
 constexpr std::size_t kMaxBody = std::size_t{64} * 1024;
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
@@ -93,7 +89,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::basic_stream<Local> stream_;
-  Buffer buffer_;
+  WipingBuffer buffer_;
   std::optional<RequestParser> parser_;
   std::optional<Response> response_;
   AdminApi& api_;
