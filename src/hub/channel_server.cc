@@ -200,8 +200,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 void ChannelServer::State::Accept() {
   acceptor->async_accept([self = shared_from_this()](boost::system::error_code ec, Tcp::socket s) {
     if (ec) return;  // stopped
-    auto connection = std::make_shared<Connection>(std::move(s), self);
-    if (connection->Start()) self->Accept();
+    // A connection that cannot start is dropped; the server keeps accepting.
+    (void)std::make_shared<Connection>(std::move(s), self)->Start();
+    self->Accept();
   });
 }
 
