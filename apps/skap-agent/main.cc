@@ -2,6 +2,8 @@
 //
 //   skap-agent enroll --state FILE (--bundle FILE | --part FILE --part FILE ...)
 //   skap-agent connect --state FILE [--dhe]
+//   skap-agent ratchet --state FILE [--dhe]
+//   skap-agent entropy --state FILE --bytes N [--out FILE] [--dhe]
 //   skap-agent status --state FILE
 #include <cstdio>
 #include <exception>
@@ -10,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "agent/channel_ratchet.h"
 #include "agent/device_state.h"
 #include "agent/enrolment.h"
 #include "common/secret_file.h"
@@ -30,8 +33,8 @@ std::string Text(const skap::SecretBytes& bytes) {
 int Main(int argc, char** argv) {
   CLI::App app{
       "skap-agent: a SKAP device. Enrols from a bootstrap bundle (a file, or k of its\n"
-      "parts), reports to its hub, and switches to its own channel key once an\n"
-      "admitter has admitted it."};
+      "parts), reports to its hub, switches to its own channel key once an admitter\n"
+      "has admitted it, ratchets that key, and draws entropy from the hub."};
   app.require_subcommand(1);
   std::string state_path;
   std::string bundle_path;
@@ -48,6 +51,23 @@ int Main(int argc, char** argv) {
       "connect", "Connect once: report while pending, take up the channel key once admitted");
   connect->add_option("--state", state_path, "State file")->required();
   connect->add_flag("--dhe", dhe, "Use psk_dhe_ke (adds X25519) instead of psk_ke");
+
+  auto* ratchet = app.add_subcommand(
+      "ratchet", "Move the channel key to a new epoch now (the hub also asks when it is due)");
+  ratchet->add_option("--state", state_path, "State file")->required();
+  ratchet->add_flag("--dhe", dhe, "Use psk_dhe_ke (adds X25519) instead of psk_ke");
+
+  std::uint32_t entropy_bytes = 0;
+  std::string entropy_out;
+  auto* draw = app.add_subcommand(
+      "entropy", "Draw random bytes from the hub's entropy service (rate limited by the hub)");
+  draw->add_option("--state", state_path, "State file")->required();
+  draw->add_option("--bytes", entropy_bytes, "How many bytes")
+      ->required()
+      ->check(CLI::Range(1U, 65536U));
+  draw->add_option("--out", entropy_out,
+                   "File to write them to (created 0600); without it only their count is shown");
+  draw->add_flag("--dhe", dhe, "Use psk_dhe_ke (adds X25519) instead of psk_ke");
 
   auto* status = app.add_subcommand("status", "Print the device's state (never its keys)");
   status->add_option("--state", state_path, "State file")->required();
@@ -79,6 +99,29 @@ int Main(int argc, char** argv) {
                 bundle->info.network_name.c_str(), bundle->info.hub_address.c_str());
     return 0;
   }
+  const auto mode =
+      dhe ? skap::crypto::KeyExchangeMode::kPskWithDhe : skap::crypto::KeyExchangeMode::kPskOnly;
+  if (ratchet->parsed()) {
+    auto entropy =
+        skap::entropy::EntropyService::Create(skap::entropy::EntropyService::DefaultSources());
+    if (!entropy) return Fail("entropy", entropy.error());
+    auto epoch = skap::agent::RatchetChannelKey(state_path, **entropy, mode);
+    if (!epoch) return Fail("ratchet", epoch.error());
+    std::printf("key epoch %lld\n", static_cast<long long>(*epoch));
+    return 0;
+  }
+  if (draw->parsed()) {
+    auto bytes = skap::agent::DrawHubEntropy(state_path, entropy_bytes, mode);
+    if (!bytes) return Fail("entropy", bytes.error());
+    if (!entropy_out.empty()) {
+      if (auto written = skap::WriteSecretFile(entropy_out, bytes->Expose()); !written) {
+        return Fail("writing " + entropy_out, written.error());
+      }
+    }
+    std::printf("%zu bytes from the hub%s%s\n", bytes->size(),
+                entropy_out.empty() ? "" : " written to ", entropy_out.c_str());
+    return 0;
+  }
   if (connect->parsed()) {
     auto entropy =
         skap::entropy::EntropyService::Create(skap::entropy::EntropyService::DefaultSources());
@@ -86,9 +129,7 @@ int Main(int argc, char** argv) {
     const auto health = (*entropy)->Status();
     const std::string summary =
         health.operational ? R"({"operational":true})" : R"({"operational":false})";
-    auto result = skap::agent::ChannelStep(
-        state_path, **entropy, summary,
-        dhe ? skap::crypto::KeyExchangeMode::kPskWithDhe : skap::crypto::KeyExchangeMode::kPskOnly);
+    auto result = skap::agent::ChannelStep(state_path, **entropy, summary, mode);
     if (!result) return Fail("connect", result.error());
     std::printf("%s\n", result->c_str());
     return 0;

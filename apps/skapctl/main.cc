@@ -1,4 +1,5 @@
 // skapctl: the operator's tool for a SKAP hub's admin API.
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -183,8 +184,14 @@ int Main(int argc, char** argv) {
   auto* show = device->add_subcommand("show", "One device");
   show->add_option("id", device_id, "Device id")->required();
   std::vector<std::pair<CLI::App*, std::string>> transitions;
-  for (const char* verb : {"admit", "reject", "revoke"}) {
-    auto* sub = device->add_subcommand(verb, std::string(verb) + " a device");
+  const std::array<std::pair<const char*, const char*>, 4> verbs = {{
+      {"admit", "Admit a pending device (admitter; never the one who provisioned it)"},
+      {"reject", "Reject a device awaiting admission (admitter)"},
+      {"revoke", "Revoke a device now: its open channels close (tenant-admin, admitter)"},
+      {"ratchet", "Ask an active device to move its channel key to a new epoch now"},
+  }};
+  for (const auto& [verb, help] : verbs) {
+    auto* sub = device->add_subcommand(verb, help);
     sub->add_option("id", device_id, "Device id")->required();
     transitions.emplace_back(sub, verb);
   }

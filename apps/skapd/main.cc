@@ -6,7 +6,6 @@
 //   skapd run --config FILE                        serve (see docs/skapd.toml)
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <toml++/toml.h>
 
 #include <csignal>
 #include <cstdio>
@@ -19,6 +18,7 @@
 #include "api/http_server.h"
 #include "common/hex.h"
 #include "common/secret_file.h"
+#include "config.h"
 #include "hub/channel_server.h"
 #include "hub/hub_node.h"
 
@@ -36,52 +36,8 @@ void HardenProcess() {
   setrlimit(RLIMIT_CORE, &no_core);
 }
 
-// Config is `skapd run`'s configuration; every option is a key of the TOML
-// file (docs/skapd.toml documents them and their defaults).
-struct Config {
-  std::string data_dir;
-  std::string admin_socket;  // default: <data_dir>/admin.sock
-  std::string hub_address = "127.0.0.1:7443";
-  std::string device_listen = "127.0.0.1:7443";
-  std::int64_t bootstrap_lifetime_s = std::int64_t{24} * 3600;
-  bool allow_psk_only = true;
-};
-
-skap::Result<Config> LoadConfig(const std::string& path) {
-  toml::table table;
-  try {
-    table = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return skap::Unexpected(skap::ErrorCode::kInvalidArgument,
-                            path + ": " + std::string(e.description()));
-  }
-  for (const auto& [key, value] : table) {
-    const std::string_view k = key.str();
-    if (k != "data_dir" && k != "admin_socket" && k != "hub_address" && k != "device_listen" &&
-        k != "bootstrap_lifetime_s" && k != "allow_psk_only") {
-      return skap::Unexpected(skap::ErrorCode::kInvalidArgument,
-                              path + ": unknown key '" + std::string(k) + "'");
-    }
-  }
-  Config c;
-  c.data_dir = table["data_dir"].value_or(std::string());
-  if (c.data_dir.empty()) {
-    return skap::Unexpected(skap::ErrorCode::kInvalidArgument, path + ": data_dir is required");
-  }
-  c.admin_socket = table["admin_socket"].value_or(c.data_dir + "/admin.sock");
-  c.hub_address = table["hub_address"].value_or(c.hub_address);
-  c.device_listen = table["device_listen"].value_or(c.device_listen);
-  c.allow_psk_only = table["allow_psk_only"].value_or(c.allow_psk_only);
-  c.bootstrap_lifetime_s = table["bootstrap_lifetime_s"].value_or(c.bootstrap_lifetime_s);
-  if (c.bootstrap_lifetime_s < 60 || c.bootstrap_lifetime_s > 30LL * 24 * 3600) {
-    return skap::Unexpected(skap::ErrorCode::kInvalidArgument,
-                            path + ": bootstrap_lifetime_s must be between 60 and 2592000");
-  }
-  return c;
-}
-
 int Run(const std::string& config_path) {
-  auto config = LoadConfig(config_path);
+  auto config = skapd::LoadConfig(config_path);
   if (!config) return Fail("configuration", config.error());
   // Block the signals before any thread starts, then wait for them here.
   sigset_t signals;
@@ -98,22 +54,13 @@ int Run(const std::string& config_path) {
   auto server =
       skap::api::UnixHttpServer::Start(config->admin_socket, api, (*node)->registry_mutex());
   if (!server) return Fail("admin API", server.error());
-  const auto colon = config->device_listen.rfind(':');
-  if (colon == std::string::npos) {
-    return Fail("configuration",
-                {skap::ErrorCode::kInvalidArgument, "device_listen must be host:port"});
-  }
-  skap::hub::ChannelServerOptions channel_options;
-  channel_options.host = config->device_listen.substr(0, colon);
-  channel_options.port =
-      static_cast<std::uint16_t>(std::stoi(config->device_listen.substr(colon + 1)));
-  channel_options.allow_psk_only = config->allow_psk_only;
-  auto channel = skap::hub::ChannelServer::Start((*node)->registry(), (*node)->audit(),
-                                                 (*node)->registry_mutex(), channel_options);
+  auto channel =
+      skap::hub::ChannelServer::Start((*node)->registry(), (*node)->audit(), (*node)->entropy(),
+                                      (*node)->registry_mutex(), config->channel);
   if (!channel) return Fail("device channel", channel.error());
   std::fprintf(stderr, "skapd: hub %s: admin API on %s, device channel on %s:%u\n",
                (*node)->hub_id().c_str(), config->admin_socket.c_str(),
-               channel_options.host.c_str(), static_cast<unsigned>((*channel)->port()));
+               config->channel.host.c_str(), static_cast<unsigned>((*channel)->port()));
   int received = 0;
   sigwait(&signals, &received);
   std::fprintf(stderr, "skapd: stopping (signal %d)\n", received);

@@ -24,6 +24,9 @@ struct DeviceState {
   SecretBytes key;                  // channel key of `epoch`
   SecretBytes enrolment_nonce;      // sent in the pre-flight report, until admitted
   std::string status = "enrolled";  // enrolled, pending, active
+
+  // Clone returns an explicit copy (the keys are copied too).
+  DeviceState Clone() const { return {hub, epoch, key.Clone(), enrolment_nonce.Clone(), status}; }
 };
 
 // SaveDeviceState replaces the state file at `path` atomically.

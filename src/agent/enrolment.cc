@@ -2,7 +2,9 @@
 
 #include <sys/utsname.h>
 
+#include "agent/channel_ratchet.h"
 #include "agent/hub_channel.h"
+#include "agent/state_lock.h"
 #include "crypto/channel_key.h"
 
 namespace skap::agent {
@@ -35,13 +37,24 @@ Result<void> EnrolFromBundle(const std::string& state_path, const proto::Bundle&
 Result<std::string> ChannelStep(const std::string& state_path, crypto::Rng& rng,
                                 const std::string& preflight_entropy_health,
                                 crypto::KeyExchangeMode mode) {
+  SKAP_ASSIGN_OR_RETURN(auto lock, StateLock::Acquire(state_path));
   SKAP_ASSIGN_OR_RETURN(auto state, LoadDeviceState(state_path));
   if (state.epoch >= 1) {
-    // Admitted: a handshake with the current epoch is the whole step (it
-    // proves the epoch to the hub).
+    // Admitted: the handshake proves the epoch to the hub; the hub pushes
+    // RatchetDue first thing if the key is due, which Sync collects.
     SKAP_ASSIGN_OR_RETURN(auto channel, HubChannel::Connect(state, mode));
-    state.status = "active";
-    SKAP_RETURN_IF_ERROR(SaveDeviceState(state_path, state));
+    SKAP_RETURN_IF_ERROR(channel->Sync());
+    bool due = false;
+    for (const auto& push : channel->TakePushes()) due |= push.envelope.has_ratchet_due();
+    if (due) {
+      SKAP_RETURN_IF_ERROR(RatchetOnChannel(*channel, state, state_path, rng));
+      channel.reset();
+      SKAP_ASSIGN_OR_RETURN(channel, HubChannel::Connect(state, mode));
+    }
+    if (state.status != "active") {
+      state.status = "active";
+      SKAP_RETURN_IF_ERROR(SaveDeviceState(state_path, state));
+    }
     return state.status;
   }
   if (state.enrolment_nonce.empty()) {

@@ -16,10 +16,10 @@ namespace skap::agent {
 Result<void> EnrolFromBundle(const std::string& state_path, const proto::Bundle& bundle);
 
 // ChannelStep connects once and moves the device along: it sends the
-// pre-flight report while not admitted, and once admitted derives and stores
-// the epoch-1 key and proves it with a second connection. Every state change
-// is stored before it is used. Returns the resulting status
-// ("pending" or "active").
+// pre-flight report while not admitted; once admitted it derives and stores
+// the epoch-1 key and proves it with a second connection; once active it
+// ratchets the key if the hub says it is due. Every state change is stored
+// before it is used. Returns the resulting status ("pending" or "active").
 Result<std::string> ChannelStep(const std::string& state_path, crypto::Rng& rng,
                                 const std::string& preflight_entropy_health,
                                 crypto::KeyExchangeMode mode = crypto::KeyExchangeMode::kPskOnly);

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <boost/asio.hpp>
+#include <utility>
 
 #include "proto/channel_identity.h"
 
@@ -20,6 +21,8 @@ struct HubChannel::Impl {
   std::unique_ptr<crypto::TlsPskSession> tls;
   proto::FrameDecoder decoder;
   std::uint64_t next_id = 1;
+  std::int64_t epoch = 0;
+  std::vector<proto::Frame> pushes;
 
   Result<void> SendPending() {
     const auto bytes = tls->TakeCiphertext();
@@ -58,6 +61,7 @@ Result<std::unique_ptr<HubChannel>> HubChannel::Connect(const DeviceState& state
     return Unexpected(ErrorCode::kInvalidArgument, "hub address must be host:port");
   }
   auto impl = std::make_unique<Impl>();
+  impl->epoch = state.epoch;
   boost::system::error_code ec;
   Tcp::resolver resolver(impl->io);
   const auto endpoints = resolver.resolve(address.substr(0, colon), address.substr(colon + 1), ec);
@@ -98,7 +102,8 @@ Result<proto::Frame> HubChannel::Call(channel::v1::Envelope request) {
     SKAP_ASSIGN_OR_RETURN(auto next, impl_->decoder.Next());
     if (next.has_value()) {
       if (next->envelope.request_id() == id) return std::move(*next);
-      continue;  // pushes are not handled yet
+      if (next->envelope.request_id() == 0) impl_->pushes.push_back(std::move(*next));
+      continue;  // an answer to an earlier request that was given up on
     }
     SKAP_RETURN_IF_ERROR(impl_->ReceiveSome());
     SKAP_ASSIGN_OR_RETURN(auto plaintext, impl_->tls->Read());
@@ -108,6 +113,20 @@ Result<proto::Frame> HubChannel::Call(channel::v1::Envelope request) {
     }
   }
 }
+
+Result<void> HubChannel::Sync() {
+  channel::v1::Envelope ping;
+  ping.mutable_ping();
+  SKAP_ASSIGN_OR_RETURN(auto pong, Call(std::move(ping)));
+  if (!pong.envelope.has_pong()) {
+    return Unexpected(ErrorCode::kMalformedInput, "the hub did not answer a ping with a pong");
+  }
+  return Ok();
+}
+
+std::vector<proto::Frame> HubChannel::TakePushes() { return std::exchange(impl_->pushes, {}); }
+
+std::int64_t HubChannel::epoch() const { return impl_->epoch; }
 
 bool HubChannel::used_dhe() const { return impl_->tls->used_dhe(); }
 

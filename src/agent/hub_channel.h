@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <vector>
 
 #include "agent/device_state.h"
 #include "common/result.h"
@@ -23,8 +24,17 @@ class HubChannel {
   HubChannel(const HubChannel&) = delete;
   HubChannel& operator=(const HubChannel&) = delete;
 
-  // Call sends `request` and returns the response with the same id.
+  // Call sends `request` and returns the response with the same id. Pushes
+  // from the hub that arrive meanwhile are kept for TakePushes.
   Result<proto::Frame> Call(channel::v1::Envelope request);
+  // Sync sends a Ping and waits for the Pong: every push the hub sent before
+  // it has then arrived.
+  Result<void> Sync();
+  // TakePushes returns the pushes received so far, oldest first.
+  std::vector<proto::Frame> TakePushes();
+
+  // epoch is the key epoch this channel authenticated with.
+  std::int64_t epoch() const;
 
   // used_dhe reports whether the handshake used (EC)DHE.
   bool used_dhe() const;

@@ -292,6 +292,8 @@ AdminResponse AdminApi::Dispatch(const AdminRequest& request, const hub::Princip
       result = registry_.Reject(actor, seg[2]);
     } else if (seg[3] == "revoke") {
       result = registry_.Revoke(actor, seg[2]);
+    } else if (seg[3] == "ratchet") {
+      result = registry_.RequestRatchet(actor, seg[2]);
     }
     if (!result) return Failure(result.error());
     return Json(200, DeviceJson(*result));

@@ -1,6 +1,7 @@
 // The device channel: TLS 1.3 with external PSKs on TCP, framed Protocol
-// Buffers messages inside (proto/frame.h). Serves enrolment (pre-flight) and
-// admission now; ratchet and entropy follow.
+// Buffers messages inside (proto/frame.h). Serves enrolment (pre-flight),
+// admission, the channel key ratchet and entropy augmentation
+// (docs/hub.md, "Device channel protocol").
 #pragma once
 
 #include <cstdint>
@@ -9,16 +10,29 @@
 #include <string>
 
 #include "common/result.h"
+#include "entropy/entropy_service.h"
 #include "hub/audit_log.h"
+#include "hub/ratchet_policy.h"
 #include "hub/registry.h"
 
 namespace skap::hub {
 
-// ChannelServerOptions: where to listen and which key exchange to allow.
+// EntropyPolicy bounds what one device may draw from the hub's entropy
+// service.
+struct EntropyPolicy {
+  std::uint32_t max_request_bytes = 1024;  // per request
+  double bytes_per_second = 1024;          // sustained, per device
+  double burst_bytes = 8192;               // saved up, per device
+};
+
+// ChannelServerOptions: where to listen, which key exchange to allow, and
+// the ratchet and entropy policies.
 struct ChannelServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 7443;   // 0 picks a free port (tests)
   bool allow_psk_only = true;  // false: require psk_dhe_ke
+  RatchetPolicy ratchet;
+  EntropyPolicy entropy;
 };
 
 // ChannelServer runs on its own thread. Every registry call takes
@@ -26,6 +40,7 @@ struct ChannelServerOptions {
 class ChannelServer {
  public:
   static Result<std::unique_ptr<ChannelServer>> Start(Registry& registry, AuditLog& audit,
+                                                      entropy::EntropyService& entropy,
                                                       std::mutex& registry_mutex,
                                                       const ChannelServerOptions& options);
   ~ChannelServer();

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/crash_point.h"
 #include "common/ct.h"
 #include "common/hex.h"
 #include "crypto/channel_key.h"
@@ -306,9 +307,11 @@ Result<BootstrapGrant> Registry::ProvisionDevice(const Principal& actor,
     grant.tenant_name = AsText(networks[0][1]).value_or("");
     grant.hub_id = hub_id_;
     grant.bootstrap_key = std::move(key);
+    CrashPoint("hub.provision.before-commit");
     return Ok();
   });
   if (!done) return Refuse(actor, "device.provision", device_name, std::move(done).error());
+  CrashPoint("hub.provision.after-commit");
   return grant;
 }
 
@@ -388,7 +391,8 @@ Result<Device> Registry::Admit(const Principal& actor, const std::string& device
     const std::int64_t now = now_();
     SKAP_RETURN_IF_ERROR(
         db_.Execute("UPDATE channel_keys SET epoch = 1, wrapped_key = $2, previous_epoch = 0,"
-                    " previous_wrapped_key = $3, changed_at_ms = $4 WHERE device_id = $1",
+                    " previous_wrapped_key = $3, changed_at_ms = $4, epoch_started_at_ms = $4"
+                    " WHERE device_id = $1",
                     {device_id, Blob(wrapped), bootstrap_wrapped, now}));
     SKAP_RETURN_IF_ERROR(db_.Execute(
         "UPDATE devices SET state = 'active', admitted_by = $2, hub_nonce = $3, changed_at_ms = $4"
@@ -399,9 +403,11 @@ Result<Device> Registry::Admit(const Principal& actor, const std::string& device
          nlohmann::json{{"network", device.network_name}, {"name", device.name}}.dump()},
         now));
     SKAP_ASSIGN_OR_RETURN(result, LoadDevice(device_id));
+    CrashPoint("hub.admit.before-commit");
     return Ok();
   });
   if (!done) return Refuse(actor, "device.admit", device_id, std::move(done).error());
+  CrashPoint("hub.admit.after-commit");
   return result;
 }
 

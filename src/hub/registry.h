@@ -62,6 +62,20 @@ struct ChannelKey {
   SecretBytes key;
 };
 
+// RatchetStep is the hub's half of a channel key ratchet.
+struct RatchetStep {
+  std::int64_t epoch = 0;               // the new epoch
+  std::vector<std::uint8_t> hub_nonce;  // the hub's contribution, not secret
+  bool replaced_unproven = false;       // an epoch the device never took up was replaced
+};
+
+// EpochSchedule is what the ratchet schedule needs to know of a device.
+struct EpochSchedule {
+  std::int64_t epoch = 0;
+  std::int64_t started_at_ms = 0;  // when `epoch` was derived
+  bool operator_requested = false;
+};
+
 // Registry carries out every registry action. Refusals are audited too (in a
 // transaction of their own) and change nothing else.
 class Registry {
@@ -132,6 +146,25 @@ class Registry {
   // device to derive its epoch-1 key, once admitted.
   Result<std::vector<std::uint8_t>> HubNonceFor(const std::string& device_id);
 
+  // Ratchet derives the next channel key for an active device that asks on a
+  // channel of `channel_epoch`, from that epoch's key and both nonces (the
+  // derivation of crypto/channel_key.h). Asked on the current epoch, the
+  // current key becomes the previous one. Asked on the previous epoch (the
+  // device never took up the current one: the answer was lost), the unproven
+  // current epoch is replaced. Either way the hub keeps the key the device
+  // holds until it proves the new one, so no lost message locks it out.
+  Result<RatchetStep> Ratchet(const std::string& device_id, std::int64_t channel_epoch,
+                              std::span<const std::uint8_t> device_nonce);
+  // ScheduleFor returns an active device's epoch schedule.
+  Result<EpochSchedule> ScheduleFor(const std::string& device_id);
+  // RequestRatchet asks an active device to ratchet at its next chance
+  // (tenant-admin or admitter); `on_ratchet_requested` observers tell an
+  // open channel at once.
+  Result<Device> RequestRatchet(const Principal& actor, const std::string& device_id);
+  void OnRatchetRequested(std::function<void(const std::string& device_id)> observer) {
+    ratchet_observers_.push_back(std::move(observer));
+  }
+
   // OnRevoked registers an observer called after a revocation commits.
   void OnRevoked(std::function<void(const std::string& device_id)> observer) {
     revoked_observers_.push_back(std::move(observer));
@@ -154,6 +187,7 @@ class Registry {
   std::string hub_id_;
   Clock now_;
   std::vector<std::function<void(const std::string&)>> revoked_observers_;
+  std::vector<std::function<void(const std::string&)>> ratchet_observers_;
 };
 
 }  // namespace skap::hub

@@ -92,9 +92,17 @@ CREATE TABLE channel_keys (
 );
 )sql";
 
+// Version 3: the channel key ratchet. The hub pushes a ratchet when an epoch
+// is old enough (epoch_started_at_ms) or when an operator asked for one.
+constexpr std::string_view kV3 = R"sql(
+ALTER TABLE channel_keys ADD COLUMN epoch_started_at_ms BIGINT;
+ALTER TABLE devices ADD COLUMN ratchet_requested BIGINT NOT NULL DEFAULT 0;
+)sql";
+
 constexpr std::array kMigrations = {
     store::Migration{1, "audit log and hub keys", kV1},
     store::Migration{2, "registry", kV2},
+    store::Migration{3, "channel key ratchet", kV3},
 };
 
 }  // namespace

@@ -2,7 +2,8 @@
 # A device's path through a real hub: enrol from a bundle file and from 2 of 3
 # parts, report over TLS 1.3 external PSK, admission by a second operator,
 # the switch to its own channel key (epoch 1) and the end of the bootstrap
-# key, a copied bundle refused, revocation, and the audit chain.
+# key, entropy drawn within the hub's rate limit, a copied bundle refused,
+# revocation, and the audit chain.
 #   hub_device_test.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh"
 BUILD=$(cd "$1" && pwd)
@@ -14,8 +15,14 @@ cd "$WORK"
 port=$(free_port)
 "$SKAPD" init --data data > /dev/null
 "$SKAPD" tenant create --data data --name acme --admin alice --token-out alice.token 2> /dev/null
-printf 'data_dir = "%s/data"\nhub_address = "127.0.0.1:%s"\ndevice_listen = "127.0.0.1:%s"\n' \
-  "$WORK" "$port" "$port" > skapd.toml
+cat > skapd.toml <<TOML
+data_dir = "$WORK/data"
+hub_address = "127.0.0.1:$port"
+device_listen = "127.0.0.1:$port"
+entropy_max_request_bytes = 64
+entropy_burst_bytes = 128
+entropy_rate_bytes_per_s = 1
+TOML
 "$SKAPD" run --config skapd.toml 2> skapd.log &
 PIDS+=($!)
 export SKAP_ADMIN_SOCKET=$WORK/data/admin.sock
@@ -37,12 +44,23 @@ expect_eq "$(ctl adam --json device show "$id1" | jq -r .preflight.agent_version
   "the admitter sees the pre-flight report"
 cp s1.state s1-bootstrap.state
 
+expect_fail "not admitted" "a device awaiting admission cannot draw entropy" \
+  "$AGENT" entropy --state s1.state --bytes 32
 ctl adam device admit "$id1" > /dev/null
 expect_eq "$("$AGENT" connect --state s1.state)" active "admitted: device takes up epoch 1"
 "$AGENT" status --state s1.state | grep -q "active, key epoch 1" && pass "state shows epoch 1"
 expect_eq "$("$AGENT" connect --state s1.state --dhe)" active "epoch 1 works, psk_dhe_ke too"
 expect_fail "refused the channel key" "the bootstrap key is gone once epoch 1 is proven" \
   "$AGENT" connect --state s1-bootstrap.state
+
+"$AGENT" entropy --state s1.state --bytes 64 --out e1 > /dev/null
+"$AGENT" entropy --state s1.state --bytes 64 --out e2 > /dev/null
+expect_eq "$(stat -c '%a %s' e1)" "600 64" "64 bytes of hub entropy, in a private file"
+[[ "$(od -An -tx1 e1)" != "$(od -An -tx1 e2)" ]] && pass "two draws differ"
+expect_fail "rate limit" "the burst is spent: the hub refuses more for now" \
+  "$AGENT" entropy --state s1.state --bytes 64
+expect_fail "ask for 1 to 64 bytes" "a request over the per-request bound is refused" \
+  "$AGENT" entropy --state s1.state --bytes 65
 
 "$AGENT" enroll --state s2.state --part parts/sensor-2.part1.txt --part parts/sensor-2.part3.txt > /dev/null
 expect_eq "$("$AGENT" connect --state s2.state)" pending "enrolled from 2 of 3 parts"
@@ -56,5 +74,7 @@ expect_fail "refused the channel key" "a revoked device is refused" "$AGENT" con
 expect_eq "$(ctl alice audit verify | cut -d: -f1)" "audit chain intact" "audit chain intact"
 refusals=$(ctl alice --json audit list --target "$id1" | jq '[.[] | select(.action=="channel.psk-failed")] | length')
 expect_eq "$refusals" 2 "both refused handshakes are audited"
+limited=$(ctl alice --json audit list --target "$id1" | jq '[.[] | select(.action=="channel.entropy")] | length')
+expect_eq "$limited" 1 "the rate-limit refusal is audited"
 
 echo "$PASSED passed, 0 failed"

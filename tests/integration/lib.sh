@@ -45,3 +45,19 @@ free_port() {
   done
   fail "no free port found"
 }
+
+# wait_for_port PORT: until something accepts TCP connections on 127.0.0.1:PORT.
+wait_for_port() {
+  for _ in $(seq 100); do
+    if (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; then return 0; fi
+    sleep 0.1
+  done
+  fail "nothing listens on port $1"
+}
+
+# expect_killed PID DESCRIPTION: the process ended by SIGKILL (a crash point).
+expect_killed() {
+  local status=0
+  wait "$1" 2> /dev/null || status=$?
+  expect_eq "$status" 137 "$2"
+}

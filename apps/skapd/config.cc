@@ -1,0 +1,108 @@
+#include "config.h"
+
+#include <toml++/toml.h>
+
+#include <array>
+#include <charconv>
+
+namespace skapd {
+namespace {
+
+using skap::ErrorCode;
+using skap::Unexpected;
+
+constexpr std::array<std::string_view, 11> kKeys = {"data_dir",
+                                                    "admin_socket",
+                                                    "hub_address",
+                                                    "device_listen",
+                                                    "bootstrap_lifetime_s",
+                                                    "allow_psk_only",
+                                                    "ratchet_interval_s",
+                                                    "ratchet_after_sessions",
+                                                    "entropy_max_request_bytes",
+                                                    "entropy_rate_bytes_per_s",
+                                                    "entropy_burst_bytes"};
+
+// Integer reads `key` (default `fallback`) and checks it lies in [lo, hi].
+skap::Result<std::int64_t> Integer(const toml::table& table, const std::string& path,
+                                   std::string_view key, std::int64_t fallback, std::int64_t lo,
+                                   std::int64_t hi) {
+  const auto node = table[key];
+  if (node && !node.is_integer()) {
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      path + ": " + std::string(key) + " must be an integer");
+  }
+  const std::int64_t value = node.value_or(fallback);
+  if (value < lo || value > hi) {
+    return Unexpected(ErrorCode::kInvalidArgument, path + ": " + std::string(key) +
+                                                       " must be between " + std::to_string(lo) +
+                                                       " and " + std::to_string(hi));
+  }
+  return value;
+}
+
+skap::Result<void> SplitHostPort(const std::string& path, const std::string& text,
+                                 skap::hub::ChannelServerOptions& out) {
+  const auto colon = text.rfind(':');
+  unsigned port = 0;
+  const char* end = text.data() + text.size();
+  if (colon == std::string::npos ||
+      std::from_chars(text.data() + colon + 1, end, port).ptr != end || port > 65535) {
+    return Unexpected(ErrorCode::kInvalidArgument, path + ": device_listen must be host:port");
+  }
+  out.host = text.substr(0, colon);
+  out.port = static_cast<std::uint16_t>(port);
+  return skap::Ok();
+}
+
+}  // namespace
+
+skap::Result<Config> LoadConfig(const std::string& path) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Unexpected(ErrorCode::kInvalidArgument, path + ": " + std::string(e.description()));
+  }
+  for (const auto& [key, value] : table) {
+    if (std::find(kKeys.begin(), kKeys.end(), key.str()) == kKeys.end()) {
+      return Unexpected(ErrorCode::kInvalidArgument,
+                        path + ": unknown key '" + std::string(key.str()) + "'");
+    }
+  }
+  Config c;
+  c.data_dir = table["data_dir"].value_or(std::string());
+  if (c.data_dir.empty()) {
+    return Unexpected(ErrorCode::kInvalidArgument, path + ": data_dir is required");
+  }
+  c.admin_socket = table["admin_socket"].value_or(c.data_dir + "/admin.sock");
+  c.hub_address = table["hub_address"].value_or(c.hub_address);
+  c.device_listen = table["device_listen"].value_or(c.device_listen);
+  SKAP_RETURN_IF_ERROR(SplitHostPort(path, c.device_listen, c.channel));
+  c.channel.allow_psk_only = table["allow_psk_only"].value_or(c.channel.allow_psk_only);
+  SKAP_ASSIGN_OR_RETURN(c.bootstrap_lifetime_s,
+                        Integer(table, path, "bootstrap_lifetime_s", c.bootstrap_lifetime_s, 60,
+                                std::int64_t{30} * 24 * 3600));
+  SKAP_ASSIGN_OR_RETURN(const auto interval,
+                        Integer(table, path, "ratchet_interval_s", 86400, 60, 31536000));
+  c.channel.ratchet.max_age = std::chrono::seconds(interval);
+  SKAP_ASSIGN_OR_RETURN(const auto sessions,
+                        Integer(table, path, "ratchet_after_sessions", 1000, 0, 1'000'000'000));
+  c.channel.ratchet.max_sessions = static_cast<std::uint64_t>(sessions);
+  SKAP_ASSIGN_OR_RETURN(const auto max_request,
+                        Integer(table, path, "entropy_max_request_bytes", 1024, 1, 65536));
+  c.channel.entropy.max_request_bytes = static_cast<std::uint32_t>(max_request);
+  SKAP_ASSIGN_OR_RETURN(const auto rate,
+                        Integer(table, path, "entropy_rate_bytes_per_s", 1024, 1, 1 << 30));
+  c.channel.entropy.bytes_per_second = static_cast<double>(rate);
+  SKAP_ASSIGN_OR_RETURN(const auto burst,
+                        Integer(table, path, "entropy_burst_bytes", 8192, 1, 1 << 30));
+  if (burst < max_request) {
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      path + ": entropy_burst_bytes must be at least entropy_max_request_bytes");
+  }
+  c.channel.entropy.burst_bytes = static_cast<double>(burst);
+  return c;
+}
+
+}  // namespace skapd

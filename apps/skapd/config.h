@@ -1,0 +1,25 @@
+// skapd run's configuration: one TOML file, every key documented with its
+// default in docs/skapd.toml. Unknown keys and out-of-range values are
+// refused, so a typo never falls back to a default silently.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/result.h"
+#include "hub/channel_server.h"
+
+namespace skapd {
+
+struct Config {
+  std::string data_dir;
+  std::string admin_socket;  // default: <data_dir>/admin.sock
+  std::string hub_address = "127.0.0.1:7443";
+  std::string device_listen = "127.0.0.1:7443";
+  std::int64_t bootstrap_lifetime_s = std::int64_t{24} * 3600;
+  skap::hub::ChannelServerOptions channel;  // host and port from device_listen
+};
+
+skap::Result<Config> LoadConfig(const std::string& path);
+
+}  // namespace skapd
