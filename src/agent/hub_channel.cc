@@ -4,8 +4,9 @@
 #include <sys/time.h>
 
 #include <array>
-#include <boost/asio.hpp>
 #include <utility>
+
+#include <boost/asio.hpp>
 
 #include "proto/channel_identity.h"
 

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <array>
-#include <boost/asio.hpp>
 #include <deque>
 #include <functional>
 #include <map>
@@ -12,7 +11,9 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
-#include <utility>  // Boost.Asio 1.74's awaitable.hpp needs std::exchange
+#include <utility>
+
+#include <boost/asio.hpp>
 
 #include "crypto/tls_psk.h"
 #include "hub/channel_server.h"

@@ -1,7 +1,8 @@
 #include "hub/channel_server.h"
 
-#include <boost/asio.hpp>
 #include <thread>
+
+#include <boost/asio.hpp>
 
 #include "hub/channel_connection.h"
 
