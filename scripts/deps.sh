@@ -18,6 +18,7 @@ packages=(
   libqrencode-dev libpng-dev         # bootstrap parts as QR codes (PNG and terminal)
   libboost-dev                       # Boost.Asio and Beast: admin API and device channel
   libtomlplusplus-dev                # skapd configuration files
+  libfccp-dev                        # skapctl: CSV device lists (header-only)
   protobuf-compiler libprotobuf-dev  # device channel messages
   zbar-tools jq                      # tests read QR codes back (zbarimg) and JSON (jq)
 )

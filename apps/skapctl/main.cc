@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/skapctl/admin_client.h"
+#include "apps/skapctl/device_list_csv.h"
+#include "apps/skapctl/progress_bar.h"
 #include "apps/skapctl/qr.h"
 #include "common/hex.h"
 #include "common/secret_file.h"
@@ -62,6 +64,58 @@ skap::Result<AdminReply> Call(const Globals& g, const std::string& method,
                               const std::string& target, const std::string& body = "") {
   SKAP_ASSIGN_OR_RETURN(auto token, LoadToken(g));
   return skap::ctl::CallAdmin(g.socket, token, method, target, body);
+}
+
+// ProvisionFromCsv provisions every device of a CSV file, writing one bundle
+// per device. A row the hub refuses (bad or taken name) is reported and
+// skipped; a refusal of the operator (role, token) or a lost hub stops it.
+int ProvisionFromCsv(const Globals& g, const std::string& network, const std::string& csv_file,
+                     const std::string& out_dir, std::int64_t lifetime_s) {
+  auto devices = skap::ctl::ReadDeviceListCsv(csv_file);
+  if (!devices) return Fail(devices.error());
+  std::filesystem::create_directories(out_dir);
+  const auto bundle_path = [&](const std::string& device) {
+    return out_dir + "/" + device + ".skapbundle";
+  };
+  for (const auto& d : *devices) {
+    if (std::filesystem::exists(bundle_path(d.name))) {
+      return Fail(bundle_path(d.name) + " exists; not overwriting a bundle");
+    }
+  }
+  auto token = LoadToken(g);
+  if (!token) return Fail(token.error());
+  skap::ctl::ProgressBar progress("devices", devices->size());
+  std::size_t done = 0;
+  std::vector<std::string> failures;
+  for (const auto& d : *devices) {
+    json body{{"network", network}, {"name", d.name}, {"can_provision", d.can_provision}};
+    if (lifetime_s > 0) body["lifetime_s"] = lifetime_s;
+    auto reply = skap::ctl::CallAdmin(g.socket, *token, "POST", "/v1/devices", body.dump());
+    if (!reply) {
+      progress.Finish(done);
+      return Fail(reply.error());
+    }
+    if (reply->status == 401 || reply->status == 403) {
+      progress.Finish(done);
+      return ReplyError(*reply);
+    }
+    if (reply->status / 100 != 2) {
+      const auto error = json::parse(reply->BodyText(), nullptr, false);
+      failures.push_back(csv_file + ":" + std::to_string(d.line) + " " + d.name + ": " +
+                         (error.is_object() ? error.value("message", "") : "refused"));
+    } else if (auto w = skap::WriteSecretFile(bundle_path(d.name), reply->body.Expose()); !w) {
+      progress.Finish(done);
+      return Fail(w.error());
+    } else {
+      ++done;
+    }
+    progress.Update(done + failures.size());
+  }
+  progress.Finish(done + failures.size());
+  for (const auto& f : failures) std::fprintf(stderr, "skapctl: refused: %s\n", f.c_str());
+  std::fprintf(stderr, "%zu devices provisioned, bundles in %s; %zu refused\n", done,
+               out_dir.c_str(), failures.size());
+  return failures.empty() ? 0 : 1;
 }
 
 std::string Query(const std::vector<std::pair<std::string, std::string>>& params) {
@@ -160,7 +214,16 @@ int Main(int argc, char** argv) {
   auto* provision = device->add_subcommand(
       "provision", "Create a device and write its bootstrap bundle (provisioner)");
   provision->add_option("--network", network_name, "Network of the device")->required();
-  provision->add_option("--name", name, "Device name")->required();
+  std::string csv_file;
+  std::string out_dir = ".";
+  auto* name_option = provision->add_option("--name", name, "Device name");
+  auto* csv_option = provision->add_option(
+      "--csv", csv_file,
+      "Provision every device of a CSV file (header: name[,can_provision]), one bundle each");
+  csv_option->excludes(name_option)->check(CLI::ExistingFile);
+  auto* out_dir_option = provision->add_option(
+      "--out-dir", out_dir, "Directory for the bundles of --csv (NAME.skapbundle, 0600)");
+  out_dir_option->needs(csv_option);
   provision->add_option("--lifetime-s", lifetime_s,
                         "Seconds the bundle stays usable (hub default)");
   provision->add_flag("--can-provision", can_provision,
@@ -175,6 +238,7 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"png", "terminal", "both", "none"}))
       ->needs(split_option);
   out_option->excludes(split_option);
+  csv_option->excludes(out_option)->excludes(split_option);
 
   auto* list = device->add_subcommand("list", "List a network's devices");
   list->add_option("--network", network_name, "Network")->required();
@@ -231,7 +295,11 @@ int Main(int argc, char** argv) {
                  role.c_str(), token_out.c_str());
     return 0;
   }
+  if (provision->parsed() && !csv_file.empty()) {
+    return ProvisionFromCsv(g, network_name, csv_file, out_dir, lifetime_s);
+  }
   if (provision->parsed()) {
+    if (name.empty()) return Fail("give --name, or --csv for many devices");
     json body{{"network", network_name}, {"name", name}, {"can_provision", can_provision}};
     if (lifetime_s > 0) body["lifetime_s"] = lifetime_s;
     unsigned k = 0;

@@ -42,6 +42,23 @@ for i in 1 2 3; do
   expect_eq "$decoded" "$(cat "parts/sensor-2.part$i.txt")" "QR code of part $i reads back as its text"
 done
 
+printf 'name,can_provision\n"gw-1",yes\nsensor-3,\nsensor-1,no\nsensor-4,0\n' > fleet.csv
+status=0
+ctl pat device provision --network plant-1 --csv fleet.csv --out-dir fleet 2> bulk.log || status=$?
+expect_eq "$status" 1 "bulk provisioning reports the row the hub refused"
+grep -q 'fleet.csv:4 sensor-1: ' bulk.log && pass "the refused row is named with its line"
+grep -q '3 devices provisioned' bulk.log && pass "the other rows are provisioned"
+grep -q '^\[#*\] 4/4 devices' bulk.log && pass "a progress bar is drawn"
+expect_eq "$(ls fleet | tr '\n' ' ')" "gw-1.skapbundle sensor-3.skapbundle sensor-4.skapbundle " \
+  "one private bundle per device"
+expect_eq "$(ctl alice --json device list --network plant-1 | jq -r '.[] | select(.name=="gw-1") | .can_provision')" \
+  true "the CSV's can_provision column is honoured"
+printf 'device\nx\n' > bad.csv
+expect_fail "no 'name' column" "a CSV without a name column is refused before any device is made" \
+  ctl pat device provision --network plant-1 --csv bad.csv --out-dir bad
+expect_fail "exists; not overwriting" "existing bundles are never overwritten" \
+  ctl pat device provision --network plant-1 --csv fleet.csv --out-dir fleet
+
 id=$(ctl alice --json device list --network plant-1 | jq -r '.[] | select(.name=="sensor-1") | .id')
 expect_eq "$(ctl adam --json device show "$id" | jq -r .state)" provisioned "device is provisioned"
 expect_fail "permission-denied" "a provisioner cannot admit" ctl pat device admit "$id"
@@ -54,7 +71,7 @@ ctl adam device revoke "$id" > /dev/null
 expect_eq "$(ctl audrey --json device show "$id" | jq -r .state)" revoked "revocation is immediate"
 expect_fail "failed-precondition" "revocation is final" ctl adam device revoke "$id"
 
-expect_eq "$(ctl audrey audit verify)" "audit chain intact: 15 entries" "audit chain intact"
+expect_eq "$(ctl audrey audit verify)" "audit chain intact: 19 entries" "audit chain intact"
 actions=$(ctl audrey --json audit list --target "$id" | jq -r '[.[] | .action + "/" + .outcome] | join(" ")')
 expect_eq "$actions" "device.provision/ok device.admit/refused:permission-denied device.admit/refused:failed-precondition device.revoke/refused:permission-denied device.revoke/ok device.revoke/refused:failed-precondition" "the device's story is in the audit log"
 
