@@ -1,59 +1,122 @@
-// Provisioning throughput and database size: a fresh hub in a temporary
-// directory, one tenant, one network, then N devices provisioned one by one
-// (each its own durable transaction with its audit entry), as skapctl does.
+// Provisioning throughput and database size: a fresh hub, one tenant, one
+// network, then N devices provisioned one by one (each its own durable
+// transaction with its audit entry), as skapctl does.
 //
-//   provision_bench [N]     (default 100000)
+//   provision_bench [--count N] [--data DIR] [--admit M --states DIR
+//                   --hub-address HOST:PORT]
+//
+// Without --data the hub lives in a temporary directory and is removed. With
+// --admit, the first M devices also report and are admitted, and their
+// device state files (epoch 1, as skap-agent would hold them) are written to
+// --states: load for the channel benchmarks (bench/run.sh).
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 
+#include <CLI/CLI.hpp>
+
+#include "agent/device_state.h"
+#include "crypto/channel_key.h"
 #include "hub/hub_node.h"
 
+namespace {
+
+std::string Text(const skap::SecretBytes& s) { return {s.Expose().begin(), s.Expose().end()}; }
+
+int Fail(const std::string& what, const skap::Error& e) {
+  std::fprintf(stderr, "%s: %s\n", what.c_str(), skap::ToString(e).c_str());
+  return 1;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  const long count = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 100000;
-  std::string pattern = (std::filesystem::temp_directory_path() / "skap-bench-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) return 1;
-  const std::string dir = pattern + "/hub";
-  auto init = skap::hub::HubNode::Init(dir);
-  auto node = init ? skap::hub::HubNode::Open(dir) : skap::Unexpected(init.error());
-  if (!node) {
-    std::fprintf(stderr, "%s\n", skap::ToString(node.error()).c_str());
-    return 1;
+  CLI::App app{"provision_bench: hub provisioning throughput and database size"};
+  long count = 100000;
+  long admit = 0;
+  std::string data;
+  std::string states;
+  std::string hub_address = "127.0.0.1:7443";
+  app.add_option("--count", count, "Devices to provision");
+  app.add_option("--data", data, "Hub data directory to create and keep");
+  auto* admit_option = app.add_option("--admit", admit, "Admit this many of them");
+  app.add_option("--states", states, "Directory for their state files")->needs(admit_option);
+  app.add_option("--hub-address", hub_address, "Device channel address put in their state");
+  CLI11_PARSE(app, argc, argv);
+
+  std::string temp;
+  if (data.empty()) {
+    temp = (std::filesystem::temp_directory_path() / "skap-bench-XXXXXX").string();
+    if (mkdtemp(temp.data()) == nullptr) return 1;
+    data = temp + "/hub";
   }
+  auto init = skap::hub::HubNode::Init(data);
+  if (!init) return Fail("init", init.error());
+  auto node = skap::hub::HubNode::Open(data);
+  if (!node) return Fail("open", node.error());
   auto& registry = (*node)->registry();
   const auto hub = skap::hub::Principal::Hub();
   const auto tenant = registry.CreateTenant(hub, "bench");
-  auto admin_token = registry.AddOperator(hub, *tenant, "admin", skap::hub::Role::kTenantAdmin);
-  auto prov_token = registry.AddOperator(hub, *tenant, "prov", skap::hub::Role::kProvisioner);
-  auto text = [](const skap::SecretBytes& s) {
-    return std::string(s.Expose().begin(), s.Expose().end());
+  const auto role = [&](const char* name, skap::hub::Role r) {
+    auto token = registry.AddOperator(hub, *tenant, name, r);
+    return *registry.AuthenticateOperator(Text(token->token));
   };
-  const auto admin = *registry.AuthenticateOperator(text(admin_token->token));
-  const auto provisioner = *registry.AuthenticateOperator(text(prov_token->token));
+  const auto admin = role("admin", skap::hub::Role::kTenantAdmin);
+  const auto provisioner = role("prov", skap::hub::Role::kProvisioner);
+  const auto admitter = role("adm", skap::hub::Role::kAdmitter);
   (void)registry.CreateNetwork(admin, "fleet");
 
+  std::vector<skap::hub::BootstrapGrant> to_admit;
   const auto start = std::chrono::steady_clock::now();
   for (long i = 0; i < count; ++i) {
     auto grant = registry.ProvisionDevice(provisioner, "fleet", "device-" + std::to_string(i),
                                           std::chrono::hours(24), false);
-    if (!grant) {
-      std::fprintf(stderr, "device %ld: %s\n", i, skap::ToString(grant.error()).c_str());
-      return 1;
-    }
+    if (!grant) return Fail("device " + std::to_string(i), grant.error());
+    if (i < admit) to_admit.push_back(std::move(*grant));
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  if (!states.empty()) std::filesystem::create_directories(states);
+  for (const auto& grant : to_admit) {
+    // Play the device's part the way skap-agent does (agent/enrolment.cc).
+    std::vector<std::uint8_t> device_nonce(skap::crypto::kChannelNonceSize);
+    if (auto f = (*node)->entropy().Fill(device_nonce); !f) return Fail("nonce", f.error());
+    const auto& id = grant.device.id;
+    if (auto r = registry.RecordPreflight(id, "{}", device_nonce); !r) return Fail(id, r.error());
+    if (auto r = registry.Admit(admitter, id); !r) return Fail(id, r.error());
+    auto hub_nonce = registry.HubNonceFor(id);
+    auto key = skap::crypto::NextChannelKey(grant.bootstrap_key.Expose(), 1, *hub_nonce,
+                                            device_nonce, grant.hub_id, id);
+    if (!key) return Fail(id, key.error());
+    skap::agent::DeviceState state;
+    state.hub = {grant.hub_id,
+                 hub_address,
+                 grant.device.tenant_id,
+                 grant.tenant_name,
+                 grant.device.network_id,
+                 grant.device.network_name,
+                 id,
+                 grant.device.name,
+                 grant.device.bootstrap_expires_at_ms};
+    state.epoch = 1;
+    state.key = std::move(*key);
+    state.status = "active";
+    if (auto s = skap::agent::SaveDeviceState(states + "/" + grant.device.name + ".state", state);
+        !s) {
+      return Fail("state", s.error());
+    }
+  }
   node->reset();
   std::uintmax_t bytes = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+  for (const auto& entry : std::filesystem::directory_iterator(data)) {
     if (entry.path().filename().string().rfind("hub.db", 0) == 0) bytes += entry.file_size();
   }
   std::printf(
       "provisioned %ld devices in %.1f s: %.0f devices/s; database %.1f MB (%.0f bytes/device)\n",
       count, seconds, static_cast<double>(count) / seconds, static_cast<double>(bytes) / 1e6,
       static_cast<double>(bytes) / static_cast<double>(count));
-  std::filesystem::remove_all(pattern);
+  if (!temp.empty()) std::filesystem::remove_all(temp);
   return 0;
 }

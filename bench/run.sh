@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 per=${SECONDS_PER:-3}
 
 cmake --preset release -DSKAP_BUILD_BENCH=ON >/dev/null
-cmake --build --preset release -j 2 --target skap_bench provision_bench >/dev/null
+cmake --build --preset release -j 2 --target skap_bench provision_bench channel_bench skapd >/dev/null
 
 speed() {  # speed <args...>: bytes per second from `openssl speed -mr`
   openssl speed -mr -seconds "$per" "$@" 2>/dev/null | awk -F: '/^\+F:/ {v=$NF} END {print v}'
@@ -70,5 +70,5 @@ printf "%-44s %18s\n" "TLS 1.3 PSK handshake, psk_ke (in memory)" "$(per_s "$(ip
 printf "%-44s %18s\n" "TLS 1.3 PSK handshake, psk_dhe_ke (in memory)" "$(per_s "$(ips BM_TlsPskHandshake/1)")"
 
 echo
-echo "hub provisioning (one durable transaction per device, as skapctl does):"
-build/release/bench/provision_bench "${PROVISION_COUNT:-100000}"
+echo "the hub under load (bench/hub_bench.sh):"
+bench/hub_bench.sh build/release

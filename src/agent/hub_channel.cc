@@ -14,6 +14,16 @@ namespace skap::agent {
 namespace {
 namespace asio = boost::asio;
 using Tcp = asio::ip::tcp;
+
+// ClientContext returns the one client configuration per mode: building an
+// SSL_CTX costs more than a PSK handshake, and sessions share it safely.
+Result<std::shared_ptr<crypto::TlsPskContext>> ClientContext(crypto::KeyExchangeMode mode) {
+  static const auto psk_only =
+      crypto::TlsPskContext::CreateClient(crypto::KeyExchangeMode::kPskOnly);
+  static const auto with_dhe =
+      crypto::TlsPskContext::CreateClient(crypto::KeyExchangeMode::kPskWithDhe);
+  return mode == crypto::KeyExchangeMode::kPskOnly ? psk_only : with_dhe;
+}
 }  // namespace
 
 struct HubChannel::Impl {
@@ -69,13 +79,15 @@ Result<std::unique_ptr<HubChannel>> HubChannel::Connect(const DeviceState& state
   if (!ec) asio::connect(impl->socket, endpoints, ec);
   if (ec)
     return Unexpected(ErrorCode::kUnavailable, "cannot reach hub " + address + ": " + ec.message());
+  // Small messages go out at once (no Nagle delay behind a delayed ACK).
+  impl->socket.set_option(Tcp::no_delay(true), ec);
   // Blocking reads give up after `timeout`.
   const timeval tv{static_cast<time_t>(timeout.count()), 0};
   setsockopt(impl->socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 
   const proto::ChannelIdentity id{state.hub.hub_id, state.hub.device_id, state.epoch};
   SKAP_ASSIGN_OR_RETURN(auto imported, proto::ImportChannelKey(id, state.key.Expose()));
-  SKAP_ASSIGN_OR_RETURN(auto context, crypto::TlsPskContext::CreateClient(mode));
+  SKAP_ASSIGN_OR_RETURN(auto context, ClientContext(mode));
   SKAP_ASSIGN_OR_RETURN(impl->tls,
                         crypto::TlsPskSession::NewClient(context, std::move(imported.wire_identity),
                                                          std::move(imported.psk)));

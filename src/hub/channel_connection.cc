@@ -46,6 +46,10 @@ void ChannelServices::ForEachConnection(const std::string& device_id,
 }
 
 Result<void> ChannelConnection::Start() {
+  // Handshake flights and small frames go out at once; Nagle's algorithm
+  // would hold each behind the peer's delayed ACK (40 ms on Linux).
+  boost::system::error_code ignored;
+  socket_.set_option(Tcp::no_delay(true), ignored);
   SKAP_ASSIGN_OR_RETURN(tls_, crypto::TlsPskSession::NewServer(services_->tls));
   Read();
   return Ok();

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The hub under load, in one run on this machine, clients on loopback:
+#  - provisioning of PROVISION_COUNT devices (default 100 000): time, database size;
+#  - skapd's resident memory with them registered, idle and with HOLD (default
+#    1 000) admitted devices holding a channel open each;
+#  - TLS 1.3 PSK handshakes/s (connect, handshake, one Ping/Pong, close) with
+#    psk_ke and psk_dhe_ke, against skapd and against a plain OpenSSL server
+#    (channel_bench baseline-server) driven by the same client code;
+#  - entropy-augmentation requests/s (32 bytes each) on open channels.
+#
+#   bench/hub_bench.sh [BUILD_DIR]     (default build/release, built by bench/run.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build/release}
+COUNT=${PROVISION_COUNT:-100000}
+HOLD=${HOLD:-1000}
+SECS=${BENCH_SECONDS:-5}
+T=$(mktemp -d "${TMPDIR:-/tmp}/skap-hub-bench-XXXXXX")
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$T"' EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+base_port=$(free_port)
+
+echo "provisioning $COUNT devices (one durable transaction each) and admitting $HOLD of them..."
+"$BUILD/bench/provision_bench" --count "$COUNT" --data "$T/hub" --admit "$HOLD" \
+  --states "$T/states" --hub-address "127.0.0.1:$port"
+
+cat > "$T/skapd.toml" <<TOML
+data_dir = "$T/hub"
+hub_address = "127.0.0.1:$port"
+device_listen = "127.0.0.1:$port"
+ratchet_after_sessions = 0
+entropy_max_request_bytes = 65536
+entropy_rate_bytes_per_s = 1073741824
+entropy_burst_bytes = 1073741824
+TOML
+"$BUILD/apps/skapd/skapd" run --config "$T/skapd.toml" 2> "$T/skapd.log" &
+skapd=$!
+PIDS+=("$skapd")
+for _ in $(seq 100); do (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && break; sleep 0.1; done
+
+read -r held rss_idle rss_held < <("$BUILD/bench/channel_bench" hold --states "$T/states" --pid "$skapd")
+one=$(ls "$T/states" | head -1)
+B="$BUILD/bench/channel_bench"
+hs_ke=$("$B" handshakes --state "$T/states/$one" --mode psk_ke --seconds "$SECS")
+hs_dhe=$("$B" handshakes --state "$T/states/$one" --mode psk_dhe_ke --seconds "$SECS")
+ent1=$("$B" entropy --state "$T/states/$one" --threads 1 --seconds "$SECS")
+ent2=$("$B" entropy --state "$T/states/$one" --threads 2 --seconds "$SECS")
+kill "$skapd"; wait "$skapd" 2> /dev/null || true
+
+"$B" baseline-server --port "$base_port" 2> /dev/null &
+PIDS+=($!)
+for _ in $(seq 100); do (exec 3<> "/dev/tcp/127.0.0.1/$base_port") 2> /dev/null && break; sleep 0.1; done
+base_ke=$("$B" baseline --port "$base_port" --mode psk_ke --seconds "$SECS")
+base_dhe=$("$B" baseline --port "$base_port" --mode psk_dhe_ke --seconds "$SECS")
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f %%", 100 * a / b; else print "n/a" }'; }
+echo
+printf "%-46s %12s %14s %7s\n" "TLS 1.3 PSK, handshake + 1 round trip" "skapd" "plain OpenSSL" "ratio"
+printf "%-46s %10s/s %12s/s %7s\n" "psk_ke (no DH), 2 client threads" "$hs_ke" "$base_ke" "$(ratio "$hs_ke" "$base_ke")"
+printf "%-46s %10s/s %12s/s %7s\n" "psk_dhe_ke (X25519), 2 client threads" "$hs_dhe" "$base_dhe" "$(ratio "$hs_dhe" "$base_dhe")"
+echo
+printf "%-46s %10s/s\n" "entropy requests, 32 B, 1 channel" "$ent1"
+printf "%-46s %10s/s\n" "entropy requests, 32 B, 2 channels" "$ent2"
+echo
+printf "%-46s %8.1f MB\n" "skapd RSS, $COUNT registered, idle" "$(awk -v k="$rss_idle" 'BEGIN{print k/1024}')"
+printf "%-46s %8.1f MB\n" "skapd RSS, $COUNT registered, $held connected" "$(awk -v k="$rss_held" 'BEGIN{print k/1024}')"
