@@ -34,14 +34,20 @@ void ChannelServices::AuditEvent(const std::string& actor, const std::string& ac
 
 void ChannelServices::ForEachConnection(const std::string& device_id,
                                         const std::function<void(ChannelConnection&)>& f) {
+  // Collect first: `f` may close a connection, which edits `by_device`.
+  std::vector<std::shared_ptr<ChannelConnection>> open;
+  auto [first, last] = by_device.equal_range(device_id);
+  for (auto it = first; it != last; ++it) {
+    if (auto c = it->second.lock()) open.push_back(std::move(c));
+  }
+  for (const auto& c : open) f(*c);
+}
+
+void ChannelServices::Forget(const std::string& device_id, const ChannelConnection* connection) {
   auto [first, last] = by_device.equal_range(device_id);
   for (auto it = first; it != last;) {
-    if (auto c = it->second.lock()) {
-      f(*c);
-      ++it;
-    } else {
-      it = by_device.erase(it);
-    }
+    const auto c = it->second.lock();
+    it = (!c || c.get() == connection) ? by_device.erase(it) : std::next(it);
   }
 }
 
@@ -59,6 +65,7 @@ void ChannelConnection::Close() {
   if (closed_) return;
   closed_ = true;
   timer_.cancel();
+  if (handshaken_) services_->Forget(id_.device_id, this);
   boost::system::error_code ignored;
   socket_.shutdown(Tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);

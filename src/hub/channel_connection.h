@@ -59,6 +59,8 @@ struct ChannelServices {
   // ForEachConnection calls `f` on every open connection of `device_id`.
   void ForEachConnection(const std::string& device_id,
                          const std::function<void(ChannelConnection&)>& f);
+  // Forget drops `connection` (and any that are gone) from `by_device`.
+  void Forget(const std::string& device_id, const ChannelConnection* connection);
 };
 
 class ChannelConnection : public std::enable_shared_from_this<ChannelConnection> {

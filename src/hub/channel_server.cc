@@ -99,9 +99,12 @@ void ChannelServer::Stop() {
   asio::post(state_->io, [s = state_.get()] {
     boost::system::error_code ignored;
     s->acceptor->close(ignored);
+    // Collect first: closing a connection edits `by_device`.
+    std::vector<std::shared_ptr<ChannelConnection>> open;
     for (auto& [id, weak] : s->services->by_device) {
-      if (auto c = weak.lock()) c->Close();
+      if (auto c = weak.lock()) open.push_back(std::move(c));
     }
+    for (const auto& c : open) c->Close();
     s->io.stop();
   });
   if (state_->thread.joinable()) state_->thread.join();

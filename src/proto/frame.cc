@@ -1,5 +1,6 @@
 #include "proto/frame.h"
 
+#include <algorithm>
 #include <string>
 
 #include "common/hex.h"
@@ -10,11 +11,13 @@ namespace {
 constexpr std::size_t kHeader = 4;  // the length field
 constexpr std::size_t kInner = 5;   // version and envelope size
 
-void PutU32(SecretBytes& out, std::size_t v) {
-  const std::uint8_t bytes[4] = {static_cast<std::uint8_t>(v >> 24),
-                                 static_cast<std::uint8_t>(v >> 16),
-                                 static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
-  out.Append(bytes);
+// PutU32 writes `v` big-endian at `at` and returns the position after it.
+std::uint8_t* PutU32(std::uint8_t* at, std::size_t v) {
+  *at++ = static_cast<std::uint8_t>(v >> 24);
+  *at++ = static_cast<std::uint8_t>(v >> 16);
+  *at++ = static_cast<std::uint8_t>(v >> 8);
+  *at++ = static_cast<std::uint8_t>(v);
+  return at;
 }
 
 std::size_t GetU32(std::span<const std::uint8_t> b) {
@@ -43,13 +46,14 @@ Result<SecretBytes> EncodeFrame(const channel::v1::Envelope& envelope,
   if (length > kMaxFrame) {
     return Unexpected(ErrorCode::kInvalidArgument, "frame: message too large");
   }
-  SecretBytes out;
-  PutU32(out, length);
-  const std::uint8_t version[1] = {kFrameVersion};
-  out.Append(version);
-  PutU32(out, serialized.size());
-  out.Append(AsBytes(serialized));
-  out.Append(trailer);
+  // Sized once and filled in place: no reallocation leaves copies behind.
+  SecretBytes out(kHeader + length);
+  std::uint8_t* at = PutU32(out.MutableExpose().data(), length);
+  *at++ = kFrameVersion;
+  at = PutU32(at, serialized.size());
+  at = std::copy(serialized.begin(), serialized.end(), at);
+  std::copy(trailer.begin(), trailer.end(), at);
+  SecureWipe(serialized.data(), serialized.size());
   return out;
 }
 
