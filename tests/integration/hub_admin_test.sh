@@ -4,10 +4,7 @@
 # separation-of-duties refusals, revocation, and the audit chain.
 #   hub_admin_test.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh"
-BUILD=$(cd "$1" && pwd)
-SKAPD=$BUILD/apps/skapd/skapd
-SKAPCTL=$BUILD/apps/skapctl/skapctl
-cd "$WORK"
+use_build "$1"
 
 "$SKAPD" init --data data > init.out
 grep -q "hub .* created" init.out && pass "skapd init"
@@ -25,7 +22,6 @@ export SKAP_ADMIN_SOCKET=$WORK/data/admin.sock
 wait_for_socket "$SKAP_ADMIN_SOCKET"
 expect_eq "$(stat -c %a "$SKAP_ADMIN_SOCKET")" 600 "admin socket is private"
 
-ctl() { local who=$1; shift; "$SKAPCTL" --token-file "$who.token" "$@"; }
 ctl alice network create plant-1 > /dev/null
 ctl alice operator add pat --role provisioner --token-out pat.token 2> /dev/null
 ctl alice operator add adam --role admitter --token-out adam.token 2> /dev/null

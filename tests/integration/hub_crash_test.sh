@@ -8,22 +8,9 @@
 # Needs a build with crash points (SKAP_CRASH_POINTS, on in test builds).
 #   hub_crash_test.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh"
-BUILD=$(cd "$1" && pwd)
-SKAPD=$BUILD/apps/skapd/skapd
-SKAPCTL=$BUILD/apps/skapctl/skapctl
-AGENT=$BUILD/apps/skap-agent/skap-agent
-cd "$WORK"
-
+use_build "$1"
 port=$(free_port)
-"$SKAPD" init --data data > /dev/null
-"$SKAPD" tenant create --data data --name acme --admin alice --token-out alice.token 2> /dev/null
-cat > skapd.toml <<TOML
-data_dir = "$WORK/data"
-hub_address = "127.0.0.1:$port"
-device_listen = "127.0.0.1:$port"
-ratchet_after_sessions = 3
-TOML
-export SKAP_ADMIN_SOCKET=$WORK/data/admin.sock
+new_hub "$port" "ratchet_after_sessions = 3"
 HUB=
 # start_hub [CRASH_POINT]: run skapd, killing itself at CRASH_POINT if given.
 start_hub() {
@@ -33,7 +20,6 @@ start_hub() {
   wait_for_port "$port"
 }
 stop_hub() { kill "$HUB"; wait "$HUB" || true; }
-ctl() { local who=$1; shift; "$SKAPCTL" --token-file "$who.token" "$@"; }
 epoch() { "$AGENT" status --state "$1" | sed -n 's/.*key epoch \([0-9]*\)$/\1/p'; }
 device_state() { ctl alice --json device show "$1" | jq -r .state; }
 

@@ -6,29 +6,14 @@
 # revocation, and the audit chain.
 #   hub_device_test.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh"
-BUILD=$(cd "$1" && pwd)
-SKAPD=$BUILD/apps/skapd/skapd
-SKAPCTL=$BUILD/apps/skapctl/skapctl
-AGENT=$BUILD/apps/skap-agent/skap-agent
-cd "$WORK"
-
+use_build "$1"
 port=$(free_port)
-"$SKAPD" init --data data > /dev/null
-"$SKAPD" tenant create --data data --name acme --admin alice --token-out alice.token 2> /dev/null
-cat > skapd.toml <<TOML
-data_dir = "$WORK/data"
-hub_address = "127.0.0.1:$port"
-device_listen = "127.0.0.1:$port"
-entropy_max_request_bytes = 64
-entropy_burst_bytes = 128
-entropy_rate_bytes_per_s = 1
-TOML
+new_hub "$port" "entropy_max_request_bytes = 64" "entropy_burst_bytes = 128" \
+  "entropy_rate_bytes_per_s = 1"
 "$SKAPD" run --config skapd.toml 2> skapd.log &
 PIDS+=($!)
-export SKAP_ADMIN_SOCKET=$WORK/data/admin.sock
-wait_for_socket "$SKAP_ADMIN_SOCKET"
+wait_for_port "$port"
 
-ctl() { local who=$1; shift; "$SKAPCTL" --token-file "$who.token" "$@"; }
 ctl alice network create plant-1 > /dev/null
 ctl alice operator add pat --role provisioner --token-out pat.token 2> /dev/null
 ctl alice operator add adam --role admitter --token-out adam.token 2> /dev/null

@@ -61,3 +61,37 @@ expect_killed() {
   wait "$1" 2> /dev/null || status=$?
   expect_eq "$status" 137 "$2"
 }
+
+# use_build BUILD_DIR: the binaries under test (SKAPD, SKAPCTL, AGENT); then
+# work in $WORK.
+use_build() {
+  local build
+  build=$(cd "$1" && pwd)
+  SKAPD=$build/apps/skapd/skapd
+  SKAPCTL=$build/apps/skapctl/skapctl
+  AGENT=$build/apps/skap-agent/skap-agent
+  cd "$WORK"
+}
+
+# new_hub PORT [TOML-LINE...]: a hub in $WORK/data with tenant acme and its
+# tenant-admin alice (alice.token), and skapd.toml serving the device channel
+# on 127.0.0.1:PORT, plus the lines given.
+new_hub() {
+  local port=$1
+  shift
+  "$SKAPD" init --data data > /dev/null
+  "$SKAPD" tenant create --data data --name acme --admin alice --token-out alice.token 2> /dev/null
+  {
+    printf 'data_dir = "%s/data"\nhub_address = "127.0.0.1:%s"\n' "$WORK" "$port"
+    printf 'device_listen = "127.0.0.1:%s"\n' "$port"
+    [[ $# -gt 0 ]] && printf '%s\n' "$@"
+  } > skapd.toml
+  export SKAP_ADMIN_SOCKET=$WORK/data/admin.sock
+}
+
+# ctl OPERATOR ARGS...: skapctl as that operator (OPERATOR.token).
+ctl() {
+  local who=$1
+  shift
+  "$SKAPCTL" --token-file "$who.token" "$@"
+}

@@ -7,31 +7,21 @@
 # every step.
 #   operator_story_test.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh"
-BUILD=$(cd "$1" && pwd)
-SKAPD=$BUILD/apps/skapd/skapd
-SKAPCTL=$BUILD/apps/skapctl/skapctl
-AGENT=$BUILD/apps/skap-agent/skap-agent
-cd "$WORK"
-
+use_build "$1"
 port=$(free_port)
-"$SKAPD" init --data hub > /dev/null
-"$SKAPD" tenant create --data hub --name acme --admin alice --token-out alice.token 2> /dev/null
-printf 'data_dir = "%s/hub"\nhub_address = "127.0.0.1:%s"\ndevice_listen = "127.0.0.1:%s"\n' \
-  "$WORK" "$port" "$port" > skapd.toml
+new_hub "$port"
 "$SKAPD" run --config skapd.toml 2> skapd.log &
 PIDS+=($!)
-export SKAP_ADMIN_SOCKET=$WORK/hub/admin.sock
 wait_for_port "$port"
 pass "hub initialised and serving"
 
-C() { local who=$1; shift; "$SKAPCTL" --token-file "$who.token" "$@"; }
-C alice network create plant-1 > /dev/null
-C alice operator add pat --role provisioner --token-out pat.token 2> /dev/null
-C alice operator add adam --role admitter --token-out adam.token 2> /dev/null
-C alice operator add audrey --role auditor --token-out audrey.token 2> /dev/null
-C pat device provision --network plant-1 --name sensor-1 --split 2/3 --parts-dir parts \
+ctl alice network create plant-1 > /dev/null
+ctl alice operator add pat --role provisioner --token-out pat.token 2> /dev/null
+ctl alice operator add adam --role admitter --token-out adam.token 2> /dev/null
+ctl alice operator add audrey --role auditor --token-out audrey.token 2> /dev/null
+ctl pat device provision --network plant-1 --name sensor-1 --split 2/3 --parts-dir parts \
   --qr png 2> /dev/null
-id=$(C adam --json device list --network plant-1 | jq -r '.[0].id')
+id=$(ctl adam --json device list --network plant-1 | jq -r '.[0].id')
 
 # Secure room: parts 1 and 3 travel as QR codes; the device side scans them.
 for i in 1 3; do zbarimg -q --raw "parts/sensor-1.part$i.png" > "scanned$i.txt" 2> /dev/null; done
@@ -39,21 +29,21 @@ for i in 1 3; do zbarimg -q --raw "parts/sensor-1.part$i.png" > "scanned$i.txt" 
 pass "device enrolled from two scanned QR codes"
 
 expect_eq "$("$AGENT" connect --state sensor-1.state)" pending "pre-flight report sent"
-expect_eq "$(C adam --json device pending --network plant-1 | jq -r '.[0].id')" "$id" \
+expect_eq "$(ctl adam --json device pending --network plant-1 | jq -r '.[0].id')" "$id" \
   "the admitter sees it pending"
-C adam device admit "$id" > /dev/null
+ctl adam device admit "$id" > /dev/null
 expect_eq "$("$AGENT" connect --state sensor-1.state)" active "admitted: on its own channel key"
 "$AGENT" entropy --state sensor-1.state --bytes 32 --out seed.bin > /dev/null
 expect_eq "$(stat -c %s seed.bin)" 32 "drew 32 bytes of the hub's entropy"
 expect_eq "$("$AGENT" ratchet --state sensor-1.state)" "key epoch 2" "ratcheted to epoch 2"
-C adam device revoke "$id" > /dev/null
+ctl adam device revoke "$id" > /dev/null
 expect_fail "refused the channel key" "revoked: the hub refuses the device" \
   "$AGENT" connect --state sensor-1.state
 
-expect_eq "$(C audrey audit verify | cut -d: -f1)" "audit chain intact" "the auditor verifies the chain"
-story=$(C audrey --json audit list --target "$id" | jq -r '[.[] | .action + "/" + .outcome] | join(" ")')
+expect_eq "$(ctl audrey audit verify | cut -d: -f1)" "audit chain intact" "the auditor verifies the chain"
+story=$(ctl audrey --json audit list --target "$id" | jq -r '[.[] | .action + "/" + .outcome] | join(" ")')
 expect_eq "$story" "device.provision/ok device.preflight/ok device.admit/ok device.ratchet/ok device.revoke/ok channel.psk-failed/refused:authentication-failed" \
   "the audit log tells the device's whole story"
-actors=$(C audrey --json audit list --target "$id" | jq -r '[.[] | .actor] | unique | join(" ")')
+actors=$(ctl audrey --json audit list --target "$id" | jq -r '[.[] | .actor] | unique | join(" ")')
 expect_eq "$actors" "adam device:$id pat" "and who did each step"
 echo "$PASSED passed, 0 failed"
