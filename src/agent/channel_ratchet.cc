@@ -2,21 +2,13 @@
 
 #include "agent/state_lock.h"
 #include "common/crash_point.h"
+#include "common/hex.h"
 #include "crypto/channel_key.h"
 
 namespace skap::agent {
 namespace {
 
 namespace pb = channel::v1;
-
-std::span<const std::uint8_t> Bytes(const std::string& s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
-Unexpected Refused(const pb::ErrorReply& error) {
-  return Unexpected(ErrorCode::kFailedPrecondition,
-                    "hub refused: " + error.code() + ": " + error.message());
-}
 
 }  // namespace
 
@@ -33,7 +25,7 @@ Result<void> RatchetOnChannel(HubChannel& channel, DeviceState& state,
       std::string(device_nonce.begin(), device_nonce.end()));
   SKAP_ASSIGN_OR_RETURN(auto reply, channel.Call(request));
   const auto& body = reply.envelope;
-  if (body.has_error()) return Refused(body.error());
+  if (body.has_error()) return RefusedByHub(body.error());
   if (!body.has_ratchet_result() ||
       body.ratchet_result().epoch() != static_cast<std::uint64_t>(state.epoch + 1)) {
     return Unexpected(ErrorCode::kMalformedInput, "unexpected answer to a ratchet request");
@@ -41,7 +33,7 @@ Result<void> RatchetOnChannel(HubChannel& channel, DeviceState& state,
   const std::uint64_t next_epoch = body.ratchet_result().epoch();
   SKAP_ASSIGN_OR_RETURN(
       auto next, crypto::NextChannelKey(state.key.Expose(), next_epoch,
-                                        Bytes(body.ratchet_result().hub_nonce()), device_nonce,
+                                        AsBytes(body.ratchet_result().hub_nonce()), device_nonce,
                                         state.hub.hub_id, state.hub.device_id));
   CrashPoint("agent.ratchet.before-save");
   DeviceState updated = state.Clone();
@@ -78,7 +70,7 @@ Result<SecretBytes> DrawHubEntropy(const std::string& state_path, std::uint32_t 
   request.mutable_entropy_request()->set_length(length);
   SKAP_ASSIGN_OR_RETURN(auto reply, channel->Call(request));
   const auto& body = reply.envelope;
-  if (body.has_error()) return Refused(body.error());
+  if (body.has_error()) return RefusedByHub(body.error());
   if (!body.has_entropy_result() || body.entropy_result().length() != length ||
       reply.trailer.size() != length) {
     return Unexpected(ErrorCode::kMalformedInput, "unexpected answer to an entropy request");

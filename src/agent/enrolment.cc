@@ -5,6 +5,7 @@
 #include "agent/channel_ratchet.h"
 #include "agent/hub_channel.h"
 #include "agent/state_lock.h"
+#include "common/hex.h"
 #include "crypto/channel_key.h"
 
 namespace skap::agent {
@@ -16,11 +17,6 @@ std::string Platform() {
   utsname u{};
   if (uname(&u) != 0) return "unknown";
   return std::string(u.sysname) + " " + u.release + " " + u.machine;
-}
-
-Unexpected FromReply(const channel::v1::ErrorReply& error) {
-  return Unexpected(ErrorCode::kFailedPrecondition,
-                    "hub refused: " + error.code() + ": " + error.message());
 }
 
 }  // namespace
@@ -74,7 +70,7 @@ Result<std::string> ChannelStep(const std::string& state_path, crypto::Rng& rng,
   preflight->set_device_nonce(std::string(nonce.begin(), nonce.end()));
   SKAP_ASSIGN_OR_RETURN(auto reply, channel->Call(request));
   const auto& body = reply.envelope;
-  if (body.has_error()) return FromReply(body.error());
+  if (body.has_error()) return RefusedByHub(body.error());
   if (body.has_preflight_result()) {
     state.status = body.preflight_result().state();
     SKAP_RETURN_IF_ERROR(SaveDeviceState(state_path, state));
@@ -84,11 +80,10 @@ Result<std::string> ChannelStep(const std::string& state_path, crypto::Rng& rng,
     return Unexpected(ErrorCode::kMalformedInput, "unexpected answer to the pre-flight report");
   }
   const auto& hub_nonce = body.admission_notice().hub_nonce();
-  SKAP_ASSIGN_OR_RETURN(
-      auto first, crypto::NextChannelKey(
-                      state.key.Expose(), 1,
-                      {reinterpret_cast<const std::uint8_t*>(hub_nonce.data()), hub_nonce.size()},
-                      state.enrolment_nonce.Expose(), state.hub.hub_id, state.hub.device_id));
+  SKAP_ASSIGN_OR_RETURN(auto first,
+                        crypto::NextChannelKey(state.key.Expose(), 1, AsBytes(hub_nonce),
+                                               state.enrolment_nonce.Expose(), state.hub.hub_id,
+                                               state.hub.device_id));
   // Store epoch 1 before using it; the bootstrap key is erased on this side
   // now, on the hub once epoch 1 is proven (the hub keeps accepting it until).
   state.epoch = 1;

@@ -55,6 +55,11 @@ struct HubChannel::Impl {
   }
 };
 
+Unexpected RefusedByHub(const channel::v1::ErrorReply& error) {
+  return Unexpected(ErrorCode::kFailedPrecondition,
+                    "hub refused: " + error.code() + ": " + error.message());
+}
+
 HubChannel::HubChannel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HubChannel::~HubChannel() {
   if (impl_ && impl_->tls) {

@@ -13,6 +13,9 @@
 
 namespace skap::agent {
 
+// RefusedByHub turns the hub's ErrorReply into this side's error.
+Unexpected RefusedByHub(const channel::v1::ErrorReply& error);
+
 // HubChannel is one authenticated connection to the device's hub.
 class HubChannel {
  public:

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/hex.h"
 #include "crypto/channel_key.h"
 
 namespace skap::hub {
@@ -12,10 +13,6 @@ namespace {
 namespace asio = boost::asio;
 using Tcp = asio::ip::tcp;
 namespace pb = skap::channel::v1;
-
-std::span<const std::uint8_t> Bytes(const std::string& s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
 
 }  // namespace
 
@@ -125,6 +122,7 @@ bool ChannelConnection::OnHandshake() {
   services_->by_device.emplace(id_.device_id, weak_from_this());
   if (id_.epoch == 0) return true;
   std::optional<std::string_view> due;
+  std::int64_t wait_ms = 0;
   {
     const std::lock_guard lock(services_->registry_mutex);
     // This handshake proves the epoch: the previous key can go.
@@ -134,41 +132,37 @@ bool ChannelConnection::OnHandshake() {
     at_current_epoch_ = schedule->epoch == id_.epoch;
     if (!at_current_epoch_) return true;  // the device has a newer epoch to take up
     const std::uint64_t sessions = ++services_->sessions[id_.device_id];
-    due =
-        RatchetDueReason(services_->options.ratchet, *schedule, sessions, ChannelServices::NowMs());
+    const std::int64_t now = ChannelServices::NowMs();
+    due = RatchetDueReason(services_->options.ratchet, *schedule, sessions, now);
+    wait_ms = MillisUntilAgeDue(services_->options.ratchet, *schedule, now);
   }
   if (due) {
     PushRatchetDue(*due);
   } else {
-    ScheduleRatchetCheck();
+    ScheduleRatchetCheck(wait_ms);
   }
   return true;
 }
 
-void ChannelConnection::ScheduleRatchetCheck() {
-  std::int64_t wait_ms = 0;
-  {
-    const std::lock_guard lock(services_->registry_mutex);
-    auto schedule = services_->registry.ScheduleFor(id_.device_id);
-    if (!schedule || schedule->epoch != id_.epoch) return;
-    wait_ms = MillisUntilAgeDue(services_->options.ratchet, *schedule, ChannelServices::NowMs());
-  }
+void ChannelConnection::ScheduleRatchetCheck(std::int64_t wait_ms) {
   timer_.expires_after(std::chrono::milliseconds(wait_ms));
   timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (ec || self->closed_) return;
     // Check again: the key may have moved on through another connection.
     std::optional<std::string_view> due;
+    std::int64_t next_wait_ms = 0;
     {
       const std::lock_guard lock(self->services_->registry_mutex);
       auto schedule = self->services_->registry.ScheduleFor(self->id_.device_id);
       if (!schedule || schedule->epoch != self->id_.epoch) return;
-      due = RatchetDueReason(self->services_->options.ratchet, *schedule, 0,
-                             ChannelServices::NowMs());
+      const std::int64_t now = ChannelServices::NowMs();
+      due = RatchetDueReason(self->services_->options.ratchet, *schedule, 0, now);
+      next_wait_ms = MillisUntilAgeDue(self->services_->options.ratchet, *schedule, now);
     }
     if (due) {
       self->PushRatchetDue(*due);
     } else {
-      self->ScheduleRatchetCheck();
+      self->ScheduleRatchetCheck(next_wait_ms);
     }
   });
 }
@@ -241,7 +235,7 @@ void ChannelConnection::HandlePreflight(std::uint64_t request_id, const pb::Pref
     return Reply(request_id, out);
   }
   auto recorded =
-      services_->registry.RecordPreflight(id_.device_id, report.dump(), Bytes(p.device_nonce()));
+      services_->registry.RecordPreflight(id_.device_id, report.dump(), AsBytes(p.device_nonce()));
   if (!recorded) return Refuse(request_id, recorded.error());
   out.mutable_preflight_result()->set_state("pending");
   Reply(request_id, out);
@@ -258,7 +252,7 @@ void ChannelConnection::HandleRatchet(std::uint64_t request_id, const pb::Ratche
   Result<RatchetStep> step = Unexpected(ErrorCode::kUnavailable, "");
   {
     const std::lock_guard lock(services_->registry_mutex);
-    step = services_->registry.Ratchet(id_.device_id, id_.epoch, Bytes(request.device_nonce()));
+    step = services_->registry.Ratchet(id_.device_id, id_.epoch, AsBytes(request.device_nonce()));
   }
   if (!step) return Refuse(request_id, step.error());
   ratcheted_ = true;

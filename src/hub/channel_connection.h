@@ -80,7 +80,8 @@ class ChannelConnection : public std::enable_shared_from_this<ChannelConnection>
   void Read();
   void OnRead(boost::system::error_code ec, std::size_t n);
   bool OnHandshake();
-  void ScheduleRatchetCheck();
+  // ScheduleRatchetCheck looks again in `wait_ms`, when the epoch comes of age.
+  void ScheduleRatchetCheck(std::int64_t wait_ms);
   void Handle(const proto::Frame& frame);
   void HandlePreflight(std::uint64_t request_id, const channel::v1::Preflight& preflight);
   void HandleRatchet(std::uint64_t request_id, const channel::v1::RatchetRequest& request);

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/result.h"
 
@@ -31,6 +32,14 @@ struct Principal {
   bool can_provision = false;  // devices with the provisioner capability
 
   static Principal Hub() { return Principal{}; }
+  // DeviceChannel is a device known by its id alone, as on its channel:
+  // enough to attribute its requests in the audit log.
+  static Principal DeviceChannel(std::string device_id) {
+    Principal p;
+    p.kind = Kind::kDevice;
+    p.name = std::move(device_id);
+    return p;
+  }
 
   // AuditName is how the principal appears in the audit log and in
   // provisioned_by / admitted_by: "hub", the operator's name, or

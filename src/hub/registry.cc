@@ -317,9 +317,7 @@ Result<BootstrapGrant> Registry::ProvisionDevice(const Principal& actor,
 
 Result<void> Registry::RecordPreflight(const std::string& device_id, const std::string& report_json,
                                        std::span<const std::uint8_t> device_nonce) {
-  Principal device_actor;
-  device_actor.kind = Principal::Kind::kDevice;
-  device_actor.name = device_id;
+  const Principal device_actor = Principal::DeviceChannel(device_id);
   auto done = store::InTransaction(db_, [&]() -> Result<void> {
     if (device_nonce.size() != crypto::kChannelNonceSize) {
       return Unexpected(ErrorCode::kInvalidArgument, "device nonce must be 32 bytes");

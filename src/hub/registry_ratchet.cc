@@ -15,18 +15,11 @@ using store::AsBlob;
 using store::AsInt;
 using store::Blob;
 
-Principal DeviceActor(const std::string& device_id) {
-  Principal p;
-  p.kind = Principal::Kind::kDevice;
-  p.name = device_id;
-  return p;
-}
-
 }  // namespace
 
 Result<RatchetStep> Registry::Ratchet(const std::string& device_id, std::int64_t channel_epoch,
                                       std::span<const std::uint8_t> device_nonce) {
-  const Principal actor = DeviceActor(device_id);
+  const Principal actor = Principal::DeviceChannel(device_id);
   RatchetStep step;
   auto done = store::InTransaction(db_, [&]() -> Result<void> {
     if (device_nonce.size() != crypto::kChannelNonceSize) {
