@@ -1,4 +1,7 @@
-// skapctl's side of the admin API: one HTTP request over the Unix socket.
+// skapctl's side of the admin API: one HTTP request, over the hub's Unix
+// socket (with the operator's token as a bearer credential) or over TCP with
+// TLS 1.3 and the operator's external PSK (the token never leaves this
+// machine: the handshake proves it).
 #pragma once
 
 #include <map>
@@ -8,6 +11,14 @@
 #include "common/secret_bytes.h"
 
 namespace skap::ctl {
+
+// AdminEndpoint says where the hub's admin API is.
+struct AdminEndpoint {
+  std::string socket_path;    // used when tls_address is empty
+  std::string tls_address;    // host:port of the hub's admin_listen
+  std::string operator_name;  // the PSK identity over TLS
+  bool psk_dhe = false;       // psk_dhe_ke (X25519 as well) instead of psk_ke
+};
 
 // AdminReply is the hub's answer.
 struct AdminReply {
@@ -22,8 +33,8 @@ struct AdminReply {
   }
 };
 
-// CallAdmin sends one request with the operator's token.
-Result<AdminReply> CallAdmin(const std::string& socket_path, const SecretBytes& token,
+// CallAdmin sends one request as the operator holding `token`.
+Result<AdminReply> CallAdmin(const AdminEndpoint& endpoint, const SecretBytes& token,
                              const std::string& method, const std::string& target,
                              const std::string& json_body = "");
 

@@ -23,7 +23,7 @@ using nlohmann::json;
 using skap::ctl::AdminReply;
 
 struct Globals {
-  std::string socket;
+  skap::ctl::AdminEndpoint endpoint;
   std::string token_file;
   bool json_output = false;
 };
@@ -63,7 +63,7 @@ skap::Result<skap::SecretBytes> LoadToken(const Globals& g) {
 skap::Result<AdminReply> Call(const Globals& g, const std::string& method,
                               const std::string& target, const std::string& body = "") {
   SKAP_ASSIGN_OR_RETURN(auto token, LoadToken(g));
-  return skap::ctl::CallAdmin(g.socket, token, method, target, body);
+  return skap::ctl::CallAdmin(g.endpoint, token, method, target, body);
 }
 
 // ProvisionFromCsv provisions every device of a CSV file, writing one bundle
@@ -90,7 +90,7 @@ int ProvisionFromCsv(const Globals& g, const std::string& network, const std::st
   for (const auto& d : *devices) {
     json body{{"network", network}, {"name", d.name}, {"can_provision", d.can_provision}};
     if (lifetime_s > 0) body["lifetime_s"] = lifetime_s;
-    auto reply = skap::ctl::CallAdmin(g.socket, *token, "POST", "/v1/devices", body.dump());
+    auto reply = skap::ctl::CallAdmin(g.endpoint, *token, "POST", "/v1/devices", body.dump());
     if (!reply) {
       progress.Finish(done);
       return Fail(reply.error());
@@ -164,17 +164,30 @@ int ShowJson(const Globals& g, const AdminReply& reply, void (*human)(const json
 
 int Main(int argc, char** argv) {
   CLI::App app{
-      "skapctl: operate a SKAP hub through its admin API (a Unix socket).\n"
-      "Every call carries your operator token and is checked against your role."};
+      "skapctl: operate a SKAP hub through its admin API: on the hub's machine over\n"
+      "its Unix socket, from elsewhere over TLS 1.3 with a PSK derived from your\n"
+      "operator token (--hub, --operator). Every call is checked against your role."};
   app.require_subcommand(1);
   Globals g;
   // Single-threaded here, so getenv is safe.
   const char* env_socket = std::getenv("SKAP_ADMIN_SOCKET");  // NOLINT(concurrency-mt-unsafe)
   const char* env_token = std::getenv("SKAP_TOKEN_FILE");     // NOLINT(concurrency-mt-unsafe)
-  g.socket = env_socket != nullptr ? env_socket : "/var/lib/skap/admin.sock";
+  const char* env_hub = std::getenv("SKAP_HUB_ADMIN");        // NOLINT(concurrency-mt-unsafe)
+  const char* env_operator = std::getenv("SKAP_OPERATOR");    // NOLINT(concurrency-mt-unsafe)
+  g.endpoint.socket_path = env_socket != nullptr ? env_socket : "/var/lib/skap/admin.sock";
+  g.endpoint.tls_address = env_hub != nullptr ? env_hub : "";
+  g.endpoint.operator_name = env_operator != nullptr ? env_operator : "";
   g.token_file = env_token != nullptr ? env_token : "";
-  app.add_option("--socket", g.socket, "Admin socket of the hub (env SKAP_ADMIN_SOCKET)")
+  app.add_option("--socket", g.endpoint.socket_path,
+                 "Admin socket of the hub (env SKAP_ADMIN_SOCKET)")
       ->capture_default_str();
+  app.add_option("--hub", g.endpoint.tls_address,
+                 "HOST:PORT of the hub's TLS-PSK admin listener, instead of the socket "
+                 "(env SKAP_HUB_ADMIN)");
+  app.add_option("--operator", g.endpoint.operator_name,
+                 "Your operator name, the PSK identity over TLS (env SKAP_OPERATOR)");
+  app.add_flag("--psk-dhe", g.endpoint.psk_dhe,
+               "Over TLS, add X25519 to the PSK (psk_dhe_ke) for forward secrecy");
   app.add_option("--token-file", g.token_file,
                  "File holding your operator token (env SKAP_TOKEN_FILE)");
   app.add_flag("--json", g.json_output, "Print the hub's JSON instead of tables");

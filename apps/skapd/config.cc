@@ -11,8 +11,9 @@ namespace {
 using skap::ErrorCode;
 using skap::Unexpected;
 
-constexpr std::array<std::string_view, 11> kKeys = {"data_dir",
+constexpr std::array<std::string_view, 12> kKeys = {"data_dir",
                                                     "admin_socket",
+                                                    "admin_listen",
                                                     "hub_address",
                                                     "device_listen",
                                                     "bootstrap_lifetime_s",
@@ -41,17 +42,19 @@ skap::Result<std::int64_t> Integer(const toml::table& table, const std::string& 
   return value;
 }
 
-skap::Result<void> SplitHostPort(const std::string& path, const std::string& text,
-                                 skap::hub::ChannelServerOptions& out) {
+// SplitHostPort reads `key`'s "host:port" into `host` and `port`.
+skap::Result<void> SplitHostPort(const std::string& path, std::string_view key,
+                                 const std::string& text, std::string& host, std::uint16_t& port) {
   const auto colon = text.rfind(':');
-  unsigned port = 0;
+  unsigned number = 0;
   const char* end = text.data() + text.size();
-  if (colon == std::string::npos ||
-      std::from_chars(text.data() + colon + 1, end, port).ptr != end || port > 65535) {
-    return Unexpected(ErrorCode::kInvalidArgument, path + ": device_listen must be host:port");
+  if (colon == std::string::npos || colon == 0 ||
+      std::from_chars(text.data() + colon + 1, end, number).ptr != end || number > 65535) {
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      path + ": " + std::string(key) + " must be host:port");
   }
-  out.host = text.substr(0, colon);
-  out.port = static_cast<std::uint16_t>(port);
+  host = text.substr(0, colon);
+  port = static_cast<std::uint16_t>(number);
   return skap::Ok();
 }
 
@@ -78,8 +81,15 @@ skap::Result<Config> LoadConfig(const std::string& path) {
   c.admin_socket = table["admin_socket"].value_or(c.data_dir + "/admin.sock");
   c.hub_address = table["hub_address"].value_or(c.hub_address);
   c.device_listen = table["device_listen"].value_or(c.device_listen);
-  SKAP_RETURN_IF_ERROR(SplitHostPort(path, c.device_listen, c.channel));
+  SKAP_RETURN_IF_ERROR(
+      SplitHostPort(path, "device_listen", c.device_listen, c.channel.host, c.channel.port));
   c.channel.allow_psk_only = table["allow_psk_only"].value_or(c.channel.allow_psk_only);
+  c.admin_listen = table["admin_listen"].value_or(std::string());
+  if (!c.admin_listen.empty()) {
+    SKAP_RETURN_IF_ERROR(
+        SplitHostPort(path, "admin_listen", c.admin_listen, c.admin_tls.host, c.admin_tls.port));
+    c.admin_tls.allow_psk_only = c.channel.allow_psk_only;
+  }
   SKAP_ASSIGN_OR_RETURN(c.bootstrap_lifetime_s,
                         Integer(table, path, "bootstrap_lifetime_s", c.bootstrap_lifetime_s, 60,
                                 std::int64_t{30} * 24 * 3600));

@@ -16,6 +16,7 @@
 
 #include "api/admin_api.h"
 #include "api/http_server.h"
+#include "api/tls_admin_server.h"
 #include "common/hex.h"
 #include "common/secret_file.h"
 #include "config.h"
@@ -58,12 +59,25 @@ int Run(const std::string& config_path) {
       skap::hub::ChannelServer::Start((*node)->registry(), (*node)->audit(), (*node)->entropy(),
                                       (*node)->registry_mutex(), config->channel);
   if (!channel) return Fail("device channel", channel.error());
+  std::unique_ptr<skap::api::TlsAdminServer> admin_tls;
+  if (!config->admin_listen.empty()) {
+    auto started = skap::api::TlsAdminServer::Start(config->admin_tls, api, (*node)->registry(),
+                                                    (*node)->audit(), (*node)->registry_mutex());
+    if (!started) return Fail("admin API over TLS", started.error());
+    admin_tls = std::move(*started);
+  }
+  std::string admin_where = config->admin_socket;
+  if (admin_tls) {
+    admin_where +=
+        " and TLS-PSK " + config->admin_tls.host + ":" + std::to_string(admin_tls->port());
+  }
   std::fprintf(stderr, "skapd: hub %s: admin API on %s, device channel on %s:%u\n",
-               (*node)->hub_id().c_str(), config->admin_socket.c_str(),
-               config->channel.host.c_str(), static_cast<unsigned>((*channel)->port()));
+               (*node)->hub_id().c_str(), admin_where.c_str(), config->channel.host.c_str(),
+               static_cast<unsigned>((*channel)->port()));
   int received = 0;
   sigwait(&signals, &received);
   std::fprintf(stderr, "skapd: stopping (signal %d)\n", received);
+  if (admin_tls) admin_tls->Stop();
   (*channel)->Stop();
   (*server)->Stop();
   return 0;
@@ -73,7 +87,8 @@ int Main(int argc, char** argv) {
   CLI::App app{
       "skapd: the SKAP hub. It keeps the registry of tenants, networks, operators and\n"
       "devices, hands out bootstrap bundles, admits devices and keeps an HMAC-chained\n"
-      "audit log. Operators use skapctl against its admin socket."};
+      "audit log. Operators use skapctl against its admin socket, or from elsewhere\n"
+      "over TLS 1.3 with their own PSK when admin_listen is configured."};
   app.require_subcommand(1);
 
   std::string data_dir;

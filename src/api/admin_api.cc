@@ -163,17 +163,35 @@ bool MayReadAudit(const hub::Principal& p) {
 
 AdminResponse AdminApi::Handle(const AdminRequest& request) {
   try {
-    if (request.authorization.rfind(kBearer, 0) != 0) {
-      return Failure(ErrorCode::kAuthenticationFailed, "");
-    }
-    auto principal = registry_.AuthenticateOperator(
-        std::string_view(request.authorization).substr(kBearer.size()));
+    auto principal = Authenticate(request);
     if (!principal) return Failure(principal.error());
     return Dispatch(request, *principal);
   } catch (const std::exception& e) {
     // Third-party code (JSON) may throw; no exception leaves a request.
     return Failure(ErrorCode::kMalformedInput, std::string("bad request: ") + e.what());
   }
+}
+
+Result<hub::Principal> AdminApi::Authenticate(const AdminRequest& request) {
+  const bool has_bearer = request.authorization.rfind(kBearer, 0) == 0;
+  if (!has_bearer && !request.authorization.empty()) {
+    return Unexpected(ErrorCode::kAuthenticationFailed, "");
+  }
+  if (request.tls_operator.empty()) {
+    if (!has_bearer) return Unexpected(ErrorCode::kAuthenticationFailed, "");
+    return registry_.AuthenticateOperator(
+        std::string_view(request.authorization).substr(kBearer.size()));
+  }
+  // Over TLS the handshake proved the operator; a token, if sent as well,
+  // must be that same operator's.
+  SKAP_ASSIGN_OR_RETURN(auto principal, registry_.OperatorNamed(request.tls_operator));
+  if (has_bearer) {
+    SKAP_ASSIGN_OR_RETURN(auto by_token,
+                          registry_.AuthenticateOperator(
+                              std::string_view(request.authorization).substr(kBearer.size())));
+    if (by_token.name != principal.name) return Unexpected(ErrorCode::kAuthenticationFailed, "");
+  }
+  return principal;
 }
 
 AdminResponse AdminApi::Dispatch(const AdminRequest& request, const hub::Principal& actor) {

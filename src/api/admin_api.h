@@ -32,6 +32,7 @@ struct AdminRequest {
   std::string method;
   std::string target;         // path and query
   std::string authorization;  // the Authorization header, if any
+  std::string tls_operator;   // the operator a TLS-PSK handshake proved; empty on the Unix socket
   std::string body;           // JSON (never secret: operators send no keys)
 };
 
@@ -60,6 +61,9 @@ class AdminApi {
   AdminResponse Handle(const AdminRequest& request);
 
  private:
+  // Authenticate finds the caller: the bearer token on the Unix socket, the
+  // TLS handshake's operator otherwise.
+  Result<hub::Principal> Authenticate(const AdminRequest& request);
   AdminResponse Dispatch(const AdminRequest& request, const hub::Principal& actor);
 
   hub::Registry& registry_;

@@ -11,8 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "api/wiping_http.h"
-#include "common/secret_bytes.h"
+#include "api/admin_exchange.h"
 
 namespace skap::api {
 namespace {
@@ -22,11 +21,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using Local = asio::local::stream_protocol;
 
-using Request = http::request<http::string_body, WipingFields>;
-using RequestParser = http::request_parser<http::string_body, WipingAllocator<char>>;
-using Response = http::response<SecretBody, WipingFields>;
-
-constexpr std::size_t kMaxBody = std::size_t{64} * 1024;
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -39,7 +33,7 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void Read() {
     parser_.emplace();
-    parser_->body_limit(kMaxBody);
+    parser_->body_limit(kMaxAdminRequestBody);
     stream_.expires_after(kIdleTimeout);
     http::async_read(
         stream_, buffer_, *parser_,
@@ -48,29 +42,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnRead(beast::error_code ec) {
     if (ec) return;  // closed, timed out or malformed: drop the connection
-    const Request& req = parser_->get();
-    AdminRequest in;
-    in.method = std::string(req.method_string());
-    in.target = std::string(req.target());
-    if (auto auth = req.find(http::field::authorization); auth != req.end()) {
-      in.authorization = std::string(auth->value());
-    }
-    in.body = req.body();
-    AdminResponse out;
-    {
-      const std::lock_guard lock(api_mutex_);
-      out = api_.Handle(in);
-    }
-    SecureWipe(in.authorization.data(), in.authorization.size());
-
-    response_.emplace(static_cast<http::status>(out.status), req.version());
-    response_->set(http::field::content_type, out.content_type);
-    response_->set(http::field::cache_control, "no-store");
-    for (const auto& [name, value] : out.headers) response_->set(name, value);
-    const auto bytes = out.body.Expose();
-    response_->body().assign(bytes.begin(), bytes.end());
-    response_->keep_alive(req.keep_alive());
-    response_->prepare_payload();
+    response_.emplace(Exchange(api_, api_mutex_, parser_->get(), ""));
     http::async_write(stream_, *response_,
                       [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
                         self->OnWrite(write_ec);
@@ -91,8 +63,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::basic_stream<Local> stream_;
   WipingBuffer buffer_;
-  std::optional<RequestParser> parser_;
-  std::optional<Response> response_;
+  std::optional<AdminHttpRequestParser> parser_;
+  std::optional<AdminHttpResponse> response_;
   AdminApi& api_;
   std::mutex& api_mutex_;
 };

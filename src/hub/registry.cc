@@ -10,6 +10,7 @@
 #include "crypto/channel_key.h"
 #include "crypto/hash.h"
 #include "crypto/uuid.h"
+#include "proto/admin_identity.h"
 
 namespace skap::hub {
 namespace {
@@ -209,10 +210,12 @@ Result<OperatorToken> Registry::AddOperator(const Principal& actor, const std::s
     token.token = SecretBytes::Copy(AsBytes(kTokenPrefix));
     token.token.Append(AsBytes(hex));
     SKAP_ASSIGN_OR_RETURN(auto hash, crypto::Digest(crypto::Hash::kSha256, token.token.Expose()));
-    SKAP_RETURN_IF_ERROR(
-        db_.Execute("INSERT INTO operators (name, tenant_id, role, token_hash, created_at_ms)"
-                    " VALUES ($1, $2, $3, $4, $5)",
-                    {name, tenant_id, std::string(RoleName(role)), Blob(hash), now_()}));
+    SKAP_ASSIGN_OR_RETURN(auto admin_psk, proto::AdminPskFromToken(token.token.Expose()));
+    SKAP_ASSIGN_OR_RETURN(auto wrapped_psk, keystore_.Wrap(admin_psk.Expose()));
+    SKAP_RETURN_IF_ERROR(db_.Execute(
+        "INSERT INTO operators (name, tenant_id, role, token_hash, wrapped_admin_psk,"
+        " created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+        {name, tenant_id, std::string(RoleName(role)), Blob(hash), Blob(wrapped_psk), now_()}));
     SKAP_RETURN_IF_ERROR(audit_.AppendInCurrentTransaction(
         {actor.AuditName(), "operator.add", name, "ok",
          nlohmann::json{{"tenant", tenant_id}, {"role", RoleName(role)}}.dump()},
@@ -234,18 +237,39 @@ Result<Principal> Registry::AuthenticateOperator(std::string_view token) {
   };
   if (token.rfind(kTokenPrefix, 0) != 0) return failed();
   SKAP_ASSIGN_OR_RETURN(auto hash, crypto::Digest(crypto::Hash::kSha256, AsBytes(token)));
+  SKAP_ASSIGN_OR_RETURN(
+      auto rows, db_.Query("SELECT name FROM operators WHERE token_hash = $1", {Blob(hash)}));
+  if (rows.empty()) return failed();
+  auto principal = OperatorNamed(AsText(rows[0][0]).value_or(""));
+  if (!principal) return failed();
+  return principal;
+}
+
+Result<Principal> Registry::OperatorNamed(const std::string& operator_name) {
+  const Unexpected refused(ErrorCode::kAuthenticationFailed, "authentication failed");
   SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT name, tenant_id, role, disabled FROM operators"
-                                             " WHERE token_hash = $1",
-                                             {Blob(hash)}));
-  if (rows.empty() || AsInt(rows[0][3]).value_or(1) != 0) return failed();
+                                             " WHERE name = $1",
+                                             {operator_name}));
+  if (rows.empty() || AsInt(rows[0][3]).value_or(1) != 0) return refused;
   auto role = ParseRole(AsText(rows[0][2]).value_or(""));
-  if (!role) return failed();
+  if (!role) return refused;
   Principal p;
   p.kind = Principal::Kind::kOperator;
   p.name = AsText(rows[0][0]).value_or("");
   p.tenant_id = AsText(rows[0][1]).value_or("");
   p.role = *role;
   return p;
+}
+
+Result<SecretBytes> Registry::AdminPsk(const std::string& operator_name) {
+  const Unexpected refused(ErrorCode::kAuthenticationFailed, "authentication failed");
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT wrapped_admin_psk, disabled FROM operators"
+                                             " WHERE name = $1",
+                                             {operator_name}));
+  if (rows.empty() || AsInt(rows[0][1]).value_or(1) != 0) return refused;
+  const auto wrapped = AsBlob(rows[0][0]);
+  if (!wrapped || wrapped->empty()) return refused;
+  return keystore_.Unwrap(*wrapped);
 }
 
 Result<BootstrapGrant> Registry::ProvisionDevice(const Principal& actor,

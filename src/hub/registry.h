@@ -99,6 +99,13 @@ class Registry {
   // AuthenticateOperator maps a token to its operator, or
   // kAuthenticationFailed without saying why.
   Result<Principal> AuthenticateOperator(std::string_view token);
+  // AdminPsk returns the epsk (proto/admin_identity.h) of an enabled operator
+  // for the TLS admin listener's handshake, or kAuthenticationFailed without
+  // saying why (unknown, disabled, or created before TLS existed).
+  Result<SecretBytes> AdminPsk(const std::string& operator_name);
+  // OperatorNamed is the operator a TLS handshake authenticated, re-read per
+  // request so that a disabled operator stops at once.
+  Result<Principal> OperatorNamed(const std::string& operator_name);
 
   // ProvisionDevice creates a device in `network_name` with a fresh 256-bit
   // bootstrap key valid for `lifetime`. Provisioners of the tenant may; so

@@ -99,10 +99,18 @@ ALTER TABLE channel_keys ADD COLUMN epoch_started_at_ms BIGINT;
 ALTER TABLE devices ADD COLUMN ratchet_requested BIGINT NOT NULL DEFAULT 0;
 )sql";
 
+// Version 4: the TLS admin listener. Each operator's admin epsk
+// (proto/admin_identity.h), wrapped under the KEK; NULL for operators
+// created before it, who keep the Unix socket until re-issued.
+constexpr std::string_view kV4 = R"sql(
+ALTER TABLE operators ADD COLUMN wrapped_admin_psk BLOB;
+)sql";
+
 constexpr std::array kMigrations = {
     store::Migration{1, "audit log and hub keys", kV1},
     store::Migration{2, "registry", kV2},
     store::Migration{3, "channel key ratchet", kV3},
+    store::Migration{4, "operator admin psk", kV4},
 };
 
 }  // namespace

@@ -1,9 +1,12 @@
 #include "hub/registry.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "common/ct.h"
 #include "crypto/channel_key.h"
+#include "proto/admin_identity.h"
 #include "unit/hub/registry_fixture.h"
 
 namespace skap::hub {
@@ -206,6 +209,33 @@ TEST_F(RegistryTest, OperatorTokensAuthenticate) {
             ErrorCode::kPermissionDenied);
   EXPECT_FALSE(registry_->AddOperator(admin_, tenant_, "alice", Role::kAuditor))
       << "names are unique";
+}
+
+TEST_F(RegistryTest, OperatorsHaveAnAdminPskFromTheirToken) {
+  auto token = registry_->AddOperator(admin_, tenant_, "remote", Role::kAuditor);
+  ASSERT_TRUE(token);
+  auto stored = registry_->AdminPsk("remote");
+  ASSERT_TRUE(stored);
+  auto derived = proto::AdminPskFromToken(token->token.Expose());
+  ASSERT_TRUE(derived);
+  EXPECT_TRUE(ct::Equal(stored->Expose(), derived->Expose()));
+  auto rows = db_->Query("SELECT wrapped_admin_psk FROM operators WHERE name = 'remote'");
+  ASSERT_TRUE(rows);
+  const auto wrapped = store::AsBlob((*rows)[0][0]);
+  ASSERT_TRUE(wrapped);
+  EXPECT_EQ(std::search(wrapped->begin(), wrapped->end(), derived->Expose().begin(),
+                        derived->Expose().end()),
+            wrapped->end())
+      << "stored wrapped, not in clear";
+  EXPECT_EQ(registry_->OperatorNamed("remote")->role, Role::kAuditor);
+
+  EXPECT_EQ(registry_->AdminPsk("nobody").error().code, ErrorCode::kAuthenticationFailed);
+  // Operators from before the TLS listener have no PSK: socket only.
+  ASSERT_TRUE(db_->Execute("UPDATE operators SET wrapped_admin_psk = NULL WHERE name = 'pat'"));
+  EXPECT_EQ(registry_->AdminPsk("pat").error().code, ErrorCode::kAuthenticationFailed);
+  ASSERT_TRUE(db_->Execute("UPDATE operators SET disabled = 1 WHERE name = 'remote'"));
+  EXPECT_FALSE(registry_->AdminPsk("remote"));
+  EXPECT_FALSE(registry_->OperatorNamed("remote"));
 }
 
 TEST_F(RegistryTest, NamesAreValidated) {
