@@ -14,20 +14,21 @@ using Tcp = asio::ip::tcp;
 
 }  // namespace
 
-struct ChannelServer::State : std::enable_shared_from_this<ChannelServer::State> {
+struct ChannelServer::State {
   std::shared_ptr<ChannelServices> services;
   asio::io_context io;
   std::optional<Tcp::acceptor> acceptor;
   std::thread thread;
 
   void Accept() {
-    acceptor->async_accept(
-        [self = shared_from_this()](boost::system::error_code ec, Tcp::socket s) {
-          if (ec) return;  // stopped
-          // A connection that cannot start is dropped; the server keeps accepting.
-          (void)std::make_shared<ChannelConnection>(std::move(s), self->services)->Start();
-          self->Accept();
-        });
+    // `this`, not a shared_ptr: a handler still pending at Stop is destroyed
+    // with the io_context inside this State, so it must not keep it alive.
+    acceptor->async_accept([this](boost::system::error_code ec, Tcp::socket s) {
+      if (ec) return;  // stopped
+      // A connection that cannot start is dropped; the server keeps accepting.
+      (void)std::make_shared<ChannelConnection>(std::move(s), services)->Start();
+      Accept();
+    });
   }
 };
 

@@ -5,9 +5,17 @@ set -euo pipefail
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/skap-it-XXXXXX")
 PIDS=()
 cleanup() {
+  local status=$?
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # Under ASan/UBSan a server reports leaks and errors only as it exits.
+  if grep -l "Sanitizer\|runtime error:" "$WORK"/*.log 2> /dev/null; then
+    grep -h -A20 "Sanitizer\|runtime error:" "$WORK"/*.log | head -60 >&2
+    echo "not ok - a sanitizer reported an error (logs above)" >&2
+    status=1
+  fi
   rm -rf "$WORK"
+  exit "$status"
 }
 trap cleanup EXIT
 
