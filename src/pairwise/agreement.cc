@@ -1,0 +1,109 @@
+#include "pairwise/agreement.h"
+
+#include <algorithm>
+
+#include "common/ct.h"
+#include "pairwise/hub_shares.h"
+
+namespace skap::pairwise {
+
+Result<Agreement> Agreement::Start(AgreementParams params, Role role, crypto::Rng& rng) {
+  SKAP_RETURN_IF_ERROR(params.Validate());
+  Agreement a;
+  a.role_ = role;
+  SKAP_ASSIGN_OR_RETURN(a.transcript_, TranscriptHash(params));
+  a.own_secret_ = SecretBytes(kSecretBytes);
+  SKAP_RETURN_IF_ERROR(rng.Fill(a.own_secret_.MutableExpose()));
+  SKAP_ASSIGN_OR_RETURN(a.own_shares_, SplitForHubs(a.own_secret_.Expose(), params.threshold,
+                                                    params.hub_count(), rng));
+  a.params_ = std::move(params);
+  return a;
+}
+
+std::span<const std::uint8_t> Agreement::OwnShare(unsigned hub_index) const {
+  if (hub_index < 1 || hub_index > own_shares_.size()) return {};
+  return own_shares_[hub_index - 1].Expose();
+}
+
+Result<void> Agreement::AddPeerShare(unsigned hub_index, std::span<const std::uint8_t> y) {
+  if (confirmed_) return Ok();  // a late share changes nothing any more
+  if (hub_index < 1 || hub_index > params_.hub_count() || y.size() != kSecretBytes) {
+    return Unexpected(ErrorCode::kInvalidArgument, "share: hub index or size out of range");
+  }
+  if (auto it = peer_shares_.find(hub_index); it != peer_shares_.end()) {
+    if (ct::Equal(it->second.Expose(), y)) return Ok();
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      "share: hub " + std::to_string(hub_index) + " already delivered another one");
+  }
+  peer_shares_.emplace(hub_index, SecretBytes::Copy(y));
+  return Ok();
+}
+
+void Agreement::AddPeerTags(const std::vector<Tag>& tags) {
+  for (const auto& tag : tags) {
+    if (peer_tags_.size() >= kMaxCandidates) return;
+    const bool known = std::any_of(peer_tags_.begin(), peer_tags_.end(),
+                                   [&](const Tag& t) { return ct::Equal(t, tag); });
+    if (!known) peer_tags_.push_back(tag);
+  }
+}
+
+Result<SecretBytes> Agreement::KeyFor(std::span<const std::uint8_t> peer_secret) const {
+  return role_ == Role::kInitiator ? DerivePairKey(params_, own_secret_.Expose(), peer_secret)
+                                   : DerivePairKey(params_, peer_secret, own_secret_.Expose());
+}
+
+Result<bool> Agreement::TryConfirm() {
+  if (confirmed_) return true;
+  if (peer_tags_.empty()) return false;
+  SKAP_ASSIGN_OR_RETURN(auto candidates, RebuildCandidates(params_, peer_shares_));
+  for (auto& candidate : candidates) {
+    SKAP_ASSIGN_OR_RETURN(auto key, KeyFor(candidate.secret.Expose()));
+    SKAP_ASSIGN_OR_RETURN(auto expected, ConfirmTag(key.Expose(), PeerRole(), transcript_));
+    const bool match = std::any_of(peer_tags_.begin(), peer_tags_.end(),
+                                   [&](const Tag& t) { return ct::Equal(t, expected); });
+    if (!match) continue;
+    confirmed_ = true;
+    key_ = std::move(key);
+    inconsistent_.clear();
+    for (const auto& [index, y] : peer_shares_) {
+      if (!std::binary_search(candidate.support.begin(), candidate.support.end(), index)) {
+        inconsistent_.push_back(index);
+      }
+    }
+    // The contributions are no longer needed: only K_AB goes on.
+    own_secret_ = SecretBytes();
+    own_shares_.clear();
+    peer_shares_.clear();
+    return true;
+  }
+  return false;
+}
+
+Result<std::vector<Tag>> Agreement::TagsToSend() const {
+  std::vector<Tag> tags;
+  if (confirmed_) {
+    SKAP_ASSIGN_OR_RETURN(auto tag, ConfirmTag(key_.Expose(), role_, transcript_));
+    tags.push_back(std::move(tag));
+    return tags;
+  }
+  if (role_ == Role::kInitiator) return tags;  // the initiator speaks only once sure
+  SKAP_ASSIGN_OR_RETURN(auto candidates, RebuildCandidates(params_, peer_shares_));
+  for (const auto& candidate : candidates) {
+    SKAP_ASSIGN_OR_RETURN(auto key, KeyFor(candidate.secret.Expose()));
+    SKAP_ASSIGN_OR_RETURN(auto tag, ConfirmTag(key.Expose(), role_, transcript_));
+    tags.push_back(std::move(tag));
+  }
+  return tags;
+}
+
+std::string Agreement::Status() const {
+  if (confirmed_) return "confirmed";
+  if (peer_shares_.size() < params_.threshold) {
+    return "waiting for shares (" + std::to_string(peer_shares_.size()) + " of " +
+           std::to_string(params_.threshold) + " needed)";
+  }
+  return "waiting for key confirmation";
+}
+
+}  // namespace skap::pairwise

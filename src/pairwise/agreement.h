@@ -1,0 +1,87 @@
+// One side of one pairwise agreement, as a sans-I/O state machine: the agent
+// moves shares and tags between it and the hubs, and persists it before
+// anything it produced leaves the device.
+//
+//   initiator A                         responder B
+//   split S_A, one share per hub  ──▶   (first share seen) split S_B
+//                                 ◀──   split S_B to every hub
+//   rebuild S_B candidates              rebuild S_A candidates (≥ k shares)
+//                                 ◀──   tag_responder for each candidate
+//   find the candidate whose key
+//   matches a tag: confirmed
+//   tag_initiator                 ──▶   find the candidate it matches: confirmed
+//
+// With n > k, up to n − k hubs may withhold or corrupt their share: each
+// side tries every value some k shares rebuild (hub_shares.h), and the tags
+// tell which is right. Shares that disagree with the confirmed value name
+// their hubs. No key is available before confirmation.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/secret_bytes.h"
+#include "crypto/rng.h"
+#include "pairwise/agreement_params.h"
+
+namespace skap::pairwise {
+
+using Tag = std::vector<std::uint8_t>;
+
+class Agreement {
+ public:
+  // Start draws this side's contribution and splits it over the hubs.
+  static Result<Agreement> Start(AgreementParams params, Role role, crypto::Rng& rng);
+
+  const AgreementParams& params() const { return params_; }
+  Role role() const { return role_; }
+  // OwnShare is y_i for hub i (1-based), to send to that hub.
+  std::span<const std::uint8_t> OwnShare(unsigned hub_index) const;
+
+  // AddPeerShare records the peer's share carried by hub `hub_index`. The
+  // same share again is ignored; a different one for the same hub is
+  // refused (kInvalidArgument), as is an index outside the hub set.
+  Result<void> AddPeerShare(unsigned hub_index, std::span<const std::uint8_t> y);
+  // AddPeerTags records confirmation tags from the peer (at most
+  // kMaxCandidates are kept; repeats are ignored).
+  void AddPeerTags(const std::vector<Tag>& tags);
+
+  // TryConfirm looks for the key both sides hold; true once confirmed.
+  Result<bool> TryConfirm();
+  // TagsToSend is what the peer needs now: the responder's tag for every
+  // candidate (just the confirmed one once confirmed); the initiator's tag
+  // once confirmed; otherwise nothing.
+  Result<std::vector<Tag>> TagsToSend() const;
+
+  bool confirmed() const { return confirmed_; }
+  // key is K_AB; only once confirmed.
+  const SecretBytes& key() const { return key_; }
+  // inconsistent_hubs are the indices whose share disagreed with the
+  // confirmed value (only meaningful once confirmed).
+  const std::vector<unsigned>& inconsistent_hubs() const { return inconsistent_; }
+  // peer_share_count is how many hubs' shares have arrived.
+  std::size_t peer_share_count() const { return peer_shares_.size(); }
+  // Status says where the agreement stands, for people.
+  std::string Status() const;
+
+ private:
+  Agreement() = default;
+  // KeyFor is K_AB with `peer_secret` as the peer's contribution.
+  Result<SecretBytes> KeyFor(std::span<const std::uint8_t> peer_secret) const;
+  Role PeerRole() const { return role_ == Role::kInitiator ? Role::kResponder : Role::kInitiator; }
+
+  AgreementParams params_;
+  Role role_ = Role::kInitiator;
+  std::vector<std::uint8_t> transcript_;
+  SecretBytes own_secret_;
+  std::vector<SecretBytes> own_shares_;
+  std::map<unsigned, SecretBytes> peer_shares_;
+  std::vector<Tag> peer_tags_;
+  bool confirmed_ = false;
+  SecretBytes key_;
+  std::vector<unsigned> inconsistent_;
+};
+
+}  // namespace skap::pairwise

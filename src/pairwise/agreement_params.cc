@@ -1,0 +1,94 @@
+#include "pairwise/agreement_params.h"
+
+#include <algorithm>
+
+#include "common/byte_writer.h"
+#include "common/hex.h"
+#include "crypto/hash.h"
+#include "crypto/hkdf.h"
+#include "crypto/hmac.h"
+
+namespace skap::pairwise {
+namespace {
+
+constexpr std::string_view kPairLabel = "skap v1 pair";
+constexpr std::string_view kTranscriptLabel = "skap v1 transcript";
+constexpr std::string_view kConfirmLabel = "skap v1 confirm";
+
+}  // namespace
+
+std::string_view RoleName(Role role) {
+  return role == Role::kInitiator ? "initiator" : "responder";
+}
+
+Result<void> AgreementParams::Validate() const {
+  const auto bad = [](const std::string& why) {
+    return Unexpected(ErrorCode::kInvalidArgument, "agreement: " + why);
+  };
+  if (hub_set.empty() || hub_set.size() > kMaxHubs) return bad("1 to 16 hubs");
+  if (threshold < 1 || threshold > hub_set.size()) return bad("threshold must be 1..n");
+  if (!std::is_sorted(hub_set.begin(), hub_set.end()) ||
+      std::adjacent_find(hub_set.begin(), hub_set.end()) != hub_set.end()) {
+    return bad("hub set must be sorted and distinct");
+  }
+  for (const auto& hub : hub_set) {
+    if (hub.empty() || hub.size() > 255) return bad("bad hub id");
+  }
+  if (initiator.empty() || responder.empty() || initiator.size() > 255 || responder.size() > 255) {
+    return bad("bad device id");
+  }
+  if (initiator == responder) return bad("a device cannot agree a key with itself");
+  return Ok();
+}
+
+unsigned AgreementParams::HubIndex(std::string_view hub_id) const {
+  const auto it = std::find(hub_set.begin(), hub_set.end(), hub_id);
+  return it == hub_set.end() ? 0 : static_cast<unsigned>(it - hub_set.begin()) + 1;
+}
+
+std::vector<std::uint8_t> PairInfo(const AgreementParams& params) {
+  std::vector<std::uint8_t> info(kPairLabel.begin(), kPairLabel.end());
+  AppendField16(info, params.initiator);
+  AppendField16(info, params.responder);
+  info.push_back(static_cast<std::uint8_t>(params.hub_count()));
+  for (const auto& hub : params.hub_set) AppendField16(info, hub);
+  info.push_back(static_cast<std::uint8_t>(params.threshold));
+  info.push_back(static_cast<std::uint8_t>(params.hub_count()));
+  return info;
+}
+
+Result<std::vector<std::uint8_t>> TranscriptHash(const AgreementParams& params) {
+  SKAP_RETURN_IF_ERROR(params.Validate());
+  std::vector<std::uint8_t> input(kTranscriptLabel.begin(), kTranscriptLabel.end());
+  input.insert(input.end(), params.sid.begin(), params.sid.end());
+  AppendU64(input, static_cast<std::uint64_t>(params.expires_at_ms));
+  const auto info = PairInfo(params);
+  input.insert(input.end(), info.begin(), info.end());
+  return crypto::Digest(crypto::Hash::kSha384, input);
+}
+
+Result<SecretBytes> DerivePairKey(const AgreementParams& params,
+                                  std::span<const std::uint8_t> initiator_secret,
+                                  std::span<const std::uint8_t> responder_secret) {
+  SKAP_RETURN_IF_ERROR(params.Validate());
+  if (initiator_secret.size() != kSecretBytes || responder_secret.size() != kSecretBytes) {
+    return Unexpected(ErrorCode::kInvalidArgument, "agreement: contributions are 32 bytes");
+  }
+  SecretBytes ikm(2 * kSecretBytes);
+  std::copy(initiator_secret.begin(), initiator_secret.end(), ikm.MutableExpose().begin());
+  std::copy(responder_secret.begin(), responder_secret.end(),
+            ikm.MutableExpose().begin() + kSecretBytes);
+  return crypto::Hkdf(crypto::Hash::kSha384, params.sid, ikm.Expose(), PairInfo(params),
+                      kSecretBytes);
+}
+
+Result<std::vector<std::uint8_t>> ConfirmTag(std::span<const std::uint8_t> pair_key, Role role,
+                                             std::span<const std::uint8_t> transcript_hash) {
+  std::vector<std::uint8_t> message(kConfirmLabel.begin(), kConfirmLabel.end());
+  const auto name = RoleName(role);
+  message.insert(message.end(), name.begin(), name.end());
+  message.insert(message.end(), transcript_hash.begin(), transcript_hash.end());
+  return crypto::HmacTag(crypto::Hash::kSha384, pair_key, message);
+}
+
+}  // namespace skap::pairwise

@@ -1,0 +1,64 @@
+// What both endpoints of a pairwise agreement must agree on before any secret
+// moves, and the derivations over it (docs/protocol.md, "Derivations"):
+//
+//   info = "skap v1 pair" ‖ lp16(A) ‖ lp16(B) ‖ u8(n) ‖ lp16(hub_1) ‖ … ‖ lp16(hub_n) ‖ u8(k) ‖
+//   u8(n) th   = SHA-384("skap v1 transcript" ‖ sid ‖ u64(expires_at_ms) ‖ info) K_AB =
+//   HKDF-SHA-384(salt = sid, IKM = S_A ‖ S_B, info, L = 32) tag_role = HMAC-SHA-384(K_AB, "skap v1
+//   confirm" ‖ role ‖ th),  role = "initiator" | "responder"
+//
+// A is the initiator's device id, B the responder's; the hub set is sorted
+// ascending, so both sides and every hub see one order, and hub i (1-based)
+// holds share x = i.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "common/secret_bytes.h"
+
+namespace skap::pairwise {
+
+// kSecretBytes is the size of each side's contribution S_A, S_B and of K_AB.
+inline constexpr std::size_t kSecretBytes = 32;
+// kMaxHubs bounds n (1 <= k <= n <= 16).
+inline constexpr unsigned kMaxHubs = 16;
+
+using SessionId = std::array<std::uint8_t, 16>;
+
+enum class Role { kInitiator, kResponder };
+std::string_view RoleName(Role role);
+
+struct AgreementParams {
+  SessionId sid{};
+  std::string initiator;             // A: device id
+  std::string responder;             // B: device id
+  std::vector<std::string> hub_set;  // sorted ascending, distinct
+  unsigned threshold = 1;            // k
+  std::int64_t expires_at_ms = 0;
+
+  unsigned hub_count() const { return static_cast<unsigned>(hub_set.size()); }
+  // Validate checks 1 <= k <= n <= 16, a sorted distinct hub set, two
+  // different non-empty device ids; kInvalidArgument says which.
+  Result<void> Validate() const;
+  // HubIndex is hub `hub_id`'s share index (1-based), or 0 if not in the set.
+  unsigned HubIndex(std::string_view hub_id) const;
+};
+
+// PairInfo is the HKDF info above (also the transcript's core).
+std::vector<std::uint8_t> PairInfo(const AgreementParams& params);
+// TranscriptHash is th above.
+Result<std::vector<std::uint8_t>> TranscriptHash(const AgreementParams& params);
+// DerivePairKey is K_AB from both contributions.
+Result<SecretBytes> DerivePairKey(const AgreementParams& params,
+                                  std::span<const std::uint8_t> initiator_secret,
+                                  std::span<const std::uint8_t> responder_secret);
+// ConfirmTag is tag_role: proof to the peer that the sender holds K_AB.
+Result<std::vector<std::uint8_t>> ConfirmTag(std::span<const std::uint8_t> pair_key, Role role,
+                                             std::span<const std::uint8_t> transcript_hash);
+
+}  // namespace skap::pairwise

@@ -1,0 +1,42 @@
+// Splitting a contribution over the hubs and rebuilding it from what arrives.
+//
+// Hub i (1-based, in the sorted hub set) carries share x = i: the 32 bytes
+// y_i = f(i) of a Shamir split over GF(2^8) with threshold k (crypto/shamir.h).
+// With k = 1 every hub carries the secret itself, which is what trusting a
+// single hub means. Only y travels: x is the hub's position and the split is
+// named by the agreement's sid, so nothing else can be mixed in.
+#pragma once
+
+#include <map>
+#include <vector>
+
+#include "common/result.h"
+#include "common/secret_bytes.h"
+#include "crypto/rng.h"
+#include "pairwise/agreement_params.h"
+
+namespace skap::pairwise {
+
+// SplitForHubs returns y_1 … y_n for `secret` (kSecretBytes).
+Result<std::vector<SecretBytes>> SplitForHubs(std::span<const std::uint8_t> secret,
+                                              unsigned threshold, unsigned hub_count,
+                                              crypto::Rng& rng);
+
+// Candidate is one value that some k-subset of the received shares rebuilds,
+// with the hub indices that support it (every share consistent with it).
+struct Candidate {
+  SecretBytes secret;
+  std::vector<unsigned> support;  // ascending hub indices
+};
+
+// kMaxCandidates bounds how many distinct values are kept: beyond a few,
+// so many hubs disagree that no honest threshold is left.
+inline constexpr std::size_t kMaxCandidates = 8;
+
+// RebuildCandidates returns the distinct values rebuilt by every k-subset
+// of `shares` (hub index -> y), best supported first. Empty when fewer than
+// k shares are at hand. With every share consistent there is exactly one.
+Result<std::vector<Candidate>> RebuildCandidates(const AgreementParams& params,
+                                                 const std::map<unsigned, SecretBytes>& shares);
+
+}  // namespace skap::pairwise

@@ -1,0 +1,108 @@
+// docs/protocol.md's derivations against tests/vectors/pairwise_v1.json,
+// which tests/vectors/pairwise_v1.py computes without any of this code.
+#include "pairwise/agreement_params.h"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/hex.h"
+#include "crypto/shamir.h"
+
+namespace skap::pairwise {
+namespace {
+
+nlohmann::json Vectors() {
+  std::ifstream in(std::string(SKAP_SOURCE_DIR) + "/tests/vectors/pairwise_v1.json");
+  EXPECT_TRUE(in) << "tests/vectors/pairwise_v1.json is missing";
+  return nlohmann::json::parse(in);
+}
+
+std::vector<std::uint8_t> Hex(const nlohmann::json& value) {
+  return *HexDecode(value.get<std::string>());
+}
+
+AgreementParams ParamsOf(const nlohmann::json& c) {
+  AgreementParams p;
+  const auto sid = Hex(c["sid"]);
+  std::copy(sid.begin(), sid.end(), p.sid.begin());
+  p.initiator = c["initiator"];
+  p.responder = c["responder"];
+  p.hub_set = c["hub_set"].get<std::vector<std::string>>();
+  p.threshold = c["threshold"];
+  p.expires_at_ms = c["expires_at_ms"];
+  return p;
+}
+
+TEST(AgreementParamsTest, DerivationsMatchTheCheckedInVectors) {
+  const auto vectors = Vectors();
+  ASSERT_GE(vectors["cases"].size(), 2u);
+  for (const auto& c : vectors["cases"]) {
+    SCOPED_TRACE(c["name"].get<std::string>());
+    const auto params = ParamsOf(c);
+    ASSERT_TRUE(params.Validate());
+    EXPECT_EQ(HexEncode(PairInfo(params)), c["info"]);
+    auto th = TranscriptHash(params);
+    ASSERT_TRUE(th);
+    EXPECT_EQ(HexEncode(*th), c["transcript_hash"]);
+    auto key = DerivePairKey(params, Hex(c["initiator_secret"]), Hex(c["responder_secret"]));
+    ASSERT_TRUE(key);
+    EXPECT_EQ(HexEncode(key->Expose()), c["pair_key"]);
+    EXPECT_EQ(HexEncode(*ConfirmTag(key->Expose(), Role::kInitiator, *th)), c["initiator_tag"]);
+    EXPECT_EQ(HexEncode(*ConfirmTag(key->Expose(), Role::kResponder, *th)), c["responder_tag"]);
+  }
+}
+
+TEST(AgreementParamsTest, ShamirSharesFromAnIndependentFieldRebuild) {
+  const auto shamir = Vectors()["shamir"];
+  std::vector<crypto::Share> shares;
+  for (const auto& [x, y] : shamir["shares"].items()) {
+    crypto::Share s;
+    s.threshold = shamir["threshold"];
+    s.index = static_cast<std::uint8_t>(std::stoi(x));
+    s.value = SecretBytes::Copy(Hex(y));
+    shares.push_back(std::move(s));
+  }
+  ASSERT_EQ(shares.size(), 5u);
+  auto all = crypto::CombineShares(shares);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(HexEncode(all->Expose()), shamir["secret"]);
+  std::vector<crypto::Share> three;
+  for (int i : {4, 1, 2}) three.push_back(shares[static_cast<std::size_t>(i)].Clone());
+  EXPECT_EQ(HexEncode(crypto::CombineShares(three)->Expose()), shamir["secret"]);
+}
+
+TEST(AgreementParamsTest, BadParametersAreRefused) {
+  AgreementParams p;
+  p.initiator = "a";
+  p.responder = "b";
+  p.hub_set = {"h1", "h2", "h3"};
+  p.threshold = 2;
+  EXPECT_TRUE(p.Validate());
+  EXPECT_EQ(p.HubIndex("h2"), 2u);
+  EXPECT_EQ(p.HubIndex("h9"), 0u);
+  auto bad = p;
+  bad.threshold = 4;
+  EXPECT_FALSE(bad.Validate()) << "k > n";
+  bad = p;
+  bad.threshold = 0;
+  EXPECT_FALSE(bad.Validate()) << "k = 0";
+  bad = p;
+  bad.hub_set = {"h2", "h1"};
+  EXPECT_FALSE(bad.Validate()) << "unsorted hub set";
+  bad = p;
+  bad.hub_set = {"h1", "h1"};
+  EXPECT_FALSE(bad.Validate()) << "repeated hub";
+  bad = p;
+  bad.hub_set.clear();
+  for (int i = 0; i < 17; ++i) bad.hub_set.push_back("h" + std::to_string(100 + i));
+  EXPECT_FALSE(bad.Validate()) << "n > 16";
+  bad = p;
+  bad.responder = "a";
+  EXPECT_FALSE(bad.Validate()) << "agreeing with oneself";
+  EXPECT_FALSE(DerivePairKey(p, std::vector<std::uint8_t>(31), std::vector<std::uint8_t>(32)));
+}
+
+}  // namespace
+}  // namespace skap::pairwise
