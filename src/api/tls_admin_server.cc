@@ -17,6 +17,7 @@
 
 #include "api/admin_exchange.h"
 #include "api/tls_psk_stream.h"
+#include "hub/tcp_listener.h"
 #include "proto/admin_identity.h"
 
 namespace skap::api {
@@ -149,20 +150,9 @@ Result<std::unique_ptr<TlsAdminServer>> TlsAdminServer::Start(const TlsAdminServ
             return std::move(imported.psk);
           },
           options.allow_psk_only));
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(options.host, ec);
-  if (ec)
-    return Unexpected(ErrorCode::kInvalidArgument, "bad admin listen address " + options.host);
   state->acceptor.emplace(state->io);
-  const Tcp::endpoint endpoint(address, options.port);
-  state->acceptor->open(endpoint.protocol(), ec);
-  if (!ec) state->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) state->acceptor->bind(endpoint, ec);
-  if (!ec) state->acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Unexpected(ErrorCode::kIoError, "admin listener " + options.host + ":" +
-                                               std::to_string(options.port) + ": " + ec.message());
-  }
+  SKAP_RETURN_IF_ERROR(
+      hub::OpenTcpAcceptor(*state->acceptor, options.host, options.port, "admin listener"));
   state->Accept();
   state->accept_thread = std::thread([s = state.get()] { s->io.run(); });
   return std::unique_ptr<TlsAdminServer>(new TlsAdminServer(std::move(state)));

@@ -78,4 +78,12 @@ Result<SecretBytes> ImportPsk(std::span<const std::uint8_t> epsk,
                          DigestSize(Hash::kSha384));
 }
 
+Result<ImportedExternalPsk> ImportExternalPsk(std::span<const std::uint8_t> epsk,
+                                              const ImportedIdentity& identity) {
+  ImportedExternalPsk out;
+  SKAP_ASSIGN_OR_RETURN(out.wire_identity, EncodeImportedIdentity(identity));
+  SKAP_ASSIGN_OR_RETURN(out.psk, ImportPsk(epsk, identity));
+  return out;
+}
+
 }  // namespace skap::crypto

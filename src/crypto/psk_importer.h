@@ -45,4 +45,14 @@ Result<ImportedIdentity> DecodeImportedIdentity(std::span<const std::uint8_t> en
 // `identity` must target TLS 1.3 with HKDF_SHA384.
 Result<SecretBytes> ImportPsk(std::span<const std::uint8_t> epsk, const ImportedIdentity& identity);
 
+// ImportedExternalPsk is what a TLS client offers: the encoded identity and
+// the imported PSK.
+struct ImportedExternalPsk {
+  std::vector<std::uint8_t> wire_identity;
+  SecretBytes psk;
+};
+// ImportExternalPsk encodes `identity` and imports `epsk` for it.
+Result<ImportedExternalPsk> ImportExternalPsk(std::span<const std::uint8_t> epsk,
+                                              const ImportedIdentity& identity);
+
 }  // namespace skap::crypto

@@ -5,6 +5,7 @@
 #include <boost/asio.hpp>
 
 #include "hub/channel_connection.h"
+#include "hub/tcp_listener.h"
 
 namespace skap::hub {
 namespace {
@@ -57,19 +58,9 @@ Result<std::unique_ptr<ChannelServer>> ChannelServer::Start(Registry& registry, 
             return std::move(imported.psk);
           },
           options.allow_psk_only));
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(options.host, ec);
-  if (ec) return Unexpected(ErrorCode::kInvalidArgument, "bad listen address " + options.host);
   state->acceptor.emplace(state->io);
-  const Tcp::endpoint endpoint(address, options.port);
-  state->acceptor->open(endpoint.protocol(), ec);
-  if (!ec) state->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) state->acceptor->bind(endpoint, ec);
-  if (!ec) state->acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Unexpected(ErrorCode::kIoError, "device channel " + options.host + ":" +
-                                               std::to_string(options.port) + ": " + ec.message());
-  }
+  SKAP_RETURN_IF_ERROR(
+      OpenTcpAcceptor(*state->acceptor, options.host, options.port, "device channel"));
   std::weak_ptr<State> weak = state;
   // Revocation is immediate: open channels of the device are closed.
   registry.OnRevoked([weak](const std::string& device_id) {

@@ -3,7 +3,6 @@
 #include "common/byte_writer.h"
 #include "common/hex.h"
 #include "crypto/hkdf.h"
-#include "crypto/psk_importer.h"
 
 namespace skap::proto {
 namespace {
@@ -52,13 +51,10 @@ Result<std::string> ParseAdminIdentity(std::span<const std::uint8_t> wire) {
   return name;
 }
 
-Result<ImportedAdminPsk> ImportAdminPsk(const std::string& operator_name,
-                                        std::span<const std::uint8_t> epsk) {
+Result<crypto::ImportedExternalPsk> ImportAdminPsk(const std::string& operator_name,
+                                                   std::span<const std::uint8_t> epsk) {
   SKAP_ASSIGN_OR_RETURN(auto imported, MakeIdentity(operator_name));
-  ImportedAdminPsk out;
-  SKAP_ASSIGN_OR_RETURN(out.wire_identity, crypto::EncodeImportedIdentity(imported));
-  SKAP_ASSIGN_OR_RETURN(out.psk, crypto::ImportPsk(epsk, imported));
-  return out;
+  return crypto::ImportExternalPsk(epsk, imported);
 }
 
 }  // namespace skap::proto

@@ -15,6 +15,7 @@
 
 #include "common/result.h"
 #include "common/secret_bytes.h"
+#include "crypto/psk_importer.h"
 
 namespace skap::proto {
 
@@ -25,13 +26,8 @@ Result<SecretBytes> AdminPskFromToken(std::span<const std::uint8_t> token);
 // returns the operator it names. Anything else is kAuthenticationFailed.
 Result<std::string> ParseAdminIdentity(std::span<const std::uint8_t> wire);
 
-// ImportedAdminPsk is what TLS uses: the encoded identity and the imported PSK.
-struct ImportedAdminPsk {
-  std::vector<std::uint8_t> wire_identity;
-  SecretBytes psk;
-};
-// ImportAdminPsk imports `epsk` for `operator_name`.
-Result<ImportedAdminPsk> ImportAdminPsk(const std::string& operator_name,
-                                        std::span<const std::uint8_t> epsk);
+// ImportAdminPsk imports `epsk` for `operator_name`: what TLS uses.
+Result<crypto::ImportedExternalPsk> ImportAdminPsk(const std::string& operator_name,
+                                                   std::span<const std::uint8_t> epsk);
 
 }  // namespace skap::proto

@@ -52,13 +52,10 @@ Result<ChannelIdentity> ParseChannelIdentity(std::span<const std::uint8_t> wire,
   return id;
 }
 
-Result<ImportedChannelPsk> ImportChannelKey(const ChannelIdentity& id,
-                                            std::span<const std::uint8_t> channel_key) {
+Result<crypto::ImportedExternalPsk> ImportChannelKey(const ChannelIdentity& id,
+                                                     std::span<const std::uint8_t> channel_key) {
   SKAP_ASSIGN_OR_RETURN(auto imported, MakeImportedIdentity(id));
-  ImportedChannelPsk out;
-  SKAP_ASSIGN_OR_RETURN(out.wire_identity, crypto::EncodeImportedIdentity(imported));
-  SKAP_ASSIGN_OR_RETURN(out.psk, crypto::ImportPsk(channel_key, imported));
-  return out;
+  return crypto::ImportExternalPsk(channel_key, imported);
 }
 
 }  // namespace skap::proto

@@ -31,11 +31,7 @@ Result<ChannelIdentity> ParseChannelIdentity(std::span<const std::uint8_t> wire,
                                              const std::string& hub_id);
 
 // ImportChannelKey returns the encoded identity and the PSK TLS uses.
-struct ImportedChannelPsk {
-  std::vector<std::uint8_t> wire_identity;
-  SecretBytes psk;
-};
-Result<ImportedChannelPsk> ImportChannelKey(const ChannelIdentity& id,
-                                            std::span<const std::uint8_t> channel_key);
+Result<crypto::ImportedExternalPsk> ImportChannelKey(const ChannelIdentity& id,
+                                                     std::span<const std::uint8_t> channel_key);
 
 }  // namespace skap::proto
