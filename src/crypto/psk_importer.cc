@@ -61,6 +61,15 @@ Result<ImportedIdentity> DecodeImportedIdentity(std::span<const std::uint8_t> en
   return out;
 }
 
+Result<ImportedIdentity> DecodeOurIdentity(std::span<const std::uint8_t> wire) {
+  auto imported = DecodeImportedIdentity(wire);
+  if (!imported || imported->target_protocol != kTargetProtocolTls13 ||
+      imported->target_kdf != kTargetKdfHkdfSha384) {
+    return Unexpected(ErrorCode::kAuthenticationFailed, "unknown identity");
+  }
+  return imported;
+}
+
 Result<SecretBytes> ImportPsk(std::span<const std::uint8_t> epsk,
                               const ImportedIdentity& identity) {
   if (identity.target_protocol != kTargetProtocolTls13 ||

@@ -39,6 +39,11 @@ Result<std::vector<std::uint8_t>> EncodeImportedIdentity(const ImportedIdentity&
 // structure is kMalformedInput.
 Result<ImportedIdentity> DecodeImportedIdentity(std::span<const std::uint8_t> encoded);
 
+// DecodeOurIdentity decodes a ClientHello's identity and checks that it
+// targets what SKAP imports for (TLS 1.3, HKDF_SHA384); anything else is
+// kAuthenticationFailed, without detail.
+Result<ImportedIdentity> DecodeOurIdentity(std::span<const std::uint8_t> wire);
+
 // ImportPsk returns ipskx (RFC 9258 §5.1), with SHA-384 as the EPSK's hash:
 //   epskx = HKDF-Extract(0, epsk)
 //   ipskx = HKDF-Expand-Label(epskx, "derived psk", SHA-384(ImportedIdentity), 48)

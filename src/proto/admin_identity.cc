@@ -38,11 +38,8 @@ Result<SecretBytes> AdminPskFromToken(std::span<const std::uint8_t> token) {
 
 Result<std::string> ParseAdminIdentity(std::span<const std::uint8_t> wire) {
   const Unexpected refused(ErrorCode::kAuthenticationFailed, "unknown identity");
-  auto imported = crypto::DecodeImportedIdentity(wire);
-  if (!imported || imported->target_protocol != crypto::kTargetProtocolTls13 ||
-      imported->target_kdf != crypto::kTargetKdfHkdfSha384) {
-    return refused;
-  }
+  auto imported = crypto::DecodeOurIdentity(wire);
+  if (!imported) return refused;
   const std::string external(imported->external_identity.begin(),
                              imported->external_identity.end());
   if (external.rfind(kIdentityPrefix, 0) != 0) return refused;

@@ -32,11 +32,8 @@ Result<crypto::ImportedIdentity> MakeImportedIdentity(const ChannelIdentity& id)
 Result<ChannelIdentity> ParseChannelIdentity(std::span<const std::uint8_t> wire,
                                              const std::string& hub_id) {
   const Unexpected refused(ErrorCode::kAuthenticationFailed, "unknown identity");
-  auto imported = crypto::DecodeImportedIdentity(wire);
-  if (!imported || imported->target_protocol != crypto::kTargetProtocolTls13 ||
-      imported->target_kdf != crypto::kTargetKdfHkdfSha384) {
-    return refused;
-  }
+  auto imported = crypto::DecodeOurIdentity(wire);
+  if (!imported) return refused;
   const std::string external(imported->external_identity.begin(),
                              imported->external_identity.end());
   const auto slash = external.rfind('/');
