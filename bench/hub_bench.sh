@@ -24,6 +24,15 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # (RATE/s over $SECS s, costing TICKS of server CPU).
 per_core() { awk -v r="$1" -v t="$2" -v s="$SECS" -v hz="$(getconf CLK_TCK)" \
   'BEGIN { if (t > 0) printf "%.0f", r * s / (t / hz); else print "n/a" }'; }
+# rate_and_core PID CLIENT...: runs the client (it prints handshakes/s) and
+# prints that rate and what one core of server PID would do at its cost.
+rate_and_core() {
+  local pid=$1 t0 rate
+  shift
+  t0=$(cpu_ticks "$pid")
+  rate=$("$@")
+  echo "$rate $(per_core "$rate" $(($(cpu_ticks "$pid") - t0)))"
+}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 base_port=$(free_port)
@@ -49,13 +58,10 @@ for _ in $(seq 100); do (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && br
 read -r held rss_idle rss_held < <("$BUILD/bench/channel_bench" hold --states "$T/states" --pid "$skapd")
 one=$(ls "$T/states" | head -1)
 B="$BUILD/bench/channel_bench"
-t0=$(cpu_ticks "$skapd")
-hs_ke=$("$B" handshakes --state "$T/states/$one" --mode psk_ke --seconds "$SECS")
-t1=$(cpu_ticks "$skapd")
-hs_dhe=$("$B" handshakes --state "$T/states/$one" --mode psk_dhe_ke --seconds "$SECS")
-t2=$(cpu_ticks "$skapd")
-core_ke=$(per_core "$hs_ke" $((t1 - t0)))
-core_dhe=$(per_core "$hs_dhe" $((t2 - t1)))
+read -r hs_ke core_ke < <(rate_and_core "$skapd" \
+  "$B" handshakes --state "$T/states/$one" --mode psk_ke --seconds "$SECS")
+read -r hs_dhe core_dhe < <(rate_and_core "$skapd" \
+  "$B" handshakes --state "$T/states/$one" --mode psk_dhe_ke --seconds "$SECS")
 ent1=$("$B" entropy --state "$T/states/$one" --threads 1 --seconds "$SECS")
 ent2=$("$B" entropy --state "$T/states/$one" --threads 2 --seconds "$SECS")
 kill "$skapd"; wait "$skapd" 2> /dev/null || true
@@ -64,13 +70,10 @@ kill "$skapd"; wait "$skapd" 2> /dev/null || true
 base_server=$!
 PIDS+=("$base_server")
 for _ in $(seq 100); do (exec 3<> "/dev/tcp/127.0.0.1/$base_port") 2> /dev/null && break; sleep 0.1; done
-t0=$(cpu_ticks "$base_server")
-base_ke=$("$B" baseline --port "$base_port" --mode psk_ke --seconds "$SECS")
-t1=$(cpu_ticks "$base_server")
-base_dhe=$("$B" baseline --port "$base_port" --mode psk_dhe_ke --seconds "$SECS")
-t2=$(cpu_ticks "$base_server")
-base_core_ke=$(per_core "$base_ke" $((t1 - t0)))
-base_core_dhe=$(per_core "$base_dhe" $((t2 - t1)))
+read -r base_ke base_core_ke < <(rate_and_core "$base_server" \
+  "$B" baseline --port "$base_port" --mode psk_ke --seconds "$SECS")
+read -r base_dhe base_core_dhe < <(rate_and_core "$base_server" \
+  "$B" baseline --port "$base_port" --mode psk_dhe_ke --seconds "$SECS")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f %%", 100 * a / b; else print "n/a" }'; }
 echo

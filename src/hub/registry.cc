@@ -404,22 +404,13 @@ Result<Device> Registry::Admit(const Principal& actor, const std::string& device
     }
     const Blob bootstrap_wrapped = AsBlob(rows[0][1]).value_or(Blob{});
     const Blob device_nonce = AsBlob(rows[0][2]).value_or(Blob{});
-    SKAP_ASSIGN_OR_RETURN(auto bootstrap, keystore_.Unwrap(bootstrap_wrapped));
-    std::array<std::uint8_t, crypto::kChannelNonceSize> hub_nonce{};
-    SKAP_RETURN_IF_ERROR(rng_.Fill(hub_nonce));
-    SKAP_ASSIGN_OR_RETURN(auto first, crypto::NextChannelKey(bootstrap.Expose(), 1, hub_nonce,
-                                                             device_nonce, hub_id_, device_id));
-    SKAP_ASSIGN_OR_RETURN(auto wrapped, keystore_.Wrap(first.Expose()));
     const std::int64_t now = now_();
-    SKAP_RETURN_IF_ERROR(
-        db_.Execute("UPDATE channel_keys SET epoch = 1, wrapped_key = $2, previous_epoch = 0,"
-                    " previous_wrapped_key = $3, changed_at_ms = $4, epoch_started_at_ms = $4"
-                    " WHERE device_id = $1",
-                    {device_id, Blob(wrapped), bootstrap_wrapped, now}));
+    SKAP_ASSIGN_OR_RETURN(auto hub_nonce,
+                          StepChannelKey(device_id, 1, bootstrap_wrapped, device_nonce, now));
     SKAP_RETURN_IF_ERROR(db_.Execute(
         "UPDATE devices SET state = 'active', admitted_by = $2, hub_nonce = $3, changed_at_ms = $4"
         " WHERE id = $1",
-        {device_id, actor.AuditName(), Blob(hub_nonce.begin(), hub_nonce.end()), now}));
+        {device_id, actor.AuditName(), Blob(hub_nonce), now}));
     SKAP_RETURN_IF_ERROR(audit_.AppendInCurrentTransaction(
         {actor.AuditName(), "device.admit", device_id, "ok",
          nlohmann::json{{"network", device.network_name}, {"name", device.name}}.dump()},

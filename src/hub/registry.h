@@ -186,6 +186,15 @@ class Registry {
                     Error error);
   Result<Device> EndDevice(const Principal& actor, const std::string& device_id,
                            const std::string& action, DeviceState to);
+  // StepChannelKey draws the hub's nonce, derives the channel key of `epoch`
+  // from `from_wrapped` (the key of epoch - 1) and stores it as current,
+  // keeping `from_wrapped` as previous until the device proves the new one.
+  // Admission (epoch 0 -> 1) and every ratchet step share it. Returns the
+  // hub's nonce, which the device needs to derive the same key.
+  Result<std::vector<std::uint8_t>> StepChannelKey(const std::string& device_id, std::int64_t epoch,
+                                                   std::span<const std::uint8_t> from_wrapped,
+                                                   std::span<const std::uint8_t> device_nonce,
+                                                   std::int64_t now);
 
   store::Database& db_;
   keystore::Keystore& keystore_;

@@ -51,19 +51,9 @@ Result<RatchetStep> Registry::Ratchet(const std::string& device_id, std::int64_t
                         "ratchet asked on epoch " + std::to_string(channel_epoch) +
                             ", which is not the device's current epoch");
     }
-    SKAP_ASSIGN_OR_RETURN(auto from, keystore_.Unwrap(from_wrapped));
-    step.hub_nonce.resize(crypto::kChannelNonceSize);
-    SKAP_RETURN_IF_ERROR(rng_.Fill(step.hub_nonce));
-    SKAP_ASSIGN_OR_RETURN(
-        auto next, crypto::NextChannelKey(from.Expose(), static_cast<std::uint64_t>(step.epoch),
-                                          step.hub_nonce, device_nonce, hub_id_, device_id));
-    SKAP_ASSIGN_OR_RETURN(auto wrapped, keystore_.Wrap(next.Expose()));
     const std::int64_t now = now_();
-    SKAP_RETURN_IF_ERROR(
-        db_.Execute("UPDATE channel_keys SET epoch = $2, wrapped_key = $3, previous_epoch = $4,"
-                    " previous_wrapped_key = $5, changed_at_ms = $6, epoch_started_at_ms = $6"
-                    " WHERE device_id = $1",
-                    {device_id, step.epoch, Blob(wrapped), step.epoch - 1, from_wrapped, now}));
+    SKAP_ASSIGN_OR_RETURN(step.hub_nonce,
+                          StepChannelKey(device_id, step.epoch, from_wrapped, device_nonce, now));
     SKAP_RETURN_IF_ERROR(
         db_.Execute("UPDATE devices SET ratchet_requested = 0, changed_at_ms = $2 WHERE id = $1",
                     {device_id, now}));
@@ -117,6 +107,25 @@ Result<Device> Registry::RequestRatchet(const Principal& actor, const std::strin
   if (!done) return Refuse(actor, "device.ratchet-request", device_id, std::move(done).error());
   for (const auto& observer : ratchet_observers_) observer(device_id);
   return result;
+}
+
+Result<std::vector<std::uint8_t>> Registry::StepChannelKey(
+    const std::string& device_id, std::int64_t epoch, std::span<const std::uint8_t> from_wrapped,
+    std::span<const std::uint8_t> device_nonce, std::int64_t now) {
+  SKAP_ASSIGN_OR_RETURN(auto from, keystore_.Unwrap(from_wrapped));
+  std::vector<std::uint8_t> hub_nonce(crypto::kChannelNonceSize);
+  SKAP_RETURN_IF_ERROR(rng_.Fill(hub_nonce));
+  SKAP_ASSIGN_OR_RETURN(
+      auto next, crypto::NextChannelKey(from.Expose(), static_cast<std::uint64_t>(epoch), hub_nonce,
+                                        device_nonce, hub_id_, device_id));
+  SKAP_ASSIGN_OR_RETURN(auto wrapped, keystore_.Wrap(next.Expose()));
+  SKAP_RETURN_IF_ERROR(
+      db_.Execute("UPDATE channel_keys SET epoch = $2, wrapped_key = $3, previous_epoch = $4,"
+                  " previous_wrapped_key = $5, changed_at_ms = $6, epoch_started_at_ms = $6"
+                  " WHERE device_id = $1",
+                  {device_id, epoch, Blob(wrapped), epoch - 1,
+                   Blob(from_wrapped.begin(), from_wrapped.end()), now}));
+  return hub_nonce;
 }
 
 }  // namespace skap::hub

@@ -2,10 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "hub/schema.h"
-#include "store/migrations.h"
-#include "store/sqlite/sqlite_database.h"
-#include "unit/temp_dir.h"
+#include "unit/hub/test_hub_db.h"
 
 namespace skap::hub {
 namespace {
@@ -13,10 +10,8 @@ namespace {
 class AuditLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = store::SqliteDatabase::Open(dir_.File("hub.db"), true);
-    ASSERT_TRUE(db);
-    db_ = std::move(*db);
-    ASSERT_TRUE(store::Migrate(*db_, HubMigrations()));
+    db_ = OpenTestHubDb(dir_);
+    ASSERT_TRUE(db_);
     log_ = std::make_unique<AuditLog>(*db_, SecretBytes::Copy(std::vector<std::uint8_t>(48, 0x11)));
     for (int i = 1; i <= 5; ++i) {
       AuditRecord r{"alice", "device.provision", "device-" + std::to_string(i), "ok",

@@ -6,11 +6,8 @@
 
 #include "crypto/ctr_drbg.h"
 #include "hub/registry.h"
-#include "hub/schema.h"
 #include "keystore/file_keystore.h"
-#include "store/migrations.h"
-#include "store/sqlite/sqlite_database.h"
-#include "unit/temp_dir.h"
+#include "unit/hub/test_hub_db.h"
 
 namespace skap::hub {
 
@@ -20,10 +17,8 @@ using std::chrono::minutes;
 class RegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = store::SqliteDatabase::Open(dir_.File("hub.db"), true);
-    ASSERT_TRUE(db);
-    db_ = std::move(*db);
-    ASSERT_TRUE(store::Migrate(*db_, HubMigrations()));
+    db_ = OpenTestHubDb(dir_);
+    ASSERT_TRUE(db_);
     rng_ = std::move(*crypto::CtrDrbg::Create({}));
     keystore_ = std::move(*keystore::FileKeystore::Create(dir_.File("kek"), *rng_));
     audit_ = std::make_unique<AuditLog>(*db_, SecretBytes::Copy(std::vector<std::uint8_t>(48, 7)));
