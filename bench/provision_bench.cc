@@ -99,7 +99,9 @@ int main(int argc, char** argv) {
                  grant.device.network_name,
                  id,
                  grant.device.name,
-                 grant.device.bootstrap_expires_at_ms};
+                 grant.device.bootstrap_expires_at_ms,
+                 grant.network.hub_set,
+                 grant.network.threshold};
     state.epoch = 1;
     state.key = std::move(*key);
     state.status = "active";

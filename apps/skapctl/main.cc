@@ -198,6 +198,41 @@ int Main(int argc, char** argv) {
   std::string name;
   auto* network_create = network->add_subcommand("create", "Create a network (tenant-admin)");
   network_create->add_option("name", name, "Network name")->required();
+  auto* network_show =
+      network->add_subcommand("show", "A network's hubs, threshold and pair policy");
+  network_show->add_option("name", name, "Network name")->required();
+  std::vector<std::string> hub_ids;
+  unsigned threshold = 0;
+  auto* network_hubs = network->add_subcommand(
+      "set-hubs",
+      "Set the hubs the network's agreements span and their threshold k (tenant-admin; "
+      "set the same at every hub of the network)");
+  network_hubs->add_option("name", name, "Network name")->required();
+  network_hubs->add_option("--hub", hub_ids, "A hub id (repeat for each hub, this one included)")
+      ->required();
+  network_hubs->add_option("--threshold", threshold, "k: shares needed to rebuild a key (1..n)")
+      ->required();
+  std::string policy;
+  auto* network_policy = network->add_subcommand(
+      "pair-policy", "Let any two devices agree keys, or only the pairs allowed (tenant-admin)");
+  network_policy->add_option("name", name, "Network name")->required();
+  network_policy->add_option("policy", policy, "any or allow-list")
+      ->required()
+      ->check(CLI::IsMember({"any", "allow-list"}));
+  std::string pair_a;
+  std::string pair_b;
+  bool remove_pair = false;
+  auto* network_pair = network->add_subcommand(
+      "allow-pair", "Allow two devices to agree keys under the allow-list policy (tenant-admin)");
+  network_pair->add_option("name", name, "Network name")->required();
+  network_pair->add_option("a", pair_a, "Device id")->required();
+  network_pair->add_option("b", pair_b, "Device id")->required();
+  network_pair->add_flag("--remove", remove_pair, "Take the pair off the allow-list instead");
+
+  // hub
+  auto* hub = app.add_subcommand("hub", "This hub");
+  hub->require_subcommand(1);
+  auto* hub_id = hub->add_subcommand("id", "Print the hub's id (for network set-hubs)");
 
   // operator
   auto* op = app.add_subcommand("operator", "Operators of your tenant");
@@ -241,6 +276,12 @@ int Main(int argc, char** argv) {
                         "Seconds the bundle stays usable (hub default)");
   provision->add_flag("--can-provision", can_provision,
                       "The device may provision devices into its network");
+  std::string new_id;
+  provision
+      ->add_option("--id", new_id,
+                   "Device id to use (the id the device already has at another hub of the "
+                   "network); drawn at random if not given")
+      ->excludes(csv_option);
   auto* out_option =
       provision->add_option("--out", out_file, "Bundle file to write (created 0600; '-' stdout)");
   auto* split_option = provision->add_option(
@@ -286,6 +327,8 @@ int Main(int argc, char** argv) {
   audit_list->add_option("--until-ms", until, "Before this time (ms since the epoch)");
   audit_list->add_option("--actor", actor, "Only this actor");
   audit_list->add_option("--target", target_filter, "Only this target");
+  std::string action_filter;
+  audit_list->add_option("--action", action_filter, "Only this action (e.g. agreement.share)");
   audit_list->add_option("--limit", limit, "At most this many entries");
   auto* audit_verify = audit->add_subcommand("verify", "Check the HMAC chain end to end");
 
@@ -298,6 +341,37 @@ int Main(int argc, char** argv) {
       std::printf("network %s created (%s)\n", j.value("name", "").c_str(),
                   j.value("id", "").c_str());
     });
+  }
+  const auto show_network = [](const json& n) {
+    std::string hubs;
+    for (const auto& h : n["hub_set"]) hubs += (hubs.empty() ? "" : ", ") + h.get<std::string>();
+    std::printf("network %s (%s): keys agreed %u of %zu over hubs %s; pairs: %s\n",
+                n.value("name", "").c_str(), n.value("id", "").c_str(), n.value("threshold", 0U),
+                n["hub_set"].size(), hubs.c_str(), n.value("pair_policy", "").c_str());
+  };
+  if (network_show->parsed() || network_hubs->parsed() || network_policy->parsed() ||
+      network_pair->parsed()) {
+    skap::Result<AdminReply> reply = skap::Unexpected(skap::ErrorCode::kInvalidArgument, "");
+    const std::string base = "/v1/networks/" + name;
+    if (network_show->parsed()) {
+      reply = Call(g, "GET", base);
+    } else if (network_hubs->parsed()) {
+      reply = Call(g, "POST", base + "/hubs",
+                   json{{"hubs", hub_ids}, {"threshold", threshold}}.dump());
+    } else if (network_policy->parsed()) {
+      reply = Call(g, "POST", base + "/pair-policy", json{{"policy", policy}}.dump());
+    } else {
+      reply = Call(g, "POST", base + "/pairs",
+                   json{{"a", pair_a}, {"b", pair_b}, {"allow", !remove_pair}}.dump());
+    }
+    if (!reply) return Fail(reply.error());
+    return ShowJson(g, *reply, show_network);
+  }
+  if (hub_id->parsed()) {
+    auto reply = Call(g, "GET", "/v1/hub");
+    if (!reply) return Fail(reply.error());
+    return ShowJson(g, *reply,
+                    [](const json& j) { std::printf("%s\n", j.value("hub_id", "").c_str()); });
   }
   if (op_add->parsed()) {
     auto reply = Call(g, "POST", "/v1/operators", json{{"name", name}, {"role", role}}.dump());
@@ -315,6 +389,7 @@ int Main(int argc, char** argv) {
     if (name.empty()) return Fail("give --name, or --csv for many devices");
     json body{{"network", network_name}, {"name", name}, {"can_provision", can_provision}};
     if (lifetime_s > 0) body["lifetime_s"] = lifetime_s;
+    if (!new_id.empty()) body["id"] = new_id;
     unsigned k = 0;
     unsigned m = 0;
     if (!split.empty()) {
@@ -410,6 +485,7 @@ int Main(int argc, char** argv) {
                                            {"until_ms", until},
                                            {"actor", actor},
                                            {"target", target_filter},
+                                           {"action", action_filter},
                                            {"limit", limit}}));
     if (!reply) return Fail(reply.error());
     return ShowJson(g, *reply, [](const json& entries) {

@@ -11,7 +11,7 @@ namespace {
 using skap::ErrorCode;
 using skap::Unexpected;
 
-constexpr std::array<std::string_view, 12> kKeys = {"data_dir",
+constexpr std::array<std::string_view, 14> kKeys = {"data_dir",
                                                     "admin_socket",
                                                     "admin_listen",
                                                     "hub_address",
@@ -22,7 +22,9 @@ constexpr std::array<std::string_view, 12> kKeys = {"data_dir",
                                                     "ratchet_after_sessions",
                                                     "entropy_max_request_bytes",
                                                     "entropy_rate_bytes_per_s",
-                                                    "entropy_burst_bytes"};
+                                                    "entropy_burst_bytes",
+                                                    "agreement_max_lifetime_s",
+                                                    "agreement_max_pending"};
 
 // Integer reads `key` (default `fallback`) and checks it lies in [lo, hi].
 skap::Result<std::int64_t> Integer(const toml::table& table, const std::string& path,
@@ -112,6 +114,12 @@ skap::Result<Config> LoadConfig(const std::string& path) {
                       path + ": entropy_burst_bytes must be at least entropy_max_request_bytes");
   }
   c.channel.entropy.burst_bytes = static_cast<double>(burst);
+  SKAP_ASSIGN_OR_RETURN(const auto lifetime,
+                        Integer(table, path, "agreement_max_lifetime_s", 600, 10, 86400));
+  c.relay.max_lifetime = std::chrono::seconds(lifetime);
+  c.relay.confirm_grace = std::chrono::seconds(lifetime);
+  SKAP_ASSIGN_OR_RETURN(c.relay.max_pending,
+                        Integer(table, path, "agreement_max_pending", 4096, 16, 1'000'000));
   return c;
 }
 

@@ -21,6 +21,7 @@ struct Config {
   std::string device_listen = "127.0.0.1:7443";
   std::int64_t bootstrap_lifetime_s = std::int64_t{24} * 3600;
   skap::hub::ChannelServerOptions channel;  // host and port from device_listen
+  skap::hub::RelayLimits relay;
 };
 
 skap::Result<Config> LoadConfig(const std::string& path);

@@ -47,7 +47,7 @@ int Run(const std::string& config_path) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto node = skap::hub::HubNode::Open(config->data_dir);
+  auto node = skap::hub::HubNode::Open(config->data_dir, config->relay);
   if (!node) return Fail("opening " + config->data_dir, node.error());
   skap::api::AdminApi api(
       (*node)->registry(), (*node)->audit(), (*node)->entropy(),
@@ -57,7 +57,7 @@ int Run(const std::string& config_path) {
   if (!server) return Fail("admin API", server.error());
   auto channel =
       skap::hub::ChannelServer::Start((*node)->registry(), (*node)->audit(), (*node)->entropy(),
-                                      (*node)->registry_mutex(), config->channel);
+                                      (*node)->relay(), (*node)->registry_mutex(), config->channel);
   if (!channel) return Fail("device channel", channel.error());
   std::unique_ptr<skap::api::TlsAdminServer> admin_tls;
   if (!config->admin_listen.empty()) {

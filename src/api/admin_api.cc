@@ -217,6 +217,47 @@ AdminResponse AdminApi::Dispatch(const AdminRequest& request, const hub::Princip
     return Json(201, json{{"id", *id}, {"name", in["name"]}});
   }
 
+  if (seg.size() == 2 && seg[1] == "hub" && get) {
+    return Json(200, json{{"hub_id", registry_.hub_id()}});
+  }
+
+  if (seg.size() >= 3 && seg[1] == "networks") {
+    Result<hub::Network> network = Unexpected(ErrorCode::kNotFound, "no such endpoint");
+    const json in = body();
+    if (seg.size() == 3 && get) {
+      network = registry_.GetNetwork(actor, seg[2]);
+    } else if (seg.size() == 4 && post && seg[3] == "hubs") {
+      if (!in.value("hubs", json()).is_array() || !in.value("threshold", json()).is_number_unsigned()) {
+        return Failure(ErrorCode::kInvalidArgument,
+                       R"(body must be {"hubs": ["<hub id>", ...], "threshold": k})");
+      }
+      network = registry_.SetNetworkHubs(actor, seg[2], in["hubs"].get<std::vector<std::string>>(),
+                                         in["threshold"].get<unsigned>());
+    } else if (seg.size() == 4 && post && seg[3] == "pair-policy") {
+      const std::string policy = in.value("policy", "");
+      if (policy != "any" && policy != "allow-list") {
+        return Failure(ErrorCode::kInvalidArgument, R"(body must be {"policy": "any" | "allow-list"})");
+      }
+      network = registry_.SetPairPolicy(
+          actor, seg[2], policy == "any" ? hub::PairPolicy::kAny : hub::PairPolicy::kAllowList);
+    } else if (seg.size() == 4 && post && seg[3] == "pairs") {
+      if (!in.value("a", json()).is_string() || !in.value("b", json()).is_string()) {
+        return Failure(ErrorCode::kInvalidArgument,
+                       R"(body must be {"a": "<device id>", "b": "<device id>", "allow": true})");
+      }
+      auto changed = registry_.AllowPair(actor, seg[2], in["a"].get<std::string>(),
+                                         in["b"].get<std::string>(), in.value("allow", true));
+      if (!changed) return Failure(changed.error());
+      network = registry_.GetNetwork(actor, seg[2]);
+    }
+    if (!network) return Failure(network.error());
+    return Json(200, json{{"id", network->id},
+                          {"name", network->name},
+                          {"hub_set", network->hub_set},
+                          {"threshold", network->threshold},
+                          {"pair_policy", hub::PairPolicyName(network->pair_policy)}});
+  }
+
   if (seg.size() == 2 && seg[1] == "operators" && post) {
     const json in = body();
     if (!in.is_object() || !in.value("name", json()).is_string() ||
@@ -245,14 +286,26 @@ AdminResponse AdminApi::Dispatch(const AdminRequest& request, const hub::Princip
         in.contains("lifetime_s")
             ? std::chrono::milliseconds(in["lifetime_s"].get<std::int64_t>() * 1000)
             : options_.default_bootstrap_lifetime;
+    std::optional<std::string> id;
+    if (in.contains("id")) {
+      if (!in["id"].is_string()) return Failure(ErrorCode::kInvalidArgument, "id must be a string");
+      id = in["id"].get<std::string>();
+    }
     auto grant = registry_.ProvisionDevice(actor, in["network"].get<std::string>(),
                                            in["name"].get<std::string>(), lifetime,
-                                           in.value("can_provision", false));
+                                           in.value("can_provision", false), id);
     if (!grant) return Failure(grant.error());
-    const proto::BundleInfo info{
-        grant->hub_id,      options_.hub_address,     grant->device.tenant_id,
-        grant->tenant_name, grant->device.network_id, grant->device.network_name,
-        grant->device.id,   grant->device.name,       grant->device.bootstrap_expires_at_ms};
+    const proto::BundleInfo info{grant->hub_id,
+                                 options_.hub_address,
+                                 grant->device.tenant_id,
+                                 grant->tenant_name,
+                                 grant->device.network_id,
+                                 grant->device.network_name,
+                                 grant->device.id,
+                                 grant->device.name,
+                                 grant->device.bootstrap_expires_at_ms,
+                                 grant->network.hub_set,
+                                 grant->network.threshold};
     SecretBytes out;
     std::string parts = "1";
     if (in.contains("split")) {
@@ -336,6 +389,8 @@ AdminResponse AdminApi::Dispatch(const AdminRequest& request, const hub::Princip
         filter.actor = value;
       } else if (key == "target") {
         filter.target = value;
+      } else if (key == "action") {
+        filter.action = value;
       } else if (key == "since_ms" || key == "until_ms" || key == "limit") {
         auto number = ParseInt(value);
         if (!number) return Failure(ErrorCode::kInvalidArgument, key + " must be a number");

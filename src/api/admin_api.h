@@ -2,14 +2,19 @@
 // against the operator's role by the registry. Transport-free: the HTTP
 // server (http_server.h) parses requests and hands them here.
 //
+//   GET  /v1/hub                                                         any role
 //   POST /v1/networks                    {"name"}                        tenant-admin
+//   GET  /v1/networks/{name}                                             any role
+//   POST /v1/networks/{name}/hubs        {"hubs":[ids],"threshold"}      tenant-admin
+//   POST /v1/networks/{name}/pair-policy {"policy":"any"|"allow-list"}   tenant-admin
+//   POST /v1/networks/{name}/pairs       {"a","b","allow"}               tenant-admin
 //   POST /v1/operators                   {"name","role"}                 tenant-admin
-//   POST /v1/devices                     {"network","name","lifetime_s",
+//   POST /v1/devices                     {"network","name","id","lifetime_s",
 //                                         "can_provision","split":{"k","m"}}  provisioner
 //   GET  /v1/devices?network=N[&state=S]                                 any role
 //   GET  /v1/devices/{id}                                                any role
 //   POST /v1/devices/{id}/admit | reject | revoke                        admitter / tenant-admin
-//   GET  /v1/audit?since_ms=&until_ms=&actor=&target=&limit=             auditor, tenant-admin
+//   GET  /v1/audit?since_ms=&until_ms=&actor=&target=&action=&limit=     auditor, tenant-admin
 //   GET  /v1/audit/verify                                                auditor, tenant-admin
 //
 // Responses are JSON, except the two that carry secrets (a new operator's

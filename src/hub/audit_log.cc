@@ -130,9 +130,10 @@ Result<std::vector<AuditEntry>> AuditLog::List(const AuditFilter& filter) {
       db_.Query("SELECT seq, at_ms, actor, action, target, outcome, detail FROM audit_log"
                 " WHERE ($1 IS NULL OR at_ms >= $1) AND ($2 IS NULL OR at_ms < $2)"
                 " AND ($3 IS NULL OR actor = $3) AND ($4 IS NULL OR target = $4)"
-                " ORDER BY seq LIMIT $5",
+                " AND ($5 IS NULL OR action = $5) ORDER BY seq LIMIT $6",
                 {store::OrNull(filter.since_ms), store::OrNull(filter.until_ms),
-                 store::OrNull(filter.actor), store::OrNull(filter.target), filter.limit}));
+                 store::OrNull(filter.actor), store::OrNull(filter.target),
+                 store::OrNull(filter.action), filter.limit}));
   std::vector<AuditEntry> out;
   out.reserve(rows.size());
   for (const auto& row : rows) out.push_back(EntryFromRow(row));

@@ -35,6 +35,7 @@ struct AuditFilter {
   std::optional<std::int64_t> until_ms{};  // at_ms < until_ms
   std::optional<std::string> actor{};
   std::optional<std::string> target{};
+  std::optional<std::string> action{};
   std::int64_t limit = 1000;
 };
 

@@ -203,12 +203,18 @@ void ChannelConnection::Handle(const proto::Frame& frame) {
     }
     case pb::Envelope::kRatchetRequest:
     case pb::Envelope::kEntropyRequest:
+    case pb::Envelope::kShareOffer:
+    case pb::Envelope::kConfirmOffer:
+    case pb::Envelope::kDeliveryAck:
+    case pb::Envelope::kFetchDeliveries:
+    case pb::Envelope::kListPeers:
       if (id_.epoch == 0) {
         return Refuse(in.request_id(),
                       {ErrorCode::kFailedPrecondition, "not admitted: only a pre-flight report"});
       }
-      return in.has_ratchet_request() ? HandleRatchet(in.request_id(), in.ratchet_request())
-                                      : HandleEntropy(in.request_id(), in.entropy_request());
+      if (in.has_ratchet_request()) return HandleRatchet(in.request_id(), in.ratchet_request());
+      if (in.has_entropy_request()) return HandleEntropy(in.request_id(), in.entropy_request());
+      return HandleAgreement(in.request_id(), frame);
     default:
       return Refuse(in.request_id(), {ErrorCode::kInvalidArgument, "not a request the hub serves"});
   }
@@ -296,6 +302,72 @@ void ChannelConnection::HandleEntropy(std::uint64_t request_id, const pb::Entrop
   pb::Envelope out;
   out.mutable_entropy_result()->set_length(length);
   Reply(request_id, out, bytes.Expose());
+}
+
+void ChannelConnection::HandleAgreement(std::uint64_t request_id, const proto::Frame& frame) {
+  const auto& in = frame.envelope;
+  const std::string& device = id_.device_id;
+  pb::Envelope out;
+  if (in.has_list_peers()) {
+    Result<std::vector<Device>> peers = Unexpected(ErrorCode::kUnavailable, "");
+    {
+      const std::lock_guard lock(services_->registry_mutex);
+      peers = services_->registry.PeersOf(device);
+    }
+    if (!peers) return Refuse(request_id, peers.error());
+    for (const auto& p : *peers) {
+      auto* info = out.mutable_peer_list()->add_peers();
+      info->set_id(p.id);
+      info->set_name(p.name);
+    }
+    return Reply(request_id, out);
+  }
+  if (in.has_fetch_deliveries()) {
+    Result<std::vector<Delivery>> pending = Unexpected(ErrorCode::kUnavailable, "");
+    {
+      const std::lock_guard lock(services_->registry_mutex);
+      pending = services_->relay.PendingFor(device);
+    }
+    if (!pending) return Refuse(request_id, pending.error());
+    for (const auto& d : *pending) PushDelivery(d);
+    out.mutable_deliveries_sent()->set_count(static_cast<std::uint32_t>(pending->size()));
+    return Reply(request_id, out);
+  }
+  if (in.has_delivery_ack()) {
+    Result<void> acked = Unexpected(ErrorCode::kUnavailable, "");
+    {
+      const std::lock_guard lock(services_->registry_mutex);
+      acked = services_->relay.Acknowledge(device, in.delivery_ack());
+    }
+    if (!acked) return Refuse(request_id, acked.error());
+    out.mutable_offer_accepted();
+    return Reply(request_id, out);
+  }
+  Result<Delivery> delivery = Unexpected(ErrorCode::kUnavailable, "");
+  {
+    const std::lock_guard lock(services_->registry_mutex);
+    delivery = in.has_share_offer()
+                   ? services_->relay.OfferShare(device, in.share_offer(), frame.trailer.Expose())
+                   : services_->relay.OfferConfirm(device, in.confirm_offer());
+  }
+  if (!delivery) return Refuse(request_id, delivery.error());
+  out.mutable_offer_accepted();
+  Reply(request_id, out);
+  Deliver(*delivery);
+}
+
+void ChannelConnection::Deliver(const Delivery& delivery) {
+  if (delivery.recipient.empty()) return;
+  services_->ForEachConnection(delivery.recipient,
+                               [&](ChannelConnection& c) { c.PushDelivery(delivery); });
+}
+
+void ChannelConnection::PushDelivery(const Delivery& delivery) {
+  if (closed_ || !handshaken_ || id_.epoch == 0) return;
+  pb::Envelope push;
+  *push.mutable_peer_delivery() = delivery.message;
+  Reply(0, push, delivery.share.Expose());
+  Flush();
 }
 
 void ChannelConnection::Flush() {

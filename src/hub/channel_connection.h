@@ -16,6 +16,7 @@
 #include <boost/asio.hpp>
 
 #include "crypto/tls_psk.h"
+#include "hub/agreement_relay.h"
 #include "hub/channel_server.h"
 #include "hub/rate_limiter.h"
 #include "proto/channel_identity.h"
@@ -28,11 +29,12 @@ class ChannelConnection;
 // ChannelServices is what connections share: the hub's services, the
 // policies, and the per-device bookkeeping kept in memory.
 struct ChannelServices {
-  ChannelServices(Registry& r, AuditLog& a, entropy::EntropyService& e, std::mutex& m,
-                  ChannelServerOptions o)
+  ChannelServices(Registry& r, AuditLog& a, entropy::EntropyService& e, AgreementRelay& ar,
+                  std::mutex& m, ChannelServerOptions o)
       : registry(r),
         audit(a),
         entropy(e),
+        relay(ar),
         registry_mutex(m),
         options(std::move(o)),
         entropy_limiter(options.entropy.bytes_per_second, options.entropy.burst_bytes) {}
@@ -40,6 +42,7 @@ struct ChannelServices {
   Registry& registry;
   AuditLog& audit;
   entropy::EntropyService& entropy;
+  AgreementRelay& relay;
   std::mutex& registry_mutex;
   ChannelServerOptions options;
   std::shared_ptr<crypto::TlsPskContext> tls;
@@ -75,6 +78,8 @@ class ChannelConnection : public std::enable_shared_from_this<ChannelConnection>
   // PushRatchetDue tells the device its key is due for a new epoch (once per
   // connection, and only on a channel of its current epoch).
   void PushRatchetDue(std::string_view reason);
+  // PushDelivery hands a peer's offer to the device (admitted channels only).
+  void PushDelivery(const Delivery& delivery);
 
  private:
   void Read();
@@ -86,6 +91,10 @@ class ChannelConnection : public std::enable_shared_from_this<ChannelConnection>
   void HandlePreflight(std::uint64_t request_id, const channel::v1::Preflight& preflight);
   void HandleRatchet(std::uint64_t request_id, const channel::v1::RatchetRequest& request);
   void HandleEntropy(std::uint64_t request_id, const channel::v1::EntropyRequest& request);
+  // The agreement relay (hub/agreement_relay.h): offers, deliveries, peers.
+  void HandleAgreement(std::uint64_t request_id, const proto::Frame& frame);
+  // Deliver pushes `delivery` to every open channel of its recipient.
+  void Deliver(const Delivery& delivery);
   void Reply(std::uint64_t request_id, channel::v1::Envelope& envelope,
              std::span<const std::uint8_t> trailer = {});
   void Refuse(std::uint64_t request_id, const Error& error);

@@ -13,13 +13,29 @@ namespace {
 namespace asio = boost::asio;
 using Tcp = asio::ip::tcp;
 
+// kPurgeInterval is how often expired agreements leave the mailbox.
+constexpr std::chrono::seconds kPurgeInterval{10};
+
 }  // namespace
 
 struct ChannelServer::State {
   std::shared_ptr<ChannelServices> services;
   asio::io_context io;
   std::optional<Tcp::acceptor> acceptor;
+  std::optional<asio::steady_timer> purge_timer;
   std::thread thread;
+
+  void SchedulePurge() {
+    purge_timer->expires_after(kPurgeInterval);
+    purge_timer->async_wait([this](boost::system::error_code ec) {
+      if (ec) return;  // stopped
+      {
+        const std::lock_guard lock(services->registry_mutex);
+        (void)services->relay.Purge();
+      }
+      SchedulePurge();
+    });
+  }
 
   void Accept() {
     // `this`, not a shared_ptr: a handler still pending at Stop is destroyed
@@ -38,11 +54,12 @@ ChannelServer::~ChannelServer() { Stop(); }
 
 Result<std::unique_ptr<ChannelServer>> ChannelServer::Start(Registry& registry, AuditLog& audit,
                                                             entropy::EntropyService& entropy,
+                                                            AgreementRelay& relay,
                                                             std::mutex& registry_mutex,
                                                             const ChannelServerOptions& options) {
   auto state = std::make_shared<State>();
-  state->services =
-      std::make_shared<ChannelServices>(registry, audit, entropy, registry_mutex, options);
+  state->services = std::make_shared<ChannelServices>(registry, audit, entropy, relay,
+                                                      registry_mutex, options);
   std::weak_ptr<ChannelServices> weak_services = state->services;
   // The PSK lookup runs inside the handshake, on the server thread.
   SKAP_ASSIGN_OR_RETURN(
@@ -80,6 +97,8 @@ Result<std::unique_ptr<ChannelServer>> ChannelServer::Start(Registry& registry, 
     }
   });
   state->Accept();
+  state->purge_timer.emplace(state->io);
+  state->SchedulePurge();
   state->thread = std::thread([s = state.get()] { s->io.run(); });
   return std::unique_ptr<ChannelServer>(new ChannelServer(std::move(state)));
 }
@@ -91,6 +110,7 @@ void ChannelServer::Stop() {
   asio::post(state_->io, [s = state_.get()] {
     boost::system::error_code ignored;
     s->acceptor->close(ignored);
+    s->purge_timer->cancel();
     // Collect first: closing a connection edits `by_device`.
     std::vector<std::shared_ptr<ChannelConnection>> open;
     for (auto& [id, weak] : s->services->by_device) {

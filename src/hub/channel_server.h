@@ -1,7 +1,8 @@
 // The device channel: TLS 1.3 with external PSKs on TCP, framed Protocol
 // Buffers messages inside (proto/frame.h). Serves enrolment (pre-flight),
 // admission, the channel key ratchet and entropy augmentation
-// (docs/hub.md, "Device channel protocol").
+// (docs/hub.md, "Device channel protocol"), and relays pairwise agreements
+// (docs/protocol.md).
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 
 #include "common/result.h"
 #include "entropy/entropy_service.h"
+#include "hub/agreement_relay.h"
 #include "hub/audit_log.h"
 #include "hub/ratchet_policy.h"
 #include "hub/registry.h"
@@ -41,6 +43,7 @@ class ChannelServer {
  public:
   static Result<std::unique_ptr<ChannelServer>> Start(Registry& registry, AuditLog& audit,
                                                       entropy::EntropyService& entropy,
+                                                      AgreementRelay& relay,
                                                       std::mutex& registry_mutex,
                                                       const ChannelServerOptions& options);
   ~ChannelServer();

@@ -62,7 +62,8 @@ Result<std::string> HubNode::Init(const std::string& dir) {
   return hub_id;
 }
 
-Result<std::unique_ptr<HubNode>> HubNode::Open(const std::string& dir) {
+Result<std::unique_ptr<HubNode>> HubNode::Open(const std::string& dir,
+                                               const RelayLimits& relay_limits) {
   std::unique_ptr<HubNode> node(new HubNode());
   SKAP_ASSIGN_OR_RETURN(node->entropy_,
                         entropy::EntropyService::Create(entropy::EntropyService::DefaultSources()));
@@ -81,6 +82,8 @@ Result<std::unique_ptr<HubNode>> HubNode::Open(const std::string& dir) {
   node->audit_ = std::make_unique<AuditLog>(*node->db_, std::move(audit_key));
   node->registry_ = std::make_unique<Registry>(*node->db_, *node->keystore_, *node->entropy_,
                                                *node->audit_, node->hub_id_, NowMs);
+  node->relay_ = std::make_unique<AgreementRelay>(*node->registry_, *node->db_, *node->keystore_,
+                                                  *node->audit_, NowMs, relay_limits);
   return node;
 }
 

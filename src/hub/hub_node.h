@@ -11,6 +11,7 @@
 
 #include "common/result.h"
 #include "entropy/entropy_service.h"
+#include "hub/agreement_relay.h"
 #include "hub/audit_log.h"
 #include "hub/registry.h"
 #include "keystore/file_keystore.h"
@@ -28,10 +29,12 @@ class HubNode {
 
   // Open opens the hub in `dir`, upgrading its schema if this program is
   // newer.
-  static Result<std::unique_ptr<HubNode>> Open(const std::string& dir);
+  static Result<std::unique_ptr<HubNode>> Open(const std::string& dir,
+                                               const RelayLimits& relay_limits = {});
 
   const std::string& hub_id() const { return hub_id_; }
   Registry& registry() { return *registry_; }
+  AgreementRelay& relay() { return *relay_; }
   AuditLog& audit() { return *audit_; }
   entropy::EntropyService& entropy() { return *entropy_; }
   store::Database& database() { return *db_; }
@@ -48,6 +51,7 @@ class HubNode {
   std::unique_ptr<store::SqliteDatabase> db_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<Registry> registry_;
+  std::unique_ptr<AgreementRelay> relay_;
   std::mutex registry_mutex_;
 };
 

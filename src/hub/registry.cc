@@ -276,7 +276,8 @@ Result<BootstrapGrant> Registry::ProvisionDevice(const Principal& actor,
                                                  const std::string& network_name,
                                                  const std::string& device_name,
                                                  std::chrono::milliseconds lifetime,
-                                                 bool can_provision) {
+                                                 bool can_provision,
+                                                 const std::optional<std::string>& device_id) {
   BootstrapGrant grant;
   auto done = store::InTransaction(db_, [&]() -> Result<void> {
     std::optional<std::string> parent;
@@ -298,13 +299,26 @@ Result<BootstrapGrant> Registry::ProvisionDevice(const Principal& actor,
       return Unexpected(ErrorCode::kInvalidArgument,
                         "bootstrap lifetime must be between 1 minute and 30 days");
     }
-    SKAP_ASSIGN_OR_RETURN(auto networks,
-                          db_.Query("SELECT n.id, t.name FROM networks n JOIN tenants t"
-                                    " ON t.id = n.tenant_id WHERE n.tenant_id = $1 AND n.name = $2",
-                                    {actor.tenant_id, network_name}));
-    if (networks.empty()) return Unexpected(ErrorCode::kNotFound, "no such network");
-    const std::string network_id = AsText(networks[0][0]).value_or("");
-    SKAP_ASSIGN_OR_RETURN(const std::string id, crypto::NewUuid(rng_));
+    SKAP_ASSIGN_OR_RETURN(grant.network,
+                          NetworkWhere("WHERE n.tenant_id = $1 AND n.name = $2",
+                                       {actor.tenant_id, network_name}));
+    SKAP_ASSIGN_OR_RETURN(auto tenants, db_.Query("SELECT name FROM tenants WHERE id = $1",
+                                                  {grant.network.tenant_id}));
+    if (tenants.empty()) return Unexpected(ErrorCode::kNotFound, "no such tenant");
+    const std::string& network_id = grant.network.id;
+    std::string id;
+    if (device_id) {
+      if (!crypto::IsCanonicalUuid(*device_id)) {
+        return Unexpected(ErrorCode::kInvalidArgument,
+                          "a device id is a UUID in lowercase canonical form");
+      }
+      if (LoadDevice(*device_id)) {
+        return Unexpected(ErrorCode::kFailedPrecondition, "device id already in use");
+      }
+      id = *device_id;
+    } else {
+      SKAP_ASSIGN_OR_RETURN(id, crypto::NewUuid(rng_));
+    }
     const std::int64_t now = now_();
     const std::int64_t expires = now + lifetime.count();
     SecretBytes key(crypto::kChannelKeySize);
@@ -328,7 +342,7 @@ Result<BootstrapGrant> Registry::ProvisionDevice(const Principal& actor,
     SKAP_RETURN_IF_ERROR(audit_.AppendInCurrentTransaction(
         {actor.AuditName(), "device.provision", id, "ok", detail.dump()}, now));
     SKAP_ASSIGN_OR_RETURN(grant.device, LoadDevice(id));
-    grant.tenant_name = AsText(networks[0][1]).value_or("");
+    grant.tenant_name = AsText(tenants[0][0]).value_or("");
     grant.hub_id = hub_id_;
     grant.bootstrap_key = std::move(key);
     CrashPoint("hub.provision.before-commit");
@@ -504,6 +518,18 @@ Result<std::vector<Device>> Registry::ListDevices(const Principal& actor,
     }
     out.push_back(std::move(d));
   }
+  return out;
+}
+
+Result<std::vector<Device>> Registry::PeersOf(const std::string& device_id) {
+  SKAP_ASSIGN_OR_RETURN(auto self, LoadDevice(device_id));
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query(std::string(kDeviceColumns) +
+                                                 "WHERE d.network_id = $1 AND d.state = 'active'"
+                                                 " AND d.id <> $2 ORDER BY d.name",
+                                             {self.network_id, device_id}));
+  std::vector<Device> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) out.push_back(DeviceFromRow(row));
   return out;
 }
 

@@ -41,10 +41,27 @@ struct Device {
   std::int64_t changed_at_ms = 0;
 };
 
+// PairPolicy says which devices of a network may agree keys with each other.
+enum class PairPolicy { kAny, kAllowList };
+std::string_view PairPolicyName(PairPolicy policy);
+
+// Network is a closed network and its agreement settings: the hubs its
+// pairwise agreements span (sorted ids, this hub among them) and the
+// threshold k (docs/protocol.md).
+struct Network {
+  std::string id;
+  std::string name;
+  std::string tenant_id;
+  std::vector<std::string> hub_set;
+  unsigned threshold = 1;
+  PairPolicy pair_policy = PairPolicy::kAny;
+};
+
 // BootstrapGrant is what provisioning hands to the secure room: the device
 // and its bootstrap key (epoch 0), which the hub also keeps until admission.
 struct BootstrapGrant {
   Device device;
+  Network network;
   std::string hub_id;
   std::string tenant_name;
   SecretBytes bootstrap_key;
@@ -92,6 +109,28 @@ class Registry {
   Result<std::string> CreateTenant(const Principal& actor, const std::string& name);
   // CreateNetwork makes a closed network in the actor's tenant (tenant-admin).
   Result<std::string> CreateNetwork(const Principal& actor, const std::string& name);
+  // GetNetwork returns a network of the actor's tenant (any operator role).
+  Result<Network> GetNetwork(const Principal& actor, const std::string& name);
+  // SetNetworkHubs sets the hubs and threshold of a network's agreements
+  // (tenant-admin). `hub_ids` must include this hub; 1 <= k <= n <= 16.
+  // The tenant admin sets the same at every hub of the network.
+  Result<Network> SetNetworkHubs(const Principal& actor, const std::string& name,
+                                 std::vector<std::string> hub_ids, unsigned threshold);
+  // SetPairPolicy chooses between any pair and an allow-list (tenant-admin).
+  Result<Network> SetPairPolicy(const Principal& actor, const std::string& name,
+                                PairPolicy policy);
+  // AllowPair adds (or, with allow = false, removes) a pair of the network's
+  // devices to its allow-list (tenant-admin).
+  Result<void> AllowPair(const Principal& actor, const std::string& network_name,
+                         const std::string& device_a, const std::string& device_b, bool allow);
+  // NetworkById returns a network for the hub's own checks.
+  Result<Network> NetworkById(const std::string& network_id);
+  // PairAllowed applies the network's pair policy to two of its devices.
+  Result<bool> PairAllowed(const Network& network, const std::string& device_a,
+                           const std::string& device_b);
+  // PeersOf lists the other active devices of a device's network.
+  Result<std::vector<Device>> PeersOf(const std::string& device_id);
+
   // AddOperator creates an operator in `tenant_id` with `role` (hub, or a
   // tenant-admin of that tenant) and returns their token, once.
   Result<OperatorToken> AddOperator(const Principal& actor, const std::string& tenant_id,
@@ -110,10 +149,13 @@ class Registry {
   // ProvisionDevice creates a device in `network_name` with a fresh 256-bit
   // bootstrap key valid for `lifetime`. Provisioners of the tenant may; so
   // may an active device with the provisioner capability, in its own network
-  // only (delegated provisioning; the hub records the parent).
+  // only (delegated provisioning; the hub records the parent). The device id
+  // is drawn at random unless `device_id` gives one: a device of a network
+  // with several hubs has the same id at each of them.
   Result<BootstrapGrant> ProvisionDevice(const Principal& actor, const std::string& network_name,
                                          const std::string& device_name,
-                                         std::chrono::milliseconds lifetime, bool can_provision);
+                                         std::chrono::milliseconds lifetime, bool can_provision,
+                                         const std::optional<std::string>& device_id = {});
 
   // RecordPreflight stores a device's pre-flight report and its fresh nonce
   // (its contribution to the first channel key), moving it from provisioned
@@ -179,11 +221,21 @@ class Registry {
 
   const std::string& hub_id() const { return hub_id_; }
 
- private:
-  Result<Device> LoadDevice(const std::string& device_id);
-  // Refuse audits a refused action and returns `error`.
+  // Refuse audits a refused action (in a transaction of its own) and
+  // returns `error`: every refusal of the hub's components goes through it.
   Unexpected Refuse(const Principal& actor, const std::string& action, const std::string& target,
                     Error error);
+
+ private:
+  Result<Device> LoadDevice(const std::string& device_id);
+  // NetworkWhere loads the one network that `where` (a WHERE clause over
+  // networks n) selects with `params`.
+  Result<Network> NetworkWhere(std::string_view where, std::initializer_list<store::Value> params);
+  // ChangeNetwork runs `change` on a network of the actor's tenant as the
+  // tenant admin, audited as `action` with `detail`.
+  Result<Network> ChangeNetwork(const Principal& actor, const std::string& name,
+                                const std::string& action,
+                                const std::function<Result<std::string>(const Network&)>& change);
   Result<Device> EndDevice(const Principal& actor, const std::string& device_id,
                            const std::string& action, DeviceState to);
   // StepChannelKey draws the hub's nonce, derives the channel key of `epoch`

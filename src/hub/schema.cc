@@ -106,11 +106,46 @@ constexpr std::string_view kV4 = R"sql(
 ALTER TABLE operators ADD COLUMN wrapped_admin_psk BLOB;
 )sql";
 
+// Version 5: pairwise agreements. Each network names its hubs and the
+// threshold k of its agreements (set by the tenant admin at every hub) and,
+// optionally, an allow-list of device pairs. The mailbox holds what one
+// device sent for another: shares (wrapped under the KEK) and confirmation
+// tags, until the recipient acknowledges them; then a tombstone without the
+// share stays until the agreement expires, so a replay is recognised.
+constexpr std::string_view kV5 = R"sql(
+ALTER TABLE networks ADD COLUMN hub_set TEXT;   -- JSON array of hub ids, sorted; NULL: this hub alone
+ALTER TABLE networks ADD COLUMN threshold BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE networks ADD COLUMN pair_policy TEXT NOT NULL DEFAULT 'any';  -- 'any' or 'allow-list'
+CREATE TABLE allowed_pairs (
+  network_id TEXT NOT NULL REFERENCES networks (id),
+  device_low TEXT NOT NULL,         -- the two device ids, in ascending order
+  device_high TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (network_id, device_low, device_high)
+);
+CREATE TABLE mailbox (
+  sid BLOB NOT NULL,                -- the agreement's session id
+  sender TEXT NOT NULL,             -- device id
+  kind TEXT NOT NULL CHECK (kind IN ('share', 'confirm')),
+  recipient TEXT NOT NULL,          -- device id
+  message BLOB NOT NULL,            -- the ShareOffer or ConfirmOffer (public fields only)
+  wrapped_share BLOB,               -- y_i, RFC 5649 under the KEK; NULL once delivered
+  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered')),
+  expires_at_ms BIGINT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  changed_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (sid, sender, kind)
+);
+CREATE INDEX mailbox_recipient ON mailbox (recipient, state);
+CREATE INDEX mailbox_expiry ON mailbox (expires_at_ms);
+)sql";
+
 constexpr std::array kMigrations = {
     store::Migration{1, "audit log and hub keys", kV1},
     store::Migration{2, "registry", kV2},
     store::Migration{3, "channel key ratchet", kV3},
     store::Migration{4, "operator admin psk", kV4},
+    store::Migration{5, "pairwise agreements", kV5},
 };
 
 }  // namespace

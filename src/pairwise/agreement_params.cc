@@ -38,6 +38,7 @@ Result<void> AgreementParams::Validate() const {
     return bad("bad device id");
   }
   if (initiator == responder) return bad("a device cannot agree a key with itself");
+  if (session_epoch < 1) return bad("session epochs start at 1");
   return Ok();
 }
 
@@ -62,6 +63,7 @@ Result<std::vector<std::uint8_t>> TranscriptHash(const AgreementParams& params) 
   std::vector<std::uint8_t> input(kTranscriptLabel.begin(), kTranscriptLabel.end());
   input.insert(input.end(), params.sid.begin(), params.sid.end());
   AppendU64(input, static_cast<std::uint64_t>(params.expires_at_ms));
+  AppendU64(input, params.session_epoch);
   const auto info = PairInfo(params);
   input.insert(input.end(), info.begin(), info.end());
   return crypto::Digest(crypto::Hash::kSha384, input);

@@ -1,11 +1,16 @@
 // What both endpoints of a pairwise agreement must agree on before any secret
 // moves, and the derivations over it (docs/protocol.md, "Derivations"):
+// clang-format off
 //
-//   info = "skap v1 pair" ‖ lp16(A) ‖ lp16(B) ‖ u8(n) ‖ lp16(hub_1) ‖ … ‖ lp16(hub_n) ‖ u8(k) ‖
-//   u8(n) th   = SHA-384("skap v1 transcript" ‖ sid ‖ u64(expires_at_ms) ‖ info) K_AB =
-//   HKDF-SHA-384(salt = sid, IKM = S_A ‖ S_B, info, L = 32) tag_role = HMAC-SHA-384(K_AB, "skap v1
-//   confirm" ‖ role ‖ th),  role = "initiator" | "responder"
+//   info     = "skap v1 pair" ‖ lp16(A) ‖ lp16(B) ‖ u8(n) ‖ lp16(hub_1) ‖ … ‖ lp16(hub_n)
+//              ‖ u8(k) ‖ u8(n)
+//   th       = SHA-384("skap v1 transcript" ‖ sid ‖ u64(expires_at_ms) ‖ u64(session_epoch)
+//              ‖ info)
+//   K_AB     = HKDF-SHA-384(salt = sid, IKM = S_A ‖ S_B, info, L = 32)
+//   tag_role = HMAC-SHA-384(K_AB, "skap v1 confirm" ‖ role ‖ th),
+//              role = "initiator" | "responder"
 //
+// clang-format on
 // A is the initiator's device id, B the responder's; the hub set is sorted
 // ascending, so both sides and every hub see one order, and hub i (1-based)
 // holds share x = i.
@@ -40,6 +45,7 @@ struct AgreementParams {
   std::vector<std::string> hub_set;  // sorted ascending, distinct
   unsigned threshold = 1;            // k
   std::int64_t expires_at_ms = 0;
+  std::uint64_t session_epoch = 1;   // the pairwise session epoch the agreement makes
 
   unsigned hub_count() const { return static_cast<unsigned>(hub_set.size()); }
   // Validate checks 1 <= k <= n <= 16, a sorted distinct hub set, two

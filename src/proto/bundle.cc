@@ -45,7 +45,8 @@ Result<SecretBytes> EncodeBundle(const BundleInfo& info, std::span<const std::ui
                      {"hub_address", info.hub_address}, {"tenant_id", info.tenant_id},
                      {"tenant", info.tenant_name},      {"network_id", info.network_id},
                      {"network", info.network_name},    {"device_id", info.device_id},
-                     {"device", info.device_name},      {"expires_at_ms", info.expires_at_ms}}
+                     {"device", info.device_name},      {"expires_at_ms", info.expires_at_ms},
+                     {"hub_set", info.hub_set},         {"threshold", info.threshold}}
           .dump();
   if (metadata.size() > 0xffff) {
     return Unexpected(ErrorCode::kInvalidArgument, "bundle: metadata too large");
@@ -100,6 +101,21 @@ Result<Bundle> DecodeBundle(std::span<const std::uint8_t> encoded) {
     return Malformed("metadata lacks a field");
   }
   info.expires_at_ms = json["expires_at_ms"].get<std::int64_t>();
+  // Bundles from before multi-hub networks name their one hub only.
+  info.hub_set = {info.hub_id};
+  info.threshold = 1;
+  if (const auto set = json.find("hub_set"); set != json.end()) {
+    const auto k = json.find("threshold");
+    if (!set->is_array() || k == json.end() || !k->is_number_unsigned()) {
+      return Malformed("hub set or threshold malformed");
+    }
+    info.hub_set.clear();
+    for (const auto& hub : *set) {
+      if (!hub.is_string()) return Malformed("hub set malformed");
+      info.hub_set.push_back(hub.get<std::string>());
+    }
+    info.threshold = k->get<unsigned>();
+  }
   bundle.key = SecretBytes::Copy(key);
   return bundle;
 }

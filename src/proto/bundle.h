@@ -42,6 +42,11 @@ struct BundleInfo {
   std::string device_id;
   std::string device_name;
   std::int64_t expires_at_ms = 0;
+  // The network's hubs (sorted ids) and the threshold k of its pairwise
+  // agreements, as the tenant admin set them; a device enrols with one
+  // bundle per hub, and they must all agree on these.
+  std::vector<std::string> hub_set;
+  unsigned threshold = 1;
 };
 
 // Bundle is a decoded bundle.

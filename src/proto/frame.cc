@@ -24,10 +24,22 @@ std::size_t GetU32(std::span<const std::uint8_t> b) {
   return (std::size_t{b[0]} << 24) | (std::size_t{b[1]} << 16) | (std::size_t{b[2]} << 8) | b[3];
 }
 
+// ExpectedTrailer is the size of the secret trailer `envelope` must carry.
+std::size_t ExpectedTrailer(const channel::v1::Envelope& envelope) {
+  switch (envelope.body_case()) {
+    case channel::v1::Envelope::kEntropyResult:
+      return envelope.entropy_result().length();
+    case channel::v1::Envelope::kShareOffer:
+      return kShareTrailerSize;
+    case channel::v1::Envelope::kPeerDelivery:
+      return envelope.peer_delivery().has_share() ? kShareTrailerSize : 0;
+    default:
+      return 0;
+  }
+}
+
 Result<void> CheckTrailer(const channel::v1::Envelope& envelope, std::size_t trailer) {
-  const bool entropy = envelope.body_case() == channel::v1::Envelope::kEntropyResult;
-  const std::size_t expected = entropy ? envelope.entropy_result().length() : 0;
-  if (trailer != expected) {
+  if (trailer != ExpectedTrailer(envelope)) {
     return Unexpected(ErrorCode::kMalformedInput, "frame: trailer does not match the message");
   }
   return Ok();

@@ -4,9 +4,10 @@
 //   version  1 byte   = 1
 //   size     4 bytes  big-endian length of the protobuf Envelope
 //   envelope protobuf skap.channel.v1.Envelope
-//   trailer  the rest: secret bytes (entropy) kept out of protobuf strings
+//   trailer  the rest: secret bytes (entropy, shares) kept out of protobuf strings
 //
-// Only an EntropyResult may carry a trailer, and then exactly its length.
+// Only these carry a trailer, of exactly this size: an EntropyResult (its
+// length), a ShareOffer and a PeerDelivery of a share (kShareTrailerSize).
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,8 @@ inline constexpr std::uint8_t kFrameVersion = 1;
 // kMaxFrame bounds a frame (after its length field): a peer cannot make the
 // other side buffer more.
 inline constexpr std::size_t kMaxFrame = 64 * 1024;
+// kShareTrailerSize is the size of a share y_i of a pairwise agreement.
+inline constexpr std::size_t kShareTrailerSize = 32;
 
 // Frame is one decoded message.
 struct Frame {
@@ -31,8 +34,8 @@ struct Frame {
   SecretBytes trailer;
 };
 
-// EncodeFrame frames `envelope` with `trailer` (empty unless it is an
-// EntropyResult of that length).
+// EncodeFrame frames `envelope` with `trailer` (empty unless the message is
+// one of those above, and then of its size).
 Result<SecretBytes> EncodeFrame(const channel::v1::Envelope& envelope,
                                 std::span<const std::uint8_t> trailer = {});
 

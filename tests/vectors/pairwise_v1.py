@@ -16,14 +16,18 @@ def lp16(s):
     return struct.pack(">H", len(b)) + b
 
 
-def hkdf_sha384(salt, ikm, info, length):
-    prk = hmac.new(salt or b"\0" * 48, ikm, hashlib.sha384).digest()
+def hkdf_expand_sha384(prk, info, length):
     out, block, i = b"", b"", 1
     while len(out) < length:
         block = hmac.new(prk, block + info + bytes([i]), hashlib.sha384).digest()
         out += block
         i += 1
     return out[:length]
+
+
+def hkdf_sha384(salt, ikm, info, length):
+    prk = hmac.new(salt or b"\0" * 48, ikm, hashlib.sha384).digest()
+    return hkdf_expand_sha384(prk, info, length)
 
 
 def gf_mul(a, b):
@@ -55,21 +59,49 @@ def shamir_shares(secret, coefficients, xs):
     return shares
 
 
-def case(name, sid, a, b, hubs, k, expires, s_a, s_b):
+def case(name, sid, a, b, hubs, k, expires, epoch, s_a, s_b):
     hubs = sorted(hubs)
     n = len(hubs)
     info = b"skap v1 pair" + lp16(a) + lp16(b) + bytes([n])
     info += b"".join(lp16(h) for h in hubs) + bytes([k, n])
-    th = hashlib.sha384(b"skap v1 transcript" + sid + struct.pack(">Q", expires) + info).digest()
+    th = hashlib.sha384(b"skap v1 transcript" + sid + struct.pack(">QQ", expires, epoch)
+                        + info).digest()
     key = hkdf_sha384(sid, s_a + s_b, info, 32)
     tag = lambda role: hmac.new(key, b"skap v1 confirm" + role + th, hashlib.sha384).digest()
     return {
         "name": name, "sid": sid.hex(), "initiator": a, "responder": b, "hub_set": hubs,
-        "threshold": k, "expires_at_ms": expires, "initiator_secret": s_a.hex(),
+        "threshold": k, "expires_at_ms": expires, "session_epoch": epoch,
+        "initiator_secret": s_a.hex(),
         "responder_secret": s_b.hex(), "info": info.hex(), "transcript_hash": th.hex(),
         "pair_key": key.hex(), "initiator_tag": tag(b"initiator").hex(),
         "responder_tag": tag(b"responder").hex(),
     }
+
+
+def key_id(tag, epoch, index):
+    b = bytearray(tag[:8]) + struct.pack(">II", epoch, index)
+    b[6] = 0x80 | (b[6] & 0x0F)
+    b[8] = 0x80 | (b[8] & 0x3F)
+    h = b.hex()
+    return "-".join([h[0:8], h[8:12], h[12:16], h[16:20], h[20:32]])
+
+
+def session(pair_keys):
+    """Epoch e from the e-th pair key; three consumer keys of each epoch."""
+    epochs, root = [], b""
+    for e, pair_key in enumerate(pair_keys, start=1):
+        root = hmac.new(root or b"\0" * 48, pair_key, hashlib.sha384).digest()
+        info = b"skap v1 chain" + struct.pack(">Q", e)
+        chain = hkdf_expand_sha384(root, info, 48)
+        tag = hmac.new(root, b"skap v1 key id", hashlib.sha384).digest()[:8]
+        keys = []
+        for j in range(3):
+            mk = hmac.new(chain, b"\x01", hashlib.sha384).digest()
+            keys.append({"index": j, "key_id": key_id(tag, e, j), "key": mk[:32].hex()})
+            chain = hmac.new(chain, b"\x02", hashlib.sha384).digest()
+        epochs.append({"epoch": e, "pair_key": pair_key.hex(), "root_key": root.hex(),
+                       "key_id_tag": tag.hex(), "keys": keys})
+    return epochs
 
 
 def main():
@@ -77,10 +109,10 @@ def main():
     s_b = bytes(range(0xA0, 0xC0))
     cases = [
         case("one hub", bytes(16), "device-a", "device-b", ["hub-1"], 1, 1_800_000_000_000,
-             s_a, s_b),
+             1, s_a, s_b),
         case("2 of 3", bytes(range(16)), "3f1c0f4e-8a7d-4a55-9c43-0d0a9f1e2b6c",
              "9b2e6a10-77c4-4e0b-8d2f-51b8c3a9e004", ["hub-c", "hub-a", "hub-b"], 2,
-             1_800_000_060_000, s_a, s_b),
+             1_800_000_060_000, 2, s_a, s_b),
     ]
     coefficients = [bytes((7 * i + 3) & 0xFF for i in range(32)),
                     bytes((11 * i + 5) & 0xFF for i in range(32))]
@@ -88,6 +120,7 @@ def main():
     json.dump({
         "source": "tests/vectors/pairwise_v1.py (independent of the C++ code)",
         "cases": cases,
+        "session": session([bytes.fromhex(c["pair_key"]) for c in cases]),
         "shamir": {"threshold": 3, "secret": s_a.hex(),
                    "shares": {str(x): y.hex() for x, y in shares.items()}},
     }, fp=__import__("sys").stdout, indent=1)

@@ -14,6 +14,11 @@ namespace skap::hub {
 using std::chrono::hours;
 using std::chrono::minutes;
 
+// kHubA is the hub under test; kHubB and kHubC stand for its network's other hubs.
+inline const std::string kHubA = "1a0c6f0e-9a41-4d6b-8f57-3b0d2c4e5a61";
+inline const std::string kHubB = "2b1d7a1f-0b52-4e7c-9a68-4c1e3d5f6b72";
+inline const std::string kHubC = "3c2e8b2a-1c63-4f8d-8b79-5d2f4e6a7c83";
+
 class RegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -22,7 +27,7 @@ class RegistryTest : public ::testing::Test {
     rng_ = std::move(*crypto::CtrDrbg::Create({}));
     keystore_ = std::move(*keystore::FileKeystore::Create(dir_.File("kek"), *rng_));
     audit_ = std::make_unique<AuditLog>(*db_, SecretBytes::Copy(std::vector<std::uint8_t>(48, 7)));
-    registry_ = std::make_unique<Registry>(*db_, *keystore_, *rng_, *audit_, "hub-a",
+    registry_ = std::make_unique<Registry>(*db_, *keystore_, *rng_, *audit_, kHubA,
                                            [this] { return now_ms_; });
     const Principal hub = Principal::Hub();
     tenant_ = *registry_->CreateTenant(hub, "acme");
@@ -48,8 +53,10 @@ class RegistryTest : public ::testing::Test {
   }
 
   BootstrapGrant Provision(const std::string& name, const std::string& network = "plant-1",
-                           bool can_provision = false) {
-    auto grant = registry_->ProvisionDevice(provisioner_, network, name, hours(24), can_provision);
+                           bool can_provision = false,
+                           const std::optional<std::string>& id = std::nullopt) {
+    auto grant =
+        registry_->ProvisionDevice(provisioner_, network, name, hours(24), can_provision, id);
     EXPECT_TRUE(grant) << grant.error().message;
     return std::move(*grant);
   }

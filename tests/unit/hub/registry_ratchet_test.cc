@@ -18,7 +18,7 @@ class RatchetTest : public RegistryTest {
     const auto device_nonce = Enrol(grant_);
     const auto hub_nonce = *registry_->HubNonceFor(id());
     key_ = std::move(*crypto::NextChannelKey(grant_.bootstrap_key.Expose(), 1, hub_nonce,
-                                             device_nonce, "hub-a", id()));
+                                             device_nonce, kHubA, id()));
     ASSERT_TRUE(registry_->ConfirmEpoch(id(), 1));
   }
 
@@ -28,7 +28,7 @@ class RatchetTest : public RegistryTest {
   SecretBytes DeviceSide(const SecretBytes& from, const RatchetStep& step,
                          std::span<const std::uint8_t> device_nonce) {
     return std::move(*crypto::NextChannelKey(from.Expose(), static_cast<std::uint64_t>(step.epoch),
-                                             step.hub_nonce, device_nonce, "hub-a", id()));
+                                             step.hub_nonce, device_nonce, kHubA, id()));
   }
 
   bool HubHolds(std::int64_t epoch, const SecretBytes& key) {

@@ -17,7 +17,7 @@ TEST_F(RegistryTest, DeviceLifecycleFromBundleToRevocation) {
   EXPECT_EQ(grant.device.state, DeviceState::kProvisioned);
   EXPECT_EQ(grant.device.provisioned_by, "pat");
   EXPECT_EQ(grant.bootstrap_key.size(), 32u);
-  EXPECT_EQ(grant.hub_id, "hub-a");
+  EXPECT_EQ(grant.hub_id, kHubA);
   EXPECT_EQ(grant.tenant_name, "acme");
 
   auto epoch0 = registry_->ChannelKeyFor(grant.device.id, 0);
@@ -35,7 +35,7 @@ TEST_F(RegistryTest, DeviceLifecycleFromBundleToRevocation) {
   auto hub_nonce = registry_->HubNonceFor(grant.device.id);
   ASSERT_TRUE(hub_nonce);
   auto device_side = crypto::NextChannelKey(grant.bootstrap_key.Expose(), 1, *hub_nonce,
-                                            device_nonce, "hub-a", grant.device.id);
+                                            device_nonce, kHubA, grant.device.id);
   auto epoch1 = registry_->ChannelKeyFor(grant.device.id, 1);
   ASSERT_TRUE(device_side && epoch1);
   EXPECT_TRUE(ct::Equal(device_side->Expose(), epoch1->key.Expose()));

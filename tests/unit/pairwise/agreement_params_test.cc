@@ -32,6 +32,7 @@ AgreementParams ParamsOf(const nlohmann::json& c) {
   p.hub_set = c["hub_set"].get<std::vector<std::string>>();
   p.threshold = c["threshold"];
   p.expires_at_ms = c["expires_at_ms"];
+  p.session_epoch = c["session_epoch"];
   return p;
 }
 

@@ -10,7 +10,7 @@ namespace {
 
 BundleInfo Info() {
   return BundleInfo{"hub-a",    "127.0.0.1:7443", "t-1", "acme", "n-1", "plant-1", "d-1",
-                    "sensor-1", 1'800'000'000'000};
+                    "sensor-1", 1'800'000'000'000, {"hub-a"}, 1};
 }
 
 std::string Text(const SecretBytes& s) { return {s.Expose().begin(), s.Expose().end()}; }
@@ -32,6 +32,19 @@ TEST(BundleTest, BinaryAndTextRoundTrip) {
   auto from_text = BundleFromText("\n" + Text(*text) + "\n");
   ASSERT_TRUE(from_text);
   EXPECT_TRUE(ct::Equal(from_text->key.Expose(), key));
+}
+
+TEST(BundleTest, CarriesTheNetworksHubSetAndThreshold) {
+  const std::vector<std::uint8_t> key(32, 0x3c);
+  BundleInfo info = Info();
+  info.hub_set = {"hub-a", "hub-b", "hub-c"};
+  info.threshold = 2;
+  auto encoded = EncodeBundle(info, key);
+  ASSERT_TRUE(encoded);
+  auto decoded = DecodeBundle(encoded->Expose());
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(decoded->info.hub_set, info.hub_set);
+  EXPECT_EQ(decoded->info.threshold, 2u);
 }
 
 TEST(BundleTest, AnyChangedByteIsRefused) {
