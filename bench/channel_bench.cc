@@ -35,6 +35,7 @@
 
 #include "agent/device_state.h"
 #include "agent/hub_channel.h"
+#include "keystore/file_keystore.h"
 #include "crypto/tls_psk.h"
 
 namespace {
@@ -229,8 +230,11 @@ int main(int argc, char** argv) {
   if (hold->parsed()) {
     const long before = ResidentKiB(pid);
     std::vector<std::unique_ptr<skap::agent::HubChannel>> open;
+    auto kek = skap::keystore::FileKeystore::Open(states_dir + "/local.kek");
+    if (!kek) return 1;
     for (const auto& entry : std::filesystem::directory_iterator(states_dir)) {
-      auto state = skap::agent::LoadDeviceState(entry.path().string());
+      if (entry.path().extension() != ".state") continue;
+      auto state = skap::agent::LoadDeviceState(entry.path().string(), **kek);
       if (!state) continue;
       auto channel = skap::agent::HubChannel::Connect(*state);
       if (!channel || !(*channel)->Sync()) {
@@ -243,7 +247,13 @@ int main(int argc, char** argv) {
     std::printf("%zu %ld %ld\n", open.size(), before, ResidentKiB(pid));
     return 0;
   }
-  auto state = skap::agent::LoadDeviceState(state_path);
+  auto kek = skap::keystore::FileKeystore::Open(
+      std::filesystem::path(state_path).parent_path().string() + "/local.kek");
+  if (!kek) {
+    std::fprintf(stderr, "%s\n", skap::ToString(kek.error()).c_str());
+    return 1;
+  }
+  auto state = skap::agent::LoadDeviceState(state_path, **kek);
   if (!state) {
     std::fprintf(stderr, "%s\n", skap::ToString(state.error()).c_str());
     return 1;

@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include "agent/device_state.h"
+#include "keystore/file_keystore.h"
 #include "crypto/channel_key.h"
 #include "hub/hub_node.h"
 
@@ -78,7 +79,14 @@ int main(int argc, char** argv) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  if (!states.empty()) std::filesystem::create_directories(states);
+  std::unique_ptr<skap::keystore::FileKeystore> kek;
+  if (!states.empty()) {
+    std::filesystem::create_directories(states);
+    // The states' secrets are wrapped under one local KEK beside them.
+    auto created = skap::keystore::FileKeystore::Create(states + "/local.kek", (*node)->entropy());
+    if (!created) return Fail("kek", created.error());
+    kek = std::move(*created);
+  }
   for (const auto& grant : to_admit) {
     // Play the device's part the way skap-agent does (agent/enrolment.cc).
     std::vector<std::uint8_t> device_nonce(skap::crypto::kChannelNonceSize);
@@ -105,7 +113,8 @@ int main(int argc, char** argv) {
     state.epoch = 1;
     state.key = std::move(*key);
     state.status = "active";
-    if (auto s = skap::agent::SaveDeviceState(states + "/" + grant.device.name + ".state", state);
+    if (auto s = skap::agent::SaveDeviceState(states + "/" + grant.device.name + ".state", state,
+                                              *kek);
         !s) {
       return Fail("state", s.error());
     }

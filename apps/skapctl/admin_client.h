@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "api/http_client.h"
 #include "common/result.h"
 #include "common/secret_bytes.h"
 
@@ -21,17 +22,7 @@ struct AdminEndpoint {
 };
 
 // AdminReply is the hub's answer.
-struct AdminReply {
-  int status = 0;
-  std::string content_type;
-  std::map<std::string, std::string> headers;
-  SecretBytes body;
-
-  // BodyText views the body as text (it may hold a secret: bundles, tokens).
-  std::string_view BodyText() const {
-    return {reinterpret_cast<const char*>(body.Expose().data()), body.size()};
-  }
-};
+using AdminReply = api::HttpReply;
 
 // CallAdmin sends one request as the operator holding `token`.
 Result<AdminReply> CallAdmin(const AdminEndpoint& endpoint, const SecretBytes& token,

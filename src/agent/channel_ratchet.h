@@ -1,5 +1,6 @@
 // The device's side of the channel key ratchet (docs/hub.md, "Device channel
-// protocol", step 3) and of entropy augmentation.
+// protocol", step 3) and of entropy augmentation, blocking (the one-off
+// commands; the daemon runs the same steps in hub_link.h).
 //
 // Ratchet order, each step stored before the next: connect with epoch e
 // (proving it) -> send a fresh nonce -> receive the hub's nonce and e+1 ->
@@ -13,7 +14,7 @@
 #include <cstdint>
 #include <string>
 
-#include "agent/device_state.h"
+#include "agent/agent_store.h"
 #include "agent/hub_channel.h"
 #include "common/result.h"
 #include "common/secret_bytes.h"
@@ -22,19 +23,18 @@
 namespace skap::agent {
 
 // RatchetOnChannel runs the ratchet on `channel`, which must have
-// authenticated with `state`'s epoch, and stores the new epoch in
-// `state_path` (updating `state`). The caller holds the state lock and
-// reconnects afterwards to prove the new epoch.
-Result<void> RatchetOnChannel(HubChannel& channel, DeviceState& state,
-                              const std::string& state_path, crypto::Rng& rng);
+// authenticated with `state`'s epoch, and stores the new epoch (updating
+// `state`). The caller reconnects afterwards to prove the new epoch.
+Result<void> RatchetOnChannel(HubChannel& channel, DeviceState& state, AgentStore& store,
+                              crypto::Rng& rng);
 
-// RatchetChannelKey takes the state lock, runs a whole ratchet with proof,
-// and returns the new epoch.
-Result<std::int64_t> RatchetChannelKey(const std::string& state_path, crypto::Rng& rng,
-                                       crypto::KeyExchangeMode mode);
+// RatchetChannelKey runs a whole ratchet with proof at one hub and returns
+// the new epoch.
+Result<std::int64_t> RatchetChannelKey(AgentStore& store, const std::string& hub_id,
+                                       crypto::Rng& rng, crypto::KeyExchangeMode mode);
 
-// DrawHubEntropy asks the hub for `length` random bytes.
-Result<SecretBytes> DrawHubEntropy(const std::string& state_path, std::uint32_t length,
-                                   crypto::KeyExchangeMode mode);
+// DrawHubEntropy asks one hub for `length` random bytes.
+Result<SecretBytes> DrawHubEntropy(AgentStore& store, const std::string& hub_id,
+                                   std::uint32_t length, crypto::KeyExchangeMode mode);
 
 }  // namespace skap::agent

@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <filesystem>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -15,7 +16,24 @@
 namespace skap::agent {
 namespace {
 
-constexpr std::array<std::uint8_t, 4> kMagic = {'S', 'K', 'S', '1'};
+constexpr std::array<std::uint8_t, 4> kMagic = {'S', 'K', 'S', '2'};
+
+void AppendLength16(SecretBytes& out, std::size_t n) {
+  const std::array<std::uint8_t, 2> length = {static_cast<std::uint8_t>(n >> 8),
+                                              static_cast<std::uint8_t>(n)};
+  out.Append(length);
+}
+
+// Field16 reads one u16-length field at `at`, advancing it.
+std::optional<std::span<const std::uint8_t>> Field16(std::span<const std::uint8_t> bytes,
+                                                     std::size_t& at) {
+  if (bytes.size() < at + 2) return std::nullopt;
+  const std::size_t n = (std::size_t{bytes[at]} << 8) | bytes[at + 1];
+  if (bytes.size() < at + 2 + n) return std::nullopt;
+  const auto field = bytes.subspan(at + 2, n);
+  at += 2 + n;
+  return field;
+}
 
 Unexpected Malformed(const std::string& why) {
   return Unexpected(ErrorCode::kMalformedInput, "device state: " + why);
@@ -34,10 +52,8 @@ Result<void> SyncDirectory(const std::string& path) {
 
 }  // namespace
 
-Result<void> SaveDeviceState(const std::string& path, const DeviceState& state) {
-  if (state.key.size() > 255 || state.enrolment_nonce.size() > 255) {
-    return Unexpected(ErrorCode::kInvalidArgument, "device state: key or nonce too large");
-  }
+Result<void> SaveDeviceState(const std::string& path, const DeviceState& state,
+                             keystore::Keystore& kek) {
   const auto& h = state.hub;
   const std::string public_part = nlohmann::json{
       {"hub_id", h.hub_id},
@@ -49,8 +65,15 @@ Result<void> SaveDeviceState(const std::string& path, const DeviceState& state) 
       {"device_id", h.device_id},
       {"device", h.device_name},
       {"expires_at_ms", h.expires_at_ms},
+      {"hub_set", h.hub_set},
+      {"threshold", h.threshold},
       {"epoch", state.epoch},
       {"status", state.status}}.dump();
+  SKAP_ASSIGN_OR_RETURN(const auto wrapped_key, kek.Wrap(state.key.Expose()));
+  std::vector<std::uint8_t> wrapped_nonce;
+  if (!state.enrolment_nonce.empty()) {
+    SKAP_ASSIGN_OR_RETURN(wrapped_nonce, kek.Wrap(state.enrolment_nonce.Expose()));
+  }
   SecretBytes out;
   out.Append(kMagic);
   const auto n = public_part.size();
@@ -59,13 +82,10 @@ Result<void> SaveDeviceState(const std::string& path, const DeviceState& state) 
       static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)};
   out.Append(length);
   out.Append(AsBytes(public_part));
-  const std::array<std::uint8_t, 1> key_length = {static_cast<std::uint8_t>(state.key.size())};
-  out.Append(key_length);
-  out.Append(state.key.Expose());
-  const std::array<std::uint8_t, 1> nonce_length = {
-      static_cast<std::uint8_t>(state.enrolment_nonce.size())};
-  out.Append(nonce_length);
-  out.Append(state.enrolment_nonce.Expose());
+  AppendLength16(out, wrapped_key.size());
+  out.Append(wrapped_key);
+  AppendLength16(out, wrapped_nonce.size());
+  out.Append(wrapped_nonce);
 
   const std::string temporary = path + ".tmp";
   std::filesystem::remove(temporary);  // a leftover from a crash mid-write
@@ -76,23 +96,22 @@ Result<void> SaveDeviceState(const std::string& path, const DeviceState& state) 
   return SyncDirectory(path);
 }
 
-Result<DeviceState> LoadDeviceState(const std::string& path) {
+Result<DeviceState> LoadDeviceState(const std::string& path, keystore::Keystore& kek) {
   SKAP_ASSIGN_OR_RETURN(auto raw, ReadSecretFile(path, 1 << 16));
   auto bytes = raw.Expose();
   if (bytes.size() < 8 || !std::equal(kMagic.begin(), kMagic.end(), bytes.begin())) {
-    return Malformed("not a version-1 state file");
+    return Malformed("not a version-2 state file");
   }
   const std::size_t n = (std::size_t{bytes[4]} << 24) | (std::size_t{bytes[5]} << 16) |
                         (std::size_t{bytes[6]} << 8) | bytes[7];
-  if (bytes.size() < 8 + n + 1) return Malformed("truncated");
+  if (bytes.size() < 8 + n) return Malformed("truncated");
   const auto json = nlohmann::json::parse(
       bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n), nullptr, false);
   if (!json.is_object()) return Malformed("public part is not JSON");
-  auto rest = bytes.subspan(8 + n);
-  const std::size_t key_length = rest[0];
-  if (rest.size() < 1 + key_length + 1) return Malformed("truncated key");
-  const std::size_t nonce_length = rest[1 + key_length];
-  if (rest.size() != 1 + key_length + 1 + nonce_length) return Malformed("bad length");
+  std::size_t at = 8 + n;
+  const auto wrapped_key = Field16(bytes, at);
+  const auto wrapped_nonce = Field16(bytes, at);
+  if (!wrapped_key || !wrapped_nonce || at != bytes.size()) return Malformed("bad length");
   DeviceState state;
   try {
     proto::BundleInfo& h = state.hub;
@@ -105,13 +124,17 @@ Result<DeviceState> LoadDeviceState(const std::string& path) {
     h.device_id = json.at("device_id").get<std::string>();
     h.device_name = json.at("device").get<std::string>();
     h.expires_at_ms = json.at("expires_at_ms").get<std::int64_t>();
+    h.hub_set = json.at("hub_set").get<std::vector<std::string>>();
+    h.threshold = json.at("threshold").get<unsigned>();
     state.epoch = json.at("epoch").get<std::int64_t>();
     state.status = json.at("status").get<std::string>();
   } catch (const nlohmann::json::exception&) {
     return Malformed("public part lacks a field");
   }
-  state.key = SecretBytes::Copy(rest.subspan(1, key_length));
-  state.enrolment_nonce = SecretBytes::Copy(rest.subspan(2 + key_length, nonce_length));
+  SKAP_ASSIGN_OR_RETURN(state.key, kek.Unwrap(*wrapped_key));
+  if (!wrapped_nonce->empty()) {
+    SKAP_ASSIGN_OR_RETURN(state.enrolment_nonce, kek.Unwrap(*wrapped_nonce));
+  }
   return state;
 }
 

@@ -1,11 +1,12 @@
-// A device's durable state: which hub, which epoch, which key. Written
-// atomically (temporary file, fsync, rename, fsync of the directory), mode
-// 0600, so a crash leaves either the old state or the new one, never half.
+// A device's durable state towards one hub: which hub, which epoch, which
+// key. Written atomically (temporary file, fsync, rename, fsync of the
+// directory), mode 0600, so a crash leaves either the old state or the new
+// one, never half.
 //
-// File format, version 1:
-//   magic "SKS1" ‖ u32 length ‖ JSON (public: hub facts, epoch, status)
-//   ‖ u8 length ‖ channel key ‖ u8 length ‖ enrolment nonce
-// Encryption at rest under a local key comes with the pairwise sessions.
+// File format, version 2:
+//   magic "SKS2" ‖ u32 length ‖ JSON (public: hub facts, epoch, status)
+//   ‖ u16 length ‖ channel key wrapped under the local KEK (RFC 5649)
+//   ‖ u16 length ‖ enrolment nonce wrapped likewise (length 0: none)
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 
 #include "common/result.h"
 #include "common/secret_bytes.h"
+#include "keystore/keystore.h"
 #include "proto/bundle.h"
 
 namespace skap::agent {
@@ -29,9 +31,11 @@ struct DeviceState {
   DeviceState Clone() const { return {hub, epoch, key.Clone(), enrolment_nonce.Clone(), status}; }
 };
 
-// SaveDeviceState replaces the state file at `path` atomically.
-Result<void> SaveDeviceState(const std::string& path, const DeviceState& state);
+// SaveDeviceState replaces the state file at `path` atomically, its secrets
+// wrapped under `kek`.
+Result<void> SaveDeviceState(const std::string& path, const DeviceState& state,
+                             keystore::Keystore& kek);
 // LoadDeviceState reads it back.
-Result<DeviceState> LoadDeviceState(const std::string& path);
+Result<DeviceState> LoadDeviceState(const std::string& path, keystore::Keystore& kek);
 
 }  // namespace skap::agent

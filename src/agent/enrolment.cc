@@ -1,40 +1,61 @@
 #include "agent/enrolment.h"
 
-#include <sys/utsname.h>
+#include <algorithm>
 
 #include "agent/channel_ratchet.h"
+#include "agent/channel_steps.h"
 #include "agent/hub_channel.h"
-#include "agent/state_lock.h"
-#include "common/hex.h"
-#include "crypto/channel_key.h"
 
 namespace skap::agent {
 namespace {
 
-constexpr std::string_view kAgentVersion = "0.1.0";
-
-std::string Platform() {
-  utsname u{};
-  if (uname(&u) != 0) return "unknown";
-  return std::string(u.sysname) + " " + u.release + " " + u.machine;
+// SameDevice checks that two bundles are for one device of one network.
+Result<void> SameDevice(const proto::BundleInfo& have, const proto::BundleInfo& next) {
+  const auto differs = [](const std::string& what) {
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      "this bundle is for another " + what + " than the hubs already enrolled");
+  };
+  if (next.device_id != have.device_id || next.device_name != have.device_name) {
+    return differs("device");
+  }
+  if (next.tenant_name != have.tenant_name || next.network_name != have.network_name) {
+    return differs("network");
+  }
+  if (next.hub_set != have.hub_set || next.threshold != have.threshold) {
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      "threshold mismatch: this bundle's hub set or threshold differs from the "
+                      "hubs already enrolled (ask the tenant admin to set the same at every hub)");
+  }
+  return Ok();
 }
 
 }  // namespace
 
-Result<void> EnrolFromBundle(const std::string& state_path, const proto::Bundle& bundle) {
+Result<DeviceState> EnrolFromBundle(AgentStore& store, const proto::Bundle& bundle) {
+  const auto& info = bundle.info;
+  if (std::find(info.hub_set.begin(), info.hub_set.end(), info.hub_id) == info.hub_set.end()) {
+    return Unexpected(ErrorCode::kInvalidArgument, "the bundle's hub is not in its own hub set");
+  }
+  SKAP_ASSIGN_OR_RETURN(auto hubs, store.LoadHubs());
+  for (const auto& hub : hubs) {
+    if (hub.hub.hub_id == info.hub_id) {
+      return Unexpected(ErrorCode::kFailedPrecondition, "already enrolled at hub " + info.hub_id);
+    }
+  }
+  if (!hubs.empty()) SKAP_RETURN_IF_ERROR(SameDevice(hubs.front().hub, info));
   DeviceState state;
-  state.hub = bundle.info;
+  state.hub = info;
   state.epoch = 0;
   state.key = bundle.key.Clone();
   state.status = "enrolled";
-  return SaveDeviceState(state_path, state);
+  SKAP_RETURN_IF_ERROR(store.SaveHub(state));
+  return state;
 }
 
-Result<std::string> ChannelStep(const std::string& state_path, crypto::Rng& rng,
+Result<std::string> ChannelStep(AgentStore& store, const std::string& hub_id, crypto::Rng& rng,
                                 const std::string& preflight_entropy_health,
                                 crypto::KeyExchangeMode mode) {
-  SKAP_ASSIGN_OR_RETURN(auto lock, StateLock::Acquire(state_path));
-  SKAP_ASSIGN_OR_RETURN(auto state, LoadDeviceState(state_path));
+  SKAP_ASSIGN_OR_RETURN(auto state, store.LoadHub(hub_id));
   if (state.epoch >= 1) {
     // Admitted: the handshake proves the epoch to the hub; the hub pushes
     // RatchetDue first thing if the key is due, which Sync collects.
@@ -43,58 +64,36 @@ Result<std::string> ChannelStep(const std::string& state_path, crypto::Rng& rng,
     bool due = false;
     for (const auto& push : channel->TakePushes()) due |= push.envelope.has_ratchet_due();
     if (due) {
-      SKAP_RETURN_IF_ERROR(RatchetOnChannel(*channel, state, state_path, rng));
+      SKAP_RETURN_IF_ERROR(RatchetOnChannel(*channel, state, store, rng));
       channel.reset();
       SKAP_ASSIGN_OR_RETURN(channel, HubChannel::Connect(state, mode));
     }
     if (state.status != "active") {
       state.status = "active";
-      SKAP_RETURN_IF_ERROR(SaveDeviceState(state_path, state));
+      SKAP_RETURN_IF_ERROR(store.SaveHub(state));
     }
     return state.status;
   }
-  if (state.enrolment_nonce.empty()) {
-    // Draw and store the nonce before sending it: after a crash the same
-    // nonce is sent again, and the hub accepts only that one.
-    state.enrolment_nonce = SecretBytes(crypto::kChannelNonceSize);
-    SKAP_RETURN_IF_ERROR(rng.Fill(state.enrolment_nonce.MutableExpose()));
-    SKAP_RETURN_IF_ERROR(SaveDeviceState(state_path, state));
-  }
+  SKAP_ASSIGN_OR_RETURN(const bool drawn, DrawEnrolmentNonce(state, rng));
+  if (drawn) SKAP_RETURN_IF_ERROR(store.SaveHub(state));
   SKAP_ASSIGN_OR_RETURN(auto channel, HubChannel::Connect(state, mode));
-  channel::v1::Envelope request;
-  auto* preflight = request.mutable_preflight();
-  preflight->set_agent_version(std::string(kAgentVersion));
-  preflight->set_platform(Platform());
-  preflight->set_entropy_health(preflight_entropy_health);
-  const auto nonce = state.enrolment_nonce.Expose();
-  preflight->set_device_nonce(std::string(nonce.begin(), nonce.end()));
-  SKAP_ASSIGN_OR_RETURN(auto reply, channel->Call(request));
+  SKAP_ASSIGN_OR_RETURN(auto reply,
+                        channel->Call(PreflightRequest(state, preflight_entropy_health)));
   const auto& body = reply.envelope;
   if (body.has_error()) return RefusedByHub(body.error());
   if (body.has_preflight_result()) {
     state.status = body.preflight_result().state();
-    SKAP_RETURN_IF_ERROR(SaveDeviceState(state_path, state));
+    SKAP_RETURN_IF_ERROR(store.SaveHub(state));
     return state.status;
   }
-  if (!body.has_admission_notice() || body.admission_notice().epoch() != 1) {
-    return Unexpected(ErrorCode::kMalformedInput, "unexpected answer to the pre-flight report");
-  }
-  const auto& hub_nonce = body.admission_notice().hub_nonce();
-  SKAP_ASSIGN_OR_RETURN(auto first,
-                        crypto::NextChannelKey(state.key.Expose(), 1, AsBytes(hub_nonce),
-                                               state.enrolment_nonce.Expose(), state.hub.hub_id,
-                                               state.hub.device_id));
   // Store epoch 1 before using it; the bootstrap key is erased on this side
   // now, on the hub once epoch 1 is proven (the hub keeps accepting it until).
-  state.epoch = 1;
-  state.key = std::move(first);
-  state.enrolment_nonce = SecretBytes();
-  state.status = "admitted";
-  SKAP_RETURN_IF_ERROR(SaveDeviceState(state_path, state));
+  SKAP_ASSIGN_OR_RETURN(state, AdmittedState(state, body.admission_notice()));
+  SKAP_RETURN_IF_ERROR(store.SaveHub(state));
   channel.reset();
   SKAP_ASSIGN_OR_RETURN(auto proof, HubChannel::Connect(state, mode));
   state.status = "active";
-  SKAP_RETURN_IF_ERROR(SaveDeviceState(state_path, state));
+  SKAP_RETURN_IF_ERROR(store.SaveHub(state));
   return state.status;
 }
 

@@ -15,15 +15,6 @@ namespace {
 namespace asio = boost::asio;
 using Tcp = asio::ip::tcp;
 
-// ClientContext returns the one client configuration per mode: building an
-// SSL_CTX costs more than a PSK handshake, and sessions share it safely.
-Result<std::shared_ptr<crypto::TlsPskContext>> ClientContext(crypto::KeyExchangeMode mode) {
-  static const auto psk_only =
-      crypto::TlsPskContext::CreateClient(crypto::KeyExchangeMode::kPskOnly);
-  static const auto with_dhe =
-      crypto::TlsPskContext::CreateClient(crypto::KeyExchangeMode::kPskWithDhe);
-  return mode == crypto::KeyExchangeMode::kPskOnly ? psk_only : with_dhe;
-}
 }  // namespace
 
 struct HubChannel::Impl {
@@ -54,11 +45,6 @@ struct HubChannel::Impl {
     return tls->PutCiphertext(std::span(buffer).first(n));
   }
 };
-
-Unexpected RefusedByHub(const channel::v1::ErrorReply& error) {
-  return Unexpected(ErrorCode::kFailedPrecondition,
-                    "hub refused: " + error.code() + ": " + error.message());
-}
 
 HubChannel::HubChannel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HubChannel::~HubChannel() {
@@ -92,7 +78,7 @@ Result<std::unique_ptr<HubChannel>> HubChannel::Connect(const DeviceState& state
 
   const proto::ChannelIdentity id{state.hub.hub_id, state.hub.device_id, state.epoch};
   SKAP_ASSIGN_OR_RETURN(auto imported, proto::ImportChannelKey(id, state.key.Expose()));
-  SKAP_ASSIGN_OR_RETURN(auto context, ClientContext(mode));
+  SKAP_ASSIGN_OR_RETURN(auto context, crypto::TlsPskContext::SharedClient(mode));
   SKAP_ASSIGN_OR_RETURN(impl->tls,
                         crypto::TlsPskSession::NewClient(context, std::move(imported.wire_identity),
                                                          std::move(imported.psk)));

@@ -6,15 +6,13 @@
 #include <memory>
 #include <vector>
 
+#include "agent/channel_steps.h"
 #include "agent/device_state.h"
 #include "common/result.h"
 #include "crypto/tls_psk.h"
 #include "proto/frame.h"
 
 namespace skap::agent {
-
-// RefusedByHub turns the hub's ErrorReply into this side's error.
-Unexpected RefusedByHub(const channel::v1::ErrorReply& error);
 
 // HubChannel is one authenticated connection to the device's hub.
 class HubChannel {

@@ -1,8 +1,5 @@
 #include "api/http_server.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <mutex>
@@ -12,6 +9,7 @@
 #include <boost/beast/http.hpp>
 
 #include "api/admin_exchange.h"
+#include "api/unix_socket.h"
 
 namespace skap::api {
 namespace {
@@ -98,26 +96,9 @@ Result<std::unique_ptr<UnixHttpServer>> UnixHttpServer::Start(const std::string&
   state->api = &api;
   state->api_mutex = &api_mutex;
   state->path = socket_path;
-  std::error_code fs_error;
-  const auto status = std::filesystem::symlink_status(socket_path, fs_error);
-  if (!fs_error && std::filesystem::exists(status)) {
-    if (status.type() != std::filesystem::file_type::socket) {
-      return Unexpected(ErrorCode::kFailedPrecondition,
-                        socket_path + " exists and is not a socket; not replacing it");
-    }
-    std::filesystem::remove(socket_path, fs_error);
-  }
-  beast::error_code ec;
   state->acceptor.emplace(state->io);
   // Only the hub's user may connect: the socket is created 0600.
-  const mode_t old_mask = umask(0177);
-  state->acceptor->open(Local(), ec);
-  if (!ec) state->acceptor->bind(Local::endpoint(socket_path), ec);
-  umask(old_mask);
-  if (!ec) state->acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Unexpected(ErrorCode::kIoError, "admin socket " + socket_path + ": " + ec.message());
-  }
+  SKAP_RETURN_IF_ERROR(ListenPrivately(*state->acceptor, socket_path));
   state->Accept();
   std::unique_ptr<UnixHttpServer> server(new UnixHttpServer(std::move(state)));
   server->thread_ = std::thread([s = server->state_.get()] { s->io.run(); });

@@ -144,6 +144,12 @@ Result<std::shared_ptr<TlsPskContext>> TlsPskContext::CreateServer(PskLookup loo
   return std::shared_ptr<TlsPskContext>(new TlsPskContext(std::move(impl)));
 }
 
+Result<std::shared_ptr<TlsPskContext>> TlsPskContext::SharedClient(KeyExchangeMode mode) {
+  static const auto psk_only = CreateClient(KeyExchangeMode::kPskOnly);
+  static const auto with_dhe = CreateClient(KeyExchangeMode::kPskWithDhe);
+  return mode == KeyExchangeMode::kPskOnly ? psk_only : with_dhe;
+}
+
 Result<std::shared_ptr<TlsPskContext>> TlsPskContext::CreateClient(KeyExchangeMode mode) {
   auto impl = std::make_unique<Impl>();
   SKAP_ASSIGN_OR_RETURN(impl->ctx, NewTls13Context(false));

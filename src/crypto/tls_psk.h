@@ -40,6 +40,10 @@ class TlsPskContext {
                                                              bool allow_psk_only = true);
   // CreateClient offers `mode`.
   static Result<std::shared_ptr<TlsPskContext>> CreateClient(KeyExchangeMode mode);
+  // SharedClient is one client configuration per mode for the whole
+  // process: building an SSL_CTX costs more than a PSK handshake, and
+  // sessions share it safely.
+  static Result<std::shared_ptr<TlsPskContext>> SharedClient(KeyExchangeMode mode);
 
   ~TlsPskContext();
   TlsPskContext(const TlsPskContext&) = delete;

@@ -78,7 +78,7 @@ void EntropyService::RetestFailedSourcesLocked() {
   }
 }
 
-Result<void> EntropyService::ReseedLocked() {
+Result<void> EntropyService::ReseedLocked(std::span<const std::uint8_t> extra_input) {
   RetestFailedSourcesLocked();
   SecretBytes seed;
   std::size_t contributors = 0;
@@ -98,9 +98,11 @@ Result<void> EntropyService::ReseedLocked() {
     last_error_ = "no healthy entropy source: refusing to generate";
     return Unexpected(ErrorCode::kEntropyUnavailable, last_error_);
   }
-  std::string additional(kReseedLabel);
-  additional.append(" ").append(std::to_string(reseeds_));
-  if (auto reseeded = drbg_->Reseed(seed.Expose(), AsBytes(additional)); !reseeded) {
+  std::string label(kReseedLabel);
+  label.append(" ").append(std::to_string(reseeds_));
+  SecretBytes additional = SecretBytes::Copy(AsBytes(label));
+  additional.Append(extra_input);
+  if (auto reseeded = drbg_->Reseed(seed.Expose(), additional.Expose()); !reseeded) {
     operational_ = false;
     last_error_ = reseeded.error().message;
     return reseeded;
@@ -131,6 +133,11 @@ Result<void> EntropyService::Generate(std::span<std::uint8_t> out,
 Result<void> EntropyService::Reseed() {
   const std::lock_guard lock(mutex_);
   return ReseedLocked();
+}
+
+Result<void> EntropyService::MixIn(std::span<const std::uint8_t> additional_input) {
+  const std::lock_guard lock(mutex_);
+  return ReseedLocked(additional_input);
 }
 
 EntropyStatus EntropyService::Status() const {

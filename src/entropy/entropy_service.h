@@ -83,13 +83,18 @@ class EntropyService final : public crypto::Rng {
   // Reseed reseeds now (on demand).
   Result<void> Reseed();
 
+  // MixIn reseeds now from the health-tested sources, with
+  // `additional_input` (entropy a hub served, say) as SP 800-90A additional
+  // input: it can add to the state, never stand in for the sources.
+  Result<void> MixIn(std::span<const std::uint8_t> additional_input);
+
   // Status returns the current health report.
   EntropyStatus Status() const;
 
  private:
   EntropyService(std::vector<MonitoredSource> sources, EntropyServiceOptions options,
                  std::unique_ptr<crypto::CtrDrbg> drbg);
-  Result<void> ReseedLocked();
+  Result<void> ReseedLocked(std::span<const std::uint8_t> extra_input = {});
   void RetestFailedSourcesLocked();
 
   mutable std::mutex mutex_;

@@ -20,6 +20,41 @@ Result<Agreement> Agreement::Start(AgreementParams params, Role role, crypto::Rn
   return a;
 }
 
+Result<Agreement::Snapshot> Agreement::TakeSnapshot() const {
+  if (confirmed_) {
+    return Unexpected(ErrorCode::kFailedPrecondition, "a confirmed agreement keeps only its key");
+  }
+  Snapshot s;
+  s.params = params_;
+  s.role = role_;
+  s.own_secret = own_secret_.Clone();
+  for (const auto& share : own_shares_) s.own_shares.push_back(share.Clone());
+  for (const auto& [index, y] : peer_shares_) s.peer_shares.emplace(index, y.Clone());
+  s.peer_tags = peer_tags_;
+  return s;
+}
+
+Result<Agreement> Agreement::Restore(Snapshot snapshot) {
+  SKAP_RETURN_IF_ERROR(snapshot.params.Validate());
+  const bool sizes_ok =
+      snapshot.own_secret.size() == kSecretBytes &&
+      snapshot.own_shares.size() == snapshot.params.hub_count() &&
+      std::all_of(snapshot.own_shares.begin(), snapshot.own_shares.end(),
+                  [](const SecretBytes& y) { return y.size() == kSecretBytes; });
+  if (!sizes_ok) return Unexpected(ErrorCode::kMalformedInput, "agreement record: bad secrets");
+  Agreement a;
+  a.role_ = snapshot.role;
+  SKAP_ASSIGN_OR_RETURN(a.transcript_, TranscriptHash(snapshot.params));
+  a.own_secret_ = std::move(snapshot.own_secret);
+  a.own_shares_ = std::move(snapshot.own_shares);
+  a.params_ = std::move(snapshot.params);
+  for (auto& [index, y] : snapshot.peer_shares) {
+    SKAP_RETURN_IF_ERROR(a.AddPeerShare(index, y.Expose()));
+  }
+  a.AddPeerTags(snapshot.peer_tags);
+  return a;
+}
+
 std::span<const std::uint8_t> Agreement::OwnShare(unsigned hub_index) const {
   if (hub_index < 1 || hub_index > own_shares_.size()) return {};
   return own_shares_[hub_index - 1].Expose();

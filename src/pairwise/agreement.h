@@ -35,6 +35,23 @@ class Agreement {
   // Start draws this side's contribution and splits it over the hubs.
   static Result<Agreement> Start(AgreementParams params, Role role, crypto::Rng& rng);
 
+  // Snapshot is what an unconfirmed agreement holds, for its durable record
+  // (the agent stores it, secrets wrapped, before anything it produced
+  // leaves the device).
+  struct Snapshot {
+    AgreementParams params;
+    Role role = Role::kInitiator;
+    SecretBytes own_secret;
+    std::vector<SecretBytes> own_shares;
+    std::map<unsigned, SecretBytes> peer_shares;
+    std::vector<Tag> peer_tags;
+  };
+  // TakeSnapshot copies the state out (kFailedPrecondition once confirmed:
+  // then only the key goes on).
+  Result<Snapshot> TakeSnapshot() const;
+  // Restore rebuilds an agreement from its snapshot, checking it.
+  static Result<Agreement> Restore(Snapshot snapshot);
+
   const AgreementParams& params() const { return params_; }
   Role role() const { return role_; }
   // OwnShare is y_i for hub i (1-based), to send to that hub.

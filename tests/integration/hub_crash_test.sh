@@ -20,7 +20,7 @@ start_hub() {
   wait_for_port "$port"
 }
 stop_hub() { kill "$HUB"; wait "$HUB" || true; }
-epoch() { "$AGENT" status --state "$1" | sed -n 's/.*key epoch \([0-9]*\)$/\1/p'; }
+epoch() { "$AGENT" status --data "$1" | sed -n 's/.*key epoch \([0-9]*\)$/\1/p'; }
 device_state() { ctl alice --json device show "$1" | jq -r .state; }
 
 start_hub
@@ -48,70 +48,70 @@ ctl adam device reject "$p2" > /dev/null
 pass "the operator can reject the undelivered device"
 
 # --- admission, killed before and after the commit ---
-"$AGENT" enroll --state d.state --bundle p-1.skapbundle > /dev/null
-expect_eq "$("$AGENT" connect --state d.state)" pending "device reports"
+"$AGENT" enroll --data d --bundle p-1.skapbundle > /dev/null
+expect_eq "$("$AGENT" connect --data d)" pending "device reports"
 d=$(ctl alice --json device list --network plant-1 | jq -r '.[] | select(.name=="p-1") | .id')
 stop_hub; start_hub hub.admit.before-commit
 expect_fail "" "admission fails when the hub dies before committing" ctl adam device admit "$d"
 expect_killed "$HUB" "skapd was killed (-9) at hub.admit.before-commit"
 start_hub
 expect_eq "$(device_state "$d")" pending "still pending after a crash before the commit"
-expect_eq "$("$AGENT" connect --state d.state)" pending "the device still reports"
+expect_eq "$("$AGENT" connect --data d)" pending "the device still reports"
 stop_hub; start_hub hub.admit.after-commit
 expect_fail "" "admission reports failure when the hub dies before answering" \
   ctl adam device admit "$d"
 expect_killed "$HUB" "skapd was killed (-9) at hub.admit.after-commit"
 start_hub
 expect_eq "$(device_state "$d")" active "the committed admission holds"
-expect_eq "$("$AGENT" connect --state d.state)" active "the device takes up epoch 1"
-expect_eq "$(epoch d.state)" 1 "at epoch 1"
+expect_eq "$("$AGENT" connect --data d)" active "the device takes up epoch 1"
+expect_eq "$(epoch d)" 1 "at epoch 1"
 
 # --- the ratchet, cut at every step ---
 # crash_hub_at POINT: the hub dies at POINT during a ratchet; after a restart
 # the device reconnects with the key it holds and ratchets again.
 crash_hub_at() {
   local before
-  before=$(epoch d.state)
+  before=$(epoch d)
   stop_hub; start_hub "$1"
-  expect_fail "" "ratchet fails when the hub dies at $1" "$AGENT" ratchet --state d.state
+  expect_fail "" "ratchet fails when the hub dies at $1" "$AGENT" ratchet --data d
   expect_killed "$HUB" "skapd was killed (-9) at $1"
-  expect_eq "$(epoch d.state)" "$before" "the device kept epoch $before"
+  expect_eq "$(epoch d)" "$before" "the device kept epoch $before"
   start_hub
   after_crash "$1" "$before"
 }
 # crash_agent_at POINT: the agent dies at POINT during a ratchet.
 crash_agent_at() {
   local before status=0
-  before=$(epoch d.state)
-  SKAP_CRASH_AT=$1 "$AGENT" ratchet --state d.state > /dev/null 2>&1 || status=$?
+  before=$(epoch d)
+  SKAP_CRASH_AT=$1 "$AGENT" ratchet --data d > /dev/null 2>&1 || status=$?
   expect_eq "$status" 137 "skap-agent was killed (-9) at $1"
   after_crash "$1" "$before"
 }
 # after_crash POINT EPOCH: reconnect, ratchet on, and the old key is gone.
 after_crash() {
-  expect_eq "$("$AGENT" connect --state d.state)" active "reconnects after $1"
-  cp d.state old.state
+  expect_eq "$("$AGENT" connect --data d)" active "reconnects after $1"
+  rm -rf old && cp -r d old
   local now
-  now=$(epoch d.state)
-  expect_eq "$("$AGENT" ratchet --state d.state)" "key epoch $((now + 1))" "ratchets on after $1"
+  now=$(epoch d)
+  expect_eq "$("$AGENT" ratchet --data d)" "key epoch $((now + 1))" "ratchets on after $1"
   expect_fail "refused the channel key" "the key of epoch $now is refused once $((now + 1)) is proven" \
-    "$AGENT" connect --state old.state
+    "$AGENT" connect --data old
 }
 crash_hub_at hub.ratchet.before-commit
 crash_hub_at hub.ratchet.after-commit
 crash_agent_at agent.ratchet.before-save
 crash_agent_at agent.ratchet.after-save
-expect_eq "$(epoch d.state)" 6 "four interrupted ratchets (two replaced on the hub) reach epoch 6"
+expect_eq "$(epoch d)" 6 "four interrupted ratchets (two replaced on the hub) reach epoch 6"
 
 # --- the schedule: the hub asks for a ratchet after 3 sessions of an epoch ---
 # The ratchet's own proof was session 1 of epoch 6.
-"$AGENT" connect --state d.state > /dev/null
-expect_eq "$(epoch d.state)" 6 "session 2: not due yet"
-"$AGENT" connect --state d.state > /dev/null
-expect_eq "$(epoch d.state)" 7 "session 3: the hub pushes RatchetDue and the device ratchets"
+"$AGENT" connect --data d > /dev/null
+expect_eq "$(epoch d)" 6 "session 2: not due yet"
+"$AGENT" connect --data d > /dev/null
+expect_eq "$(epoch d)" 7 "session 3: the hub pushes RatchetDue and the device ratchets"
 ctl adam device ratchet "$d" > /dev/null
-"$AGENT" connect --state d.state > /dev/null
-expect_eq "$(epoch d.state)" 8 "an operator's request is honoured at the next connection"
+"$AGENT" connect --data d > /dev/null
+expect_eq "$(epoch d)" 8 "an operator's request is honoured at the next connection"
 
 ratchets=$(ctl alice --json audit list --target "$d" | jq '[.[] | select(.action=="device.ratchet" and .outcome=="ok")] | length')
 expect_eq "$ratchets" 9 "every committed ratchet is audited (7 epochs, 2 replaced)"

@@ -21,40 +21,41 @@ ctl pat device provision --network plant-1 --name sensor-1 --out sensor-1.skapbu
 ctl pat device provision --network plant-1 --name sensor-2 --split 2/3 --parts-dir parts --qr none 2> /dev/null
 id1=$(ctl alice --json device list --network plant-1 | jq -r '.[] | select(.name=="sensor-1") | .id')
 
-"$AGENT" enroll --state s1.state --bundle sensor-1.skapbundle > /dev/null
-expect_eq "$(stat -c %a s1.state)" 600 "device state file is private"
-expect_eq "$("$AGENT" connect --state s1.state)" pending "pre-flight over TLS-PSK: pending"
-expect_eq "$("$AGENT" connect --state s1.state)" pending "reporting again after a restart is fine"
-expect_eq "$(ctl adam --json device show "$id1" | jq -r .preflight.agent_version)" 0.1.0 \
+"$AGENT" enroll --data s1 --bundle sensor-1.skapbundle > /dev/null
+expect_eq "$(stat -c %a s1) $(stat -c %a s1/hubs/*.state s1/local.kek | sort -u)" "700 600" \
+  "device data directory and its files are private"
+expect_eq "$("$AGENT" connect --data s1)" pending "pre-flight over TLS-PSK: pending"
+expect_eq "$("$AGENT" connect --data s1)" pending "reporting again after a restart is fine"
+expect_eq "$(ctl adam --json device show "$id1" | jq -r .preflight.agent_version)" 0.2.0 \
   "the admitter sees the pre-flight report"
-cp s1.state s1-bootstrap.state
+cp -r s1 s1-bootstrap
 
 expect_fail "not admitted" "a device awaiting admission cannot draw entropy" \
-  "$AGENT" entropy --state s1.state --bytes 32
+  "$AGENT" entropy --data s1 --bytes 32
 ctl adam device admit "$id1" > /dev/null
-expect_eq "$("$AGENT" connect --state s1.state)" active "admitted: device takes up epoch 1"
-"$AGENT" status --state s1.state | grep -q "active, key epoch 1" && pass "state shows epoch 1"
-expect_eq "$("$AGENT" connect --state s1.state --dhe)" active "epoch 1 works, psk_dhe_ke too"
+expect_eq "$("$AGENT" connect --data s1)" active "admitted: device takes up epoch 1"
+"$AGENT" status --data s1 | grep -q "active, key epoch 1" && pass "state shows epoch 1"
+expect_eq "$("$AGENT" connect --data s1 --dhe)" active "epoch 1 works, psk_dhe_ke too"
 expect_fail "refused the channel key" "the bootstrap key is gone once epoch 1 is proven" \
-  "$AGENT" connect --state s1-bootstrap.state
+  "$AGENT" connect --data s1-bootstrap
 
-"$AGENT" entropy --state s1.state --bytes 64 --out e1 > /dev/null
-"$AGENT" entropy --state s1.state --bytes 64 --out e2 > /dev/null
+"$AGENT" entropy --data s1 --bytes 64 --out e1 > /dev/null
+"$AGENT" entropy --data s1 --bytes 64 --out e2 > /dev/null
 expect_eq "$(stat -c '%a %s' e1)" "600 64" "64 bytes of hub entropy, in a private file"
 [[ "$(od -An -tx1 e1)" != "$(od -An -tx1 e2)" ]] && pass "two draws differ"
 expect_fail "rate limit" "the burst is spent: the hub refuses more for now" \
-  "$AGENT" entropy --state s1.state --bytes 64
+  "$AGENT" entropy --data s1 --bytes 64
 expect_fail "ask for 1 to 64 bytes" "a request over the per-request bound is refused" \
-  "$AGENT" entropy --state s1.state --bytes 65
+  "$AGENT" entropy --data s1 --bytes 65
 
-"$AGENT" enroll --state s2.state --part parts/sensor-2.part1.txt --part parts/sensor-2.part3.txt > /dev/null
-expect_eq "$("$AGENT" connect --state s2.state)" pending "enrolled from 2 of 3 parts"
-"$AGENT" enroll --state copy.state --part parts/sensor-2.part2.txt --part parts/sensor-2.part3.txt > /dev/null
+"$AGENT" enroll --data s2 --part parts/sensor-2.part1.txt --part parts/sensor-2.part3.txt > /dev/null
+expect_eq "$("$AGENT" connect --data s2)" pending "enrolled from 2 of 3 parts"
+"$AGENT" enroll --data copy --part parts/sensor-2.part2.txt --part parts/sensor-2.part3.txt > /dev/null
 expect_fail "already used" "a copied bundle cannot enrol a second device" \
-  "$AGENT" connect --state copy.state
+  "$AGENT" connect --data copy
 
 ctl adam device revoke "$id1" > /dev/null
-expect_fail "refused the channel key" "a revoked device is refused" "$AGENT" connect --state s1.state
+expect_fail "refused the channel key" "a revoked device is refused" "$AGENT" connect --data s1
 
 expect_eq "$(ctl alice audit verify | cut -d: -f1)" "audit chain intact" "audit chain intact"
 refusals=$(ctl alice --json audit list --target "$id1" | jq '[.[] | select(.action=="channel.psk-failed")] | length')

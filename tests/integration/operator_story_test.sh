@@ -25,20 +25,20 @@ id=$(ctl adam --json device list --network plant-1 | jq -r '.[0].id')
 
 # Secure room: parts 1 and 3 travel as QR codes; the device side scans them.
 for i in 1 3; do zbarimg -q --raw "parts/sensor-1.part$i.png" > "scanned$i.txt" 2> /dev/null; done
-"$AGENT" enroll --state sensor-1.state --part scanned1.txt --part scanned3.txt > /dev/null
+"$AGENT" enroll --data sensor-1 --part scanned1.txt --part scanned3.txt > /dev/null
 pass "device enrolled from two scanned QR codes"
 
-expect_eq "$("$AGENT" connect --state sensor-1.state)" pending "pre-flight report sent"
+expect_eq "$("$AGENT" connect --data sensor-1)" pending "pre-flight report sent"
 expect_eq "$(ctl adam --json device pending --network plant-1 | jq -r '.[0].id')" "$id" \
   "the admitter sees it pending"
 ctl adam device admit "$id" > /dev/null
-expect_eq "$("$AGENT" connect --state sensor-1.state)" active "admitted: on its own channel key"
-"$AGENT" entropy --state sensor-1.state --bytes 32 --out seed.bin > /dev/null
+expect_eq "$("$AGENT" connect --data sensor-1)" active "admitted: on its own channel key"
+"$AGENT" entropy --data sensor-1 --bytes 32 --out seed.bin > /dev/null
 expect_eq "$(stat -c %s seed.bin)" 32 "drew 32 bytes of the hub's entropy"
-expect_eq "$("$AGENT" ratchet --state sensor-1.state)" "key epoch 2" "ratcheted to epoch 2"
+expect_eq "$("$AGENT" ratchet --data sensor-1)" "key epoch 2" "ratcheted to epoch 2"
 ctl adam device revoke "$id" > /dev/null
 expect_fail "refused the channel key" "revoked: the hub refuses the device" \
-  "$AGENT" connect --state sensor-1.state
+  "$AGENT" connect --data sensor-1
 
 expect_eq "$(ctl audrey audit verify | cut -d: -f1)" "audit chain intact" "the auditor verifies the chain"
 story=$(ctl audrey --json audit list --target "$id" | jq -r '[.[] | .action + "/" + .outcome] | join(" ")')

@@ -1,0 +1,97 @@
+#include "agent/agent_daemon.h"
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include <boost/asio.hpp>
+
+#include "agent/agent_store.h"
+#include "agent/agreement_store.h"
+#include "agent/control_api.h"
+#include "agent/control_server.h"
+#include "agent/session_store.h"
+#include "entropy/entropy_service.h"
+
+namespace skap::agent {
+namespace {
+
+namespace asio = boost::asio;
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Result<void> RunAgent(const AgentOptions& options, const std::function<void()>& ready) {
+  SKAP_ASSIGN_OR_RETURN(auto entropy,
+                        entropy::EntropyService::Create(entropy::EntropyService::DefaultSources()));
+  SKAP_ASSIGN_OR_RETURN(auto store, AgentStore::Open(options.data_dir, false));
+  SKAP_ASSIGN_OR_RETURN(auto hubs, store->LoadHubs());
+  if (hubs.empty()) {
+    return Unexpected(ErrorCode::kFailedPrecondition,
+                      options.data_dir + " is enrolled at no hub (skap-agent enroll)");
+  }
+  const auto& first = hubs.front().hub;
+  Identity identity{first.device_id, first.device_name, first.network_name, first.hub_set,
+                    first.threshold};
+
+  asio::io_context io;
+  SessionStore sessions(store->db(), store->kek(), NowMs, options.key_window);
+  AgreementStore agreements(store->db(), store->kek(), NowMs);
+  AgreementEngine engine(store->db(), agreements, sessions, *entropy, identity, options.engine,
+                         NowMs);
+  std::vector<std::unique_ptr<HubLink>> links;
+  std::vector<HubLink*> link_pointers;
+  for (const auto& hub : hubs) {
+    links.push_back(std::make_unique<HubLink>(io, *store, hub.hub.hub_id, *entropy, options.link,
+                                              engine));
+    link_pointers.push_back(links.back().get());
+  }
+  engine.SetLinks(link_pointers);
+  SKAP_RETURN_IF_ERROR(engine.Resume());
+  ControlApi api(engine, sessions, link_pointers, *entropy);
+  const std::string socket =
+      options.control_socket.empty() ? options.data_dir + "/control.sock" : options.control_socket;
+  SKAP_ASSIGN_OR_RETURN(
+      auto control,
+      ControlServer::Start(io, socket, [&api](const ControlRequest& request, ControlRespond respond) {
+        api.Handle(request, std::move(respond));
+      }));
+
+  asio::steady_timer tick(io);
+  bool stopping = false;
+  std::function<void()> schedule_tick = [&] {
+    tick.expires_after(std::chrono::seconds(1));
+    tick.async_wait([&](boost::system::error_code ec) {
+      if (ec || stopping) return;
+      engine.Tick();
+      schedule_tick();
+    });
+  };
+  schedule_tick();
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code, int signal_number) {
+    std::fprintf(stderr, "skap-agent: stopping (signal %d)\n", signal_number);
+    stopping = true;
+    tick.cancel();
+    control->Stop();
+    for (auto& link : links) link->Stop();
+  });
+  for (auto& link : links) link->Start();
+  std::fprintf(stderr, "skap-agent: device %s (%s) of network %s, %zu of %zu hubs enrolled, k = %u; "
+               "control socket %s\n",
+               identity.device_name.c_str(), identity.device_id.c_str(),
+               identity.network_name.c_str(), hubs.size(), identity.hub_set.size(),
+               identity.threshold, socket.c_str());
+  if (ready) ready();
+  // Returns once every link, connection and timer has wound down.
+  io.run();
+  return Ok();
+}
+
+}  // namespace skap::agent

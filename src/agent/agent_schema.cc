@@ -1,0 +1,58 @@
+#include "agent/agent_schema.h"
+
+#include <array>
+
+namespace skap::agent {
+namespace {
+
+// Version 1: pairwise agreements and sessions. Every secret column holds
+// bytes wrapped under the local KEK (RFC 5649); the rest is public.
+constexpr std::string_view kV1 = R"sql(
+CREATE TABLE agreements (
+  sid BLOB PRIMARY KEY,             -- the agreement's session id
+  peer TEXT NOT NULL,               -- the other device's id
+  role TEXT NOT NULL CHECK (role IN ('initiator', 'responder')),
+  state TEXT NOT NULL CHECK (state IN ('running', 'confirmed', 'failed')),
+  header BLOB NOT NULL,             -- AgreementHeader (channel.proto)
+  public_state TEXT NOT NULL,       -- JSON: tags received and to send, blame, reason
+  wrapped_secrets BLOB,             -- own contribution and shares, peer shares; NULL once ended
+  expires_at_ms BIGINT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  changed_at_ms BIGINT NOT NULL
+);
+CREATE INDEX agreements_state ON agreements (state, expires_at_ms);
+CREATE TABLE sessions (
+  peer TEXT PRIMARY KEY,
+  epoch BIGINT NOT NULL,            -- e: agreements so far
+  wrapped_root BLOB NOT NULL,       -- RK_e
+  key_id_tag BLOB NOT NULL,         -- T_e (public)
+  wrapped_chain BLOB NOT NULL,      -- CK_{e, next_index}
+  next_index BIGINT NOT NULL,
+  previous_epoch BIGINT,            -- e - 1, kept until the next re-seed, so the peer
+  previous_key_id_tag BLOB,         -- can still fetch keys of it by id
+  wrapped_previous_chain BLOB,
+  previous_next_index BIGINT,
+  keys_issued BIGINT NOT NULL,      -- since the last re-seed
+  established_at_ms BIGINT NOT NULL,
+  reseeded_at_ms BIGINT NOT NULL
+);
+-- Keys skipped over to reach a later key id, until the peer's consumer asks
+-- for them (the bounded out-of-order window).
+CREATE TABLE skipped_keys (
+  peer TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  idx BIGINT NOT NULL,
+  wrapped_key BLOB NOT NULL,
+  PRIMARY KEY (peer, epoch, idx)
+);
+)sql";
+
+constexpr std::array kMigrations = {
+    store::Migration{1, "pairwise agreements and sessions", kV1},
+};
+
+}  // namespace
+
+std::span<const store::Migration> AgentMigrations() { return kMigrations; }
+
+}  // namespace skap::agent

@@ -1,0 +1,418 @@
+#include "agent/agreement_engine.h"
+
+#include <algorithm>
+
+#include "common/crash_point.h"
+#include "common/hex.h"
+#include "proto/agreement_header.h"
+
+namespace skap::agent {
+namespace {
+
+namespace pb = skap::channel::v1;
+using pairwise::Role;
+
+std::string SidHex(const pairwise::SessionId& sid) { return HexEncode(sid); }
+
+std::optional<pairwise::SessionId> SidFrom(const std::string& bytes) {
+  pairwise::SessionId sid{};
+  if (bytes.size() != sid.size()) return std::nullopt;
+  std::copy(bytes.begin(), bytes.end(), sid.begin());
+  return sid;
+}
+
+bool SameParams(const pairwise::AgreementParams& a, const pairwise::AgreementParams& b) {
+  return a.sid == b.sid && a.initiator == b.initiator && a.responder == b.responder &&
+         a.hub_set == b.hub_set && a.threshold == b.threshold &&
+         a.expires_at_ms == b.expires_at_ms && a.session_epoch == b.session_epoch;
+}
+
+}  // namespace
+
+AgreementEngine::AgreementEngine(store::Database& db, AgreementStore& agreements,
+                                 SessionStore& sessions, crypto::Rng& rng, Identity identity,
+                                 EngineOptions options, Clock now)
+    : db_(db),
+      agreements_(agreements),
+      sessions_(sessions),
+      rng_(rng),
+      identity_(std::move(identity)),
+      options_(options),
+      now_(std::move(now)) {}
+
+Result<void> AgreementEngine::Resume() {
+  SKAP_ASSIGN_OR_RETURN(auto records, agreements_.LoadLive(options_.confirm_grace.count()));
+  for (auto& r : records) live_.emplace(r.params.sid, std::move(r));
+  return Ok();
+}
+
+unsigned AgreementEngine::UpLinks() const {
+  return static_cast<unsigned>(
+      std::count_if(links_.begin(), links_.end(), [](const HubLink* l) { return l->up(); }));
+}
+
+std::uint64_t AgreementEngine::SessionEpoch(const std::string& peer) {
+  auto session = sessions_.Get(peer);
+  return session && *session ? (*session)->epoch : 0;
+}
+
+AgreementOutcome AgreementEngine::OutcomeOf(const AgreementRecord& r) const {
+  AgreementOutcome o;
+  o.sid = SidHex(r.params.sid);
+  o.peer = r.peer;
+  o.role = std::string(pairwise::RoleName(r.role));
+  o.state = r.state;
+  o.session_epoch = r.params.session_epoch;
+  for (unsigned i : r.inconsistent_hubs) {
+    if (i >= 1 && i <= r.params.hub_set.size()) o.inconsistent_hubs.push_back(r.params.hub_set[i - 1]);
+  }
+  o.reason = r.reason;
+  if (r.state == AgreementState::kRunning && r.agreement) o.reason = r.agreement->Status();
+  return o;
+}
+
+void AgreementEngine::Agree(const std::string& peer, bool fresh, Done done) {
+  for (const auto& [sid, r] : live_) {
+    if (r.peer == peer && r.state == AgreementState::kRunning) {
+      waiters_[sid].push_back(std::move(done));
+      return;
+    }
+  }
+  auto started = Start(peer, fresh);
+  if (!started) {
+    AgreementOutcome o;
+    o.peer = peer;
+    o.role = "initiator";
+    o.state = AgreementState::kFailed;
+    o.reason = started.error().message;
+    done(o);
+    return;
+  }
+  waiters_[*started].push_back(std::move(done));
+}
+
+Result<AgreementEngine::Sid> AgreementEngine::Start(const std::string& peer, bool fresh) {
+  if (peer == identity_.device_id) {
+    return Unexpected(ErrorCode::kInvalidArgument, "a device cannot agree a key with itself");
+  }
+  const unsigned up = UpLinks();
+  if (up < identity_.threshold) {
+    return Unexpected(ErrorCode::kUnavailable,
+                      "only " + std::to_string(up) + " of " +
+                          std::to_string(identity_.hub_set.size()) +
+                          " hubs are reachable; an agreement needs " +
+                          std::to_string(identity_.threshold));
+  }
+  AgreementRecord r;
+  r.params.initiator = identity_.device_id;
+  r.params.responder = peer;
+  r.params.hub_set = identity_.hub_set;
+  r.params.threshold = identity_.threshold;
+  r.params.expires_at_ms = now_() + options_.lifetime.count();
+  const std::uint64_t current = SessionEpoch(peer);
+  r.params.session_epoch = fresh || current == 0 ? 1 : current + 1;
+  SKAP_RETURN_IF_ERROR(rng_.Fill(r.params.sid));
+  r.role = Role::kInitiator;
+  r.peer = peer;
+  r.created_at_ms = now_();
+  SKAP_ASSIGN_OR_RETURN(auto agreement, pairwise::Agreement::Start(r.params, Role::kInitiator, rng_));
+  r.agreement.emplace(std::move(agreement));
+  // Stored before any share leaves: a restart resends these same shares.
+  SKAP_RETURN_IF_ERROR(agreements_.Save(r));
+  CrashPoint("agent.agree.after-start");
+  const Sid sid = r.params.sid;
+  auto& stored = live_.emplace(sid, std::move(r)).first->second;
+  SendShares(stored, nullptr);
+  return sid;
+}
+
+void AgreementEngine::SendShares(const AgreementRecord& r, HubLink* only) {
+  if (r.state != AgreementState::kRunning || !r.agreement) return;
+  for (HubLink* link : links_) {
+    if ((only != nullptr && link != only) || !link->up()) continue;
+    const unsigned index = r.params.HubIndex(link->hub_id());
+    if (index == 0) continue;
+    pb::Envelope request;
+    auto* offer = request.mutable_share_offer();
+    proto::FillHeader(r.params, *offer->mutable_header());
+    offer->set_hub_index(index);
+    const Sid sid = r.params.sid;
+    const std::string hub = link->hub_id();
+    link->Request(std::move(request), SecretBytes::Copy(r.agreement->OwnShare(index)),
+                  [this, sid, hub](Result<proto::Frame> answer) {
+                    if (answer && answer->envelope.has_error()) {
+                      OnOfferRefused(sid, hub, answer->envelope.error().message());
+                    }
+                  });
+  }
+}
+
+void AgreementEngine::SendConfirm(const AgreementRecord& r, HubLink* only) {
+  if (r.tags_out.empty() && r.refusal_out.empty()) return;
+  for (HubLink* link : links_) {
+    if ((only != nullptr && link != only) || !link->up()) continue;
+    pb::Envelope request;
+    auto* confirm = request.mutable_confirm_offer();
+    confirm->set_sid(std::string(r.params.sid.begin(), r.params.sid.end()));
+    confirm->set_recipient(r.peer);
+    confirm->set_expires_at_ms(r.params.expires_at_ms);
+    for (const auto& tag : r.tags_out) confirm->add_tags(std::string(tag.begin(), tag.end()));
+    confirm->set_refusal(r.refusal_out);
+    link->Request(std::move(request), SecretBytes(), [](const Result<proto::Frame>&) {});
+  }
+}
+
+void AgreementEngine::OnOfferRefused(const Sid& sid, const std::string& hub_id,
+                                     const std::string& message) {
+  auto it = live_.find(sid);
+  if (it == live_.end() || it->second.state != AgreementState::kRunning) return;
+  auto& refused = refusals_[sid];
+  refused[hub_id] = message;
+  // While k hubs may still carry the agreement it goes on; once more than
+  // n - k have refused it, it cannot complete: say why at once.
+  const std::size_t n = it->second.params.hub_count();
+  if (refused.size() > n - it->second.params.threshold) {
+    Fail(it->second, "refused by hub " + hub_id + ": " + message);
+  }
+}
+
+void AgreementEngine::OnLinkUp(HubLink& link) {
+  // Whatever the hub may have missed goes again (the hubs take a repeat as
+  // the same offer); then the hub hands over what waits for this device.
+  for (auto& [sid, r] : live_) {
+    SendShares(r, &link);
+    SendConfirm(r, &link);
+  }
+  pb::Envelope fetch;
+  fetch.mutable_fetch_deliveries();
+  link.Request(std::move(fetch), SecretBytes(), [](const Result<proto::Frame>&) {});
+}
+
+void AgreementEngine::Ack(HubLink& link, const std::string& sender, const std::string& sid,
+                          const std::string& kind) {
+  pb::Envelope ack;
+  ack.mutable_delivery_ack()->set_sid(sid);
+  ack.mutable_delivery_ack()->set_sender(sender);
+  ack.mutable_delivery_ack()->set_kind(kind);
+  link.Request(std::move(ack), SecretBytes(), [](const Result<proto::Frame>&) {});
+}
+
+void AgreementEngine::OnDelivery(HubLink& link, const pb::PeerDelivery& delivery,
+                                 SecretBytes share) {
+  const std::string& sender = delivery.sender();
+  if (delivery.has_confirm()) {
+    const auto& confirm = delivery.confirm();
+    const auto sid = SidFrom(confirm.sid());
+    auto it = sid ? live_.find(*sid) : live_.end();
+    if (it != live_.end() && it->second.peer == sender &&
+        it->second.state == AgreementState::kRunning) {
+      AgreementRecord& r = it->second;
+      if (!confirm.refusal().empty()) {
+        Fail(r, "the peer refused: " + confirm.refusal());
+      } else {
+        std::vector<pairwise::Tag> tags;
+        for (const auto& t : confirm.tags()) tags.emplace_back(t.begin(), t.end());
+        r.agreement->AddPeerTags(tags);
+        Progress(r);
+      }
+    }
+    return Ack(link, sender, confirm.sid(), "confirm");
+  }
+  if (!delivery.has_share()) return;
+  const auto& offer = delivery.share();
+  auto params = proto::ParamsFromHeader(offer.header());
+  // The share is the one this hub carries: its position in the set, not
+  // what the offer claims.
+  const unsigned index = params ? params->HubIndex(link.hub_id()) : 0;
+  if (!params || index == 0 || share.size() != pairwise::kSecretBytes ||
+      sender != (params->initiator == identity_.device_id ? params->responder : params->initiator)) {
+    return Ack(link, sender, offer.header().sid(), "share");  // nothing this device can use
+  }
+  auto it = live_.find(params->sid);
+  if (it == live_.end()) {
+    auto stored = agreements_.Load(params->sid);
+    if (stored && *stored) {
+      it = live_.emplace(params->sid, std::move(**stored)).first;
+    }
+  }
+  if (it == live_.end()) {
+    if (params->responder == identity_.device_id) Answer(link, *params, std::move(share));
+    return Ack(link, sender, offer.header().sid(), "share");
+  }
+  AgreementRecord& r = it->second;
+  // A share of an agreement that ended, or from a hub that altered the
+  // header, changes nothing.
+  if (r.state == AgreementState::kRunning && r.agreement && SameParams(r.params, *params) &&
+      r.agreement->AddPeerShare(index, share.Expose())) {
+    Progress(r);
+  }
+  Ack(link, sender, offer.header().sid(), "share");
+}
+
+void AgreementEngine::Refuse(const pairwise::AgreementParams& params, const std::string& reason) {
+  AgreementRecord r;
+  r.params = params;
+  r.role = Role::kResponder;
+  r.peer = params.initiator;
+  r.state = AgreementState::kFailed;
+  r.reason = "refused: " + reason;
+  r.refusal_out = reason;
+  r.created_at_ms = now_();
+  if (!agreements_.Save(r)) return;
+  auto& stored = live_.insert_or_assign(params.sid, std::move(r)).first->second;
+  SendConfirm(stored, nullptr);
+}
+
+void AgreementEngine::Answer(HubLink& link, const pairwise::AgreementParams& params,
+                             SecretBytes share) {
+  (void)link;
+  if (params.expires_at_ms <= now_()) return;  // late or replayed: nothing to answer
+  if (params.hub_set != identity_.hub_set || params.threshold != identity_.threshold) {
+    return Refuse(params, "threshold mismatch: the responder's network agrees keys " +
+                              std::to_string(identity_.threshold) + " of " +
+                              std::to_string(identity_.hub_set.size()) + " over other hubs");
+  }
+  const std::uint64_t current = SessionEpoch(params.initiator);
+  if (params.session_epoch != 1 && params.session_epoch != current + 1) {
+    return Refuse(params, "session epoch mismatch: the responder is at epoch " +
+                              std::to_string(current) + "; agree afresh (--fresh)");
+  }
+  // Both sides re-seeding at once: the agreement of the lower device id goes ahead.
+  for (auto& [sid, mine] : live_) {
+    if (mine.peer == params.initiator && mine.role == Role::kInitiator &&
+        mine.state == AgreementState::kRunning) {
+      if (identity_.device_id < params.initiator) {
+        return Refuse(params, "both sides started an agreement; the responder's goes ahead");
+      }
+      Fail(mine, "both sides started an agreement; the peer's goes ahead (" +
+                     SidHex(params.sid) + ")");
+    }
+  }
+  auto agreement = pairwise::Agreement::Start(params, Role::kResponder, rng_);
+  if (!agreement) return Refuse(params, agreement.error().message);
+  AgreementRecord r;
+  r.params = params;
+  r.role = Role::kResponder;
+  r.peer = params.initiator;
+  r.created_at_ms = now_();
+  r.agreement.emplace(std::move(*agreement));
+  if (!r.agreement->AddPeerShare(params.HubIndex(link.hub_id()), share.Expose())) return;
+  if (!agreements_.Save(r)) return;
+  CrashPoint("agent.respond.after-start");
+  auto& stored = live_.insert_or_assign(params.sid, std::move(r)).first->second;
+  SendShares(stored, nullptr);
+  Progress(stored);
+}
+
+void AgreementEngine::Progress(AgreementRecord& r) {
+  auto& agreement = *r.agreement;
+  bool tags_changed = false;
+  if (r.role == Role::kResponder) {
+    // Tags for every candidate rebuilt so far; more shares may add one.
+    auto tags = agreement.TagsToSend();
+    if (tags && *tags != r.tags_out) {
+      r.tags_out = std::move(*tags);
+      tags_changed = true;
+    }
+  }
+  auto confirmed = agreement.TryConfirm();
+  if (!confirmed || !*confirmed) {
+    if (!agreements_.Save(r)) return;  // stored before the delivery is acknowledged
+    if (tags_changed) SendConfirm(r, nullptr);
+    return;
+  }
+  // Confirmed: the session's next epoch and the record's end commit
+  // together, before any consumer can see a key of it.
+  r.state = AgreementState::kConfirmed;
+  r.inconsistent_hubs = agreement.inconsistent_hubs();
+  if (r.role == Role::kInitiator) {
+    auto tags = agreement.TagsToSend();
+    if (tags) r.tags_out = std::move(*tags);
+  }
+  r.reason.clear();
+  auto committed = store::InTransaction(db_, [&]() -> Result<void> {
+    SKAP_RETURN_IF_ERROR(sessions_.ApplyInCurrentTransaction(r.peer, r.params.session_epoch,
+                                                             agreement.key().Expose()));
+    CrashPoint("agent.confirm.before-commit");
+    return agreements_.SaveInCurrentTransaction(r);
+  });
+  r.agreement.reset();  // K_AB and the contributions are gone from memory too
+  if (!committed) {
+    r.state = AgreementState::kRunning;
+    return Fail(r, "cannot store the session: " + committed.error().message);
+  }
+  CrashPoint("agent.confirm.after-commit");
+  if (r.role == Role::kInitiator) SendConfirm(r, nullptr);
+  Finish(r);
+}
+
+void AgreementEngine::Fail(AgreementRecord& r, const std::string& reason) {
+  if (r.state != AgreementState::kRunning) return;
+  r.state = AgreementState::kFailed;
+  r.reason = reason;
+  r.agreement.reset();
+  (void)agreements_.Save(r);
+  Finish(r);
+}
+
+void AgreementEngine::Finish(const AgreementRecord& r) {
+  refusals_.erase(r.params.sid);
+  auto it = waiters_.find(r.params.sid);
+  if (it == waiters_.end()) return;
+  auto waiting = std::move(it->second);
+  waiters_.erase(it);
+  const AgreementOutcome outcome = OutcomeOf(r);
+  for (auto& done : waiting) done(outcome);
+}
+
+void AgreementEngine::Tick() {
+  const std::int64_t now = now_();
+  for (auto& [sid, r] : live_) {
+    if (r.state != AgreementState::kRunning) continue;
+    // A responder whose tags are out waits a grace period for the
+    // initiator's: the initiator may have confirmed just before expiry.
+    const bool awaiting_tag = r.role == Role::kResponder && !r.tags_out.empty();
+    const std::int64_t deadline =
+        r.params.expires_at_ms + (awaiting_tag ? options_.confirm_grace.count() : 0);
+    if (now >= deadline) Fail(r, "timed out: " + (r.agreement ? r.agreement->Status() : ""));
+  }
+  for (auto it = live_.begin(); it != live_.end();) {
+    const bool gone = it->second.state != AgreementState::kRunning &&
+                      it->second.params.expires_at_ms + options_.confirm_grace.count() < now;
+    it = gone ? live_.erase(it) : std::next(it);
+  }
+  if (now - last_purge_ms_ >= 60'000) {
+    last_purge_ms_ = now;
+    (void)agreements_.Purge(now - options_.confirm_grace.count());
+  }
+  // Scheduled re-seeds; the device with the lower id starts them, so the
+  // two sides do not race each other.
+  if (options_.reseed_interval.count() == 0 && options_.reseed_after_keys == 0) return;
+  auto sessions = sessions_.List();
+  if (!sessions) return;
+  for (const auto& s : *sessions) {
+    if (identity_.device_id > s.peer) continue;
+    const bool old = options_.reseed_interval.count() > 0 &&
+                     now - s.reseeded_at_ms >= options_.reseed_interval.count();
+    const bool used = options_.reseed_after_keys > 0 && s.keys_issued >= options_.reseed_after_keys;
+    auto& tried = reseed_tried_ms_[s.peer];
+    if ((old || used) && UpLinks() >= identity_.threshold &&
+        now - tried >= options_.lifetime.count()) {
+      tried = now;
+      Agree(s.peer, false, [](const AgreementOutcome&) {});
+    }
+  }
+}
+
+std::vector<AgreementOutcome> AgreementEngine::Recent(std::size_t limit) {
+  std::vector<AgreementOutcome> out;
+  auto records = agreements_.Recent(static_cast<std::int64_t>(limit));
+  if (!records) return out;
+  for (const auto& r : *records) {
+    auto live = live_.find(r.params.sid);
+    out.push_back(OutcomeOf(live != live_.end() ? live->second : r));
+  }
+  return out;
+}
+
+}  // namespace skap::agent

@@ -1,0 +1,127 @@
+// This device's side of pairwise agreements through its hubs
+// (docs/protocol.md, "Through the hubs"): it starts agreements, answers the
+// peer's, moves shares and confirmation tags over every hub link, keeps each
+// agreement durable at every step, and turns a confirmed agreement into the
+// next epoch of the pairwise session. Runs on the daemon's one thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent/agreement_store.h"
+#include "agent/hub_link.h"
+#include "agent/session_store.h"
+#include "crypto/rng.h"
+
+namespace skap::agent {
+
+// Identity is what the device's bundles say about it and its network.
+struct Identity {
+  std::string device_id;
+  std::string device_name;
+  std::string network_name;
+  std::vector<std::string> hub_set;  // sorted
+  unsigned threshold = 1;
+};
+
+// AgreementOutcome is how an agreement stands or ended, for people.
+struct AgreementOutcome {
+  std::string sid;  // hex
+  std::string peer;
+  std::string role;
+  AgreementState state = AgreementState::kRunning;
+  std::uint64_t session_epoch = 0;
+  std::vector<std::string> inconsistent_hubs;  // hub ids whose share was wrong
+  std::string reason;
+};
+
+// EngineOptions tune agreements.
+struct EngineOptions {
+  // lifetime is how long an agreement may take (its expiry at the hubs).
+  std::chrono::milliseconds lifetime{30000};
+  // confirm_grace is how long after expiry a responder that has sent its
+  // tags still waits for the initiator's (the hubs relay tags as long).
+  std::chrono::milliseconds confirm_grace{30000};
+  // Scheduled re-seeds of every session (0: not by that measure).
+  std::chrono::milliseconds reseed_interval{0};
+  std::int64_t reseed_after_keys = 0;
+};
+
+class AgreementEngine final : public HubLinkDelegate {
+ public:
+  using Clock = std::function<std::int64_t()>;
+  using Done = std::function<void(const AgreementOutcome&)>;
+
+  // `db` holds both stores: a confirmation commits to both at once.
+  AgreementEngine(store::Database& db, AgreementStore& agreements, SessionStore& sessions,
+                  crypto::Rng& rng, Identity identity, EngineOptions options, Clock now);
+
+  // SetLinks names the hub links (one per hub of the set this device is
+  // enrolled at); Resume then loads what was running before a restart.
+  void SetLinks(std::vector<HubLink*> links) { links_ = std::move(links); }
+  Result<void> Resume();
+
+  // Agree starts an agreement with `peer` (a device id): the next epoch of
+  // the session, or epoch 1 with `fresh` or without a session. `done` runs
+  // when it ends (at once, if it cannot start). An agreement with the peer
+  // already running is joined instead. `done` must not call back into the
+  // engine (it runs from inside the engine's own handlers).
+  void Agree(const std::string& peer, bool fresh, Done done);
+
+  // Tick ends what expired and starts scheduled re-seeds; the daemon calls
+  // it about once a second.
+  void Tick();
+
+  // Live lists the agreements running now and the newest ended ones.
+  std::vector<AgreementOutcome> Recent(std::size_t limit);
+  const Identity& identity() const { return identity_; }
+  // UpLinks counts the hubs reachable now.
+  unsigned UpLinks() const;
+
+  void OnLinkUp(HubLink& link) override;
+  void OnDelivery(HubLink& link, const channel::v1::PeerDelivery& delivery,
+                  SecretBytes share) override;
+
+ private:
+  using Sid = pairwise::SessionId;
+
+  AgreementOutcome OutcomeOf(const AgreementRecord& record) const;
+  // Start creates, stores and sends a new agreement as initiator.
+  Result<Sid> Start(const std::string& peer, bool fresh);
+  // Answer handles the first share of an agreement the peer started.
+  void Answer(HubLink& link, const pairwise::AgreementParams& params, SecretBytes share);
+  // Progress stores what arrived, sends what is due and confirms if it can.
+  void Progress(AgreementRecord& record);
+  void SendShares(const AgreementRecord& record, HubLink* only);
+  void SendConfirm(const AgreementRecord& record, HubLink* only);
+  void Fail(AgreementRecord& record, const std::string& reason);
+  void Finish(const AgreementRecord& record);
+  // Refuse answers an agreement this device will not take part in.
+  void Refuse(const pairwise::AgreementParams& params, const std::string& reason);
+  void Ack(HubLink& link, const std::string& sender, const std::string& sid,
+           const std::string& kind);
+  void OnOfferRefused(const Sid& sid, const std::string& hub_id, const std::string& message);
+  std::uint64_t SessionEpoch(const std::string& peer);
+
+  store::Database& db_;
+  AgreementStore& agreements_;
+  SessionStore& sessions_;
+  crypto::Rng& rng_;
+  Identity identity_;
+  EngineOptions options_;
+  Clock now_;
+  std::vector<HubLink*> links_;
+  std::map<Sid, AgreementRecord> live_;
+  std::map<Sid, std::vector<Done>> waiters_;
+  std::map<Sid, std::map<std::string, std::string>> refusals_;  // hub id -> why
+  std::map<std::string, std::int64_t> reseed_tried_ms_;  // peer -> last scheduled attempt
+  std::int64_t last_purge_ms_ = 0;
+};
+
+}  // namespace skap::agent

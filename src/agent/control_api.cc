@@ -1,0 +1,198 @@
+#include "agent/control_api.h"
+
+#include <nlohmann/json.hpp>
+
+#include "agent/channel_steps.h"
+#include "api/http_target.h"
+#include "common/hex.h"
+#include "crypto/uuid.h"
+
+namespace skap::agent {
+namespace {
+
+using nlohmann::json;
+namespace pb = skap::channel::v1;
+
+int StatusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kMalformedInput:
+      return 400;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kFailedPrecondition:
+      return 409;
+    case ErrorCode::kLimitExceeded:
+      return 429;
+    case ErrorCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+ControlResponse Json(int status, const json& body) {
+  ControlResponse r;
+  r.status = status;
+  r.body = SecretBytes::Copy(AsBytes(body.dump()));
+  return r;
+}
+
+ControlResponse Failure(const Error& error) {
+  return Json(StatusFor(error.code),
+              json{{"error", std::string(ErrorCodeName(error.code))}, {"message", error.message}});
+}
+
+json OutcomeJson(const AgreementOutcome& o) {
+  return json{{"sid", o.sid},
+              {"peer", o.peer},
+              {"role", o.role},
+              {"state", AgreementStateName(o.state)},
+              {"session_epoch", o.session_epoch},
+              {"inconsistent_hubs", o.inconsistent_hubs},
+              {"reason", o.reason}};
+}
+
+}  // namespace
+
+void ControlApi::ListPeers(PeersDone done) {
+  for (HubLink* link : links_) {
+    if (!link->up()) continue;
+    pb::Envelope request;
+    request.mutable_list_peers();
+    link->Request(std::move(request), SecretBytes(),
+                  [done = std::move(done)](Result<proto::Frame> answer) {
+                    if (!answer) return done(Unexpected(std::move(answer).error()));
+                    const auto& body = answer->envelope;
+                    if (body.has_error()) return done(RefusedByHub(body.error()));
+                    std::vector<Peer> peers;
+                    for (const auto& p : body.peer_list().peers()) peers.push_back({p.id(), p.name()});
+                    done(std::move(peers));
+                  });
+    return;
+  }
+  done(Unexpected(ErrorCode::kUnavailable, "no hub is reachable to ask for peers"));
+}
+
+void ControlApi::ResolvePeer(const std::string& id_or_name,
+                             std::function<void(Result<Peer>)> done) {
+  if (crypto::IsCanonicalUuid(id_or_name)) return done(Peer{id_or_name, ""});
+  ListPeers([id_or_name, done = std::move(done)](Result<std::vector<Peer>> peers) {
+    if (!peers) return done(Unexpected(std::move(peers).error()));
+    for (const auto& p : *peers) {
+      if (p.name == id_or_name) return done(p);
+    }
+    done(Unexpected(ErrorCode::kNotFound,
+                    "no active device named '" + id_or_name + "' in this network"));
+  });
+}
+
+ControlResponse ControlApi::Status() {
+  const auto& id = engine_.identity();
+  json out;
+  out["device"] = json{{"id", id.device_id},
+                       {"name", id.device_name},
+                       {"network", id.network_name},
+                       {"hub_set", id.hub_set},
+                       {"threshold", id.threshold}};
+  json hubs = json::array();
+  for (const HubLink* link : links_) {
+    hubs.push_back(json{{"id", link->hub_id()},
+                        {"up", link->up()},
+                        {"status", link->Status()},
+                        {"epoch", link->epoch()}});
+  }
+  out["hubs"] = hubs;
+  out["hubs_up"] = engine_.UpLinks();
+  const auto health = entropy_.Status();
+  json sources = json::array();
+  for (const auto& s : health.sources) sources.push_back(json{{"name", s.name}, {"state", entropy::SourceStateName(s.state)}});
+  out["entropy"] = json{{"operational", health.operational},
+                        {"reseeds", health.reseeds},
+                        {"sources", sources}};
+  json sessions = json::array();
+  if (auto list = sessions_.List()) {
+    for (const auto& s : *list) {
+      sessions.push_back(json{{"peer", s.peer},
+                              {"epoch", s.epoch},
+                              {"next_index", s.next_index},
+                              {"keys_issued_since_reseed", s.keys_issued},
+                              {"established_at_ms", s.established_at_ms},
+                              {"reseeded_at_ms", s.reseeded_at_ms}});
+    }
+  }
+  out["sessions"] = sessions;
+  json agreements = json::array();
+  for (const auto& o : engine_.Recent(10)) agreements.push_back(OutcomeJson(o));
+  out["agreements"] = agreements;
+  return Json(200, out);
+}
+
+ControlResponse ControlApi::Key(const Result<IssuedKey>& key, bool reveal) {
+  if (!key) return Failure(key.error());
+  if (!reveal) {
+    return Json(200, json{{"key_id", key->key_id},
+                          {"fingerprint", key->fingerprint},
+                          {"epoch", key->id.epoch},
+                          {"index", key->id.index}});
+  }
+  ControlResponse r;
+  r.content_type = "text/plain";
+  r.headers["X-Skap-Key-Id"] = key->key_id;
+  r.headers["X-Skap-Fingerprint"] = key->fingerprint;
+  const std::string hex = HexEncode(key->key.Expose());
+  r.body = SecretBytes::Copy(AsBytes(hex));
+  return r;
+}
+
+void ControlApi::Handle(const ControlRequest& request, ControlRespond respond) {
+  const auto target = api::ParseTarget(request.target);
+  if (!target || target->segments.empty() || target->segments[0] != "v1") {
+    return respond(Failure({ErrorCode::kNotFound, "no such endpoint"}));
+  }
+  const auto& seg = target->segments;
+  const bool get = request.method == "GET";
+  const bool post = request.method == "POST";
+  const bool reveal = target->query.count("reveal") != 0 && target->query.at("reveal") == "1";
+
+  if (seg.size() == 2 && seg[1] == "status" && get) return respond(Status());
+  if (seg.size() == 2 && seg[1] == "peers" && get) {
+    return ListPeers([this, respond](Result<std::vector<Peer>> peers) {
+      if (!peers) return respond(Failure(peers.error()));
+      json out = json::array();
+      for (const auto& p : *peers) {
+        auto session = sessions_.Get(p.id);
+        out.push_back(json{{"id", p.id},
+                           {"name", p.name},
+                           {"session_epoch", session && *session ? (*session)->epoch : 0}});
+      }
+      respond(Json(200, out));
+    });
+  }
+  if (seg.size() == 2 && seg[1] == "agreements" && post) {
+    const auto in = json::parse(request.body.empty() ? "{}" : request.body, nullptr, false);
+    if (!in.is_object() || !in.value("peer", json()).is_string()) {
+      return respond(Failure({ErrorCode::kInvalidArgument, R"(body must be {"peer": "..."})"}));
+    }
+    const bool fresh = in.value("fresh", false);
+    return ResolvePeer(in["peer"].get<std::string>(), [this, fresh, respond](Result<Peer> peer) {
+      if (!peer) return respond(Failure(peer.error()));
+      engine_.Agree(peer->id, fresh, [respond](const AgreementOutcome& outcome) {
+        respond(Json(outcome.state == AgreementState::kConfirmed ? 200 : 409,
+                     OutcomeJson(outcome)));
+      });
+    });
+  }
+  if (seg.size() == 4 && seg[1] == "keys" && ((seg[3] == "next" && post) || get)) {
+    const std::string which = seg[3];
+    return ResolvePeer(seg[2], [this, which, reveal, respond](Result<Peer> peer) {
+      if (!peer) return respond(Failure(peer.error()));
+      respond(Key(which == "next" ? sessions_.NextKey(peer->id)
+                                  : sessions_.KeyById(peer->id, which),
+                  reveal));
+    });
+  }
+  respond(Failure({ErrorCode::kNotFound, "no such endpoint"}));
+}
+
+}  // namespace skap::agent

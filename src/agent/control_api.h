@@ -1,0 +1,55 @@
+// What the agent's control socket serves (control_server.h), as JSON:
+//
+//   GET  /v1/status                      device, hubs, entropy, sessions, agreements
+//   GET  /v1/peers                       the active devices of this network (from a hub)
+//   POST /v1/agreements {"peer","fresh"} agree a key with a peer (id or name); answers
+//                                        when the agreement ends
+//   POST /v1/keys/{peer}/next            the next key of the session with the peer
+//   GET  /v1/keys/{peer}/{key_id}        the key of that id
+//
+// A key answer carries its id and fingerprint; with ?reveal=1 it carries the
+// key itself, as text/plain (hex) with the id and fingerprint in headers, so
+// a key never sits in a JSON value. Errors are {"error","message"}.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "agent/agreement_engine.h"
+#include "agent/control_server.h"
+#include "agent/hub_link.h"
+#include "agent/session_store.h"
+#include "entropy/entropy_service.h"
+
+namespace skap::agent {
+
+class ControlApi {
+ public:
+  ControlApi(AgreementEngine& engine, SessionStore& sessions, std::vector<HubLink*> links,
+             entropy::EntropyService& entropy)
+      : engine_(engine), sessions_(sessions), links_(std::move(links)), entropy_(entropy) {}
+
+  // Handle answers `request` through `respond`, now or once it can.
+  void Handle(const ControlRequest& request, ControlRespond respond);
+
+ private:
+  struct Peer {
+    std::string id;
+    std::string name;
+  };
+  using PeersDone = std::function<void(Result<std::vector<Peer>>)>;
+  // ListPeers asks a reachable hub for this network's active devices.
+  void ListPeers(PeersDone done);
+  // ResolvePeer turns a device id or name into the device id.
+  void ResolvePeer(const std::string& id_or_name, std::function<void(Result<Peer>)> done);
+  ControlResponse Status();
+  ControlResponse Key(const Result<IssuedKey>& key, bool reveal);
+
+  AgreementEngine& engine_;
+  SessionStore& sessions_;
+  std::vector<HubLink*> links_;
+  entropy::EntropyService& entropy_;
+};
+
+}  // namespace skap::agent

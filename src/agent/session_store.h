@@ -1,0 +1,81 @@
+// Pairwise sessions, one per peer (docs/protocol.md, "Session"): the root
+// key each agreement re-seeds, the KDF chain of consumer keys and the window
+// of keys skipped over to reach a later id. Every change is committed before
+// a key is handed out, so a crash never hands out a key twice and never
+// loses the position of the chain; a key handed out is erased here.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/secret_bytes.h"
+#include "keystore/keystore.h"
+#include "pairwise/session_keys.h"
+#include "store/database.h"
+
+namespace skap::agent {
+
+// SessionInfo is what may be shown of a session (no keys).
+struct SessionInfo {
+  std::string peer;
+  std::uint64_t epoch = 0;
+  std::uint32_t next_index = 0;
+  std::optional<std::uint64_t> previous_epoch;
+  std::int64_t keys_issued = 0;  // since the last re-seed
+  std::int64_t established_at_ms = 0;
+  std::int64_t reseeded_at_ms = 0;
+};
+
+// IssuedKey is one consumer key on its way out.
+struct IssuedKey {
+  std::string key_id;  // UUID form
+  pairwise::KeyId id;
+  SecretBytes key;
+  std::string fingerprint;
+};
+
+class SessionStore {
+ public:
+  using Clock = std::function<std::int64_t()>;
+
+  // `window` bounds how far past the next key a key id may lie, and how
+  // many skipped keys are kept per session.
+  SessionStore(store::Database& db, keystore::Keystore& kek, Clock now, std::uint32_t window)
+      : db_(db), kek_(kek), now_(std::move(now)), window_(window) {}
+
+  // ApplyInCurrentTransaction makes epoch `epoch` of the session with `peer`
+  // from a confirmed agreement's K_AB: epoch 1 starts the session afresh
+  // (dropping any earlier one); otherwise it must be the next epoch. The
+  // previous epoch's chain stays until the next re-seed. The caller holds a
+  // transaction, so the session and the agreement commit together.
+  Result<void> ApplyInCurrentTransaction(const std::string& peer, std::uint64_t epoch,
+                                         std::span<const std::uint8_t> pair_key);
+
+  // Get returns the session with `peer`, if there is one.
+  Result<std::optional<SessionInfo>> Get(const std::string& peer);
+  // List returns every session.
+  Result<std::vector<SessionInfo>> List();
+
+  // NextKey hands out the next key of the current epoch.
+  Result<IssuedKey> NextKey(const std::string& peer);
+  // KeyById hands out the key `key_id` names: ahead of the chain (within the
+  // window, keeping the keys skipped over), or one skipped earlier. A key
+  // already handed out is gone: kNotFound.
+  Result<IssuedKey> KeyById(const std::string& peer, const std::string& key_id);
+
+ private:
+  struct Chain;
+  static Result<IssuedKey> Issue(pairwise::KeyId id, SecretBytes key,
+                                 const pairwise::KeyIdTag& tag);
+
+  store::Database& db_;
+  keystore::Keystore& kek_;
+  Clock now_;
+  std::uint32_t window_;
+};
+
+}  // namespace skap::agent
