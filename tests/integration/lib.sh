@@ -103,3 +103,132 @@ ctl() {
   shift
   "$SKAPCTL" --token-file "$who.token" "$@"
 }
+
+# --- several hubs and running agents (pairwise agreements) ---
+
+# new_hubs N [TOML-LINE...]: N hubs in $WORK/hub1 .. hubN, each with tenant
+# acme, its tenant-admin alice, a provisioner pat and an admitter adam
+# (hubI/WHO.token), and hubI/skapd.toml on a free port (HUB_PORT[I]), plus
+# the lines given. HUB_ID[I] is each hub's id.
+declare -A HUB_PORT HUB_ID HUB_PID AGENT_PID
+new_hubs() {
+  local n=$1 i
+  shift
+  for i in $(seq "$n"); do
+    mkdir -p "$WORK/hub$i"
+    HUB_PORT[$i]=$(free_port)
+    HUB_ID[$i]=$("$SKAPD" init --data "$WORK/hub$i/data" | awk '{ print $2 }')
+    "$SKAPD" tenant create --data "$WORK/hub$i/data" --name acme --admin alice \
+      --token-out "$WORK/hub$i/alice.token" 2> /dev/null
+    {
+      printf 'data_dir = "%s/hub%s/data"\nhub_address = "127.0.0.1:%s"\n' "$WORK" "$i" "${HUB_PORT[$i]}"
+      printf 'device_listen = "127.0.0.1:%s"\n' "${HUB_PORT[$i]}"
+      [[ $# -gt 0 ]] && printf '%s\n' "$@"
+    } > "$WORK/hub$i/skapd.toml"
+  done
+  HUBS=$n
+  for i in $(seq "$n"); do start_hub_n "$i"; done
+  for i in $(seq "$n"); do
+    hctl "$i" alice operator add pat --role provisioner --token-out "$WORK/hub$i/pat.token" 2> /dev/null
+    hctl "$i" alice operator add adam --role admitter --token-out "$WORK/hub$i/adam.token" 2> /dev/null
+  done
+}
+
+# start_hub_n I [CRASH_POINT]: runs hub I's skapd (killing itself at the
+# crash point if given; $HUB_ENV is added to its environment).
+start_hub_n() {
+  env SKAP_CRASH_AT="${2:-}" ${HUB_ENV:-} "$SKAPD" run --config "$WORK/hub$1/skapd.toml" \
+    2>> "$WORK/hub$1.log" &
+  HUB_PID[$1]=$!
+  PIDS+=("$!")
+  wait_for_port "${HUB_PORT[$1]}"
+}
+stop_hub_n() { kill "${HUB_PID[$1]}" 2> /dev/null || true; wait "${HUB_PID[$1]}" 2> /dev/null || true; }
+
+# hctl I WHO ARGS...: skapctl at hub I as operator WHO.
+hctl() {
+  local i=$1 who=$2
+  shift 2
+  SKAP_ADMIN_SOCKET=$WORK/hub$i/data/admin.sock "$SKAPCTL" --token-file "$WORK/hub$i/$who.token" "$@"
+}
+
+# network_everywhere NAME K [I...]: network NAME at every hub (or hubs I...),
+# spanning those hubs with threshold K.
+network_everywhere() {
+  local name=$1 k=$2 i args=()
+  shift 2
+  local hubs=("$@")
+  [[ ${#hubs[@]} -gt 0 ]] || hubs=($(seq "$HUBS"))
+  for i in "${hubs[@]}"; do args+=(--hub "${HUB_ID[$i]}"); done
+  for i in "${hubs[@]}"; do
+    hctl "$i" alice network create "$name" > /dev/null
+    hctl "$i" alice network set-hubs "$name" "${args[@]}" --threshold "$k" > /dev/null
+  done
+}
+
+# provision_everywhere NETWORK NAME [I...]: device NAME at every hub of the
+# network with one id, its bundles in NAME.hubI.skapbundle; prints the id.
+provision_everywhere() {
+  local network=$1 name=$2 i id=""
+  shift 2
+  local hubs=("$@")
+  [[ ${#hubs[@]} -gt 0 ]] || hubs=($(seq "$HUBS"))
+  for i in "${hubs[@]}"; do
+    hctl "$i" pat device provision --network "$network" --name "$name" ${id:+--id "$id"} \
+      --out "$WORK/$name.hub$i.skapbundle" 2> /dev/null
+    [[ -n "$id" ]] || id=$(hctl "$i" alice --json device list --network "$network" |
+      jq -r --arg n "$name" '.[] | select(.name==$n) | .id')
+  done
+  echo "$id"
+}
+
+# start_agent NAME [TOML-LINE...]: enrols agent NAME (data dir $WORK/NAME)
+# from its bundles if new, and runs its daemon ($AGENT_ENV is added to its
+# environment).
+start_agent() {
+  local name=$1
+  shift
+  if [[ ! -d "$WORK/$name" ]]; then
+    "$AGENT" enroll --data "$WORK/$name" "$WORK/$name".hub*.skapbundle > /dev/null
+  fi
+  {
+    printf 'data_dir = "%s/%s"\nadmission_poll_s = 1\nreconnect_max_s = 1\n' "$WORK" "$name"
+    printf 'agreement_timeout_s = %s\n' "${AGREEMENT_TIMEOUT:-10}"
+    [[ $# -gt 0 ]] && printf '%s\n' "$@"
+  } > "$WORK/$name.toml"
+  env ${AGENT_ENV:-} "$AGENT" run --config "$WORK/$name.toml" 2>> "$WORK/agent-$name.log" &
+  AGENT_PID[$name]=$!
+  PIDS+=("$!")
+  wait_for_socket "$WORK/$name/control.sock"
+}
+stop_agent() { kill "${AGENT_PID[$1]}" 2> /dev/null || true; wait "${AGENT_PID[$1]}" 2> /dev/null || true; }
+
+# ag NAME ARGS...: skap-agent's daemon commands against agent NAME.
+ag() {
+  local name=$1
+  shift
+  "$AGENT" "$@" --data "$WORK/$name"
+}
+
+# admit_everywhere ID [I...]: admit device ID at every hub (or hubs I...),
+# once its pre-flight report is in.
+admit_everywhere() {
+  local id=$1 i
+  shift
+  local hubs=("$@")
+  [[ ${#hubs[@]} -gt 0 ]] || hubs=($(seq "$HUBS"))
+  for i in "${hubs[@]}"; do
+    wait_until "device $id reports to hub $i" \
+      "[[ \$(hctl $i adam --json device show $id | jq -r .state) == pending ]]"
+    hctl "$i" adam device admit "$id" > /dev/null
+  done
+}
+
+# hubs_up NAME: how many hubs agent NAME reaches now.
+hubs_up() { ag "$1" status --json | jq .hubs_up; }
+
+# wait_until DESCRIPTION CONDITION: polls the shell CONDITION for 15 s.
+wait_until() {
+  for _ in $(seq 150); do eval "$2" 2> /dev/null && return 0; sleep 0.1; done
+  fail "timed out waiting: $1"
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Pairwise agreement through three real hubs (k = 2) between two running
+# agents: provisioned and admitted at every hub by two operators, a key
+# agreed with the same id and fingerprint on both sides, keys by id,
+# re-seeds with one hub down, a clean refusal with fewer than k hubs, and
+# what each hub saw: one share of each side, never a key.
+#   agreement_test.sh BUILD_DIR
+source "$(dirname "$0")/lib.sh"
+use_build "$1"
+new_hubs 3
+network_everywhere plant-1 2
+a=$(provision_everywhere plant-1 a)
+b=$(provision_everywhere plant-1 b)
+expect_eq "$(jq -r .threshold <(hctl 2 alice --json network show plant-1))" 2 "the network agrees keys 2 of 3"
+start_agent a
+start_agent b
+admit_everywhere "$a"
+admit_everywhere "$b"
+wait_until "a reaches 3 hubs" '[[ $(hubs_up a) == 3 ]]'
+wait_until "b reaches 3 hubs" '[[ $(hubs_up b) == 3 ]]'
+pass "both devices admitted at 3 hubs by a second operator"
+expect_eq "$(ag a peers | awk '{ print $1, $2 }')" "$b b" "a sees b as its peer"
+
+out=$(ag a agree b)
+[[ "$out" == "agreed with b: session epoch 1"* ]] && pass "a and b agree a key: $out" || fail "agree: $out"
+key_a=$(ag a key b)
+key_b=$(ag b key a)
+expect_eq "$key_b" "$key_a" "both sides hand out the same key id and fingerprint"
+read -r id fp hex_a < <(ag a key b --reveal)
+read -r id_b fp_b hex_b < <(ag b key a --id "$id" --reveal)
+expect_eq "$id_b $fp_b $hex_b" "$id $fp $hex_a" "the peer fetches the same key by its id"
+expect_eq "${#hex_a}" 64 "a 256-bit key"
+expect_fail "handed out already" "a key is handed out once per side" ag b key a --id "$id"
+
+# What each hub saw: one share from each side, at its own index, and no key.
+for i in 1 2 3; do
+  shares=$(hctl "$i" alice --json audit list --action agreement.share)
+  expect_eq "$(jq length <<< "$shares")" 2 "hub $i relayed one share of each side"
+  index=$(jq -r '[.[].detail.hub_index] | unique | join(",")' <<< "$shares")
+  expect_eq "$index" "$(printf '%s\n' "${HUB_ID[@]}" | sort | grep -n "${HUB_ID[$i]}" | cut -d: -f1)" \
+    "hub $i carried share x = its place in the sorted hub set"
+  if grep -rqi "$hex_a" "$WORK/hub$i" "$WORK/hub$i.log" ||
+    find "$WORK/hub$i" -type f -exec cat {} + | od -An -tx1 -v | tr -d ' \n' | grep -q "$hex_a"; then
+    fail "hub $i holds the key"
+  fi
+  pass "hub $i's files and log hold the key neither as text nor as bytes"
+done
+
+# One hub down: 2 of 3 still agree; the responder can start too.
+stop_hub_n 3
+wait_until "a notices hub 3 is down" '[[ $(hubs_up a) == 2 ]]'
+wait_until "b notices hub 3 is down" '[[ $(hubs_up b) == 2 ]]'
+out=$(ag b agree a)
+[[ "$out" == "agreed with a: session epoch 2"* ]] && pass "re-seeded with hub 3 down: $out" || fail "$out"
+expect_eq "$(ag b key a)" "$(ag a key b)" "epoch 2 keys match"
+expect_eq "$(ag a status --json | jq '.sessions[0].epoch')" 2 "a's session is at epoch 2"
+
+# Two hubs down: fewer than k, so no agreement starts.
+stop_hub_n 2
+wait_until "a notices hub 2 is down" '[[ $(hubs_up a) == 1 ]]'
+expect_fail "only 1 of 3 hubs are reachable; an agreement needs 2" \
+  "with fewer than k hubs the agreement is refused" ag a agree b
+expect_eq "$(ag a status --json | jq '.sessions[0].epoch')" 2 "the session is unchanged"
+
+# The hubs come back: the agents reconnect and agree again.
+start_hub_n 2
+start_hub_n 3
+wait_until "a reaches 3 hubs again" '[[ $(hubs_up a) == 3 ]]'
+wait_until "b reaches 3 hubs again" '[[ $(hubs_up b) == 3 ]]'
+out=$(ag a agree b)
+[[ "$out" == "agreed with b: session epoch 3"* ]] && pass "hubs back: $out" || fail "$out"
+expect_eq "$(ag b key a)" "$(ag a key b)" "epoch 3 keys match"
+for i in 1 2 3; do
+  expect_eq "$(hctl "$i" alice audit verify | cut -d: -f1)" "audit chain intact" "hub $i's audit chain"
+done
+echo "$PASSED passed, 0 failed"
