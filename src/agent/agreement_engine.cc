@@ -43,6 +43,12 @@ AgreementEngine::AgreementEngine(store::Database& db, AgreementStore& agreements
 Result<void> AgreementEngine::Resume() {
   SKAP_ASSIGN_OR_RETURN(auto records, agreements_.LoadLive(options_.confirm_grace.count()));
   for (auto& r : records) live_.emplace(r.params.sid, std::move(r));
+  // What arrived before a restart may already be enough to confirm (the
+  // agent may have died just before its commit); the hubs hear the rest
+  // when the links come up.
+  for (auto& [sid, r] : live_) {
+    if (r.state == AgreementState::kRunning && r.agreement) Progress(r);
+  }
   return Ok();
 }
 
@@ -128,8 +134,11 @@ Result<AgreementEngine::Sid> AgreementEngine::Start(const std::string& peer, boo
 
 void AgreementEngine::SendShares(const AgreementRecord& r, HubLink* only) {
   if (r.state != AgreementState::kRunning || !r.agreement) return;
+  const auto& held = shares_held_[r.params.sid];
   for (HubLink* link : links_) {
-    if ((only != nullptr && link != only) || !link->up()) continue;
+    if ((only != nullptr && link != only) || !link->up() || held.count(link->hub_id()) != 0) {
+      continue;
+    }
     const unsigned index = r.params.HubIndex(link->hub_id());
     if (index == 0) continue;
     pb::Envelope request;
@@ -140,8 +149,11 @@ void AgreementEngine::SendShares(const AgreementRecord& r, HubLink* only) {
     const std::string hub = link->hub_id();
     link->Request(std::move(request), SecretBytes::Copy(r.agreement->OwnShare(index)),
                   [this, sid, hub](Result<proto::Frame> answer) {
-                    if (answer && answer->envelope.has_error()) {
+                    if (!answer) return;  // the link went down: resent when it is back
+                    if (answer->envelope.has_error()) {
                       OnOfferRefused(sid, hub, answer->envelope.error().message());
+                    } else if (live_.count(sid) != 0) {
+                      shares_held_[sid].insert(hub);
                     }
                   });
   }
@@ -149,8 +161,11 @@ void AgreementEngine::SendShares(const AgreementRecord& r, HubLink* only) {
 
 void AgreementEngine::SendConfirm(const AgreementRecord& r, HubLink* only) {
   if (r.tags_out.empty() && r.refusal_out.empty()) return;
+  const auto& held = confirm_held_[r.params.sid];
   for (HubLink* link : links_) {
-    if ((only != nullptr && link != only) || !link->up()) continue;
+    if ((only != nullptr && link != only) || !link->up() || held.count(link->hub_id()) != 0) {
+      continue;
+    }
     pb::Envelope request;
     auto* confirm = request.mutable_confirm_offer();
     confirm->set_sid(std::string(r.params.sid.begin(), r.params.sid.end()));
@@ -158,7 +173,13 @@ void AgreementEngine::SendConfirm(const AgreementRecord& r, HubLink* only) {
     confirm->set_expires_at_ms(r.params.expires_at_ms);
     for (const auto& tag : r.tags_out) confirm->add_tags(std::string(tag.begin(), tag.end()));
     confirm->set_refusal(r.refusal_out);
-    link->Request(std::move(request), SecretBytes(), [](const Result<proto::Frame>&) {});
+    const Sid sid = r.params.sid;
+    const std::string hub = link->hub_id();
+    link->Request(std::move(request), SecretBytes(), [this, sid, hub](Result<proto::Frame> answer) {
+      if (answer && answer->envelope.has_offer_accepted() && live_.count(sid) != 0) {
+        confirm_held_[sid].insert(hub);
+      }
+    });
   }
 }
 
@@ -181,6 +202,9 @@ void AgreementEngine::OnLinkUp(HubLink& link) {
   // the same offer); then the hub hands over what waits for this device.
   for (auto& [sid, r] : live_) {
     SendShares(r, &link);
+    // A responder that has confirmed has nothing more to say: the
+    // initiator confirmed before it sent its tag.
+    if (r.state == AgreementState::kConfirmed && r.role == Role::kResponder) continue;
     SendConfirm(r, &link);
   }
   pb::Envelope fetch;
@@ -312,6 +336,7 @@ void AgreementEngine::Progress(AgreementRecord& r) {
     auto tags = agreement.TagsToSend();
     if (tags && *tags != r.tags_out) {
       r.tags_out = std::move(*tags);
+      confirm_held_.erase(r.params.sid);  // the hubs hold older tags: send the new ones
       tags_changed = true;
     }
   }
@@ -330,6 +355,7 @@ void AgreementEngine::Progress(AgreementRecord& r) {
     if (tags) r.tags_out = std::move(*tags);
   }
   r.reason.clear();
+  confirm_held_.erase(r.params.sid);
   auto committed = store::InTransaction(db_, [&]() -> Result<void> {
     SKAP_RETURN_IF_ERROR(sessions_.ApplyInCurrentTransaction(r.peer, r.params.session_epoch,
                                                              agreement.key().Expose()));
@@ -379,6 +405,10 @@ void AgreementEngine::Tick() {
   for (auto it = live_.begin(); it != live_.end();) {
     const bool gone = it->second.state != AgreementState::kRunning &&
                       it->second.params.expires_at_ms + options_.confirm_grace.count() < now;
+    if (gone) {
+      shares_held_.erase(it->first);
+      confirm_held_.erase(it->first);
+    }
     it = gone ? live_.erase(it) : std::next(it);
   }
   if (now - last_purge_ms_ >= 60'000) {

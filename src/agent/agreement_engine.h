@@ -120,6 +120,10 @@ class AgreementEngine final : public HubLinkDelegate {
   std::map<Sid, AgreementRecord> live_;
   std::map<Sid, std::vector<Done>> waiters_;
   std::map<Sid, std::map<std::string, std::string>> refusals_;  // hub id -> why
+  // The hubs that have stored this agreement's share or current tags: a link
+  // that comes back up resends only what its hub does not hold yet.
+  std::map<Sid, std::set<std::string>> shares_held_;
+  std::map<Sid, std::set<std::string>> confirm_held_;
   std::map<std::string, std::int64_t> reseed_tried_ms_;  // peer -> last scheduled attempt
   std::int64_t last_purge_ms_ = 0;
 };

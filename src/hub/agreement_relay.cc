@@ -211,12 +211,18 @@ Result<Delivery> AgreementRelay::OfferConfirm(const std::string& sender,
     const Blob message = BytesOf(offer.SerializeAsString());
     // Tags may be sent again with more candidates once more shares arrived:
     // the newest set replaces the last and goes out again.
-    SKAP_RETURN_IF_ERROR(db_.Execute(
-        "INSERT INTO mailbox (sid, sender, kind, recipient, message, state, expires_at_ms,"
-        " created_at_ms, changed_at_ms) VALUES ($1, $2, 'confirm', $3, $4, 'pending', $5, $6, $6)"
-        " ON CONFLICT (sid, sender, kind) DO UPDATE SET message = excluded.message,"
-        " state = 'pending', changed_at_ms = excluded.changed_at_ms",
-        {sid, sender, route.recipient, message, keep_until, now}));
+    SKAP_ASSIGN_OR_RETURN(
+        const auto changed,
+        db_.Execute("INSERT INTO mailbox (sid, sender, kind, recipient, message, state,"
+                    " expires_at_ms, created_at_ms, changed_at_ms)"
+                    " VALUES ($1, $2, 'confirm', $3, $4, 'pending', $5, $6, $6)"
+                    " ON CONFLICT (sid, sender, kind) DO UPDATE SET message = excluded.message,"
+                    " state = 'pending', changed_at_ms = excluded.changed_at_ms"
+                    " WHERE mailbox.message <> excluded.message",
+                    {sid, sender, route.recipient, message, keep_until, now}));
+    // The same tags again (the sender restarted) change nothing and go out
+    // no second time.
+    if (changed == 0) return Ok();
     nlohmann::json detail{{"from", sender}, {"to", route.recipient}, {"tags", offer.tags_size()}};
     if (!offer.refusal().empty()) detail["refusal"] = offer.refusal();
     SKAP_RETURN_IF_ERROR(audit_.AppendInCurrentTransaction(

@@ -64,7 +64,8 @@ class AgreementRelay {
   Result<Delivery> OfferShare(const std::string& sender, const channel::v1::ShareOffer& offer,
                               std::span<const std::uint8_t> share);
   // OfferConfirm stores confirmation tags (or a refusal) for the
-  // recipient, replacing the sender's earlier ones for the same sid.
+  // recipient, replacing the sender's earlier ones for the same sid; the
+  // same ones again change nothing (and return no delivery).
   Result<Delivery> OfferConfirm(const std::string& sender, const channel::v1::ConfirmOffer& offer);
   // PendingFor returns what still waits for `recipient`, shares first.
   Result<std::vector<Delivery>> PendingFor(const std::string& recipient);

@@ -14,7 +14,7 @@ cleanup() {
     echo "not ok - a sanitizer reported an error (logs above)" >&2
     status=1
   fi
-  rm -rf "$WORK"
+  if [[ -n "${SKAP_KEEP_WORK:-}" ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
   exit "$status"
 }
 trap cleanup EXIT
@@ -196,6 +196,7 @@ start_agent() {
     printf 'agreement_timeout_s = %s\n' "${AGREEMENT_TIMEOUT:-10}"
     [[ $# -gt 0 ]] && printf '%s\n' "$@"
   } > "$WORK/$name.toml"
+  rm -f "$WORK/$name/control.sock"  # left behind by a kill -9: wait for the new one
   env ${AGENT_ENV:-} "$AGENT" run --config "$WORK/$name.toml" 2>> "$WORK/agent-$name.log" &
   AGENT_PID[$name]=$!
   PIDS+=("$!")

@@ -205,6 +205,9 @@ TEST_F(AgreementRelayTest, ConfirmationsAreRelayedAndTheNewestReplacesTheLast) {
   ASSERT_EQ(pending->size(), 1u);
   EXPECT_EQ((*pending)[0].message.confirm().tags_size(), 2);
   EXPECT_TRUE((*pending)[0].share.empty());
+  auto again = relay_->OfferConfirm(b_, confirm);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->recipient.empty()) << "the same tags again go out no second time";
 
   pb::ConfirmOffer refusal = confirm;
   refusal.clear_tags();
