@@ -10,8 +10,8 @@ deps:
 
 demo: deps
 	cmake --preset release >/dev/null
-	cmake --build --preset release -j $(JOBS) --target skap-demo
-	build/release/apps/skap-demo/skap-demo
+	cmake --build --preset release -j $(JOBS) --target skapd skapctl skap-agent
+	scripts/demo.sh build/release
 
 check: deps
 	cmake --preset dev >/dev/null
