@@ -98,6 +98,24 @@ TEST(EntropyServiceTest, FailsClosedWhenTheLastSourceBreaksAndRecovers) {
   EXPECT_TRUE((*service)->Status().operational);
 }
 
+TEST(EntropyServiceTest, HubEntropyIsMixedInButNeverStandsInForTheSources) {
+  auto owned = std::make_unique<testing::GoodSource>();
+  testing::GoodSource* source = owned.get();
+  auto service = EntropyService::Create(Sources(std::move(owned)));
+  ASSERT_TRUE(service);
+  const std::vector<std::uint8_t> hub_bytes(32, 0x5c);
+  ASSERT_TRUE((*service)->MixIn(hub_bytes));
+  EXPECT_EQ((*service)->Status().reseeds, 2u) << "mixing in is a reseed from the sources";
+  std::vector<std::uint8_t> out(32);
+  ASSERT_TRUE((*service)->Generate(out));
+  // With its only source broken, hub bytes cannot keep the service going.
+  source->Stick(0x00);
+  auto refused = (*service)->MixIn(hub_bytes);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kEntropyUnavailable);
+  EXPECT_FALSE((*service)->Generate(out, PredictionResistance::kYes));
+}
+
 TEST(EntropyServiceTest, ReseedsOnCountTimeAndDemand) {
   FakeClock clock;
   EntropyServiceOptions options;

@@ -1,0 +1,147 @@
+// Pairwise sessions on a real agent.db: both sides of a session hand out the
+// same keys under the same ids, each key once; the window; re-seeds.
+#include "agent/session_store.h"
+
+#include <gtest/gtest.h>
+
+#include "agent/agent_schema.h"
+#include "common/ct.h"
+#include "store/migrations.h"
+#include "unit/agent/agent_store_fixture.h"
+
+namespace skap::agent {
+namespace {
+
+// Two devices' sessions with each other, each in its own agent.db.
+class SessionStoreTest : public AgentStoreTest {
+ protected:
+  void SetUp() override {
+    AgentStoreTest::SetUp();
+    auto peer = AgentStore::Open(dir_.File("peer"), true, rng_.get());
+    ASSERT_TRUE(peer);
+    peer_store_ = std::move(*peer);
+    mine_ = std::make_unique<SessionStore>(store_->db(), store_->kek(), [this] { return now_ms_; },
+                                           kWindow);
+    theirs_ = std::make_unique<SessionStore>(peer_store_->db(), peer_store_->kek(),
+                                             [this] { return now_ms_; }, kWindow);
+  }
+
+  // Apply makes epoch `epoch` from the same K_AB on both sides.
+  void Apply(std::uint64_t epoch, std::uint8_t pair_key_byte) {
+    const std::vector<std::uint8_t> key(32, pair_key_byte);
+    ApplyOn(*mine_, store_->db(), "peer", epoch, key);
+    ApplyOn(*theirs_, peer_store_->db(), "me", epoch, key);
+  }
+  static void ApplyOn(SessionStore& sessions, store::Database& db, const std::string& peer,
+                      std::uint64_t epoch, const std::vector<std::uint8_t>& key) {
+    auto applied = store::InTransaction(
+        db, [&] { return sessions.ApplyInCurrentTransaction(peer, epoch, key); });
+    ASSERT_TRUE(applied) << applied.error().message;
+  }
+
+  static constexpr std::uint32_t kWindow = 4;
+  std::unique_ptr<AgentStore> peer_store_;
+  std::unique_ptr<SessionStore> mine_, theirs_;
+};
+
+TEST_F(SessionStoreTest, BothSidesHandOutTheSameKeysUnderTheSameIds) {
+  Apply(1, 0x11);
+  for (int i = 0; i < 3; ++i) {
+    auto a = mine_->NextKey("peer");
+    auto b = theirs_->NextKey("me");
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->key_id, b->key_id);
+    EXPECT_EQ(a->fingerprint, b->fingerprint);
+    EXPECT_TRUE(ct::Equal(a->key.Expose(), b->key.Expose()));
+    EXPECT_EQ(a->id.epoch, 1u);
+    EXPECT_EQ(a->id.index, static_cast<std::uint32_t>(i));
+    EXPECT_EQ(a->key.size(), 32u);
+  }
+  EXPECT_EQ((*mine_->Get("peer"))->next_index, 3u);
+}
+
+TEST_F(SessionStoreTest, AKeyGoesOncePerSideAndThePeerFetchesItById) {
+  Apply(1, 0x22);
+  auto a = mine_->NextKey("peer");
+  ASSERT_TRUE(a);
+  auto b = theirs_->KeyById("me", a->key_id);
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_TRUE(ct::Equal(a->key.Expose(), b->key.Expose()));
+  auto again = theirs_->KeyById("me", a->key_id);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kNotFound);
+  // The next key on the fetching side is the one after.
+  auto next = theirs_->NextKey("me");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->id.index, 1u);
+}
+
+TEST_F(SessionStoreTest, KeysAheadAreFetchedWithinTheWindowAndTheSkippedOnesKept) {
+  Apply(1, 0x33);
+  std::vector<IssuedKey> ahead;
+  for (int i = 0; i < 4; ++i) ahead.push_back(std::move(*mine_->NextKey("peer")));
+  // The peer fetches key 3 first, then 1: both come out right.
+  auto third = theirs_->KeyById("me", ahead[3].key_id);
+  ASSERT_TRUE(third) << third.error().message;
+  EXPECT_TRUE(ct::Equal(third->key.Expose(), ahead[3].key.Expose()));
+  auto first = theirs_->KeyById("me", ahead[1].key_id);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(ct::Equal(first->key.Expose(), ahead[1].key.Expose()));
+  // Ten ahead is beyond the window of 4.
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(mine_->NextKey("peer"));
+  auto far = mine_->NextKey("peer");
+  auto refused = theirs_->KeyById("me", far->key_id);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kLimitExceeded);
+}
+
+TEST_F(SessionStoreTest, AReSeedMakesNewKeysAndKeepsThePreviousEpochById) {
+  Apply(1, 0x44);
+  auto old = mine_->NextKey("peer");
+  ASSERT_TRUE(old);
+  Apply(2, 0x55);
+  auto a = mine_->NextKey("peer");
+  auto b = theirs_->NextKey("me");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->id.epoch, 2u);
+  EXPECT_EQ(a->key_id, b->key_id);
+  EXPECT_NE(a->key_id.substr(0, 18), old->key_id.substr(0, 18)) << "a new T_e";
+  // The peer can still fetch epoch 1's key by id until the next re-seed.
+  auto late = theirs_->KeyById("me", old->key_id);
+  ASSERT_TRUE(late) << late.error().message;
+  EXPECT_TRUE(ct::Equal(late->key.Expose(), old->key.Expose()));
+  // Only the next epoch follows; epoch 1 starts afresh.
+  auto skipped = store::InTransaction(store_->db(), [&] {
+    return mine_->ApplyInCurrentTransaction("peer", 4, std::vector<std::uint8_t>(32, 1));
+  });
+  ASSERT_FALSE(skipped);
+  EXPECT_NE(skipped.error().message.find("session epoch mismatch"), std::string::npos);
+  Apply(1, 0x66);
+  EXPECT_EQ((*mine_->Get("peer"))->epoch, 1u);
+  EXPECT_FALSE((*mine_->Get("peer"))->previous_epoch);
+}
+
+TEST_F(SessionStoreTest, NoSessionNoKeyAndForeignIdsAreRefused) {
+  EXPECT_EQ(mine_->NextKey("peer").error().code, ErrorCode::kNotFound);
+  Apply(1, 0x77);
+  EXPECT_EQ(mine_->KeyById("peer", "not-an-id").error().code, ErrorCode::kInvalidArgument);
+  // An id of another session (another tag) is not found, not derived.
+  const std::string foreign = pairwise::FormatKeyId({9, 9, 9, 9, 9, 9, 9, 9}, {1, 0});
+  EXPECT_EQ(mine_->KeyById("peer", foreign).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(SessionStoreTest, SessionKeysAreStoredWrapped) {
+  Apply(1, 0x12);
+  auto key = mine_->NextKey("peer");
+  ASSERT_TRUE(key);
+  auto rows = store_->db().Query("SELECT wrapped_root, wrapped_chain FROM sessions");
+  ASSERT_TRUE(rows);
+  for (const auto& column : (*rows)[0]) {
+    const auto blob = store::AsBlob(column).value_or(store::Blob{});
+    EXPECT_EQ(blob.size(), 56u) << "48 bytes wrapped with RFC 5649 padding";
+    EXPECT_TRUE(store_->kek().Unwrap(blob));
+  }
+}
+
+}  // namespace
+}  // namespace skap::agent
