@@ -29,7 +29,8 @@ fuzz:
 	cmake --build --preset fuzz -j $(JOBS)
 	ctest --preset fuzz
 
-bench: deps
+bench:
+	scripts/deps.sh bench
 	bench/run.sh
 
 format:

@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 per=${SECONDS_PER:-3}
 
 cmake --preset release -DSKAP_BUILD_BENCH=ON >/dev/null
-cmake --build --preset release -j 2 --target skap_bench provision_bench channel_bench skapd >/dev/null
+cmake --build --preset release -j 2 --target skap_bench provision_bench channel_bench \
+  agreement_bench kerberos_bench skapd >/dev/null
 
 speed() {  # speed <args...>: bytes per second from `openssl speed -mr`
   openssl speed -mr -seconds "$per" "$@" 2>/dev/null | awk -F: '/^\+F:/ {v=$NF} END {print v}'
@@ -72,3 +73,6 @@ printf "%-44s %18s\n" "TLS 1.3 PSK handshake, psk_dhe_ke (in memory)" "$(per_s "
 echo
 echo "the hub under load (bench/hub_bench.sh):"
 bench/hub_bench.sh build/release
+echo
+echo "pairwise agreements beside MIT Kerberos (bench/agreement_bench.sh):"
+bench/agreement_bench.sh build/release

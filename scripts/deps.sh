@@ -3,7 +3,8 @@
 # Non-interactive; when everything is already present it only asks dpkg and
 # returns in about a second. Nothing is fetched from outside Debian's archive.
 #
-#   scripts/deps.sh          packages for `make check`, `make demo`, `make bench`
+#   scripts/deps.sh          packages for `make check` and `make demo`
+#   scripts/deps.sh bench    adds MIT Kerberos's KDC, the agreement benchmark's baseline
 #   scripts/deps.sh fuzz     adds clang's libFuzzer runtime for the fuzz preset
 set -euo pipefail
 
@@ -21,7 +22,11 @@ packages=(
   libfccp-dev                        # skapctl: CSV device lists (header-only)
   protobuf-compiler libprotobuf-dev  # device channel messages
   zbar-tools jq                      # tests read QR codes back (zbarimg) and JSON (jq)
+  libkrb5-dev                        # bench/kerberos_bench: the Kerberos client library
 )
+if [[ "${1:-}" == "bench" ]]; then
+  packages+=(krb5-kdc krb5-admin-server)  # a KDC on loopback, and kadmin.local to fill it
+fi
 if [[ "${1:-}" == "fuzz" ]]; then
   packages+=(clang libclang-rt-14-dev)
 fi
