@@ -99,8 +99,8 @@ int Setup(const std::vector<std::string>& hub_dirs, const std::vector<std::strin
       return *registry.AuthenticateOperator(Text(token->token));
     };
     const auto admin = role("admin", skap::hub::Role::kTenantAdmin);
-    roles.push_back({role("prov", skap::hub::Role::kProvisioner),
-                     role("adm", skap::hub::Role::kAdmitter)});
+    roles.push_back(
+        {role("prov", skap::hub::Role::kProvisioner), role("adm", skap::hub::Role::kAdmitter)});
     if (auto n = registry.CreateNetwork(admin, "fleet"); !n) return Fail("network", n.error());
     if (auto s = registry.SetNetworkHubs(admin, "fleet", ids, threshold); !s) {
       return Fail("hub set", s.error());
@@ -113,9 +113,9 @@ int Setup(const std::vector<std::string>& hub_dirs, const std::vector<std::strin
     std::optional<std::string> id;
     for (std::size_t h = 0; h < hubs.size(); ++h) {
       auto& registry = hubs[h]->registry();
-      auto grant = registry.ProvisionDevice(roles[h].provisioner, "fleet",
-                                            "device-" + std::to_string(i), std::chrono::hours(24),
-                                            false, id);
+      auto grant =
+          registry.ProvisionDevice(roles[h].provisioner, "fleet", "device-" + std::to_string(i),
+                                   std::chrono::hours(24), false, id);
       if (!grant) return Fail("provision", grant.error());
       id = grant->device.id;
       // Play the device's part the way skap-agent does (agent/channel_steps.cc).
@@ -128,10 +128,17 @@ int Setup(const std::vector<std::string>& hub_dirs, const std::vector<std::strin
                                               grant->hub_id, *id);
       if (!key) return Fail(*id, key.error());
       skap::agent::DeviceState state;
-      state.hub = {grant->hub_id,        addresses[h],         grant->device.tenant_id,
-                   grant->tenant_name,   grant->device.network_id, grant->device.network_name,
-                   *id,                  grant->device.name,   grant->device.bootstrap_expires_at_ms,
-                   grant->network.hub_set, grant->network.threshold};
+      state.hub = {grant->hub_id,
+                   addresses[h],
+                   grant->device.tenant_id,
+                   grant->tenant_name,
+                   grant->device.network_id,
+                   grant->device.network_name,
+                   *id,
+                   grant->device.name,
+                   grant->device.bootstrap_expires_at_ms,
+                   grant->network.hub_set,
+                   grant->network.threshold};
       state.epoch = 1;
       state.key = std::move(*key);
       state.status = "active";
@@ -180,8 +187,8 @@ int Run(const std::string& agents, long count, double seconds) {
     if (hubs->empty()) return Fail("hubs", {skap::ErrorCode::kNotFound, "enrolled at no hub"});
     const auto& info = hubs->front().hub;
     d.id = info.device_id;
-    d.sessions = std::make_unique<skap::agent::SessionStore>(d.store->db(), d.store->kek(), NowMs,
-                                                             1024);
+    d.sessions =
+        std::make_unique<skap::agent::SessionStore>(d.store->db(), d.store->kek(), NowMs, 1024);
     d.agreements =
         std::make_unique<skap::agent::AgreementStore>(d.store->db(), d.store->kek(), NowMs);
     d.engine = std::make_unique<skap::agent::AgreementEngine>(
@@ -228,8 +235,8 @@ int Run(const std::string& agents, long count, double seconds) {
   Clock::time_point measure_start;
   std::function<void()> poll = [&] {
     if (!measuring) {
-      const bool up = std::all_of(devices.begin(), devices.end(),
-                                  [](const Device& d) { return d.AllUp(); });
+      const bool up =
+          std::all_of(devices.begin(), devices.end(), [](const Device& d) { return d.AllUp(); });
       if (!up && Clock::now() < wait_up_until) {
         timer.expires_after(std::chrono::milliseconds(100));
         return timer.async_wait([&](boost::system::error_code) { poll(); });
@@ -241,8 +248,8 @@ int Run(const std::string& agents, long count, double seconds) {
       }
       measuring = true;
       measure_start = Clock::now();
-      end = measure_start + std::chrono::duration_cast<Clock::duration>(
-                                std::chrono::duration<double>(seconds));
+      end = measure_start +
+            std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
       for (std::size_t p = 0; p < devices.size() / 2; ++p) agree(p);
     }
     if (Clock::now() < end || in_flight > 0) {
@@ -256,13 +263,13 @@ int Run(const std::string& agents, long count, double seconds) {
   poll();
   io.run();
   if (!measuring) return 1;
-  const double elapsed =
-      std::chrono::duration<double>(Clock::now() - measure_start).count();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - measure_start).count();
   std::sort(latencies_ms.begin(), latencies_ms.end());
   const auto at = [&](double q) {
     if (latencies_ms.empty()) return 0.0;
-    return latencies_ms[std::min(latencies_ms.size() - 1,
-                                 static_cast<std::size_t>(q * static_cast<double>(latencies_ms.size())))];
+    return latencies_ms[std::min(
+        latencies_ms.size() - 1,
+        static_cast<std::size_t>(q * static_cast<double>(latencies_ms.size())))];
   };
   std::printf("%.0f %.1f %.1f %ld %zu\n", static_cast<double>(latencies_ms.size()) / elapsed,
               at(0.50), at(0.99), failed, devices.size() / 2);

@@ -35,8 +35,8 @@
 
 #include "agent/device_state.h"
 #include "agent/hub_channel.h"
-#include "keystore/file_keystore.h"
 #include "crypto/tls_psk.h"
+#include "keystore/file_keystore.h"
 
 namespace {
 

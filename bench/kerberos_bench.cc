@@ -74,7 +74,8 @@ void Client(const std::string& client, const std::string& password, const std::s
     const krb5_error_code got =
         krb5_get_credentials(context, KRB5_GC_NO_STORE, cache, &wanted, &ticket);
     if (got == 0) {
-      latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - started).count());
+      latencies.push_back(
+          std::chrono::duration<double, std::milli>(Clock::now() - started).count());
       krb5_free_creds(context, ticket);
     } else {
       if (failed == 0) Report(context, "TGS request", got);
@@ -109,8 +110,8 @@ int main(int argc, char** argv) {
 
   Totals totals;
   const auto start = Clock::now();
-  const auto end = start + std::chrono::duration_cast<Clock::duration>(
-                               std::chrono::duration<double>(seconds));
+  const auto end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   std::vector<std::thread> pool;
   for (int i = 0; i < threads; ++i) {
     pool.emplace_back(Client, client, password, service, end, std::ref(totals));
@@ -121,7 +122,8 @@ int main(int argc, char** argv) {
   std::sort(l.begin(), l.end());
   const auto at = [&](double q) {
     return l.empty() ? 0.0
-                     : l[std::min(l.size() - 1, static_cast<std::size_t>(q * static_cast<double>(l.size())))];
+                     : l[std::min(l.size() - 1,
+                                  static_cast<std::size_t>(q * static_cast<double>(l.size())))];
   };
   std::printf("%.0f %.2f %.2f %ld\n", static_cast<double>(l.size()) / elapsed, at(0.5), at(0.99),
               totals.failed);

@@ -17,9 +17,9 @@
 #include <CLI/CLI.hpp>
 
 #include "agent/device_state.h"
-#include "keystore/file_keystore.h"
 #include "crypto/channel_key.h"
 #include "hub/hub_node.h"
+#include "keystore/file_keystore.h"
 
 namespace {
 
@@ -113,8 +113,8 @@ int main(int argc, char** argv) {
     state.epoch = 1;
     state.key = std::move(*key);
     state.status = "active";
-    if (auto s = skap::agent::SaveDeviceState(states + "/" + grant.device.name + ".state", state,
-                                              *kek);
+    if (auto s =
+            skap::agent::SaveDeviceState(states + "/" + grant.device.name + ".state", state, *kek);
         !s) {
       return Fail("state", s.error());
     }

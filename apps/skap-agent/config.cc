@@ -12,8 +12,8 @@ using skap::ErrorCode;
 using skap::Unexpected;
 
 constexpr std::array<std::string_view, 10> kKeys = {
-    "data_dir",          "control_socket",    "key_exchange",      "agreement_timeout_s",
-    "reseed_interval_s", "reseed_after_keys", "key_window",        "hub_entropy_bytes",
+    "data_dir",          "control_socket",    "key_exchange", "agreement_timeout_s",
+    "reseed_interval_s", "reseed_after_keys", "key_window",   "hub_entropy_bytes",
     "reconnect_max_s",   "admission_poll_s"};
 
 skap::Result<std::int64_t> Integer(const toml::table& table, const std::string& path,

@@ -113,8 +113,7 @@ void PrintStatus(const json& s) {
   const auto& dev = s["device"];
   std::printf("device %s (%s), network %s: keys agreed %u of %zu hubs\n",
               dev.value("name", "").c_str(), dev.value("id", "").c_str(),
-              dev.value("network", "").c_str(), dev.value("threshold", 0U),
-              dev["hub_set"].size());
+              dev.value("network", "").c_str(), dev.value("threshold", 0U), dev["hub_set"].size());
   std::printf("hubs reachable: %u\n", s.value("hubs_up", 0U));
   for (const auto& h : s["hubs"]) {
     std::printf("  hub %s: %s\n", h.value("id", "").c_str(), h.value("status", "").c_str());
@@ -153,7 +152,8 @@ skap::Result<std::vector<std::string>> Hubs(skap::agent::AgentStore& store, cons
   SKAP_ASSIGN_OR_RETURN(auto states, store.LoadHubs());
   std::vector<std::string> ids;
   for (const auto& s : states) ids.push_back(s.hub.hub_id);
-  if (ids.empty()) return skap::Unexpected(skap::ErrorCode::kFailedPrecondition, "enrolled at no hub");
+  if (ids.empty())
+    return skap::Unexpected(skap::ErrorCode::kFailedPrecondition, "enrolled at no hub");
   if (one && ids.size() > 1) {
     return skap::Unexpected(skap::ErrorCode::kInvalidArgument,
                             "the device is enrolled at several hubs: pick one with --hub");
@@ -211,8 +211,9 @@ int Main(int argc, char** argv) {
   std::string key_id;
   bool reveal = false;
   auto* key = app.add_subcommand(
-      "key", "Take the next key of the session with a peer (or the key of --id): its id and "
-             "fingerprint, never the key itself unless --reveal");
+      "key",
+      "Take the next key of the session with a peer (or the key of --id): its id and "
+      "fingerprint, never the key itself unless --reveal");
   key->add_option("peer", peer, "Peer device id or name")->required();
   key->add_option("--id", key_id, "The key id the peer's side handed out");
   key->add_flag("--reveal", reveal, "Print the key (hex) as well");
@@ -245,8 +246,8 @@ int Main(int argc, char** argv) {
 
   if (status->parsed()) {
     auto reply = daemon.Call("GET", "/v1/status");
-    if (!reply && reply.error().code == skap::ErrorCode::kUnavailable &&
-        !daemon.data_dir.empty() && daemon.socket.empty()) {
+    if (!reply && reply.error().code == skap::ErrorCode::kUnavailable && !daemon.data_dir.empty() &&
+        daemon.socket.empty()) {
       return OfflineStatus(daemon.data_dir);
     }
     return Answer(daemon, reply, PrintStatus);
@@ -261,20 +262,21 @@ int Main(int argc, char** argv) {
     });
   }
   if (agree->parsed()) {
-    return Answer(daemon,
-                  daemon.Call("POST", "/v1/agreements", json{{"peer", peer}, {"fresh", fresh}}.dump()),
-                  [&](const json& o) {
-                    std::printf("agreed with %s: session epoch %llu (sid %s)\n", peer.c_str(),
-                                static_cast<unsigned long long>(o.value("session_epoch", 0ULL)),
-                                o.value("sid", "").c_str());
-                    for (const auto& h : o["inconsistent_hubs"]) {
-                      std::printf("inconsistent share from hub %s\n", h.get<std::string>().c_str());
-                    }
-                  });
+    return Answer(
+        daemon,
+        daemon.Call("POST", "/v1/agreements", json{{"peer", peer}, {"fresh", fresh}}.dump()),
+        [&](const json& o) {
+          std::printf("agreed with %s: session epoch %llu (sid %s)\n", peer.c_str(),
+                      static_cast<unsigned long long>(o.value("session_epoch", 0ULL)),
+                      o.value("sid", "").c_str());
+          for (const auto& h : o["inconsistent_hubs"]) {
+            std::printf("inconsistent share from hub %s\n", h.get<std::string>().c_str());
+          }
+        });
   }
   if (key->parsed()) {
-    const std::string target = "/v1/keys/" + peer + "/" + (key_id.empty() ? "next" : key_id) +
-                               (reveal ? "?reveal=1" : "");
+    const std::string target =
+        "/v1/keys/" + peer + "/" + (key_id.empty() ? "next" : key_id) + (reveal ? "?reveal=1" : "");
     auto reply = daemon.Call(key_id.empty() ? "POST" : "GET", target);
     if (reveal && reply && reply->status == 200) {
       std::printf("%s %s %.*s\n", reply->headers["X-Skap-Key-Id"].c_str(),

@@ -356,8 +356,8 @@ int Main(int argc, char** argv) {
     if (network_show->parsed()) {
       reply = Call(g, "GET", base);
     } else if (network_hubs->parsed()) {
-      reply = Call(g, "POST", base + "/hubs",
-                   json{{"hubs", hub_ids}, {"threshold", threshold}}.dump());
+      reply =
+          Call(g, "POST", base + "/hubs", json{{"hubs", hub_ids}, {"threshold", threshold}}.dump());
     } else if (network_policy->parsed()) {
       reply = Call(g, "POST", base + "/pair-policy", json{{"policy", policy}}.dump());
     } else {

@@ -48,8 +48,8 @@ Result<void> RunAgent(const AgentOptions& options, const std::function<void()>& 
   std::vector<std::unique_ptr<HubLink>> links;
   std::vector<HubLink*> link_pointers;
   for (const auto& hub : hubs) {
-    links.push_back(std::make_unique<HubLink>(io, *store, hub.hub.hub_id, *entropy, options.link,
-                                              engine));
+    links.push_back(
+        std::make_unique<HubLink>(io, *store, hub.hub.hub_id, *entropy, options.link, engine));
     link_pointers.push_back(links.back().get());
   }
   engine.SetLinks(link_pointers);
@@ -58,10 +58,10 @@ Result<void> RunAgent(const AgentOptions& options, const std::function<void()>& 
   const std::string socket =
       options.control_socket.empty() ? options.data_dir + "/control.sock" : options.control_socket;
   SKAP_ASSIGN_OR_RETURN(
-      auto control,
-      ControlServer::Start(io, socket, [&api](const ControlRequest& request, ControlRespond respond) {
-        api.Handle(request, std::move(respond));
-      }));
+      auto control, ControlServer::Start(
+                        io, socket, [&api](const ControlRequest& request, ControlRespond respond) {
+                          api.Handle(request, std::move(respond));
+                        }));
 
   asio::steady_timer tick(io);
   bool stopping = false;
@@ -83,7 +83,8 @@ Result<void> RunAgent(const AgentOptions& options, const std::function<void()>& 
     for (auto& link : links) link->Stop();
   });
   for (auto& link : links) link->Start();
-  std::fprintf(stderr, "skap-agent: device %s (%s) of network %s, %zu of %zu hubs enrolled, k = %u; "
+  std::fprintf(stderr,
+               "skap-agent: device %s (%s) of network %s, %zu of %zu hubs enrolled, k = %u; "
                "control socket %s\n",
                identity.device_name.c_str(), identity.device_id.c_str(),
                identity.network_name.c_str(), hubs.size(), identity.hub_set.size(),

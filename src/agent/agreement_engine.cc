@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/crash_point.h"
+#include "common/ct.h"
 #include "common/hex.h"
 #include "proto/agreement_header.h"
 
@@ -70,7 +71,8 @@ AgreementOutcome AgreementEngine::OutcomeOf(const AgreementRecord& r) const {
   o.state = r.state;
   o.session_epoch = r.params.session_epoch;
   for (unsigned i : r.inconsistent_hubs) {
-    if (i >= 1 && i <= r.params.hub_set.size()) o.inconsistent_hubs.push_back(r.params.hub_set[i - 1]);
+    if (i >= 1 && i <= r.params.hub_set.size())
+      o.inconsistent_hubs.push_back(r.params.hub_set[i - 1]);
   }
   o.reason = r.reason;
   if (r.state == AgreementState::kRunning && r.agreement) o.reason = r.agreement->Status();
@@ -103,11 +105,10 @@ Result<AgreementEngine::Sid> AgreementEngine::Start(const std::string& peer, boo
   }
   const unsigned up = UpLinks();
   if (up < identity_.threshold) {
-    return Unexpected(ErrorCode::kUnavailable,
-                      "only " + std::to_string(up) + " of " +
-                          std::to_string(identity_.hub_set.size()) +
-                          " hubs are reachable; an agreement needs " +
-                          std::to_string(identity_.threshold));
+    return Unexpected(ErrorCode::kUnavailable, "only " + std::to_string(up) + " of " +
+                                                   std::to_string(identity_.hub_set.size()) +
+                                                   " hubs are reachable; an agreement needs " +
+                                                   std::to_string(identity_.threshold));
   }
   AgreementRecord r;
   r.params.initiator = identity_.device_id;
@@ -121,7 +122,8 @@ Result<AgreementEngine::Sid> AgreementEngine::Start(const std::string& peer, boo
   r.role = Role::kInitiator;
   r.peer = peer;
   r.created_at_ms = now_();
-  SKAP_ASSIGN_OR_RETURN(auto agreement, pairwise::Agreement::Start(r.params, Role::kInitiator, rng_));
+  SKAP_ASSIGN_OR_RETURN(auto agreement,
+                        pairwise::Agreement::Start(r.params, Role::kInitiator, rng_));
   r.agreement.emplace(std::move(agreement));
   // Stored before any share leaves: a restart resends these same shares.
   SKAP_RETURN_IF_ERROR(agreements_.Save(r));
@@ -249,7 +251,8 @@ void AgreementEngine::OnDelivery(HubLink& link, const pb::PeerDelivery& delivery
   // what the offer claims.
   const unsigned index = params ? params->HubIndex(link.hub_id()) : 0;
   if (!params || index == 0 || share.size() != pairwise::kSecretBytes ||
-      sender != (params->initiator == identity_.device_id ? params->responder : params->initiator)) {
+      sender !=
+          (params->initiator == identity_.device_id ? params->responder : params->initiator)) {
     return Ack(link, sender, offer.header().sid(), "share");  // nothing this device can use
   }
   auto it = live_.find(params->sid);
@@ -264,13 +267,29 @@ void AgreementEngine::OnDelivery(HubLink& link, const pb::PeerDelivery& delivery
     return Ack(link, sender, offer.header().sid(), "share");
   }
   AgreementRecord& r = it->second;
-  // A share of an agreement that ended, or from a hub that altered the
-  // header, changes nothing.
-  if (r.state == AgreementState::kRunning && r.agreement && SameParams(r.params, *params) &&
-      r.agreement->AddPeerShare(index, share.Expose())) {
-    Progress(r);
+  // A share from a hub that altered the header changes nothing.
+  if (SameParams(r.params, *params)) {
+    if (r.state == AgreementState::kRunning && r.agreement &&
+        r.agreement->AddPeerShare(index, share.Expose())) {
+      Progress(r);
+    } else if (r.state == AgreementState::kConfirmed) {
+      JudgeLateShare(r, index, share);
+    }
   }
   Ack(link, sender, offer.header().sid(), "share");
+}
+
+void AgreementEngine::JudgeLateShare(AgreementRecord& r, unsigned index, const SecretBytes& share) {
+  const auto check = r.share_checks.find(index);
+  if (check == r.share_checks.end()) return;  // judged already
+  auto value = pairwise::ShareCheck(r.params, index, share.Expose());
+  if (!value) return;
+  if (!ct::Equal(*value, check->second)) {
+    r.inconsistent_hubs.insert(
+        std::upper_bound(r.inconsistent_hubs.begin(), r.inconsistent_hubs.end(), index), index);
+  }
+  r.share_checks.erase(check);
+  (void)agreements_.Save(r);
 }
 
 void AgreementEngine::Refuse(const pairwise::AgreementParams& params, const std::string& reason) {
@@ -308,8 +327,8 @@ void AgreementEngine::Answer(HubLink& link, const pairwise::AgreementParams& par
       if (identity_.device_id < params.initiator) {
         return Refuse(params, "both sides started an agreement; the responder's goes ahead");
       }
-      Fail(mine, "both sides started an agreement; the peer's goes ahead (" +
-                     SidHex(params.sid) + ")");
+      Fail(mine,
+           "both sides started an agreement; the peer's goes ahead (" + SidHex(params.sid) + ")");
     }
   }
   auto agreement = pairwise::Agreement::Start(params, Role::kResponder, rng_);
@@ -350,6 +369,7 @@ void AgreementEngine::Progress(AgreementRecord& r) {
   // together, before any consumer can see a key of it.
   r.state = AgreementState::kConfirmed;
   r.inconsistent_hubs = agreement.inconsistent_hubs();
+  r.share_checks = agreement.share_checks();
   if (r.role == Role::kInitiator) {
     auto tags = agreement.TagsToSend();
     if (tags) r.tags_out = std::move(*tags);

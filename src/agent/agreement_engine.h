@@ -100,6 +100,9 @@ class AgreementEngine final : public HubLinkDelegate {
   void Progress(AgreementRecord& record);
   void SendShares(const AgreementRecord& record, HubLink* only);
   void SendConfirm(const AgreementRecord& record, HubLink* only);
+  // JudgeLateShare names the hub of a share that arrives after
+  // confirmation if it is not the share the confirmed value implies.
+  void JudgeLateShare(AgreementRecord& record, unsigned index, const SecretBytes& share);
   void Fail(AgreementRecord& record, const std::string& reason);
   void Finish(const AgreementRecord& record);
   // Refuse answers an agreement this device will not take part in.

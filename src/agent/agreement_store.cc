@@ -106,9 +106,12 @@ Result<void> AgreementStore::SaveInCurrentTransaction(const AgreementRecord& r) 
   channel::v1::AgreementHeader header;
   proto::FillHeader(r.params, header);
   const std::string header_bytes = header.SerializeAsString();
+  json checks = json::object();
+  for (const auto& [index, check] : r.share_checks) checks[std::to_string(index)] = HexEncode(check);
   json pub{{"tags_out", TagsJson(r.tags_out)},
            {"refusal_out", r.refusal_out},
            {"inconsistent_hubs", r.inconsistent_hubs},
+           {"share_checks", checks},
            {"reason", r.reason}};
   store::Value wrapped = store::Null{};
   if (r.state == AgreementState::kRunning && r.agreement) {
@@ -156,6 +159,12 @@ Result<AgreementRecord> AgreementStore::FromRow(const store::Row& row, bool with
     r.refusal_out = pub.at("refusal_out").get<std::string>();
     r.inconsistent_hubs = pub.at("inconsistent_hubs").get<std::vector<unsigned>>();
     r.reason = pub.at("reason").get<std::string>();
+    const json& checks = pub.at("share_checks");
+    for (auto it = checks.begin(); it != checks.end(); ++it) {
+      if (auto bytes = HexDecode(it.value().get<std::string>())) {
+        r.share_checks[static_cast<unsigned>(std::stoul(it.key()))] = std::move(*bytes);
+      }
+    }
     if (with_secrets && r.state == AgreementState::kRunning) {
       const auto wrapped = AsBlob(row[5]);
       if (!wrapped) return malformed;
@@ -168,7 +177,7 @@ Result<AgreementRecord> AgreementStore::FromRow(const store::Row& row, bool with
       SKAP_ASSIGN_OR_RETURN(auto agreement, pairwise::Agreement::Restore(std::move(snapshot)));
       r.agreement.emplace(std::move(agreement));
     }
-  } catch (const json::exception&) {
+  } catch (const std::exception&) {  // a JSON field or an index that does not parse
     return malformed;
   }
   r.created_at_ms = AsInt(row[6]).value_or(0);
@@ -184,10 +193,10 @@ Result<std::optional<AgreementRecord>> AgreementStore::Load(const pairwise::Sess
 }
 
 Result<std::vector<AgreementRecord>> AgreementStore::LoadLive(std::int64_t grace_ms) {
-  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query(std::string(kColumns) +
-                                                 "WHERE state = 'running' OR expires_at_ms > $1"
-                                                 " ORDER BY created_at_ms",
-                                             {now_() - grace_ms}));
+  SKAP_ASSIGN_OR_RETURN(
+      auto rows, db_.Query(std::string(kColumns) + "WHERE state = 'running' OR expires_at_ms > $1"
+                                                   " ORDER BY created_at_ms",
+                           {now_() - grace_ms}));
   std::vector<AgreementRecord> out;
   for (const auto& row : rows) {
     SKAP_ASSIGN_OR_RETURN(auto record, FromRow(row, true));
@@ -197,9 +206,9 @@ Result<std::vector<AgreementRecord>> AgreementStore::LoadLive(std::int64_t grace
 }
 
 Result<std::vector<AgreementRecord>> AgreementStore::Recent(std::int64_t limit) {
-  SKAP_ASSIGN_OR_RETURN(auto rows,
-                        db_.Query(std::string(kColumns) + "ORDER BY created_at_ms DESC LIMIT $1",
-                                  {limit}));
+  SKAP_ASSIGN_OR_RETURN(
+      auto rows,
+      db_.Query(std::string(kColumns) + "ORDER BY created_at_ms DESC LIMIT $1", {limit}));
   std::vector<AgreementRecord> out;
   for (const auto& row : rows) {
     SKAP_ASSIGN_OR_RETURN(auto record, FromRow(row, false));

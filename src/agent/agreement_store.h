@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,8 +33,10 @@ struct AgreementRecord {
   // What to send the peer through every hub (public): tags, or a refusal.
   std::vector<pairwise::Tag> tags_out;
   std::string refusal_out;
-  // The hubs whose shares disagreed with the confirmed value.
+  // The hubs whose shares disagreed with the confirmed value, and check
+  // values of the shares still to come (pairwise::MissingShareChecks).
   std::vector<unsigned> inconsistent_hubs;
+  std::map<unsigned, pairwise::ShareCheckValue> share_checks;
   // Why it failed, or what it waits for.
   std::string reason;
   std::int64_t created_at_ms = 0;

@@ -70,10 +70,10 @@ Result<DeviceState> RatchetedState(const DeviceState& state, const ChannelNonce&
     return Unexpected(ErrorCode::kMalformedInput, "unexpected answer to a ratchet request");
   }
   const std::uint64_t next_epoch = answer.ratchet_result().epoch();
-  SKAP_ASSIGN_OR_RETURN(
-      auto key, crypto::NextChannelKey(state.key.Expose(), next_epoch,
-                                       AsBytes(answer.ratchet_result().hub_nonce()), nonce,
-                                       state.hub.hub_id, state.hub.device_id));
+  SKAP_ASSIGN_OR_RETURN(auto key,
+                        crypto::NextChannelKey(state.key.Expose(), next_epoch,
+                                               AsBytes(answer.ratchet_result().hub_nonce()), nonce,
+                                               state.hub.hub_id, state.hub.device_id));
   DeviceState next = state.Clone();
   next.epoch = static_cast<std::int64_t>(next_epoch);
   next.key = std::move(key);

@@ -66,7 +66,8 @@ void ControlApi::ListPeers(PeersDone done) {
                     const auto& body = answer->envelope;
                     if (body.has_error()) return done(RefusedByHub(body.error()));
                     std::vector<Peer> peers;
-                    for (const auto& p : body.peer_list().peers()) peers.push_back({p.id(), p.name()});
+                    for (const auto& p : body.peer_list().peers())
+                      peers.push_back({p.id(), p.name()});
                     done(std::move(peers));
                   });
     return;
@@ -106,10 +107,10 @@ ControlResponse ControlApi::Status() {
   out["hubs_up"] = engine_.UpLinks();
   const auto health = entropy_.Status();
   json sources = json::array();
-  for (const auto& s : health.sources) sources.push_back(json{{"name", s.name}, {"state", entropy::SourceStateName(s.state)}});
-  out["entropy"] = json{{"operational", health.operational},
-                        {"reseeds", health.reseeds},
-                        {"sources", sources}};
+  for (const auto& s : health.sources)
+    sources.push_back(json{{"name", s.name}, {"state", entropy::SourceStateName(s.state)}});
+  out["entropy"] =
+      json{{"operational", health.operational}, {"reseeds", health.reseeds}, {"sources", sources}};
   json sessions = json::array();
   if (auto list = sessions_.List()) {
     for (const auto& s : *list) {
@@ -178,8 +179,8 @@ void ControlApi::Handle(const ControlRequest& request, ControlRespond respond) {
     return ResolvePeer(in["peer"].get<std::string>(), [this, fresh, respond](Result<Peer> peer) {
       if (!peer) return respond(Failure(peer.error()));
       engine_.Agree(peer->id, fresh, [respond](const AgreementOutcome& outcome) {
-        respond(Json(outcome.state == AgreementState::kConfirmed ? 200 : 409,
-                     OutcomeJson(outcome)));
+        respond(
+            Json(outcome.state == AgreementState::kConfirmed ? 200 : 409, OutcomeJson(outcome)));
       });
     });
   }
@@ -187,9 +188,9 @@ void ControlApi::Handle(const ControlRequest& request, ControlRespond respond) {
     const std::string which = seg[3];
     return ResolvePeer(seg[2], [this, which, reveal, respond](Result<Peer> peer) {
       if (!peer) return respond(Failure(peer.error()));
-      respond(Key(which == "next" ? sessions_.NextKey(peer->id)
-                                  : sessions_.KeyById(peer->id, which),
-                  reveal));
+      respond(
+          Key(which == "next" ? sessions_.NextKey(peer->id) : sessions_.KeyById(peer->id, which),
+              reveal));
     });
   }
   respond(Failure({ErrorCode::kNotFound, "no such endpoint"}));

@@ -104,7 +104,8 @@ awaitable<void> Serve(std::shared_ptr<ControlServer::State> state, std::shared_p
 awaitable<void> Accept(std::shared_ptr<ControlServer::State> state) {
   while (!state->stopped) {
     boost::system::error_code ec;
-    Local::socket socket = co_await state->acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+    Local::socket socket =
+        co_await state->acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
     if (ec) break;  // stopped
     auto c = std::make_shared<Connection>(std::move(socket));
     state->open.remove_if([](const std::weak_ptr<Connection>& w) { return w.expired(); });

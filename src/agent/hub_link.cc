@@ -24,7 +24,6 @@ using asio::awaitable;
 using asio::use_awaitable;
 using std::chrono::milliseconds;
 
-
 }  // namespace
 
 // Connection is one TCP connection and its TLS session. Coroutines that use
@@ -152,8 +151,8 @@ awaitable<void> ReadLoop(std::shared_ptr<Connection> c) {
   std::array<std::uint8_t, 16384> buffer{};
   while (!c->closed) {
     boost::system::error_code ec;
-    const std::size_t n =
-        co_await c->socket.async_read_some(asio::buffer(buffer), asio::redirect_error(use_awaitable, ec));
+    const std::size_t n = co_await c->socket.async_read_some(
+        asio::buffer(buffer), asio::redirect_error(use_awaitable, ec));
     if (ec || !c->tls->PutCiphertext(std::span(buffer).first(n))) break;
     auto plaintext = c->tls->Read();
     if (!plaintext) break;
@@ -289,7 +288,7 @@ awaitable<milliseconds> HubLink::Session() {
     co_return back_off;
   }
   auto tls = crypto::TlsPskSession::NewClient(*context, std::move(imported->wire_identity),
-                                               std::move(imported->psk));
+                                              std::move(imported->psk));
   if (!tls) {
     status_ = "cannot set up TLS: " + tls.error().message;
     c->Close();
@@ -327,10 +326,11 @@ awaitable<milliseconds> HubLink::Session() {
       co_return back_off;
     }
     const auto health = entropy_.Status();
-    auto answer = co_await Call(
-        c, PreflightRequest(*state, health.operational ? R"({"operational":true})"
-                                                       : R"({"operational":false})"),
-        SecretBytes(), options_.timeout);
+    auto answer =
+        co_await Call(c,
+                      PreflightRequest(*state, health.operational ? R"({"operational":true})"
+                                                                  : R"({"operational":false})"),
+                      SecretBytes(), options_.timeout);
     c->Close();
     if (!answer) {
       status_ = "no answer to the pre-flight report";
@@ -369,7 +369,8 @@ awaitable<milliseconds> HubLink::Session() {
     request.mutable_entropy_request()->set_length(options_.entropy_bytes);
     auto answer = co_await Call(c, std::move(request), SecretBytes(), options_.timeout);
     // Hub entropy is additional input to the local DRBG, never its source.
-    if (answer && answer->envelope.has_entropy_result()) (void)entropy_.MixIn(answer->trailer.Expose());
+    if (answer && answer->envelope.has_entropy_result())
+      (void)entropy_.MixIn(answer->trailer.Expose());
   }
   while (!c->closed && !c->ratchet_due) {
     c->wake.expires_at(asio::steady_timer::time_point::max());

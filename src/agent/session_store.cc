@@ -69,16 +69,16 @@ Result<void> SessionStore::ApplyInCurrentTransaction(const std::string& peer, st
   }
   // The epoch before last closes: keys skipped in it can no longer be asked for.
   const std::int64_t current = AsInt(rows[0][0]).value_or(0);
-  SKAP_RETURN_IF_ERROR(db_.Execute("DELETE FROM skipped_keys WHERE peer = $1 AND epoch < $2",
-                                   {peer, current}));
+  SKAP_RETURN_IF_ERROR(
+      db_.Execute("DELETE FROM skipped_keys WHERE peer = $1 AND epoch < $2", {peer, current}));
   SKAP_RETURN_IF_ERROR(db_.Execute(
       "UPDATE sessions SET epoch = $2, wrapped_root = $3, key_id_tag = $4, wrapped_chain = $5,"
       " next_index = 0, previous_epoch = $6, previous_key_id_tag = $7,"
       " wrapped_previous_chain = $8, previous_next_index = $9, keys_issued = 0,"
       " reseeded_at_ms = $10 WHERE peer = $1",
-      {peer, static_cast<std::int64_t>(epoch), Blob(wrapped_root), BlobOf(tag),
-       Blob(wrapped_chain), current, AsBlob(rows[0][2]).value_or(Blob{}),
-       AsBlob(rows[0][3]).value_or(Blob{}), AsInt(rows[0][4]).value_or(0), now}));
+      {peer, static_cast<std::int64_t>(epoch), Blob(wrapped_root), BlobOf(tag), Blob(wrapped_chain),
+       current, AsBlob(rows[0][2]).value_or(Blob{}), AsBlob(rows[0][3]).value_or(Blob{}),
+       AsInt(rows[0][4]).value_or(0), now}));
   return Ok();
 }
 
@@ -187,11 +187,11 @@ Result<IssuedKey> SessionStore::KeyById(const std::string& peer, const std::stri
     }
     tag = chain.tag;
     if (id->index < chain.next_index) {
-      SKAP_ASSIGN_OR_RETURN(
-          auto skipped, db_.Query("SELECT wrapped_key FROM skipped_keys WHERE peer = $1 AND"
-                                  " epoch = $2 AND idx = $3",
-                                  {peer, static_cast<std::int64_t>(id->epoch),
-                                   static_cast<std::int64_t>(id->index)}));
+      SKAP_ASSIGN_OR_RETURN(auto skipped,
+                            db_.Query("SELECT wrapped_key FROM skipped_keys WHERE peer = $1 AND"
+                                      " epoch = $2 AND idx = $3",
+                                      {peer, static_cast<std::int64_t>(id->epoch),
+                                       static_cast<std::int64_t>(id->index)}));
       if (skipped.empty()) {
         return Unexpected(ErrorCode::kNotFound, "that key was handed out already and is erased");
       }
@@ -202,8 +202,8 @@ Result<IssuedKey> SessionStore::KeyById(const std::string& peer, const std::stri
       return Ok();
     }
     const std::uint32_t skip = id->index - chain.next_index;
-    SKAP_ASSIGN_OR_RETURN(auto kept, db_.Query("SELECT COUNT(*) FROM skipped_keys WHERE peer = $1",
-                                               {peer}));
+    SKAP_ASSIGN_OR_RETURN(auto kept,
+                          db_.Query("SELECT COUNT(*) FROM skipped_keys WHERE peer = $1", {peer}));
     if (skip > window_ || AsInt(kept[0][0]).value_or(0) + skip > window_) {
       return Unexpected(ErrorCode::kLimitExceeded,
                         "key id too far ahead of this side's chain (window " +
@@ -226,13 +226,15 @@ Result<IssuedKey> SessionStore::KeyById(const std::string& peer, const std::stri
     SKAP_ASSIGN_OR_RETURN(const auto wrapped_chain, kek_.Wrap(ck.Expose()));
     const std::int64_t next = std::int64_t{id->index} + 1;
     if (chain.current) {
-      SKAP_RETURN_IF_ERROR(db_.Execute("UPDATE sessions SET wrapped_chain = $2, next_index = $3,"
-                                       " keys_issued = keys_issued + 1 WHERE peer = $1",
-                                       {peer, Blob(wrapped_chain), next}));
+      SKAP_RETURN_IF_ERROR(
+          db_.Execute("UPDATE sessions SET wrapped_chain = $2, next_index = $3,"
+                      " keys_issued = keys_issued + 1 WHERE peer = $1",
+                      {peer, Blob(wrapped_chain), next}));
     } else {
-      SKAP_RETURN_IF_ERROR(db_.Execute("UPDATE sessions SET wrapped_previous_chain = $2,"
-                                       " previous_next_index = $3 WHERE peer = $1",
-                                       {peer, Blob(wrapped_chain), next}));
+      SKAP_RETURN_IF_ERROR(
+          db_.Execute("UPDATE sessions SET wrapped_previous_chain = $2,"
+                      " previous_next_index = $3 WHERE peer = $1",
+                      {peer, Blob(wrapped_chain), next}));
     }
     return Ok();
   }));

@@ -168,7 +168,8 @@ AdminResponse AdminApi::Dispatch(const AdminRequest& request, const hub::Princip
     if (seg.size() == 3 && get) {
       network = registry_.GetNetwork(actor, seg[2]);
     } else if (seg.size() == 4 && post && seg[3] == "hubs") {
-      if (!in.value("hubs", json()).is_array() || !in.value("threshold", json()).is_number_unsigned()) {
+      if (!in.value("hubs", json()).is_array() ||
+          !in.value("threshold", json()).is_number_unsigned()) {
         return Failure(ErrorCode::kInvalidArgument,
                        R"(body must be {"hubs": ["<hub id>", ...], "threshold": k})");
       }
@@ -177,7 +178,8 @@ AdminResponse AdminApi::Dispatch(const AdminRequest& request, const hub::Princip
     } else if (seg.size() == 4 && post && seg[3] == "pair-policy") {
       const std::string policy = in.value("policy", "");
       if (policy != "any" && policy != "allow-list") {
-        return Failure(ErrorCode::kInvalidArgument, R"(body must be {"policy": "any" | "allow-list"})");
+        return Failure(ErrorCode::kInvalidArgument,
+                       R"(body must be {"policy": "any" | "allow-list"})");
       }
       network = registry_.SetPairPolicy(
           actor, seg[2], policy == "any" ? hub::PairPolicy::kAny : hub::PairPolicy::kAllowList);
@@ -236,17 +238,11 @@ AdminResponse AdminApi::Dispatch(const AdminRequest& request, const hub::Princip
                                            in["name"].get<std::string>(), lifetime,
                                            in.value("can_provision", false), id);
     if (!grant) return Failure(grant.error());
-    const proto::BundleInfo info{grant->hub_id,
-                                 options_.hub_address,
-                                 grant->device.tenant_id,
-                                 grant->tenant_name,
-                                 grant->device.network_id,
-                                 grant->device.network_name,
-                                 grant->device.id,
-                                 grant->device.name,
-                                 grant->device.bootstrap_expires_at_ms,
-                                 grant->network.hub_set,
-                                 grant->network.threshold};
+    const proto::BundleInfo info{
+        grant->hub_id,          options_.hub_address,     grant->device.tenant_id,
+        grant->tenant_name,     grant->device.network_id, grant->device.network_name,
+        grant->device.id,       grant->device.name,       grant->device.bootstrap_expires_at_ms,
+        grant->network.hub_set, grant->network.threshold};
     SecretBytes out;
     std::string parts = "1";
     if (in.contains("split")) {

@@ -12,7 +12,7 @@ namespace skap::api {
 
 // Target is a parsed request target.
 struct Target {
-  std::vector<std::string> segments;          // "/v1/keys/x" -> {"v1", "keys", "x"}
+  std::vector<std::string> segments;         // "/v1/keys/x" -> {"v1", "keys", "x"}
   std::map<std::string, std::string> query;  // decoded keys and values
 };
 

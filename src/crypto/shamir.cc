@@ -72,7 +72,11 @@ Result<std::vector<Share>> SplitSecret(std::span<const std::uint8_t> secret, uns
   return shares;
 }
 
-Result<SecretBytes> CombineShares(std::span<const Share> shares) {
+namespace {
+
+// CheckShares makes the checks every combination needs: one split, one
+// threshold and length, distinct nonzero indices, and at least k shares.
+Result<void> CheckShares(std::span<const Share> shares) {
   if (shares.empty()) {
     return Unexpected(ErrorCode::kInvalidArgument, "no shares given");
   }
@@ -106,32 +110,46 @@ Result<SecretBytes> CombineShares(std::span<const Share> shares) {
         ErrorCode::kInvalidArgument,
         "need " + std::to_string(threshold) + " shares, got " + std::to_string(shares.size()));
   }
+  return Ok();
+}
 
-  const auto basis = shares.first(threshold);
+// Evaluate writes f(target) for every byte of the polynomials through `basis`
+// (exactly k shares).
+void Evaluate(std::span<const Share> basis, std::uint8_t target, std::span<std::uint8_t> out) {
   std::vector<std::uint8_t> xs;
-  xs.reserve(threshold);
+  xs.reserve(basis.size());
   for (const Share& share : basis) xs.push_back(share.index);
-
-  const std::size_t length = first.value.size();
-  // Interpolate f(target) for every byte from the first k shares.
-  auto evaluate = [&](std::uint8_t target, std::span<std::uint8_t> out) {
-    const auto weights = LagrangeWeights(xs, target);
-    for (std::size_t b = 0; b < length; ++b) {
-      std::uint8_t acc = 0;
-      for (std::size_t i = 0; i < threshold; ++i) {
-        acc = gf256::Add(acc, gf256::Mul(weights[i], basis[i].value.Expose()[b]));
-      }
-      out[b] = acc;
+  const auto weights = LagrangeWeights(xs, target);
+  for (std::size_t b = 0; b < out.size(); ++b) {
+    std::uint8_t acc = 0;
+    for (std::size_t i = 0; i < basis.size(); ++i) {
+      acc = gf256::Add(acc, gf256::Mul(weights[i], basis[i].value.Expose()[b]));
     }
-  };
+    out[b] = acc;
+  }
+}
 
+}  // namespace
+
+Result<SecretBytes> InterpolateShares(std::span<const Share> shares, std::uint8_t x) {
+  SKAP_RETURN_IF_ERROR(CheckShares(shares));
+  SecretBytes out(shares.front().value.size());
+  Evaluate(shares.first(shares.front().threshold), x, out.MutableExpose());
+  return out;
+}
+
+Result<SecretBytes> CombineShares(std::span<const Share> shares) {
+  SKAP_RETURN_IF_ERROR(CheckShares(shares));
+  const std::size_t threshold = shares.front().threshold;
+  const std::size_t length = shares.front().value.size();
+  const auto basis = shares.first(threshold);
   SecretBytes secret(length);
-  evaluate(0, secret.MutableExpose());
+  Evaluate(basis, 0, secret.MutableExpose());
 
   // Any extra share must agree with the polynomials the first k define.
   SecretBytes predicted(length);
   for (const Share& extra : shares.subspan(threshold)) {
-    evaluate(extra.index, predicted.MutableExpose());
+    Evaluate(basis, extra.index, predicted.MutableExpose());
     std::uint8_t difference = 0;
     for (std::size_t b = 0; b < length; ++b) {
       difference =

@@ -37,6 +37,11 @@ struct Share {
 Result<std::vector<Share>> SplitSecret(std::span<const std::uint8_t> secret, unsigned threshold,
                                        unsigned share_count, Rng& rng);
 
+// InterpolateShares returns f(x), byte by byte, of the polynomials the
+// first `threshold` of `shares` define (x = 0 is the secret itself), after
+// the checks CombineShares makes; extra shares are not checked here.
+Result<SecretBytes> InterpolateShares(std::span<const Share> shares, std::uint8_t x);
+
 // CombineShares rebuilds the secret from at least `threshold` shares of one
 // split. It refuses an empty set, shares of different splits or thresholds or
 // lengths, a repeated index, and fewer than `threshold` shares, each with a

@@ -189,9 +189,8 @@ Result<Delivery> AgreementRelay::OfferConfirm(const std::string& sender,
     }
     const bool tags_ok =
         static_cast<std::size_t>(offer.tags_size()) <= kMaxTags &&
-        std::all_of(offer.tags().begin(), offer.tags().end(), [](const std::string& t) {
-          return !t.empty() && t.size() <= kMaxTagBytes;
-        });
+        std::all_of(offer.tags().begin(), offer.tags().end(),
+                    [](const std::string& t) { return !t.empty() && t.size() <= kMaxTagBytes; });
     if (!tags_ok || offer.refusal().size() > kMaxRefusal ||
         (offer.tags().empty() == offer.refusal().empty())) {
       return Unexpected(ErrorCode::kInvalidArgument,
@@ -247,9 +246,9 @@ Result<std::vector<Delivery>> AgreementRelay::PendingFor(const std::string& reci
   std::vector<Delivery> out;
   out.reserve(rows.size());
   for (const auto& row : rows) {
-    SKAP_ASSIGN_OR_RETURN(auto d, MakeDelivery(recipient, AsText(row[0]).value_or(""),
-                                               AsText(row[1]).value_or(""),
-                                               AsBlob(row[2]).value_or(Blob{}), AsBlob(row[3])));
+    SKAP_ASSIGN_OR_RETURN(
+        auto d, MakeDelivery(recipient, AsText(row[0]).value_or(""), AsText(row[1]).value_or(""),
+                             AsBlob(row[2]).value_or(Blob{}), AsBlob(row[3])));
     out.push_back(std::move(d));
   }
   return out;
@@ -261,10 +260,13 @@ Result<void> AgreementRelay::Acknowledge(const std::string& recipient, const pb:
   }
   // The share itself goes now (secure_delete overwrites it); the public
   // offer stays as a tombstone until expiry, so a replay is recognised.
-  SKAP_RETURN_IF_ERROR(
-      db_.Execute("UPDATE mailbox SET state = 'delivered', wrapped_share = NULL, changed_at_ms = $5"
-                  " WHERE sid = $1 AND sender = $2 AND kind = $3 AND recipient = $4",
-                  {BytesOf(ack.sid()), ack.sender(), ack.kind(), recipient, now_()}));
+  // Test builds only: a curious hub that keeps every share it relayed, to
+  // show what such hubs can and cannot rebuild together.
+  const char* erase = TestHook("keep-shares") ? "" : ", wrapped_share = NULL";
+  SKAP_RETURN_IF_ERROR(db_.Execute(
+      std::string("UPDATE mailbox SET state = 'delivered'") + erase +
+          ", changed_at_ms = $5 WHERE sid = $1 AND sender = $2 AND kind = $3 AND recipient = $4",
+      {BytesOf(ack.sid()), ack.sender(), ack.kind(), recipient, now_()}));
   CrashPoint("hub.ack.after-commit");
   return Ok();
 }

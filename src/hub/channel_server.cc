@@ -58,8 +58,8 @@ Result<std::unique_ptr<ChannelServer>> ChannelServer::Start(Registry& registry, 
                                                             std::mutex& registry_mutex,
                                                             const ChannelServerOptions& options) {
   auto state = std::make_shared<State>();
-  state->services = std::make_shared<ChannelServices>(registry, audit, entropy, relay,
-                                                      registry_mutex, options);
+  state->services =
+      std::make_shared<ChannelServices>(registry, audit, entropy, relay, registry_mutex, options);
   std::weak_ptr<ChannelServices> weak_services = state->services;
   // The PSK lookup runs inside the handshake, on the server thread.
   SKAP_ASSIGN_OR_RETURN(

@@ -299,9 +299,8 @@ Result<BootstrapGrant> Registry::ProvisionDevice(const Principal& actor,
       return Unexpected(ErrorCode::kInvalidArgument,
                         "bootstrap lifetime must be between 1 minute and 30 days");
     }
-    SKAP_ASSIGN_OR_RETURN(grant.network,
-                          NetworkWhere("WHERE n.tenant_id = $1 AND n.name = $2",
-                                       {actor.tenant_id, network_name}));
+    SKAP_ASSIGN_OR_RETURN(grant.network, NetworkWhere("WHERE n.tenant_id = $1 AND n.name = $2",
+                                                      {actor.tenant_id, network_name}));
     SKAP_ASSIGN_OR_RETURN(auto tenants, db_.Query("SELECT name FROM tenants WHERE id = $1",
                                                   {grant.network.tenant_id}));
     if (tenants.empty()) return Unexpected(ErrorCode::kNotFound, "no such tenant");

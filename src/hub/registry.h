@@ -117,8 +117,7 @@ class Registry {
   Result<Network> SetNetworkHubs(const Principal& actor, const std::string& name,
                                  std::vector<std::string> hub_ids, unsigned threshold);
   // SetPairPolicy chooses between any pair and an allow-list (tenant-admin).
-  Result<Network> SetPairPolicy(const Principal& actor, const std::string& name,
-                                PairPolicy policy);
+  Result<Network> SetPairPolicy(const Principal& actor, const std::string& name, PairPolicy policy);
   // AllowPair adds (or, with allow = false, removes) a pair of the network's
   // devices to its allow-list (tenant-admin).
   Result<void> AllowPair(const Principal& actor, const std::string& network_name,

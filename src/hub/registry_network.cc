@@ -50,8 +50,8 @@ std::string_view PairPolicyName(PairPolicy policy) {
 
 Result<Network> Registry::NetworkWhere(std::string_view where,
                                        std::initializer_list<store::Value> params) {
-  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query(std::string(kNetworkColumns) + std::string(where),
-                                             params));
+  SKAP_ASSIGN_OR_RETURN(auto rows,
+                        db_.Query(std::string(kNetworkColumns) + std::string(where), params));
   if (rows.empty()) return Unexpected(ErrorCode::kNotFound, "no such network");
   const auto& row = rows[0];
   Network n;
@@ -59,8 +59,8 @@ Result<Network> Registry::NetworkWhere(std::string_view where,
   n.name = AsText(row[1]).value_or("");
   n.tenant_id = AsText(row[2]).value_or("");
   n.threshold = static_cast<unsigned>(AsInt(row[4]).value_or(1));
-  n.pair_policy = AsText(row[5]).value_or("any") == "any" ? PairPolicy::kAny
-                                                          : PairPolicy::kAllowList;
+  n.pair_policy =
+      AsText(row[5]).value_or("any") == "any" ? PairPolicy::kAny : PairPolicy::kAllowList;
   const auto hubs = AsText(row[3]);
   if (!hubs) {
     n.hub_set = {hub_id_};  // never configured: this hub alone, k = 1
@@ -108,28 +108,27 @@ Result<Network> Registry::ChangeNetwork(
 
 Result<Network> Registry::SetNetworkHubs(const Principal& actor, const std::string& name,
                                          std::vector<std::string> hub_ids, unsigned threshold) {
-  return ChangeNetwork(actor, name, "network.set-hubs",
-                       [&](const Network& network) -> Result<std::string> {
-                         SKAP_RETURN_IF_ERROR(CheckHubSet(hub_ids, threshold, hub_id_));
-                         std::sort(hub_ids.begin(), hub_ids.end());
-                         const nlohmann::json set = hub_ids;
-                         SKAP_RETURN_IF_ERROR(db_.Execute(
-                             "UPDATE networks SET hub_set = $2, threshold = $3 WHERE id = $1",
-                             {network.id, set.dump(), std::int64_t{threshold}}));
-                         return nlohmann::json{{"hub_set", set}, {"threshold", threshold}}.dump();
-                       });
+  return ChangeNetwork(
+      actor, name, "network.set-hubs", [&](const Network& network) -> Result<std::string> {
+        SKAP_RETURN_IF_ERROR(CheckHubSet(hub_ids, threshold, hub_id_));
+        std::sort(hub_ids.begin(), hub_ids.end());
+        const nlohmann::json set = hub_ids;
+        SKAP_RETURN_IF_ERROR(
+            db_.Execute("UPDATE networks SET hub_set = $2, threshold = $3 WHERE id = $1",
+                        {network.id, set.dump(), std::int64_t{threshold}}));
+        return nlohmann::json{{"hub_set", set}, {"threshold", threshold}}.dump();
+      });
 }
 
 Result<Network> Registry::SetPairPolicy(const Principal& actor, const std::string& name,
                                         PairPolicy policy) {
-  return ChangeNetwork(actor, name, "network.pair-policy",
-                       [&](const Network& network) -> Result<std::string> {
-                         const std::string text(PairPolicyName(policy));
-                         SKAP_RETURN_IF_ERROR(
-                             db_.Execute("UPDATE networks SET pair_policy = $2 WHERE id = $1",
-                                         {network.id, text}));
-                         return nlohmann::json{{"pair_policy", text}}.dump();
-                       });
+  return ChangeNetwork(
+      actor, name, "network.pair-policy", [&](const Network& network) -> Result<std::string> {
+        const std::string text(PairPolicyName(policy));
+        SKAP_RETURN_IF_ERROR(
+            db_.Execute("UPDATE networks SET pair_policy = $2 WHERE id = $1", {network.id, text}));
+        return nlohmann::json{{"pair_policy", text}}.dump();
+      });
 }
 
 Result<void> Registry::AllowPair(const Principal& actor, const std::string& network_name,
@@ -154,10 +153,10 @@ Result<void> Registry::AllowPair(const Principal& actor, const std::string& netw
               " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
               {network.id, low, high, now_()}));
         } else {
-          SKAP_RETURN_IF_ERROR(db_.Execute(
-              "DELETE FROM allowed_pairs WHERE network_id = $1 AND device_low = $2"
-              " AND device_high = $3",
-              {network.id, low, high}));
+          SKAP_RETURN_IF_ERROR(
+              db_.Execute("DELETE FROM allowed_pairs WHERE network_id = $1 AND device_low = $2"
+                          " AND device_high = $3",
+                          {network.id, low, high}));
         }
         return nlohmann::json{{"devices", {low, high}}}.dump();
       });
@@ -169,10 +168,9 @@ Result<bool> Registry::PairAllowed(const Network& network, const std::string& de
                                    const std::string& device_b) {
   if (network.pair_policy == PairPolicy::kAny) return true;
   const auto& [low, high] = std::minmax(device_a, device_b);
-  SKAP_ASSIGN_OR_RETURN(auto rows,
-                        db_.Query("SELECT 1 FROM allowed_pairs WHERE network_id = $1"
-                                  " AND device_low = $2 AND device_high = $3",
-                                  {network.id, low, high}));
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT 1 FROM allowed_pairs WHERE network_id = $1"
+                                             " AND device_low = $2 AND device_high = $3",
+                                             {network.id, low, high}));
   return !rows.empty();
 }
 

@@ -36,11 +36,10 @@ Result<Agreement::Snapshot> Agreement::TakeSnapshot() const {
 
 Result<Agreement> Agreement::Restore(Snapshot snapshot) {
   SKAP_RETURN_IF_ERROR(snapshot.params.Validate());
-  const bool sizes_ok =
-      snapshot.own_secret.size() == kSecretBytes &&
-      snapshot.own_shares.size() == snapshot.params.hub_count() &&
-      std::all_of(snapshot.own_shares.begin(), snapshot.own_shares.end(),
-                  [](const SecretBytes& y) { return y.size() == kSecretBytes; });
+  const bool sizes_ok = snapshot.own_secret.size() == kSecretBytes &&
+                        snapshot.own_shares.size() == snapshot.params.hub_count() &&
+                        std::all_of(snapshot.own_shares.begin(), snapshot.own_shares.end(),
+                                    [](const SecretBytes& y) { return y.size() == kSecretBytes; });
   if (!sizes_ok) return Unexpected(ErrorCode::kMalformedInput, "agreement record: bad secrets");
   Agreement a;
   a.role_ = snapshot.role;
@@ -98,6 +97,10 @@ Result<bool> Agreement::TryConfirm() {
     const bool match = std::any_of(peer_tags_.begin(), peer_tags_.end(),
                                    [&](const Tag& t) { return ct::Equal(t, expected); });
     if (!match) continue;
+    // Hubs yet to deliver are judged later by one-way checks of the shares
+    // they should carry.
+    SKAP_ASSIGN_OR_RETURN(share_checks_,
+                          MissingShareChecks(params_, peer_shares_, candidate.support));
     confirmed_ = true;
     key_ = std::move(key);
     inconsistent_.clear();

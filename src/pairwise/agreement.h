@@ -25,6 +25,7 @@
 #include "common/secret_bytes.h"
 #include "crypto/rng.h"
 #include "pairwise/agreement_params.h"
+#include "pairwise/hub_shares.h"
 
 namespace skap::pairwise {
 
@@ -78,6 +79,9 @@ class Agreement {
   // inconsistent_hubs are the indices whose share disagreed with the
   // confirmed value (only meaningful once confirmed).
   const std::vector<unsigned>& inconsistent_hubs() const { return inconsistent_; }
+  // share_checks are, once confirmed, check values (ShareCheck) of the
+  // shares still to come from hubs that had not delivered yet.
+  const std::map<unsigned, ShareCheckValue>& share_checks() const { return share_checks_; }
   // peer_share_count is how many hubs' shares have arrived.
   std::size_t peer_share_count() const { return peer_shares_.size(); }
   // Status says where the agreement stands, for people.
@@ -99,6 +103,7 @@ class Agreement {
   bool confirmed_ = false;
   SecretBytes key_;
   std::vector<unsigned> inconsistent_;
+  std::map<unsigned, ShareCheckValue> share_checks_;
 };
 
 }  // namespace skap::pairwise

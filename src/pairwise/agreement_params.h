@@ -45,7 +45,7 @@ struct AgreementParams {
   std::vector<std::string> hub_set;  // sorted ascending, distinct
   unsigned threshold = 1;            // k
   std::int64_t expires_at_ms = 0;
-  std::uint64_t session_epoch = 1;   // the pairwise session epoch the agreement makes
+  std::uint64_t session_epoch = 1;  // the pairwise session epoch the agreement makes
 
   unsigned hub_count() const { return static_cast<unsigned>(hub_set.size()); }
   // Validate checks 1 <= k <= n <= 16, a sorted distinct hub set, two

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/ct.h"
+#include "crypto/hash.h"
 #include "crypto/shamir.h"
 
 namespace skap::pairwise {
@@ -53,7 +54,43 @@ bool NextSubset(std::vector<std::size_t>& subset, std::size_t size) {
   return false;
 }
 
+constexpr std::string_view kShareCheckLabel = "skap v1 share check";
+
 }  // namespace
+
+Result<ShareCheckValue> ShareCheck(const AgreementParams& params, unsigned index,
+                                   std::span<const std::uint8_t> y) {
+  std::vector<std::uint8_t> input(kShareCheckLabel.begin(), kShareCheckLabel.end());
+  input.insert(input.end(), params.sid.begin(), params.sid.end());
+  input.push_back(static_cast<std::uint8_t>(index));
+  input.insert(input.end(), y.begin(), y.end());
+  auto digest = crypto::Digest(crypto::Hash::kSha256, input);
+  SecureWipe(input.data(), input.size());
+  return digest;
+}
+
+Result<std::map<unsigned, ShareCheckValue>> MissingShareChecks(
+    const AgreementParams& params, const std::map<unsigned, SecretBytes>& shares,
+    const std::vector<unsigned>& support) {
+  if (support.size() < params.threshold) {
+    return Unexpected(ErrorCode::kInvalidArgument, "checks need k consistent shares");
+  }
+  std::vector<crypto::Share> basis;
+  for (std::size_t i = 0; i < params.threshold; ++i) {
+    basis.push_back(ToShare(params, support[i], shares.at(support[i])));
+  }
+  std::map<unsigned, ShareCheckValue> out;
+  for (unsigned index = 1; index <= params.hub_count(); ++index) {
+    if (shares.count(index) != 0) continue;
+    // With k = 1 every hub carries the secret itself.
+    SKAP_ASSIGN_OR_RETURN(auto expected,
+                          params.threshold == 1
+                              ? Result<SecretBytes>(basis[0].value.Clone())
+                              : crypto::InterpolateShares(basis, static_cast<std::uint8_t>(index)));
+    SKAP_ASSIGN_OR_RETURN(out[index], ShareCheck(params, index, expected.Expose()));
+  }
+  return out;
+}
 
 Result<std::vector<SecretBytes>> SplitForHubs(std::span<const std::uint8_t> secret,
                                               unsigned threshold, unsigned hub_count,

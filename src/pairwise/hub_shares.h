@@ -39,4 +39,20 @@ inline constexpr std::size_t kMaxCandidates = 8;
 Result<std::vector<Candidate>> RebuildCandidates(const AgreementParams& params,
                                                  const std::map<unsigned, SecretBytes>& shares);
 
+// ShareCheckValue is a one-way check value of one hub's share.
+using ShareCheckValue = std::vector<std::uint8_t>;
+
+// ShareCheck is SHA-256("skap v1 share check" ‖ sid ‖ u8(index) ‖ y): it
+// tells whether a share is the one expected without keeping that share.
+Result<ShareCheckValue> ShareCheck(const AgreementParams& params, unsigned index,
+                                   std::span<const std::uint8_t> y);
+
+// MissingShareChecks returns, for every hub of the set with no share in
+// `shares`, the check value of the share it should carry: f(index) of the
+// polynomial the first k indices of `support` define. A share that arrives
+// after confirmation is then judged without keeping any share or secret.
+Result<std::map<unsigned, ShareCheckValue>> MissingShareChecks(
+    const AgreementParams& params, const std::map<unsigned, SecretBytes>& shares,
+    const std::vector<unsigned>& support);
+
 }  // namespace skap::pairwise

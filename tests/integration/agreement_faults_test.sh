@@ -32,11 +32,13 @@ for name in c d; do wait_until "$name reaches 2 hubs" "[[ \$(hubs_up $name) == 2
 # n = 3, k = 2: the corrupted shares are outvoted by confirmation, and named.
 out=$(ag a agree b)
 [[ "$out" == "agreed with b: session epoch 1"* ]] && pass "agreed despite a corrupting hub" || fail "$out"
-[[ "$out" == *"inconsistent share from hub ${HUB_ID[2]}"* ]] && pass "the initiator names hub 2" ||
-  fail "hub 2 not named: $out"
-wait_until "b has confirmed" "[[ \$(ag b status --json | jq -r '.agreements[0].state') == confirmed ]]"
-expect_eq "$(ag b status --json | jq -r '.agreements[0].inconsistent_hubs[0]')" "${HUB_ID[2]}" \
-  "the responder names hub 2 too"
+# Hub 2's share may come before the confirmation or after it (then judged
+# against a one-way check of the share it should have carried): named either way.
+blamed() { ag "$1" status --json | jq -r '.agreements[0].inconsistent_hubs | join(",")'; }
+wait_until "a names hub 2" "[[ \$(blamed a) == ${HUB_ID[2]} ]]"
+pass "the initiator names hub 2, and only hub 2"
+wait_until "b names hub 2" "[[ \$(blamed b) == ${HUB_ID[2]} ]]"
+pass "the responder names hub 2, and only hub 2"
 expect_eq "$(ag b key a)" "$(ag a key b)" "and both hold the same key"
 
 # n = k = 2 with the corrupting hub: no candidate confirms; a clean failure.

@@ -20,10 +20,10 @@ class SessionStoreTest : public AgentStoreTest {
     auto peer = AgentStore::Open(dir_.File("peer"), true, rng_.get());
     ASSERT_TRUE(peer);
     peer_store_ = std::move(*peer);
-    mine_ = std::make_unique<SessionStore>(store_->db(), store_->kek(), [this] { return now_ms_; },
-                                           kWindow);
-    theirs_ = std::make_unique<SessionStore>(peer_store_->db(), peer_store_->kek(),
-                                             [this] { return now_ms_; }, kWindow);
+    mine_ = std::make_unique<SessionStore>(
+        store_->db(), store_->kek(), [this] { return now_ms_; }, kWindow);
+    theirs_ = std::make_unique<SessionStore>(
+        peer_store_->db(), peer_store_->kek(), [this] { return now_ms_; }, kWindow);
   }
 
   // Apply makes epoch `epoch` from the same K_AB on both sides.

@@ -13,7 +13,11 @@ TEST(ByteWriterTest, BigEndianAndLengthPrefixed) {
   AppendField16(out, "ab");
   AppendField32(out, "xyz");
   AppendField16(out, "");
-  EXPECT_EQ(HexEncode(out), "0102030405060708" "00026162" "0000000378797a" "0000");
+  EXPECT_EQ(HexEncode(out),
+            "0102030405060708"
+            "00026162"
+            "0000000378797a"
+            "0000");
 }
 
 }  // namespace

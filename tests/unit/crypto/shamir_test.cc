@@ -183,3 +183,30 @@ TEST(ShamirTest, UniformityCheckDetectsBias) {
 
 }  // namespace
 }  // namespace skap::crypto
+
+namespace skap::crypto {
+namespace {
+
+TEST(ShamirTest, InterpolationGivesTheSecretAtZeroAndTheOtherSharesElsewhere) {
+  auto rng = testing::SeededRng("interpolate");
+  const std::vector<std::uint8_t> secret = {1, 2, 3, 4, 5, 6, 7, 8};
+  auto shares = SplitSecret(secret, 3, 5, *rng);
+  ASSERT_TRUE(shares);
+  std::vector<Share> basis;
+  for (std::size_t i : {std::size_t{4}, std::size_t{0}, std::size_t{2}}) {
+    const Share& s = (*shares)[i];
+    basis.push_back(Share{s.set_id, s.threshold, s.index, s.value.Clone()});
+  }
+  auto at_zero = InterpolateShares(basis, 0);
+  ASSERT_TRUE(at_zero);
+  EXPECT_TRUE(ct::Equal(at_zero->Expose(), secret));
+  for (const std::uint8_t x : {std::uint8_t{2}, std::uint8_t{4}}) {
+    auto y = InterpolateShares(basis, x);
+    ASSERT_TRUE(y);
+    EXPECT_TRUE(ct::Equal(y->Expose(), (*shares)[x - 1].value.Expose())) << int{x};
+  }
+  EXPECT_FALSE(InterpolateShares(std::span(basis).first(2), 1)) << "fewer than k";
+}
+
+}  // namespace
+}  // namespace skap::crypto

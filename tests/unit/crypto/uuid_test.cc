@@ -30,9 +30,10 @@ TEST(UuidTest, ParseAndFormatRoundTrip) {
 }
 
 TEST(UuidTest, RefusesAnythingElse) {
-  for (const char* bad : {"", "919108f7-52d1-4320-9bac-f847db4148a", "919108f7x52d1-4320-9bac-f847db4148a8",
-                          "919108f7-52d1-4320-9bac-f847db4148a8-", "g19108f7-52d1-4320-9bac-f847db4148a8",
-                          "919108f752d143209bacf847db4148a80000"}) {
+  for (const char* bad :
+       {"", "919108f7-52d1-4320-9bac-f847db4148a", "919108f7x52d1-4320-9bac-f847db4148a8",
+        "919108f7-52d1-4320-9bac-f847db4148a8-", "g19108f7-52d1-4320-9bac-f847db4148a8",
+        "919108f752d143209bacf847db4148a80000"}) {
     EXPECT_FALSE(ParseUuid(bad)) << bad;
     EXPECT_FALSE(IsCanonicalUuid(bad)) << bad;
   }

@@ -64,7 +64,8 @@ TEST_F(RegistryTest, BadHubSetsAreRefusedAuditedAndChangeNothing) {
 TEST_F(RegistryTest, ADeviceKeepsItsIdAcrossTheHubsOfItsNetwork) {
   const std::string id = "4d3f9c3b-2d74-4a9e-9c8a-6e3a5f7b8d94";
   EXPECT_EQ(Provision("sensor-1", "plant-1", false, id).device.id, id);
-  auto taken = registry_->ProvisionDevice(provisioner_, "plant-1", "sensor-2", hours(24), false, id);
+  auto taken =
+      registry_->ProvisionDevice(provisioner_, "plant-1", "sensor-2", hours(24), false, id);
   ASSERT_FALSE(taken);
   EXPECT_EQ(taken.error().code, ErrorCode::kFailedPrecondition);
   auto bad = registry_->ProvisionDevice(provisioner_, "plant-1", "sensor-3", hours(24), false,
@@ -101,14 +102,12 @@ TEST_F(RegistryTest, AnAllowListLetsOnlyTheListedPairsAgree) {
   EXPECT_TRUE(*registry_->PairAllowed(*network, a.device.id, b.device.id));
   EXPECT_TRUE(registry_->AllowPair(admin_, "plant-1", a.device.id, b.device.id, true))
       << "allowing twice is fine";
-  EXPECT_EQ(registry_->AllowPair(admin_, "plant-1", a.device.id, elsewhere.device.id, true)
-                .error()
-                .code,
-            ErrorCode::kNotFound);
-  EXPECT_EQ(registry_->AllowPair(admitter_, "plant-1", a.device.id, b.device.id, false)
-                .error()
-                .code,
-            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(
+      registry_->AllowPair(admin_, "plant-1", a.device.id, elsewhere.device.id, true).error().code,
+      ErrorCode::kNotFound);
+  EXPECT_EQ(
+      registry_->AllowPair(admitter_, "plant-1", a.device.id, b.device.id, false).error().code,
+      ErrorCode::kPermissionDenied);
   ASSERT_TRUE(registry_->AllowPair(admin_, "plant-1", a.device.id, b.device.id, false));
   EXPECT_FALSE(*registry_->PairAllowed(*network, a.device.id, b.device.id));
 }

@@ -126,6 +126,32 @@ TEST(AgreementTest, TwoCorruptingHubsOfFiveWithThresholdTwo) {
   EXPECT_EQ(out.responder_blames, (std::vector<unsigned>{2, 4}));
 }
 
+TEST(AgreementTest, AShareThatArrivesAfterConfirmationIsJudgedByItsCheckValue) {
+  auto rng = testing::SeededRng("late share");
+  auto a = Agreement::Start(Params(2, 4), Role::kInitiator, *rng);
+  auto b = Agreement::Start(Params(2, 4), Role::kResponder, *rng);
+  ASSERT_TRUE(a && b);
+  // Hubs 1 and 3 deliver before the confirmation; 2 and 4 not yet.
+  for (unsigned hub : {1U, 3U}) {
+    ASSERT_TRUE(b->AddPeerShare(hub, a->OwnShare(hub)));
+    ASSERT_TRUE(a->AddPeerShare(hub, b->OwnShare(hub)));
+  }
+  ASSERT_TRUE(b->TryConfirm());
+  a->AddPeerTags(*b->TagsToSend());
+  ASSERT_TRUE(*a->TryConfirm());
+  const auto& checks = a->share_checks();
+  ASSERT_EQ(checks.size(), 2u);
+  ASSERT_EQ(checks.count(2), 1u);
+  ASSERT_EQ(checks.count(4), 1u);
+  // The late honest share matches its check, a corrupted one does not.
+  const std::vector<std::uint8_t> honest(b->OwnShare(2).begin(), b->OwnShare(2).end());
+  std::vector<std::uint8_t> corrupted = honest;
+  corrupted[7] ^= 0x20;
+  EXPECT_TRUE(ct::Equal(*ShareCheck(a->params(), 2, honest), checks.at(2)));
+  EXPECT_FALSE(ct::Equal(*ShareCheck(a->params(), 2, corrupted), checks.at(2)));
+  EXPECT_FALSE(ct::Equal(*ShareCheck(a->params(), 4, honest), checks.at(4))) << "bound to its hub";
+}
+
 TEST(AgreementTest, AReplayedShareIsIgnoredAndAnAlteredOneRefused) {
   auto rng = testing::SeededRng("agreement replay");
   auto a = Agreement::Start(Params(2, 3), Role::kInitiator, *rng);

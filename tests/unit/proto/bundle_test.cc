@@ -9,7 +9,7 @@ namespace skap::proto {
 namespace {
 
 BundleInfo Info() {
-  return BundleInfo{"hub-a",    "127.0.0.1:7443", "t-1", "acme", "n-1", "plant-1", "d-1",
+  return BundleInfo{"hub-a",    "127.0.0.1:7443",  "t-1",     "acme", "n-1", "plant-1", "d-1",
                     "sensor-1", 1'800'000'000'000, {"hub-a"}, 1};
 }
 

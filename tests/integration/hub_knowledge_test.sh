@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# What hubs can learn of an agreed key, read from their own stores with
+# their own KEKs (tests/tools/hub_shares): honest hubs hold no share once
+# the agreement is done; curious hubs that keep every share they relay
+# (test hook keep-shares) rebuild the key only when k of them pool their
+# stores, never k - 1 (tests/integration/reconstruct.py). Three hubs, k = 2.
+#   hub_knowledge_test.sh BUILD_DIR
+source "$(dirname "$0")/lib.sh"
+TOOL=$(cd "$1" && pwd)/tests/hub_shares
+RECONSTRUCT=$(cd "$(dirname "$0")" && pwd)/reconstruct.py
+use_build "$1"
+new_hubs 3
+network_everywhere plant-1 2
+a=$(provision_everywhere plant-1 a)
+b=$(provision_everywhere plant-1 b)
+start_agent a
+start_agent b
+admit_everywhere "$a"
+admit_everywhere "$b"
+up() {
+  wait_until "a reaches 3 hubs" '[[ $(hubs_up a) == 3 ]]'
+  wait_until "b reaches 3 hubs" '[[ $(hubs_up b) == 3 ]]'
+}
+up
+ag a agree b > /dev/null
+wait_until "b confirmed" "[[ \$(ag b status --json | jq -r '.agreements[0].state') == confirmed ]]"
+sleep 0.5  # the last acknowledgements reach the hubs
+for i in 1 2 3; do
+  stop_hub_n "$i"
+  expect_eq "$("$TOOL" "$WORK/hub$i/data" | wc -l)" 0 "honest hub $i holds no share after the agreement"
+  HUB_ENV="SKAP_TEST_HOOKS=keep-shares" start_hub_n "$i"
+done
+up
+sid=$(ag a agree b --fresh --json | jq -r .sid)
+read -r _ _ key < <(ag a key b --reveal)
+read -r _ _ key_b < <(ag b key a --reveal)
+expect_eq "$key_b" "$key" "both sides hold the key"
+for i in 1 2 3; do
+  stop_hub_n "$i"
+  "$TOOL" "$WORK/hub$i/data" > "hub$i.shares"
+  expect_eq "$(grep -c "$sid" "hub$i.shares")" 2 "curious hub $i kept one share of each side"
+done
+out=$(python3 "$RECONSTRUCT" "$key" "$sid" hub1.shares hub2.shares hub3.shares) ||
+  fail "reconstruct.py: $out"
+echo "$out"
+PASSED=$((PASSED + $(grep -c '^ok' <<< "$out")))
+echo "$PASSED passed, 0 failed"

@@ -1,0 +1,51 @@
+// hub_shares DIR: every share a (stopped) hub holds, as JSON lines, read
+// with the hub's own KEK: what the hub's operators themselves could see.
+// The knowledge test (tests/integration/hub_knowledge_test.sh) feeds the
+// lines of several hubs to tests/integration/reconstruct.py.
+#include <cstdio>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/hex.h"
+#include "keystore/file_keystore.h"
+#include "proto/channel.pb.h"
+#include "store/sqlite/sqlite_database.h"
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: hub_shares HUB_DATA_DIR\n");
+    return 2;
+  }
+  const std::string dir = argv[1];
+  auto kek = skap::keystore::FileKeystore::Open(dir + "/kek");
+  auto db = skap::store::SqliteDatabase::Open(dir + "/hub.db", false);
+  if (!kek || !db) {
+    std::fprintf(stderr, "hub_shares: cannot open %s\n", dir.c_str());
+    return 1;
+  }
+  auto rows = (*db)->Query(
+      "SELECT sender, message, wrapped_share FROM mailbox WHERE kind = 'share'"
+      " AND wrapped_share IS NOT NULL");
+  if (!rows) return 1;
+  for (const auto& row : *rows) {
+    const auto message = skap::store::AsBlob(row[1]).value_or(skap::store::Blob{});
+    skap::channel::v1::ShareOffer offer;
+    if (!offer.ParseFromArray(message.data(), static_cast<int>(message.size()))) return 1;
+    auto share = (*kek)->Unwrap(skap::store::AsBlob(row[2]).value_or(skap::store::Blob{}));
+    if (!share) return 1;
+    const auto& h = offer.header();
+    const nlohmann::json line{
+        {"sid", skap::HexEncode(skap::AsBytes(h.sid()))},
+        {"sender", skap::store::AsText(row[0]).value_or("")},
+        {"initiator", h.initiator()},
+        {"responder", h.responder()},
+        {"hub_set", std::vector<std::string>(h.hub_set().begin(), h.hub_set().end())},
+        {"threshold", h.threshold()},
+        {"session_epoch", h.session_epoch()},
+        {"x", offer.hub_index()},
+        {"y", skap::HexEncode(share->Expose())}};
+    std::printf("%s\n", line.dump().c_str());
+  }
+  return 0;
+}
