@@ -1,9 +1,8 @@
 #include "config.h"
 
-#include <toml++/toml.h>
-
-#include <algorithm>
 #include <array>
+
+#include "config/toml_file.h"
 
 namespace skap_agent {
 namespace {
@@ -15,39 +14,10 @@ constexpr std::array<std::string_view, 10> kKeys = {
     "data_dir",          "control_socket",    "key_exchange", "agreement_timeout_s",
     "reseed_interval_s", "reseed_after_keys", "key_window",   "hub_entropy_bytes",
     "reconnect_max_s",   "admission_poll_s"};
-
-skap::Result<std::int64_t> Integer(const toml::table& table, const std::string& path,
-                                   std::string_view key, std::int64_t fallback, std::int64_t lo,
-                                   std::int64_t hi) {
-  const auto node = table[key];
-  if (node && !node.is_integer()) {
-    return Unexpected(ErrorCode::kInvalidArgument,
-                      path + ": " + std::string(key) + " must be an integer");
-  }
-  const std::int64_t value = node.value_or(fallback);
-  if (value < lo || value > hi) {
-    return Unexpected(ErrorCode::kInvalidArgument, path + ": " + std::string(key) +
-                                                       " must be between " + std::to_string(lo) +
-                                                       " and " + std::to_string(hi));
-  }
-  return value;
-}
-
 }  // namespace
 
 skap::Result<skap::agent::AgentOptions> LoadConfig(const std::string& path) {
-  toml::table table;
-  try {
-    table = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return Unexpected(ErrorCode::kInvalidArgument, path + ": " + std::string(e.description()));
-  }
-  for (const auto& [key, value] : table) {
-    if (std::find(kKeys.begin(), kKeys.end(), key.str()) == kKeys.end()) {
-      return Unexpected(ErrorCode::kInvalidArgument,
-                        path + ": unknown key '" + std::string(key.str()) + "'");
-    }
-  }
+  SKAP_ASSIGN_OR_RETURN(const toml::table table, skap::config::ParseTomlFile(path, kKeys));
   skap::agent::AgentOptions o;
   o.data_dir = table["data_dir"].value_or(std::string());
   if (o.data_dir.empty()) {
@@ -63,21 +33,26 @@ skap::Result<skap::agent::AgentOptions> LoadConfig(const std::string& path) {
                                  : skap::crypto::KeyExchangeMode::kPskWithDhe;
   using std::chrono::seconds;
   SKAP_ASSIGN_OR_RETURN(const auto timeout,
-                        Integer(table, path, "agreement_timeout_s", 30, 2, 3600));
+                        skap::config::Integer(table, path, "agreement_timeout_s", 30, 2, 3600));
   o.engine.lifetime = seconds(timeout);
   o.engine.confirm_grace = seconds(timeout);
-  SKAP_ASSIGN_OR_RETURN(const auto interval,
-                        Integer(table, path, "reseed_interval_s", 86400, 0, 31536000));
+  SKAP_ASSIGN_OR_RETURN(const auto interval, skap::config::Integer(table, path, "reseed_interval_s",
+                                                                   86400, 0, 31536000));
   o.engine.reseed_interval = seconds(interval);
-  SKAP_ASSIGN_OR_RETURN(o.engine.reseed_after_keys,
-                        Integer(table, path, "reseed_after_keys", 0, 0, 1'000'000'000));
-  SKAP_ASSIGN_OR_RETURN(const auto window, Integer(table, path, "key_window", 1024, 0, 65536));
+  SKAP_ASSIGN_OR_RETURN(
+      o.engine.reseed_after_keys,
+      skap::config::Integer(table, path, "reseed_after_keys", 0, 0, 1'000'000'000));
+  SKAP_ASSIGN_OR_RETURN(const auto window,
+                        skap::config::Integer(table, path, "key_window", 1024, 0, 65536));
   o.key_window = static_cast<std::uint32_t>(window);
-  SKAP_ASSIGN_OR_RETURN(const auto entropy, Integer(table, path, "hub_entropy_bytes", 32, 0, 1024));
+  SKAP_ASSIGN_OR_RETURN(const auto entropy,
+                        skap::config::Integer(table, path, "hub_entropy_bytes", 32, 0, 1024));
   o.link.entropy_bytes = static_cast<std::uint32_t>(entropy);
-  SKAP_ASSIGN_OR_RETURN(const auto backoff, Integer(table, path, "reconnect_max_s", 10, 1, 3600));
+  SKAP_ASSIGN_OR_RETURN(const auto backoff,
+                        skap::config::Integer(table, path, "reconnect_max_s", 10, 1, 3600));
   o.link.max_backoff = seconds(backoff);
-  SKAP_ASSIGN_OR_RETURN(const auto poll, Integer(table, path, "admission_poll_s", 2, 1, 3600));
+  SKAP_ASSIGN_OR_RETURN(const auto poll,
+                        skap::config::Integer(table, path, "admission_poll_s", 2, 1, 3600));
   o.link.admission_poll = seconds(poll);
   return o;
 }

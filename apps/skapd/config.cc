@@ -1,9 +1,9 @@
 #include "config.h"
 
-#include <toml++/toml.h>
-
 #include <array>
 #include <charconv>
+
+#include "config/toml_file.h"
 
 namespace skapd {
 namespace {
@@ -26,24 +26,6 @@ constexpr std::array<std::string_view, 14> kKeys = {"data_dir",
                                                     "agreement_max_lifetime_s",
                                                     "agreement_max_pending"};
 
-// Integer reads `key` (default `fallback`) and checks it lies in [lo, hi].
-skap::Result<std::int64_t> Integer(const toml::table& table, const std::string& path,
-                                   std::string_view key, std::int64_t fallback, std::int64_t lo,
-                                   std::int64_t hi) {
-  const auto node = table[key];
-  if (node && !node.is_integer()) {
-    return Unexpected(ErrorCode::kInvalidArgument,
-                      path + ": " + std::string(key) + " must be an integer");
-  }
-  const std::int64_t value = node.value_or(fallback);
-  if (value < lo || value > hi) {
-    return Unexpected(ErrorCode::kInvalidArgument, path + ": " + std::string(key) +
-                                                       " must be between " + std::to_string(lo) +
-                                                       " and " + std::to_string(hi));
-  }
-  return value;
-}
-
 // SplitHostPort reads `key`'s "host:port" into `host` and `port`.
 skap::Result<void> SplitHostPort(const std::string& path, std::string_view key,
                                  const std::string& text, std::string& host, std::uint16_t& port) {
@@ -63,18 +45,7 @@ skap::Result<void> SplitHostPort(const std::string& path, std::string_view key,
 }  // namespace
 
 skap::Result<Config> LoadConfig(const std::string& path) {
-  toml::table table;
-  try {
-    table = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return Unexpected(ErrorCode::kInvalidArgument, path + ": " + std::string(e.description()));
-  }
-  for (const auto& [key, value] : table) {
-    if (std::find(kKeys.begin(), kKeys.end(), key.str()) == kKeys.end()) {
-      return Unexpected(ErrorCode::kInvalidArgument,
-                        path + ": unknown key '" + std::string(key.str()) + "'");
-    }
-  }
+  SKAP_ASSIGN_OR_RETURN(const toml::table table, skap::config::ParseTomlFile(path, kKeys));
   Config c;
   c.data_dir = table["data_dir"].value_or(std::string());
   if (c.data_dir.empty()) {
@@ -92,34 +63,41 @@ skap::Result<Config> LoadConfig(const std::string& path) {
         SplitHostPort(path, "admin_listen", c.admin_listen, c.admin_tls.host, c.admin_tls.port));
     c.admin_tls.allow_psk_only = c.channel.allow_psk_only;
   }
-  SKAP_ASSIGN_OR_RETURN(c.bootstrap_lifetime_s,
-                        Integer(table, path, "bootstrap_lifetime_s", c.bootstrap_lifetime_s, 60,
-                                std::int64_t{30} * 24 * 3600));
-  SKAP_ASSIGN_OR_RETURN(const auto interval,
-                        Integer(table, path, "ratchet_interval_s", 86400, 60, 31536000));
+  SKAP_ASSIGN_OR_RETURN(
+      c.bootstrap_lifetime_s,
+      skap::config::Integer(table, path, "bootstrap_lifetime_s", c.bootstrap_lifetime_s, 60,
+                            std::int64_t{30} * 24 * 3600));
+  SKAP_ASSIGN_OR_RETURN(
+      const auto interval,
+      skap::config::Integer(table, path, "ratchet_interval_s", 86400, 60, 31536000));
   c.channel.ratchet.max_age = std::chrono::seconds(interval);
-  SKAP_ASSIGN_OR_RETURN(const auto sessions,
-                        Integer(table, path, "ratchet_after_sessions", 1000, 0, 1'000'000'000));
+  SKAP_ASSIGN_OR_RETURN(
+      const auto sessions,
+      skap::config::Integer(table, path, "ratchet_after_sessions", 1000, 0, 1'000'000'000));
   c.channel.ratchet.max_sessions = static_cast<std::uint64_t>(sessions);
-  SKAP_ASSIGN_OR_RETURN(const auto max_request,
-                        Integer(table, path, "entropy_max_request_bytes", 1024, 1, 65536));
+  SKAP_ASSIGN_OR_RETURN(
+      const auto max_request,
+      skap::config::Integer(table, path, "entropy_max_request_bytes", 1024, 1, 65536));
   c.channel.entropy.max_request_bytes = static_cast<std::uint32_t>(max_request);
-  SKAP_ASSIGN_OR_RETURN(const auto rate,
-                        Integer(table, path, "entropy_rate_bytes_per_s", 1024, 1, 1 << 30));
+  SKAP_ASSIGN_OR_RETURN(
+      const auto rate,
+      skap::config::Integer(table, path, "entropy_rate_bytes_per_s", 1024, 1, 1 << 30));
   c.channel.entropy.bytes_per_second = static_cast<double>(rate);
-  SKAP_ASSIGN_OR_RETURN(const auto burst,
-                        Integer(table, path, "entropy_burst_bytes", 8192, 1, 1 << 30));
+  SKAP_ASSIGN_OR_RETURN(const auto burst, skap::config::Integer(table, path, "entropy_burst_bytes",
+                                                                8192, 1, 1 << 30));
   if (burst < max_request) {
     return Unexpected(ErrorCode::kInvalidArgument,
                       path + ": entropy_burst_bytes must be at least entropy_max_request_bytes");
   }
   c.channel.entropy.burst_bytes = static_cast<double>(burst);
-  SKAP_ASSIGN_OR_RETURN(const auto lifetime,
-                        Integer(table, path, "agreement_max_lifetime_s", 600, 10, 86400));
+  SKAP_ASSIGN_OR_RETURN(
+      const auto lifetime,
+      skap::config::Integer(table, path, "agreement_max_lifetime_s", 600, 10, 86400));
   c.relay.max_lifetime = std::chrono::seconds(lifetime);
   c.relay.confirm_grace = std::chrono::seconds(lifetime);
-  SKAP_ASSIGN_OR_RETURN(c.relay.max_pending,
-                        Integer(table, path, "agreement_max_pending", 4096, 16, 1'000'000));
+  SKAP_ASSIGN_OR_RETURN(
+      c.relay.max_pending,
+      skap::config::Integer(table, path, "agreement_max_pending", 4096, 16, 1'000'000));
   return c;
 }
 

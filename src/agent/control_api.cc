@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/channel_steps.h"
+#include "api/http_status.h"
 #include "api/http_target.h"
 #include "common/hex.h"
 #include "crypto/uuid.h"
@@ -13,24 +14,6 @@ namespace {
 using nlohmann::json;
 namespace pb = skap::channel::v1;
 
-int StatusFor(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kInvalidArgument:
-    case ErrorCode::kMalformedInput:
-      return 400;
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kFailedPrecondition:
-      return 409;
-    case ErrorCode::kLimitExceeded:
-      return 429;
-    case ErrorCode::kUnavailable:
-      return 503;
-    default:
-      return 500;
-  }
-}
-
 ControlResponse Json(int status, const json& body) {
   ControlResponse r;
   r.status = status;
@@ -39,7 +22,7 @@ ControlResponse Json(int status, const json& body) {
 }
 
 ControlResponse Failure(const Error& error) {
-  return Json(StatusFor(error.code),
+  return Json(api::HttpStatusFor(error.code),
               json{{"error", std::string(ErrorCodeName(error.code))}, {"message", error.message}});
 }
 

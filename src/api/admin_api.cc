@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/http_status.h"
 #include "api/http_target.h"
 #include "common/hex.h"
 #include "proto/bundle.h"
@@ -16,24 +17,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kBearer = "Bearer ";
-
-int StatusFor(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kInvalidArgument:
-    case ErrorCode::kMalformedInput:
-      return 400;
-    case ErrorCode::kAuthenticationFailed:
-      return 401;
-    case ErrorCode::kPermissionDenied:
-      return 403;
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kFailedPrecondition:
-      return 409;
-    default:
-      return 500;
-  }
-}
 
 AdminResponse Json(int status, const json& body) {
   AdminResponse r;
@@ -46,7 +29,7 @@ AdminResponse Failure(const Error& error) {
   // Authentication failures say nothing beyond the fact (no oracle).
   const std::string message =
       error.code == ErrorCode::kAuthenticationFailed ? "authentication failed" : error.message;
-  return Json(StatusFor(error.code),
+  return Json(HttpStatusFor(error.code),
               json{{"error", std::string(ErrorCodeName(error.code))}, {"message", message}});
 }
 

@@ -11,17 +11,11 @@ source "$(dirname "$0")/lib.sh"
 use_build "$1"
 new_hubs 3
 network_everywhere plant-1 2
-a=$(provision_everywhere plant-1 a)
-b=$(provision_everywhere plant-1 b)
-start_agent a
-start_agent b
-admit_everywhere "$a"
-admit_everywhere "$b"
+devices_up plant-1 a b
 both_up() {
   wait_until "a reaches 3 hubs" '[[ $(hubs_up a) == 3 ]]'
   wait_until "b reaches 3 hubs" '[[ $(hubs_up b) == 3 ]]'
 }
-both_up
 session_epoch() { ag "$1" status --json | jq '.sessions[0].epoch // 0'; }
 # both_at EPOCH WHAT: both sessions reach EPOCH and hand out the same next key.
 both_at() {

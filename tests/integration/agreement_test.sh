@@ -9,15 +9,9 @@ source "$(dirname "$0")/lib.sh"
 use_build "$1"
 new_hubs 3
 network_everywhere plant-1 2
-a=$(provision_everywhere plant-1 a)
-b=$(provision_everywhere plant-1 b)
 expect_eq "$(jq -r .threshold <(hctl 2 alice --json network show plant-1))" 2 "the network agrees keys 2 of 3"
-start_agent a
-start_agent b
-admit_everywhere "$a"
-admit_everywhere "$b"
-wait_until "a reaches 3 hubs" '[[ $(hubs_up a) == 3 ]]'
-wait_until "b reaches 3 hubs" '[[ $(hubs_up b) == 3 ]]'
+devices_up plant-1 a b
+b=${ID[b]}
 pass "both devices admitted at 3 hubs by a second operator"
 expect_eq "$(ag a peers | awk '{ print $1, $2 }')" "$b b" "a sees b as its peer"
 

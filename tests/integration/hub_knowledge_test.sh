@@ -11,17 +11,11 @@ RECONSTRUCT=$(cd "$(dirname "$0")" && pwd)/reconstruct.py
 use_build "$1"
 new_hubs 3
 network_everywhere plant-1 2
-a=$(provision_everywhere plant-1 a)
-b=$(provision_everywhere plant-1 b)
-start_agent a
-start_agent b
-admit_everywhere "$a"
-admit_everywhere "$b"
+devices_up plant-1 a b
 up() {
   wait_until "a reaches 3 hubs" '[[ $(hubs_up a) == 3 ]]'
   wait_until "b reaches 3 hubs" '[[ $(hubs_up b) == 3 ]]'
 }
-up
 ag a agree b > /dev/null
 wait_until "b confirmed" "[[ \$(ag b status --json | jq -r '.agreements[0].state') == confirmed ]]"
 sleep 0.5  # the last acknowledgements reach the hubs

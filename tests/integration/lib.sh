@@ -225,6 +225,19 @@ admit_everywhere() {
   done
 }
 
+# devices_up NETWORK NAME...: each device NAME of NETWORK provisioned at
+# every hub, its agent running, admitted at every hub by the admitter, and
+# reaching every hub; its id in ID[NAME].
+declare -A ID
+devices_up() {
+  local network=$1 name
+  shift
+  for name in "$@"; do ID[$name]=$(provision_everywhere "$network" "$name"); done
+  for name in "$@"; do start_agent "$name"; done
+  for name in "$@"; do admit_everywhere "${ID[$name]}"; done
+  for name in "$@"; do wait_until "$name reaches $HUBS hubs" "[[ \$(hubs_up $name) == $HUBS ]]"; done
+}
+
 # hubs_up NAME: how many hubs agent NAME reaches now.
 hubs_up() { ag "$1" status --json | jq .hubs_up; }
 
