@@ -56,14 +56,15 @@ PIDS+=("$skapd")
 for _ in $(seq 100); do (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && break; sleep 0.1; done
 
 read -r held rss_idle rss_held < <("$BUILD/bench/channel_bench" hold --states "$T/states" --pid "$skapd")
-one=$(ls "$T/states" | head -1)
+# One admitted device's state (not `ls | head`: under pipefail, ls may die of SIGPIPE).
+one=$(find "$T/states" -name '*.state' -print -quit)
 B="$BUILD/bench/channel_bench"
 read -r hs_ke core_ke < <(rate_and_core "$skapd" \
-  "$B" handshakes --state "$T/states/$one" --mode psk_ke --seconds "$SECS")
+  "$B" handshakes --state "$one" --mode psk_ke --seconds "$SECS")
 read -r hs_dhe core_dhe < <(rate_and_core "$skapd" \
-  "$B" handshakes --state "$T/states/$one" --mode psk_dhe_ke --seconds "$SECS")
-ent1=$("$B" entropy --state "$T/states/$one" --threads 1 --seconds "$SECS")
-ent2=$("$B" entropy --state "$T/states/$one" --threads 2 --seconds "$SECS")
+  "$B" handshakes --state "$one" --mode psk_dhe_ke --seconds "$SECS")
+ent1=$("$B" entropy --state "$one" --threads 1 --seconds "$SECS")
+ent2=$("$B" entropy --state "$one" --threads 2 --seconds "$SECS")
 kill "$skapd"; wait "$skapd" 2> /dev/null || true
 
 "$B" baseline-server --port "$base_port" 2> /dev/null &

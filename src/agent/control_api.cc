@@ -124,8 +124,9 @@ ControlResponse ControlApi::Key(const Result<IssuedKey>& key, bool reveal) {
   r.content_type = "text/plain";
   r.headers["X-Skap-Key-Id"] = key->key_id;
   r.headers["X-Skap-Fingerprint"] = key->fingerprint;
-  const std::string hex = HexEncode(key->key.Expose());
+  std::string hex = HexEncode(key->key.Expose());
   r.body = SecretBytes::Copy(AsBytes(hex));
+  SecureWipe(hex.data(), hex.size());  // the key in hex is as secret as the key
   return r;
 }
 
