@@ -216,7 +216,7 @@ int Run(const std::string& agents, long count, double seconds) {
     Device& b = devices[2 * pair + 1];
     const auto started = Clock::now();
     ++in_flight;
-    a.engine->Agree(b.id, false, [&, pair, started](const skap::agent::AgreementOutcome& o) {
+    a.engine->Agree(b.id, false, false, [&, pair, started](const skap::agent::AgreementOutcome& o) {
       --in_flight;
       if (o.state == skap::agent::AgreementState::kConfirmed) {
         latencies_ms.push_back(

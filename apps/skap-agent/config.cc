@@ -10,10 +10,17 @@ namespace {
 using skap::ErrorCode;
 using skap::Unexpected;
 
-constexpr std::array<std::string_view, 10> kKeys = {
-    "data_dir",          "control_socket",    "key_exchange", "agreement_timeout_s",
-    "reseed_interval_s", "reseed_after_keys", "key_window",   "hub_entropy_bytes",
-    "reconnect_max_s",   "admission_poll_s"};
+constexpr std::array<std::string_view, 11> kKeys = {"hybrid",
+                                                    "data_dir",
+                                                    "control_socket",
+                                                    "key_exchange",
+                                                    "agreement_timeout_s",
+                                                    "reseed_interval_s",
+                                                    "reseed_after_keys",
+                                                    "key_window",
+                                                    "hub_entropy_bytes",
+                                                    "reconnect_max_s",
+                                                    "admission_poll_s"};
 }  // namespace
 
 skap::Result<skap::agent::AgentOptions> LoadConfig(const std::string& path) {
@@ -31,6 +38,11 @@ skap::Result<skap::agent::AgentOptions> LoadConfig(const std::string& path) {
   }
   o.link.mode = mode == "psk_ke" ? skap::crypto::KeyExchangeMode::kPskOnly
                                  : skap::crypto::KeyExchangeMode::kPskWithDhe;
+  const auto hybrid = table["hybrid"];
+  if (hybrid && !hybrid.is_boolean()) {
+    return Unexpected(ErrorCode::kInvalidArgument, path + ": hybrid must be true or false");
+  }
+  o.engine.hybrid = hybrid.value_or(false);
   using std::chrono::seconds;
   SKAP_ASSIGN_OR_RETURN(const auto timeout,
                         skap::config::Integer(table, path, "agreement_timeout_s", 30, 2, 3600));

@@ -207,6 +207,11 @@ int Main(int argc, char** argv) {
       "agree", "Agree a key with a peer through the hubs (re-seeds an existing session)");
   agree->add_option("peer", peer, "Peer device id or name")->required();
   agree->add_flag("--fresh", fresh, "Start the session with the peer afresh (epoch 1)");
+  bool hybrid = false;
+  auto* hybrid_flag = agree->add_flag(
+      "--hybrid,!--no-hybrid", hybrid,
+      "Add (or leave out) an X25519 exchange between the two devices; default: the agent's "
+      "hybrid setting");
   daemon_options(agree);
   std::string key_id;
   bool reveal = false;
@@ -262,17 +267,22 @@ int Main(int argc, char** argv) {
     });
   }
   if (agree->parsed()) {
-    return Answer(
-        daemon,
-        daemon.Call("POST", "/v1/agreements", json{{"peer", peer}, {"fresh", fresh}}.dump()),
-        [&](const json& o) {
-          std::printf("agreed with %s: session epoch %llu (sid %s)\n", peer.c_str(),
-                      static_cast<unsigned long long>(o.value("session_epoch", 0ULL)),
-                      o.value("sid", "").c_str());
-          for (const auto& h : o["inconsistent_hubs"]) {
-            std::printf("inconsistent share from hub %s\n", h.get<std::string>().c_str());
-          }
-        });
+    return Answer(daemon,
+                  daemon.Call("POST", "/v1/agreements",
+                              [&] {
+                                json body{{"peer", peer}, {"fresh", fresh}};
+                                if (hybrid_flag->count() > 0) body["hybrid"] = hybrid;
+                                return body.dump();
+                              }()),
+                  [&](const json& o) {
+                    std::printf("agreed with %s: session epoch %llu%s (sid %s)\n", peer.c_str(),
+                                static_cast<unsigned long long>(o.value("session_epoch", 0ULL)),
+                                o.value("hybrid", false) ? ", hybrid" : "",
+                                o.value("sid", "").c_str());
+                    for (const auto& h : o["inconsistent_hubs"]) {
+                      std::printf("inconsistent share from hub %s\n", h.get<std::string>().c_str());
+                    }
+                  });
   }
   if (key->parsed()) {
     const std::string target =

@@ -54,7 +54,7 @@ Result<void> RunAgent(const AgentOptions& options, const std::function<void()>& 
   }
   engine.SetLinks(link_pointers);
   SKAP_RETURN_IF_ERROR(engine.Resume());
-  ControlApi api(engine, sessions, link_pointers, *entropy);
+  ControlApi api(engine, sessions, link_pointers, *entropy, options.engine.hybrid);
   const std::string socket =
       options.control_socket.empty() ? options.data_dir + "/control.sock" : options.control_socket;
   SKAP_ASSIGN_OR_RETURN(

@@ -25,7 +25,8 @@ std::optional<pairwise::SessionId> SidFrom(const std::string& bytes) {
 bool SameParams(const pairwise::AgreementParams& a, const pairwise::AgreementParams& b) {
   return a.sid == b.sid && a.initiator == b.initiator && a.responder == b.responder &&
          a.hub_set == b.hub_set && a.threshold == b.threshold &&
-         a.expires_at_ms == b.expires_at_ms && a.session_epoch == b.session_epoch;
+         a.expires_at_ms == b.expires_at_ms && a.session_epoch == b.session_epoch &&
+         a.initiator_x25519 == b.initiator_x25519;
 }
 
 }  // namespace
@@ -70,6 +71,7 @@ AgreementOutcome AgreementEngine::OutcomeOf(const AgreementRecord& r) const {
   o.role = std::string(pairwise::RoleName(r.role));
   o.state = r.state;
   o.session_epoch = r.params.session_epoch;
+  o.hybrid = r.params.hybrid();
   for (unsigned i : r.inconsistent_hubs) {
     if (i >= 1 && i <= r.params.hub_set.size())
       o.inconsistent_hubs.push_back(r.params.hub_set[i - 1]);
@@ -79,14 +81,14 @@ AgreementOutcome AgreementEngine::OutcomeOf(const AgreementRecord& r) const {
   return o;
 }
 
-void AgreementEngine::Agree(const std::string& peer, bool fresh, Done done) {
+void AgreementEngine::Agree(const std::string& peer, bool fresh, bool hybrid, Done done) {
   for (const auto& [sid, r] : live_) {
     if (r.peer == peer && r.state == AgreementState::kRunning) {
       waiters_[sid].push_back(std::move(done));
       return;
     }
   }
-  auto started = Start(peer, fresh);
+  auto started = Start(peer, fresh, hybrid);
   if (!started) {
     AgreementOutcome o;
     o.peer = peer;
@@ -99,7 +101,8 @@ void AgreementEngine::Agree(const std::string& peer, bool fresh, Done done) {
   waiters_[*started].push_back(std::move(done));
 }
 
-Result<AgreementEngine::Sid> AgreementEngine::Start(const std::string& peer, bool fresh) {
+Result<AgreementEngine::Sid> AgreementEngine::Start(const std::string& peer, bool fresh,
+                                                    bool hybrid) {
   if (peer == identity_.device_id) {
     return Unexpected(ErrorCode::kInvalidArgument, "a device cannot agree a key with itself");
   }
@@ -123,7 +126,8 @@ Result<AgreementEngine::Sid> AgreementEngine::Start(const std::string& peer, boo
   r.peer = peer;
   r.created_at_ms = now_();
   SKAP_ASSIGN_OR_RETURN(auto agreement,
-                        pairwise::Agreement::Start(r.params, Role::kInitiator, rng_));
+                        pairwise::Agreement::Start(r.params, Role::kInitiator, rng_, hybrid));
+  r.params = agreement.params();  // with P_A in hybrid mode
   r.agreement.emplace(std::move(agreement));
   // Stored before any share leaves: a restart resends these same shares.
   SKAP_RETURN_IF_ERROR(agreements_.Save(r));
@@ -175,6 +179,10 @@ void AgreementEngine::SendConfirm(const AgreementRecord& r, HubLink* only) {
     confirm->set_expires_at_ms(r.params.expires_at_ms);
     for (const auto& tag : r.tags_out) confirm->add_tags(std::string(tag.begin(), tag.end()));
     confirm->set_refusal(r.refusal_out);
+    if (r.agreement) {  // a responder's tags travel with its public key (hybrid mode)
+      const auto p = r.agreement->responder_public();
+      confirm->set_responder_x25519(std::string(p.begin(), p.end()));
+    }
     const Sid sid = r.params.sid;
     const std::string hub = link->hub_id();
     link->Request(std::move(request), SecretBytes(), [this, sid, hub](Result<proto::Frame> answer) {
@@ -238,7 +246,7 @@ void AgreementEngine::OnDelivery(HubLink& link, const pb::PeerDelivery& delivery
       } else {
         std::vector<pairwise::Tag> tags;
         for (const auto& t : confirm.tags()) tags.emplace_back(t.begin(), t.end());
-        r.agreement->AddPeerTags(tags);
+        r.agreement->AddPeerTags(tags, AsBytes(confirm.responder_x25519()));
         Progress(r);
       }
     }
@@ -449,7 +457,7 @@ void AgreementEngine::Tick() {
     if ((old || used) && UpLinks() >= identity_.threshold &&
         now - tried >= options_.lifetime.count()) {
       tried = now;
-      Agree(s.peer, false, [](const AgreementOutcome&) {});
+      Agree(s.peer, false, options_.hybrid, [](const AgreementOutcome&) {});
     }
   }
 }

@@ -37,6 +37,7 @@ struct AgreementOutcome {
   std::string role;
   AgreementState state = AgreementState::kRunning;
   std::uint64_t session_epoch = 0;
+  bool hybrid = false;                         // with the endpoints' X25519 step
   std::vector<std::string> inconsistent_hubs;  // hub ids whose share was wrong
   std::string reason;
 };
@@ -51,6 +52,8 @@ struct EngineOptions {
   // Scheduled re-seeds of every session (0: not by that measure).
   std::chrono::milliseconds reseed_interval{0};
   std::int64_t reseed_after_keys = 0;
+  // hybrid: scheduled re-seeds add the endpoints' X25519 step.
+  bool hybrid = false;
 };
 
 class AgreementEngine final : public HubLinkDelegate {
@@ -68,11 +71,12 @@ class AgreementEngine final : public HubLinkDelegate {
   Result<void> Resume();
 
   // Agree starts an agreement with `peer` (a device id): the next epoch of
-  // the session, or epoch 1 with `fresh` or without a session. `done` runs
+  // the session, or epoch 1 with `fresh` or without a session; with
+  // `hybrid`, the endpoints add an X25519 exchange. `done` runs
   // when it ends (at once, if it cannot start). An agreement with the peer
   // already running is joined instead. `done` must not call back into the
   // engine (it runs from inside the engine's own handlers).
-  void Agree(const std::string& peer, bool fresh, Done done);
+  void Agree(const std::string& peer, bool fresh, bool hybrid, Done done);
 
   // Tick ends what expired and starts scheduled re-seeds; the daemon calls
   // it about once a second.
@@ -93,7 +97,7 @@ class AgreementEngine final : public HubLinkDelegate {
 
   AgreementOutcome OutcomeOf(const AgreementRecord& record) const;
   // Start creates, stores and sends a new agreement as initiator.
-  Result<Sid> Start(const std::string& peer, bool fresh);
+  Result<Sid> Start(const std::string& peer, bool fresh, bool hybrid);
   // Answer handles the first share of an agreement the peer started.
   void Answer(HubLink& link, const pairwise::AgreementParams& params, SecretBytes share);
   // Progress stores what arrived, sends what is due and confirms if it can.

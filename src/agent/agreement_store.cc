@@ -41,6 +41,7 @@ std::vector<pairwise::Tag> TagsFrom(const json& j) {
 
 // Secrets of a running agreement, in one buffer:
 //   own secret (32) ‖ u8 n ‖ n own shares (32 each) ‖ u8 m ‖ m × (u8 hub index ‖ share)
+//   ‖ u8 l ‖ own X25519 private key (l = 0 or 32)
 SecretBytes PackSecrets(const pairwise::Agreement::Snapshot& s) {
   SecretBytes out;
   out.Append(s.own_secret.Expose());
@@ -54,6 +55,9 @@ SecretBytes PackSecrets(const pairwise::Agreement::Snapshot& s) {
     out.Append(i);
     out.Append(y.Expose());
   }
+  const std::array<std::uint8_t, 1> l = {static_cast<std::uint8_t>(s.own_x25519.size())};
+  out.Append(l);
+  out.Append(s.own_x25519.Expose());
   return out;
 }
 
@@ -84,6 +88,11 @@ Result<void> UnpackSecrets(std::span<const std::uint8_t> in, pairwise::Agreement
     if (!index || !y) return bad;
     s.peer_shares.emplace((*index)[0], SecretBytes::Copy(*y));
   }
+  const auto l = take(1);
+  if (!l) return bad;
+  const auto x25519 = take((*l)[0]);
+  if (!x25519) return bad;
+  s.own_x25519 = SecretBytes::Copy(*x25519);
   if (at != in.size()) return bad;
   return Ok();
 }
@@ -107,7 +116,8 @@ Result<void> AgreementStore::SaveInCurrentTransaction(const AgreementRecord& r) 
   proto::FillHeader(r.params, header);
   const std::string header_bytes = header.SerializeAsString();
   json checks = json::object();
-  for (const auto& [index, check] : r.share_checks) checks[std::to_string(index)] = HexEncode(check);
+  for (const auto& [index, check] : r.share_checks)
+    checks[std::to_string(index)] = HexEncode(check);
   json pub{{"tags_out", TagsJson(r.tags_out)},
            {"refusal_out", r.refusal_out},
            {"inconsistent_hubs", r.inconsistent_hubs},
@@ -117,6 +127,7 @@ Result<void> AgreementStore::SaveInCurrentTransaction(const AgreementRecord& r) 
   if (r.state == AgreementState::kRunning && r.agreement) {
     SKAP_ASSIGN_OR_RETURN(auto snapshot, r.agreement->TakeSnapshot());
     pub["peer_tags"] = TagsJson(snapshot.peer_tags);
+    pub["peer_x25519"] = TagsJson(snapshot.peer_x25519);
     SKAP_ASSIGN_OR_RETURN(auto sealed, kek_.Wrap(PackSecrets(snapshot).Expose()));
     wrapped = Blob(std::move(sealed));
   }
@@ -173,6 +184,7 @@ Result<AgreementRecord> AgreementStore::FromRow(const store::Row& row, bool with
       snapshot.params = r.params;
       snapshot.role = r.role;
       snapshot.peer_tags = TagsFrom(pub.value("peer_tags", json::array()));
+      snapshot.peer_x25519 = TagsFrom(pub.value("peer_x25519", json::array()));
       SKAP_RETURN_IF_ERROR(UnpackSecrets(secrets.Expose(), snapshot));
       SKAP_ASSIGN_OR_RETURN(auto agreement, pairwise::Agreement::Restore(std::move(snapshot)));
       r.agreement.emplace(std::move(agreement));

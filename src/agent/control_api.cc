@@ -32,6 +32,7 @@ json OutcomeJson(const AgreementOutcome& o) {
               {"role", o.role},
               {"state", AgreementStateName(o.state)},
               {"session_epoch", o.session_epoch},
+              {"hybrid", o.hybrid},
               {"inconsistent_hubs", o.inconsistent_hubs},
               {"reason", o.reason}};
 }
@@ -160,13 +161,15 @@ void ControlApi::Handle(const ControlRequest& request, ControlRespond respond) {
       return respond(Failure({ErrorCode::kInvalidArgument, R"(body must be {"peer": "..."})"}));
     }
     const bool fresh = in.value("fresh", false);
-    return ResolvePeer(in["peer"].get<std::string>(), [this, fresh, respond](Result<Peer> peer) {
-      if (!peer) return respond(Failure(peer.error()));
-      engine_.Agree(peer->id, fresh, [respond](const AgreementOutcome& outcome) {
-        respond(
-            Json(outcome.state == AgreementState::kConfirmed ? 200 : 409, OutcomeJson(outcome)));
-      });
-    });
+    const bool hybrid = in.value("hybrid", hybrid_default_);
+    return ResolvePeer(
+        in["peer"].get<std::string>(), [this, fresh, hybrid, respond](Result<Peer> peer) {
+          if (!peer) return respond(Failure(peer.error()));
+          engine_.Agree(peer->id, fresh, hybrid, [respond](const AgreementOutcome& outcome) {
+            respond(Json(outcome.state == AgreementState::kConfirmed ? 200 : 409,
+                         OutcomeJson(outcome)));
+          });
+        });
   }
   if (seg.size() == 4 && seg[1] == "keys" && ((seg[3] == "next" && post) || get)) {
     const std::string which = seg[3];

@@ -2,8 +2,8 @@
 //
 //   GET  /v1/status                      device, hubs, entropy, sessions, agreements
 //   GET  /v1/peers                       the active devices of this network (from a hub)
-//   POST /v1/agreements {"peer","fresh"} agree a key with a peer (id or name); answers
-//                                        when the agreement ends
+//   POST /v1/agreements {"peer","fresh","hybrid"}  agree a key with a peer (id or name);
+//                                        answers when the agreement ends
 //   POST /v1/keys/{peer}/next            the next key of the session with the peer
 //   GET  /v1/keys/{peer}/{key_id}        the key of that id
 //
@@ -26,9 +26,14 @@ namespace skap::agent {
 
 class ControlApi {
  public:
+  // `hybrid_default` is what an agreement request without "hybrid" gets.
   ControlApi(AgreementEngine& engine, SessionStore& sessions, std::vector<HubLink*> links,
-             entropy::EntropyService& entropy)
-      : engine_(engine), sessions_(sessions), links_(std::move(links)), entropy_(entropy) {}
+             entropy::EntropyService& entropy, bool hybrid_default)
+      : engine_(engine),
+        sessions_(sessions),
+        links_(std::move(links)),
+        entropy_(entropy),
+        hybrid_default_(hybrid_default) {}
 
   // Handle answers `request` through `respond`, now or once it can.
   void Handle(const ControlRequest& request, ControlRespond respond);
@@ -50,6 +55,7 @@ class ControlApi {
   SessionStore& sessions_;
   std::vector<HubLink*> links_;
   entropy::EntropyService& entropy_;
+  bool hybrid_default_;
 };
 
 }  // namespace skap::agent

@@ -27,5 +27,7 @@ using KdfPtr = std::unique_ptr<EVP_KDF, OpenSslDeleter<EVP_KDF_free>>;
 using KdfCtxPtr = std::unique_ptr<EVP_KDF_CTX, OpenSslDeleter<EVP_KDF_CTX_free>>;
 using RandPtr = std::unique_ptr<EVP_RAND, OpenSslDeleter<EVP_RAND_free>>;
 using RandCtxPtr = std::unique_ptr<EVP_RAND_CTX, OpenSslDeleter<EVP_RAND_CTX_free>>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslDeleter<EVP_PKEY_free>>;
+using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, OpenSslDeleter<EVP_PKEY_CTX_free>>;
 
 }  // namespace skap::crypto

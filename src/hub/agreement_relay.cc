@@ -196,6 +196,9 @@ Result<Delivery> AgreementRelay::OfferConfirm(const std::string& sender,
       return Unexpected(ErrorCode::kInvalidArgument,
                         "a confirmation carries up to 8 tags or a refusal");
     }
+    if (!offer.responder_x25519().empty() && offer.responder_x25519().size() != 32) {
+      return Unexpected(ErrorCode::kInvalidArgument, "an X25519 public key is 32 bytes");
+    }
     SKAP_ASSIGN_OR_RETURN(auto route, RouteFor(sender, offer.recipient()));
     const std::int64_t now = now_();
     const std::int64_t keep_until = offer.expires_at_ms() + limits_.confirm_grace.count();

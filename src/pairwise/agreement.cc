@@ -7,9 +7,14 @@
 
 namespace skap::pairwise {
 
-Result<Agreement> Agreement::Start(AgreementParams params, Role role, crypto::Rng& rng) {
-  SKAP_RETURN_IF_ERROR(params.Validate());
+Result<Agreement> Agreement::Start(AgreementParams params, Role role, crypto::Rng& rng,
+                                   bool hybrid) {
   Agreement a;
+  if ((role == Role::kInitiator && hybrid) || (role == Role::kResponder && params.hybrid())) {
+    SKAP_ASSIGN_OR_RETURN(a.own_x25519_, crypto::GenerateX25519(rng));
+    if (role == Role::kInitiator) params.initiator_x25519 = a.own_x25519_.public_key;
+  }
+  SKAP_RETURN_IF_ERROR(params.Validate());
   a.role_ = role;
   SKAP_ASSIGN_OR_RETURN(a.transcript_, TranscriptHash(params));
   a.own_secret_ = SecretBytes(kSecretBytes);
@@ -31,6 +36,8 @@ Result<Agreement::Snapshot> Agreement::TakeSnapshot() const {
   for (const auto& share : own_shares_) s.own_shares.push_back(share.Clone());
   for (const auto& [index, y] : peer_shares_) s.peer_shares.emplace(index, y.Clone());
   s.peer_tags = peer_tags_;
+  s.own_x25519 = own_x25519_.private_key.Clone();
+  s.peer_x25519 = peer_x25519_;
   return s;
 }
 
@@ -51,6 +58,15 @@ Result<Agreement> Agreement::Restore(Snapshot snapshot) {
     SKAP_RETURN_IF_ERROR(a.AddPeerShare(index, y.Expose()));
   }
   a.AddPeerTags(snapshot.peer_tags);
+  if (a.params_.hybrid()) {  // both sides hold their key pair until confirmation
+    if (snapshot.own_x25519.size() != crypto::kX25519KeySize) {
+      return Unexpected(ErrorCode::kMalformedInput, "agreement record: X25519 key");
+    }
+    SKAP_ASSIGN_OR_RETURN(a.own_x25519_.public_key,
+                          crypto::X25519PublicKey(snapshot.own_x25519.Expose()));
+    a.own_x25519_.private_key = std::move(snapshot.own_x25519);
+  }
+  a.peer_x25519_ = std::move(snapshot.peer_x25519);
   return a;
 }
 
@@ -73,7 +89,15 @@ Result<void> Agreement::AddPeerShare(unsigned hub_index, std::span<const std::ui
   return Ok();
 }
 
-void Agreement::AddPeerTags(const std::vector<Tag>& tags) {
+void Agreement::AddPeerTags(const std::vector<Tag>& tags,
+                            std::span<const std::uint8_t> responder_public) {
+  if (role_ == Role::kInitiator && params_.hybrid() &&
+      responder_public.size() == crypto::kX25519KeySize && peer_x25519_.size() < kMaxCandidates) {
+    const bool known = std::any_of(peer_x25519_.begin(), peer_x25519_.end(), [&](const auto& p) {
+      return std::equal(p.begin(), p.end(), responder_public.begin(), responder_public.end());
+    });
+    if (!known) peer_x25519_.emplace_back(responder_public.begin(), responder_public.end());
+  }
   for (const auto& tag : tags) {
     if (peer_tags_.size() >= kMaxCandidates) return;
     const bool known = std::any_of(peer_tags_.begin(), peer_tags_.end(),
@@ -82,9 +106,29 @@ void Agreement::AddPeerTags(const std::vector<Tag>& tags) {
   }
 }
 
-Result<SecretBytes> Agreement::KeyFor(std::span<const std::uint8_t> peer_secret) const {
-  return role_ == Role::kInitiator ? DerivePairKey(params_, own_secret_.Expose(), peer_secret)
-                                   : DerivePairKey(params_, peer_secret, own_secret_.Expose());
+std::span<const std::uint8_t> Agreement::responder_public() const {
+  if (role_ != Role::kResponder) return {};
+  return own_x25519_.public_key;
+}
+
+std::vector<std::vector<std::uint8_t>> Agreement::ResponderPublics() const {
+  if (!params_.hybrid()) return {{}};
+  if (role_ == Role::kResponder) return {own_x25519_.public_key};
+  return peer_x25519_;
+}
+
+Result<SecretBytes> Agreement::KeyFor(std::span<const std::uint8_t> peer_secret,
+                                      std::span<const std::uint8_t> responder_public) const {
+  SKAP_ASSIGN_OR_RETURN(auto pair_key,
+                        role_ == Role::kInitiator
+                            ? DerivePairKey(params_, own_secret_.Expose(), peer_secret)
+                            : DerivePairKey(params_, peer_secret, own_secret_.Expose()));
+  if (!params_.hybrid()) return pair_key;
+  const auto peer_public =
+      role_ == Role::kInitiator ? responder_public : std::span(params_.initiator_x25519);
+  SKAP_ASSIGN_OR_RETURN(auto shared, crypto::X25519(own_x25519_.private_key.Expose(), peer_public));
+  return HybridPairKey(pair_key.Expose(), shared.Expose(), params_.initiator_x25519,
+                       responder_public);
 }
 
 Result<bool> Agreement::TryConfirm() {
@@ -92,28 +136,35 @@ Result<bool> Agreement::TryConfirm() {
   if (peer_tags_.empty()) return false;
   SKAP_ASSIGN_OR_RETURN(auto candidates, RebuildCandidates(params_, peer_shares_));
   for (auto& candidate : candidates) {
-    SKAP_ASSIGN_OR_RETURN(auto key, KeyFor(candidate.secret.Expose()));
-    SKAP_ASSIGN_OR_RETURN(auto expected, ConfirmTag(key.Expose(), PeerRole(), transcript_));
-    const bool match = std::any_of(peer_tags_.begin(), peer_tags_.end(),
-                                   [&](const Tag& t) { return ct::Equal(t, expected); });
-    if (!match) continue;
-    // Hubs yet to deliver are judged later by one-way checks of the shares
-    // they should carry.
-    SKAP_ASSIGN_OR_RETURN(share_checks_,
-                          MissingShareChecks(params_, peer_shares_, candidate.support));
-    confirmed_ = true;
-    key_ = std::move(key);
-    inconsistent_.clear();
-    for (const auto& [index, y] : peer_shares_) {
-      if (!std::binary_search(candidate.support.begin(), candidate.support.end(), index)) {
-        inconsistent_.push_back(index);
+    for (const auto& responder_public : ResponderPublics()) {
+      // A key X25519 refuses (a small-order P_B a hub slipped in) matches nothing.
+      auto key = KeyFor(candidate.secret.Expose(), responder_public);
+      if (!key) continue;
+      SKAP_ASSIGN_OR_RETURN(auto expected,
+                            ConfirmTag(key->Expose(), PeerRole(), transcript_, responder_public));
+      const bool match = std::any_of(peer_tags_.begin(), peer_tags_.end(),
+                                     [&](const Tag& t) { return ct::Equal(t, expected); });
+      if (!match) continue;
+      confirmed_responder_public_ = responder_public;
+      // Hubs yet to deliver are judged later by one-way checks of the shares
+      // they should carry.
+      SKAP_ASSIGN_OR_RETURN(share_checks_,
+                            MissingShareChecks(params_, peer_shares_, candidate.support));
+      confirmed_ = true;
+      key_ = std::move(*key);
+      inconsistent_.clear();
+      for (const auto& [index, y] : peer_shares_) {
+        if (!std::binary_search(candidate.support.begin(), candidate.support.end(), index)) {
+          inconsistent_.push_back(index);
+        }
       }
+      // The contributions are no longer needed: only K_AB goes on.
+      own_secret_ = SecretBytes();
+      own_shares_.clear();
+      peer_shares_.clear();
+      own_x25519_.private_key = SecretBytes();
+      return true;
     }
-    // The contributions are no longer needed: only K_AB goes on.
-    own_secret_ = SecretBytes();
-    own_shares_.clear();
-    peer_shares_.clear();
-    return true;
   }
   return false;
 }
@@ -121,15 +172,17 @@ Result<bool> Agreement::TryConfirm() {
 Result<std::vector<Tag>> Agreement::TagsToSend() const {
   std::vector<Tag> tags;
   if (confirmed_) {
-    SKAP_ASSIGN_OR_RETURN(auto tag, ConfirmTag(key_.Expose(), role_, transcript_));
+    SKAP_ASSIGN_OR_RETURN(
+        auto tag, ConfirmTag(key_.Expose(), role_, transcript_, confirmed_responder_public_));
     tags.push_back(std::move(tag));
     return tags;
   }
   if (role_ == Role::kInitiator) return tags;  // the initiator speaks only once sure
   SKAP_ASSIGN_OR_RETURN(auto candidates, RebuildCandidates(params_, peer_shares_));
+  const auto responder_public = ResponderPublics().front();
   for (const auto& candidate : candidates) {
-    SKAP_ASSIGN_OR_RETURN(auto key, KeyFor(candidate.secret.Expose()));
-    SKAP_ASSIGN_OR_RETURN(auto tag, ConfirmTag(key.Expose(), role_, transcript_));
+    SKAP_ASSIGN_OR_RETURN(auto key, KeyFor(candidate.secret.Expose(), responder_public));
+    SKAP_ASSIGN_OR_RETURN(auto tag, ConfirmTag(key.Expose(), role_, transcript_, responder_public));
     tags.push_back(std::move(tag));
   }
   return tags;

@@ -15,6 +15,10 @@
 // side tries every value some k shares rebuild (hub_shares.h), and the tags
 // tell which is right. Shares that disagree with the confirmed value name
 // their hubs. No key is available before confirmation.
+//
+// Hybrid mode (the initiator's choice): both sides also draw an ephemeral
+// X25519 key pair; the key is K_H, which needs the Diffie-Hellman secret as
+// well as both contributions (agreement_params.h).
 #pragma once
 
 #include <map>
@@ -24,6 +28,7 @@
 #include "common/result.h"
 #include "common/secret_bytes.h"
 #include "crypto/rng.h"
+#include "crypto/x25519.h"
 #include "pairwise/agreement_params.h"
 #include "pairwise/hub_shares.h"
 
@@ -33,8 +38,12 @@ using Tag = std::vector<std::uint8_t>;
 
 class Agreement {
  public:
-  // Start draws this side's contribution and splits it over the hubs.
-  static Result<Agreement> Start(AgreementParams params, Role role, crypto::Rng& rng);
+  // Start draws this side's contribution and splits it over the hubs. An
+  // initiator with `hybrid` also draws an X25519 key pair and puts its
+  // public key in the parameters (params().initiator_x25519); a responder
+  // draws one whenever the parameters carry the initiator's.
+  static Result<Agreement> Start(AgreementParams params, Role role, crypto::Rng& rng,
+                                 bool hybrid = false);
 
   // Snapshot is what an unconfirmed agreement holds, for its durable record
   // (the agent stores it, secrets wrapped, before anything it produced
@@ -46,6 +55,8 @@ class Agreement {
     std::vector<SecretBytes> own_shares;
     std::map<unsigned, SecretBytes> peer_shares;
     std::vector<Tag> peer_tags;
+    SecretBytes own_x25519;                              // hybrid mode: this side's private key
+    std::vector<std::vector<std::uint8_t>> peer_x25519;  // the initiator's view of P_B
   };
   // TakeSnapshot copies the state out (kFailedPrecondition once confirmed:
   // then only the key goes on).
@@ -63,8 +74,14 @@ class Agreement {
   // refused (kInvalidArgument), as is an index outside the hub set.
   Result<void> AddPeerShare(unsigned hub_index, std::span<const std::uint8_t> y);
   // AddPeerTags records confirmation tags from the peer (at most
-  // kMaxCandidates are kept; repeats are ignored).
-  void AddPeerTags(const std::vector<Tag>& tags);
+  // kMaxCandidates are kept; repeats are ignored); in hybrid mode the
+  // initiator also gets the responder's public key P_B they were made with
+  // (a few distinct ones are kept: a hub may alter its copy).
+  void AddPeerTags(const std::vector<Tag>& tags,
+                   std::span<const std::uint8_t> responder_public = {});
+  // responder_public is P_B, to send with the responder's tags (hybrid
+  // mode, responder only; empty otherwise).
+  std::span<const std::uint8_t> responder_public() const;
 
   // TryConfirm looks for the key both sides hold; true once confirmed.
   Result<bool> TryConfirm();
@@ -74,7 +91,7 @@ class Agreement {
   Result<std::vector<Tag>> TagsToSend() const;
 
   bool confirmed() const { return confirmed_; }
-  // key is K_AB; only once confirmed.
+  // key is K_AB (K_H in hybrid mode); only once confirmed.
   const SecretBytes& key() const { return key_; }
   // inconsistent_hubs are the indices whose share disagreed with the
   // confirmed value (only meaningful once confirmed).
@@ -89,8 +106,13 @@ class Agreement {
 
  private:
   Agreement() = default;
-  // KeyFor is K_AB with `peer_secret` as the peer's contribution.
-  Result<SecretBytes> KeyFor(std::span<const std::uint8_t> peer_secret) const;
+  // KeyFor is the key with `peer_secret` as the peer's contribution and
+  // `responder_public` as P_B (hybrid mode).
+  Result<SecretBytes> KeyFor(std::span<const std::uint8_t> peer_secret,
+                             std::span<const std::uint8_t> responder_public) const;
+  // ResponderPublics lists the P_B to try: this side's own (responder), those
+  // received (initiator), or one empty value outside hybrid mode.
+  std::vector<std::vector<std::uint8_t>> ResponderPublics() const;
   Role PeerRole() const { return role_ == Role::kInitiator ? Role::kResponder : Role::kInitiator; }
 
   AgreementParams params_;
@@ -100,6 +122,9 @@ class Agreement {
   std::vector<SecretBytes> own_shares_;
   std::map<unsigned, SecretBytes> peer_shares_;
   std::vector<Tag> peer_tags_;
+  crypto::X25519KeyPair own_x25519_;
+  std::vector<std::vector<std::uint8_t>> peer_x25519_;
+  std::vector<std::uint8_t> confirmed_responder_public_;
   bool confirmed_ = false;
   SecretBytes key_;
   std::vector<unsigned> inconsistent_;

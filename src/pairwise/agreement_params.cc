@@ -14,6 +14,8 @@ namespace {
 constexpr std::string_view kPairLabel = "skap v1 pair";
 constexpr std::string_view kTranscriptLabel = "skap v1 transcript";
 constexpr std::string_view kConfirmLabel = "skap v1 confirm";
+constexpr std::string_view kHybridLabel = "skap v1 hybrid";
+constexpr std::size_t kX25519PublicSize = 32;
 
 }  // namespace
 
@@ -39,6 +41,9 @@ Result<void> AgreementParams::Validate() const {
   }
   if (initiator == responder) return bad("a device cannot agree a key with itself");
   if (session_epoch < 1) return bad("session epochs start at 1");
+  if (!initiator_x25519.empty() && initiator_x25519.size() != kX25519PublicSize) {
+    return bad("an X25519 public key is 32 bytes");
+  }
   return Ok();
 }
 
@@ -66,6 +71,7 @@ Result<std::vector<std::uint8_t>> TranscriptHash(const AgreementParams& params) 
   AppendU64(input, params.session_epoch);
   const auto info = PairInfo(params);
   input.insert(input.end(), info.begin(), info.end());
+  input.insert(input.end(), params.initiator_x25519.begin(), params.initiator_x25519.end());
   return crypto::Digest(crypto::Hash::kSha384, input);
 }
 
@@ -84,12 +90,28 @@ Result<SecretBytes> DerivePairKey(const AgreementParams& params,
                       kSecretBytes);
 }
 
+Result<SecretBytes> HybridPairKey(std::span<const std::uint8_t> pair_key,
+                                  std::span<const std::uint8_t> shared,
+                                  std::span<const std::uint8_t> initiator_public,
+                                  std::span<const std::uint8_t> responder_public) {
+  if (initiator_public.size() != kX25519PublicSize ||
+      responder_public.size() != kX25519PublicSize) {
+    return Unexpected(ErrorCode::kInvalidArgument, "agreement: X25519 public keys are 32 bytes");
+  }
+  std::vector<std::uint8_t> info(kHybridLabel.begin(), kHybridLabel.end());
+  info.insert(info.end(), initiator_public.begin(), initiator_public.end());
+  info.insert(info.end(), responder_public.begin(), responder_public.end());
+  return crypto::Hkdf(crypto::Hash::kSha384, pair_key, shared, info, kSecretBytes);
+}
+
 Result<std::vector<std::uint8_t>> ConfirmTag(std::span<const std::uint8_t> pair_key, Role role,
-                                             std::span<const std::uint8_t> transcript_hash) {
+                                             std::span<const std::uint8_t> transcript_hash,
+                                             std::span<const std::uint8_t> responder_public) {
   std::vector<std::uint8_t> message(kConfirmLabel.begin(), kConfirmLabel.end());
   const auto name = RoleName(role);
   message.insert(message.end(), name.begin(), name.end());
   message.insert(message.end(), transcript_hash.begin(), transcript_hash.end());
+  message.insert(message.end(), responder_public.begin(), responder_public.end());
   return crypto::HmacTag(crypto::Hash::kSha384, pair_key, message);
 }
 

@@ -5,10 +5,17 @@
 //   info     = "skap v1 pair" ‖ lp16(A) ‖ lp16(B) ‖ u8(n) ‖ lp16(hub_1) ‖ … ‖ lp16(hub_n)
 //              ‖ u8(k) ‖ u8(n)
 //   th       = SHA-384("skap v1 transcript" ‖ sid ‖ u64(expires_at_ms) ‖ u64(session_epoch)
-//              ‖ info)
+//              ‖ info [‖ P_A])
 //   K_AB     = HKDF-SHA-384(salt = sid, IKM = S_A ‖ S_B, info, L = 32)
 //   tag_role = HMAC-SHA-384(K_AB, "skap v1 confirm" ‖ role ‖ th),
 //              role = "initiator" | "responder"
+//
+// Hybrid mode (optional): A's and B's ephemeral X25519 public keys P_A (in
+// the header, so in th) and P_B (with B's tags), and
+//   K_H      = HKDF-SHA-384(salt = K_AB, IKM = X25519(own private, peer public),
+//                           info = "skap v1 hybrid" ‖ P_A ‖ P_B, L = 32)
+//   tag_role = HMAC-SHA-384(K_H, "skap v1 confirm" ‖ role ‖ th ‖ P_B)
+// K_H then stands for K_AB everywhere after the agreement.
 //
 // clang-format on
 // A is the initiator's device id, B the responder's; the hub set is sorted
@@ -45,7 +52,10 @@ struct AgreementParams {
   std::vector<std::string> hub_set;  // sorted ascending, distinct
   unsigned threshold = 1;            // k
   std::int64_t expires_at_ms = 0;
-  std::uint64_t session_epoch = 1;  // the pairwise session epoch the agreement makes
+  std::uint64_t session_epoch = 1;             // the pairwise session epoch the agreement makes
+  std::vector<std::uint8_t> initiator_x25519;  // hybrid mode: P_A; empty otherwise
+
+  bool hybrid() const { return !initiator_x25519.empty(); }
 
   unsigned hub_count() const { return static_cast<unsigned>(hub_set.size()); }
   // Validate checks 1 <= k <= n <= 16, a sorted distinct hub set, two
@@ -63,8 +73,15 @@ Result<std::vector<std::uint8_t>> TranscriptHash(const AgreementParams& params);
 Result<SecretBytes> DerivePairKey(const AgreementParams& params,
                                   std::span<const std::uint8_t> initiator_secret,
                                   std::span<const std::uint8_t> responder_secret);
-// ConfirmTag is tag_role: proof to the peer that the sender holds K_AB.
+// HybridPairKey is K_H from K_AB, the X25519 shared secret and both public keys.
+Result<SecretBytes> HybridPairKey(std::span<const std::uint8_t> pair_key,
+                                  std::span<const std::uint8_t> shared,
+                                  std::span<const std::uint8_t> initiator_public,
+                                  std::span<const std::uint8_t> responder_public);
+// ConfirmTag is tag_role: proof to the peer that the sender holds the key
+// (K_AB, or K_H with `responder_public` = P_B in hybrid mode).
 Result<std::vector<std::uint8_t>> ConfirmTag(std::span<const std::uint8_t> pair_key, Role role,
-                                             std::span<const std::uint8_t> transcript_hash);
+                                             std::span<const std::uint8_t> transcript_hash,
+                                             std::span<const std::uint8_t> responder_public = {});
 
 }  // namespace skap::pairwise

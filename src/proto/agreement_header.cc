@@ -19,6 +19,8 @@ Result<pairwise::AgreementParams> ParamsFromHeader(const channel::v1::AgreementH
   params.threshold = header.threshold();
   params.expires_at_ms = header.expires_at_ms();
   params.session_epoch = header.session_epoch();
+  params.initiator_x25519.assign(header.initiator_x25519().begin(),
+                                 header.initiator_x25519().end());
   SKAP_RETURN_IF_ERROR(params.Validate());
   return params;
 }
@@ -32,6 +34,8 @@ void FillHeader(const pairwise::AgreementParams& params, channel::v1::AgreementH
   header.set_threshold(params.threshold);
   header.set_expires_at_ms(params.expires_at_ms);
   header.set_session_epoch(params.session_epoch);
+  header.set_initiator_x25519(
+      std::string(params.initiator_x25519.begin(), params.initiator_x25519.end()));
 }
 
 }  // namespace skap::proto

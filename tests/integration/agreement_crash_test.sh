@@ -5,10 +5,13 @@
 # share, and after it erases a delivered one; an agent just after it hands
 # out a key. After each: the killed process restarts, both sides end with
 # the same session epoch and the same keys, and no key id is ever handed
-# out twice. Needs a build with crash points (SKAP_CRASH_POINTS).
+# out twice. The agreements are hybrid (an X25519 step between the agents),
+# so the key pairs survive the restarts too. Needs a build with crash
+# points (SKAP_CRASH_POINTS).
 #   agreement_crash_test.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh"
 use_build "$1"
+AGENT_TOML="hybrid = true"
 new_hubs 3
 network_everywhere plant-1 2
 devices_up plant-1 a b
@@ -25,6 +28,7 @@ both_at() {
 }
 ag a agree b > /dev/null
 both_at 1 "a first agreement"
+expect_eq "$(ag b status --json | jq '.agreements[0].hybrid')" true "the agreements are hybrid"
 
 # crash_agent_at VICTIM POINT: VICTIM dies at POINT during an agreement a
 # starts; restarted, it carries on from its stored state.

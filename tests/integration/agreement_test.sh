@@ -64,6 +64,9 @@ wait_until "b reaches 3 hubs again" '[[ $(hubs_up b) == 3 ]]'
 out=$(ag a agree b)
 [[ "$out" == "agreed with b: session epoch 3"* ]] && pass "hubs back: $out" || fail "$out"
 expect_eq "$(ag b key a)" "$(ag a key b)" "epoch 3 keys match"
+out=$(ag b agree a --hybrid)
+[[ "$out" == "agreed with a: session epoch 4, hybrid"* ]] && pass "a hybrid re-seed: $out" || fail "$out"
+expect_eq "$(ag b key a)" "$(ag a key b)" "hybrid epoch 4 keys match"
 for i in 1 2 3; do
   expect_eq "$(hctl "$i" alice audit verify | cut -d: -f1)" "audit chain intact" "hub $i's audit chain"
 done

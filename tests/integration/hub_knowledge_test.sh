@@ -3,7 +3,8 @@
 # their own KEKs (tests/tools/hub_shares): honest hubs hold no share once
 # the agreement is done; curious hubs that keep every share they relay
 # (test hook keep-shares) rebuild the key only when k of them pool their
-# stores, never k - 1 (tests/integration/reconstruct.py). Three hubs, k = 2.
+# stores, never k - 1 (tests/integration/reconstruct.py), and not even all of
+# them in hybrid mode. Three hubs, k = 2.
 #   hub_knowledge_test.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh"
 TOOL=$(cd "$1" && pwd)/tests/hub_shares
@@ -36,6 +37,24 @@ for i in 1 2 3; do
 done
 out=$(python3 "$RECONSTRUCT" "$key" "$sid" hub1.shares hub2.shares hub3.shares) ||
   fail "reconstruct.py: $out"
+echo "$out"
+PASSED=$((PASSED + $(grep -c '^ok' <<< "$out")))
+
+# Hybrid mode: the same curious hubs, and a fresh session with an X25519 step.
+for i in 1 2 3; do HUB_ENV="SKAP_TEST_HOOKS=keep-shares" start_hub_n "$i"; done
+up
+out=$(ag a agree b --fresh --hybrid --json)
+sid=$(jq -r .sid <<< "$out")
+expect_eq "$(jq -r .hybrid <<< "$out")" true "a hybrid agreement"
+read -r _ _ key < <(ag a key b --reveal)
+read -r _ _ key_b < <(ag b key a --reveal)
+expect_eq "$key_b" "$key" "both sides hold the hybrid key"
+for i in 1 2 3; do
+  stop_hub_n "$i"
+  "$TOOL" "$WORK/hub$i/data" > "hub$i.shares"
+done
+out=$(python3 "$RECONSTRUCT" "$key" "$sid" hub1.shares hub2.shares hub3.shares) ||
+  fail "reconstruct.py (hybrid): $out"
 echo "$out"
 PASSED=$((PASSED + $(grep -c '^ok' <<< "$out")))
 echo "$PASSED passed, 0 failed"

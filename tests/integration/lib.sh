@@ -184,7 +184,7 @@ provision_everywhere() {
 
 # start_agent NAME [TOML-LINE...]: enrols agent NAME (data dir $WORK/NAME)
 # from its bundles if new, and runs its daemon ($AGENT_ENV is added to its
-# environment).
+# environment, $AGENT_TOML to its configuration).
 start_agent() {
   local name=$1
   shift
@@ -194,6 +194,7 @@ start_agent() {
   {
     printf 'data_dir = "%s/%s"\nadmission_poll_s = 1\nreconnect_max_s = 1\n' "$WORK" "$name"
     printf 'agreement_timeout_s = %s\n' "${AGREEMENT_TIMEOUT:-10}"
+    [[ -n "${AGENT_TOML:-}" ]] && printf '%s\n' "$AGENT_TOML"
     [[ $# -gt 0 ]] && printf '%s\n' "$@"
   } > "$WORK/$name.toml"
   rm -f "$WORK/$name/control.sock"  # left behind by a kill -9: wait for the new one

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
         {"hub_set", std::vector<std::string>(h.hub_set().begin(), h.hub_set().end())},
         {"threshold", h.threshold()},
         {"session_epoch", h.session_epoch()},
+        {"initiator_x25519", skap::HexEncode(skap::AsBytes(h.initiator_x25519()))},
         {"x", offer.hub_index()},
         {"y", skap::HexEncode(share->Expose())}};
     std::printf("%s\n", line.dump().c_str());

@@ -59,21 +59,37 @@ def shamir_shares(secret, coefficients, xs):
     return shares
 
 
-def case(name, sid, a, b, hubs, k, expires, epoch, s_a, s_b):
+# RFC 7748 §6.1: Alice's and Bob's X25519 public keys and their shared
+# secret, as the hybrid case's P_A, P_B and X25519 output.
+RFC7748_ALICE_PUBLIC = bytes.fromhex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
+RFC7748_BOB_PUBLIC = bytes.fromhex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")
+RFC7748_SHARED = bytes.fromhex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742")
+
+
+def case(name, sid, a, b, hubs, k, expires, epoch, s_a, s_b, hybrid=False):
     hubs = sorted(hubs)
     n = len(hubs)
     info = b"skap v1 pair" + lp16(a) + lp16(b) + bytes([n])
     info += b"".join(lp16(h) for h in hubs) + bytes([k, n])
+    p_a = RFC7748_ALICE_PUBLIC if hybrid else b""
+    p_b = RFC7748_BOB_PUBLIC if hybrid else b""
     th = hashlib.sha384(b"skap v1 transcript" + sid + struct.pack(">QQ", expires, epoch)
-                        + info).digest()
+                        + info + p_a).digest()
     key = hkdf_sha384(sid, s_a + s_b, info, 32)
-    tag = lambda role: hmac.new(key, b"skap v1 confirm" + role + th, hashlib.sha384).digest()
-    return {
+    out = {}
+    if hybrid:
+        out = {"initiator_x25519": p_a.hex(), "responder_x25519": p_b.hex(),
+               "x25519_shared": RFC7748_SHARED.hex(), "pair_key": key.hex()}
+        key = hkdf_sha384(key, RFC7748_SHARED, b"skap v1 hybrid" + p_a + p_b, 32)
+        out["hybrid_key"] = key.hex()
+    tag = lambda role: hmac.new(key, b"skap v1 confirm" + role + th + p_b,
+                                hashlib.sha384).digest()
+    return out | {
         "name": name, "sid": sid.hex(), "initiator": a, "responder": b, "hub_set": hubs,
         "threshold": k, "expires_at_ms": expires, "session_epoch": epoch,
         "initiator_secret": s_a.hex(),
         "responder_secret": s_b.hex(), "info": info.hex(), "transcript_hash": th.hex(),
-        "pair_key": key.hex(), "initiator_tag": tag(b"initiator").hex(),
+        "pair_key": out.get("pair_key", key.hex()), "initiator_tag": tag(b"initiator").hex(),
         "responder_tag": tag(b"responder").hex(),
     }
 
@@ -113,6 +129,9 @@ def main():
         case("2 of 3", bytes(range(16)), "3f1c0f4e-8a7d-4a55-9c43-0d0a9f1e2b6c",
              "9b2e6a10-77c4-4e0b-8d2f-51b8c3a9e004", ["hub-c", "hub-a", "hub-b"], 2,
              1_800_000_060_000, 2, s_a, s_b),
+        case("2 of 3, hybrid", bytes(range(16, 32)), "3f1c0f4e-8a7d-4a55-9c43-0d0a9f1e2b6c",
+             "9b2e6a10-77c4-4e0b-8d2f-51b8c3a9e004", ["hub-c", "hub-a", "hub-b"], 2,
+             1_800_000_120_000, 3, s_a, s_b, hybrid=True),
     ]
     coefficients = [bytes((7 * i + 3) & 0xFF for i in range(32)),
                     bytes((11 * i + 5) & 0xFF for i in range(32))]
@@ -120,7 +139,7 @@ def main():
     json.dump({
         "source": "tests/vectors/pairwise_v1.py (independent of the C++ code)",
         "cases": cases,
-        "session": session([bytes.fromhex(c["pair_key"]) for c in cases]),
+        "session": session([bytes.fromhex(c["pair_key"]) for c in cases[:2]]),
         "shamir": {"threshold": 3, "secret": s_a.hex(),
                    "shares": {str(x): y.hex() for x, y in shares.items()}},
     }, fp=__import__("sys").stdout, indent=1)

@@ -33,12 +33,13 @@ AgreementParams ParamsOf(const nlohmann::json& c) {
   p.threshold = c["threshold"];
   p.expires_at_ms = c["expires_at_ms"];
   p.session_epoch = c["session_epoch"];
+  if (c.contains("initiator_x25519")) p.initiator_x25519 = Hex(c["initiator_x25519"]);
   return p;
 }
 
 TEST(AgreementParamsTest, DerivationsMatchTheCheckedInVectors) {
   const auto vectors = Vectors();
-  ASSERT_GE(vectors["cases"].size(), 2u);
+  ASSERT_GE(vectors["cases"].size(), 3u);
   for (const auto& c : vectors["cases"]) {
     SCOPED_TRACE(c["name"].get<std::string>());
     const auto params = ParamsOf(c);
@@ -50,8 +51,20 @@ TEST(AgreementParamsTest, DerivationsMatchTheCheckedInVectors) {
     auto key = DerivePairKey(params, Hex(c["initiator_secret"]), Hex(c["responder_secret"]));
     ASSERT_TRUE(key);
     EXPECT_EQ(HexEncode(key->Expose()), c["pair_key"]);
-    EXPECT_EQ(HexEncode(*ConfirmTag(key->Expose(), Role::kInitiator, *th)), c["initiator_tag"]);
-    EXPECT_EQ(HexEncode(*ConfirmTag(key->Expose(), Role::kResponder, *th)), c["responder_tag"]);
+    std::vector<std::uint8_t> responder_public;
+    if (params.hybrid()) {
+      // Hybrid mode over RFC 7748 §6.1's key pairs and shared secret.
+      responder_public = Hex(c["responder_x25519"]);
+      auto hybrid = HybridPairKey(key->Expose(), Hex(c["x25519_shared"]), params.initiator_x25519,
+                                  responder_public);
+      ASSERT_TRUE(hybrid);
+      EXPECT_EQ(HexEncode(hybrid->Expose()), c["hybrid_key"]);
+      key = std::move(hybrid);
+    }
+    EXPECT_EQ(HexEncode(*ConfirmTag(key->Expose(), Role::kInitiator, *th, responder_public)),
+              c["initiator_tag"]);
+    EXPECT_EQ(HexEncode(*ConfirmTag(key->Expose(), Role::kResponder, *th, responder_public)),
+              c["responder_tag"]);
   }
 }
 

@@ -152,6 +152,53 @@ TEST(AgreementTest, AShareThatArrivesAfterConfirmationIsJudgedByItsCheckValue) {
   EXPECT_FALSE(ct::Equal(*ShareCheck(a->params(), 4, honest), checks.at(4))) << "bound to its hub";
 }
 
+TEST(AgreementTest, HybridModeAgreesOneKeyAndIgnoresAForgedResponderKey) {
+  auto rng = testing::SeededRng("hybrid");
+  auto a = Agreement::Start(Params(2, 3), Role::kInitiator, *rng, /*hybrid=*/true);
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(a->params().hybrid());
+  auto b = Agreement::Start(a->params(), Role::kResponder, *rng);
+  ASSERT_TRUE(b);
+  ASSERT_EQ(b->responder_public().size(), 32u);
+  for (unsigned hub = 1; hub <= 3; ++hub) {
+    ASSERT_TRUE(b->AddPeerShare(hub, a->OwnShare(hub)));
+    ASSERT_TRUE(a->AddPeerShare(hub, b->OwnShare(hub)));
+  }
+  ASSERT_TRUE(b->TryConfirm());
+  // A P_B a hub slipped in beside the real one is tried and fails to match.
+  std::vector<std::uint8_t> forged(b->responder_public().begin(), b->responder_public().end());
+  forged[0] ^= 0x40;
+  a->AddPeerTags(*b->TagsToSend(), forged);
+  EXPECT_FALSE(*a->TryConfirm()) << "tags made with the real P_B do not match a forged one";
+  a->AddPeerTags(*b->TagsToSend(), b->responder_public());
+  ASSERT_TRUE(*a->TryConfirm());
+  b->AddPeerTags(*a->TagsToSend());
+  ASSERT_TRUE(*b->TryConfirm());
+  EXPECT_TRUE(ct::Equal(a->key().Expose(), b->key().Expose()));
+}
+
+TEST(AgreementTest, AHybridAgreementSurvivesASnapshot) {
+  auto rng = testing::SeededRng("hybrid snapshot");
+  auto a = Agreement::Start(Params(1, 1), Role::kInitiator, *rng, true);
+  ASSERT_TRUE(a);
+  auto b = Agreement::Start(a->params(), Role::kResponder, *rng);
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(b->AddPeerShare(1, a->OwnShare(1)));
+  auto restored_b = Agreement::Restore(*b->TakeSnapshot());
+  ASSERT_TRUE(restored_b) << restored_b.error().message;
+  EXPECT_TRUE(std::equal(restored_b->responder_public().begin(),
+                         restored_b->responder_public().end(), b->responder_public().begin(),
+                         b->responder_public().end()));
+  ASSERT_TRUE(a->AddPeerShare(1, restored_b->OwnShare(1)));
+  a->AddPeerTags(*restored_b->TagsToSend(), restored_b->responder_public());
+  auto restored_a = Agreement::Restore(*a->TakeSnapshot());
+  ASSERT_TRUE(restored_a) << restored_a.error().message;
+  ASSERT_TRUE(*restored_a->TryConfirm());
+  restored_b->AddPeerTags(*restored_a->TagsToSend());
+  ASSERT_TRUE(*restored_b->TryConfirm());
+  EXPECT_TRUE(ct::Equal(restored_a->key().Expose(), restored_b->key().Expose()));
+}
+
 TEST(AgreementTest, AReplayedShareIsIgnoredAndAnAlteredOneRefused) {
   auto rng = testing::SeededRng("agreement replay");
   auto a = Agreement::Start(Params(2, 3), Role::kInitiator, *rng);
