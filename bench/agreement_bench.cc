@@ -202,7 +202,7 @@ int Run(const std::string& agents, long count, double seconds) {
                                                                **entropy, link_options, *d.engine));
       pointers.push_back(d.links.back().get());
     }
-    d.engine->SetLinks(pointers);
+    d.engine->SetLinks({pointers.begin(), pointers.end()});
     for (auto& l : d.links) l->Start();
   }
 

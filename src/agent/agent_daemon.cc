@@ -52,7 +52,7 @@ Result<void> RunAgent(const AgentOptions& options, const std::function<void()>& 
         std::make_unique<HubLink>(io, *store, hub.hub.hub_id, *entropy, options.link, engine));
     link_pointers.push_back(links.back().get());
   }
-  engine.SetLinks(link_pointers);
+  engine.SetLinks({link_pointers.begin(), link_pointers.end()});
   SKAP_RETURN_IF_ERROR(engine.Resume());
   ControlApi api(engine, sessions, link_pointers, *entropy, options.engine.hybrid);
   const std::string socket =

@@ -56,7 +56,7 @@ Result<void> AgreementEngine::Resume() {
 
 unsigned AgreementEngine::UpLinks() const {
   return static_cast<unsigned>(
-      std::count_if(links_.begin(), links_.end(), [](const HubLink* l) { return l->up(); }));
+      std::count_if(links_.begin(), links_.end(), [](const HubPort* l) { return l->up(); }));
 }
 
 std::uint64_t AgreementEngine::SessionEpoch(const std::string& peer) {
@@ -138,10 +138,10 @@ Result<AgreementEngine::Sid> AgreementEngine::Start(const std::string& peer, boo
   return sid;
 }
 
-void AgreementEngine::SendShares(const AgreementRecord& r, HubLink* only) {
+void AgreementEngine::SendShares(const AgreementRecord& r, HubPort* only) {
   if (r.state != AgreementState::kRunning || !r.agreement) return;
   const auto& held = shares_held_[r.params.sid];
-  for (HubLink* link : links_) {
+  for (HubPort* link : links_) {
     if ((only != nullptr && link != only) || !link->up() || held.count(link->hub_id()) != 0) {
       continue;
     }
@@ -165,10 +165,10 @@ void AgreementEngine::SendShares(const AgreementRecord& r, HubLink* only) {
   }
 }
 
-void AgreementEngine::SendConfirm(const AgreementRecord& r, HubLink* only) {
+void AgreementEngine::SendConfirm(const AgreementRecord& r, HubPort* only) {
   if (r.tags_out.empty() && r.refusal_out.empty()) return;
   const auto& held = confirm_held_[r.params.sid];
-  for (HubLink* link : links_) {
+  for (HubPort* link : links_) {
     if ((only != nullptr && link != only) || !link->up() || held.count(link->hub_id()) != 0) {
       continue;
     }
@@ -207,7 +207,7 @@ void AgreementEngine::OnOfferRefused(const Sid& sid, const std::string& hub_id,
   }
 }
 
-void AgreementEngine::OnLinkUp(HubLink& link) {
+void AgreementEngine::OnLinkUp(HubPort& link) {
   // Whatever the hub may have missed goes again (the hubs take a repeat as
   // the same offer); then the hub hands over what waits for this device.
   for (auto& [sid, r] : live_) {
@@ -222,7 +222,7 @@ void AgreementEngine::OnLinkUp(HubLink& link) {
   link.Request(std::move(fetch), SecretBytes(), [](const Result<proto::Frame>&) {});
 }
 
-void AgreementEngine::Ack(HubLink& link, const std::string& sender, const std::string& sid,
+void AgreementEngine::Ack(HubPort& link, const std::string& sender, const std::string& sid,
                           const std::string& kind) {
   pb::Envelope ack;
   ack.mutable_delivery_ack()->set_sid(sid);
@@ -231,7 +231,7 @@ void AgreementEngine::Ack(HubLink& link, const std::string& sender, const std::s
   link.Request(std::move(ack), SecretBytes(), [](const Result<proto::Frame>&) {});
 }
 
-void AgreementEngine::OnDelivery(HubLink& link, const pb::PeerDelivery& delivery,
+void AgreementEngine::OnDelivery(HubPort& link, const pb::PeerDelivery& delivery,
                                  SecretBytes share) {
   const std::string& sender = delivery.sender();
   if (delivery.has_confirm()) {
@@ -314,7 +314,7 @@ void AgreementEngine::Refuse(const pairwise::AgreementParams& params, const std:
   SendConfirm(stored, nullptr);
 }
 
-void AgreementEngine::Answer(HubLink& link, const pairwise::AgreementParams& params,
+void AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& params,
                              SecretBytes share) {
   (void)link;
   if (params.expires_at_ms <= now_()) return;  // late or replayed: nothing to answer

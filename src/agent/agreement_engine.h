@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "agent/agreement_store.h"
-#include "agent/hub_link.h"
+#include "agent/hub_port.h"
 #include "agent/session_store.h"
 #include "crypto/rng.h"
 
@@ -56,7 +56,7 @@ struct EngineOptions {
   bool hybrid = false;
 };
 
-class AgreementEngine final : public HubLinkDelegate {
+class AgreementEngine final : public HubPortListener {
  public:
   using Clock = std::function<std::int64_t()>;
   using Done = std::function<void(const AgreementOutcome&)>;
@@ -67,7 +67,7 @@ class AgreementEngine final : public HubLinkDelegate {
 
   // SetLinks names the hub links (one per hub of the set this device is
   // enrolled at); Resume then loads what was running before a restart.
-  void SetLinks(std::vector<HubLink*> links) { links_ = std::move(links); }
+  void SetLinks(std::vector<HubPort*> links) { links_ = std::move(links); }
   Result<void> Resume();
 
   // Agree starts an agreement with `peer` (a device id): the next epoch of
@@ -88,8 +88,8 @@ class AgreementEngine final : public HubLinkDelegate {
   // UpLinks counts the hubs reachable now.
   unsigned UpLinks() const;
 
-  void OnLinkUp(HubLink& link) override;
-  void OnDelivery(HubLink& link, const channel::v1::PeerDelivery& delivery,
+  void OnLinkUp(HubPort& link) override;
+  void OnDelivery(HubPort& link, const channel::v1::PeerDelivery& delivery,
                   SecretBytes share) override;
 
  private:
@@ -99,11 +99,11 @@ class AgreementEngine final : public HubLinkDelegate {
   // Start creates, stores and sends a new agreement as initiator.
   Result<Sid> Start(const std::string& peer, bool fresh, bool hybrid);
   // Answer handles the first share of an agreement the peer started.
-  void Answer(HubLink& link, const pairwise::AgreementParams& params, SecretBytes share);
+  void Answer(HubPort& link, const pairwise::AgreementParams& params, SecretBytes share);
   // Progress stores what arrived, sends what is due and confirms if it can.
   void Progress(AgreementRecord& record);
-  void SendShares(const AgreementRecord& record, HubLink* only);
-  void SendConfirm(const AgreementRecord& record, HubLink* only);
+  void SendShares(const AgreementRecord& record, HubPort* only);
+  void SendConfirm(const AgreementRecord& record, HubPort* only);
   // JudgeLateShare names the hub of a share that arrives after
   // confirmation if it is not the share the confirmed value implies.
   void JudgeLateShare(AgreementRecord& record, unsigned index, const SecretBytes& share);
@@ -111,7 +111,7 @@ class AgreementEngine final : public HubLinkDelegate {
   void Finish(const AgreementRecord& record);
   // Refuse answers an agreement this device will not take part in.
   void Refuse(const pairwise::AgreementParams& params, const std::string& reason);
-  void Ack(HubLink& link, const std::string& sender, const std::string& sid,
+  void Ack(HubPort& link, const std::string& sender, const std::string& sid,
            const std::string& kind);
   void OnOfferRefused(const Sid& sid, const std::string& hub_id, const std::string& message);
   std::uint64_t SessionEpoch(const std::string& peer);
@@ -123,7 +123,7 @@ class AgreementEngine final : public HubLinkDelegate {
   Identity identity_;
   EngineOptions options_;
   Clock now_;
-  std::vector<HubLink*> links_;
+  std::vector<HubPort*> links_;
   std::map<Sid, AgreementRecord> live_;
   std::map<Sid, std::vector<Done>> waiters_;
   std::map<Sid, std::map<std::string, std::string>> refusals_;  // hub id -> why

@@ -177,7 +177,7 @@ awaitable<void> ReadLoop(std::shared_ptr<Connection> c) {
 
 HubLink::HubLink(asio::io_context& io, AgentStore& store, std::string hub_id,
                  entropy::EntropyService& entropy, HubLinkOptions options,
-                 HubLinkDelegate& delegate)
+                 HubPortListener& delegate)
     : io_(io),
       store_(store),
       hub_id_(std::move(hub_id)),

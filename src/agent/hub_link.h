@@ -18,26 +18,13 @@
 #include <boost/asio.hpp>
 
 #include "agent/agent_store.h"
+#include "agent/hub_port.h"
 #include "common/result.h"
 #include "crypto/tls_psk.h"
 #include "entropy/entropy_service.h"
 #include "proto/frame.h"
 
 namespace skap::agent {
-
-class HubLink;
-
-// HubLinkDelegate hears what the link brings.
-class HubLinkDelegate {
- public:
-  virtual ~HubLinkDelegate() = default;
-  // OnLinkUp: the link is authenticated with the device's current key of
-  // an admitted device; requests may go out.
-  virtual void OnLinkUp(HubLink& link) = 0;
-  // OnDelivery: the hub hands over a peer's offer (a share's y in `share`).
-  virtual void OnDelivery(HubLink& link, const channel::v1::PeerDelivery& delivery,
-                          SecretBytes share) = 0;
-};
 
 // HubLinkOptions tune a link.
 struct HubLinkOptions {
@@ -48,12 +35,10 @@ struct HubLinkOptions {
   std::uint32_t entropy_bytes = 32;                // drawn from the hub at each link-up
 };
 
-class HubLink {
+class HubLink final : public HubPort {
  public:
-  using Done = std::function<void(Result<proto::Frame>)>;
-
   HubLink(boost::asio::io_context& io, AgentStore& store, std::string hub_id,
-          entropy::EntropyService& entropy, HubLinkOptions options, HubLinkDelegate& delegate);
+          entropy::EntropyService& entropy, HubLinkOptions options, HubPortListener& listener);
   ~HubLink();
   HubLink(const HubLink&) = delete;
   HubLink& operator=(const HubLink&) = delete;
@@ -63,9 +48,9 @@ class HubLink {
   // Stop closes the connection for good.
   void Stop();
 
-  const std::string& hub_id() const { return hub_id_; }
+  const std::string& hub_id() const override { return hub_id_; }
   // up is true while the link is authenticated for an admitted device.
-  bool up() const;
+  bool up() const override;
   // Status says where the link stands, for people.
   std::string Status() const;
   // epoch is the channel key epoch last used.
@@ -74,7 +59,7 @@ class HubLink {
   // Request sends `request` (with a secret `trailer`, for a share) and
   // calls `done` with the answer, or with kUnavailable if the link is down
   // or goes down first.
-  void Request(channel::v1::Envelope request, SecretBytes trailer, Done done);
+  void Request(channel::v1::Envelope request, SecretBytes trailer, Done done) override;
 
   struct Connection;
 
@@ -87,7 +72,7 @@ class HubLink {
   std::string hub_id_;
   entropy::EntropyService& entropy_;
   HubLinkOptions options_;
-  HubLinkDelegate& delegate_;
+  HubPortListener& delegate_;
   std::shared_ptr<Connection> connection_;
   std::shared_ptr<bool> alive_;
   boost::asio::steady_timer sleep_;

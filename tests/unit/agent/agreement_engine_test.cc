@@ -1,0 +1,360 @@
+// Two agreement engines (the device side, as the daemon runs it) wired to
+// real hub relays in process: each hub a Registry and AgreementRelay on its
+// own SQLite database, each device its own agent directory. Requests and
+// deliveries run one at a time from a queue, as the links would carry them.
+#include "agent/agreement_engine.h"
+
+#include <deque>
+
+#include <gtest/gtest.h>
+
+#include "agent/agent_store.h"
+#include "crypto/ctr_drbg.h"
+#include "hub/agreement_relay.h"
+#include "keystore/file_keystore.h"
+#include "proto/agreement_header.h"
+#include "unit/hub/test_hub_db.h"
+
+namespace skap::agent {
+namespace {
+
+namespace pb = skap::channel::v1;
+
+const std::vector<std::string> kHubIds = {
+    "10000000-0000-4000-8000-000000000001", "20000000-0000-4000-8000-000000000002",
+    "30000000-0000-4000-8000-000000000003", "40000000-0000-4000-8000-000000000004",
+    "50000000-0000-4000-8000-000000000005"};
+const std::string kA = "a0000000-0000-4000-8000-00000000000a";
+const std::string kB = "b0000000-0000-4000-8000-00000000000b";
+
+// Fabric runs queued work in order until none is left.
+struct Fabric {
+  std::deque<std::function<void()>> queue;
+  void Post(std::function<void()> f) { queue.push_back(std::move(f)); }
+  void Run() {
+    while (!queue.empty()) {
+      auto f = std::move(queue.front());
+      queue.pop_front();
+      f();
+    }
+  }
+};
+
+// TestHub is a real hub's registry and relay. `withhold` makes it accept
+// offers and never deliver them.
+struct TestHub {
+  std::string id;
+  testing::TempDir dir;
+  std::unique_ptr<store::SqliteDatabase> db;
+  std::unique_ptr<crypto::CtrDrbg> rng;
+  std::unique_ptr<keystore::FileKeystore> kek;
+  std::unique_ptr<hub::AuditLog> audit;
+  std::unique_ptr<hub::Registry> registry;
+  std::unique_ptr<hub::AgreementRelay> relay;
+  bool withhold = false;
+};
+
+class TestPort;
+
+struct TestDevice {
+  std::string id;
+  testing::TempDir dir;
+  std::unique_ptr<AgentStore> store;
+  std::unique_ptr<SessionStore> sessions;
+  std::unique_ptr<AgreementStore> records;
+  std::unique_ptr<AgreementEngine> engine;
+  std::vector<std::unique_ptr<TestPort>> ports;
+};
+
+// TestPort is one device's channel to one hub.
+class TestPort final : public HubPort {
+ public:
+  TestPort(Fabric& fabric, TestHub& hub, TestDevice& device,
+           std::map<std::pair<std::string, std::string>, TestPort*>& directory)
+      : fabric_(fabric), hub_(hub), device_(device), directory_(directory) {
+    directory_[{hub.id, device.id}] = this;
+  }
+  const std::string& hub_id() const override { return hub_.id; }
+  bool up() const override { return true; }
+  void Request(pb::Envelope request, SecretBytes trailer, Done done) override {
+    auto shared = std::make_shared<SecretBytes>(std::move(trailer));
+    fabric_.Post([this, request = std::move(request), shared, done = std::move(done)] {
+      done(Handle(request, *shared));
+    });
+  }
+  // Deliver hands a delivery to this port's device.
+  void Deliver(const hub::Delivery& d) {
+    auto share = std::make_shared<SecretBytes>(d.share.Clone());
+    fabric_.Post([this, message = d.message, share] {
+      device_.engine->OnDelivery(*this, message, std::move(*share));
+    });
+  }
+
+ private:
+  void Forward(const hub::Delivery& d) {
+    if (d.recipient.empty() || hub_.withhold) return;
+    if (auto it = directory_.find({hub_.id, d.recipient}); it != directory_.end()) {
+      it->second->Deliver(d);
+    }
+  }
+
+  Result<proto::Frame> Handle(const pb::Envelope& in, const SecretBytes& trailer) {
+    proto::Frame answer;
+    const auto refuse = [&](const Error& e) {
+      proto::Frame refusal;
+      refusal.envelope.mutable_error()->set_code(std::string(ErrorCodeName(e.code)));
+      refusal.envelope.mutable_error()->set_message(e.message);
+      return refusal;
+    };
+    if (in.has_share_offer() || in.has_confirm_offer()) {
+      auto d = in.has_share_offer()
+                   ? hub_.relay->OfferShare(device_.id, in.share_offer(), trailer.Expose())
+                   : hub_.relay->OfferConfirm(device_.id, in.confirm_offer());
+      if (!d) return refuse(d.error());
+      Forward(*d);
+      answer.envelope.mutable_offer_accepted();
+    } else if (in.has_delivery_ack()) {
+      if (auto r = hub_.relay->Acknowledge(device_.id, in.delivery_ack()); !r)
+        return refuse(r.error());
+      answer.envelope.mutable_offer_accepted();
+    } else if (in.has_fetch_deliveries()) {
+      auto pending = hub_.relay->PendingFor(device_.id);
+      if (!pending) return refuse(pending.error());
+      if (!hub_.withhold) {
+        for (const auto& d : *pending) Deliver(d);
+      }
+      answer.envelope.mutable_deliveries_sent();
+    }
+    return answer;
+  }
+
+  Fabric& fabric_;
+  TestHub& hub_;
+  TestDevice& device_;
+  std::map<std::pair<std::string, std::string>, TestPort*>& directory_;
+};
+
+class AgreementEngineTest : public ::testing::Test {
+ protected:
+  // Setup makes n hubs (threshold k) and the devices a and b, admitted at each.
+  void Setup(unsigned k, unsigned n) {
+    std::vector<std::string> ids(kHubIds.begin(), kHubIds.begin() + n);
+    for (unsigned i = 0; i < n; ++i) {
+      auto hub = std::make_unique<TestHub>();
+      hub->id = ids[i];
+      hub->db = hub::OpenTestHubDb(hub->dir);
+      hub->rng = std::move(*crypto::CtrDrbg::Create({}));
+      hub->kek = std::move(*keystore::FileKeystore::Create(hub->dir.File("kek"), *hub->rng));
+      hub->audit = std::make_unique<hub::AuditLog>(
+          *hub->db, SecretBytes::Copy(std::vector<std::uint8_t>(48, 7)));
+      hub->registry = std::make_unique<hub::Registry>(*hub->db, *hub->kek, *hub->rng, *hub->audit,
+                                                      hub->id, [this] { return now_ms_; });
+      hub->relay = std::make_unique<hub::AgreementRelay>(*hub->registry, *hub->db, *hub->kek,
+                                                         *hub->audit, [this] { return now_ms_; });
+      auto& r = *hub->registry;
+      const auto tenant = *r.CreateTenant(hub::Principal::Hub(), "t");
+      const auto role = [&](const char* name, hub::Role x) {
+        auto token = r.AddOperator(hub::Principal::Hub(), tenant, name, x);
+        const auto t = token->token.Expose();
+        return *r.AuthenticateOperator(std::string(t.begin(), t.end()));
+      };
+      const auto admin = role("admin", hub::Role::kTenantAdmin);
+      const auto prov = role("prov", hub::Role::kProvisioner);
+      const auto adm = role("adm", hub::Role::kAdmitter);
+      ASSERT_TRUE(r.CreateNetwork(admin, "net"));
+      ASSERT_TRUE(r.SetNetworkHubs(admin, "net", ids, k));
+      for (const auto& device : {kA, kB}) {
+        ASSERT_TRUE(r.ProvisionDevice(prov, "net", device.substr(0, 1), std::chrono::hours(1),
+                                      false, device));
+        ASSERT_TRUE(r.RecordPreflight(device, "{}", std::vector<std::uint8_t>(32, 1)));
+        ASSERT_TRUE(r.Admit(adm, device));
+      }
+      hubs_.push_back(std::move(hub));
+    }
+    EngineOptions options;
+    options.lifetime = std::chrono::milliseconds(1000);
+    options.confirm_grace = std::chrono::milliseconds(1000);
+    for (const auto& id : {kA, kB}) {
+      auto d = std::make_unique<TestDevice>();
+      d->id = id;
+      d->store = std::move(*AgentStore::Open(d->dir.File("agent"), true, hubs_[0]->rng.get()));
+      d->sessions = std::make_unique<SessionStore>(
+          d->store->db(), d->store->kek(), [this] { return now_ms_; }, 64);
+      d->records = std::make_unique<AgreementStore>(d->store->db(), d->store->kek(),
+                                                    [this] { return now_ms_; });
+      d->engine = std::make_unique<AgreementEngine>(
+          d->store->db(), *d->records, *d->sessions, *hubs_[0]->rng,
+          Identity{id, id.substr(0, 1), "net", ids, k}, options, [this] { return now_ms_; });
+      std::vector<HubPort*> ports;
+      for (auto& hub : hubs_) {
+        d->ports.push_back(std::make_unique<TestPort>(fabric_, *hub, *d, directory_));
+        ports.push_back(d->ports.back().get());
+      }
+      d->engine->SetLinks(ports);
+      devices_.push_back(std::move(d));
+    }
+  }
+
+  TestDevice& A() { return *devices_[0]; }
+  TestDevice& B() { return *devices_[1]; }
+
+  // Agree runs an agreement a starts with b to its end (advancing the clock
+  // past every timeout) and returns a's outcome.
+  AgreementOutcome Agree(bool fresh, bool hybrid = false) {
+    AgreementOutcome outcome;
+    A().engine->Agree(kB, fresh, hybrid, [&](const AgreementOutcome& o) { outcome = o; });
+    fabric_.Run();
+    for (int i = 0; i < 3 && outcome.state == AgreementState::kRunning; ++i) {
+      now_ms_ += 1500;
+      A().engine->Tick();
+      B().engine->Tick();
+      fabric_.Run();
+    }
+    now_ms_ += 5000;  // past every grace period: the next agreement is on its own
+    A().engine->Tick();
+    B().engine->Tick();
+    return outcome;
+  }
+
+  // SameKeys checks that both sides hand out the same next key.
+  bool SameKeys() {
+    auto a = A().sessions->NextKey(kB);
+    auto b = B().sessions->NextKey(kA);
+    return a && b && a->key_id == b->key_id && a->fingerprint == b->fingerprint;
+  }
+
+  std::uint64_t Epoch(TestDevice& d, const std::string& peer) {
+    auto s = d.sessions->Get(peer);
+    return s && *s ? (*s)->epoch : 0;
+  }
+
+  std::int64_t now_ms_ = 1'700'000'000'000;
+  Fabric fabric_;
+  std::vector<std::unique_ptr<TestHub>> hubs_;
+  std::vector<std::unique_ptr<TestDevice>> devices_;
+  std::map<std::pair<std::string, std::string>, TestPort*> directory_;
+};
+
+// For every k <= n <= 5 and every set of hubs that deliver (the others accept
+// offers and withhold them): with at least k the two sides agree one key;
+// with fewer both end failed and no session moves.
+class EveryHonestSubset : public AgreementEngineTest,
+                          public ::testing::WithParamInterface<std::pair<unsigned, unsigned>> {};
+
+TEST_P(EveryHonestSubset, AgreesWithAtLeastKAndFailsCleanlyBelow) {
+  const auto [k, n] = GetParam();
+  Setup(k, n);
+  for (unsigned mask = 0; mask < (1u << n); ++mask) {
+    unsigned delivering = 0;
+    for (unsigned i = 0; i < n; ++i) {
+      hubs_[i]->withhold = (mask & (1u << i)) == 0;
+      delivering += hubs_[i]->withhold ? 0U : 1U;
+    }
+    SCOPED_TRACE("k=" + std::to_string(k) + " n=" + std::to_string(n) +
+                 " mask=" + std::to_string(mask));
+    const auto before_a = Epoch(A(), kB);
+    const auto before_b = Epoch(B(), kA);
+    const auto outcome = Agree(/*fresh=*/false);
+    if (delivering >= k) {
+      EXPECT_EQ(outcome.state, AgreementState::kConfirmed) << outcome.reason;
+      EXPECT_EQ(Epoch(A(), kB), before_a + 1);
+      EXPECT_EQ(Epoch(B(), kA), before_b + 1);
+      EXPECT_TRUE(SameKeys());
+    } else {
+      EXPECT_EQ(outcome.state, AgreementState::kFailed);
+      EXPECT_NE(outcome.reason.find("timed out"), std::string::npos) << outcome.reason;
+      EXPECT_EQ(Epoch(A(), kB), before_a) << "no session moves";
+      EXPECT_EQ(Epoch(B(), kA), before_b);
+    }
+  }
+}
+
+std::vector<std::pair<unsigned, unsigned>> AllThresholds() {
+  std::vector<std::pair<unsigned, unsigned>> out;
+  for (unsigned n = 1; n <= 5; ++n) {
+    for (unsigned k = 1; k <= n; ++k) out.emplace_back(k, n);
+  }
+  return out;
+}
+INSTANTIATE_TEST_SUITE_P(KOfN, EveryHonestSubset, ::testing::ValuesIn(AllThresholds()));
+
+TEST_F(AgreementEngineTest, ReplayedAndAlteredSharesChangeNothing) {
+  Setup(2, 3);
+  AgreementOutcome outcome;
+  A().engine->Agree(kB, false, false, [&](const AgreementOutcome& o) { outcome = o; });
+  fabric_.Run();
+  ASSERT_EQ(outcome.state, AgreementState::kConfirmed);
+  ASSERT_TRUE(SameKeys());
+  // The hubs refuse replays themselves, so hand b a copy of an old delivery
+  // directly: a's share of the agreement just finished, replayed.
+  auto records = A().records->Recent(1);
+  ASSERT_TRUE(records && records->size() == 1);
+  const auto old = (*records)[0].params;
+  pb::PeerDelivery replay;
+  replay.set_sender(kA);
+  proto::FillHeader(old, *replay.mutable_share()->mutable_header());
+  replay.mutable_share()->set_hub_index(1);
+  B().engine->OnDelivery(*B().ports[0], replay, SecretBytes(32));
+  fabric_.Run();
+  EXPECT_EQ(Epoch(B(), kA), 1u) << "a replayed share starts nothing";
+  EXPECT_EQ(B().records->Recent(5)->size(), 1u);
+  // The same sid with another header (a hub that altered it) is ignored too.
+  auto altered = old;
+  altered.expires_at_ms = now_ms_ + 500;
+  proto::FillHeader(altered, *replay.mutable_share()->mutable_header());
+  B().engine->OnDelivery(*B().ports[1], replay, SecretBytes(32));
+  fabric_.Run();
+  EXPECT_EQ(B().records->Recent(5)->size(), 1u);
+  EXPECT_EQ(Epoch(B(), kA), 1u);
+  // A share from someone who is not a party of the header is dropped.
+  pb::PeerDelivery stranger = replay;
+  stranger.set_sender("c0000000-0000-4000-8000-00000000000c");
+  B().engine->OnDelivery(*B().ports[0], stranger, SecretBytes(32));
+  fabric_.Run();
+  EXPECT_EQ(B().records->Recent(5)->size(), 1u);
+}
+
+TEST_F(AgreementEngineTest, SessionEpochsMustFollowOrStartAfresh) {
+  Setup(1, 1);
+  ASSERT_EQ(Agree(false).state, AgreementState::kConfirmed);
+  ASSERT_EQ(Agree(false).state, AgreementState::kConfirmed);
+  EXPECT_EQ(Epoch(A(), kB), 2u);
+  // b loses its session (a fresh install, say): a's next re-seed is refused
+  // with the reason, and --fresh repairs it.
+  ASSERT_TRUE(store::InTransaction(B().store->db(), [&] {
+    return B().sessions->ApplyInCurrentTransaction(kA, 1, std::vector<std::uint8_t>(32, 9));
+  }));
+  const auto refused = Agree(false);
+  EXPECT_EQ(refused.state, AgreementState::kFailed);
+  EXPECT_NE(refused.reason.find("session epoch mismatch"), std::string::npos) << refused.reason;
+  EXPECT_EQ(Epoch(A(), kB), 2u);
+  EXPECT_EQ(Agree(true).state, AgreementState::kConfirmed);
+  EXPECT_EQ(Epoch(A(), kB), 1u);
+  EXPECT_TRUE(SameKeys());
+}
+
+TEST_F(AgreementEngineTest, BothSidesStartingAtOnceEndWithOneEpoch) {
+  Setup(2, 2);
+  ASSERT_EQ(Agree(false).state, AgreementState::kConfirmed);
+  AgreementOutcome from_a, from_b;
+  A().engine->Agree(kB, false, false, [&](const AgreementOutcome& o) { from_a = o; });
+  B().engine->Agree(kA, false, false, [&](const AgreementOutcome& o) { from_b = o; });
+  fabric_.Run();
+  const int confirmed = (from_a.state == AgreementState::kConfirmed ? 1 : 0) +
+                        (from_b.state == AgreementState::kConfirmed ? 1 : 0);
+  EXPECT_EQ(confirmed, 1) << from_a.reason << " / " << from_b.reason;
+  EXPECT_EQ(Epoch(A(), kB), 2u);
+  EXPECT_EQ(Epoch(B(), kA), 2u);
+  EXPECT_TRUE(SameKeys());
+}
+
+TEST_F(AgreementEngineTest, HybridAgreementsThroughRealRelays) {
+  Setup(2, 3);
+  const auto outcome = Agree(false, /*hybrid=*/true);
+  ASSERT_EQ(outcome.state, AgreementState::kConfirmed) << outcome.reason;
+  EXPECT_TRUE(outcome.hybrid);
+  EXPECT_TRUE(SameKeys());
+}
+
+}  // namespace
+}  // namespace skap::agent
