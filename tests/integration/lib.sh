@@ -35,9 +35,9 @@ expect_fail() {
   [[ "$out" == *"$want_text"* ]] && pass "$description" || fail "$description: '$out' lacks '$want_text'"
 }
 
-# wait_for_socket PATH: until a server listens there (10 s at most).
+# wait_for_socket PATH: until a server listens there (30 s at most: CI machines are slow).
 wait_for_socket() {
-  for _ in $(seq 100); do [[ -S "$1" ]] && return 0; sleep 0.1; done
+  for _ in $(seq 300); do [[ -S "$1" ]] && return 0; sleep 0.1; done
   fail "no socket at $1"
 }
 
@@ -54,9 +54,9 @@ free_port() {
   fail "no free port found"
 }
 
-# wait_for_port PORT: until something accepts TCP connections on 127.0.0.1:PORT.
+# wait_for_port PORT: until something accepts TCP connections on 127.0.0.1:PORT (30 s).
 wait_for_port() {
-  for _ in $(seq 100); do
+  for _ in $(seq 300); do
     if (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; then return 0; fi
     sleep 0.1
   done
@@ -193,7 +193,7 @@ start_agent() {
   fi
   {
     printf 'data_dir = "%s/%s"\nadmission_poll_s = 1\nreconnect_max_s = 1\n' "$WORK" "$name"
-    printf 'agreement_timeout_s = %s\n' "${AGREEMENT_TIMEOUT:-10}"
+    printf 'agreement_timeout_s = %s\n' "${AGREEMENT_TIMEOUT:-20}"
     [[ -n "${AGENT_TOML:-}" ]] && printf '%s\n' "$AGENT_TOML"
     [[ $# -gt 0 ]] && printf '%s\n' "$@"
   } > "$WORK/$name.toml"
@@ -242,8 +242,8 @@ devices_up() {
 # hubs_up NAME: how many hubs agent NAME reaches now.
 hubs_up() { ag "$1" status --json | jq .hubs_up; }
 
-# wait_until DESCRIPTION CONDITION: polls the shell CONDITION for 15 s.
+# wait_until DESCRIPTION CONDITION: polls the shell CONDITION for 30 s.
 wait_until() {
-  for _ in $(seq 150); do eval "$2" 2> /dev/null && return 0; sleep 0.1; done
+  for _ in $(seq 300); do eval "$2" 2> /dev/null && return 0; sleep 0.1; done
   fail "timed out waiting: $1"
 }
