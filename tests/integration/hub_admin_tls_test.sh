@@ -7,8 +7,8 @@
 source "$(dirname "$0")/lib.sh"
 use_build "$1"
 
-port=$(free_port)
-admin_port=$(free_port)
+take_port port
+take_port admin_port
 new_hub "$port" "admin_listen = \"127.0.0.1:$admin_port\""
 start_hub() {
   "$SKAPD" run --config skapd.toml 2>> skapd.log &

@@ -9,7 +9,7 @@
 #   hub_crash_test.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh"
 use_build "$1"
-port=$(free_port)
+take_port port
 new_hub "$port" "ratchet_after_sessions = 3"
 HUB=
 # start_hub [CRASH_POINT]: run skapd, killing itself at CRASH_POINT if given.

@@ -7,7 +7,7 @@
 #   hub_device_test.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh"
 use_build "$1"
-port=$(free_port)
+take_port port
 new_hub "$port" "entropy_max_request_bytes = 64" "entropy_burst_bytes = 128" \
   "entropy_rate_bytes_per_s = 1"
 "$SKAPD" run --config skapd.toml 2> skapd.log &

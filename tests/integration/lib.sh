@@ -41,11 +41,22 @@ wait_for_socket() {
   fail "no socket at $1"
 }
 
-# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
+# take_port VAR: sets VAR to a TCP port on 127.0.0.1 that nothing listens
+# on. It stays below the kernel's ephemeral range (ip_local_port_range starts
+# at 32768), where another test's outgoing connections could take it before
+# our server binds it, and gives each port of this test out once.
+GIVEN_PORTS=" "
+take_port() {
+  local taken  # not `port`: VAR may be named so, and a local would hide it
+  taken=$(free_port)
+  GIVEN_PORTS+="$taken "
+  printf -v "$1" '%s' "$taken"
+}
 free_port() {
   local port
   for _ in $(seq 50); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((20000 + RANDOM % 12000))
+    [[ "$GIVEN_PORTS" == *" $port "* ]] && continue
     if ! (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
       echo "$port"
       return 0
@@ -116,7 +127,7 @@ new_hubs() {
   shift
   for i in $(seq "$n"); do
     mkdir -p "$WORK/hub$i"
-    HUB_PORT[$i]=$(free_port)
+    take_port "HUB_PORT[$i]"
     HUB_ID[$i]=$("$SKAPD" init --data "$WORK/hub$i/data" | awk '{ print $2 }')
     "$SKAPD" tenant create --data "$WORK/hub$i/data" --name acme --admin alice \
       --token-out "$WORK/hub$i/alice.token" 2> /dev/null
