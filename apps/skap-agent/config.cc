@@ -34,7 +34,7 @@ skap::Result<skap::agent::AgentOptions> LoadConfig(const std::string& path) {
   const std::string mode = table["key_exchange"].value_or(std::string("psk_ke"));
   if (mode != "psk_ke" && mode != "psk_dhe_ke") {
     return Unexpected(ErrorCode::kInvalidArgument,
-                      path + ": key_exchange must be \"psk_ke\" or \"psk_dhe_ke\"");
+                      path + R"(: key_exchange must be "psk_ke" or "psk_dhe_ke")");
   }
   o.link.mode = mode == "psk_ke" ? skap::crypto::KeyExchangeMode::kPskOnly
                                  : skap::crypto::KeyExchangeMode::kPskWithDhe;

@@ -64,7 +64,7 @@ std::uint64_t AgreementEngine::SessionEpoch(const std::string& peer) {
   return session && *session ? (*session)->epoch : 0;
 }
 
-AgreementOutcome AgreementEngine::OutcomeOf(const AgreementRecord& r) const {
+AgreementOutcome AgreementEngine::OutcomeOf(const AgreementRecord& r) {
   AgreementOutcome o;
   o.sid = SidHex(r.params.sid);
   o.peer = r.peer;
@@ -142,7 +142,7 @@ void AgreementEngine::SendShares(const AgreementRecord& r, HubPort* only) {
   if (r.state != AgreementState::kRunning || !r.agreement) return;
   const auto& held = shares_held_[r.params.sid];
   for (HubPort* link : links_) {
-    if ((only != nullptr && link != only) || !link->up() || held.count(link->hub_id()) != 0) {
+    if ((only != nullptr && link != only) || !link->up() || held.contains(link->hub_id())) {
       continue;
     }
     const unsigned index = r.params.HubIndex(link->hub_id());
@@ -158,7 +158,7 @@ void AgreementEngine::SendShares(const AgreementRecord& r, HubPort* only) {
                     if (!answer) return;  // the link went down: resent when it is back
                     if (answer->envelope.has_error()) {
                       OnOfferRefused(sid, hub, answer->envelope.error().message());
-                    } else if (live_.count(sid) != 0) {
+                    } else if (live_.contains(sid)) {
                       shares_held_[sid].insert(hub);
                     }
                   });
@@ -169,7 +169,7 @@ void AgreementEngine::SendConfirm(const AgreementRecord& r, HubPort* only) {
   if (r.tags_out.empty() && r.refusal_out.empty()) return;
   const auto& held = confirm_held_[r.params.sid];
   for (HubPort* link : links_) {
-    if ((only != nullptr && link != only) || !link->up() || held.count(link->hub_id()) != 0) {
+    if ((only != nullptr && link != only) || !link->up() || held.contains(link->hub_id())) {
       continue;
     }
     pb::Envelope request;
@@ -186,7 +186,7 @@ void AgreementEngine::SendConfirm(const AgreementRecord& r, HubPort* only) {
     const Sid sid = r.params.sid;
     const std::string hub = link->hub_id();
     link->Request(std::move(request), SecretBytes(), [this, sid, hub](Result<proto::Frame> answer) {
-      if (answer && answer->envelope.has_offer_accepted() && live_.count(sid) != 0) {
+      if (answer && answer->envelope.has_offer_accepted() && live_.contains(sid)) {
         confirm_held_[sid].insert(hub);
       }
     });
@@ -316,7 +316,6 @@ void AgreementEngine::Refuse(const pairwise::AgreementParams& params, const std:
 
 void AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& params,
                              SecretBytes share) {
-  (void)link;
   if (params.expires_at_ms <= now_()) return;  // late or replayed: nothing to answer
   if (params.hub_set != identity_.hub_set || params.threshold != identity_.threshold) {
     return Refuse(params, "threshold mismatch: the responder's network agrees keys " +

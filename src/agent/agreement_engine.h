@@ -95,7 +95,7 @@ class AgreementEngine final : public HubPortListener {
  private:
   using Sid = pairwise::SessionId;
 
-  AgreementOutcome OutcomeOf(const AgreementRecord& record) const;
+  static AgreementOutcome OutcomeOf(const AgreementRecord& record);
   // Start creates, stores and sends a new agreement as initiator.
   Result<Sid> Start(const std::string& peer, bool fresh, bool hybrid);
   // Answer handles the first share of an agreement the peer started.
@@ -111,8 +111,8 @@ class AgreementEngine final : public HubPortListener {
   void Finish(const AgreementRecord& record);
   // Refuse answers an agreement this device will not take part in.
   void Refuse(const pairwise::AgreementParams& params, const std::string& reason);
-  void Ack(HubPort& link, const std::string& sender, const std::string& sid,
-           const std::string& kind);
+  static void Ack(HubPort& link, const std::string& sender, const std::string& sid,
+                  const std::string& kind);
   void OnOfferRefused(const Sid& sid, const std::string& hub_id, const std::string& message);
   std::uint64_t SessionEpoch(const std::string& peer);
 

@@ -62,7 +62,7 @@ SecretBytes PackSecrets(const pairwise::Agreement::Snapshot& s) {
 }
 
 Result<void> UnpackSecrets(std::span<const std::uint8_t> in, pairwise::Agreement::Snapshot& s) {
-  constexpr std::size_t k = pairwise::kSecretBytes;
+  constexpr std::size_t kShare = pairwise::kSecretBytes;
   const auto bad = Unexpected(ErrorCode::kMalformedInput, "agreement record: secrets");
   std::size_t at = 0;
   const auto take = [&](std::size_t size) -> std::optional<std::span<const std::uint8_t>> {
@@ -71,12 +71,12 @@ Result<void> UnpackSecrets(std::span<const std::uint8_t> in, pairwise::Agreement
     at += size;
     return part;
   };
-  const auto own = take(k);
+  const auto own = take(kShare);
   const auto n = take(1);
   if (!own || !n) return bad;
   s.own_secret = SecretBytes::Copy(*own);
   for (std::size_t i = 0; i < (*n)[0]; ++i) {
-    const auto y = take(k);
+    const auto y = take(kShare);
     if (!y) return bad;
     s.own_shares.push_back(SecretBytes::Copy(*y));
   }
@@ -84,7 +84,7 @@ Result<void> UnpackSecrets(std::span<const std::uint8_t> in, pairwise::Agreement
   if (!m) return bad;
   for (std::size_t i = 0; i < (*m)[0]; ++i) {
     const auto index = take(1);
-    const auto y = take(k);
+    const auto y = take(kShare);
     if (!index || !y) return bad;
     s.peer_shares.emplace((*index)[0], SecretBytes::Copy(*y));
   }

@@ -131,7 +131,7 @@ ControlResponse ControlApi::Key(const Result<IssuedKey>& key, bool reveal) {
   return r;
 }
 
-void ControlApi::Handle(const ControlRequest& request, ControlRespond respond) {
+void ControlApi::Handle(const ControlRequest& request, const ControlRespond& respond) {
   const auto target = api::ParseTarget(request.target);
   if (!target || target->segments.empty() || target->segments[0] != "v1") {
     return respond(Failure({ErrorCode::kNotFound, "no such endpoint"}));
@@ -139,7 +139,7 @@ void ControlApi::Handle(const ControlRequest& request, ControlRespond respond) {
   const auto& seg = target->segments;
   const bool get = request.method == "GET";
   const bool post = request.method == "POST";
-  const bool reveal = target->query.count("reveal") != 0 && target->query.at("reveal") == "1";
+  const bool reveal = target->query.contains("reveal") && target->query.at("reveal") == "1";
 
   if (seg.size() == 2 && seg[1] == "status" && get) return respond(Status());
   if (seg.size() == 2 && seg[1] == "peers" && get) {

@@ -36,7 +36,7 @@ class ControlApi {
         hybrid_default_(hybrid_default) {}
 
   // Handle answers `request` through `respond`, now or once it can.
-  void Handle(const ControlRequest& request, ControlRespond respond);
+  void Handle(const ControlRequest& request, const ControlRespond& respond);
 
  private:
   struct Peer {
@@ -49,7 +49,7 @@ class ControlApi {
   // ResolvePeer turns a device id or name into the device id.
   void ResolvePeer(const std::string& id_or_name, std::function<void(Result<Peer>)> done);
   ControlResponse Status();
-  ControlResponse Key(const Result<IssuedKey>& key, bool reveal);
+  static ControlResponse Key(const Result<IssuedKey>& key, bool reveal);
 
   AgreementEngine& engine_;
   SessionStore& sessions_;

@@ -26,7 +26,7 @@ using asio::awaitable;
 using asio::use_awaitable;
 
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
-constexpr std::size_t kMaxRequestBody = 64 * 1024;
+constexpr std::size_t kMaxRequestBody = std::size_t{64} * 1024;
 
 // Connection is one client; the handler's answer arrives through `answer`.
 struct Connection {

@@ -38,8 +38,8 @@ struct HubLinkOptions {
 class HubLink final : public HubPort {
  public:
   HubLink(boost::asio::io_context& io, AgentStore& store, std::string hub_id,
-          entropy::EntropyService& entropy, HubLinkOptions options, HubPortListener& listener);
-  ~HubLink();
+          entropy::EntropyService& entropy, HubLinkOptions options, HubPortListener& delegate);
+  ~HubLink() override;
   HubLink(const HubLink&) = delete;
   HubLink& operator=(const HubLink&) = delete;
 

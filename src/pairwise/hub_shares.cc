@@ -81,7 +81,7 @@ Result<std::map<unsigned, ShareCheckValue>> MissingShareChecks(
   }
   std::map<unsigned, ShareCheckValue> out;
   for (unsigned index = 1; index <= params.hub_count(); ++index) {
-    if (shares.count(index) != 0) continue;
+    if (shares.contains(index)) continue;
     // With k = 1 every hub carries the secret itself.
     SKAP_ASSIGN_OR_RETURN(auto expected,
                           params.threshold == 1
