@@ -17,6 +17,13 @@ up() {
   wait_until "a reaches 3 hubs" '[[ $(hubs_up a) == 3 ]]'
   wait_until "b reaches 3 hubs" '[[ $(hubs_up b) == 3 ]]'
 }
+# read_stores: stops every hub and reads what each holds into hubI.shares.
+read_stores() {
+  for i in 1 2 3; do
+    stop_hub_n "$i"
+    "$TOOL" "$WORK/hub$i/data" > "hub$i.shares"
+  done
+}
 ag a agree b > /dev/null
 wait_until "b confirmed" "[[ \$(ag b status --json | jq -r '.agreements[0].state') == confirmed ]]"
 sleep 0.5  # the last acknowledgements reach the hubs
@@ -30,9 +37,8 @@ sid=$(ag a agree b --fresh --json | jq -r .sid)
 read -r _ _ key < <(ag a key b --reveal)
 read -r _ _ key_b < <(ag b key a --reveal)
 expect_eq "$key_b" "$key" "both sides hold the key"
+read_stores
 for i in 1 2 3; do
-  stop_hub_n "$i"
-  "$TOOL" "$WORK/hub$i/data" > "hub$i.shares"
   expect_eq "$(grep -c "$sid" "hub$i.shares")" 2 "curious hub $i kept one share of each side"
 done
 out=$(python3 "$RECONSTRUCT" "$key" "$sid" hub1.shares hub2.shares hub3.shares) ||
@@ -49,10 +55,7 @@ expect_eq "$(jq -r .hybrid <<< "$out")" true "a hybrid agreement"
 read -r _ _ key < <(ag a key b --reveal)
 read -r _ _ key_b < <(ag b key a --reveal)
 expect_eq "$key_b" "$key" "both sides hold the hybrid key"
-for i in 1 2 3; do
-  stop_hub_n "$i"
-  "$TOOL" "$WORK/hub$i/data" > "hub$i.shares"
-done
+read_stores
 out=$(python3 "$RECONSTRUCT" "$key" "$sid" hub1.shares hub2.shares hub3.shares) ||
   fail "reconstruct.py (hybrid): $out"
 echo "$out"
