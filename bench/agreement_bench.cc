@@ -187,8 +187,8 @@ int Run(const std::string& agents, long count, double seconds) {
     if (hubs->empty()) return Fail("hubs", {skap::ErrorCode::kNotFound, "enrolled at no hub"});
     const auto& info = hubs->front().hub;
     d.id = info.device_id;
-    d.sessions =
-        std::make_unique<skap::agent::SessionStore>(d.store->db(), d.store->kek(), NowMs, 1024);
+    d.sessions = std::make_unique<skap::agent::SessionStore>(d.store->db(), d.store->kek(), d.id,
+                                                             NowMs, 1024);
     d.agreements =
         std::make_unique<skap::agent::AgreementStore>(d.store->db(), d.store->kek(), NowMs);
     d.engine = std::make_unique<skap::agent::AgreementEngine>(

@@ -11,6 +11,14 @@ use_build "${1:-$(dirname "$0")/../build/release}"
 start=$(date +%s.%N)
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 run() { printf '  $ %s\n' "$*"; "$@" 2>&1 | sed 's/^/    /'; }
+# show_shared_key A B: A hands out its next key for B; B fetches it by id.
+show_shared_key() {
+  local id fp
+  printf '  $ skap-agent key %s --data %s\n' "$2" "$1"
+  read -r id fp < <(ag "$1" key "$2")
+  echo "    $id $fp"
+  run skap-agent key "$1" --id "$id" --data "$2"
+}
 skap-agent() { "$AGENT" "$@"; }  # as an operator would type it (in $WORK)
 
 say "1. Three independent hubs, each with its own database, KEK and operators"
@@ -40,11 +48,11 @@ run skap-agent status --data sensor-a
 say "5. sensor-a agrees a key with sensor-b: each side's secret split 2-of-3 over the hubs"
 run skap-agent agree sensor-b --data sensor-a
 
-say "6. Both sides hand out the same key (id and fingerprint; the key itself only with --reveal)"
-run skap-agent key sensor-b --data sensor-a
-run skap-agent key sensor-a --data sensor-b
+say "6. sensor-a hands out a key (id and fingerprint; the key itself only with --reveal); sensor-b fetches the same key by its id"
+show_shared_key sensor-a sensor-b
 
-say "7. The session ratchets to the next key of its KDF chain; sensor-b takes it by its id"
+say "7. The session ratchets along its KDF chains: each side hands out its own next keys, the other fetches them by id"
+show_shared_key sensor-b sensor-a
 read -r id1 fp1 key1 < <(ag sensor-a key sensor-b --reveal)
 echo "  sensor-a: $id1 $fp1"
 run skap-agent key sensor-a --id "$id1" --data sensor-b
@@ -54,8 +62,7 @@ stop_hub_n 3
 wait_until "sensor-a notices" '[[ $(hubs_up sensor-a) == 2 ]]'
 wait_until "sensor-b notices" '[[ $(hubs_up sensor-b) == 2 ]]'
 run skap-agent agree sensor-a --data sensor-b
-run skap-agent key sensor-b --data sensor-a
-run skap-agent key sensor-a --data sensor-b
+show_shared_key sensor-b sensor-a
 read -r id2 _ key2 < <(ag sensor-a key sensor-b --reveal)
 read -r _ _ key2b < <(ag sensor-b key sensor-a --id "$id2" --reveal)
 [[ "$key1" != "$key2" && "$key2" == "$key2b" ]] || { echo "keys do not match" >&2; exit 1; }

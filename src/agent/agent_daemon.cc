@@ -41,7 +41,7 @@ Result<void> RunAgent(const AgentOptions& options, const std::function<void()>& 
                     first.threshold};
 
   asio::io_context io;
-  SessionStore sessions(store->db(), store->kek(), NowMs, options.key_window);
+  SessionStore sessions(store->db(), store->kek(), identity.device_id, NowMs, options.key_window);
   AgreementStore agreements(store->db(), store->kek(), NowMs);
   AgreementEngine engine(store->db(), agreements, sessions, *entropy, identity, options.engine,
                          NowMs);

@@ -47,8 +47,47 @@ CREATE TABLE skipped_keys (
 );
 )sql";
 
+// Version 2: two chains per epoch, one per direction (docs/protocol.md,
+// "Session"), so both endpoints may hand out keys at once. The chains of
+// version 1 were derived differently and cannot be carried over: sessions
+// start afresh with the next agreement (agreements themselves are kept).
+constexpr std::string_view kV2 = R"sql(
+DROP TABLE skipped_keys;
+DROP TABLE sessions;
+CREATE TABLE sessions (
+  peer TEXT PRIMARY KEY,
+  epoch BIGINT NOT NULL,            -- e: agreements so far
+  wrapped_root BLOB NOT NULL,       -- RK_e
+  previous_epoch BIGINT,            -- e - 1, whose chains stay until the next re-seed
+  keys_issued BIGINT NOT NULL,      -- since the last re-seed
+  established_at_ms BIGINT NOT NULL,
+  reseeded_at_ms BIGINT NOT NULL
+);
+-- The chains of the current and the previous epoch, two each.
+CREATE TABLE chains (
+  peer TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  direction INTEGER NOT NULL CHECK (direction IN (0, 1)),
+  key_id_tag BLOB NOT NULL,         -- T_e (public)
+  wrapped_chain BLOB NOT NULL,      -- CK_{e, d, next_index}
+  next_index BIGINT NOT NULL,
+  PRIMARY KEY (peer, epoch, direction)
+);
+-- Keys skipped over to reach a later key id, until the peer's consumer asks
+-- for them (the bounded out-of-order window).
+CREATE TABLE skipped_keys (
+  peer TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  direction INTEGER NOT NULL,
+  idx BIGINT NOT NULL,
+  wrapped_key BLOB NOT NULL,
+  PRIMARY KEY (peer, epoch, direction, idx)
+);
+)sql";
+
 constexpr std::array kMigrations = {
     store::Migration{1, "pairwise agreements and sessions", kV1},
+    store::Migration{2, "a chain per direction", kV2},
 };
 
 }  // namespace

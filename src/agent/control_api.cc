@@ -101,6 +101,7 @@ ControlResponse ControlApi::Status() {
       sessions.push_back(json{{"peer", s.peer},
                               {"epoch", s.epoch},
                               {"next_index", s.next_index},
+                              {"peer_next_index", s.peer_next_index},
                               {"keys_issued_since_reseed", s.keys_issued},
                               {"established_at_ms", s.established_at_ms},
                               {"reseeded_at_ms", s.reseeded_at_ms}});
@@ -119,6 +120,7 @@ ControlResponse ControlApi::Key(const Result<IssuedKey>& key, bool reveal) {
     return Json(200, json{{"key_id", key->key_id},
                           {"fingerprint", key->fingerprint},
                           {"epoch", key->id.epoch},
+                          {"chain", static_cast<int>(key->id.direction)},
                           {"index", key->id.index}});
   }
   ControlResponse r;

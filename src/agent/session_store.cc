@@ -1,6 +1,7 @@
 #include "agent/session_store.h"
 
 #include <algorithm>
+#include <array>
 
 #include "common/crash_point.h"
 #include "crypto/fingerprint.h"
@@ -8,6 +9,7 @@
 namespace skap::agent {
 namespace {
 
+using pairwise::ChainDirection;
 using store::AsBlob;
 using store::AsInt;
 using store::AsText;
@@ -22,29 +24,51 @@ pairwise::KeyIdTag TagOf(const store::Value& value) {
 
 Blob BlobOf(const pairwise::KeyIdTag& tag) { return Blob(tag.begin(), tag.end()); }
 
+std::int64_t Int(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+std::int64_t Int(ChainDirection d) { return static_cast<std::int64_t>(d); }
+
 constexpr std::string_view kNoSession = "no session with this peer: agree a key first";
+constexpr std::string_view kNoSuchKey = "no such key id in this session";
+constexpr std::array kDirections = {ChainDirection::kLowerIssues, ChainDirection::kHigherIssues};
 
-}  // namespace
-
-// Chain is one epoch's chain as stored.
-struct SessionStore::Chain {
-  std::uint64_t epoch = 0;
+// StoredChain is one chain as stored.
+struct StoredChain {
   pairwise::KeyIdTag tag{};
   Blob wrapped_chain;
   std::uint32_t next_index = 0;
-  bool current = true;
 };
+
+Result<std::optional<StoredChain>> LoadChain(store::Database& db, const std::string& peer,
+                                             std::uint64_t epoch, ChainDirection d) {
+  SKAP_ASSIGN_OR_RETURN(auto rows,
+                        db.Query("SELECT key_id_tag, wrapped_chain, next_index FROM chains"
+                                 " WHERE peer = $1 AND epoch = $2 AND direction = $3",
+                                 {peer, Int(epoch), Int(d)}));
+  if (rows.empty()) return std::optional<StoredChain>();
+  return std::optional<StoredChain>(
+      StoredChain{TagOf(rows[0][0]), AsBlob(rows[0][1]).value_or(Blob{}),
+                  static_cast<std::uint32_t>(AsInt(rows[0][2]).value_or(0))});
+}
+
+Result<void> SaveChain(store::Database& db, const std::string& peer, std::uint64_t epoch,
+                       ChainDirection d, const Blob& wrapped_chain, std::int64_t next_index) {
+  SKAP_RETURN_IF_ERROR(
+      db.Execute("UPDATE chains SET wrapped_chain = $4, next_index = $5"
+                 " WHERE peer = $1 AND epoch = $2 AND direction = $3",
+                 {peer, Int(epoch), Int(d), wrapped_chain, next_index}));
+  return Ok();
+}
+
+}  // namespace
 
 Result<void> SessionStore::ApplyInCurrentTransaction(const std::string& peer, std::uint64_t epoch,
                                                      std::span<const std::uint8_t> pair_key) {
   const std::int64_t now = now_();
-  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch, wrapped_root, key_id_tag,"
-                                             " wrapped_chain, next_index, established_at_ms"
-                                             " FROM sessions WHERE peer = $1",
-                                             {peer}));
+  SKAP_ASSIGN_OR_RETURN(
+      auto rows, db_.Query("SELECT epoch, wrapped_root FROM sessions WHERE peer = $1", {peer}));
+  const std::int64_t current = rows.empty() ? 0 : AsInt(rows[0][0]).value_or(0);
   SecretBytes previous_root;
   if (epoch != 1) {
-    const std::int64_t current = rows.empty() ? 0 : AsInt(rows[0][0]).value_or(0);
     if (rows.empty() || static_cast<std::uint64_t>(current) + 1 != epoch) {
       return Unexpected(ErrorCode::kFailedPrecondition,
                         "session epoch mismatch: this side is at epoch " + std::to_string(current) +
@@ -53,67 +77,83 @@ Result<void> SessionStore::ApplyInCurrentTransaction(const std::string& peer, st
     SKAP_ASSIGN_OR_RETURN(previous_root, kek_.Unwrap(AsBlob(rows[0][1]).value_or(Blob{})));
   }
   SKAP_ASSIGN_OR_RETURN(auto root, pairwise::NextRootKey(previous_root.Expose(), pair_key));
-  SKAP_ASSIGN_OR_RETURN(auto chain, pairwise::FirstChainKey(root.Expose(), epoch));
   SKAP_ASSIGN_OR_RETURN(const auto tag, pairwise::DeriveKeyIdTag(root.Expose()));
   SKAP_ASSIGN_OR_RETURN(const auto wrapped_root, kek_.Wrap(root.Expose()));
-  SKAP_ASSIGN_OR_RETURN(const auto wrapped_chain, kek_.Wrap(chain.Expose()));
   if (epoch == 1) {
     // A fresh start: nothing of an earlier session with this peer remains.
-    SKAP_RETURN_IF_ERROR(db_.Execute("DELETE FROM skipped_keys WHERE peer = $1", {peer}));
-    SKAP_RETURN_IF_ERROR(db_.Execute("DELETE FROM sessions WHERE peer = $1", {peer}));
-    SKAP_RETURN_IF_ERROR(db_.Execute(
-        "INSERT INTO sessions (peer, epoch, wrapped_root, key_id_tag, wrapped_chain, next_index,"
-        " keys_issued, established_at_ms, reseeded_at_ms) VALUES ($1, 1, $2, $3, $4, 0, 0, $5, $5)",
-        {peer, Blob(wrapped_root), BlobOf(tag), Blob(wrapped_chain), now}));
-    return Ok();
+    for (const char* table : {"skipped_keys", "chains", "sessions"}) {
+      SKAP_RETURN_IF_ERROR(
+          db_.Execute("DELETE FROM " + std::string(table) + " WHERE peer = $1", {peer}));
+    }
+    SKAP_RETURN_IF_ERROR(
+        db_.Execute("INSERT INTO sessions (peer, epoch, wrapped_root, keys_issued,"
+                    " established_at_ms, reseeded_at_ms) VALUES ($1, 1, $2, 0, $3, $3)",
+                    {peer, Blob(wrapped_root), now}));
+  } else {
+    // The epoch before last closes: its keys can no longer be asked for.
+    for (const char* table : {"skipped_keys", "chains"}) {
+      SKAP_RETURN_IF_ERROR(
+          db_.Execute("DELETE FROM " + std::string(table) + " WHERE peer = $1 AND epoch < $2",
+                      {peer, current}));
+    }
+    SKAP_RETURN_IF_ERROR(
+        db_.Execute("UPDATE sessions SET epoch = $2, wrapped_root = $3, previous_epoch = $4,"
+                    " keys_issued = 0, reseeded_at_ms = $5 WHERE peer = $1",
+                    {peer, Int(epoch), Blob(wrapped_root), current, now}));
   }
-  // The epoch before last closes: keys skipped in it can no longer be asked for.
-  const std::int64_t current = AsInt(rows[0][0]).value_or(0);
-  SKAP_RETURN_IF_ERROR(
-      db_.Execute("DELETE FROM skipped_keys WHERE peer = $1 AND epoch < $2", {peer, current}));
-  SKAP_RETURN_IF_ERROR(db_.Execute(
-      "UPDATE sessions SET epoch = $2, wrapped_root = $3, key_id_tag = $4, wrapped_chain = $5,"
-      " next_index = 0, previous_epoch = $6, previous_key_id_tag = $7,"
-      " wrapped_previous_chain = $8, previous_next_index = $9, keys_issued = 0,"
-      " reseeded_at_ms = $10 WHERE peer = $1",
-      {peer, static_cast<std::int64_t>(epoch), Blob(wrapped_root), BlobOf(tag), Blob(wrapped_chain),
-       current, AsBlob(rows[0][2]).value_or(Blob{}), AsBlob(rows[0][3]).value_or(Blob{}),
-       AsInt(rows[0][4]).value_or(0), now}));
+  for (const ChainDirection d : kDirections) {
+    SKAP_ASSIGN_OR_RETURN(auto chain, pairwise::FirstChainKey(root.Expose(), epoch, d));
+    SKAP_ASSIGN_OR_RETURN(const auto wrapped_chain, kek_.Wrap(chain.Expose()));
+    SKAP_RETURN_IF_ERROR(
+        db_.Execute("INSERT INTO chains (peer, epoch, direction, key_id_tag, wrapped_chain,"
+                    " next_index) VALUES ($1, $2, $3, $4, $5, 0)",
+                    {peer, Int(epoch), Int(d), BlobOf(tag), Blob(wrapped_chain)}));
+  }
   return Ok();
 }
 
 namespace {
 
-constexpr std::string_view kInfoColumns =
-    "SELECT peer, epoch, next_index, previous_epoch, keys_issued, established_at_ms,"
-    " reseeded_at_ms FROM sessions ";
+// The chain positions are those of the current epoch; $1 is this side's direction.
+constexpr std::string_view kInfoQuery =
+    "SELECT s.peer, s.epoch, s.previous_epoch, s.keys_issued, s.established_at_ms,"
+    " s.reseeded_at_ms,"
+    " (SELECT next_index FROM chains c WHERE c.peer = s.peer AND c.epoch = s.epoch"
+    "   AND c.direction = $1),"
+    " (SELECT next_index FROM chains c WHERE c.peer = s.peer AND c.epoch = s.epoch"
+    "   AND c.direction = 1 - $1)"
+    " FROM sessions s ";
 
 SessionInfo InfoFromRow(const store::Row& row) {
   SessionInfo s;
   s.peer = AsText(row[0]).value_or("");
   s.epoch = static_cast<std::uint64_t>(AsInt(row[1]).value_or(0));
-  s.next_index = static_cast<std::uint32_t>(AsInt(row[2]).value_or(0));
-  if (const auto previous = AsInt(row[3])) s.previous_epoch = static_cast<std::uint64_t>(*previous);
-  s.keys_issued = AsInt(row[4]).value_or(0);
-  s.established_at_ms = AsInt(row[5]).value_or(0);
-  s.reseeded_at_ms = AsInt(row[6]).value_or(0);
+  if (const auto previous = AsInt(row[2])) s.previous_epoch = static_cast<std::uint64_t>(*previous);
+  s.keys_issued = AsInt(row[3]).value_or(0);
+  s.established_at_ms = AsInt(row[4]).value_or(0);
+  s.reseeded_at_ms = AsInt(row[5]).value_or(0);
+  s.next_index = static_cast<std::uint32_t>(AsInt(row[6]).value_or(0));
+  s.peer_next_index = static_cast<std::uint32_t>(AsInt(row[7]).value_or(0));
   return s;
 }
 
 }  // namespace
 
 Result<std::optional<SessionInfo>> SessionStore::Get(const std::string& peer) {
-  SKAP_ASSIGN_OR_RETURN(auto rows,
-                        db_.Query(std::string(kInfoColumns) + "WHERE peer = $1", {peer}));
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query(std::string(kInfoQuery) + "WHERE s.peer = $2",
+                                             {Int(pairwise::IssuingDirection(self_, peer)), peer}));
   if (rows.empty()) return std::optional<SessionInfo>();
   return std::optional<SessionInfo>(InfoFromRow(rows[0]));
 }
 
 Result<std::vector<SessionInfo>> SessionStore::List() {
-  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query(std::string(kInfoColumns) + "ORDER BY peer"));
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT peer FROM sessions ORDER BY peer"));
   std::vector<SessionInfo> out;
   out.reserve(rows.size());
-  for (const auto& row : rows) out.push_back(InfoFromRow(row));
+  for (const auto& row : rows) {
+    SKAP_ASSIGN_OR_RETURN(auto info, Get(AsText(row[0]).value_or("")));
+    if (info) out.push_back(std::move(*info));
+  }
   return out;
 }
 
@@ -128,30 +168,31 @@ Result<IssuedKey> SessionStore::Issue(pairwise::KeyId id, SecretBytes key,
 }
 
 Result<IssuedKey> SessionStore::NextKey(const std::string& peer) {
+  const ChainDirection mine = pairwise::IssuingDirection(self_, peer);
   pairwise::KeyId id;
   pairwise::KeyIdTag tag{};
   SecretBytes key;
   SKAP_RETURN_IF_ERROR(store::InTransaction(db_, [&]() -> Result<void> {
-    SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch, key_id_tag, wrapped_chain, next_index"
-                                               " FROM sessions WHERE peer = $1",
-                                               {peer}));
+    SKAP_ASSIGN_OR_RETURN(auto rows,
+                          db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));
     if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
-    const std::int64_t next = AsInt(rows[0][3]).value_or(0);
-    if (next > 0xffffffffLL) {
+    const auto epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));
+    SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, epoch, mine));
+    if (!chain) return Unexpected(ErrorCode::kFailedPrecondition, "session without its chain");
+    if (chain->next_index == pairwise::kMaxChainIndex) {
       return Unexpected(ErrorCode::kLimitExceeded, "this epoch's keys are spent: re-seed");
     }
-    id = {static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0)),
-          static_cast<std::uint32_t>(next)};
-    tag = TagOf(rows[0][1]);
-    SKAP_ASSIGN_OR_RETURN(auto chain, kek_.Unwrap(AsBlob(rows[0][2]).value_or(Blob{})));
-    SKAP_ASSIGN_OR_RETURN(auto step, pairwise::ChainStep(chain.Expose()));
+    id = {epoch, mine, chain->next_index};
+    tag = chain->tag;
+    SKAP_ASSIGN_OR_RETURN(auto ck, kek_.Unwrap(chain->wrapped_chain));
+    SKAP_ASSIGN_OR_RETURN(auto step, pairwise::ChainStep(ck.Expose()));
     SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek_.Wrap(step.next_chain_key.Expose()));
     // The chain key of this index is replaced (erased) in the same commit
     // that records the key as handed out: forward secrecy, and no re-issue.
-    SKAP_RETURN_IF_ERROR(db_.Execute(
-        "UPDATE sessions SET wrapped_chain = $2, next_index = $3, keys_issued = keys_issued + 1"
-        " WHERE peer = $1",
-        {peer, Blob(wrapped), next + 1}));
+    SKAP_RETURN_IF_ERROR(
+        SaveChain(db_, peer, epoch, mine, Blob(wrapped), std::int64_t{chain->next_index} + 1));
+    SKAP_RETURN_IF_ERROR(
+        db_.Execute("UPDATE sessions SET keys_issued = keys_issued + 1 WHERE peer = $1", {peer}));
     key = std::move(step.consumer_key);
     return Ok();
   }));
@@ -162,46 +203,40 @@ Result<IssuedKey> SessionStore::NextKey(const std::string& peer) {
 Result<IssuedKey> SessionStore::KeyById(const std::string& peer, const std::string& key_id) {
   const auto id = pairwise::ParseKeyId(key_id);
   if (!id) return Unexpected(ErrorCode::kInvalidArgument, "not a SKAP key id");
+  if (id->direction == pairwise::IssuingDirection(self_, peer)) {
+    // This side hands that key out itself, as a next key; only the peer
+    // fetches it by id.
+    return Unexpected(ErrorCode::kNotFound,
+                      "that key id is of this side's own chain: only the peer fetches it by id");
+  }
   pairwise::KeyIdTag tag{};
   SecretBytes key;
   SKAP_RETURN_IF_ERROR(store::InTransaction(db_, [&]() -> Result<void> {
-    SKAP_ASSIGN_OR_RETURN(
-        auto rows, db_.Query("SELECT epoch, key_id_tag, wrapped_chain, next_index, previous_epoch,"
-                             " previous_key_id_tag, wrapped_previous_chain, previous_next_index"
-                             " FROM sessions WHERE peer = $1",
-                             {peer}));
+    SKAP_ASSIGN_OR_RETURN(auto rows,
+                          db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));
     if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
-    const auto& row = rows[0];
-    Chain chain;
-    if (AsInt(row[0]).value_or(0) == static_cast<std::int64_t>(id->epoch)) {
-      chain = {id->epoch, TagOf(row[1]), AsBlob(row[2]).value_or(Blob{}),
-               static_cast<std::uint32_t>(AsInt(row[3]).value_or(0)), true};
-    } else if (AsInt(row[4]) && *AsInt(row[4]) == static_cast<std::int64_t>(id->epoch)) {
-      chain = {id->epoch, TagOf(row[5]), AsBlob(row[6]).value_or(Blob{}),
-               static_cast<std::uint32_t>(AsInt(row[7]).value_or(0)), false};
-    } else {
-      return Unexpected(ErrorCode::kNotFound, "no such key id in this session");
+    const bool current = AsInt(rows[0][0]).value_or(0) == Int(id->epoch);
+    SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, id->epoch, id->direction));
+    if (!chain || !pairwise::KeyIdMatches(key_id, chain->tag)) {
+      return Unexpected(ErrorCode::kNotFound, std::string(kNoSuchKey));
     }
-    if (!pairwise::KeyIdMatches(key_id, chain.tag)) {
-      return Unexpected(ErrorCode::kNotFound, "no such key id in this session");
-    }
-    tag = chain.tag;
-    if (id->index < chain.next_index) {
-      SKAP_ASSIGN_OR_RETURN(auto skipped,
-                            db_.Query("SELECT wrapped_key FROM skipped_keys WHERE peer = $1 AND"
-                                      " epoch = $2 AND idx = $3",
-                                      {peer, static_cast<std::int64_t>(id->epoch),
-                                       static_cast<std::int64_t>(id->index)}));
+    tag = chain->tag;
+    if (id->index < chain->next_index) {
+      SKAP_ASSIGN_OR_RETURN(
+          auto skipped,
+          db_.Query("SELECT wrapped_key FROM skipped_keys WHERE peer = $1 AND"
+                    " epoch = $2 AND direction = $3 AND idx = $4",
+                    {peer, Int(id->epoch), Int(id->direction), std::int64_t{id->index}}));
       if (skipped.empty()) {
         return Unexpected(ErrorCode::kNotFound, "that key was handed out already and is erased");
       }
       SKAP_ASSIGN_OR_RETURN(key, kek_.Unwrap(AsBlob(skipped[0][0]).value_or(Blob{})));
       SKAP_RETURN_IF_ERROR(db_.Execute(
-          "DELETE FROM skipped_keys WHERE peer = $1 AND epoch = $2 AND idx = $3",
-          {peer, static_cast<std::int64_t>(id->epoch), static_cast<std::int64_t>(id->index)}));
+          "DELETE FROM skipped_keys WHERE peer = $1 AND epoch = $2 AND direction = $3 AND idx = $4",
+          {peer, Int(id->epoch), Int(id->direction), std::int64_t{id->index}}));
       return Ok();
     }
-    const std::uint32_t skip = id->index - chain.next_index;
+    const std::uint32_t skip = id->index - chain->next_index;
     SKAP_ASSIGN_OR_RETURN(auto kept,
                           db_.Query("SELECT COUNT(*) FROM skipped_keys WHERE peer = $1", {peer}));
     if (skip > window_ || AsInt(kept[0][0]).value_or(0) + skip > window_) {
@@ -209,8 +244,8 @@ Result<IssuedKey> SessionStore::KeyById(const std::string& peer, const std::stri
                         "key id too far ahead of this side's chain (window " +
                             std::to_string(window_) + " keys)");
     }
-    SKAP_ASSIGN_OR_RETURN(auto ck, kek_.Unwrap(chain.wrapped_chain));
-    for (std::uint32_t j = chain.next_index;; ++j) {
+    SKAP_ASSIGN_OR_RETURN(auto ck, kek_.Unwrap(chain->wrapped_chain));
+    for (std::uint32_t j = chain->next_index;; ++j) {
       SKAP_ASSIGN_OR_RETURN(auto step, pairwise::ChainStep(ck.Expose()));
       ck = std::move(step.next_chain_key);
       if (j == id->index) {
@@ -218,23 +253,17 @@ Result<IssuedKey> SessionStore::KeyById(const std::string& peer, const std::stri
         break;
       }
       SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek_.Wrap(step.consumer_key.Expose()));
-      SKAP_RETURN_IF_ERROR(db_.Execute(
-          "INSERT INTO skipped_keys (peer, epoch, idx, wrapped_key) VALUES ($1, $2, $3, $4)",
-          {peer, static_cast<std::int64_t>(id->epoch), static_cast<std::int64_t>(j),
-           Blob(wrapped)}));
+      SKAP_RETURN_IF_ERROR(
+          db_.Execute("INSERT INTO skipped_keys (peer, epoch, direction, idx, wrapped_key)"
+                      " VALUES ($1, $2, $3, $4, $5)",
+                      {peer, Int(id->epoch), Int(id->direction), std::int64_t{j}, Blob(wrapped)}));
     }
     SKAP_ASSIGN_OR_RETURN(const auto wrapped_chain, kek_.Wrap(ck.Expose()));
-    const std::int64_t next = std::int64_t{id->index} + 1;
-    if (chain.current) {
+    SKAP_RETURN_IF_ERROR(SaveChain(db_, peer, id->epoch, id->direction, Blob(wrapped_chain),
+                                   std::int64_t{id->index} + 1));
+    if (current) {
       SKAP_RETURN_IF_ERROR(
-          db_.Execute("UPDATE sessions SET wrapped_chain = $2, next_index = $3,"
-                      " keys_issued = keys_issued + 1 WHERE peer = $1",
-                      {peer, Blob(wrapped_chain), next}));
-    } else {
-      SKAP_RETURN_IF_ERROR(
-          db_.Execute("UPDATE sessions SET wrapped_previous_chain = $2,"
-                      " previous_next_index = $3 WHERE peer = $1",
-                      {peer, Blob(wrapped_chain), next}));
+          db_.Execute("UPDATE sessions SET keys_issued = keys_issued + 1 WHERE peer = $1", {peer}));
     }
     return Ok();
   }));

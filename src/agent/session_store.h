@@ -1,6 +1,7 @@
 // Pairwise sessions, one per peer (docs/protocol.md, "Session"): the root
-// key each agreement re-seeds, the KDF chain of consumer keys and the window
-// of keys skipped over to reach a later id. Every change is committed before
+// key each agreement re-seeds, the two KDF chains of consumer keys (this
+// side hands out "next" keys from one, and fetches the peer's by id from the
+// other) and the window of keys skipped over to reach a later id. Every change is committed before
 // a key is handed out, so a crash never hands out a key twice and never
 // loses the position of the chain; a key handed out is erased here.
 #pragma once
@@ -23,7 +24,8 @@ namespace skap::agent {
 struct SessionInfo {
   std::string peer;
   std::uint64_t epoch = 0;
-  std::uint32_t next_index = 0;
+  std::uint32_t next_index = 0;       // of the chain this side hands out
+  std::uint32_t peer_next_index = 0;  // of the peer's chain, as far as fetched by id
   std::optional<std::uint64_t> previous_epoch;
   std::int64_t keys_issued = 0;  // since the last re-seed
   std::int64_t established_at_ms = 0;
@@ -42,10 +44,12 @@ class SessionStore {
  public:
   using Clock = std::function<std::int64_t()>;
 
+  // `self` is this device's id (it decides which chain is this side's).
   // `window` bounds how far past the next key a key id may lie, and how
   // many skipped keys are kept per session.
-  SessionStore(store::Database& db, keystore::Keystore& kek, Clock now, std::uint32_t window)
-      : db_(db), kek_(kek), now_(std::move(now)), window_(window) {}
+  SessionStore(store::Database& db, keystore::Keystore& kek, std::string self, Clock now,
+               std::uint32_t window)
+      : db_(db), kek_(kek), self_(std::move(self)), now_(std::move(now)), window_(window) {}
 
   // ApplyInCurrentTransaction makes epoch `epoch` of the session with `peer`
   // from a confirmed agreement's K_AB: epoch 1 starts the session afresh
@@ -60,20 +64,21 @@ class SessionStore {
   // List returns every session.
   Result<std::vector<SessionInfo>> List();
 
-  // NextKey hands out the next key of the current epoch.
+  // NextKey hands out the next key of this side's chain of the current epoch.
   Result<IssuedKey> NextKey(const std::string& peer);
-  // KeyById hands out the key `key_id` names: ahead of the chain (within the
-  // window, keeping the keys skipped over), or one skipped earlier. A key
-  // already handed out is gone: kNotFound.
+  // KeyById hands out the key of the peer's chain that `key_id` names: ahead
+  // of the chain (within the window, keeping the keys skipped over), or one
+  // skipped earlier. A key already handed out is gone, and ids of this
+  // side's own chain are not fetched by id: kNotFound.
   Result<IssuedKey> KeyById(const std::string& peer, const std::string& key_id);
 
  private:
-  struct Chain;
   static Result<IssuedKey> Issue(pairwise::KeyId id, SecretBytes key,
                                  const pairwise::KeyIdTag& tag);
 
   store::Database& db_;
   keystore::Keystore& kek_;
+  std::string self_;
   Clock now_;
   std::uint32_t window_;
 };

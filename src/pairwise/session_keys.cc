@@ -27,10 +27,12 @@ crypto::UuidBytes KeyIdBytes(const KeyIdTag& tag, KeyId id) {
   b[9] = static_cast<std::uint8_t>(epoch >> 16);
   b[10] = static_cast<std::uint8_t>(epoch >> 8);
   b[11] = static_cast<std::uint8_t>(epoch);
-  b[12] = static_cast<std::uint8_t>(id.index >> 24);
-  b[13] = static_cast<std::uint8_t>(id.index >> 16);
-  b[14] = static_cast<std::uint8_t>(id.index >> 8);
-  b[15] = static_cast<std::uint8_t>(id.index);
+  const std::uint32_t last =
+      (static_cast<std::uint32_t>(id.direction) << 31) | (id.index & kMaxChainIndex);
+  b[12] = static_cast<std::uint8_t>(last >> 24);
+  b[13] = static_cast<std::uint8_t>(last >> 16);
+  b[14] = static_cast<std::uint8_t>(last >> 8);
+  b[15] = static_cast<std::uint8_t>(last);
   return b;
 }
 
@@ -44,12 +46,18 @@ Result<SecretBytes> NextRootKey(std::span<const std::uint8_t> previous_root,
   return crypto::HkdfExtract(crypto::Hash::kSha384, previous_root, pair_key);
 }
 
-Result<SecretBytes> FirstChainKey(std::span<const std::uint8_t> root_key, std::uint64_t epoch) {
+ChainDirection IssuingDirection(std::string_view self, std::string_view peer) {
+  return self < peer ? ChainDirection::kLowerIssues : ChainDirection::kHigherIssues;
+}
+
+Result<SecretBytes> FirstChainKey(std::span<const std::uint8_t> root_key, std::uint64_t epoch,
+                                  ChainDirection direction) {
   if (epoch < 1 || epoch > kMaxSessionEpoch) {
     return Unexpected(ErrorCode::kInvalidArgument, "session: epoch out of range");
   }
   std::vector<std::uint8_t> info(kChainLabel.begin(), kChainLabel.end());
   AppendU64(info, epoch);
+  info.push_back(static_cast<std::uint8_t>(direction));
   return crypto::HkdfExpand(crypto::Hash::kSha384, root_key, info, kRootKeyBytes);
 }
 
@@ -77,8 +85,10 @@ std::optional<KeyId> ParseKeyId(std::string_view text) {
   KeyId id;
   id.epoch = (std::uint64_t{(*b)[8] & 0x3fu} << 24) | (std::uint64_t{(*b)[9]} << 16) |
              (std::uint64_t{(*b)[10]} << 8) | (*b)[11];
-  id.index = (std::uint32_t{(*b)[12]} << 24) | (std::uint32_t{(*b)[13]} << 16) |
-             (std::uint32_t{(*b)[14]} << 8) | (*b)[15];
+  const std::uint32_t last = (std::uint32_t{(*b)[12]} << 24) | (std::uint32_t{(*b)[13]} << 16) |
+                             (std::uint32_t{(*b)[14]} << 8) | (*b)[15];
+  id.direction = static_cast<ChainDirection>(last >> 31);
+  id.index = last & kMaxChainIndex;
   return id;
 }
 

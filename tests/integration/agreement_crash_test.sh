@@ -20,11 +20,11 @@ both_up() {
   wait_until "b reaches 3 hubs" '[[ $(hubs_up b) == 3 ]]'
 }
 session_epoch() { ag "$1" status --json | jq '.sessions[0].epoch // 0'; }
-# both_at EPOCH WHAT: both sessions reach EPOCH and hand out the same next key.
+# both_at EPOCH WHAT: both sessions reach EPOCH and each fetches the other's key.
 both_at() {
   wait_until "both sessions at epoch $1 after $2" \
     "[[ \$(session_epoch a) == $1 && \$(session_epoch b) == $1 ]]"
-  expect_eq "$(ag b key a)" "$(ag a key b)" "after $2: epoch $1 on both sides, same key"
+  expect_shared_key a b "after $2: epoch $1 on both sides, same keys"
 }
 ag a agree b > /dev/null
 both_at 1 "a first agreement"

@@ -39,7 +39,7 @@ wait_until "a names hub 2" "[[ \$(blamed a) == ${HUB_ID[2]} ]]"
 pass "the initiator names hub 2, and only hub 2"
 wait_until "b names hub 2" "[[ \$(blamed b) == ${HUB_ID[2]} ]]"
 pass "the responder names hub 2, and only hub 2"
-expect_eq "$(ag b key a)" "$(ag a key b)" "and both hold the same key"
+expect_shared_key a b "and both hold the same keys"
 
 # n = k = 2 with the corrupting hub: no candidate confirms; a clean failure.
 expect_fail "timed out: waiting for key confirmation" \

@@ -34,8 +34,8 @@ for i in 1 2 3; do
 done
 up
 sid=$(ag a agree b --fresh --json | jq -r .sid)
-read -r _ _ key < <(ag a key b --reveal)
-read -r _ _ key_b < <(ag b key a --reveal)
+read -r id _ key < <(ag a key b --reveal)
+read -r _ _ key_b < <(ag b key a --id "$id" --reveal)
 expect_eq "$key_b" "$key" "both sides hold the key"
 read_stores
 for i in 1 2 3; do
@@ -52,8 +52,8 @@ up
 out=$(ag a agree b --fresh --hybrid --json)
 sid=$(jq -r .sid <<< "$out")
 expect_eq "$(jq -r .hybrid <<< "$out")" true "a hybrid agreement"
-read -r _ _ key < <(ag a key b --reveal)
-read -r _ _ key_b < <(ag b key a --reveal)
+read -r id _ key < <(ag a key b --reveal)
+read -r _ _ key_b < <(ag b key a --id "$id" --reveal)
 expect_eq "$key_b" "$key" "both sides hold the hybrid key"
 read_stores
 out=$(python3 "$RECONSTRUCT" "$key" "$sid" hub1.shares hub2.shares hub3.shares) ||

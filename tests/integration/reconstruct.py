@@ -2,8 +2,8 @@
 """What coalitions of hubs can rebuild of an agreed key.
 
 Reads the shares each hub held (hub_shares output, one file per hub) and the
-first key the two devices handed out of the session the agreement made
-(key_{1,0}), then for every coalition of hubs:
+first key the initiator handed out of the session the agreement made
+(key_{1,d,0}, d the initiator's chain), then for every coalition of hubs:
   - k or more hubs rebuild S_A and S_B, then K_AB and the key: the honest
     limit, and proof that the shares read are the real ones; unless the
     agreement was hybrid: then the key also needs the endpoints' X25519
@@ -48,14 +48,16 @@ def rebuild(points):
 
 
 def first_key(h, sid, s_a, s_b):
-    """key_{1,0} of the session an epoch-1 agreement makes (docs/protocol.md)."""
+    """key_{1,d,0} of the session an epoch-1 agreement makes, d the chain the
+    initiator hands out (docs/protocol.md)."""
     hubs = h["hub_set"]
     n, k = len(hubs), h["threshold"]
     info = b"skap v1 pair" + v.lp16(h["initiator"]) + v.lp16(h["responder"]) + bytes([n])
     info += b"".join(v.lp16(x) for x in hubs) + bytes([k, n])
     pair_key = v.hkdf_sha384(sid, s_a + s_b, info, 32)
     root = hmac.new(b"\0" * 48, pair_key, hashlib.sha384).digest()
-    chain = v.hkdf_expand_sha384(root, b"skap v1 chain" + struct.pack(">Q", 1), 48)
+    d = 0 if h["initiator"].encode() < h["responder"].encode() else 1
+    chain = v.hkdf_expand_sha384(root, b"skap v1 chain" + struct.pack(">QB", 1, d), 48)
     return hmac.new(chain, b"\x01", hashlib.sha384).digest()[:32]
 
 

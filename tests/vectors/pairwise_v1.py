@@ -94,8 +94,8 @@ def case(name, sid, a, b, hubs, k, expires, epoch, s_a, s_b, hybrid=False):
     }
 
 
-def key_id(tag, epoch, index):
-    b = bytearray(tag[:8]) + struct.pack(">II", epoch, index)
+def key_id(tag, epoch, direction, index):
+    b = bytearray(tag[:8]) + struct.pack(">II", epoch, (direction << 31) | index)
     b[6] = 0x80 | (b[6] & 0x0F)
     b[8] = 0x80 | (b[8] & 0x3F)
     h = b.hex()
@@ -103,18 +103,21 @@ def key_id(tag, epoch, index):
 
 
 def session(pair_keys):
-    """Epoch e from the e-th pair key; three consumer keys of each epoch."""
+    """Epoch e from the e-th pair key; three consumer keys of each chain
+    (direction d = 0 and 1) of each epoch."""
     epochs, root = [], b""
     for e, pair_key in enumerate(pair_keys, start=1):
         root = hmac.new(root or b"\0" * 48, pair_key, hashlib.sha384).digest()
-        info = b"skap v1 chain" + struct.pack(">Q", e)
-        chain = hkdf_expand_sha384(root, info, 48)
         tag = hmac.new(root, b"skap v1 key id", hashlib.sha384).digest()[:8]
         keys = []
-        for j in range(3):
-            mk = hmac.new(chain, b"\x01", hashlib.sha384).digest()
-            keys.append({"index": j, "key_id": key_id(tag, e, j), "key": mk[:32].hex()})
-            chain = hmac.new(chain, b"\x02", hashlib.sha384).digest()
+        for d in (0, 1):
+            info = b"skap v1 chain" + struct.pack(">QB", e, d)
+            chain = hkdf_expand_sha384(root, info, 48)
+            for j in range(3):
+                mk = hmac.new(chain, b"\x01", hashlib.sha384).digest()
+                keys.append({"direction": d, "index": j, "key_id": key_id(tag, e, d, j),
+                             "key": mk[:32].hex()})
+                chain = hmac.new(chain, b"\x02", hashlib.sha384).digest()
         epochs.append({"epoch": e, "pair_key": pair_key.hex(), "root_key": root.hex(),
                        "key_id_tag": tag.hex(), "keys": keys})
     return epochs

@@ -179,7 +179,7 @@ class AgreementEngineTest : public ::testing::Test {
       d->id = id;
       d->store = std::move(*AgentStore::Open(d->dir.File("agent"), true, hubs_[0]->rng.get()));
       d->sessions = std::make_unique<SessionStore>(
-          d->store->db(), d->store->kek(), [this] { return now_ms_; }, 64);
+          d->store->db(), d->store->kek(), id, [this] { return now_ms_; }, 64);
       d->records = std::make_unique<AgreementStore>(d->store->db(), d->store->kek(),
                                                     [this] { return now_ms_; });
       d->engine = std::make_unique<AgreementEngine>(
@@ -216,11 +216,16 @@ class AgreementEngineTest : public ::testing::Test {
     return outcome;
   }
 
-  // SameKeys checks that both sides hand out the same next key.
+  // SameKeys checks that a key either side hands out is the one the other
+  // fetches by its id.
   bool SameKeys() {
     auto a = A().sessions->NextKey(kB);
     auto b = B().sessions->NextKey(kA);
-    return a && b && a->key_id == b->key_id && a->fingerprint == b->fingerprint;
+    if (!a || !b || a->key_id == b->key_id) return false;
+    auto a_at_b = B().sessions->KeyById(kA, a->key_id);
+    auto b_at_a = A().sessions->KeyById(kB, b->key_id);
+    return a_at_b && b_at_a && a_at_b->fingerprint == a->fingerprint &&
+           b_at_a->fingerprint == b->fingerprint;
   }
 
   std::uint64_t Epoch(TestDevice& d, const std::string& peer) {

@@ -1,6 +1,9 @@
-// Pairwise sessions on a real agent.db: both sides of a session hand out the
-// same keys under the same ids, each key once; the window; re-seeds.
+// Pairwise sessions on a real agent.db: each side hands out keys of its own
+// chain and fetches the other's by id, each key once, never the same key to
+// both; the window; re-seeds.
 #include "agent/session_store.h"
+
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -20,10 +23,11 @@ class SessionStoreTest : public AgentStoreTest {
     auto peer = AgentStore::Open(dir_.File("peer"), true, rng_.get());
     ASSERT_TRUE(peer);
     peer_store_ = std::move(*peer);
+    // Device "me" sorts before "peer": it hands out chain d = 0.
     mine_ = std::make_unique<SessionStore>(
-        store_->db(), store_->kek(), [this] { return now_ms_; }, kWindow);
+        store_->db(), store_->kek(), "me", [this] { return now_ms_; }, kWindow);
     theirs_ = std::make_unique<SessionStore>(
-        peer_store_->db(), peer_store_->kek(), [this] { return now_ms_; }, kWindow);
+        peer_store_->db(), peer_store_->kek(), "peer", [this] { return now_ms_; }, kWindow);
   }
 
   // Apply makes epoch `epoch` from the same K_AB on both sides.
@@ -44,20 +48,34 @@ class SessionStoreTest : public AgentStoreTest {
   std::unique_ptr<SessionStore> mine_, theirs_;
 };
 
-TEST_F(SessionStoreTest, BothSidesHandOutTheSameKeysUnderTheSameIds) {
+TEST_F(SessionStoreTest, BothSidesHandOutKeysAtOnceAndNeverTheSameOne) {
   Apply(1, 0x11);
+  std::set<std::string> ids;
   for (int i = 0; i < 3; ++i) {
+    // Both sides hand out a next key at the same time, then each fetches the
+    // other's by id: each pair matches, and no id comes out twice.
     auto a = mine_->NextKey("peer");
     auto b = theirs_->NextKey("me");
     ASSERT_TRUE(a && b);
-    EXPECT_EQ(a->key_id, b->key_id);
-    EXPECT_EQ(a->fingerprint, b->fingerprint);
-    EXPECT_TRUE(ct::Equal(a->key.Expose(), b->key.Expose()));
     EXPECT_EQ(a->id.epoch, 1u);
+    EXPECT_EQ(a->id.direction, pairwise::ChainDirection::kLowerIssues);
+    EXPECT_EQ(b->id.direction, pairwise::ChainDirection::kHigherIssues);
     EXPECT_EQ(a->id.index, static_cast<std::uint32_t>(i));
+    EXPECT_EQ(b->id.index, static_cast<std::uint32_t>(i));
     EXPECT_EQ(a->key.size(), 32u);
+    EXPECT_FALSE(ct::Equal(a->key.Expose(), b->key.Expose()));
+    EXPECT_TRUE(ids.insert(a->key_id).second);
+    EXPECT_TRUE(ids.insert(b->key_id).second);
+    auto a_at_peer = theirs_->KeyById("me", a->key_id);
+    auto b_at_me = mine_->KeyById("peer", b->key_id);
+    ASSERT_TRUE(a_at_peer && b_at_me);
+    EXPECT_TRUE(ct::Equal(a->key.Expose(), a_at_peer->key.Expose()));
+    EXPECT_EQ(a->fingerprint, a_at_peer->fingerprint);
+    EXPECT_TRUE(ct::Equal(b->key.Expose(), b_at_me->key.Expose()));
   }
-  EXPECT_EQ((*mine_->Get("peer"))->next_index, 3u);
+  const auto info = *mine_->Get("peer");
+  EXPECT_EQ(info->next_index, 3u);
+  EXPECT_EQ(info->peer_next_index, 3u);
 }
 
 TEST_F(SessionStoreTest, AKeyGoesOncePerSideAndThePeerFetchesItById) {
@@ -70,10 +88,15 @@ TEST_F(SessionStoreTest, AKeyGoesOncePerSideAndThePeerFetchesItById) {
   auto again = theirs_->KeyById("me", a->key_id);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::kNotFound);
-  // The next key on the fetching side is the one after.
+  // The side that handed a key out as "next" does not fetch it by id.
+  auto own = mine_->KeyById("peer", a->key_id);
+  ASSERT_FALSE(own);
+  EXPECT_EQ(own.error().code, ErrorCode::kNotFound);
+  // The fetching side's own next key is the first of its own chain.
   auto next = theirs_->NextKey("me");
   ASSERT_TRUE(next);
-  EXPECT_EQ(next->id.index, 1u);
+  EXPECT_EQ(next->id.index, 0u);
+  EXPECT_NE(next->key_id, a->key_id);
 }
 
 TEST_F(SessionStoreTest, KeysAheadAreFetchedWithinTheWindowAndTheSkippedOnesKept) {
@@ -101,10 +124,11 @@ TEST_F(SessionStoreTest, AReSeedMakesNewKeysAndKeepsThePreviousEpochById) {
   ASSERT_TRUE(old);
   Apply(2, 0x55);
   auto a = mine_->NextKey("peer");
-  auto b = theirs_->NextKey("me");
-  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a);
+  auto b = theirs_->KeyById("me", a->key_id);
+  ASSERT_TRUE(b) << b.error().message;
   EXPECT_EQ(a->id.epoch, 2u);
-  EXPECT_EQ(a->key_id, b->key_id);
+  EXPECT_TRUE(ct::Equal(a->key.Expose(), b->key.Expose()));
   EXPECT_NE(a->key_id.substr(0, 18), old->key_id.substr(0, 18)) << "a new T_e";
   // The peer can still fetch epoch 1's key by id until the next re-seed.
   auto late = theirs_->KeyById("me", old->key_id);
@@ -126,7 +150,8 @@ TEST_F(SessionStoreTest, NoSessionNoKeyAndForeignIdsAreRefused) {
   Apply(1, 0x77);
   EXPECT_EQ(mine_->KeyById("peer", "not-an-id").error().code, ErrorCode::kInvalidArgument);
   // An id of another session (another tag) is not found, not derived.
-  const std::string foreign = pairwise::FormatKeyId({9, 9, 9, 9, 9, 9, 9, 9}, {1, 0});
+  const std::string foreign = pairwise::FormatKeyId(
+      {9, 9, 9, 9, 9, 9, 9, 9}, {1, pairwise::ChainDirection::kHigherIssues, 0});
   EXPECT_EQ(mine_->KeyById("peer", foreign).error().code, ErrorCode::kNotFound);
 }
 
@@ -134,10 +159,12 @@ TEST_F(SessionStoreTest, SessionKeysAreStoredWrapped) {
   Apply(1, 0x12);
   auto key = mine_->NextKey("peer");
   ASSERT_TRUE(key);
-  auto rows = store_->db().Query("SELECT wrapped_root, wrapped_chain FROM sessions");
+  auto rows = store_->db().Query(
+      "SELECT wrapped_root FROM sessions UNION ALL SELECT wrapped_chain FROM chains");
   ASSERT_TRUE(rows);
-  for (const auto& column : (*rows)[0]) {
-    const auto blob = store::AsBlob(column).value_or(store::Blob{});
+  ASSERT_EQ(rows->size(), 3u) << "the root and two chains";
+  for (const auto& row : *rows) {
+    const auto blob = store::AsBlob(row[0]).value_or(store::Blob{});
     EXPECT_EQ(blob.size(), 56u) << "48 bytes wrapped with RFC 5649 padding";
     EXPECT_TRUE(store_->kek().Unwrap(blob));
   }
