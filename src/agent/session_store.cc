@@ -167,40 +167,59 @@ Result<IssuedKey> SessionStore::Issue(pairwise::KeyId id, SecretBytes key,
   return out;
 }
 
-Result<IssuedKey> SessionStore::NextKey(const std::string& peer) {
+Result<SessionStore::Taken> SessionStore::TakeNextInTransaction(const std::string& peer) {
   const ChainDirection mine = pairwise::IssuingDirection(self_, peer);
-  pairwise::KeyId id;
-  pairwise::KeyIdTag tag{};
-  SecretBytes key;
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));
+  if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
+  const auto epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));
+  SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, epoch, mine));
+  if (!chain) return Unexpected(ErrorCode::kFailedPrecondition, "session without its chain");
+  if (chain->next_index == pairwise::kMaxChainIndex) {
+    return Unexpected(ErrorCode::kLimitExceeded, "this epoch's keys are spent: re-seed");
+  }
+  SKAP_ASSIGN_OR_RETURN(auto ck, kek_.Unwrap(chain->wrapped_chain));
+  SKAP_ASSIGN_OR_RETURN(auto step, pairwise::ChainStep(ck.Expose()));
+  SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek_.Wrap(step.next_chain_key.Expose()));
+  // The chain key of this index is replaced (erased) in the same commit
+  // that records the key as handed out: forward secrecy, and no re-issue.
+  SKAP_RETURN_IF_ERROR(
+      SaveChain(db_, peer, epoch, mine, Blob(wrapped), std::int64_t{chain->next_index} + 1));
+  SKAP_RETURN_IF_ERROR(
+      db_.Execute("UPDATE sessions SET keys_issued = keys_issued + 1 WHERE peer = $1", {peer}));
+  return Taken{{epoch, mine, chain->next_index}, chain->tag, std::move(step.consumer_key)};
+}
+
+Result<std::vector<IssuedKey>> SessionStore::NextKeys(const std::string& peer,
+                                                      std::uint32_t count) {
+  std::vector<Taken> taken;
   SKAP_RETURN_IF_ERROR(store::InTransaction(db_, [&]() -> Result<void> {
-    SKAP_ASSIGN_OR_RETURN(auto rows,
-                          db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));
-    if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
-    const auto epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));
-    SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, epoch, mine));
-    if (!chain) return Unexpected(ErrorCode::kFailedPrecondition, "session without its chain");
-    if (chain->next_index == pairwise::kMaxChainIndex) {
-      return Unexpected(ErrorCode::kLimitExceeded, "this epoch's keys are spent: re-seed");
+    for (std::uint32_t i = 0; i < count; ++i) {
+      SKAP_ASSIGN_OR_RETURN(auto t, TakeNextInTransaction(peer));
+      taken.push_back(std::move(t));
     }
-    id = {epoch, mine, chain->next_index};
-    tag = chain->tag;
-    SKAP_ASSIGN_OR_RETURN(auto ck, kek_.Unwrap(chain->wrapped_chain));
-    SKAP_ASSIGN_OR_RETURN(auto step, pairwise::ChainStep(ck.Expose()));
-    SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek_.Wrap(step.next_chain_key.Expose()));
-    // The chain key of this index is replaced (erased) in the same commit
-    // that records the key as handed out: forward secrecy, and no re-issue.
-    SKAP_RETURN_IF_ERROR(
-        SaveChain(db_, peer, epoch, mine, Blob(wrapped), std::int64_t{chain->next_index} + 1));
-    SKAP_RETURN_IF_ERROR(
-        db_.Execute("UPDATE sessions SET keys_issued = keys_issued + 1 WHERE peer = $1", {peer}));
-    key = std::move(step.consumer_key);
     return Ok();
   }));
   CrashPoint("agent.key.after-commit");
-  return Issue(id, std::move(key), tag);
+  return IssueAll(std::move(taken));
 }
 
-Result<IssuedKey> SessionStore::KeyById(const std::string& peer, const std::string& key_id) {
+Result<IssuedKey> SessionStore::NextKey(const std::string& peer) {
+  SKAP_ASSIGN_OR_RETURN(auto keys, NextKeys(peer, 1));
+  return std::move(keys.front());
+}
+
+Result<std::vector<IssuedKey>> SessionStore::IssueAll(std::vector<Taken> taken) {
+  std::vector<IssuedKey> out;
+  out.reserve(taken.size());
+  for (auto& t : taken) {
+    SKAP_ASSIGN_OR_RETURN(auto issued, Issue(t.id, std::move(t.key), t.tag));
+    out.push_back(std::move(issued));
+  }
+  return out;
+}
+
+Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::string& peer,
+                                                                const std::string& key_id) {
   const auto id = pairwise::ParseKeyId(key_id);
   if (!id) return Unexpected(ErrorCode::kInvalidArgument, "not a SKAP key id");
   if (id->direction == pairwise::IssuingDirection(self_, peer)) {
@@ -209,66 +228,80 @@ Result<IssuedKey> SessionStore::KeyById(const std::string& peer, const std::stri
     return Unexpected(ErrorCode::kNotFound,
                       "that key id is of this side's own chain: only the peer fetches it by id");
   }
-  pairwise::KeyIdTag tag{};
-  SecretBytes key;
+  Taken out;
+  out.id = *id;
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));
+  if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
+  const bool current = AsInt(rows[0][0]).value_or(0) == Int(id->epoch);
+  SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, id->epoch, id->direction));
+  if (!chain || !pairwise::KeyIdMatches(key_id, chain->tag)) {
+    return Unexpected(ErrorCode::kNotFound, std::string(kNoSuchKey));
+  }
+  out.tag = chain->tag;
+  if (id->index < chain->next_index) {
+    SKAP_ASSIGN_OR_RETURN(
+        auto skipped,
+        db_.Query("SELECT wrapped_key FROM skipped_keys WHERE peer = $1 AND"
+                  " epoch = $2 AND direction = $3 AND idx = $4",
+                  {peer, Int(id->epoch), Int(id->direction), std::int64_t{id->index}}));
+    if (skipped.empty()) {
+      return Unexpected(ErrorCode::kNotFound, "that key was handed out already and is erased");
+    }
+    SKAP_ASSIGN_OR_RETURN(out.key, kek_.Unwrap(AsBlob(skipped[0][0]).value_or(Blob{})));
+    SKAP_RETURN_IF_ERROR(db_.Execute(
+        "DELETE FROM skipped_keys WHERE peer = $1 AND epoch = $2 AND direction = $3 AND idx = $4",
+        {peer, Int(id->epoch), Int(id->direction), std::int64_t{id->index}}));
+    return out;
+  }
+  const std::uint32_t skip = id->index - chain->next_index;
+  SKAP_ASSIGN_OR_RETURN(auto kept,
+                        db_.Query("SELECT COUNT(*) FROM skipped_keys WHERE peer = $1", {peer}));
+  if (skip > window_ || AsInt(kept[0][0]).value_or(0) + skip > window_) {
+    return Unexpected(
+        ErrorCode::kLimitExceeded,
+        "key id too far ahead of this side's chain (window " + std::to_string(window_) + " keys)");
+  }
+  SKAP_ASSIGN_OR_RETURN(auto ck, kek_.Unwrap(chain->wrapped_chain));
+  for (std::uint32_t j = chain->next_index;; ++j) {
+    SKAP_ASSIGN_OR_RETURN(auto step, pairwise::ChainStep(ck.Expose()));
+    ck = std::move(step.next_chain_key);
+    if (j == id->index) {
+      out.key = std::move(step.consumer_key);
+      break;
+    }
+    SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek_.Wrap(step.consumer_key.Expose()));
+    SKAP_RETURN_IF_ERROR(
+        db_.Execute("INSERT INTO skipped_keys (peer, epoch, direction, idx, wrapped_key)"
+                    " VALUES ($1, $2, $3, $4, $5)",
+                    {peer, Int(id->epoch), Int(id->direction), std::int64_t{j}, Blob(wrapped)}));
+  }
+  SKAP_ASSIGN_OR_RETURN(const auto wrapped_chain, kek_.Wrap(ck.Expose()));
+  SKAP_RETURN_IF_ERROR(SaveChain(db_, peer, id->epoch, id->direction, Blob(wrapped_chain),
+                                 std::int64_t{id->index} + 1));
+  if (current) {
+    SKAP_RETURN_IF_ERROR(
+        db_.Execute("UPDATE sessions SET keys_issued = keys_issued + 1 WHERE peer = $1", {peer}));
+  }
+  return out;
+}
+
+Result<std::vector<IssuedKey>> SessionStore::KeysById(const std::string& peer,
+                                                      const std::vector<std::string>& key_ids) {
+  std::vector<Taken> taken;
   SKAP_RETURN_IF_ERROR(store::InTransaction(db_, [&]() -> Result<void> {
-    SKAP_ASSIGN_OR_RETURN(auto rows,
-                          db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));
-    if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
-    const bool current = AsInt(rows[0][0]).value_or(0) == Int(id->epoch);
-    SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, id->epoch, id->direction));
-    if (!chain || !pairwise::KeyIdMatches(key_id, chain->tag)) {
-      return Unexpected(ErrorCode::kNotFound, std::string(kNoSuchKey));
-    }
-    tag = chain->tag;
-    if (id->index < chain->next_index) {
-      SKAP_ASSIGN_OR_RETURN(
-          auto skipped,
-          db_.Query("SELECT wrapped_key FROM skipped_keys WHERE peer = $1 AND"
-                    " epoch = $2 AND direction = $3 AND idx = $4",
-                    {peer, Int(id->epoch), Int(id->direction), std::int64_t{id->index}}));
-      if (skipped.empty()) {
-        return Unexpected(ErrorCode::kNotFound, "that key was handed out already and is erased");
-      }
-      SKAP_ASSIGN_OR_RETURN(key, kek_.Unwrap(AsBlob(skipped[0][0]).value_or(Blob{})));
-      SKAP_RETURN_IF_ERROR(db_.Execute(
-          "DELETE FROM skipped_keys WHERE peer = $1 AND epoch = $2 AND direction = $3 AND idx = $4",
-          {peer, Int(id->epoch), Int(id->direction), std::int64_t{id->index}}));
-      return Ok();
-    }
-    const std::uint32_t skip = id->index - chain->next_index;
-    SKAP_ASSIGN_OR_RETURN(auto kept,
-                          db_.Query("SELECT COUNT(*) FROM skipped_keys WHERE peer = $1", {peer}));
-    if (skip > window_ || AsInt(kept[0][0]).value_or(0) + skip > window_) {
-      return Unexpected(ErrorCode::kLimitExceeded,
-                        "key id too far ahead of this side's chain (window " +
-                            std::to_string(window_) + " keys)");
-    }
-    SKAP_ASSIGN_OR_RETURN(auto ck, kek_.Unwrap(chain->wrapped_chain));
-    for (std::uint32_t j = chain->next_index;; ++j) {
-      SKAP_ASSIGN_OR_RETURN(auto step, pairwise::ChainStep(ck.Expose()));
-      ck = std::move(step.next_chain_key);
-      if (j == id->index) {
-        key = std::move(step.consumer_key);
-        break;
-      }
-      SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek_.Wrap(step.consumer_key.Expose()));
-      SKAP_RETURN_IF_ERROR(
-          db_.Execute("INSERT INTO skipped_keys (peer, epoch, direction, idx, wrapped_key)"
-                      " VALUES ($1, $2, $3, $4, $5)",
-                      {peer, Int(id->epoch), Int(id->direction), std::int64_t{j}, Blob(wrapped)}));
-    }
-    SKAP_ASSIGN_OR_RETURN(const auto wrapped_chain, kek_.Wrap(ck.Expose()));
-    SKAP_RETURN_IF_ERROR(SaveChain(db_, peer, id->epoch, id->direction, Blob(wrapped_chain),
-                                   std::int64_t{id->index} + 1));
-    if (current) {
-      SKAP_RETURN_IF_ERROR(
-          db_.Execute("UPDATE sessions SET keys_issued = keys_issued + 1 WHERE peer = $1", {peer}));
+    for (const auto& key_id : key_ids) {
+      SKAP_ASSIGN_OR_RETURN(auto t, TakeByIdInTransaction(peer, key_id));
+      taken.push_back(std::move(t));
     }
     return Ok();
   }));
   CrashPoint("agent.key.after-commit");
-  return Issue(*id, std::move(key), tag);
+  return IssueAll(std::move(taken));
+}
+
+Result<IssuedKey> SessionStore::KeyById(const std::string& peer, const std::string& key_id) {
+  SKAP_ASSIGN_OR_RETURN(auto keys, KeysById(peer, {key_id}));
+  return std::move(keys.front());
 }
 
 }  // namespace skap::agent

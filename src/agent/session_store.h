@@ -72,7 +72,23 @@ class SessionStore {
   // side's own chain are not fetched by id: kNotFound.
   Result<IssuedKey> KeyById(const std::string& peer, const std::string& key_id);
 
+  // NextKeys hands out the next `count` keys, all in one commit.
+  Result<std::vector<IssuedKey>> NextKeys(const std::string& peer, std::uint32_t count);
+  // KeysById hands out every key `key_ids` names, or none: one that cannot
+  // be handed out leaves every key where it was.
+  Result<std::vector<IssuedKey>> KeysById(const std::string& peer,
+                                          const std::vector<std::string>& key_ids);
+
  private:
+  // Taken is a key taken off a chain inside the caller's transaction.
+  struct Taken {
+    pairwise::KeyId id;
+    pairwise::KeyIdTag tag{};
+    SecretBytes key;
+  };
+  Result<Taken> TakeNextInTransaction(const std::string& peer);
+  Result<Taken> TakeByIdInTransaction(const std::string& peer, const std::string& key_id);
+  static Result<std::vector<IssuedKey>> IssueAll(std::vector<Taken> taken);
   static Result<IssuedKey> Issue(pairwise::KeyId id, SecretBytes key,
                                  const pairwise::KeyIdTag& tag);
 

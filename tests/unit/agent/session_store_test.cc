@@ -155,6 +155,28 @@ TEST_F(SessionStoreTest, NoSessionNoKeyAndForeignIdsAreRefused) {
   EXPECT_EQ(mine_->KeyById("peer", foreign).error().code, ErrorCode::kNotFound);
 }
 
+TEST_F(SessionStoreTest, ManyKeysAtOnceAllOrNone) {
+  Apply(1, 0x13);
+  auto batch = mine_->NextKeys("peer", 3);
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->size(), 3u);
+  // One id the peer cannot hand out (its own chain's) spoils the request,
+  // and leaves the other keys where they were.
+  auto own = theirs_->NextKey("me");
+  ASSERT_TRUE(own);
+  auto spoiled = theirs_->KeysById("me", {(*batch)[0].key_id, own->key_id});
+  ASSERT_FALSE(spoiled);
+  EXPECT_EQ(spoiled.error().code, ErrorCode::kNotFound);
+  auto all = theirs_->KeysById("me", {(*batch)[2].key_id, (*batch)[0].key_id, (*batch)[1].key_id});
+  ASSERT_TRUE(all) << all.error().message;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto& want = (*batch)[i == 0 ? 2 : i - 1];
+    EXPECT_EQ((*all)[i].key_id, want.key_id);
+    EXPECT_TRUE(ct::Equal((*all)[i].key.Expose(), want.key.Expose()));
+  }
+  EXPECT_FALSE(theirs_->KeysById("me", {(*batch)[1].key_id})) << "handed out once";
+}
+
 TEST_F(SessionStoreTest, SessionKeysAreStoredWrapped) {
   Apply(1, 0x12);
   auto key = mine_->NextKey("peer");
