@@ -22,6 +22,7 @@ packages=(
   libfccp-dev                        # skapctl: CSV device lists (header-only)
   protobuf-compiler libprotobuf-dev  # device channel messages
   zbar-tools jq                      # tests read QR codes back (zbarimg) and JSON (jq)
+  curl                               # tests are the SAEs of the ETSI GS QKD 014 API
   libkrb5-dev                        # bench/kerberos_bench: the Kerberos client library
 )
 if [[ "${1:-}" == "bench" ]]; then

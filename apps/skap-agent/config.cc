@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <algorithm>
 #include <array>
 
 #include "config/toml_file.h"
@@ -10,7 +11,8 @@ namespace {
 using skap::ErrorCode;
 using skap::Unexpected;
 
-constexpr std::array<std::string_view, 11> kKeys = {"hybrid",
+constexpr std::array<std::string_view, 12> kKeys = {"hybrid",
+                                                    "etsi014",
                                                     "data_dir",
                                                     "control_socket",
                                                     "key_exchange",
@@ -21,6 +23,89 @@ constexpr std::array<std::string_view, 11> kKeys = {"hybrid",
                                                     "hub_entropy_bytes",
                                                     "reconnect_max_s",
                                                     "admission_poll_s"};
+skap::Unexpected Bad(const std::string& path, const std::string& what) {
+  return Unexpected(ErrorCode::kInvalidArgument, path + ": " + what);
+}
+
+skap::Result<void> OnlyKeys(const toml::table& table, const std::string& path,
+                            const std::string& where,
+                            std::initializer_list<std::string_view> known) {
+  for (const auto& [key, _] : table) {
+    if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
+      return Bad(path, "unknown key " + where + "." + std::string(key.str()));
+    }
+  }
+  return skap::Ok();
+}
+
+// LoadEtsi014 reads the [etsi014] table (docs/skap-agent.toml).
+skap::Result<skap::kme::Etsi014Options> LoadEtsi014(const toml::table& t, const std::string& path) {
+  SKAP_RETURN_IF_ERROR(
+      OnlyKeys(t, path, "etsi014", {"listen", "server_names", "max_keys_per_request", "sae"}));
+  skap::kme::Etsi014Options o;
+  const std::string listen = t["listen"].value_or(std::string("127.0.0.1:8443"));
+  const auto colon = listen.rfind(':');
+  int port = -1;
+  if (colon != std::string::npos) {
+    const std::string digits = listen.substr(colon + 1);
+    if (!digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos &&
+        digits.size() <= 5) {
+      port = std::stoi(digits);
+    }
+  }
+  if (colon == std::string::npos || colon == 0 || port < 0 || port > 65535) {
+    return Bad(path, R"(etsi014.listen must be "HOST:PORT", e.g. "127.0.0.1:8443")");
+  }
+  o.host = listen.substr(0, colon);
+  if (o.host.size() > 2 && o.host.front() == '[' && o.host.back() == ']') {
+    o.host = o.host.substr(1, o.host.size() - 2);
+  }
+  o.port = static_cast<std::uint16_t>(port);
+  if (const auto* names = t["server_names"].as_array()) {
+    o.server_names.clear();
+    for (const auto& n : *names) {
+      if (!n.is_string()) return Bad(path, "etsi014.server_names must be strings");
+      o.server_names.push_back(*n.value<std::string>());
+    }
+  }
+  SKAP_ASSIGN_OR_RETURN(const auto max,
+                        skap::config::Integer(t, path, "max_keys_per_request", 128, 1, 4096));
+  o.max_keys_per_request = static_cast<std::uint32_t>(max);
+  const auto* saes = t["sae"].as_array();
+  if (saes == nullptr || saes->empty()) {
+    return Bad(path, "etsi014 needs at least one [[etsi014.sae]]");
+  }
+  for (const auto& node : *saes) {
+    const auto* sae = node.as_table();
+    if (sae == nullptr) return Bad(path, "etsi014.sae entries are tables");
+    SKAP_RETURN_IF_ERROR(
+        OnlyKeys(*sae, path, "etsi014.sae", {"id", "certificate_sha256", "peer", "remote_sae"}));
+    skap::kme::SaeEntry e{
+        (*sae)["id"].value_or(std::string()), (*sae)["certificate_sha256"].value_or(std::string()),
+        (*sae)["peer"].value_or(std::string()), (*sae)["remote_sae"].value_or(std::string())};
+    if (e.id.empty() || e.certificate_sha256.size() != 64 || e.peer.empty() ||
+        e.remote_sae.empty()) {
+      return Bad(path,
+                 "each [[etsi014.sae]] needs id, certificate_sha256 (64 hex digits, from "
+                 "skap-agent sae add), peer (a device id) and remote_sae");
+    }
+    for (const auto& other : o.saes) {
+      if (other.id == e.id) return Bad(path, "SAE " + e.id + " is listed twice");
+      if (other.certificate_sha256 == e.certificate_sha256) {
+        return Bad(path, "SAEs " + other.id + " and " + e.id + " share a certificate");
+      }
+      if (other.peer == e.peer) {
+        // The key ids of a session do not say which SAE pair they were
+        // handed out for; one pair per peer keeps dec_keys' check exact.
+        return Bad(path, "SAEs " + other.id + " and " + e.id + " both share keys with device " +
+                             e.peer + ": one SAE pair per peer device");
+      }
+    }
+    o.saes.push_back(std::move(e));
+  }
+  return o;
+}
+
 }  // namespace
 
 skap::Result<skap::agent::AgentOptions> LoadConfig(const std::string& path) {
@@ -66,6 +151,11 @@ skap::Result<skap::agent::AgentOptions> LoadConfig(const std::string& path) {
   SKAP_ASSIGN_OR_RETURN(const auto poll,
                         skap::config::Integer(table, path, "admission_poll_s", 2, 1, 3600));
   o.link.admission_poll = seconds(poll);
+  if (const auto* etsi = table["etsi014"].as_table()) {
+    SKAP_ASSIGN_OR_RETURN(o.etsi014, LoadEtsi014(*etsi, path));
+  } else if (table.contains("etsi014")) {
+    return Bad(path, "etsi014 must be a table");
+  }
   return o;
 }
 

@@ -4,6 +4,7 @@
 //   skap-agent run --config FILE                      the daemon (docs/skap-agent.toml)
 //   skap-agent status | peers | agree PEER | key PEER  ask the running daemon
 //   skap-agent connect | ratchet | entropy --data DIR  one-off steps while it is stopped
+//   skap-agent sae add --data DIR --id SAE --out DIR  an SAE certificate (ETSI GS QKD 014)
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -11,7 +12,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -22,9 +25,11 @@
 #include "agent/channel_ratchet.h"
 #include "agent/enrolment.h"
 #include "api/http_client.h"
+#include "common/hex.h"
 #include "common/secret_file.h"
 #include "config.h"
 #include "entropy/entropy_service.h"
+#include "kme/kme_credentials.h"
 #include "proto/bundle.h"
 
 namespace {
@@ -61,6 +66,37 @@ skap::Result<skap::proto::Bundle> ReadBundle(const std::string& bundle_path,
   auto bundle = skap::proto::CombineBundleParts(texts);
   for (auto& t : texts) skap::SecureWipe(t.data(), t.size());
   return bundle;
+}
+
+// AddSae issues an SAE certificate and prints the configuration that maps it.
+int AddSae(const std::string& data_dir, skap::keystore::Keystore& kek, const std::string& id,
+           const std::string& out, const std::vector<std::string>& server_names) {
+  if (auto made = skap::kme::EnsureCredentials(data_dir, kek, server_names); !made) {
+    return Fail("the KME's certificates", made.error());
+  }
+  auto issued = skap::kme::IssueSaeCertificate(data_dir, kek, id);
+  if (!issued) return Fail("issuing the certificate", issued.error());
+  auto ca = skap::ReadSecretFile(data_dir + "/etsi014/ca.pem");
+  if (!ca) return Fail("the CA certificate", ca.error());
+  for (const auto& [name, bytes] :
+       {std::pair{out + "/" + id + ".key", issued->private_key_pem.Expose()},
+        std::pair{out + "/" + id + ".pem", skap::AsBytes(issued->certificate_pem)},
+        std::pair{out + "/ca.pem", std::span<const std::uint8_t>(ca->Expose())}}) {
+    std::error_code ignored;
+    if (name == out + "/ca.pem") std::filesystem::remove(name, ignored);
+    if (auto written = skap::WriteSecretFile(name, bytes); !written) {
+      return Fail("writing " + name, written.error());
+    }
+  }
+  std::printf(
+      "SAE %s: certificate %s/%s.pem, key %s/%s.key, KME CA %s/ca.pem\n"
+      "Map it in the agent's configuration (then restart the agent):\n\n"
+      "[[etsi014.sae]]\nid = \"%s\"\ncertificate_sha256 = \"%s\"\n"
+      "peer = \"DEVICE-ID\"       # the device whose agent serves the other SAE\n"
+      "remote_sae = \"SAE-ID\"    # that SAE's id\n",
+      id.c_str(), out.c_str(), id.c_str(), out.c_str(), id.c_str(), out.c_str(), id.c_str(),
+      issued->sha256.c_str());
+  return 0;
 }
 
 // Where the CLI finds the daemon: --socket, else DIR/control.sock for
@@ -248,6 +284,22 @@ int Main(int argc, char** argv) {
   draw->add_option("--out", entropy_out,
                    "File to write them to (created 0600); without it only their count is shown");
   draw->add_flag("--dhe", dhe, "Use psk_dhe_ke (adds X25519) instead of psk_ke");
+  auto* sae = app.add_subcommand("sae", "The SAEs this agent serves keys to (ETSI GS QKD 014)");
+  sae->require_subcommand(1);
+  auto* sae_add = sae->add_subcommand(
+      "add", "Issue an SAE's client certificate from this agent's CA (made on first use)");
+  std::string sae_id;
+  std::string sae_out;
+  std::vector<std::string> server_names = {"localhost", "127.0.0.1", "::1"};
+  sae_add->add_option("--data", data_dir, "Agent data directory (the daemon stopped)")->required();
+  sae_add->add_option("--id", sae_id, "The SAE's id (its certificate's CN)")->required();
+  sae_add
+      ->add_option("--out", sae_out,
+                   "Directory to write ID.pem, ID.key (0600) and ca.pem to, for the SAE")
+      ->required();
+  sae_add->add_option("--server-name", server_names,
+                      "Names in the KME's server certificate, when this makes it "
+                      "(default: localhost 127.0.0.1 ::1)");
   CLI11_PARSE(app, argc, argv);
   HardenProcess();
 
@@ -320,6 +372,7 @@ int Main(int argc, char** argv) {
   auto store = skap::agent::AgentStore::Open(data_dir, enroll->parsed(), entropy->get());
   if (!store) return Fail(data_dir, store.error());
 
+  if (sae_add->parsed()) return AddSae(data_dir, (*store)->kek(), sae_id, sae_out, server_names);
   if (enroll->parsed()) {
     if (bundles.empty() && parts.empty()) {
       std::fprintf(stderr, "skap-agent: give bundle files, or --part files of one bundle\n");

@@ -13,6 +13,8 @@
 #include "agent/control_server.h"
 #include "agent/session_store.h"
 #include "entropy/entropy_service.h"
+#include "kme/etsi014_server.h"
+#include "kme/kme_credentials.h"
 
 namespace skap::agent {
 namespace {
@@ -63,6 +65,25 @@ Result<void> RunAgent(const AgentOptions& options, const std::function<void()>& 
                           api.Handle(request, std::move(respond));
                         }));
 
+  std::unique_ptr<kme::Etsi014Api> kme_api;
+  std::unique_ptr<kme::Etsi014Server> kme_server;
+  if (options.etsi014) {
+    SKAP_RETURN_IF_ERROR(
+        kme::EnsureCredentials(options.data_dir, store->kek(), options.etsi014->server_names));
+    SKAP_ASSIGN_OR_RETURN(const auto credentials,
+                          kme::LoadServerCredentials(options.data_dir, store->kek()));
+    kme_api = std::make_unique<kme::Etsi014Api>(sessions, identity.device_id, *options.etsi014);
+    SKAP_ASSIGN_OR_RETURN(
+        kme_server, kme::Etsi014Server::Start(
+                        io, options.etsi014->host, options.etsi014->port, credentials,
+                        [&kme_api](const std::string& fingerprint, std::string_view method,
+                                   std::string_view target, std::string_view body) {
+                          return kme_api->Handle(kme_api->SaeOf(fingerprint), method, target, body);
+                        }));
+    std::fprintf(stderr, "skap-agent: ETSI GS QKD 014 KME on https://%s:%u for %zu SAEs\n",
+                 options.etsi014->host.c_str(), kme_server->port(), options.etsi014->saes.size());
+  }
+
   asio::steady_timer tick(io);
   bool stopping = false;
   std::function<void()> schedule_tick = [&] {
@@ -80,6 +101,7 @@ Result<void> RunAgent(const AgentOptions& options, const std::function<void()>& 
     stopping = true;
     tick.cancel();
     control->Stop();
+    if (kme_server) kme_server->Stop();
     for (auto& link : links) link->Stop();
   });
   for (auto& link : links) link->Start();

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "agent/agreement_engine.h"
 #include "agent/hub_link.h"
 #include "common/result.h"
+#include "kme/etsi014_api.h"
 
 namespace skap::agent {
 
@@ -19,7 +21,8 @@ struct AgentOptions {
   std::string control_socket;  // default: <data_dir>/control.sock
   HubLinkOptions link;
   EngineOptions engine;
-  std::uint32_t key_window = 1024;  // out-of-order key ids per session
+  std::uint32_t key_window = 1024;             // out-of-order key ids per session
+  std::optional<kme::Etsi014Options> etsi014;  // the KME for local SAEs, when configured
 };
 
 // RunAgent serves until a signal asks it to stop. `ready` is called once

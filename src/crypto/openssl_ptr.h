@@ -6,6 +6,8 @@
 
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 namespace skap::crypto {
 
@@ -29,5 +31,9 @@ using RandPtr = std::unique_ptr<EVP_RAND, OpenSslDeleter<EVP_RAND_free>>;
 using RandCtxPtr = std::unique_ptr<EVP_RAND_CTX, OpenSslDeleter<EVP_RAND_CTX_free>>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslDeleter<EVP_PKEY_free>>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, OpenSslDeleter<EVP_PKEY_CTX_free>>;
+using X509Ptr = std::unique_ptr<X509, OpenSslDeleter<X509_free>>;
+using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, OpenSslDeleter<X509_EXTENSION_free>>;
+using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO_free_all>>;
+using BignumPtr = std::unique_ptr<BIGNUM, OpenSslDeleter<BN_clear_free>>;
 
 }  // namespace skap::crypto

@@ -1,0 +1,301 @@
+#include "kme/etsi014_api.h"
+
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+
+#include "common/hex.h"
+#include "crypto/uuid.h"
+
+namespace skap::kme {
+namespace {
+
+using nlohmann::json;
+
+KmeResponse Reply(int status, const json& body) {
+  const std::string text = body.dump();
+  return {status, SecretBytes::Copy(AsBytes(text))};
+}
+
+// Error is the standard's Error data format (clause 6.5).
+KmeResponse Error(int status, const std::string& message, json details = nullptr) {
+  json body{{"message", message}};
+  if (!details.is_null()) body["details"] = std::move(details);
+  return Reply(status, body);
+}
+
+KmeResponse Unauthorized(const std::string& why) { return Error(401, "unauthorized: " + why); }
+
+// PercentDecode undoes the URL encoding of an SAE id in the path.
+std::optional<std::string> PercentDecode(std::string_view in) {
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    unsigned value = 0;
+    if (i + 2 >= in.size()) return std::nullopt;
+    const auto* first = in.data() + i + 1;
+    if (std::from_chars(first, first + 2, value, 16).ptr != first + 2) return std::nullopt;
+    out += static_cast<char>(value);
+    i += 2;
+  }
+  return out;
+}
+
+// Query splits "a=1&b=2" (values are plain: numbers and UUIDs).
+std::optional<std::map<std::string, std::string>> ParseQuery(std::string_view query) {
+  std::map<std::string, std::string> out;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (eq == std::string_view::npos) return std::nullopt;
+    auto name = PercentDecode(pair.substr(0, eq));
+    auto value = PercentDecode(pair.substr(eq + 1));
+    if (!name || !value || !out.emplace(*name, *value).second) return std::nullopt;
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+  }
+  return out;
+}
+
+std::optional<long long> Integer(const std::string& text) {
+  long long value = 0;
+  const auto* end = text.data() + text.size();
+  if (text.empty() || std::from_chars(text.data(), end, value).ptr != end) return std::nullopt;
+  return value;
+}
+
+// KeyContainer writes the standard's Key container (clause 6.3) straight
+// into wiping memory: the keys never sit in a JSON library's strings. Key
+// ids are UUIDs and base64 needs no escaping.
+Result<KmeResponse> KeyContainer(const std::vector<agent::IssuedKey>& keys) {
+  SecretBytes body;
+  body.Append(AsBytes(std::string_view(R"({"keys":[)")));
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const std::string head =
+        std::string(i == 0 ? "" : ",") + R"({"key_ID":")" + keys[i].key_id + R"(","key":")";
+    body.Append(AsBytes(head));
+    const auto key = keys[i].key.Expose();
+    SecretBytes encoded(4 * ((key.size() + 2) / 3) + 1);
+    const int n =
+        EVP_EncodeBlock(encoded.MutableExpose().data(), key.data(), static_cast<int>(key.size()));
+    if (n < 0) return Unexpected(ErrorCode::kCryptoFailure, "base64 of a key");
+    body.Append(encoded.Expose().first(static_cast<std::size_t>(n)));
+    body.Append(AsBytes(std::string_view(R"("})")));
+  }
+  body.Append(AsBytes(std::string_view("]}")));
+  return KmeResponse{200, std::move(body)};
+}
+
+constexpr std::string_view kPrefix = "/api/v1/keys/";
+
+}  // namespace
+
+// Request is the method, the query's parameters and the JSON body.
+struct Etsi014Api::Request {
+  bool post = false;
+  std::map<std::string, std::string> query;
+  json body = json::object();
+};
+
+Etsi014Api::Etsi014Api(agent::SessionStore& sessions, std::string self_device_id,
+                       const Etsi014Options& options)
+    : sessions_(sessions),
+      self_(std::move(self_device_id)),
+      max_keys_per_request_(options.max_keys_per_request) {
+  for (const auto& sae : options.saes) {
+    by_id_.emplace(sae.id, sae);
+    by_certificate_.emplace(sae.certificate_sha256, sae.id);
+  }
+}
+
+std::optional<std::string> Etsi014Api::SaeOf(const std::string& certificate_sha256) const {
+  const auto it = by_certificate_.find(certificate_sha256);
+  if (it == by_certificate_.end()) return std::nullopt;
+  return it->second;
+}
+
+KmeResponse Etsi014Api::Handle(const std::optional<std::string>& caller, std::string_view method,
+                               std::string_view target, std::string_view body) {
+  if (!caller || !by_id_.contains(*caller)) {
+    return Unauthorized("the client certificate is not one of this KME's SAEs");
+  }
+  const SaeEntry& sae = by_id_.at(*caller);
+  const auto question = target.find('?');
+  const std::string_view path = target.substr(0, question);
+  if (!path.starts_with(kPrefix)) return Error(404, "no such resource: " + std::string(path));
+  const std::string_view rest = path.substr(kPrefix.size());
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0) {
+    return Error(404, "no such resource: " + std::string(path));
+  }
+  const auto other = PercentDecode(rest.substr(0, slash));
+  const std::string_view what = rest.substr(slash + 1);
+  if (!other) return Error(400, "the SAE ID in the path is not URL-encoded correctly");
+  Request request;
+  request.post = method == "POST";
+  if (method != "GET" && method != "POST") return Error(405, "use GET or POST");
+  if (question != std::string_view::npos) {
+    auto query = ParseQuery(target.substr(question + 1));
+    if (!query) return Error(400, "malformed query string");
+    request.query = std::move(*query);
+  }
+  if (request.post && !body.empty()) {
+    request.body = json::parse(body, nullptr, false);
+    if (request.body.is_discarded() || !request.body.is_object()) {
+      return Error(400, "the request body is not a JSON object");
+    }
+  }
+  if (request.post && !request.query.empty()) {
+    return Error(400, "a POST request carries its parameters in the body");
+  }
+  if (what == "status") {
+    if (request.post) return Error(405, "status is GET only");
+    if (!request.query.empty()) return Error(400, "status takes no parameters");
+    return Status(sae, *other);
+  }
+  if (what == "enc_keys") return EncKeys(sae, *other, request);
+  if (what == "dec_keys") return DecKeys(sae, *other, request);
+  return Error(404, "no such resource: " + std::string(path));
+}
+
+KmeResponse Etsi014Api::Status(const SaeEntry& caller, const std::string& slave) {
+  if (slave != caller.remote_sae) {
+    return Unauthorized("SAE " + caller.id + " shares no keys with SAE " + slave);
+  }
+  auto session = sessions_.Get(caller.peer);
+  if (!session) return Error(503, "key data access error");
+  if (!*session) {
+    return Error(503, "no key material yet: this device has agreed no key with the slave's");
+  }
+  return Reply(200, json{{"source_KME_ID", self_},
+                         {"target_KME_ID", caller.peer},
+                         {"master_SAE_ID", caller.id},
+                         {"slave_SAE_ID", slave},
+                         {"key_size", kKeyBits},
+                         {"stored_key_count", pairwise::kMaxChainIndex - (*session)->next_index},
+                         {"max_key_count", pairwise::kMaxChainIndex},
+                         {"max_key_per_request", max_keys_per_request_},
+                         {"max_key_size", kKeyBits},
+                         {"min_key_size", kKeyBits},
+                         {"max_SAE_ID_count", 0}});
+}
+
+KmeResponse Etsi014Api::EncKeys(const SaeEntry& caller, const std::string& slave,
+                                const Request& request) {
+  if (slave != caller.remote_sae) {
+    return Unauthorized("SAE " + caller.id + " shares no keys with SAE " + slave);
+  }
+  long long number = 1;
+  long long size = kKeyBits;
+  if (!request.post) {
+    for (const auto& [name, value] : request.query) {
+      const auto parsed = Integer(value);
+      if ((name != "number" && name != "size") || !parsed) {
+        return Error(400, "enc_keys by GET takes only the integers number and size");
+      }
+      (name == "number" ? number : size) = *parsed;
+    }
+  } else {
+    for (const auto& [name, value] : request.body.items()) {
+      if (name == "number" || name == "size") {
+        if (!value.is_number_integer()) return Error(400, name + " shall be an integer");
+        (name == "number" ? number : size) = value.get<long long>();
+      } else if (name == "additional_slave_SAE_IDs") {
+        if (!value.is_array()) return Error(400, name + " shall be an array");
+        if (!value.empty()) {
+          return Error(400, "additional_slave_SAE_IDs are not supported (max_SAE_ID_count is 0)");
+        }
+      } else if (name == "extension_mandatory") {
+        if (!value.is_array()) return Error(400, name + " shall be an array");
+        if (!value.empty()) {
+          // This KME supports no extension: every one named is unsupported.
+          json details = json::array();
+          for (const auto& ext : value) {
+            if (!ext.is_object()) return Error(400, "extension_mandatory holds objects");
+            for (const auto& [ext_name, _] : ext.items()) {
+              details.push_back(
+                  {{"extension_mandatory_unsupported", ext_name + " is not supported"}});
+            }
+          }
+          return Error(400, "not all extension_mandatory parameters are supported", details);
+        }
+      } else if (name == "extension_optional") {
+        if (!value.is_array()) return Error(400, name + " shall be an array");
+        // Optional extensions may be ignored (clause 6.2); this KME ignores them.
+      } else {
+        return Error(400, "unknown item in Key request: " + name);
+      }
+    }
+  }
+  if (size % 8 != 0) return Error(400, "size shall be a multiple of 8");
+  if (size != kKeyBits) return Error(400, "size shall be 256: this KME delivers 256-bit keys");
+  if (number < 1 || number > max_keys_per_request_) {
+    return Error(400, "number shall be between 1 and " + std::to_string(max_keys_per_request_));
+  }
+  auto keys = sessions_.NextKeys(caller.peer, static_cast<std::uint32_t>(number));
+  if (!keys) {
+    if (keys.error().code == ErrorCode::kNotFound) {
+      return Error(503, "no key material yet: this device has agreed no key with the slave's");
+    }
+    if (keys.error().code == ErrorCode::kLimitExceeded) {
+      return Error(503, "the session's keys are spent until the next re-seed");
+    }
+    return Error(503, "key data access error");
+  }
+  auto container = KeyContainer(*keys);
+  if (!container) return Error(503, "key data access error");
+  return std::move(*container);
+}
+
+KmeResponse Etsi014Api::DecKeys(const SaeEntry& caller, const std::string& master,
+                                const Request& request) {
+  if (master != caller.remote_sae) {
+    return Unauthorized("SAE " + caller.id + " was handed no keys by SAE " + master);
+  }
+  std::vector<std::string> ids;
+  if (!request.post) {
+    if (request.query.size() != 1 || !request.query.contains("key_ID")) {
+      return Error(400, "dec_keys by GET takes exactly one key_ID");
+    }
+    ids.push_back(request.query.at("key_ID"));
+  } else {
+    for (const auto& [name, value] : request.body.items()) {
+      if (name == "key_IDs") {
+        if (!value.is_array()) return Error(400, "key_IDs shall be an array");
+        for (const auto& entry : value) {
+          if (!entry.is_object() || !entry.contains("key_ID") || !entry["key_ID"].is_string()) {
+            return Error(400, "each key_IDs entry shall be an object with a key_ID string");
+          }
+          ids.push_back(entry["key_ID"].get<std::string>());
+        }
+      } else if (name != "key_IDs_extension") {
+        return Error(400, "unknown item in Key IDs: " + name);
+      }
+    }
+    if (ids.empty()) return Error(400, "key_IDs shall name at least one key");
+  }
+  if (ids.size() > max_keys_per_request_) {
+    return Error(400, "at most " + std::to_string(max_keys_per_request_) + " key IDs per request");
+  }
+  for (const auto& id : ids) {
+    if (!crypto::ParseUuid(id)) return Error(400, "key_ID shall be a UUID: " + id);
+  }
+  auto keys = sessions_.KeysById(caller.peer, ids);
+  if (!keys) {
+    const auto code = keys.error().code;
+    if (code == ErrorCode::kNotFound || code == ErrorCode::kInvalidArgument ||
+        code == ErrorCode::kLimitExceeded) {
+      return Error(400, "one or more keys specified are not found on KME");
+    }
+    return Error(503, "key data access error");
+  }
+  auto container = KeyContainer(*keys);
+  if (!container) return Error(503, "key data access error");
+  return std::move(*container);
+}
+
+}  // namespace skap::kme

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# ETSI GS QKD 014 V1.1.1 key delivery between two running agents, each the
+# KME of one SAE, over HTTPS with client certificates (curl as the SAEs):
+# status, enc_keys and dec_keys by GET and POST, 1 and 64 keys, both
+# directions at once, each key delivered once to each side, keys surviving
+# a restart, and every error path with its status code and message.
+#   etsi014_test.sh BUILD_DIR
+source "$(dirname "$0")/lib.sh"
+use_build "$1"
+new_hubs 1
+network_everywhere plant-1 1
+devices_up plant-1 a b
+stop_agent a
+stop_agent b
+
+# Certificates: one SAE at each agent, plus sae-x (issued by a's CA but in
+# no configuration).
+declare -A FP
+fingerprint() { sed -n 's/^certificate_sha256 = "\(.*\)"$/\1/p'; }
+for s in a:sae-a b:sae-b a:sae-x; do
+  agent=${s%%:*} sae=${s#*:}
+  mkdir -p "$WORK/$sae"
+  out=$("$AGENT" sae add --data "$WORK/$agent" --id "$sae" --out "$WORK/$sae") || fail "sae add $sae: $out"
+  FP[$sae]=$(fingerprint <<< "$out")
+done
+expect_eq "$(stat -c %a "$WORK/sae-a/sae-a.key")" 600 "the SAE's private key is written 0600"
+expect_eq "$(find "$WORK/a/etsi014" -name '*.key*' | sort | xargs -n1 basename | tr '\n' ' ')" \
+  "ca.key.wrapped server.key.wrapped " "the KME's own private keys are stored wrapped"
+
+take_port port_a
+take_port port_b
+kme_toml() {  # kme_toml PORT SAE PEER-DEVICE REMOTE-SAE
+  printf '[etsi014]\nlisten = "127.0.0.1:%s"\nmax_keys_per_request = 64\n' "$1"
+  printf '[[etsi014.sae]]\nid = "%s"\ncertificate_sha256 = "%s"\npeer = "%s"\nremote_sae = "%s"\n' \
+    "$2" "${FP[$2]}" "$3" "$4"
+}
+start_agent a "$(kme_toml "$port_a" sae-a "${ID[b]}" sae-b)"
+start_agent b "$(kme_toml "$port_b" sae-b "${ID[a]}" sae-a)"
+wait_for_port "$port_a"
+wait_for_port "$port_b"
+wait_until "a reaches its hub" '[[ $(hubs_up a) == 1 ]]'
+wait_until "b reaches its hub" '[[ $(hubs_up b) == 1 ]]'
+expect_fail "" "sae add refuses while the daemon holds the data directory" \
+  "$AGENT" sae add --data "$WORK/a" --id sae-y --out "$WORK/sae-x"
+
+# call SAE PORT PATH [CURL-ARGS...]: the SAE's request; prints the body, then the status.
+call() {
+  local sae=$1 port=$2 path=$3
+  shift 3
+  curl -sS --cacert "$WORK/$sae/ca.pem" --cert "$WORK/$sae/$sae.pem" --key "$WORK/$sae/$sae.key" \
+    -w '\n%{http_code}' "$@" "https://127.0.0.1:$port$path"
+}
+post() { call "$1" "$2" "$3" -H 'Content-Type: application/json' --data "$4"; }
+status_of() { tail -n1 <<< "$1"; }
+body_of() { sed '$d' <<< "$1"; }
+# expect_error OUT STATUS MESSAGE WHAT: an error answer with the standard's JSON body.
+expect_error() {
+  expect_eq "$(status_of "$1") $(body_of "$1" | jq -r .message)" "$2 $3" "$4"
+}
+
+out=$(call sae-a "$port_a" /api/v1/keys/sae-b/status)
+expect_error "$out" 503 "no key material yet: this device has agreed no key with the slave's" \
+  "before any agreement: 503 with a message"
+ag a agree b > /dev/null
+
+out=$(call sae-a "$port_a" /api/v1/keys/sae-b/status)
+expect_eq "$(status_of "$out")" 200 "status: 200"
+expect_eq "$(body_of "$out" | jq -r '[.source_KME_ID, .target_KME_ID, .master_SAE_ID, .slave_SAE_ID,
+  .key_size, .max_key_per_request, .min_key_size, .max_key_size, .max_SAE_ID_count] | join(" ")')" \
+  "${ID[a]} ${ID[b]} sae-a sae-b 256 64 256 256 0" "status names both KMEs and SAEs, sizes in bits"
+
+# One key by GET, fetched by the slave at the other agent by GET.
+out=$(call sae-a "$port_a" /api/v1/keys/sae-b/enc_keys)
+expect_eq "$(status_of "$out")" 200 "enc_keys by GET: 200"
+key_id=$(body_of "$out" | jq -r '.keys[0].key_ID')
+key=$(body_of "$out" | jq -r '.keys[0].key')
+expect_eq "$(base64 -d <<< "$key" | wc -c)" 32 "a 256-bit key, base64"
+[[ "$key_id" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]] &&
+  pass "key_ID is a UUID" || fail "key_ID $key_id"
+out=$(call sae-b "$port_b" "/api/v1/keys/sae-a/dec_keys?key_ID=$key_id")
+expect_eq "$(status_of "$out") $(body_of "$out" | jq -r '.keys[0] | .key_ID + " " + .key')" \
+  "200 $key_id $key" "dec_keys by GET at the slave's KME: the same key"
+out=$(call sae-b "$port_b" "/api/v1/keys/sae-a/dec_keys?key_ID=$key_id")
+expect_error "$out" 400 "one or more keys specified are not found on KME" \
+  "a key is delivered once to the slave, then erased"
+
+# 64 keys by POST; the slave takes them by POST, after its agent restarted.
+out=$(post sae-a "$port_a" /api/v1/keys/sae-b/enc_keys '{"number": 64, "size": 256,
+  "extension_optional": [{"abc_max_age": 30000}]}')
+expect_eq "$(status_of "$out") $(body_of "$out" | jq '.keys | length')" "200 64" \
+  "enc_keys by POST: 64 keys (an optional extension is ignored)"
+master_keys=$(body_of "$out" | jq -c '.keys | sort_by(.key_ID)')
+ids=$(body_of "$out" | jq -c '{key_IDs: [.keys[] | {key_ID}]}')
+stop_agent b
+start_agent b "$(kme_toml "$port_b" sae-b "${ID[a]}" sae-a)"
+wait_for_port "$port_b"
+out=$(post sae-b "$port_b" /api/v1/keys/sae-a/dec_keys "$ids")
+expect_eq "$(status_of "$out")" 200 "dec_keys by POST with 64 ids: 200"
+expect_eq "$(body_of "$out" | jq -c '.keys | sort_by(.key_ID)')" "$master_keys" \
+  "the slave gets the master's 64 keys, after its agent restarted"
+
+# Both directions at once: sae-b is master too; no key is ever given twice.
+out_a=$(post sae-a "$port_a" /api/v1/keys/sae-b/enc_keys '{"number": 4}')
+out_b=$(post sae-b "$port_b" /api/v1/keys/sae-a/enc_keys '{"number": 4}')
+all_ids=$( (body_of "$out_a"; body_of "$out_b") | jq -r '.keys[].key_ID' | sort -u | wc -l)
+expect_eq "$all_ids" 8 "two masters at once, one on each side: 8 different keys"
+out=$(post sae-a "$port_a" /api/v1/keys/sae-b/dec_keys "$(body_of "$out_b" | jq -c '{key_IDs: [.keys[] | {key_ID}]}')")
+expect_eq "$(body_of "$out" | jq -c '.keys | sort_by(.key_ID)')" \
+  "$(body_of "$out_b" | jq -c '.keys | sort_by(.key_ID)')" "sae-a, slave of sae-b, gets sae-b's keys"
+
+# All or none: one unknown id spoils the request and consumes nothing.
+one=$(body_of "$out_a" | jq -r '.keys[0].key_ID')
+out=$(post sae-b "$port_b" /api/v1/keys/sae-a/dec_keys \
+  "{\"key_IDs\": [{\"key_ID\": \"$one\"}, {\"key_ID\": \"919108f7-52d1-4320-9bac-f847db4148a8\"}]}")
+expect_error "$out" 400 "one or more keys specified are not found on KME" "an unknown key id: 400"
+out=$(call sae-b "$port_b" "/api/v1/keys/sae-a/dec_keys?key_ID=$one")
+expect_eq "$(status_of "$out")" 200 "the known key of the refused request is still there"
+
+# Bad requests, each with the standard's status and a JSON message.
+out=$(call sae-a "$port_a" '/api/v1/keys/sae-b/enc_keys?size=255')
+expect_error "$out" 400 "size shall be a multiple of 8" "size 255: the standard's message"
+out=$(call sae-a "$port_a" '/api/v1/keys/sae-b/enc_keys?size=512')
+expect_error "$out" 400 "size shall be 256: this KME delivers 256-bit keys" "a size it does not deliver"
+out=$(call sae-a "$port_a" '/api/v1/keys/sae-b/enc_keys?number=0')
+expect_error "$out" 400 "number shall be between 1 and 64" "number 0"
+out=$(post sae-a "$port_a" /api/v1/keys/sae-b/enc_keys '{"number": 65}')
+expect_error "$out" 400 "number shall be between 1 and 64" "more than max_key_per_request"
+out=$(post sae-a "$port_a" /api/v1/keys/sae-b/enc_keys \
+  '{"number": 1, "extension_mandatory": [{"abc_route_type": "direct"}]}')
+expect_error "$out" 400 "not all extension_mandatory parameters are supported" \
+  "an unsupported mandatory extension: the standard's message"
+expect_eq "$(body_of "$out" | jq -r '.details[0].extension_mandatory_unsupported')" \
+  "abc_route_type is not supported" "with the extension named in details"
+out=$(post sae-a "$port_a" /api/v1/keys/sae-b/enc_keys '{"additional_slave_SAE_IDs": ["sae-c"]}')
+expect_error "$out" 400 "additional_slave_SAE_IDs are not supported (max_SAE_ID_count is 0)" \
+  "key multicast is refused"
+out=$(post sae-a "$port_a" /api/v1/keys/sae-b/enc_keys '{"number": ')
+expect_error "$out" 400 "the request body is not a JSON object" "a malformed body"
+out=$(post sae-a "$port_a" /api/v1/keys/sae-b/enc_keys '{"colour": "red"}')
+expect_error "$out" 400 "unknown item in Key request: colour" "an unknown item"
+out=$(call sae-b "$port_b" '/api/v1/keys/sae-a/dec_keys?key_ID=not-a-uuid')
+expect_error "$out" 400 "key_ID shall be a UUID: not-a-uuid" "a key_ID that is no UUID"
+out=$(call sae-a "$port_a" /api/v1/keys/sae-c/enc_keys)
+expect_error "$out" 401 "unauthorized: SAE sae-a shares no keys with SAE sae-c" \
+  "keys for a slave the master is not paired with: 401"
+out=$(call sae-b "$port_b" "/api/v1/keys/sae-c/dec_keys?key_ID=$one")
+expect_error "$out" 401 "unauthorized: SAE sae-b was handed no keys by SAE sae-c" \
+  "dec_keys naming another master: 401"
+out=$(call sae-x "$port_a" /api/v1/keys/sae-b/status)
+expect_error "$out" 401 "unauthorized: the client certificate is not one of this KME's SAEs" \
+  "a certificate of the CA that no SAE is configured with: 401"
+out=$(call sae-a "$port_a" /api/v1/keys/sae-b/nonsense)
+expect_eq "$(status_of "$out")" 404 "an unknown resource: 404"
+if curl -sS --cacert "$WORK/sae-a/ca.pem" "https://127.0.0.1:$port_a/api/v1/keys/sae-b/status" \
+  > /dev/null 2>&1; then fail "served without a client certificate"; fi
+pass "no client certificate: the TLS handshake fails"
+if call sae-b "$port_a" /api/v1/keys/sae-b/status --cacert "$WORK/sae-a/ca.pem" > /dev/null 2>&1; then
+  fail "served a certificate of another agent's CA"
+fi
+pass "a certificate of another agent's CA: the TLS handshake fails"
+
+# Keep-alive: two requests on one connection.
+conns=$(curl -sS --cacert "$WORK/sae-a/ca.pem" --cert "$WORK/sae-a/sae-a.pem" \
+  --key "$WORK/sae-a/sae-a.key" -o /dev/null -o /dev/null -w '%{num_connects}\n' \
+  "https://127.0.0.1:$port_a/api/v1/keys/sae-b/status" "https://127.0.0.1:$port_a/api/v1/keys/sae-b/status" |
+  tr '\n' ' ')
+expect_eq "$conns" "1 0 " "HTTPS keep-alive: the second request reuses the connection"
+
+# A configuration that pairs two SAEs with one peer is refused, saying why.
+{
+  printf 'data_dir = "%s/c"\n' "$WORK"
+  kme_toml 1 sae-a "${ID[b]}" sae-b
+  printf '[[etsi014.sae]]\nid = "sae-x"\ncertificate_sha256 = "%s"\npeer = "%s"\nremote_sae = "sae-z"\n' \
+    "${FP[sae-x]}" "${ID[b]}"
+} > "$WORK/bad.toml"
+expect_fail "one SAE pair per peer device" "two SAE pairs with one peer device are refused" \
+  "$AGENT" run --config "$WORK/bad.toml"
+
+if grep -rqi "$key" "$WORK"/agent-*.log; then fail "a key in an agent's log"; fi
+pass "no delivered key in any agent's log"
+echo "$PASSED passed, 0 failed"
