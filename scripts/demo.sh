@@ -83,4 +83,43 @@ for i in 1 2 3; do
   echo "    none of the keys handed out is in its database, WAL or KEK file"
 done
 
+say "10. Two applications (SAEs) take a key through ETSI GS QKD 014: sae-a from sensor-a's KME, sae-b from sensor-b's"
+stop_agent sensor-a
+stop_agent sensor-b
+declare -A SAE_FP
+for pair in sensor-a:sae-a sensor-b:sae-b; do
+  device=${pair%%:*} sae=${pair#*:}
+  mkdir -p "$WORK/$sae"
+  echo "  \$ skap-agent sae add --data $device --id $sae --out $sae"
+  SAE_FP[$sae]=$("$AGENT" sae add --data "$WORK/$device" --id "$sae" --out "$WORK/$sae" |
+    sed -n 's/^certificate_sha256 = "\(.*\)"$/\1/p')
+done
+take_port kme_a
+take_port kme_b
+kme_toml() {  # PORT SAE PEER REMOTE-SAE
+  printf '[etsi014]\nlisten = "127.0.0.1:%s"\n[[etsi014.sae]]\nid = "%s"\ncertificate_sha256 = "%s"\n' \
+    "$1" "$2" "${SAE_FP[$2]}"
+  printf 'peer = "%s"\nremote_sae = "%s"\n' "$3" "$4"
+}
+start_agent sensor-a "$(kme_toml "$kme_a" sae-a "$b" sae-b)"
+start_agent sensor-b "$(kme_toml "$kme_b" sae-b "$a" sae-a)"
+wait_for_port "$kme_a"
+wait_for_port "$kme_b"
+sae_curl() {  # SAE PORT PATH
+  curl -sS --cacert "$WORK/$1/ca.pem" --cert "$WORK/$1/$1.pem" --key "$WORK/$1/$1.key" \
+    "https://127.0.0.1:$2$3"
+}
+echo "  sae-a: GET https://127.0.0.1:$kme_a/api/v1/keys/sae-b/enc_keys"
+enc=$(sae_curl sae-a "$kme_a" /api/v1/keys/sae-b/enc_keys)
+etsi_id=$(jq -r '.keys[0].key_ID' <<< "$enc")
+etsi_key=$(jq -r '.keys[0].key' <<< "$enc")
+echo "    key_ID $etsi_id, key SHA-256 $(base64 -d <<< "$etsi_key" | sha256sum | cut -c1-16)…"
+echo "  sae-b: GET https://127.0.0.1:$kme_b/api/v1/keys/sae-a/dec_keys?key_ID=$etsi_id"
+dec=$(sae_curl sae-b "$kme_b" "/api/v1/keys/sae-a/dec_keys?key_ID=$etsi_id")
+echo "    key_ID $(jq -r '.keys[0].key_ID' <<< "$dec"), key SHA-256 $(jq -r '.keys[0].key' <<< "$dec" | base64 -d | sha256sum | cut -c1-16)…"
+[[ "$(jq -r '.keys[0].key' <<< "$dec")" == "$etsi_key" ]] || { echo "the SAEs got different keys" >&2; exit 1; }
+echo "  the same 256-bit key at both SAEs; asking again:"
+sae_curl sae-b "$kme_b" "/api/v1/keys/sae-a/dec_keys?key_ID=$etsi_id" | sed 's/^/    /'
+echo
+
 say "Done in $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s; stopping every hub and agent."
