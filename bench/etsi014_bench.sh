@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# ETSI GS QKD 014 key delivery on this machine, in one run: a real hub and
+# two real agents (n = k = 1), sae-a asking its agent's KME over one HTTPS
+# keep-alive connection (curl, requests one after another):
+#  - enc_keys with 1 key and with 64 keys per request: requests/s and keys/s;
+#  - the baseline: the same HTTPS server (TLS 1.3, Beast, client certificate)
+#    answering a path with no key work (404), so the difference is the
+#    key store's share (a commit per request);
+#  - dec_keys of 64 keys in one request at the slave's agent.
+# curl's own time is in every figure; it runs on the same 2 cores.
+#
+#   bench/etsi014_bench.sh [BUILD_DIR]     (default build/release)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tests/integration/lib.sh
+use_build "${1:-build/release}"
+REQUESTS=${REQUESTS:-2000}
+
+new_hubs 1 > /dev/null
+network_everywhere bench 1 > /dev/null
+devices_up bench a b > /dev/null
+stop_agent a
+stop_agent b
+declare -A FP
+for s in a:sae-a b:sae-b; do
+  mkdir -p "$WORK/${s#*:}"
+  FP[${s#*:}]=$("$AGENT" sae add --data "$WORK/${s%%:*}" --id "${s#*:}" --out "$WORK/${s#*:}" |
+    sed -n 's/^certificate_sha256 = "\(.*\)"$/\1/p')
+done
+take_port port_a
+take_port port_b
+kme_toml() {
+  printf '[etsi014]\nlisten = "127.0.0.1:%s"\nmax_keys_per_request = 64\n' "$1"
+  printf '[[etsi014.sae]]\nid = "%s"\ncertificate_sha256 = "%s"\npeer = "%s"\nremote_sae = "%s"\n' \
+    "$2" "${FP[$2]}" "$3" "$4"
+}
+start_agent a "$(kme_toml "$port_a" sae-a "${ID[b]}" sae-b)"
+start_agent b "$(kme_toml "$port_b" sae-b "${ID[a]}" sae-a)"
+wait_for_port "$port_a"
+wait_for_port "$port_b"
+wait_until "a up" '[[ $(hubs_up a) == 1 ]]'
+wait_until "b up" '[[ $(hubs_up b) == 1 ]]'
+ag a agree b > /dev/null
+
+# run SAE PORT COUNT PATH: COUNT requests on one connection; prints seconds.
+run() {
+  local sae=$1 port=$2 count=$3 path=$4 cfg="$WORK/curl.cfg" start end
+  : > "$cfg"
+  for _ in $(seq "$count"); do printf 'url = "https://127.0.0.1:%s%s"\noutput = "/dev/null"\n' "$port" "$path"; done >> "$cfg"
+  start=$(date +%s.%N)
+  curl -sS --cacert "$WORK/$sae/ca.pem" --cert "$WORK/$sae/$sae.pem" --key "$WORK/$sae/$sae.key" \
+    -K "$cfg" -w '%{http_code}\n' > "$WORK/codes"
+  end=$(date +%s.%N)
+  [[ $(sort -u "$WORK/codes" | tr '\n' ' ') =~ ^(200|404)\ $ ]] || { echo "bad answers: $(sort "$WORK/codes" | uniq -c)" >&2; exit 1; }
+  awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", e - s }'
+}
+rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%8.0f", n / t }'; }
+
+# 64 keys for the slave to take back by id at the end (the first of the chain).
+ids=$(curl -sS --cacert "$WORK/sae-a/ca.pem" --cert "$WORK/sae-a/sae-a.pem" --key "$WORK/sae-a/sae-a.key" \
+  "https://127.0.0.1:$port_a/api/v1/keys/sae-b/enc_keys?number=64" | jq -c '{key_IDs: [.keys[] | {key_ID}]}')
+base=$(run sae-a "$port_a" "$REQUESTS" /api/v1/keys/sae-b/nonsense)
+one=$(run sae-a "$port_a" "$REQUESTS" '/api/v1/keys/sae-b/enc_keys')
+many=$(run sae-a "$port_a" $((REQUESTS / 4)) '/api/v1/keys/sae-b/enc_keys?number=64')
+start=$(date +%s.%N)
+curl -sS --cacert "$WORK/sae-b/ca.pem" --cert "$WORK/sae-b/sae-b.pem" --key "$WORK/sae-b/sae-b.key" \
+  -H 'Content-Type: application/json' --data "$ids" -o /dev/null -w '%{http_code}\n' \
+  "https://127.0.0.1:$port_b/api/v1/keys/sae-a/dec_keys" | grep -q 200
+dec=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.3f", e - s }')
+
+printf '%-58s %10s %10s\n' "ETSI GS QKD 014 over HTTPS keep-alive (one curl client)" "requests/s" "keys/s"
+printf '%-58s %10s %10s\n' "baseline: same server, no key work (404)" "$(rate "$REQUESTS" "$base")" "-"
+printf '%-58s %10s %10s\n' "enc_keys, 1 key per request" "$(rate "$REQUESTS" "$one")" "$(rate "$REQUESTS" "$one")"
+printf '%-58s %10s %10s\n' "enc_keys, 64 keys per request" "$(rate $((REQUESTS / 4)) "$many")" \
+  "$(rate $((REQUESTS / 4 * 64)) "$many")"
+printf '%-58s %10s\n' "dec_keys of 64 keys, one request incl. TLS handshake (s)" "$dec"
