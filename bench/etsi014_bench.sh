@@ -21,19 +21,10 @@ network_everywhere bench 1 > /dev/null
 devices_up bench a b > /dev/null
 stop_agent a
 stop_agent b
-declare -A FP
-for s in a:sae-a b:sae-b; do
-  mkdir -p "$WORK/${s#*:}"
-  FP[${s#*:}]=$("$AGENT" sae add --data "$WORK/${s%%:*}" --id "${s#*:}" --out "$WORK/${s#*:}" |
-    sed -n 's/^certificate_sha256 = "\(.*\)"$/\1/p')
-done
+sae_add a sae-a
+sae_add b sae-b
 take_port port_a
 take_port port_b
-kme_toml() {
-  printf '[etsi014]\nlisten = "127.0.0.1:%s"\nmax_keys_per_request = 64\n' "$1"
-  printf '[[etsi014.sae]]\nid = "%s"\ncertificate_sha256 = "%s"\npeer = "%s"\nremote_sae = "%s"\n' \
-    "$2" "${FP[$2]}" "$3" "$4"
-}
 start_agent a "$(kme_toml "$port_a" sae-a "${ID[b]}" sae-b)"
 start_agent b "$(kme_toml "$port_b" sae-b "${ID[a]}" sae-a)"
 wait_for_port "$port_a"

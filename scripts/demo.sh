@@ -86,21 +86,12 @@ done
 say "10. Two applications (SAEs) take a key through ETSI GS QKD 014: sae-a from sensor-a's KME, sae-b from sensor-b's"
 stop_agent sensor-a
 stop_agent sensor-b
-declare -A SAE_FP
 for pair in sensor-a:sae-a sensor-b:sae-b; do
-  device=${pair%%:*} sae=${pair#*:}
-  mkdir -p "$WORK/$sae"
-  echo "  \$ skap-agent sae add --data $device --id $sae --out $sae"
-  SAE_FP[$sae]=$("$AGENT" sae add --data "$WORK/$device" --id "$sae" --out "$WORK/$sae" |
-    sed -n 's/^certificate_sha256 = "\(.*\)"$/\1/p')
+  echo "  \$ skap-agent sae add --data ${pair%%:*} --id ${pair#*:} --out ${pair#*:}"
+  sae_add "${pair%%:*}" "${pair#*:}"
 done
 take_port kme_a
 take_port kme_b
-kme_toml() {  # PORT SAE PEER REMOTE-SAE
-  printf '[etsi014]\nlisten = "127.0.0.1:%s"\n[[etsi014.sae]]\nid = "%s"\ncertificate_sha256 = "%s"\n' \
-    "$1" "$2" "${SAE_FP[$2]}"
-  printf 'peer = "%s"\nremote_sae = "%s"\n' "$3" "$4"
-}
 start_agent sensor-a "$(kme_toml "$kme_a" sae-a "$b" sae-b)"
 start_agent sensor-b "$(kme_toml "$kme_b" sae-b "$a" sae-a)"
 wait_for_port "$kme_a"

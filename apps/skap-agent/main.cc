@@ -20,6 +20,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "agent/agent_config.h"
 #include "agent/agent_daemon.h"
 #include "agent/agent_store.h"
 #include "agent/channel_ratchet.h"
@@ -27,7 +28,6 @@
 #include "api/http_client.h"
 #include "common/hex.h"
 #include "common/secret_file.h"
-#include "config.h"
 #include "entropy/entropy_service.h"
 #include "kme/kme_credentials.h"
 #include "proto/bundle.h"
@@ -354,7 +354,7 @@ int Main(int argc, char** argv) {
   }
 
   if (run->parsed()) {
-    auto options = skap_agent::LoadConfig(config_path);
+    auto options = skap::agent::LoadAgentConfig(config_path);
     if (!options) return Fail("configuration", options.error());
     // Signals are taken by the daemon's loop; block them before any thread starts.
     sigset_t signals;

@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <future>
 #include <memory>
 #include <vector>
 
@@ -10,7 +11,6 @@
 #include "agent/agent_store.h"
 #include "agent/agreement_store.h"
 #include "agent/control_api.h"
-#include "agent/control_server.h"
 #include "agent/session_store.h"
 #include "entropy/entropy_service.h"
 #include "kme/etsi014_server.h"
@@ -29,91 +29,170 @@ std::int64_t NowMs() {
 
 }  // namespace
 
-Result<void> RunAgent(const AgentOptions& options, const std::function<void()>& ready) {
-  SKAP_ASSIGN_OR_RETURN(auto entropy,
+// Parts is everything the daemon holds, in the order it is built (and the
+// reverse order it is torn down).
+struct AgentDaemon::Parts {
+  AgentOptions options;
+  std::unique_ptr<entropy::EntropyService> entropy;
+  std::unique_ptr<AgentStore> store;
+  Identity identity;
+  std::size_t hubs_enrolled = 0;
+  std::string socket;
+  asio::io_context io;
+  std::unique_ptr<SessionStore> sessions;
+  std::unique_ptr<AgreementStore> agreements;
+  std::unique_ptr<AgreementEngine> engine;
+  std::vector<std::unique_ptr<HubLink>> links;
+  std::unique_ptr<ControlApi> api;
+  std::unique_ptr<ControlServer> control;
+  std::unique_ptr<kme::Etsi014Api> kme_api;
+  std::unique_ptr<kme::Etsi014Server> kme_server;
+  std::unique_ptr<asio::steady_timer> tick;
+  std::unique_ptr<asio::signal_set> signals;
+  bool stopping = false;
+
+  void ScheduleTick() {
+    tick->expires_after(std::chrono::seconds(1));
+    tick->async_wait([this](boost::system::error_code ec) {
+      if (ec || stopping) return;
+      engine->Tick();
+      ScheduleTick();
+    });
+  }
+
+  void StopOnLoop() {
+    if (stopping) return;
+    stopping = true;
+    tick->cancel();
+    if (signals) signals->cancel();
+    control->Stop();
+    if (kme_server) kme_server->Stop();
+    for (auto& link : links) link->Stop();
+  }
+};
+
+Result<std::unique_ptr<AgentDaemon>> AgentDaemon::Start(const AgentOptions& options) {
+  auto p = std::make_unique<Parts>();
+  p->options = options;
+  SKAP_ASSIGN_OR_RETURN(p->entropy,
                         entropy::EntropyService::Create(entropy::EntropyService::DefaultSources()));
-  SKAP_ASSIGN_OR_RETURN(auto store, AgentStore::Open(options.data_dir, false));
-  SKAP_ASSIGN_OR_RETURN(auto hubs, store->LoadHubs());
+  SKAP_ASSIGN_OR_RETURN(p->store, AgentStore::Open(options.data_dir, false));
+  SKAP_ASSIGN_OR_RETURN(auto hubs, p->store->LoadHubs());
   if (hubs.empty()) {
     return Unexpected(ErrorCode::kFailedPrecondition,
                       options.data_dir + " is enrolled at no hub (skap-agent enroll)");
   }
   const auto& first = hubs.front().hub;
-  Identity identity{first.device_id, first.device_name, first.network_name, first.hub_set,
-                    first.threshold};
-
-  asio::io_context io;
-  SessionStore sessions(store->db(), store->kek(), identity.device_id, NowMs, options.key_window);
-  AgreementStore agreements(store->db(), store->kek(), NowMs);
-  AgreementEngine engine(store->db(), agreements, sessions, *entropy, identity, options.engine,
-                         NowMs);
-  std::vector<std::unique_ptr<HubLink>> links;
+  p->identity = {first.device_id, first.device_name, first.network_name, first.hub_set,
+                 first.threshold};
+  p->hubs_enrolled = hubs.size();
+  p->sessions = std::make_unique<SessionStore>(p->store->db(), p->store->kek(),
+                                               p->identity.device_id, NowMs, options.key_window);
+  p->agreements = std::make_unique<AgreementStore>(p->store->db(), p->store->kek(), NowMs);
+  p->engine = std::make_unique<AgreementEngine>(p->store->db(), *p->agreements, *p->sessions,
+                                                *p->entropy, p->identity, options.engine, NowMs);
   std::vector<HubLink*> link_pointers;
   for (const auto& hub : hubs) {
-    links.push_back(
-        std::make_unique<HubLink>(io, *store, hub.hub.hub_id, *entropy, options.link, engine));
-    link_pointers.push_back(links.back().get());
+    p->links.push_back(std::make_unique<HubLink>(p->io, *p->store, hub.hub.hub_id, *p->entropy,
+                                                 options.link, *p->engine));
+    link_pointers.push_back(p->links.back().get());
   }
-  engine.SetLinks({link_pointers.begin(), link_pointers.end()});
-  SKAP_RETURN_IF_ERROR(engine.Resume());
-  ControlApi api(engine, sessions, link_pointers, *entropy, options.engine.hybrid);
-  const std::string socket =
+  p->engine->SetLinks({link_pointers.begin(), link_pointers.end()});
+  SKAP_RETURN_IF_ERROR(p->engine->Resume());
+  p->api = std::make_unique<ControlApi>(*p->engine, *p->sessions, link_pointers, *p->entropy,
+                                        options.engine.hybrid);
+  p->socket =
       options.control_socket.empty() ? options.data_dir + "/control.sock" : options.control_socket;
   SKAP_ASSIGN_OR_RETURN(
-      auto control, ControlServer::Start(
-                        io, socket, [&api](const ControlRequest& request, ControlRespond respond) {
-                          api.Handle(request, std::move(respond));
-                        }));
-
-  std::unique_ptr<kme::Etsi014Api> kme_api;
-  std::unique_ptr<kme::Etsi014Server> kme_server;
+      p->control, ControlServer::Start(
+                      p->io, p->socket,
+                      [api = p->api.get()](const ControlRequest& request, ControlRespond respond) {
+                        api->Handle(request, std::move(respond));
+                      }));
   if (options.etsi014) {
     SKAP_RETURN_IF_ERROR(
-        kme::EnsureCredentials(options.data_dir, store->kek(), options.etsi014->server_names));
+        kme::EnsureCredentials(options.data_dir, p->store->kek(), options.etsi014->server_names));
     SKAP_ASSIGN_OR_RETURN(const auto credentials,
-                          kme::LoadServerCredentials(options.data_dir, store->kek()));
-    kme_api = std::make_unique<kme::Etsi014Api>(sessions, identity.device_id, *options.etsi014);
+                          kme::LoadServerCredentials(options.data_dir, p->store->kek()));
+    p->kme_api =
+        std::make_unique<kme::Etsi014Api>(*p->sessions, p->identity.device_id, *options.etsi014);
     SKAP_ASSIGN_OR_RETURN(
-        kme_server, kme::Etsi014Server::Start(
-                        io, options.etsi014->host, options.etsi014->port, credentials,
-                        [&kme_api](const std::string& fingerprint, std::string_view method,
-                                   std::string_view target, std::string_view body) {
-                          return kme_api->Handle(kme_api->SaeOf(fingerprint), method, target, body);
-                        }));
-    std::fprintf(stderr, "skap-agent: ETSI GS QKD 014 KME on https://%s:%u for %zu SAEs\n",
-                 options.etsi014->host.c_str(), kme_server->port(), options.etsi014->saes.size());
+        p->kme_server,
+        kme::Etsi014Server::Start(
+            p->io, options.etsi014->host, options.etsi014->port, credentials,
+            [kme = p->kme_api.get()](const std::string& fingerprint, std::string_view method,
+                                     std::string_view target, std::string_view body) {
+              return kme->Handle(kme->SaeOf(fingerprint), method, target, body);
+            }));
   }
+  p->tick = std::make_unique<asio::steady_timer>(p->io);
+  return std::unique_ptr<AgentDaemon>(new AgentDaemon(std::move(p)));
+}
 
-  asio::steady_timer tick(io);
-  bool stopping = false;
-  std::function<void()> schedule_tick = [&] {
-    tick.expires_after(std::chrono::seconds(1));
-    tick.async_wait([&](boost::system::error_code ec) {
-      if (ec || stopping) return;
-      engine.Tick();
-      schedule_tick();
-    });
-  };
-  schedule_tick();
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](boost::system::error_code, int signal_number) {
-    std::fprintf(stderr, "skap-agent: stopping (signal %d)\n", signal_number);
-    stopping = true;
-    tick.cancel();
-    control->Stop();
-    if (kme_server) kme_server->Stop();
-    for (auto& link : links) link->Stop();
+AgentDaemon::AgentDaemon(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+AgentDaemon::~AgentDaemon() = default;
+
+void AgentDaemon::Run() {
+  parts_->ScheduleTick();
+  for (auto& link : parts_->links) link->Start();
+  parts_->io.run();
+}
+
+void AgentDaemon::Stop() {
+  asio::post(parts_->io, [p = parts_.get()] { p->StopOnLoop(); });
+}
+
+ControlResponse AgentDaemon::Call(const ControlRequest& request) {
+  auto answer = std::make_shared<std::promise<ControlResponse>>();
+  auto future = answer->get_future();
+  asio::post(parts_->io, [p = parts_.get(), request, answer] {
+    if (p->stopping) {
+      ControlResponse stopped;
+      stopped.status = 503;
+      const std::string body = R"({"error":"unavailable","message":"the endpoint is stopping"})";
+      stopped.body =
+          SecretBytes::Copy({reinterpret_cast<const std::uint8_t*>(body.data()), body.size()});
+      answer->set_value(std::move(stopped));
+      return;
+    }
+    // The engine answers exactly once, now or when the agreement ends.
+    p->api->Handle(request, [answer](ControlResponse r) { answer->set_value(std::move(r)); });
   });
-  for (auto& link : links) link->Start();
-  std::fprintf(stderr,
-               "skap-agent: device %s (%s) of network %s, %zu of %zu hubs enrolled, k = %u; "
-               "control socket %s\n",
-               identity.device_name.c_str(), identity.device_id.c_str(),
-               identity.network_name.c_str(), hubs.size(), identity.hub_set.size(),
-               identity.threshold, socket.c_str());
+  return future.get();
+}
+
+std::string AgentDaemon::Describe() const {
+  const auto& p = *parts_;
+  std::string line = "device " + p.identity.device_name + " (" + p.identity.device_id +
+                     ") of network " + p.identity.network_name + ", " +
+                     std::to_string(p.hubs_enrolled) + " of " +
+                     std::to_string(p.identity.hub_set.size()) +
+                     " hubs enrolled, k = " + std::to_string(p.identity.threshold) +
+                     "; control socket " + p.socket;
+  if (p.kme_server) {
+    line += "; ETSI GS QKD 014 KME on https://" + p.options.etsi014->host + ":" +
+            std::to_string(p.kme_server->port()) + " for " +
+            std::to_string(p.options.etsi014->saes.size()) + " SAEs";
+  }
+  return line;
+}
+
+void AgentDaemon::StopOnSignals() {
+  parts_->signals = std::make_unique<asio::signal_set>(parts_->io, SIGINT, SIGTERM);
+  parts_->signals->async_wait([p = parts_.get()](boost::system::error_code ec, int signal_number) {
+    if (ec) return;
+    std::fprintf(stderr, "skap-agent: stopping (signal %d)\n", signal_number);
+    p->StopOnLoop();
+  });
+}
+
+Result<void> RunAgent(const AgentOptions& options, const std::function<void()>& ready) {
+  SKAP_ASSIGN_OR_RETURN(auto daemon, AgentDaemon::Start(options));
+  daemon->StopOnSignals();
+  std::fprintf(stderr, "skap-agent: %s\n", daemon->Describe().c_str());
   if (ready) ready();
-  // Returns once every link, connection and timer has wound down.
-  io.run();
+  daemon->Run();
   return Ok();
 }
 

@@ -5,10 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "agent/agreement_engine.h"
+#include "agent/control_server.h"
 #include "agent/hub_link.h"
 #include "common/result.h"
 #include "kme/etsi014_api.h"
@@ -25,8 +28,42 @@ struct AgentOptions {
   std::optional<kme::Etsi014Options> etsi014;  // the KME for local SAEs, when configured
 };
 
-// RunAgent serves until a signal asks it to stop. `ready` is called once
-// the control socket listens.
+// AgentDaemon is the endpoint with everything up: links to its hubs (started
+// by Run), the agreement engine, the control socket and, when configured,
+// the ETSI GS QKD 014 KME. `skap-agent run` runs it on the main thread; the
+// C API (include/skap/c/skap.h) embeds it on a thread of the application.
+class AgentDaemon {
+ public:
+  static Result<std::unique_ptr<AgentDaemon>> Start(const AgentOptions& options);
+  ~AgentDaemon();
+  AgentDaemon(const AgentDaemon&) = delete;
+  AgentDaemon& operator=(const AgentDaemon&) = delete;
+
+  // Run serves on the calling thread until Stop; it returns once every
+  // link, connection and timer has wound down.
+  void Run();
+  // Stop asks Run to return; safe from any thread (and from a signal
+  // handler's asio callback).
+  void Stop();
+  // Call answers a control request as the control socket would; from any
+  // thread but Run's, while Run runs. It waits for the answer (an agreement
+  // takes a round trip through the hubs).
+  ControlResponse Call(const ControlRequest& request);
+  // StopOnSignals makes SIGINT and SIGTERM stop the daemon (skap-agent run;
+  // an application embedding the endpoint keeps its own signals).
+  void StopOnSignals();
+  // Describe is the one line the daemon logs when it starts.
+  std::string Describe() const;
+
+  struct Parts;
+
+ private:
+  explicit AgentDaemon(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+// RunAgent serves until SIGINT or SIGTERM. `ready` is called once the
+// control socket listens.
 Result<void> RunAgent(const AgentOptions& options, const std::function<void()>& ready = {});
 
 }  // namespace skap::agent

@@ -15,25 +15,15 @@ stop_agent b
 
 # Certificates: one SAE at each agent, plus sae-x (issued by a's CA but in
 # no configuration).
-declare -A FP
-fingerprint() { sed -n 's/^certificate_sha256 = "\(.*\)"$/\1/p'; }
-for s in a:sae-a b:sae-b a:sae-x; do
-  agent=${s%%:*} sae=${s#*:}
-  mkdir -p "$WORK/$sae"
-  out=$("$AGENT" sae add --data "$WORK/$agent" --id "$sae" --out "$WORK/$sae") || fail "sae add $sae: $out"
-  FP[$sae]=$(fingerprint <<< "$out")
-done
+sae_add a sae-a
+sae_add b sae-b
+sae_add a sae-x
 expect_eq "$(stat -c %a "$WORK/sae-a/sae-a.key")" 600 "the SAE's private key is written 0600"
 expect_eq "$(find "$WORK/a/etsi014" -name '*.key*' | sort | xargs -n1 basename | tr '\n' ' ')" \
   "ca.key.wrapped server.key.wrapped " "the KME's own private keys are stored wrapped"
 
 take_port port_a
 take_port port_b
-kme_toml() {  # kme_toml PORT SAE PEER-DEVICE REMOTE-SAE
-  printf '[etsi014]\nlisten = "127.0.0.1:%s"\nmax_keys_per_request = 64\n' "$1"
-  printf '[[etsi014.sae]]\nid = "%s"\ncertificate_sha256 = "%s"\npeer = "%s"\nremote_sae = "%s"\n' \
-    "$2" "${FP[$2]}" "$3" "$4"
-}
 start_agent a "$(kme_toml "$port_a" sae-a "${ID[b]}" sae-b)"
 start_agent b "$(kme_toml "$port_b" sae-b "${ID[a]}" sae-a)"
 wait_for_port "$port_a"

@@ -243,6 +243,23 @@ expect_shared_key() {
   pass "$3"
 }
 
+# sae_add AGENT SAE: SAE's client certificate from agent AGENT's CA (the
+# agent stopped), in $WORK/SAE/{SAE.pem,SAE.key,ca.pem}; its fingerprint in FP[SAE].
+declare -A FP
+sae_add() {
+  local out
+  mkdir -p "$WORK/$2"
+  out=$("$AGENT" sae add --data "$WORK/$1" --id "$2" --out "$WORK/$2") || fail "sae add $2: $out"
+  FP[$2]=$(sed -n 's/^certificate_sha256 = "\(.*\)"$/\1/p' <<< "$out")
+}
+# kme_toml PORT SAE PEER-DEVICE REMOTE-SAE: an agent's [etsi014] lines
+# serving SAE (at most 64 keys per request).
+kme_toml() {
+  printf '[etsi014]\nlisten = "127.0.0.1:%s"\nmax_keys_per_request = 64\n' "$1"
+  printf '[[etsi014.sae]]\nid = "%s"\ncertificate_sha256 = "%s"\npeer = "%s"\nremote_sae = "%s"\n' \
+    "$2" "${FP[$2]}" "$3" "$4"
+}
+
 # admit_everywhere ID [I...]: admit device ID at every hub (or hubs I...),
 # once its pre-flight report is in.
 admit_everywhere() {

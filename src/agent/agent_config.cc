@@ -1,11 +1,11 @@
-#include "config.h"
+#include "agent/agent_config.h"
 
 #include <algorithm>
 #include <array>
 
 #include "config/toml_file.h"
 
-namespace skap_agent {
+namespace skap::agent {
 namespace {
 
 using skap::ErrorCode;
@@ -108,9 +108,9 @@ skap::Result<skap::kme::Etsi014Options> LoadEtsi014(const toml::table& t, const 
 
 }  // namespace
 
-skap::Result<skap::agent::AgentOptions> LoadConfig(const std::string& path) {
+skap::Result<AgentOptions> LoadAgentConfig(const std::string& path) {
   SKAP_ASSIGN_OR_RETURN(const toml::table table, skap::config::ParseTomlFile(path, kKeys));
-  skap::agent::AgentOptions o;
+  AgentOptions o;
   o.data_dir = table["data_dir"].value_or(std::string());
   if (o.data_dir.empty()) {
     return Unexpected(ErrorCode::kInvalidArgument, path + ": data_dir is required");
@@ -159,4 +159,4 @@ skap::Result<skap::agent::AgentOptions> LoadConfig(const std::string& path) {
   return o;
 }
 
-}  // namespace skap_agent
+}  // namespace skap::agent

@@ -8,8 +8,8 @@
 #include "agent/agent_daemon.h"
 #include "common/result.h"
 
-namespace skap_agent {
+namespace skap::agent {
 
-skap::Result<skap::agent::AgentOptions> LoadConfig(const std::string& path);
+Result<AgentOptions> LoadAgentConfig(const std::string& path);
 
-}  // namespace skap_agent
+}  // namespace skap::agent
