@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package SKAP needs to build, test, benchmark and demo.
 # Non-interactive; when everything is already present it only asks dpkg and
-# returns in about a second. Nothing is fetched from outside Debian's archive.
+# returns in about a second. Nothing is fetched from outside Debian's archive
+# but the OpenAPI checker's npm packages (tests/openapi/package-lock.json).
 #
 #   scripts/deps.sh          packages for `make check` and `make demo`
 #   scripts/deps.sh bench    adds MIT Kerberos's KDC, the agreement benchmark's baseline
@@ -23,6 +24,7 @@ packages=(
   protobuf-compiler libprotobuf-dev  # device channel messages
   zbar-tools jq                      # tests read QR codes back (zbarimg) and JSON (jq)
   curl                               # tests are the SAEs of the ETSI GS QKD 014 API
+  nodejs                             # tests check docs/etsi014.openapi.json (tests/openapi)
   libkrb5-dev                        # bench/kerberos_bench: the Kerberos client library
 )
 if [[ "${1:-}" == "bench" ]]; then
@@ -37,15 +39,27 @@ for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "installed" ]] || missing+=("$p")
 done
-if ((${#missing[@]} == 0)); then
-  exit 0
-fi
+# Debian's nodejs comes without npm (other builds of nodejs carry their own).
+command -v npm > /dev/null || missing+=(npm)
 
-if [[ $EUID -ne 0 ]]; then
-  echo "deps.sh: missing packages: ${missing[*]}; run as root (or: sudo $0 $*)" >&2
+if ((${#missing[@]} > 0)); then
+  if [[ $EUID -ne 0 ]]; then
+    echo "deps.sh: missing packages: ${missing[*]}; run as root (or: sudo $0 $*)" >&2
+    exit 1
+  fi
+  echo "deps.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if ! command -v npm > /dev/null; then
+  echo "deps.sh: npm is missing (apt-get install npm)" >&2
   exit 1
 fi
-echo "deps.sh: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# The OpenAPI checker's packages, pinned by tests/openapi/package-lock.json.
+openapi="$(cd "$(dirname "$0")/.." && pwd)/tests/openapi"
+if [[ ! -d "$openapi/node_modules" || "$openapi/package-lock.json" -nt "$openapi/node_modules" ]]; then
+  echo "deps.sh: npm ci in tests/openapi"
+  npm ci --prefix "$openapi" --no-audit --no-fund --loglevel=error
+fi

@@ -6,6 +6,7 @@
 # a restart, and every error path with its status code and message.
 #   etsi014_test.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh"
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
 use_build "$1"
 new_hubs 1
 network_everywhere plant-1 1
@@ -33,14 +34,20 @@ wait_until "b reaches its hub" '[[ $(hubs_up b) == 1 ]]'
 expect_fail "" "sae add refuses while the daemon holds the data directory" \
   "$AGENT" sae add --data "$WORK/a" --id sae-y --out "$WORK/sae-x"
 
-# call SAE PORT PATH [CURL-ARGS...]: the SAE's request; prints the body, then the status.
+# call SAE PORT PATH [CURL-ARGS...]: the SAE's request; prints the body, then
+# the status, and records the exchange for the OpenAPI check at the end.
+CALL_METHOD=GET
 call() {
-  local sae=$1 port=$2 path=$3
+  local sae=$1 port=$2 path=$3 out
   shift 3
-  curl -sS --cacert "$WORK/$sae/ca.pem" --cert "$WORK/$sae/$sae.pem" --key "$WORK/$sae/$sae.key" \
-    -w '\n%{http_code}' "$@" "https://127.0.0.1:$port$path"
+  out=$(curl -sS --cacert "$WORK/$sae/ca.pem" --cert "$WORK/$sae/$sae.pem" --key "$WORK/$sae/$sae.key" \
+    -w '\n%{http_code}' "$@" "https://127.0.0.1:$port$path") || return
+  jq -cn --arg m "$CALL_METHOD" --arg p "$path" --arg o "$out" \
+    '($o | split("\n")) as $l | {method: $m, path: $p, status: ($l[-1] | tonumber), body: ($l[:-1] | join("\n"))}' \
+    >> "$WORK/exchanges.jsonl"
+  printf '%s\n' "$out"
 }
-post() { call "$1" "$2" "$3" -H 'Content-Type: application/json' --data "$4"; }
+post() { CALL_METHOD=POST call "$1" "$2" "$3" -H 'Content-Type: application/json' --data "$4"; }
 status_of() { tail -n1 <<< "$1"; }
 body_of() { sed '$d' <<< "$1"; }
 # expect_error OUT STATUS MESSAGE WHAT: an error answer with the standard's JSON body.
@@ -165,6 +172,14 @@ expect_eq "$conns" "1 0 " "HTTPS keep-alive: the second request reuses the conne
 } > "$WORK/bad.toml"
 expect_fail "one SAE pair per peer device" "two SAE pairs with one peer device are refused" \
   "$AGENT" run --config "$WORK/bad.toml"
+
+# What the agents answered, against the OpenAPI description in docs/.
+[[ -d "$SRC/tests/openapi/node_modules" ]] ||
+  fail "tests/openapi/node_modules is missing: scripts/deps.sh installs it (npm ci)"
+out=$(node "$SRC/tests/openapi/check.mjs" "$SRC/docs/etsi014.openapi.json" "$WORK/exchanges.jsonl") ||
+  fail "the OpenAPI check: $out"
+echo "$out"
+PASSED=$((PASSED + $(grep -c '^ok' <<< "$out")))
 
 if grep -rqi "$key" "$WORK"/agent-*.log; then fail "a key in an agent's log"; fi
 pass "no delivered key in any agent's log"
