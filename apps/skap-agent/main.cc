@@ -161,6 +161,17 @@ void PrintStatus(const json& s) {
                 static_cast<unsigned long long>(x.value("epoch", 0ULL)), x.value("next_index", 0U),
                 x.value("peer_next_index", 0U));
   }
+  if (s.contains("ppk")) {
+    for (const auto& p : s["ppk"]) {
+      const std::string error = p.value("last_error", "");
+      std::printf("ppk for %s (connection %s): epoch %llu, fingerprint %s%s%s%s\n",
+                  p.value("peer", "").c_str(), p.value("connection", "").c_str(),
+                  static_cast<unsigned long long>(p.value("installed_epoch", 0ULL)),
+                  p.value("fingerprint", "-").c_str(),
+                  p.value("sa_up_with_installed", false) ? ", IKE SA up with it" : "",
+                  error.empty() ? "" : ", last error: ", error.c_str());
+    }
+  }
   for (const auto& a : s["agreements"]) {
     std::printf("agreement %s with %s (%s): %s %s\n", a.value("sid", "").c_str(),
                 a.value("peer", "").c_str(), a.value("role", "").c_str(),

@@ -11,8 +11,9 @@ namespace {
 using skap::ErrorCode;
 using skap::Unexpected;
 
-constexpr std::array<std::string_view, 12> kKeys = {"hybrid",
+constexpr std::array<std::string_view, 13> kKeys = {"hybrid",
                                                     "etsi014",
+                                                    "ppk",
                                                     "data_dir",
                                                     "control_socket",
                                                     "key_exchange",
@@ -106,6 +107,38 @@ skap::Result<skap::kme::Etsi014Options> LoadEtsi014(const toml::table& t, const 
   return o;
 }
 
+// LoadPpk reads the [[ppk]] tables (docs/skap-agent.toml).
+skap::Result<std::vector<skap::ppk::PpkTarget>> LoadPpk(const toml::array& list,
+                                                        const std::string& path) {
+  std::vector<skap::ppk::PpkTarget> out;
+  for (const auto& node : list) {
+    const auto* t = node.as_table();
+    if (t == nullptr) return Bad(path, "ppk entries are tables ([[ppk]])");
+    SKAP_RETURN_IF_ERROR(OnlyKeys(
+        *t, path, "ppk", {"peer", "vici_socket", "ppk_id", "connection", "child", "initiate"}));
+    skap::ppk::PpkTarget p{(*t)["peer"].value_or(std::string()),
+                           (*t)["vici_socket"].value_or(std::string("/var/run/charon.vici")),
+                           (*t)["ppk_id"].value_or(std::string()),
+                           (*t)["connection"].value_or(std::string()),
+                           (*t)["child"].value_or(std::string()),
+                           false};
+    if (p.child.empty()) p.child = p.connection;
+    const auto initiate = (*t)["initiate"];
+    if (initiate && !initiate.is_boolean()) return Bad(path, "ppk.initiate must be true or false");
+    p.initiate = initiate.value_or(false);
+    if (p.peer.empty() || p.ppk_id.empty() || p.connection.empty()) {
+      return Bad(path, "each [[ppk]] needs peer (a device id), ppk_id and connection");
+    }
+    for (const auto& other : out) {
+      if (other.connection == p.connection && other.vici_socket == p.vici_socket) {
+        return Bad(path, "connection " + p.connection + " has two [[ppk]] entries");
+      }
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 }  // namespace
 
 skap::Result<AgentOptions> LoadAgentConfig(const std::string& path) {
@@ -155,6 +188,11 @@ skap::Result<AgentOptions> LoadAgentConfig(const std::string& path) {
     SKAP_ASSIGN_OR_RETURN(o.etsi014, LoadEtsi014(*etsi, path));
   } else if (table.contains("etsi014")) {
     return Bad(path, "etsi014 must be a table");
+  }
+  if (const auto* ppk = table["ppk"].as_array()) {
+    SKAP_ASSIGN_OR_RETURN(o.ppk, LoadPpk(*ppk, path));
+  } else if (table.contains("ppk")) {
+    return Bad(path, "ppk must be an array of tables ([[ppk]])");
   }
   return o;
 }

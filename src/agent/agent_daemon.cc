@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <boost/asio.hpp>
+#include <nlohmann/json.hpp>
 
 #include "agent/agent_store.h"
 #include "agent/agreement_store.h"
@@ -47,6 +48,7 @@ struct AgentDaemon::Parts {
   std::unique_ptr<ControlServer> control;
   std::unique_ptr<kme::Etsi014Api> kme_api;
   std::unique_ptr<kme::Etsi014Server> kme_server;
+  std::unique_ptr<ppk::PpkInstaller> ppk;
   std::unique_ptr<asio::steady_timer> tick;
   std::unique_ptr<asio::signal_set> signals;
   bool stopping = false;
@@ -56,8 +58,35 @@ struct AgentDaemon::Parts {
     tick->async_wait([this](boost::system::error_code ec) {
       if (ec || stopping) return;
       engine->Tick();
+      OfferPpks();
       ScheduleTick();
     });
+  }
+
+  // OfferPpks hands each [[ppk]] target the PPK of its session's current
+  // epoch (the installer skips an epoch it already has).
+  void OfferPpks() {
+    if (!ppk) return;
+    for (std::size_t i = 0; i < ppk->targets().size(); ++i) {
+      auto current = sessions->CurrentPpk(ppk->targets()[i].peer);
+      if (current) ppk->Offer(i, current->epoch, std::move(current->ppk));
+    }
+  }
+
+  std::string PpkStatusJson() const {
+    nlohmann::json out = nlohmann::json::array();
+    if (ppk) {
+      for (const auto& s : ppk->Status()) {
+        out.push_back({{"peer", s.peer},
+                       {"connection", s.connection},
+                       {"installed_epoch", s.installed_epoch},
+                       {"fingerprint", s.fingerprint},
+                       {"sa_up_with_installed", s.sa_up_with_installed},
+                       {"attempts", s.attempts},
+                       {"last_error", s.last_error}});
+      }
+    }
+    return out.dump();
   }
 
   void StopOnLoop() {
@@ -125,6 +154,10 @@ Result<std::unique_ptr<AgentDaemon>> AgentDaemon::Start(const AgentOptions& opti
               return kme->Handle(kme->SaeOf(fingerprint), method, target, body);
             }));
   }
+  if (!options.ppk.empty()) {
+    p->ppk = std::make_unique<ppk::PpkInstaller>(options.ppk);
+    p->api->SetPpkStatus([parts = p.get()] { return parts->PpkStatusJson(); });
+  }
   p->tick = std::make_unique<asio::steady_timer>(p->io);
   return std::unique_ptr<AgentDaemon>(new AgentDaemon(std::move(p)));
 }
@@ -134,6 +167,7 @@ AgentDaemon::AgentDaemon(std::unique_ptr<Parts> parts) : parts_(std::move(parts)
 AgentDaemon::~AgentDaemon() = default;
 
 void AgentDaemon::Run() {
+  parts_->OfferPpks();
   parts_->ScheduleTick();
   for (auto& link : parts_->links) link->Start();
   parts_->io.run();

@@ -9,12 +9,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "agent/agreement_engine.h"
 #include "agent/control_server.h"
 #include "agent/hub_link.h"
 #include "common/result.h"
 #include "kme/etsi014_api.h"
+#include "ppk/ppk_installer.h"
 
 namespace skap::agent {
 
@@ -26,6 +28,7 @@ struct AgentOptions {
   EngineOptions engine;
   std::uint32_t key_window = 1024;             // out-of-order key ids per session
   std::optional<kme::Etsi014Options> etsi014;  // the KME for local SAEs, when configured
+  std::vector<ppk::PpkTarget> ppk;             // IPsec PPKs into strongSwan, per peer
 };
 
 // AgentDaemon is the endpoint with everything up: links to its hubs (started

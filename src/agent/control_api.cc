@@ -108,6 +108,7 @@ ControlResponse ControlApi::Status() {
     }
   }
   out["sessions"] = sessions;
+  if (ppk_status_) out["ppk"] = json::parse(ppk_status_(), nullptr, false);
   json agreements = json::array();
   for (const auto& o : engine_.Recent(10)) agreements.push_back(OutcomeJson(o));
   out["agreements"] = agreements;

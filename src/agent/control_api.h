@@ -35,6 +35,11 @@ class ControlApi {
         entropy_(entropy),
         hybrid_default_(hybrid_default) {}
 
+  // SetPpkStatus adds the IPsec PPKs' state (JSON text) to status answers.
+  void SetPpkStatus(std::function<std::string()> ppk_status) {
+    ppk_status_ = std::move(ppk_status);
+  }
+
   // Handle answers `request` through `respond`, now or once it can.
   void Handle(const ControlRequest& request, const ControlRespond& respond);
 
@@ -56,6 +61,7 @@ class ControlApi {
   std::vector<HubLink*> links_;
   entropy::EntropyService& entropy_;
   bool hybrid_default_;
+  std::function<std::string()> ppk_status_;
 };
 
 }  // namespace skap::agent

@@ -167,6 +167,17 @@ Result<IssuedKey> SessionStore::Issue(pairwise::KeyId id, SecretBytes key,
   return out;
 }
 
+Result<SessionStore::EpochPpk> SessionStore::CurrentPpk(const std::string& peer) {
+  SKAP_ASSIGN_OR_RETURN(
+      auto rows, db_.Query("SELECT epoch, wrapped_root FROM sessions WHERE peer = $1", {peer}));
+  if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
+  EpochPpk out;
+  out.epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));
+  SKAP_ASSIGN_OR_RETURN(auto root, kek_.Unwrap(AsBlob(rows[0][1]).value_or(Blob{})));
+  SKAP_ASSIGN_OR_RETURN(out.ppk, pairwise::DerivePpk(root.Expose(), out.epoch));
+  return out;
+}
+
 Result<SessionStore::Taken> SessionStore::TakeNextInTransaction(const std::string& peer) {
   const ChainDirection mine = pairwise::IssuingDirection(self_, peer);
   SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));

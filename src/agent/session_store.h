@@ -72,6 +72,14 @@ class SessionStore {
   // side's own chain are not fetched by id: kNotFound.
   Result<IssuedKey> KeyById(const std::string& peer, const std::string& key_id);
 
+  // CurrentPpk is the IPsec PPK of the session's current epoch (PPK_e,
+  // docs/protocol.md) with that epoch; it takes no key from the chains.
+  struct EpochPpk {
+    std::uint64_t epoch = 0;
+    SecretBytes ppk;
+  };
+  Result<EpochPpk> CurrentPpk(const std::string& peer);
+
   // NextKeys hands out the next `count` keys, all in one commit.
   Result<std::vector<IssuedKey>> NextKeys(const std::string& peer, std::uint32_t count);
   // KeysById hands out every key `key_ids` names, or none: one that cannot

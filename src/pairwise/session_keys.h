@@ -9,6 +9,7 @@
 //   MK_{e,d,j}  = HMAC-SHA-384(CK_{e,d,j}, 0x01),  CK_{e,d,j+1} = HMAC-SHA-384(CK_{e,d,j}, 0x02)
 //   key_{e,d,j} = the first 32 bytes of MK_{e,d,j}
 //   T_e         = the first 8 bytes of HMAC-SHA-384(RK_e, "skap v1 key id")
+//   PPK_e       = HKDF-Expand(RK_e, "skap v1 ppk" ‖ u64(e), 32)   (the IPsec PPK of epoch e)
 //   id_{e,d,j}  = UUIDv8 (RFC 9562 §5.8): T_e[0..5] ‖ 0x8 ‖ T_e[6] low nibble ‖ T_e[7]
 //                 ‖ u32(e) with its top two bits set to the variant 0b10 ‖ u32(d·2^31 + j)
 //
@@ -56,6 +57,9 @@ Result<SecretBytes> NextRootKey(std::span<const std::uint8_t> previous_root,
 // FirstChainKey is CK_{e,d,0}.
 Result<SecretBytes> FirstChainKey(std::span<const std::uint8_t> root_key, std::uint64_t epoch,
                                   ChainDirection direction);
+// DerivePpk is PPK_e: the RFC 8784 PPK both endpoints install for epoch e,
+// apart from the consumer chains so it takes no key from them.
+Result<SecretBytes> DerivePpk(std::span<const std::uint8_t> root_key, std::uint64_t epoch);
 // DeriveKeyIdTag is T_e.
 Result<KeyIdTag> DeriveKeyIdTag(std::span<const std::uint8_t> root_key);
 

@@ -4,10 +4,12 @@ set -euo pipefail
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/skap-it-XXXXXX")
 PIDS=()
+CLEANUP=()  # commands run at exit, after the servers are stopped
 cleanup() {
   local status=$?
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for command in "${CLEANUP[@]}"; do eval "$command" 2> /dev/null || true; done
   # Under ASan/UBSan a server reports leaks and errors only as it exits.
   if grep -l "Sanitizer\|runtime error:" "$WORK"/*.log 2> /dev/null; then
     grep -h -A20 "Sanitizer\|runtime error:" "$WORK"/*.log | head -60 >&2

@@ -118,8 +118,9 @@ def session(pair_keys):
                 keys.append({"direction": d, "index": j, "key_id": key_id(tag, e, d, j),
                              "key": mk[:32].hex()})
                 chain = hmac.new(chain, b"\x02", hashlib.sha384).digest()
+        ppk = hkdf_expand_sha384(root, b"skap v1 ppk" + struct.pack(">Q", e), 32)
         epochs.append({"epoch": e, "pair_key": pair_key.hex(), "root_key": root.hex(),
-                       "key_id_tag": tag.hex(), "keys": keys})
+                       "key_id_tag": tag.hex(), "keys": keys, "ppk": ppk.hex()})
     return epochs
 
 

@@ -38,6 +38,9 @@ TEST(SessionKeysTest, RootChainKeysAndIdsMatchTheCheckedInVectors) {
     auto tag = DeriveKeyIdTag(root.Expose());
     ASSERT_TRUE(tag);
     EXPECT_EQ(HexEncode(*tag), e["key_id_tag"]);
+    auto ppk = DerivePpk(root.Expose(), epoch);
+    ASSERT_TRUE(ppk);
+    EXPECT_EQ(HexEncode(ppk->Expose()), e["ppk"]);
     std::optional<SecretBytes> chain;
     int last_direction = -1;
     for (const auto& k : e["keys"]) {
