@@ -7,6 +7,7 @@
 #   etsi014_test.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
+CLIENT=$(cd "$1" && pwd)/tests/etsi014_client
 use_build "$1"
 new_hubs 1
 network_everywhere plant-1 1
@@ -104,6 +105,17 @@ expect_eq "$all_ids" 8 "two masters at once, one on each side: 8 different keys"
 out=$(post sae-a "$port_a" /api/v1/keys/sae-b/dec_keys "$(body_of "$out_b" | jq -c '{key_IDs: [.keys[] | {key_ID}]}')")
 expect_eq "$(body_of "$out" | jq -c '.keys | sort_by(.key_ID)')" \
   "$(body_of "$out_b" | jq -c '.keys | sort_by(.key_ID)')" "sae-a, slave of sae-b, gets sae-b's keys"
+
+# The project's own SAE client, both roles: sae-b master, sae-a slave.
+client() { "$CLIENT" "127.0.0.1:$1" "$WORK/$2/$2.pem" "$WORK/$2/$2.key" "$WORK/$2/ca.pem" "${@:3}"; }
+from_master=$(client "$port_b" sae-b enc sae-a 3) || fail "etsi014_client enc: $from_master"
+# shellcheck disable=SC2046 # the ids are words on purpose
+from_slave=$(client "$port_a" sae-a dec sae-b $(cut -d' ' -f1 <<< "$from_master")) ||
+  fail "etsi014_client dec: $from_slave"
+expect_eq "$(wc -l <<< "$from_slave") $from_slave" "3 $from_master" \
+  "the project's own SAE client: 3 keys from the master's KME, the same 3 from the slave's"
+expect_fail "400 one or more keys specified are not found on KME" "and the client reports the KME's error" \
+  client "$port_a" sae-a dec sae-b "$(head -c36 <<< "$from_master")"
 
 # All or none: one unknown id spoils the request and consumes nothing.
 one=$(body_of "$out_a" | jq -r '.keys[0].key_ID')
