@@ -7,7 +7,7 @@ check_pie_supported()
 function(skap_target_defaults target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
-    -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Wformat=2
+    $<$<COMPILE_LANGUAGE:CXX>:-Wnon-virtual-dtor -Wold-style-cast> -Wcast-align -Wformat=2
     -fstack-protector-strong -fstack-clash-protection -fcf-protection)
   if(SKAP_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
