@@ -11,7 +11,8 @@ namespace {
 using skap::ErrorCode;
 using skap::Unexpected;
 
-constexpr std::array<std::string_view, 13> kKeys = {"hybrid",
+constexpr std::array<std::string_view, 14> kKeys = {"hybrid",
+                                                    "key_reserve",
                                                     "etsi014",
                                                     "ppk",
                                                     "data_dir",
@@ -175,6 +176,9 @@ skap::Result<AgentOptions> LoadAgentConfig(const std::string& path) {
   SKAP_ASSIGN_OR_RETURN(const auto window,
                         skap::config::Integer(table, path, "key_window", 1024, 0, 65536));
   o.key_window = static_cast<std::uint32_t>(window);
+  SKAP_ASSIGN_OR_RETURN(const auto reserve,
+                        skap::config::Integer(table, path, "key_reserve", 64, 1, 4096));
+  o.key_reserve = static_cast<std::uint32_t>(reserve);
   SKAP_ASSIGN_OR_RETURN(const auto entropy,
                         skap::config::Integer(table, path, "hub_entropy_bytes", 32, 0, 1024));
   o.link.entropy_bytes = static_cast<std::uint32_t>(entropy);

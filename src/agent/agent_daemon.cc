@@ -115,8 +115,9 @@ Result<std::unique_ptr<AgentDaemon>> AgentDaemon::Start(const AgentOptions& opti
   p->identity = {first.device_id, first.device_name, first.network_name, first.hub_set,
                  first.threshold};
   p->hubs_enrolled = hubs.size();
-  p->sessions = std::make_unique<SessionStore>(p->store->db(), p->store->kek(),
-                                               p->identity.device_id, NowMs, options.key_window);
+  p->sessions =
+      std::make_unique<SessionStore>(p->store->db(), p->store->kek(), p->identity.device_id, NowMs,
+                                     options.key_window, options.key_reserve);
   p->agreements = std::make_unique<AgreementStore>(p->store->db(), p->store->kek(), NowMs);
   p->engine = std::make_unique<AgreementEngine>(p->store->db(), *p->agreements, *p->sessions,
                                                 *p->entropy, p->identity, options.engine, NowMs);

@@ -27,6 +27,7 @@ struct AgentOptions {
   HubLinkOptions link;
   EngineOptions engine;
   std::uint32_t key_window = 1024;             // out-of-order key ids per session
+  std::uint32_t key_reserve = 64;              // keys of this side's chain taken per commit
   std::optional<kme::Etsi014Options> etsi014;  // the KME for local SAEs, when configured
   std::vector<ppk::PpkTarget> ppk;             // IPsec PPKs into strongSwan, per peer
 };

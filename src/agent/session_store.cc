@@ -79,6 +79,7 @@ Result<void> SessionStore::ApplyInCurrentTransaction(const std::string& peer, st
   SKAP_ASSIGN_OR_RETURN(auto root, pairwise::NextRootKey(previous_root.Expose(), pair_key));
   SKAP_ASSIGN_OR_RETURN(const auto tag, pairwise::DeriveKeyIdTag(root.Expose()));
   SKAP_ASSIGN_OR_RETURN(const auto wrapped_root, kek_.Wrap(root.Expose()));
+  reserved_.erase(peer);  // keys of this side's previous chain stay unused
   if (epoch == 1) {
     // A fresh start: nothing of an earlier session with this peer remains.
     for (const char* table : {"skipped_keys", "chains", "sessions"}) {
@@ -202,16 +203,36 @@ Result<SessionStore::Taken> SessionStore::TakeNextInTransaction(const std::strin
 
 Result<std::vector<IssuedKey>> SessionStore::NextKeys(const std::string& peer,
                                                       std::uint32_t count) {
-  std::vector<Taken> taken;
-  SKAP_RETURN_IF_ERROR(store::InTransaction(db_, [&]() -> Result<void> {
-    for (std::uint32_t i = 0; i < count; ++i) {
-      SKAP_ASSIGN_OR_RETURN(auto t, TakeNextInTransaction(peer));
-      taken.push_back(std::move(t));
-    }
-    return Ok();
-  }));
-  CrashPoint("agent.key.after-commit");
-  return IssueAll(std::move(taken));
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));
+  if (rows.empty()) {
+    reserved_.erase(peer);
+    return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
+  }
+  const auto epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));
+  Reserved& pool = reserved_[peer];
+  if (pool.epoch != epoch) pool = Reserved{epoch, {}};  // a re-seed drops the old epoch's
+  if (pool.keys.size() < count) {
+    const std::uint32_t take =
+        std::max<std::uint32_t>(count - static_cast<std::uint32_t>(pool.keys.size()), reserve_);
+    std::vector<Taken> taken;
+    SKAP_RETURN_IF_ERROR(store::InTransaction(db_, [&]() -> Result<void> {
+      for (std::uint32_t i = 0; i < take; ++i) {
+        auto t = TakeNextInTransaction(peer);
+        if (!t && i >= count - pool.keys.size()) break;  // enough for this request
+        if (!t) return Unexpected(t.error());
+        taken.push_back(std::move(*t));
+      }
+      return Ok();
+    }));
+    CrashPoint("agent.key.after-commit");
+    for (auto& t : taken) pool.keys.push_back(std::move(t));
+  }
+  std::vector<Taken> out;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    out.push_back(std::move(pool.keys.front()));
+    pool.keys.pop_front();
+  }
+  return IssueAll(std::move(out));
 }
 
 Result<IssuedKey> SessionStore::NextKey(const std::string& peer) {

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,10 +48,20 @@ class SessionStore {
 
   // `self` is this device's id (it decides which chain is this side's).
   // `window` bounds how far past the next key a key id may lie, and how
-  // many skipped keys are kept per session.
+  // many skipped keys are kept per session. `reserve` is how many keys of
+  // this side's chain one commit takes off it: they wait in memory to be
+  // handed out, so a run of next keys costs one commit per `reserve` keys.
+  // A crash loses the ones not yet handed out on this side (never hands
+  // one out twice); the peer can still fetch them by id, but nobody was
+  // given their ids. 1: a commit per key.
   SessionStore(store::Database& db, keystore::Keystore& kek, std::string self, Clock now,
-               std::uint32_t window)
-      : db_(db), kek_(kek), self_(std::move(self)), now_(std::move(now)), window_(window) {}
+               std::uint32_t window, std::uint32_t reserve = 1)
+      : db_(db),
+        kek_(kek),
+        self_(std::move(self)),
+        now_(std::move(now)),
+        window_(window),
+        reserve_(reserve == 0 ? 1 : reserve) {}
 
   // ApplyInCurrentTransaction makes epoch `epoch` of the session with `peer`
   // from a confirmed agreement's K_AB: epoch 1 starts the session afresh
@@ -95,6 +107,11 @@ class SessionStore {
     SecretBytes key;
   };
   Result<Taken> TakeNextInTransaction(const std::string& peer);
+  // Reserved is this side's keys taken off its chain, not yet handed out.
+  struct Reserved {
+    std::uint64_t epoch = 0;
+    std::deque<Taken> keys;
+  };
   Result<Taken> TakeByIdInTransaction(const std::string& peer, const std::string& key_id);
   static Result<std::vector<IssuedKey>> IssueAll(std::vector<Taken> taken);
   static Result<IssuedKey> Issue(pairwise::KeyId id, SecretBytes key,
@@ -105,6 +122,8 @@ class SessionStore {
   std::string self_;
   Clock now_;
   std::uint32_t window_;
+  std::uint32_t reserve_;
+  std::map<std::string, Reserved> reserved_;  // by peer
 };
 
 }  // namespace skap::agent

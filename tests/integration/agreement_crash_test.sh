@@ -11,7 +11,8 @@
 #   agreement_crash_test.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh"
 use_build "$1"
-AGENT_TOML="hybrid = true"
+# One commit per key (key_reserve = 1), so a crash skips exactly one id.
+AGENT_TOML=$'hybrid = true\nkey_reserve = 1'
 new_hubs 3
 network_everywhere plant-1 2
 devices_up plant-1 a b

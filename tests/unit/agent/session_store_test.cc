@@ -177,6 +177,34 @@ TEST_F(SessionStoreTest, ManyKeysAtOnceAllOrNone) {
   EXPECT_FALSE(theirs_->KeysById("me", {(*batch)[1].key_id})) << "handed out once";
 }
 
+TEST_F(SessionStoreTest, KeysReservedInOneCommitAreNeverHandedOutTwice) {
+  Apply(1, 0x14);
+  SessionStore reserving(
+      store_->db(), store_->kek(), "me", [this] { return now_ms_; }, kWindow, 8);
+  for (std::uint32_t i = 0; i < 3; ++i) EXPECT_EQ(reserving.NextKey("peer")->id.index, i);
+  EXPECT_EQ((*reserving.Get("peer"))->next_index, 8u) << "one commit took 8 keys off the chain";
+  // A restart (a new store on the same database) drops the 5 reserved but
+  // not handed out: this side goes on after them, never back.
+  SessionStore restarted(
+      store_->db(), store_->kek(), "me", [this] { return now_ms_; }, kWindow, 8);
+  auto next = restarted.NextKey("peer");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->id.index, 8u);
+  // The peer can still fetch a dropped key by id (key 3: the id's last 8
+  // hex digits are d·2^31 + j), though nobody on this side was given it.
+  const std::string dropped = next->key_id.substr(0, 28) + "00000003";
+  EXPECT_TRUE(theirs_->KeyById("me", dropped));
+  // A re-seed drops the old epoch's reserve: the next key is the new epoch's first.
+  Apply(2, 0x15);
+  auto fresh = restarted.NextKey("peer");
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->id.epoch, 2u);
+  EXPECT_EQ(fresh->id.index, 0u);
+  auto at_peer = theirs_->KeyById("me", fresh->key_id);
+  ASSERT_TRUE(at_peer);
+  EXPECT_TRUE(ct::Equal(at_peer->key.Expose(), fresh->key.Expose()));
+}
+
 TEST_F(SessionStoreTest, SessionKeysAreStoredWrapped) {
   Apply(1, 0x12);
   auto key = mine_->NextKey("peer");
