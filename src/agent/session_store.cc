@@ -179,26 +179,37 @@ Result<SessionStore::EpochPpk> SessionStore::CurrentPpk(const std::string& peer)
   return out;
 }
 
-Result<SessionStore::Taken> SessionStore::TakeNextInTransaction(const std::string& peer) {
+Result<std::vector<SessionStore::Taken>> SessionStore::TakeRunInTransaction(const std::string& peer,
+                                                                            std::uint32_t at_least,
+                                                                            std::uint32_t at_most) {
   const ChainDirection mine = pairwise::IssuingDirection(self_, peer);
   SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));
   if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
   const auto epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));
   SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, epoch, mine));
   if (!chain) return Unexpected(ErrorCode::kFailedPrecondition, "session without its chain");
-  if (chain->next_index == pairwise::kMaxChainIndex) {
+  const std::uint32_t left = pairwise::kMaxChainIndex - chain->next_index;
+  if (left < at_least) {
     return Unexpected(ErrorCode::kLimitExceeded, "this epoch's keys are spent: re-seed");
   }
+  const std::uint32_t n = std::min(at_most, left);
   SKAP_ASSIGN_OR_RETURN(auto ck, kek_.Unwrap(chain->wrapped_chain));
-  SKAP_ASSIGN_OR_RETURN(auto step, pairwise::ChainStep(ck.Expose()));
-  SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek_.Wrap(step.next_chain_key.Expose()));
-  // The chain key of this index is replaced (erased) in the same commit
-  // that records the key as handed out: forward secrecy, and no re-issue.
+  std::vector<Taken> out;
+  out.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    SKAP_ASSIGN_OR_RETURN(auto step, pairwise::ChainStep(ck.Expose()));
+    ck = std::move(step.next_chain_key);
+    out.push_back({{epoch, mine, chain->next_index + i}, chain->tag, std::move(step.consumer_key)});
+  }
+  SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek_.Wrap(ck.Expose()));
+  // The chain key past the run replaces the one before it in the same
+  // commit that records the run as taken: forward secrecy, and no re-issue.
   SKAP_RETURN_IF_ERROR(
-      SaveChain(db_, peer, epoch, mine, Blob(wrapped), std::int64_t{chain->next_index} + 1));
+      SaveChain(db_, peer, epoch, mine, Blob(wrapped), std::int64_t{chain->next_index} + n));
   SKAP_RETURN_IF_ERROR(
-      db_.Execute("UPDATE sessions SET keys_issued = keys_issued + 1 WHERE peer = $1", {peer}));
-  return Taken{{epoch, mine, chain->next_index}, chain->tag, std::move(step.consumer_key)};
+      db_.Execute("UPDATE sessions SET keys_issued = keys_issued + $2 WHERE peer = $1",
+                  {peer, std::int64_t{n}}));
+  return out;
 }
 
 Result<std::vector<IssuedKey>> SessionStore::NextKeys(const std::string& peer,
@@ -212,16 +223,11 @@ Result<std::vector<IssuedKey>> SessionStore::NextKeys(const std::string& peer,
   Reserved& pool = reserved_[peer];
   if (pool.epoch != epoch) pool = Reserved{epoch, {}};  // a re-seed drops the old epoch's
   if (pool.keys.size() < count) {
-    const std::uint32_t take =
-        std::max<std::uint32_t>(count - static_cast<std::uint32_t>(pool.keys.size()), reserve_);
+    const auto missing = count - static_cast<std::uint32_t>(pool.keys.size());
     std::vector<Taken> taken;
     SKAP_RETURN_IF_ERROR(store::InTransaction(db_, [&]() -> Result<void> {
-      for (std::uint32_t i = 0; i < take; ++i) {
-        auto t = TakeNextInTransaction(peer);
-        if (!t && i >= count - pool.keys.size()) break;  // enough for this request
-        if (!t) return Unexpected(t.error());
-        taken.push_back(std::move(*t));
-      }
+      SKAP_ASSIGN_OR_RETURN(taken,
+                            TakeRunInTransaction(peer, missing, std::max(missing, reserve_)));
       return Ok();
     }));
     CrashPoint("agent.key.after-commit");

@@ -106,7 +106,11 @@ class SessionStore {
     pairwise::KeyIdTag tag{};
     SecretBytes key;
   };
-  Result<Taken> TakeNextInTransaction(const std::string& peer);
+  // TakeRunInTransaction takes between `at_least` and `at_most` keys off
+  // this side's chain of the current epoch (fewer than `at_least` left:
+  // kLimitExceeded), writing the chain once.
+  Result<std::vector<Taken>> TakeRunInTransaction(const std::string& peer, std::uint32_t at_least,
+                                                  std::uint32_t at_most);
   // Reserved is this side's keys taken off its chain, not yet handed out.
   struct Reserved {
     std::uint64_t epoch = 0;
