@@ -78,9 +78,10 @@ int AddSae(const std::string& data_dir, skap::keystore::Keystore& kek, const std
   if (!issued) return Fail("issuing the certificate", issued.error());
   auto ca = skap::ReadSecretFile(data_dir + "/etsi014/ca.pem");
   if (!ca) return Fail("the CA certificate", ca.error());
+  const std::string stem = out + "/" + id;
   for (const auto& [name, bytes] :
-       {std::pair{out + "/" + id + ".key", issued->private_key_pem.Expose()},
-        std::pair{out + "/" + id + ".pem", skap::AsBytes(issued->certificate_pem)},
+       {std::pair{stem + ".key", issued->private_key_pem.Expose()},
+        std::pair{stem + ".pem", skap::AsBytes(issued->certificate_pem)},
         std::pair{out + "/ca.pem", std::span<const std::uint8_t>(ca->Expose())}}) {
     std::error_code ignored;
     if (name == out + "/ca.pem") std::filesystem::remove(name, ignored);

@@ -65,7 +65,7 @@ struct AgentDaemon::Parts {
 
   // OfferPpks hands each [[ppk]] target the PPK of its session's current
   // epoch (the installer skips an epoch it already has).
-  void OfferPpks() {
+  void OfferPpks() const {
     if (!ppk) return;
     for (std::size_t i = 0; i < ppk->targets().size(); ++i) {
       auto current = sessions->CurrentPpk(ppk->targets()[i].peer);
@@ -133,12 +133,12 @@ Result<std::unique_ptr<AgentDaemon>> AgentDaemon::Start(const AgentOptions& opti
                                         options.engine.hybrid);
   p->socket =
       options.control_socket.empty() ? options.data_dir + "/control.sock" : options.control_socket;
-  SKAP_ASSIGN_OR_RETURN(
-      p->control, ControlServer::Start(
-                      p->io, p->socket,
-                      [api = p->api.get()](const ControlRequest& request, ControlRespond respond) {
-                        api->Handle(request, std::move(respond));
-                      }));
+  SKAP_ASSIGN_OR_RETURN(p->control,
+                        ControlServer::Start(p->io, p->socket,
+                                             [api = p->api.get()](const ControlRequest& request,
+                                                                  const ControlRespond& respond) {
+                                               api->Handle(request, respond);
+                                             }));
   if (options.etsi014) {
     SKAP_RETURN_IF_ERROR(
         kme::EnsureCredentials(options.data_dir, p->store->kek(), options.etsi014->server_names));

@@ -173,9 +173,9 @@ int skap_open(const char* config_file, skap_endpoint** endpoint) {
 void skap_close(skap_endpoint* endpoint) {
   if (endpoint == nullptr) return;
   Guard([&]() -> int {
-    endpoint->daemon->Stop();
-    if (endpoint->thread.joinable()) endpoint->thread.join();
-    delete endpoint;
+    const std::unique_ptr<skap_endpoint> owned(endpoint);
+    owned->daemon->Stop();
+    if (owned->thread.joinable()) owned->thread.join();
     return SKAP_OK;
   });
 }

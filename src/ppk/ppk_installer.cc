@@ -1,8 +1,8 @@
 #include "ppk/ppk_installer.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
-#include <cstdlib>
 #include <thread>
 
 #include "crypto/fingerprint.h"
@@ -42,7 +42,8 @@ Result<std::vector<IkeSa>> EstablishedSas(ViciClient& client, const PpkTarget& t
     for (const auto& name : e.Sections()) {
       if (e.Get(name + ".state").value_or("") != "ESTABLISHED") continue;
       IkeSa sa;
-      sa.unique_id = std::atoll(e.Get(name + ".uniqueid").value_or("0").c_str());
+      const std::string id = e.Get(name + ".uniqueid").value_or("0");
+      std::from_chars(id.data(), id.data() + id.size(), sa.unique_id);
       sa.ppk = e.Get(name + ".ppk").value_or("") == "yes";
       out.push_back(sa);
     }

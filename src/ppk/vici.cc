@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 #include <utility>
 
 namespace skap::ppk {
@@ -30,7 +31,7 @@ enum Element : std::uint8_t {
   kListItem = 5,
   kListEnd = 6,
 };
-constexpr std::size_t kMaxPacket = 512 * 1024;  // the protocol's own bound
+constexpr std::size_t kMaxPacket = std::size_t{512} * 1024;  // the protocol's own bound
 
 std::span<const std::uint8_t> Bytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
@@ -40,7 +41,7 @@ Result<void> AppendName(SecretBytes& out, std::string_view name) {
   if (name.empty() || name.size() > 255) {
     return Unexpected(ErrorCode::kInvalidArgument, "vici: a name is 1 to 255 bytes");
   }
-  const std::uint8_t length = static_cast<std::uint8_t>(name.size());
+  const auto length = static_cast<std::uint8_t>(name.size());
   out.Append({&length, 1});
   out.Append(Bytes(name));
   return Ok();
@@ -86,7 +87,8 @@ Result<void> ViciMessage::AddList(std::string_view key, const std::vector<std::s
   return Ok();
 }
 
-Result<ViciMessage> ViciMessage::Parse(std::span<const std::uint8_t> in) {
+Result<ViciMessage> ViciMessage::Parse(std::span<const std::uint8_t> encoded) {
+  const auto in = encoded;
   ViciMessage out;
   std::size_t at = 0;
   std::vector<std::string> path;
@@ -166,12 +168,13 @@ Result<ViciClient> ViciClient::Connect(const std::string& socket_path, int timeo
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Unexpected(ErrorCode::kIoError, "vici: no socket");
   ViciClient client(fd);
-  const timeval timeout{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  const timeval timeout{timeout_ms / 1000, static_cast<suseconds_t>(timeout_ms % 1000) * 1000};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-    return Unexpected(ErrorCode::kUnavailable, "vici: cannot connect to charon at " + socket_path +
-                                                   ": " + std::strerror(errno));
+    return Unexpected(ErrorCode::kUnavailable,
+                      "vici: cannot connect to charon at " + socket_path + ": " +
+                          std::error_code(errno, std::generic_category()).message());
   }
   return client;
 }
@@ -180,7 +183,7 @@ ViciClient::~ViciClient() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Result<void> ViciClient::WriteAll(std::span<const std::uint8_t> bytes) {
+Result<void> ViciClient::WriteAll(std::span<const std::uint8_t> bytes) const {
   while (!bytes.empty()) {
     const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
@@ -190,7 +193,7 @@ Result<void> ViciClient::WriteAll(std::span<const std::uint8_t> bytes) {
   return Ok();
 }
 
-Result<void> ViciClient::ReadAll(std::span<std::uint8_t> bytes) {
+Result<void> ViciClient::ReadAll(std::span<std::uint8_t> bytes) const {
   while (!bytes.empty()) {
     const ssize_t n = ::recv(fd_, bytes.data(), bytes.size(), 0);
     if (n < 0 && errno == EINTR) continue;

@@ -69,8 +69,8 @@ class ViciClient {
 
  private:
   explicit ViciClient(int fd) : fd_(fd) {}
-  Result<void> WriteAll(std::span<const std::uint8_t> bytes);
-  Result<void> ReadAll(std::span<std::uint8_t> bytes);
+  Result<void> WriteAll(std::span<const std::uint8_t> bytes) const;
+  Result<void> ReadAll(std::span<std::uint8_t> bytes) const;
   Result<void> Send(std::uint8_t type, std::string_view name, std::span<const std::uint8_t> body);
   Result<SecretBytes> Receive();
   int fd_;
