@@ -23,14 +23,8 @@ stop_agent a
 stop_agent b
 sae_add a sae-a
 sae_add b sae-b
-take_port port_a
-take_port port_b
-start_agent a "$(kme_toml "$port_a" sae-a "${ID[b]}" sae-b)"
-start_agent b "$(kme_toml "$port_b" sae-b "${ID[a]}" sae-a)"
-wait_for_port "$port_a"
-wait_for_port "$port_b"
-wait_until "a up" '[[ $(hubs_up a) == 1 ]]'
-wait_until "b up" '[[ $(hubs_up b) == 1 ]]'
+kmes_up a sae-a b sae-b
+port_a=${KME_PORT[a]} port_b=${KME_PORT[b]}
 ag a agree b > /dev/null
 
 # run SAE PORT COUNT PATH: COUNT requests on one connection; prints seconds.

@@ -90,12 +90,9 @@ for pair in sensor-a:sae-a sensor-b:sae-b; do
   echo "  \$ skap-agent sae add --data ${pair%%:*} --id ${pair#*:} --out ${pair#*:}"
   sae_add "${pair%%:*}" "${pair#*:}"
 done
-take_port kme_a
-take_port kme_b
-start_agent sensor-a "$(kme_toml "$kme_a" sae-a "$b" sae-b)"
-start_agent sensor-b "$(kme_toml "$kme_b" sae-b "$a" sae-a)"
-wait_for_port "$kme_a"
-wait_for_port "$kme_b"
+ID[sensor-a]=$a ID[sensor-b]=$b
+kmes_up sensor-a sae-a sensor-b sae-b
+kme_a=${KME_PORT[sensor-a]} kme_b=${KME_PORT[sensor-b]}
 sae_curl() {  # SAE PORT PATH
   curl -sS --cacert "$WORK/$1/ca.pem" --cert "$WORK/$1/$1.pem" --key "$WORK/$1/$1.key" \
     "https://127.0.0.1:$2$3"

@@ -24,14 +24,8 @@ expect_eq "$(stat -c %a "$WORK/sae-a/sae-a.key")" 600 "the SAE's private key is 
 expect_eq "$(find "$WORK/a/etsi014" -name '*.key*' | sort | xargs -n1 basename | tr '\n' ' ')" \
   "ca.key.wrapped server.key.wrapped " "the KME's own private keys are stored wrapped"
 
-take_port port_a
-take_port port_b
-start_agent a "$(kme_toml "$port_a" sae-a "${ID[b]}" sae-b)"
-start_agent b "$(kme_toml "$port_b" sae-b "${ID[a]}" sae-a)"
-wait_for_port "$port_a"
-wait_for_port "$port_b"
-wait_until "a reaches its hub" '[[ $(hubs_up a) == 1 ]]'
-wait_until "b reaches its hub" '[[ $(hubs_up b) == 1 ]]'
+kmes_up a sae-a b sae-b
+port_a=${KME_PORT[a]} port_b=${KME_PORT[b]}
 expect_fail "" "sae add refuses while the daemon holds the data directory" \
   "$AGENT" sae add --data "$WORK/a" --id sae-y --out "$WORK/sae-x"
 

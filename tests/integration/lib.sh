@@ -262,6 +262,22 @@ kme_toml() {
     "$2" "${FP[$2]}" "$3" "$4"
 }
 
+# kmes_up A SAE-A B SAE-B: (re)starts agents A and B as the ETSI GS QKD 014
+# KMEs of SAE-A and SAE-B, paired with each other; waits until both serve
+# and reach their hubs. Their ports are in KME_PORT[A] and KME_PORT[B].
+declare -A KME_PORT
+kmes_up() {
+  local a=$1 sae_a=$2 b=$3 sae_b=$4
+  take_port "KME_PORT[$a]"
+  take_port "KME_PORT[$b]"
+  start_agent "$a" "$(kme_toml "${KME_PORT[$a]}" "$sae_a" "${ID[$b]}" "$sae_b")"
+  start_agent "$b" "$(kme_toml "${KME_PORT[$b]}" "$sae_b" "${ID[$a]}" "$sae_a")"
+  wait_for_port "${KME_PORT[$a]}"
+  wait_for_port "${KME_PORT[$b]}"
+  wait_until "$a reaches its hubs" "[[ \$(hubs_up $a) == $HUBS ]]"
+  wait_until "$b reaches its hubs" "[[ \$(hubs_up $b) == $HUBS ]]"
+}
+
 # admit_everywhere ID [I...]: admit device ID at every hub (or hubs I...),
 # once its pre-flight report is in.
 admit_everywhere() {
