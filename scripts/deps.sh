@@ -25,7 +25,8 @@ packages=(
   zbar-tools jq                      # tests read QR codes back (zbarimg) and JSON (jq)
   curl                               # tests are the SAEs of the ETSI GS QKD 014 API
   nodejs                             # tests check docs/etsi014.openapi.json (tests/openapi)
-  strongswan-charon strongswan-swanctl iproute2   # the IPsec PPK test: two charons in netns
+  strongswan-charon strongswan-swanctl   # the IPsec PPK test: two charons in network namespaces,
+  libcharon-extra-plugins iproute2       # their CHILD_SA in kernel-libipsec (this kernel has no ESP)
   libkrb5-dev                        # bench/kerberos_bench: the Kerberos client library
 )
 if [[ "${1:-}" == "bench" ]]; then
