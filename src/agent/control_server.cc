@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <list>
 #include <optional>
 
 #include <boost/asio/co_spawn.hpp>
@@ -12,6 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "api/open_connections.h"
 #include "api/unix_socket.h"
 #include "api/wiping_http.h"
 
@@ -53,7 +53,7 @@ struct ControlServer::State {
   Local::acceptor acceptor;
   ControlHandler handler;
   std::string path;
-  std::list<std::weak_ptr<Connection>> open;
+  api::OpenConnections<Connection> open;
   bool stopped = false;
 };
 
@@ -108,8 +108,7 @@ awaitable<void> Accept(std::shared_ptr<ControlServer::State> state) {
         co_await state->acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
     if (ec) break;  // stopped
     auto c = std::make_shared<Connection>(std::move(socket));
-    state->open.remove_if([](const std::weak_ptr<Connection>& w) { return w.expired(); });
-    state->open.push_back(c);
+    state->open.Add(c);
     asio::co_spawn(state->io, Serve(state, c), asio::detached);
   }
 }
@@ -134,9 +133,7 @@ void ControlServer::Stop() {
   state_->stopped = true;
   boost::system::error_code ignored;
   state_->acceptor.close(ignored);
-  for (auto& weak : state_->open) {
-    if (auto c = weak.lock()) c->Close();
-  }
+  state_->open.CloseAll();
   std::error_code fs_ignored;
   std::filesystem::remove(state_->path, fs_ignored);
 }

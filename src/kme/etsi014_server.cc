@@ -1,7 +1,6 @@
 #include "kme/etsi014_server.h"
 
 #include <chrono>
-#include <list>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,6 +12,7 @@
 #include <boost/beast/ssl.hpp>
 #include <openssl/ssl.h>
 
+#include "api/open_connections.h"
 #include "api/wiping_http.h"
 #include "common/hex.h"
 #include "crypto/openssl_ptr.h"
@@ -62,7 +62,7 @@ struct Etsi014Server::State {
   Tcp::acceptor acceptor;
   ssl::context tls;
   KmeHandler handler;
-  std::list<std::weak_ptr<Connection>> open;
+  api::OpenConnections<Connection> open;
   bool stopped = false;
 };
 
@@ -114,8 +114,7 @@ awaitable<void> Accept(std::shared_ptr<Etsi014Server::State> state) {
     if (ec) break;  // stopped
     socket.set_option(Tcp::no_delay(true), ec);
     auto c = std::make_shared<Connection>(std::move(socket), state->tls);
-    state->open.remove_if([](const std::weak_ptr<Connection>& w) { return w.expired(); });
-    state->open.push_back(c);
+    state->open.Add(c);
     asio::co_spawn(state->io, Serve(state, c), asio::detached);
   }
 }
@@ -171,9 +170,7 @@ void Etsi014Server::Stop() {
   state_->stopped = true;
   boost::system::error_code ignored;
   state_->acceptor.close(ignored);
-  for (auto& weak : state_->open) {
-    if (auto c = weak.lock()) c->Close();
-  }
+  state_->open.CloseAll();
 }
 
 }  // namespace skap::kme
