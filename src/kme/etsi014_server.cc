@@ -14,7 +14,6 @@
 
 #include "api/open_connections.h"
 #include "api/wiping_http.h"
-#include "common/hex.h"
 #include "crypto/openssl_ptr.h"
 
 namespace skap::kme {
@@ -45,12 +44,8 @@ struct Connection {
 };
 
 std::string PeerFingerprint(SSL* ssl) {
-  crypto::X509Ptr cert(SSL_get1_peer_certificate(ssl));
-  if (!cert) return {};
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (X509_digest(cert.get(), EVP_sha256(), md, &length) != 1) return {};
-  return HexEncode({md, length});
+  const crypto::X509Ptr cert(SSL_get1_peer_certificate(ssl));
+  return CertificateSha256(cert.get());
 }
 
 }  // namespace

@@ -246,11 +246,15 @@ Result<IssuedCertificate> IssueSaeCertificate(const std::string& data_dir, keyst
 
 Result<std::string> CertificateSha256(const std::string& pem) {
   SKAP_ASSIGN_OR_RETURN(auto cert, CertificateFromPem(pem));
+  std::string fingerprint = CertificateSha256(cert.get());
+  if (fingerprint.empty()) return SslError("a certificate fingerprint");
+  return fingerprint;
+}
+
+std::string CertificateSha256(const X509* cert) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  if (X509_digest(cert.get(), EVP_sha256(), md, &length) != 1) {
-    return SslError("a certificate fingerprint");
-  }
+  if (cert == nullptr || X509_digest(cert, EVP_sha256(), md, &length) != 1) return {};
   return HexEncode({md, length});
 }
 

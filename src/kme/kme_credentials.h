@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include <openssl/types.h>
+
 #include "common/result.h"
 #include "common/secret_bytes.h"
 #include "keystore/keystore.h"
@@ -50,5 +52,7 @@ Result<IssuedCertificate> IssueSaeCertificate(const std::string& data_dir, keyst
                                               const std::string& sae_id);
 // CertificateSha256 is the fingerprint of a PEM certificate, lowercase hex.
 Result<std::string> CertificateSha256(const std::string& pem);
+// CertificateSha256 of a parsed certificate (a TLS peer's); "" on failure.
+std::string CertificateSha256(const X509* cert);
 
 }  // namespace skap::kme
