@@ -7,7 +7,6 @@
 #include <vector>
 
 #include <boost/asio.hpp>
-#include <nlohmann/json.hpp>
 
 #include "agent/agent_store.h"
 #include "agent/agreement_store.h"
@@ -49,6 +48,7 @@ struct AgentDaemon::Parts {
   std::unique_ptr<kme::Etsi014Api> kme_api;
   std::unique_ptr<kme::Etsi014Server> kme_server;
   std::unique_ptr<ppk::PpkInstaller> ppk;
+  std::vector<std::uint64_t> ppk_offered;  // per target: the epoch last handed over
   std::unique_ptr<asio::steady_timer> tick;
   std::unique_ptr<asio::signal_set> signals;
   bool stopping = false;
@@ -64,29 +64,18 @@ struct AgentDaemon::Parts {
   }
 
   // OfferPpks hands each [[ppk]] target the PPK of its session's current
-  // epoch (the installer skips an epoch it already has).
-  void OfferPpks() const {
+  // epoch once that epoch is new: the root is unwrapped only then.
+  void OfferPpks() {
     if (!ppk) return;
     for (std::size_t i = 0; i < ppk->targets().size(); ++i) {
-      auto current = sessions->CurrentPpk(ppk->targets()[i].peer);
-      if (current) ppk->Offer(i, current->epoch, std::move(current->ppk));
+      const std::string& peer = ppk->targets()[i].peer;
+      auto session = sessions->Get(peer);
+      if (!session || !*session || (*session)->epoch == ppk_offered[i]) continue;
+      auto current = sessions->CurrentPpk(peer);
+      if (!current) continue;
+      ppk_offered[i] = current->epoch;
+      ppk->Offer(i, current->epoch, std::move(current->ppk));
     }
-  }
-
-  std::string PpkStatusJson() const {
-    nlohmann::json out = nlohmann::json::array();
-    if (ppk) {
-      for (const auto& s : ppk->Status()) {
-        out.push_back({{"peer", s.peer},
-                       {"connection", s.connection},
-                       {"installed_epoch", s.installed_epoch},
-                       {"fingerprint", s.fingerprint},
-                       {"sa_up_with_installed", s.sa_up_with_installed},
-                       {"attempts", s.attempts},
-                       {"last_error", s.last_error}});
-      }
-    }
-    return out.dump();
   }
 
   void StopOnLoop() {
@@ -157,7 +146,8 @@ Result<std::unique_ptr<AgentDaemon>> AgentDaemon::Start(const AgentOptions& opti
   }
   if (!options.ppk.empty()) {
     p->ppk = std::make_unique<ppk::PpkInstaller>(options.ppk);
-    p->api->SetPpkStatus([parts = p.get()] { return parts->PpkStatusJson(); });
+    p->ppk_offered.assign(options.ppk.size(), 0);
+    p->api->SetPpkStatus([installer = p->ppk.get()] { return installer->Status(); });
   }
   p->tick = std::make_unique<asio::steady_timer>(p->io);
   return std::unique_ptr<AgentDaemon>(new AgentDaemon(std::move(p)));

@@ -108,7 +108,19 @@ ControlResponse ControlApi::Status() {
     }
   }
   out["sessions"] = sessions;
-  if (ppk_status_) out["ppk"] = json::parse(ppk_status_(), nullptr, false);
+  if (ppk_status_) {
+    json ppk = json::array();
+    for (const auto& s : ppk_status_()) {
+      ppk.push_back({{"peer", s.peer},
+                     {"connection", s.connection},
+                     {"installed_epoch", s.installed_epoch},
+                     {"fingerprint", s.fingerprint},
+                     {"sa_up_with_installed", s.sa_up_with_installed},
+                     {"attempts", s.attempts},
+                     {"last_error", s.last_error}});
+    }
+    out["ppk"] = ppk;
+  }
   json agreements = json::array();
   for (const auto& o : engine_.Recent(10)) agreements.push_back(OutcomeJson(o));
   out["agreements"] = agreements;

@@ -21,6 +21,7 @@
 #include "agent/hub_link.h"
 #include "agent/session_store.h"
 #include "entropy/entropy_service.h"
+#include "ppk/ppk_installer.h"
 
 namespace skap::agent {
 
@@ -35,8 +36,8 @@ class ControlApi {
         entropy_(entropy),
         hybrid_default_(hybrid_default) {}
 
-  // SetPpkStatus adds the IPsec PPKs' state (JSON text) to status answers.
-  void SetPpkStatus(std::function<std::string()> ppk_status) {
+  // SetPpkStatus adds the IPsec PPKs' state to status answers.
+  void SetPpkStatus(std::function<std::vector<ppk::PpkState>()> ppk_status) {
     ppk_status_ = std::move(ppk_status);
   }
 
@@ -61,7 +62,7 @@ class ControlApi {
   std::vector<HubLink*> links_;
   entropy::EntropyService& entropy_;
   bool hybrid_default_;
-  std::function<std::string()> ppk_status_;
+  std::function<std::vector<ppk::PpkState>()> ppk_status_;
 };
 
 }  // namespace skap::agent

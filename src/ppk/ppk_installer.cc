@@ -51,6 +51,19 @@ Result<std::vector<IkeSa>> EstablishedSas(ViciClient& client, const PpkTarget& t
   return out;
 }
 
+// LoadPpk puts `ppk` into charon under this agent's credential id,
+// replacing the one loaded before.
+Result<void> LoadPpk(const PpkTarget& t, const SecretBytes& ppk) {
+  SKAP_ASSIGN_OR_RETURN(auto client, ViciClient::Connect(t.vici_socket, kViciTimeoutMs));
+  ViciMessage m;
+  SKAP_RETURN_IF_ERROR(m.Add("id", CredentialId(t)));
+  SKAP_RETURN_IF_ERROR(m.Add("type", "PPK"));
+  SKAP_RETURN_IF_ERROR(m.Add("data", ppk.Expose()));
+  SKAP_RETURN_IF_ERROR(m.AddList("owners", {t.ppk_id}));
+  SKAP_RETURN_IF_ERROR(client.Call("load-shared", m));
+  return Ok();
+}
+
 // BringUp has an IKE SA with the newly installed PPK come up: a
 // reauthentication of the one up (make-before-break), or the first one.
 Result<void> BringUp(const PpkTarget& t) {
@@ -142,19 +155,7 @@ void PpkInstaller::Step(std::size_t index, std::int64_t now_ms) {
     SecretBytes ppk = s.offered.Clone();
     mutex_.unlock();
     std::string error;
-    auto client = ViciClient::Connect(t.vici_socket, kViciTimeoutMs);
-    if (!client) {
-      error = client.error().message;
-    } else {
-      ViciMessage m;
-      auto built = m.Add("id", CredentialId(t));
-      if (built) built = m.Add("type", "PPK");
-      if (built) built = m.Add("data", ppk.Expose());
-      if (built) built = m.AddList("owners", {t.ppk_id});
-      auto loaded =
-          built ? client->Call("load-shared", m) : Result<ViciMessage>(Unexpected(built.error()));
-      if (!loaded) error = loaded.error().message;
-    }
+    if (auto loaded = LoadPpk(t, ppk); !loaded) error = loaded.error().message;
     auto fingerprint = crypto::KeyFingerprint(ppk.Expose());
     mutex_.lock();
     if (!error.empty()) {
