@@ -173,12 +173,7 @@ ControlResponse AgentDaemon::Call(const ControlRequest& request) {
   auto future = answer->get_future();
   asio::post(parts_->io, [p = parts_.get(), request, answer] {
     if (p->stopping) {
-      ControlResponse stopped;
-      stopped.status = 503;
-      const std::string body = R"({"error":"unavailable","message":"the endpoint is stopping"})";
-      stopped.body =
-          SecretBytes::Copy({reinterpret_cast<const std::uint8_t*>(body.data()), body.size()});
-      answer->set_value(std::move(stopped));
+      answer->set_value(ControlFailure({ErrorCode::kUnavailable, "the endpoint is stopping"}));
       return;
     }
     // The engine answers exactly once, now or when the agreement ends.

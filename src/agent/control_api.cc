@@ -21,10 +21,14 @@ ControlResponse Json(int status, const json& body) {
   return r;
 }
 
-ControlResponse Failure(const Error& error) {
+}  // namespace
+
+ControlResponse ControlFailure(const Error& error) {
   return Json(api::HttpStatusFor(error.code),
               json{{"error", std::string(ErrorCodeName(error.code))}, {"message", error.message}});
 }
+
+namespace {
 
 json OutcomeJson(const AgreementOutcome& o) {
   return json{{"sid", o.sid},
@@ -128,7 +132,7 @@ ControlResponse ControlApi::Status() {
 }
 
 ControlResponse ControlApi::Key(const Result<IssuedKey>& key, bool reveal) {
-  if (!key) return Failure(key.error());
+  if (!key) return ControlFailure(key.error());
   if (!reveal) {
     return Json(200, json{{"key_id", key->key_id},
                           {"fingerprint", key->fingerprint},
@@ -149,7 +153,7 @@ ControlResponse ControlApi::Key(const Result<IssuedKey>& key, bool reveal) {
 void ControlApi::Handle(const ControlRequest& request, const ControlRespond& respond) {
   const auto target = api::ParseTarget(request.target);
   if (!target || target->segments.empty() || target->segments[0] != "v1") {
-    return respond(Failure({ErrorCode::kNotFound, "no such endpoint"}));
+    return respond(ControlFailure({ErrorCode::kNotFound, "no such endpoint"}));
   }
   const auto& seg = target->segments;
   const bool get = request.method == "GET";
@@ -159,7 +163,7 @@ void ControlApi::Handle(const ControlRequest& request, const ControlRespond& res
   if (seg.size() == 2 && seg[1] == "status" && get) return respond(Status());
   if (seg.size() == 2 && seg[1] == "peers" && get) {
     return ListPeers([this, respond](Result<std::vector<Peer>> peers) {
-      if (!peers) return respond(Failure(peers.error()));
+      if (!peers) return respond(ControlFailure(peers.error()));
       json out = json::array();
       for (const auto& p : *peers) {
         auto session = sessions_.Get(p.id);
@@ -173,13 +177,14 @@ void ControlApi::Handle(const ControlRequest& request, const ControlRespond& res
   if (seg.size() == 2 && seg[1] == "agreements" && post) {
     const auto in = json::parse(request.body.empty() ? "{}" : request.body, nullptr, false);
     if (!in.is_object() || !in.value("peer", json()).is_string()) {
-      return respond(Failure({ErrorCode::kInvalidArgument, R"(body must be {"peer": "..."})"}));
+      return respond(
+          ControlFailure({ErrorCode::kInvalidArgument, R"(body must be {"peer": "..."})"}));
     }
     const bool fresh = in.value("fresh", false);
     const bool hybrid = in.value("hybrid", hybrid_default_);
     return ResolvePeer(
         in["peer"].get<std::string>(), [this, fresh, hybrid, respond](Result<Peer> peer) {
-          if (!peer) return respond(Failure(peer.error()));
+          if (!peer) return respond(ControlFailure(peer.error()));
           engine_.Agree(peer->id, fresh, hybrid, [respond](const AgreementOutcome& outcome) {
             respond(Json(outcome.state == AgreementState::kConfirmed ? 200 : 409,
                          OutcomeJson(outcome)));
@@ -189,13 +194,13 @@ void ControlApi::Handle(const ControlRequest& request, const ControlRespond& res
   if (seg.size() == 4 && seg[1] == "keys" && ((seg[3] == "next" && post) || get)) {
     const std::string which = seg[3];
     return ResolvePeer(seg[2], [this, which, reveal, respond](Result<Peer> peer) {
-      if (!peer) return respond(Failure(peer.error()));
+      if (!peer) return respond(ControlFailure(peer.error()));
       respond(
           Key(which == "next" ? sessions_.NextKey(peer->id) : sessions_.KeyById(peer->id, which),
               reveal));
     });
   }
-  respond(Failure({ErrorCode::kNotFound, "no such endpoint"}));
+  respond(ControlFailure({ErrorCode::kNotFound, "no such endpoint"}));
 }
 
 }  // namespace skap::agent

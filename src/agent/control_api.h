@@ -25,6 +25,9 @@
 
 namespace skap::agent {
 
+// ControlFailure is the answer to a request that failed with `error`.
+ControlResponse ControlFailure(const Error& error);
+
 class ControlApi {
  public:
   // `hybrid_default` is what an agreement request without "hybrid" gets.

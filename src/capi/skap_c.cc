@@ -83,7 +83,7 @@ int Failed(const Answer& a) {
 
 bool BadText(const char* s) { return s == nullptr || *s == '\0'; }
 
-// PathPart refuses what would change the control request's path.
+// SafeInPath refuses what would change the control request's path.
 bool SafeInPath(const char* s) { return std::strpbrk(s, "/?#% ") == nullptr; }
 
 // RevealedKey copies a revealed key (hex text body) into the caller's buffer.
