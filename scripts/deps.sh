@@ -28,6 +28,8 @@ packages=(
   strongswan-charon strongswan-swanctl   # the IPsec PPK test: two charons in network namespaces,
   libcharon-extra-plugins iproute2       # their CHILD_SA in kernel-libipsec (this kernel has no ESP)
   libkrb5-dev                        # bench/kerberos_bench: the Kerberos client library
+  libmosquitto-dev mosquitto         # the peer relay: MQTT v5 client library, and the broker tests run
+  mosquitto-clients                  # tests capture every relayed payload (mosquitto_sub)
 )
 if [[ "${1:-}" == "bench" ]]; then
   packages+=(krb5-kdc krb5-admin-server)  # a KDC on loopback, and kadmin.local to fill it

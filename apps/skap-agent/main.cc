@@ -162,6 +162,17 @@ void PrintStatus(const json& s) {
                 static_cast<unsigned long long>(x.value("epoch", 0ULL)), x.value("next_index", 0U),
                 x.value("peer_next_index", 0U));
   }
+  if (s.contains("peer_channel")) {
+    const auto& pc = s["peer_channel"];
+    std::printf("peer relay: %s\n", pc.value("relay", "").c_str());
+    for (const auto& p : pc["peers"]) {
+      const std::string direct = p.value("direct", "");
+      std::printf("peer %s: over %s (direct link: %s), %lld waiting for its ack\n",
+                  p.value("peer", "").c_str(), p.value("transport", "").c_str(),
+                  direct.empty() ? "not configured" : direct.c_str(),
+                  static_cast<long long>(p.value("pending", 0LL)));
+    }
+  }
   if (s.contains("ppk")) {
     for (const auto& p : s["ppk"]) {
       const std::string error = p.value("last_error", "");

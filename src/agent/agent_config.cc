@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <fstream>
 
 #include "config/toml_file.h"
 
@@ -11,7 +12,8 @@ namespace {
 using skap::ErrorCode;
 using skap::Unexpected;
 
-constexpr std::array<std::string_view, 14> kKeys = {"hybrid",
+constexpr std::array<std::string_view, 15> kKeys = {"hybrid",
+                                                    "peer",
                                                     "key_reserve",
                                                     "etsi014",
                                                     "ppk",
@@ -40,29 +42,99 @@ skap::Result<void> OnlyKeys(const toml::table& table, const std::string& path,
   return skap::Ok();
 }
 
-// LoadEtsi014 reads the [etsi014] table (docs/skap-agent.toml).
-skap::Result<skap::kme::Etsi014Options> LoadEtsi014(const toml::table& t, const std::string& path) {
-  SKAP_RETURN_IF_ERROR(
-      OnlyKeys(t, path, "etsi014", {"listen", "server_names", "max_keys_per_request", "sae"}));
-  skap::kme::Etsi014Options o;
-  const std::string listen = t["listen"].value_or(std::string("127.0.0.1:8443"));
-  const auto colon = listen.rfind(':');
+// HostPort parses "HOST:PORT" (an IPv6 host in brackets) for key `what`.
+skap::Result<std::pair<std::string, std::uint16_t>> HostPort(const std::string& text,
+                                                             const std::string& path,
+                                                             const std::string& what,
+                                                             const std::string& example) {
+  const auto colon = text.rfind(':');
   int port = -1;
   if (colon != std::string::npos) {
-    const std::string digits = listen.substr(colon + 1);
+    const std::string digits = text.substr(colon + 1);
     if (!digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos &&
         digits.size() <= 5) {
       port = std::stoi(digits);
     }
   }
   if (colon == std::string::npos || colon == 0 || port < 0 || port > 65535) {
-    return Bad(path, R"(etsi014.listen must be "HOST:PORT", e.g. "127.0.0.1:8443")");
+    return Bad(path, what + R"( must be "HOST:PORT", e.g. ")" + example + "\"");
   }
-  o.host = listen.substr(0, colon);
-  if (o.host.size() > 2 && o.host.front() == '[' && o.host.back() == ']') {
-    o.host = o.host.substr(1, o.host.size() - 2);
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
   }
-  o.port = static_cast<std::uint16_t>(port);
+  return std::pair{host, static_cast<std::uint16_t>(port)};
+}
+
+// LoadPeer reads the [peer] table (docs/skap-agent.toml).
+skap::Result<PeerChannelOptions> LoadPeer(const toml::table& t, const std::string& path) {
+  SKAP_RETURN_IF_ERROR(
+      OnlyKeys(t, path, "peer", {"listen", "direct", "relay", "resend_s", "message_expiry_s"}));
+  PeerChannelOptions o;
+  if (const auto listen = t["listen"].value<std::string>()) {
+    SKAP_ASSIGN_OR_RETURN(o.listen, HostPort(*listen, path, "peer.listen", "127.0.0.1:7400"));
+  }
+  SKAP_ASSIGN_OR_RETURN(const auto resend, skap::config::Integer(t, path, "resend_s", 2, 1, 3600));
+  o.resend = std::chrono::seconds(resend);
+  SKAP_ASSIGN_OR_RETURN(const auto expiry,
+                        skap::config::Integer(t, path, "message_expiry_s", 3600, 10, 604800));
+  o.message_expiry = std::chrono::seconds(expiry);
+  if (const auto* direct = t["direct"].as_array()) {
+    for (const auto& node : *direct) {
+      const auto* d = node.as_table();
+      if (d == nullptr) return Bad(path, "peer.direct entries are tables ([[peer.direct]])");
+      SKAP_RETURN_IF_ERROR(OnlyKeys(*d, path, "peer.direct", {"peer", "address"}));
+      PeerAddress a{(*d)["peer"].value_or(std::string()), (*d)["address"].value_or(std::string())};
+      if (a.peer.empty()) return Bad(path, "each [[peer.direct]] needs peer (a device id)");
+      SKAP_RETURN_IF_ERROR(HostPort(a.address, path, "peer.direct.address", "192.0.2.7:7400"));
+      for (const auto& other : o.direct) {
+        if (other.peer == a.peer) return Bad(path, "device " + a.peer + " has two [[peer.direct]]");
+      }
+      o.direct.push_back(std::move(a));
+    }
+  } else if (t.contains("direct")) {
+    return Bad(path, "peer.direct must be an array of tables ([[peer.direct]])");
+  }
+  if (const auto* relay = t["relay"].as_table()) {
+    SKAP_RETURN_IF_ERROR(OnlyKeys(*relay, path, "peer.relay",
+                                  {"broker", "username", "password_file", "keepalive_s"}));
+    skap::peer::RelayOptions r;
+    SKAP_ASSIGN_OR_RETURN(const auto broker,
+                          HostPort((*relay)["broker"].value_or(std::string("127.0.0.1:1883")), path,
+                                   "peer.relay.broker", "127.0.0.1:1883"));
+    r.host = broker.first;
+    r.port = broker.second;
+    r.username = (*relay)["username"].value_or(std::string());
+    if (const auto file = (*relay)["password_file"].value<std::string>()) {
+      std::ifstream in(*file);
+      if (!in || !std::getline(in, r.password)) {
+        return Bad(path, "cannot read peer.relay.password_file " + *file);
+      }
+    }
+    SKAP_ASSIGN_OR_RETURN(const auto keepalive,
+                          skap::config::Integer(*relay, path, "keepalive_s", 30, 5, 3600));
+    r.keepalive = std::chrono::seconds(keepalive);
+    r.message_expiry = o.message_expiry;
+    o.relay = std::move(r);
+  } else if (t.contains("relay")) {
+    return Bad(path, "peer.relay must be a table");
+  }
+  return o;
+}
+
+// LoadEtsi014 reads the [etsi014] table (docs/skap-agent.toml). With a
+// peer channel, several SAE pairs may share keys with one peer device:
+// the key-id sync says which pair each key was handed out for.
+skap::Result<skap::kme::Etsi014Options> LoadEtsi014(const toml::table& t, const std::string& path,
+                                                    bool key_id_sync) {
+  SKAP_RETURN_IF_ERROR(
+      OnlyKeys(t, path, "etsi014", {"listen", "server_names", "max_keys_per_request", "sae"}));
+  skap::kme::Etsi014Options o;
+  SKAP_ASSIGN_OR_RETURN(const auto listen,
+                        HostPort(t["listen"].value_or(std::string("127.0.0.1:8443")), path,
+                                 "etsi014.listen", "127.0.0.1:8443"));
+  o.host = listen.first;
+  o.port = listen.second;
   if (const auto* names = t["server_names"].as_array()) {
     o.server_names.clear();
     for (const auto& n : *names) {
@@ -96,11 +168,11 @@ skap::Result<skap::kme::Etsi014Options> LoadEtsi014(const toml::table& t, const 
       if (other.certificate_sha256 == e.certificate_sha256) {
         return Bad(path, "SAEs " + other.id + " and " + e.id + " share a certificate");
       }
-      if (other.peer == e.peer) {
-        // The key ids of a session do not say which SAE pair they were
-        // handed out for; one pair per peer keeps dec_keys' check exact.
+      if (other.peer == e.peer && !key_id_sync) {
+        // Without the peer channel nothing says which SAE pair a key id
+        // was handed out for; one pair per peer keeps dec_keys' check exact.
         return Bad(path, "SAEs " + other.id + " and " + e.id + " both share keys with device " +
-                             e.peer + ": one SAE pair per peer device");
+                             e.peer + ": one SAE pair per peer device, unless [peer] is set");
       }
     }
     o.saes.push_back(std::move(e));
@@ -188,8 +260,13 @@ skap::Result<AgentOptions> LoadAgentConfig(const std::string& path) {
   SKAP_ASSIGN_OR_RETURN(const auto poll,
                         skap::config::Integer(table, path, "admission_poll_s", 2, 1, 3600));
   o.link.admission_poll = seconds(poll);
+  if (const auto* peer = table["peer"].as_table()) {
+    SKAP_ASSIGN_OR_RETURN(o.peer, LoadPeer(*peer, path));
+  } else if (table.contains("peer")) {
+    return Bad(path, "peer must be a table");
+  }
   if (const auto* etsi = table["etsi014"].as_table()) {
-    SKAP_ASSIGN_OR_RETURN(o.etsi014, LoadEtsi014(*etsi, path));
+    SKAP_ASSIGN_OR_RETURN(o.etsi014, LoadEtsi014(*etsi, path, o.peer.enabled()));
   } else if (table.contains("etsi014")) {
     return Bad(path, "etsi014 must be a table");
   }

@@ -1,7 +1,9 @@
 #include "agent/agent_daemon.h"
 
+#include <array>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "agent/agreement_store.h"
 #include "agent/control_api.h"
 #include "agent/session_store.h"
+#include "common/hex.h"
 #include "entropy/entropy_service.h"
 #include "kme/etsi014_server.h"
 #include "kme/kme_credentials.h"
@@ -20,6 +23,24 @@ namespace skap::agent {
 namespace {
 
 namespace asio = boost::asio;
+
+// RelayClientId is the MQTT client id: drawn once and kept, so the
+// broker keeps this device's session across restarts, and random, so it
+// says nothing of the device.
+Result<std::string> RelayClientId(const std::string& data_dir, crypto::Rng& rng) {
+  const std::string path = data_dir + "/relay_client_id";
+  if (std::ifstream in(path); in) {
+    std::string id;
+    if (std::getline(in, id) && !id.empty()) return id;
+  }
+  std::array<std::uint8_t, 12> bytes{};
+  SKAP_RETURN_IF_ERROR(rng.Fill(bytes));
+  const std::string id = "skap-" + HexEncode(bytes);
+  std::ofstream out(path, std::ios::trunc);
+  out << id << "\n";
+  if (!out.flush()) return Unexpected(ErrorCode::kIoError, "cannot write " + path);
+  return id;
+}
 
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -42,6 +63,7 @@ struct AgentDaemon::Parts {
   std::unique_ptr<SessionStore> sessions;
   std::unique_ptr<AgreementStore> agreements;
   std::unique_ptr<AgreementEngine> engine;
+  std::unique_ptr<PeerChannel> peer_channel;
   std::vector<std::unique_ptr<HubLink>> links;
   std::unique_ptr<ControlApi> api;
   std::unique_ptr<ControlServer> control;
@@ -58,6 +80,7 @@ struct AgentDaemon::Parts {
     tick->async_wait([this](boost::system::error_code ec) {
       if (ec || stopping) return;
       engine->Tick();
+      if (peer_channel) peer_channel->Tick();
       OfferPpks();
       ScheduleTick();
     });
@@ -85,6 +108,7 @@ struct AgentDaemon::Parts {
     if (signals) signals->cancel();
     control->Stop();
     if (kme_server) kme_server->Stop();
+    if (peer_channel) peer_channel->Stop();
     for (auto& link : links) link->Stop();
   }
 };
@@ -117,9 +141,33 @@ Result<std::unique_ptr<AgentDaemon>> AgentDaemon::Start(const AgentOptions& opti
     link_pointers.push_back(p->links.back().get());
   }
   p->engine->SetLinks({link_pointers.begin(), link_pointers.end()});
+  if (options.peer.enabled()) {
+    auto peer_options = options.peer;
+    if (peer_options.relay) {
+      SKAP_ASSIGN_OR_RETURN(peer_options.relay->client_id,
+                            RelayClientId(options.data_dir, *p->entropy));
+    }
+    p->peer_channel =
+        std::make_unique<PeerChannel>(p->io, p->store->db(), *p->sessions, p->identity.device_id,
+                                      p->identity.network_name, std::move(peer_options), NowMs);
+    p->peer_channel->OnConfirm(
+        [engine = p->engine.get()](const std::string& sender,
+                                   const channel::v1::ConfirmOffer& confirm) {
+          engine->OnPeerConfirm(sender, confirm);
+        });
+    p->engine->SetPeerConfirmSink(
+        [channel = p->peer_channel.get()](const std::string& peer, std::uint64_t epoch,
+                                          const channel::v1::ConfirmOffer& confirm) {
+          peer::v1::PeerMessage m;
+          *m.mutable_confirm() = confirm;
+          (void)channel->Send(peer, m, epoch);
+        });
+  }
   SKAP_RETURN_IF_ERROR(p->engine->Resume());
+  if (p->peer_channel) SKAP_RETURN_IF_ERROR(p->peer_channel->Start());
   p->api = std::make_unique<ControlApi>(*p->engine, *p->sessions, link_pointers, *p->entropy,
                                         options.engine.hybrid);
+  if (p->peer_channel) p->api->SetPeerChannel(p->peer_channel.get());
   p->socket =
       options.control_socket.empty() ? options.data_dir + "/control.sock" : options.control_socket;
   SKAP_ASSIGN_OR_RETURN(p->control,
@@ -133,8 +181,8 @@ Result<std::unique_ptr<AgentDaemon>> AgentDaemon::Start(const AgentOptions& opti
         kme::EnsureCredentials(options.data_dir, p->store->kek(), options.etsi014->server_names));
     SKAP_ASSIGN_OR_RETURN(const auto credentials,
                           kme::LoadServerCredentials(options.data_dir, p->store->kek()));
-    p->kme_api =
-        std::make_unique<kme::Etsi014Api>(*p->sessions, p->identity.device_id, *options.etsi014);
+    p->kme_api = std::make_unique<kme::Etsi014Api>(*p->sessions, p->identity.device_id,
+                                                   *options.etsi014, p->peer_channel.get());
     SKAP_ASSIGN_OR_RETURN(
         p->kme_server,
         kme::Etsi014Server::Start(

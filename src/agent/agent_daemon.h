@@ -14,6 +14,7 @@
 #include "agent/agreement_engine.h"
 #include "agent/control_server.h"
 #include "agent/hub_link.h"
+#include "agent/peer_channel.h"
 #include "common/result.h"
 #include "kme/etsi014_api.h"
 #include "ppk/ppk_installer.h"
@@ -30,6 +31,7 @@ struct AgentOptions {
   std::uint32_t key_reserve = 64;              // keys of this side's chain taken per commit
   std::optional<kme::Etsi014Options> etsi014;  // the KME for local SAEs, when configured
   std::vector<ppk::PpkTarget> ppk;             // IPsec PPKs into strongSwan, per peer
+  PeerChannelOptions peer;                     // direct links and the MQTT relay, when set
 };
 
 // AgentDaemon is the endpoint with everything up: links to its hubs (started

@@ -85,9 +85,60 @@ CREATE TABLE skipped_keys (
 );
 )sql";
 
+// Version 3: the peer channel (docs/peer.md). Its secrets, PS_e per epoch
+// held, are wrapped; the messages waiting for the peer's acknowledgement are
+// not secret (key ids, SAE ids, confirmation tags) and are kept in clear.
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE peer_secrets (
+  peer TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  wrapped_secret BLOB NOT NULL,     -- PS_e
+  PRIMARY KEY (peer, epoch)
+);
+-- Sealing counters: a commit reserves a run of them, so a restart resumes
+-- past every counter that may have been used (nonces never repeat).
+CREATE TABLE peer_counters (
+  peer TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  reserved_until BIGINT NOT NULL,
+  PRIMARY KEY (peer, epoch)
+);
+-- Messages sent, kept until the peer acknowledges them or they expire.
+CREATE TABLE peer_outbox (
+  peer TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  counter BIGINT NOT NULL,
+  body BLOB NOT NULL,               -- PeerMessage (peer.proto)
+  expires_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (peer, epoch, counter)
+);
+-- The anti-replay window of what was received: the highest counter, and a
+-- bit for each of the 64 below it.
+CREATE TABLE peer_replay (
+  peer TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  highest BIGINT NOT NULL,
+  seen_mask BIGINT NOT NULL,
+  PRIMARY KEY (peer, epoch)
+);
+-- Runs of keys the peer handed out to one of its SAEs, for a named SAE here
+-- (the key-id sync of ETSI GS QKD 014).
+CREATE TABLE peer_issued (
+  peer TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  direction INTEGER NOT NULL,
+  first_index BIGINT NOT NULL,
+  count BIGINT NOT NULL,
+  master_sae TEXT NOT NULL,
+  slave_sae TEXT NOT NULL,
+  PRIMARY KEY (peer, epoch, direction, first_index)
+);
+)sql";
+
 constexpr std::array kMigrations = {
     store::Migration{1, "pairwise agreements and sessions", kV1},
     store::Migration{2, "a chain per direction", kV2},
+    store::Migration{3, "the peer channel", kV3},
 };
 
 }  // namespace

@@ -167,22 +167,28 @@ void AgreementEngine::SendShares(const AgreementRecord& r, HubPort* only) {
 
 void AgreementEngine::SendConfirm(const AgreementRecord& r, HubPort* only) {
   if (r.tags_out.empty() && r.refusal_out.empty()) return;
+  pb::ConfirmOffer confirm;
+  confirm.set_sid(std::string(r.params.sid.begin(), r.params.sid.end()));
+  confirm.set_recipient(r.peer);
+  confirm.set_expires_at_ms(r.params.expires_at_ms);
+  for (const auto& tag : r.tags_out) confirm.add_tags(std::string(tag.begin(), tag.end()));
+  confirm.set_refusal(r.refusal_out);
+  if (r.agreement) {  // a responder's tags travel with its public key (hybrid mode)
+    const auto p = r.agreement->responder_public();
+    confirm.set_responder_x25519(std::string(p.begin(), p.end()));
+  }
+  // A re-seed's tags also go over the peer channel, sealed under the epoch
+  // both sides hold until it confirms; the hubs carry them regardless.
+  if (only == nullptr && peer_confirm_ && r.params.session_epoch >= 2) {
+    peer_confirm_(r.peer, r.params.session_epoch - 1, confirm);
+  }
   const auto& held = confirm_held_[r.params.sid];
   for (HubPort* link : links_) {
     if ((only != nullptr && link != only) || !link->up() || held.contains(link->hub_id())) {
       continue;
     }
     pb::Envelope request;
-    auto* confirm = request.mutable_confirm_offer();
-    confirm->set_sid(std::string(r.params.sid.begin(), r.params.sid.end()));
-    confirm->set_recipient(r.peer);
-    confirm->set_expires_at_ms(r.params.expires_at_ms);
-    for (const auto& tag : r.tags_out) confirm->add_tags(std::string(tag.begin(), tag.end()));
-    confirm->set_refusal(r.refusal_out);
-    if (r.agreement) {  // a responder's tags travel with its public key (hybrid mode)
-      const auto p = r.agreement->responder_public();
-      confirm->set_responder_x25519(std::string(p.begin(), p.end()));
-    }
+    *request.mutable_confirm_offer() = confirm;
     const Sid sid = r.params.sid;
     const std::string hub = link->hub_id();
     link->Request(std::move(request), SecretBytes(), [this, sid, hub](Result<proto::Frame> answer) {
@@ -231,26 +237,32 @@ void AgreementEngine::Ack(HubPort& link, const std::string& sender, const std::s
   link.Request(std::move(ack), SecretBytes(), [](const Result<proto::Frame>&) {});
 }
 
+void AgreementEngine::OnPeerConfirm(const std::string& sender, const pb::ConfirmOffer& confirm) {
+  // The same tags may come through every hub and the peer channel: the
+  // first copy moves the agreement, the rest find it moved.
+  const auto sid = SidFrom(confirm.sid());
+  auto it = sid ? live_.find(*sid) : live_.end();
+  if (it == live_.end() || it->second.peer != sender ||
+      it->second.state != AgreementState::kRunning) {
+    return;
+  }
+  AgreementRecord& r = it->second;
+  if (!confirm.refusal().empty()) {
+    Fail(r, "the peer refused: " + confirm.refusal());
+  } else {
+    std::vector<pairwise::Tag> tags;
+    for (const auto& t : confirm.tags()) tags.emplace_back(t.begin(), t.end());
+    r.agreement->AddPeerTags(tags, AsBytes(confirm.responder_x25519()));
+    Progress(r);
+  }
+}
+
 void AgreementEngine::OnDelivery(HubPort& link, const pb::PeerDelivery& delivery,
                                  SecretBytes share) {
   const std::string& sender = delivery.sender();
   if (delivery.has_confirm()) {
-    const auto& confirm = delivery.confirm();
-    const auto sid = SidFrom(confirm.sid());
-    auto it = sid ? live_.find(*sid) : live_.end();
-    if (it != live_.end() && it->second.peer == sender &&
-        it->second.state == AgreementState::kRunning) {
-      AgreementRecord& r = it->second;
-      if (!confirm.refusal().empty()) {
-        Fail(r, "the peer refused: " + confirm.refusal());
-      } else {
-        std::vector<pairwise::Tag> tags;
-        for (const auto& t : confirm.tags()) tags.emplace_back(t.begin(), t.end());
-        r.agreement->AddPeerTags(tags, AsBytes(confirm.responder_x25519()));
-        Progress(r);
-      }
-    }
-    return Ack(link, sender, confirm.sid(), "confirm");
+    OnPeerConfirm(sender, delivery.confirm());
+    return Ack(link, sender, delivery.confirm().sid(), "confirm");
   }
   if (!delivery.has_share()) return;
   const auto& offer = delivery.share();

@@ -88,6 +88,14 @@ class AgreementEngine final : public HubPortListener {
   // UpLinks counts the hubs reachable now.
   unsigned UpLinks() const;
 
+  // PeerConfirmSink sends an agreement's tags to the peer over the peer
+  // channel, sealed under `epoch` (agent/peer_channel.h).
+  using PeerConfirmSink = std::function<void(const std::string& peer, std::uint64_t epoch,
+                                             const channel::v1::ConfirmOffer& confirm)>;
+  void SetPeerConfirmSink(PeerConfirmSink sink) { peer_confirm_ = std::move(sink); }
+  // OnPeerConfirm takes tags from `sender`, through a hub or the peer channel.
+  void OnPeerConfirm(const std::string& sender, const channel::v1::ConfirmOffer& confirm);
+
   void OnLinkUp(HubPort& link) override;
   void OnDelivery(HubPort& link, const channel::v1::PeerDelivery& delivery,
                   SecretBytes share) override;
@@ -124,6 +132,7 @@ class AgreementEngine final : public HubPortListener {
   EngineOptions options_;
   Clock now_;
   std::vector<HubPort*> links_;
+  PeerConfirmSink peer_confirm_;
   std::map<Sid, AgreementRecord> live_;
   std::map<Sid, std::vector<Done>> waiters_;
   std::map<Sid, std::map<std::string, std::string>> refusals_;  // hub id -> why

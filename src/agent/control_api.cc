@@ -112,6 +112,23 @@ ControlResponse ControlApi::Status() {
     }
   }
   out["sessions"] = sessions;
+  if (peer_channel_ != nullptr) {
+    json peers = json::array();
+    for (const auto& p : peer_channel_->Status()) {
+      peers.push_back({{"peer", p.peer},
+                       {"transport", p.transport},
+                       {"direct", p.direct},
+                       {"epoch", p.epoch},
+                       {"pending", p.pending},
+                       {"sent", {{"direct", p.sent_direct}, {"relay", p.sent_relay}}},
+                       {"received", {{"direct", p.received_direct}, {"relay", p.received_relay}}},
+                       {"duplicates", p.duplicates},
+                       {"refused", p.refused}});
+    }
+    out["peer_channel"] = {{"relay", peer_channel_->RelayStatus()},
+                           {"listen_port", peer_channel_->listen_port()},
+                           {"peers", peers}};
+  }
   if (ppk_status_) {
     json ppk = json::array();
     for (const auto& s : ppk_status_()) {

@@ -19,6 +19,7 @@
 #include "agent/agreement_engine.h"
 #include "agent/control_server.h"
 #include "agent/hub_link.h"
+#include "agent/peer_channel.h"
 #include "agent/session_store.h"
 #include "entropy/entropy_service.h"
 #include "ppk/ppk_installer.h"
@@ -39,6 +40,8 @@ class ControlApi {
         entropy_(entropy),
         hybrid_default_(hybrid_default) {}
 
+  // SetPeerChannel adds the peer channel's state to status answers.
+  void SetPeerChannel(PeerChannel* channel) { peer_channel_ = channel; }
   // SetPpkStatus adds the IPsec PPKs' state to status answers.
   void SetPpkStatus(std::function<std::vector<ppk::PpkState>()> ppk_status) {
     ppk_status_ = std::move(ppk_status);
@@ -66,6 +69,7 @@ class ControlApi {
   entropy::EntropyService& entropy_;
   bool hybrid_default_;
   std::function<std::vector<ppk::PpkState>()> ppk_status_;
+  PeerChannel* peer_channel_ = nullptr;
 };
 
 }  // namespace skap::agent

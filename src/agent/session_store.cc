@@ -82,7 +82,7 @@ Result<void> SessionStore::ApplyInCurrentTransaction(const std::string& peer, st
   reserved_.erase(peer);  // keys of this side's previous chain stay unused
   if (epoch == 1) {
     // A fresh start: nothing of an earlier session with this peer remains.
-    for (const char* table : {"skipped_keys", "chains", "sessions"}) {
+    for (const char* table : {"skipped_keys", "chains", "peer_secrets", "sessions"}) {
       SKAP_RETURN_IF_ERROR(
           db_.Execute("DELETE FROM " + std::string(table) + " WHERE peer = $1", {peer}));
     }
@@ -92,7 +92,7 @@ Result<void> SessionStore::ApplyInCurrentTransaction(const std::string& peer, st
                     {peer, Blob(wrapped_root), now}));
   } else {
     // The epoch before last closes: its keys can no longer be asked for.
-    for (const char* table : {"skipped_keys", "chains"}) {
+    for (const char* table : {"skipped_keys", "chains", "peer_secrets"}) {
       SKAP_RETURN_IF_ERROR(
           db_.Execute("DELETE FROM " + std::string(table) + " WHERE peer = $1 AND epoch < $2",
                       {peer, current}));
@@ -102,6 +102,7 @@ Result<void> SessionStore::ApplyInCurrentTransaction(const std::string& peer, st
                     " keys_issued = 0, reseeded_at_ms = $5 WHERE peer = $1",
                     {peer, Int(epoch), Blob(wrapped_root), current, now}));
   }
+  SKAP_RETURN_IF_ERROR(StorePeerSecret(peer, epoch, root.Expose()));
   for (const ChainDirection d : kDirections) {
     SKAP_ASSIGN_OR_RETURN(auto chain, pairwise::FirstChainKey(root.Expose(), epoch, d));
     SKAP_ASSIGN_OR_RETURN(const auto wrapped_chain, kek_.Wrap(chain.Expose()));
@@ -176,6 +177,40 @@ Result<SessionStore::EpochPpk> SessionStore::CurrentPpk(const std::string& peer)
   out.epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));
   SKAP_ASSIGN_OR_RETURN(auto root, kek_.Unwrap(AsBlob(rows[0][1]).value_or(Blob{})));
   SKAP_ASSIGN_OR_RETURN(out.ppk, pairwise::DerivePpk(root.Expose(), out.epoch));
+  return out;
+}
+
+Result<void> SessionStore::StorePeerSecret(const std::string& peer, std::uint64_t epoch,
+                                           std::span<const std::uint8_t> root) {
+  SKAP_ASSIGN_OR_RETURN(auto secret, pairwise::DerivePeerSecret(root, epoch));
+  SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek_.Wrap(secret.Expose()));
+  SKAP_RETURN_IF_ERROR(db_.Execute(
+      "INSERT OR REPLACE INTO peer_secrets (peer, epoch, wrapped_secret) VALUES ($1, $2, $3)",
+      {peer, Int(epoch), Blob(wrapped)}));
+  return Ok();
+}
+
+Result<std::vector<SessionStore::EpochSecret>> SessionStore::PeerSecrets(const std::string& peer) {
+  SKAP_ASSIGN_OR_RETURN(
+      auto session, db_.Query("SELECT epoch, wrapped_root FROM sessions WHERE peer = $1", {peer}));
+  if (session.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
+  const auto current = static_cast<std::uint64_t>(AsInt(session[0][0]).value_or(0));
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch, wrapped_secret FROM peer_secrets"
+                                             " WHERE peer = $1 ORDER BY epoch DESC",
+                                             {peer}));
+  // A session made before the peer channel existed has no PS_e stored yet.
+  if (rows.empty() || static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0)) != current) {
+    SKAP_ASSIGN_OR_RETURN(auto root, kek_.Unwrap(AsBlob(session[0][1]).value_or(Blob{})));
+    SKAP_RETURN_IF_ERROR(StorePeerSecret(peer, current, root.Expose()));
+    return PeerSecrets(peer);
+  }
+  std::vector<EpochSecret> out;
+  for (const auto& row : rows) {
+    EpochSecret e;
+    e.epoch = static_cast<std::uint64_t>(AsInt(row[0]).value_or(0));
+    SKAP_ASSIGN_OR_RETURN(e.secret, kek_.Unwrap(AsBlob(row[1]).value_or(Blob{})));
+    out.push_back(std::move(e));
+  }
   return out;
 }
 

@@ -92,6 +92,14 @@ class SessionStore {
   };
   Result<EpochPpk> CurrentPpk(const std::string& peer);
 
+  // PeerSecrets is PS_e of each epoch held (current first): the roots of
+  // the peer channel's keys (src/peer/peer_keys.h).
+  struct EpochSecret {
+    std::uint64_t epoch = 0;
+    SecretBytes secret;
+  };
+  Result<std::vector<EpochSecret>> PeerSecrets(const std::string& peer);
+
   // NextKeys hands out the next `count` keys, all in one commit.
   Result<std::vector<IssuedKey>> NextKeys(const std::string& peer, std::uint32_t count);
   // KeysById hands out every key `key_ids` names, or none: one that cannot
@@ -111,6 +119,8 @@ class SessionStore {
   // kLimitExceeded), writing the chain once.
   Result<std::vector<Taken>> TakeRunInTransaction(const std::string& peer, std::uint32_t at_least,
                                                   std::uint32_t at_most);
+  Result<void> StorePeerSecret(const std::string& peer, std::uint64_t epoch,
+                               std::span<const std::uint8_t> root);
   // Reserved is this side's keys taken off its chain, not yet handed out.
   struct Reserved {
     std::uint64_t epoch = 0;

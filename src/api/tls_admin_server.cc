@@ -17,7 +17,7 @@
 
 #include "api/admin_exchange.h"
 #include "api/tls_psk_stream.h"
-#include "hub/tcp_listener.h"
+#include "api/tcp_listener.h"
 #include "proto/admin_identity.h"
 
 namespace skap::api {
@@ -152,7 +152,7 @@ Result<std::unique_ptr<TlsAdminServer>> TlsAdminServer::Start(const TlsAdminServ
           options.allow_psk_only));
   state->acceptor.emplace(state->io);
   SKAP_RETURN_IF_ERROR(
-      hub::OpenTcpAcceptor(*state->acceptor, options.host, options.port, "admin listener"));
+      api::OpenTcpAcceptor(*state->acceptor, options.host, options.port, "admin listener"));
   state->Accept();
   state->accept_thread = std::thread([s = state.get()] { s->io.run(); });
   return std::unique_ptr<TlsAdminServer>(new TlsAdminServer(std::move(state)));

@@ -5,7 +5,7 @@
 #include <boost/asio.hpp>
 
 #include "hub/channel_connection.h"
-#include "hub/tcp_listener.h"
+#include "api/tcp_listener.h"
 
 namespace skap::hub {
 namespace {
@@ -77,7 +77,7 @@ Result<std::unique_ptr<ChannelServer>> ChannelServer::Start(Registry& registry, 
           options.allow_psk_only));
   state->acceptor.emplace(state->io);
   SKAP_RETURN_IF_ERROR(
-      OpenTcpAcceptor(*state->acceptor, options.host, options.port, "device channel"));
+      api::OpenTcpAcceptor(*state->acceptor, options.host, options.port, "device channel"));
   std::weak_ptr<State> weak = state;
   // Revocation is immediate: open channels of the device are closed.
   registry.OnRevoked([weak](const std::string& device_id) {

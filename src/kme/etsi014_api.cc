@@ -102,11 +102,13 @@ struct Etsi014Api::Request {
 };
 
 Etsi014Api::Etsi014Api(agent::SessionStore& sessions, std::string self_device_id,
-                       const Etsi014Options& options)
+                       const Etsi014Options& options, agent::PeerChannel* sync)
     : sessions_(sessions),
+      sync_(sync),
       self_(std::move(self_device_id)),
       max_keys_per_request_(options.max_keys_per_request) {
   for (const auto& sae : options.saes) {
+    ++pairs_per_peer_[sae.peer];
     by_id_.emplace(sae.id, sae);
     by_certificate_.emplace(sae.certificate_sha256, sae.id);
   }
@@ -246,9 +248,38 @@ KmeResponse Etsi014Api::EncKeys(const SaeEntry& caller, const std::string& slave
     }
     return Error(503, "key data access error");
   }
+  if (sync_ != nullptr) {
+    std::vector<pairwise::KeyId> issued;
+    issued.reserve(keys->size());
+    for (const auto& k : *keys) issued.push_back(k.id);
+    sync_->SendIssued(caller.peer, issued, caller.id, slave);
+  }
   auto container = KeyContainer(*keys);
   if (!container) return Error(503, "key data access error");
   return std::move(*container);
+}
+
+std::optional<KmeResponse> Etsi014Api::Entitled(const SaeEntry& caller, const std::string& master,
+                                                const std::vector<std::string>& ids) {
+  if (sync_ == nullptr) return std::nullopt;  // one pair per peer: the config decides
+  const bool shared_peer = pairs_per_peer_[caller.peer] > 1;
+  for (const auto& text : ids) {
+    const auto id = pairwise::ParseKeyId(text);
+    if (!id) continue;  // KeysById answers for ids that name no key
+    auto issued = sync_->IssuedFor(caller.peer, *id);
+    if (!issued) return Error(503, "key data access error");
+    if (*issued) {
+      if ((*issued)->master_sae != master || (*issued)->slave_sae != caller.id) {
+        return Unauthorized("key " + text + " was not handed out by SAE " + master + " for SAE " +
+                            caller.id);
+      }
+    } else if (shared_peer) {
+      // Several pairs share this peer: a key its KME has not yet named
+      // cannot be given to any of them.
+      return Error(503, "key " + text + " is not yet synchronised with the master's KME");
+    }
+  }
+  return std::nullopt;
 }
 
 KmeResponse Etsi014Api::DecKeys(const SaeEntry& caller, const std::string& master,
@@ -284,6 +315,7 @@ KmeResponse Etsi014Api::DecKeys(const SaeEntry& caller, const std::string& maste
   for (const auto& id : ids) {
     if (!crypto::ParseUuid(id)) return Error(400, "key_ID shall be a UUID: " + id);
   }
+  if (auto refused = Entitled(caller, master, ids)) return std::move(*refused);
   auto keys = sessions_.KeysById(caller.peer, ids);
   if (!keys) {
     const auto code = keys.error().code;

@@ -6,9 +6,10 @@
 // agent fetch the same keys by id from the peer's copy of that chain. Each
 // key is handed out once on each side and then erased.
 //
-// One SAE pair per peer device: the key ids then tell the slave's KME, with
-// no message between the agents, which master handed them out for which
-// slave (the standard's 401 rule for dec_keys).
+// Which master handed a key out for which slave (the standard's 401 rule
+// for dec_keys): the master's KME says so over the peer channel, a ratchet
+// notice per run of keys (agent/peer_channel.h, the key-id sync). Without a
+// peer channel, one SAE pair per peer device says it with no message.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/peer_channel.h"
 #include "agent/session_store.h"
 #include "common/secret_bytes.h"
 
@@ -50,8 +52,9 @@ struct KmeResponse {
 
 class Etsi014Api {
  public:
+  // `sync` is the peer channel, if the agent has one.
   Etsi014Api(agent::SessionStore& sessions, std::string self_device_id,
-             const Etsi014Options& options);
+             const Etsi014Options& options, agent::PeerChannel* sync = nullptr);
 
   // SaeOf maps a client certificate's fingerprint to a local SAE.
   std::optional<std::string> SaeOf(const std::string& certificate_sha256) const;
@@ -66,8 +69,14 @@ class Etsi014Api {
   KmeResponse Status(const SaeEntry& caller, const std::string& slave);
   KmeResponse EncKeys(const SaeEntry& caller, const std::string& slave, const Request& request);
   KmeResponse DecKeys(const SaeEntry& caller, const std::string& master, const Request& request);
+  // Entitled checks what the master's KME said of each key; nullopt when
+  // the SAE may have them.
+  std::optional<KmeResponse> Entitled(const SaeEntry& caller, const std::string& master,
+                                      const std::vector<std::string>& ids);
 
   agent::SessionStore& sessions_;
+  agent::PeerChannel* sync_;
+  std::map<std::string, int> pairs_per_peer_;
   std::string self_;
   std::uint32_t max_keys_per_request_;
   std::map<std::string, SaeEntry> by_id_;

@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 
 #include "api/open_connections.h"
+#include "api/tcp_listener.h"
 #include "api/wiping_http.h"
 #include "crypto/openssl_ptr.h"
 
@@ -138,17 +139,7 @@ Result<std::unique_ptr<Etsi014Server>> Etsi014Server::Start(asio::io_context& io
   }
   // Only the agent's own CA issues SAE certificates; no certificate, no service.
   state->tls.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
-  const auto address = asio::ip::make_address(host, ec);
-  if (ec) return Unexpected(ErrorCode::kInvalidArgument, "etsi014: listen address " + host);
-  const Tcp::endpoint endpoint(address, port);
-  state->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) state->acceptor.set_option(Tcp::acceptor::reuse_address(true), ec);
-  if (!ec) state->acceptor.bind(endpoint, ec);
-  if (!ec) state->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Unexpected(ErrorCode::kIoError, "etsi014: cannot listen on " + host + ":" +
-                                               std::to_string(port) + ": " + ec.message());
-  }
+  SKAP_RETURN_IF_ERROR(api::OpenTcpAcceptor(state->acceptor, host, port, "etsi014 listener"));
   asio::co_spawn(io, Accept(state), asio::detached);
   return std::unique_ptr<Etsi014Server>(new Etsi014Server(std::move(state)));
 }

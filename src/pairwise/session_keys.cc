@@ -17,7 +17,9 @@ namespace {
 constexpr std::string_view kChainLabel = "skap v1 chain";
 constexpr std::string_view kKeyIdLabel = "skap v1 key id";
 constexpr std::string_view kPpkLabel = "skap v1 ppk";
+constexpr std::string_view kPeerLabel = "skap v1 peer";
 constexpr std::size_t kPpkBytes = 32;
+constexpr std::size_t kPeerSecretBytes = 32;
 constexpr std::size_t kRootKeyBytes = 48;
 
 crypto::UuidBytes KeyIdBytes(const KeyIdTag& tag, KeyId id) {
@@ -70,6 +72,15 @@ Result<SecretBytes> DerivePpk(std::span<const std::uint8_t> root_key, std::uint6
   std::vector<std::uint8_t> info(kPpkLabel.begin(), kPpkLabel.end());
   AppendU64(info, epoch);
   return crypto::HkdfExpand(crypto::Hash::kSha384, root_key, info, kPpkBytes);
+}
+
+Result<SecretBytes> DerivePeerSecret(std::span<const std::uint8_t> root_key, std::uint64_t epoch) {
+  if (epoch < 1 || epoch > kMaxSessionEpoch) {
+    return Unexpected(ErrorCode::kInvalidArgument, "session: epoch out of range");
+  }
+  std::vector<std::uint8_t> info(kPeerLabel.begin(), kPeerLabel.end());
+  AppendU64(info, epoch);
+  return crypto::HkdfExpand(crypto::Hash::kSha384, root_key, info, kPeerSecretBytes);
 }
 
 Result<KeyIdTag> DeriveKeyIdTag(std::span<const std::uint8_t> root_key) {

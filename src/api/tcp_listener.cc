@@ -1,6 +1,6 @@
-#include "hub/tcp_listener.h"
+#include "api/tcp_listener.h"
 
-namespace skap::hub {
+namespace skap::api {
 
 Result<void> OpenTcpAcceptor(boost::asio::ip::tcp::acceptor& acceptor, const std::string& host,
                              std::uint16_t port, std::string_view what) {
@@ -23,4 +23,4 @@ Result<void> OpenTcpAcceptor(boost::asio::ip::tcp::acceptor& acceptor, const std
   return Ok();
 }
 
-}  // namespace skap::hub
+}  // namespace skap::api

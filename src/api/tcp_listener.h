@@ -11,7 +11,7 @@
 
 #include "common/result.h"
 
-namespace skap::hub {
+namespace skap::api {
 
 // OpenTcpAcceptor binds and listens `acceptor` on host:port (address
 // reuse on, so a restarted hub gets its port back at once). `what` names
@@ -19,4 +19,4 @@ namespace skap::hub {
 Result<void> OpenTcpAcceptor(boost::asio::ip::tcp::acceptor& acceptor, const std::string& host,
                              std::uint16_t port, std::string_view what);
 
-}  // namespace skap::hub
+}  // namespace skap::api

@@ -1,0 +1,138 @@
+// The peer channel (docs/peer.md): messages between the two devices of a
+// session — an agreement's confirmation tags, ratchet notices with the
+// key-id sync of ETSI GS QKD 014 — sealed under the session
+// (peer/peer_keys.h), kept in an outbox until the peer acknowledges them,
+// and sent over the best transport the peer has now: a direct TLS-PSK link
+// (peer/direct_link.h) when one is up, else the tenant's MQTT broker
+// (peer/relay_client.h). Each message is acted on once, whichever way and
+// however often it arrives. Runs on the daemon's thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "agent/session_store.h"
+#include "pairwise/session_keys.h"
+#include "peer/direct_link.h"
+#include "peer/peer_keys.h"
+#include "peer/peer_store.h"
+#include "peer/relay_client.h"
+#include "proto/peer.pb.h"
+
+namespace skap::agent {
+
+struct PeerAddress {
+  std::string peer;     // device id
+  std::string address;  // host:port of its [peer] listener
+};
+
+struct PeerChannelOptions {
+  std::optional<std::pair<std::string, std::uint16_t>> listen;  // the direct listener
+  std::vector<PeerAddress> direct;                              // peers this side dials
+  std::optional<peer::RelayOptions> relay;
+  std::chrono::milliseconds resend{2000};  // unacknowledged messages go again
+  std::chrono::seconds message_expiry{3600};
+  bool enabled() const { return listen.has_value() || !direct.empty() || relay.has_value(); }
+};
+
+// PeerLinkStatus is how the channel to one peer stands.
+struct PeerLinkStatus {
+  std::string peer;
+  std::string transport;  // "direct", "relay" or "none"
+  std::string direct;     // the dialer's or listener's view, "" if not configured
+  std::uint64_t epoch = 0;
+  std::int64_t pending = 0;  // in the outbox
+  std::uint64_t sent_direct = 0, sent_relay = 0;
+  std::uint64_t received_direct = 0, received_relay = 0;
+  std::uint64_t duplicates = 0, refused = 0;
+};
+
+class PeerChannel {
+ public:
+  using Clock = std::function<std::int64_t()>;
+  using ConfirmHandler =
+      std::function<void(const std::string& sender, const channel::v1::ConfirmOffer& confirm)>;
+
+  PeerChannel(boost::asio::io_context& io, store::Database& db, SessionStore& sessions,
+              std::string self, std::string network, PeerChannelOptions options, Clock now);
+  ~PeerChannel();
+  PeerChannel(const PeerChannel&) = delete;
+  PeerChannel& operator=(const PeerChannel&) = delete;
+
+  Result<void> Start();
+  void Stop();
+  void OnConfirm(ConfirmHandler handler) { on_confirm_ = std::move(handler); }
+
+  // Send keeps `message` for `peer`, sealed under `epoch` (0: the
+  // session's current one), and sends it now if a transport is up.
+  Result<void> Send(const std::string& peer, const peer::v1::PeerMessage& message,
+                    std::uint64_t epoch = 0);
+  // SendIssued is the ratchet notice for keys just handed out.
+  void SendIssued(const std::string& peer, const std::vector<pairwise::KeyId>& ids,
+                  const std::string& master_sae, const std::string& slave_sae);
+  // IssuedFor is what the peer said of one of its keys, if it said it.
+  Result<std::optional<peer::Issued>> IssuedFor(const std::string& peer, pairwise::KeyId id);
+
+  // Tick resends, expires and follows the sessions' epochs (about once a second).
+  void Tick();
+  std::vector<PeerLinkStatus> Status();
+  std::string RelayStatus() const;
+  std::uint16_t listen_port() const;
+
+ private:
+  struct Counters {
+    std::uint64_t next = 0, limit = 0;
+  };
+  struct PeerState {
+    std::vector<peer::EpochKeys> epochs;  // current first
+    std::map<std::uint64_t, peer::ReplayWindow> windows;
+    std::map<std::uint64_t, Counters> counters;
+    std::vector<std::weak_ptr<peer::DirectConnection>> direct;
+    std::int64_t last_flush_ms = 0;
+    PeerLinkStatus stats;
+  };
+
+  void Refresh();
+  const peer::EpochKeys* KeysOf(const std::string& peer, std::uint64_t epoch);
+  Result<std::uint64_t> NextCounter(const std::string& peer, std::uint64_t epoch);
+  std::shared_ptr<peer::DirectConnection> DirectOf(const std::string& peer);
+  std::string Transport(const std::string& peer);
+  // Transmit seals and sends one message over the peer's transport now.
+  bool Transmit(const std::string& peer, std::uint64_t epoch, std::uint64_t counter,
+                std::span<const std::uint8_t> body);
+  void Flush(const std::string& peer);
+  void OnSealed(const std::string& peer, std::uint64_t epoch, std::span<const std::uint8_t> sealed,
+                bool via_relay);
+  void SendAck(const std::string& peer, std::uint64_t epoch, std::uint64_t counter);
+  std::string Topic(const std::string& inbox) const;
+  peer::DirectHandlers Handlers();
+
+  boost::asio::io_context& io_;
+  peer::PeerStore store_;
+  SessionStore& sessions_;
+  std::string self_;
+  std::string network_;
+  PeerChannelOptions options_;
+  Clock now_;
+  ConfirmHandler on_confirm_;
+  std::map<std::string, PeerState> peers_;
+  std::map<std::string, std::pair<std::string, std::uint64_t>> topics_;  // topic -> peer, epoch
+  std::set<std::string> topic_set_;
+  std::unique_ptr<peer::DirectServer> server_;
+  std::vector<std::unique_ptr<peer::DirectDialer>> dialers_;
+  std::map<std::string, peer::DirectDialer*> dialer_of_;
+  std::unique_ptr<peer::RelayClient> relay_;
+  std::int64_t last_expire_ms_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace skap::agent

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# The peer channel through a real Mosquitto broker on loopback, then
+# directly: agents with no route to each other but the broker agree, re-seed
+# and hand out keys with the key-id sync of ETSI GS QKD 014 (two SAE pairs
+# sharing one peer device) through it; the broker is killed mid-flight and
+# nothing is lost; a replayed or altered message is dropped; a capture of
+# every relayed message shows no key id, device id, SAE id or plaintext.
+# Then a direct TLS-PSK link is preferred, and the relay takes over when it
+# goes.
+#   relay_test.sh BUILD_DIR
+source "$(dirname "$0")/lib.sh"
+use_build "$1"
+command -v mosquitto > /dev/null || PATH=$PATH:/usr/sbin
+new_hubs 1
+network_everywhere plant-1 1
+devices_up plant-1 a b
+stop_agent a
+stop_agent b
+
+# The tenant's broker: persistent, so its queues outlive a clean restart.
+take_port MQTT_PORT
+mkdir -p "$WORK/mqtt"
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/mqtt/\n' \
+  "$MQTT_PORT" "$WORK" > "$WORK/mosquitto.conf"
+broker_up() {
+  mosquitto -c "$WORK/mosquitto.conf" >> "$WORK/mosquitto.out" 2>&1 &
+  BROKER_PID=$!
+  PIDS+=("$!")
+  wait_for_port "$MQTT_PORT"
+}
+broker_up
+# A listener that records every message relayed (topic, hex payload).
+mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -V mqttv5 -q 1 -c -i capture -t 'skap/#' -F '%t %x' \
+  > "$WORK/capture.txt" 2> "$WORK/capture.err" &
+PIDS+=("$!")
+
+for s in a1 a2; do sae_add a "sae-$s"; done
+for s in b1 b2; do sae_add b "sae-$s"; done
+take_port KME_A
+take_port KME_B
+# kme2_toml PORT LOCAL1 LOCAL2 PEER REMOTE1 REMOTE2: two SAE pairs, one peer.
+kme2_toml() {
+  printf '[etsi014]\nlisten = "127.0.0.1:%s"\nmax_keys_per_request = 64\n' "$1"
+  printf '[[etsi014.sae]]\nid = "%s"\ncertificate_sha256 = "%s"\npeer = "%s"\nremote_sae = "%s"\n' \
+    "$2" "${FP[$2]}" "$4" "$5" "$3" "${FP[$3]}" "$4" "$6"
+}
+relay_toml() { printf '[peer.relay]\nbroker = "127.0.0.1:%s"\n' "$MQTT_PORT"; }
+
+printf 'data_dir = "%s/a"\n%s\n' "$WORK" "$(kme2_toml "$KME_A" sae-a1 sae-a2 "${ID[b]}" sae-b1 sae-b2)" \
+  > "$WORK/two-pairs.toml"
+expect_fail "one SAE pair per peer device, unless [peer] is set" \
+  "two SAE pairs for one peer need the peer channel" "$AGENT" run --config "$WORK/two-pairs.toml"
+
+AGENT_TOML="[peer]
+resend_s = 1
+$(relay_toml)"
+start_agent a "$(kme2_toml "$KME_A" sae-a1 sae-a2 "${ID[b]}" sae-b1 sae-b2)"
+start_agent b "$(kme2_toml "$KME_B" sae-b1 sae-b2 "${ID[a]}" sae-a1 sae-a2)"
+wait_for_port "$KME_A"
+wait_for_port "$KME_B"
+wait_until "a reaches its hub" "[[ \$(hubs_up a) == 1 ]]"
+wait_until "b reaches its hub" "[[ \$(hubs_up b) == 1 ]]"
+
+# peer_field NAME JQ: the peer channel's status at agent NAME (its one peer).
+peer_field() { ag "$1" status --json | jq -r ".peer_channel.peers[0] | $2"; }
+
+ag a agree b > /dev/null
+wait_until "a reaches b through the relay" "[[ \$(peer_field a .transport) == relay ]]"
+wait_until "b reaches a through the relay" "[[ \$(peer_field b .transport) == relay ]]"
+pass "with no direct link, both agents choose the relay"
+expect_eq "$(ag a status | grep "^peer ${ID[b]}")" \
+  "peer ${ID[b]}: over relay (direct link: not configured), 0 waiting for its ack" \
+  "skap-agent status says which transport a peer is reached over"
+
+# A re-seed: its confirmation tags go over the relay (and the hubs).
+ag b agree b > /dev/null 2>&1 || true
+ag b agree a > /dev/null
+expect_eq "$(peer_field a .epoch) $(peer_field b .epoch)" "2 2" "the re-seed made epoch 2 on both sides"
+wait_until "a's tag reached b through the relay" "(( \$(peer_field b .received.relay) >= 1 ))"
+wait_until "b's tags reached a through the relay" "(( \$(peer_field a .received.relay) >= 1 ))"
+pass "the re-seed's confirmation tags travelled through the relay"
+expect_shared_key a b "after the re-seed both sides still share every key"
+
+# ETSI GS QKD 014 with two SAE pairs sharing the peer device: the key-id
+# sync goes through the relay.
+call() {
+  local sae=$1 port=$2 path=$3
+  shift 3
+  curl -sS --cacert "$WORK/$sae/ca.pem" --cert "$WORK/$sae/$sae.pem" --key "$WORK/$sae/$sae.key" \
+    -w '\n%{http_code}' "$@" "https://127.0.0.1:$port$path"
+}
+enc() { call "sae-$1" "$KME_A" "/api/v1/keys/sae-$2/enc_keys?number=$3" | sed '$d'; }
+# dec SLAVE MASTER IDS...: prints the status, then the keys' "id key" lines.
+dec() {
+  local slave=$1 master=$2 body
+  shift 2
+  body=$(jq -cn '{key_IDs: [$ARGS.positional[] | {key_ID: .}]}' --args "$@")
+  call "sae-$slave" "$KME_B" "/api/v1/keys/sae-$master/dec_keys" -H 'Content-Type: application/json' \
+    --data "$body" | { out=$(cat); tail -n1 <<< "$out"; sed '$d' <<< "$out" | jq -r '.keys[]? | .key_ID + " " + .key'; }
+}
+keys1=$(enc a1 b1 5 | jq -r '.keys[] | .key_ID + " " + .key')
+keys2=$(enc a2 b2 3 | jq -r '.keys[] | .key_ID + " " + .key')
+ids1=($(cut -d' ' -f1 <<< "$keys1"))
+ids2=($(cut -d' ' -f1 <<< "$keys2"))
+wait_until "a's notices are acknowledged" "[[ \$(peer_field a .pending) == 0 ]]"
+expect_eq "$(dec b2 a2 "${ids1[0]}" | head -n1)" 401 \
+  "sae-b2 may not take a key handed out for sae-b1, though both share the peer device"
+expect_eq "$(dec b1 a2 "${ids1[0]}" | head -n1)" 401 "nor may sae-b1 name the wrong master"
+expect_eq "$(dec b1 a1 "${ids1[@]}")" "200
+$keys1" "sae-b1 takes the 5 keys sae-a1 got for it, the same bytes"
+expect_eq "$(dec b2 a2 "${ids2[@]}")" "200
+$keys2" "sae-b2 takes the 3 keys sae-a2 got for it"
+
+# The broker dies mid-flight: a's notice waits in its outbox, the slave is
+# told the key is not synchronised yet, and the broker's return delivers it.
+kill -9 "$BROKER_PID"
+wait "$BROKER_PID" 2> /dev/null || true
+wait_until "a sees the broker gone" "[[ \$(peer_field a .transport) == none ]]"
+keys3=$(enc a1 b1 2 | jq -r '.keys[] | .key_ID + " " + .key')
+ids3=($(cut -d' ' -f1 <<< "$keys3"))
+expect_eq "$(peer_field a .pending)" 1 "with the broker down, the notice waits in a's outbox"
+expect_eq "$(dec b1 a1 "${ids3[@]}" | head -n1)" 503 \
+  "a key not yet synchronised is not handed out (503)"
+broker_up
+wait_until "a reconnects to the broker" "[[ \$(peer_field a .transport) == relay ]]"
+wait_until "the notice is acknowledged after the broker's restart" "[[ \$(peer_field a .pending) == 0 ]]"
+expect_eq "$(dec b1 a1 "${ids3[@]}")" "200
+$keys3" "after the broker's restart the slave gets its keys"
+# A second re-seed across the restarted broker.
+ag a agree b > /dev/null
+expect_shared_key a b "a re-seed after the broker's restart"
+
+# Replays and forgeries: the last captured message published again is
+# dropped as a duplicate; with one bit flipped it is refused.
+seen() { echo $(( $(peer_field a ".$1") + $(peer_field b ".$1") )); }
+dups=$(seen duplicates)
+refused=$(seen refused)
+read -r topic msg < <(tail -n1 "$WORK/capture.txt")
+publish() { xxd -r -p <<< "$2" | mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -V mqttv5 -q 1 -t "$1" -s; }
+publish "$topic" "$msg"
+wait_until "the replay arrives" "(( \$(seen duplicates) > dups ))"
+pass "a replayed message is dropped as a duplicate"
+last=${msg: -1}
+publish "$topic" "${msg%?}$([[ $last == 0 ]] && echo 1 || echo 0)"
+wait_until "the forgery arrives" "(( \$(seen refused) > refused ))"
+pass "an altered message is refused"
+expect_shared_key a b "replays and forgeries changed nothing"
+
+# What the broker saw: ciphertext under pseudonymous topics.
+relayed=$(wc -l < "$WORK/capture.txt")
+(( relayed >= 10 )) && pass "the capture holds $relayed relayed messages" || fail "only $relayed captured"
+hex() { printf '%s' "$1" | xxd -p | tr -d '\n'; }
+leaks=0
+for id in "${ids1[@]}" "${ids2[@]}" "${ids3[@]}"; do
+  for needle in "$(hex "$id")" "${id//-/}"; do
+    grep -qi "$needle" "$WORK/capture.txt" && { echo "key id $id in the capture" >&2; leaks=1; }
+  done
+done
+for text in "${ID[a]}" "${ID[b]}" sae-a1 sae-a2 sae-b1 sae-b2; do
+  grep -qi "$(hex "$text")" "$WORK/capture.txt" && { echo "$text in a payload" >&2; leaks=1; }
+  cut -d' ' -f1 "$WORK/capture.txt" | grep -q "$text" && { echo "$text in a topic" >&2; leaks=1; }
+done
+while read -r _ key; do
+  grep -qi "$(base64 -d <<< "$key" | xxd -p | tr -d '\n')" "$WORK/capture.txt" && { echo "a key in the capture" >&2; leaks=1; }
+done <<< "$keys1
+$keys2
+$keys3"
+expect_eq "$leaks" 0 "no key, key id, device id or SAE id appears in any relayed message or topic"
+expect_eq "$(cut -d' ' -f1 "$WORK/capture.txt" | grep -cvE '^skap/v1/plant-1/[0-9a-f]{32}/in$')" 0 \
+  "every topic is skap/v1/<network>/<pseudonym>/in"
+
+# Direct: with listeners and each other's address, the agents link
+# directly and prefer it; when b's listener goes, a falls back to the relay.
+stop_agent a
+stop_agent b
+take_port PEER_A
+take_port PEER_B
+direct_toml() { printf '[peer]\nresend_s = 1\nlisten = "127.0.0.1:%s"\n[[peer.direct]]\npeer = "%s"\naddress = "127.0.0.1:%s"\n%s\n' \
+  "$1" "$2" "$3" "$(relay_toml)"; }
+AGENT_TOML=""
+start_agent a "$(direct_toml "$PEER_A" "${ID[b]}" "$PEER_B")" "$(kme2_toml "$KME_A" sae-a1 sae-a2 "${ID[b]}" sae-b1 sae-b2)"
+start_agent b "$(direct_toml "$PEER_B" "${ID[a]}" "$PEER_A")" "$(kme2_toml "$KME_B" sae-b1 sae-b2 "${ID[a]}" sae-a1 sae-a2)"
+wait_for_port "$KME_A"
+wait_for_port "$KME_B"
+wait_until "a links to b directly" "[[ \$(peer_field a .transport) == direct ]]"
+wait_until "b links to a directly" "[[ \$(peer_field b .transport) == direct ]]"
+pass "with a direct link up, both agents prefer it to the relay"
+before=$(wc -l < "$WORK/capture.txt")
+keys4=$(enc a1 b1 4 | jq -r '.keys[] | .key_ID + " " + .key')
+ids4=($(cut -d' ' -f1 <<< "$keys4"))
+wait_until "the notice is acknowledged over the direct link" "[[ \$(peer_field a .pending) == 0 ]]"
+expect_eq "$(dec b1 a1 "${ids4[@]}")" "200
+$keys4" "key-id sync over the direct link"
+(( $(peer_field a .sent.direct) >= 1 )) && pass "a's notice went over the direct link" || fail "nothing sent directly"
+expect_eq "$(wc -l < "$WORK/capture.txt")" "$before" "nothing went through the broker meanwhile"
+ag a agree b > /dev/null
+expect_shared_key a b "a re-seed with the direct link up"
+
+# b comes back without its listener and without dialling: a falls back.
+stop_agent b
+start_agent b "[peer]
+resend_s = 1
+$(relay_toml)" "$(kme2_toml "$KME_B" sae-b1 sae-b2 "${ID[a]}" sae-a1 sae-a2)"
+wait_for_port "$KME_B"
+wait_until "a falls back to the relay" "[[ \$(peer_field a .transport) == relay ]]"
+[[ "$(peer_field a .direct)" != up ]] && pass "a's status shows the direct link down: $(peer_field a .direct)" ||
+  fail "direct still up"
+keys5=$(enc a1 b1 2 | jq -r '.keys[] | .key_ID + " " + .key')
+ids5=($(cut -d' ' -f1 <<< "$keys5"))
+wait_until "the notice is acknowledged through the relay" "[[ \$(peer_field a .pending) == 0 ]]"
+expect_eq "$(dec b1 a1 "${ids5[@]}")" "200
+$keys5" "key-id sync through the relay after the fallback"
+(( $(wc -l < "$WORK/capture.txt") > before )) && pass "the fallback's messages went through the broker" ||
+  fail "nothing relayed after the fallback"
+echo "# $PASSED checks passed"
