@@ -120,8 +120,29 @@ def session(pair_keys):
                 chain = hmac.new(chain, b"\x02", hashlib.sha384).digest()
         ppk = hkdf_expand_sha384(root, b"skap v1 ppk" + struct.pack(">Q", e), 32)
         epochs.append({"epoch": e, "pair_key": pair_key.hex(), "root_key": root.hex(),
-                       "key_id_tag": tag.hex(), "keys": keys, "ppk": ppk.hex()})
+                       "key_id_tag": tag.hex(), "keys": keys, "ppk": ppk.hex(),
+                       "peer": peer_channel(root, e, "device-a", "device-b", 7)})
     return epochs
+
+
+def peer_channel(root, e, a, b, counter):
+    """The peer channel's keys of epoch e between devices a < b, and what
+    a seals its message `counter` with (docs/peer.md)."""
+    ps = hkdf_expand_sha384(root, b"skap v1 peer" + struct.pack(">Q", e), 32)
+    seal = hkdf_expand_sha384(ps, b"skap v1 peer seal", 32)
+    topic = hkdf_expand_sha384(ps, b"skap v1 peer topic", 32)
+    direct = hkdf_expand_sha384(ps, b"skap v1 peer direct", 32)
+
+    def pseudonym(purpose, device):
+        return hmac.new(topic, purpose + device.encode(), hashlib.sha256).digest()[:16].hex()
+
+    return {"a": a, "b": b, "secret": ps.hex(), "seal_key": seal.hex(), "direct_psk": direct.hex(),
+            "inbox_a": pseudonym(b"inbox", a), "inbox_b": pseudonym(b"inbox", b),
+            "identity_a": pseudonym(b"direct", a), "identity_b": pseudonym(b"direct", b),
+            "counter": counter,
+            "nonce_a": (struct.pack(">I", 0) + struct.pack(">Q", counter)).hex(),
+            "nonce_b": (struct.pack(">I", 1) + struct.pack(">Q", counter)).hex(),
+            "aad_a": (b"skap v1 peer" + lp16(a) + struct.pack(">QQ", e, counter)).hex()}
 
 
 def main():
