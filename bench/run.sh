@@ -10,7 +10,7 @@ per=${SECONDS_PER:-3}
 
 cmake --preset release -DSKAP_BUILD_BENCH=ON >/dev/null
 cmake --build --preset release -j 2 --target skap_bench provision_bench channel_bench \
-  agreement_bench kerberos_bench skapd skapctl skap-agent >/dev/null
+  agreement_bench kerberos_bench relay_bench skapd skapctl skap-agent >/dev/null
 
 speed() {  # speed <args...>: bytes per second from `openssl speed -mr`
   openssl speed -mr -seconds "$per" "$@" 2>/dev/null | awk -F: '/^\+F:/ {v=$NF} END {print v}'
@@ -79,3 +79,6 @@ bench/agreement_bench.sh build/release
 echo
 echo "ETSI GS QKD 014 key delivery (bench/etsi014_bench.sh):"
 bench/etsi014_bench.sh build/release
+echo
+echo "the peer channel (bench/relay_bench.sh):"
+bench/relay_bench.sh build/release
