@@ -261,6 +261,10 @@ void DirectDialer::Start() { asio::co_spawn(io_, Run(), asio::detached); }
 void DirectDialer::Stop() {
   *stopped_ = true;
   sleep_.cancel();
+  if (auto s = dialing_.lock()) {
+    boost::system::error_code ignored;
+    s->close(ignored);
+  }
   if (auto c = connection_.lock()) c->Close();
 }
 
@@ -285,10 +289,22 @@ awaitable<void> DirectDialer::Run() {
           co_await resolver.async_resolve(address_.substr(0, colon), address_.substr(colon + 1),
                                           asio::redirect_error(use_awaitable, ec));
       if (*stopped) co_return;
-      Tcp::socket socket(io_);
-      if (!ec)
-        co_await asio::async_connect(socket, endpoints, asio::redirect_error(use_awaitable, ec));
+      // Stop, or the connect timeout, closes the socket: an address that
+      // drops SYNs must hold up neither the daemon's exit nor the dialer.
+      auto dialing = std::make_shared<Tcp::socket>(io_);
+      dialing_ = dialing;
+      asio::steady_timer connect_deadline(io_);
+      connect_deadline.expires_after(kHandshakeTimeout);
+      connect_deadline.async_wait(
+          [weak = std::weak_ptr<Tcp::socket>(dialing)](boost::system::error_code e) {
+            if (auto s = weak.lock(); s && !e) s->close();
+          });
+      if (!ec) {
+        co_await asio::async_connect(*dialing, endpoints, asio::redirect_error(use_awaitable, ec));
+      }
+      connect_deadline.cancel();
       if (*stopped) co_return;
+      Tcp::socket socket = std::move(*dialing);
       auto imported = crypto::ImportExternalPsk(psk->psk.Expose(), IdentityOf(psk->identity));
       auto context = crypto::TlsPskContext::SharedClient(crypto::KeyExchangeMode::kPskWithDhe);
       if (ec) {

@@ -137,6 +137,7 @@ class DirectDialer {
   std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);
   std::shared_ptr<std::string> status_ = std::make_shared<std::string>("not started");
   std::weak_ptr<DirectConnection> connection_;
+  std::weak_ptr<boost::asio::ip::tcp::socket> dialing_;
 };
 
 }  // namespace skap::peer

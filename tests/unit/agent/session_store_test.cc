@@ -9,6 +9,7 @@
 
 #include "agent/agent_schema.h"
 #include "common/ct.h"
+#include "common/hex.h"
 #include "store/migrations.h"
 #include "unit/agent/agent_store_fixture.h"
 
@@ -218,6 +219,33 @@ TEST_F(SessionStoreTest, SessionKeysAreStoredWrapped) {
     EXPECT_EQ(blob.size(), 56u) << "48 bytes wrapped with RFC 5649 padding";
     EXPECT_TRUE(store_->kek().Unwrap(blob));
   }
+}
+
+// The peer channel's PS_e: the same on both sides, one per epoch held (the
+// current and the previous), stored wrapped, and gone with its epoch.
+TEST_F(SessionStoreTest, PeerSecretsFollowTheEpochsHeld) {
+  Apply(1, 0x21);
+  auto mine = mine_->PeerSecrets("peer");
+  auto theirs = theirs_->PeerSecrets("me");
+  ASSERT_TRUE(mine && theirs);
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ((*mine)[0].epoch, 1u);
+  EXPECT_EQ(HexEncode((*mine)[0].secret.Expose()), HexEncode((*theirs)[0].secret.Expose()));
+  Apply(2, 0x22);
+  Apply(3, 0x23);
+  mine = mine_->PeerSecrets("peer");
+  ASSERT_TRUE(mine);
+  ASSERT_EQ(mine->size(), 2u);
+  EXPECT_EQ((*mine)[0].epoch, 3u) << "current first";
+  EXPECT_EQ((*mine)[1].epoch, 2u);
+  EXPECT_NE(HexEncode((*mine)[0].secret.Expose()), HexEncode((*mine)[1].secret.Expose()));
+  auto rows = store_->db().Query("SELECT wrapped_secret FROM peer_secrets");
+  ASSERT_TRUE(rows);
+  for (const auto& row : *rows) {
+    const auto blob = store::AsBlob(row[0]).value_or(store::Blob{});
+    EXPECT_EQ(blob.size(), 40u) << "32 bytes wrapped (RFC 5649)";
+  }
+  EXPECT_FALSE(mine_->PeerSecrets("stranger"));
 }
 
 }  // namespace
