@@ -3,7 +3,9 @@
 # devices on loopback, with the embedded defaults. It provisions and admits
 # both devices (two operators), agrees a key, shows the same key id and
 # fingerprint on both sides, ratchets it, stops a hub and agrees again, and
-# shows what each hub saw: one share of each side, never a key. Everything
+# shows what each hub saw: one share of each side, never a key; then two SAEs
+# share a key through ETSI GS QKD 014, and the agents re-seed with their peer
+# messages through a Mosquitto broker. Everything
 # runs in a temporary directory and stops at the end.
 #   scripts/demo.sh [BUILD_DIR]      (default build/release)
 source "$(dirname "$0")/../tests/integration/lib.sh"
@@ -108,6 +110,30 @@ echo "    key_ID $(jq -r '.keys[0].key_ID' <<< "$dec"), key SHA-256 $(jq -r '.ke
 [[ "$(jq -r '.keys[0].key' <<< "$dec")" == "$etsi_key" ]] || { echo "the SAEs got different keys" >&2; exit 1; }
 echo "  the same 256-bit key at both SAEs; asking again:"
 sae_curl sae-b "$kme_b" "/api/v1/keys/sae-a/dec_keys?key_ID=$etsi_id" | sed 's/^/    /'
+echo
+
+say "11. The devices' peer messages through the tenant's MQTT broker (Mosquitto): it sees only ciphertext"
+command -v mosquitto > /dev/null || PATH=$PATH:/usr/sbin
+take_port mqtt
+printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$mqtt" > "$WORK/mosquitto.conf"
+mosquitto -c "$WORK/mosquitto.conf" > "$WORK/mosquitto.out" 2>&1 &
+PIDS+=("$!")
+wait_for_port "$mqtt"
+mosquitto_sub -h 127.0.0.1 -p "$mqtt" -V mqttv5 -t 'skap/#' -F '%t %x' > "$WORK/relayed.txt" 2> /dev/null &
+PIDS+=("$!")
+relay="[peer]
+[peer.relay]
+broker = \"127.0.0.1:$mqtt\""
+stop_agent sensor-a
+stop_agent sensor-b
+AGENT_TOML=$relay kmes_up sensor-a sae-a sensor-b sae-b
+echo "  [peer.relay] broker = \"127.0.0.1:$mqtt\" on both; sensor-a re-seeds the session:"
+ag sensor-a agree sensor-b | sed 's/^/    /'
+wait_until "the tags went through the broker and were acknowledged" \
+  "[[ -s $WORK/relayed.txt && \$(ag sensor-a status --json | jq '.peer_channel.peers[0].pending') == 0 ]]"
+ag sensor-a status | grep '^peer' | sed 's/^/    /'
+echo "  what the broker relayed (topic, then the start of the payload):"
+cut -c1-120 "$WORK/relayed.txt" | head -n 2 | sed 's/^/    /'
 echo
 
 say "Done in $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s; stopping every hub and agent."

@@ -95,31 +95,37 @@ CREATE TABLE peer_secrets (
   wrapped_secret BLOB NOT NULL,     -- PS_e
   PRIMARY KEY (peer, epoch)
 );
--- Sealing counters: a commit reserves a run of them, so a restart resumes
--- past every counter that may have been used (nonces never repeat).
+-- Per peer and epoch: sealing counters, reserved in runs so that a restart
+-- resumes past every counter that may have been used (nonces never
+-- repeat), and the next message id.
 CREATE TABLE peer_counters (
   peer TEXT NOT NULL,
   epoch BIGINT NOT NULL,
   reserved_until BIGINT NOT NULL,
+  next_message_id BIGINT NOT NULL,
   PRIMARY KEY (peer, epoch)
 );
 -- Messages sent, kept until the peer acknowledges them or they expire.
 CREATE TABLE peer_outbox (
   peer TEXT NOT NULL,
   epoch BIGINT NOT NULL,
-  counter BIGINT NOT NULL,
+  message_id BIGINT NOT NULL,
   body BLOB NOT NULL,               -- PeerMessage (peer.proto)
   expires_at_ms BIGINT NOT NULL,
-  PRIMARY KEY (peer, epoch, counter)
+  PRIMARY KEY (peer, epoch, message_id)
 );
--- The anti-replay window of what was received: the highest counter, and a
--- bit for each of the 64 below it.
-CREATE TABLE peer_replay (
+-- The peer's message ids acted on: all up to `through`, and those above it.
+CREATE TABLE peer_delivered (
   peer TEXT NOT NULL,
   epoch BIGINT NOT NULL,
-  highest BIGINT NOT NULL,
-  seen_mask BIGINT NOT NULL,
+  through BIGINT NOT NULL,
   PRIMARY KEY (peer, epoch)
+);
+CREATE TABLE peer_delivered_ids (
+  peer TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  message_id BIGINT NOT NULL,
+  PRIMARY KEY (peer, epoch, message_id)
 );
 -- Runs of keys the peer handed out to one of its SAEs, for a named SAE here
 -- (the key-id sync of ETSI GS QKD 014).

@@ -122,6 +122,7 @@ ControlResponse ControlApi::Status() {
                        {"pending", p.pending},
                        {"sent", {{"direct", p.sent_direct}, {"relay", p.sent_relay}}},
                        {"received", {{"direct", p.received_direct}, {"relay", p.received_relay}}},
+                       {"acks", p.acks},
                        {"duplicates", p.duplicates},
                        {"refused", p.refused}});
     }

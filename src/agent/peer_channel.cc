@@ -13,6 +13,7 @@ namespace pb = skap::peer::v1;
 // kCounterRun is how many sealing counters one commit reserves.
 constexpr std::uint64_t kCounterRun = 256;
 constexpr std::int64_t kExpireEveryMs = 10000;
+constexpr std::size_t kFlushAtMost = 256;
 
 // A topic level may not hold MQTT's separators or wildcards.
 std::string TopicSafe(const std::string& name) {
@@ -79,6 +80,7 @@ Result<void> PeerChannel::Start() {
     auto dialer = std::make_unique<peer::DirectDialer>(
         io_, link.peer, link.address,
         [this, peer = link.peer]() -> std::optional<peer::DirectPsk> {
+          Refresh();
           const auto* keys = KeysOf(peer, 0);
           if (keys == nullptr) return std::nullopt;
           return peer::DirectPsk{keys->epoch, keys->identity_self, keys->direct_psk.Clone()};
@@ -133,8 +135,19 @@ void PeerChannel::Refresh() {
   for (const auto& s : *sessions) {
     live.insert(s.peer);
     auto& state = peers_[s.peer];
+    if (!state.epochs.empty() && state.epochs.front().epoch == s.epoch &&
+        state.established_at_ms == s.established_at_ms) {
+      continue;
+    }
+    if (state.established_at_ms != s.established_at_ms) {
+      // A fresh session: nothing of the one before carries over.
+      for (auto& w : state.direct) {
+        if (auto c = w.lock()) c->Close();
+      }
+      state = PeerState{};
+      state.established_at_ms = s.established_at_ms;
+    }
     state.stats.peer = s.peer;
-    if (!state.epochs.empty() && state.epochs.front().epoch == s.epoch) continue;
     auto secrets = sessions_.PeerSecrets(s.peer);
     if (!secrets) continue;
     std::vector<peer::EpochKeys> epochs;
@@ -144,7 +157,7 @@ void PeerChannel::Refresh() {
     }
     state.epochs = std::move(epochs);
     state.stats.epoch = s.epoch;
-    std::erase_if(state.windows, [&](const auto& w) { return KeysOf(s.peer, w.first) == nullptr; });
+    std::erase_if(state.logs, [&](const auto& l) { return KeysOf(s.peer, l.first) == nullptr; });
     std::erase_if(state.counters,
                   [&](const auto& c) { return KeysOf(s.peer, c.first) == nullptr; });
     // A link authenticated under an epoch no longer held ends; the dialer
@@ -210,11 +223,16 @@ std::string PeerChannel::Transport(const std::string& peer) {
   return "none";
 }
 
-bool PeerChannel::Transmit(const std::string& peer, std::uint64_t epoch, std::uint64_t counter,
-                           std::span<const std::uint8_t> body) {
+bool PeerChannel::Transmit(const std::string& peer, std::uint64_t epoch, pb::PeerMessage message,
+                           std::uint64_t low_water) {
   const auto* keys = KeysOf(peer, epoch);
   if (keys == nullptr) return false;
-  auto sealed = peer::Seal(*keys, counter, body);
+  message.set_low_water(low_water);
+  std::vector<std::uint8_t> body(message.ByteSizeLong());
+  if (!message.SerializeToArray(body.data(), static_cast<int>(body.size()))) return false;
+  auto counter = NextCounter(peer, epoch);
+  if (!counter) return false;
+  auto sealed = peer::Seal(*keys, *counter, body);
   if (!sealed) return false;
   auto& stats = peers_[peer].stats;
   if (auto c = DirectOf(peer); c && c->Send(epoch, *sealed)) {
@@ -235,17 +253,21 @@ Result<void> PeerChannel::Send(const std::string& peer, const pb::PeerMessage& m
   if (keys == nullptr) {
     return Unexpected(ErrorCode::kNotFound, "no session epoch to seal a peer message under");
   }
-  peer::Outgoing out;
-  out.peer = peer;
-  out.epoch = keys->epoch;
-  SKAP_ASSIGN_OR_RETURN(out.counter, NextCounter(peer, out.epoch));
-  out.body.resize(message.ByteSizeLong());
-  if (!message.SerializeToArray(out.body.data(), static_cast<int>(out.body.size()))) {
-    return Unexpected(ErrorCode::kInvalidArgument, "peer message does not serialise");
-  }
-  out.expires_at_ms = now_() + std::chrono::milliseconds(options_.message_expiry).count();
-  SKAP_RETURN_IF_ERROR(store_.Enqueue(out));
-  (void)Transmit(peer, out.epoch, out.counter, out.body);
+  const std::uint64_t e = keys->epoch;
+  pb::PeerMessage kept = message;
+  SKAP_ASSIGN_OR_RETURN(
+      const auto id, store_.Enqueue(
+                         peer, e,
+                         [&kept](std::uint64_t message_id) {
+                           kept.set_message_id(message_id);
+                           std::vector<std::uint8_t> body(kept.ByteSizeLong());
+                           (void)kept.SerializeToArray(body.data(), static_cast<int>(body.size()));
+                           return body;
+                         },
+                         now_() + std::chrono::milliseconds(options_.message_expiry).count()));
+  (void)id;
+  SKAP_ASSIGN_OR_RETURN(const auto low_water, store_.LowWater(peer, e));
+  (void)Transmit(peer, e, std::move(kept), low_water);
   return Ok();
 }
 
@@ -281,22 +303,24 @@ void PeerChannel::Flush(const std::string& peer) {
   auto outbox = store_.Outbox(peer);
   if (!outbox) return;
   peers_[peer].last_flush_ms = now_();
+  std::map<std::uint64_t, std::uint64_t> low_water;  // by epoch: the outbox is in id order
+  std::size_t sent = 0;
   for (const auto& m : *outbox) {
-    if (!Transmit(peer, m.epoch, m.counter, m.body)) break;
+    low_water.try_emplace(m.epoch, m.message_id);
+    pb::PeerMessage message;
+    if (!message.ParseFromArray(m.body.data(), static_cast<int>(m.body.size()))) continue;
+    if (!Transmit(peer, m.epoch, std::move(message), low_water[m.epoch])) break;
+    // A long outbox (a peer away for long) goes out a part at a time.
+    if (++sent == kFlushAtMost) break;
   }
 }
 
-void PeerChannel::SendAck(const std::string& peer, std::uint64_t epoch, std::uint64_t counter) {
-  pb::PeerMessage m;
-  m.mutable_ack()->set_epoch(epoch);
-  m.mutable_ack()->set_counter(counter);
-  auto own = NextCounter(peer, epoch);
-  if (!own) return;
-  std::vector<std::uint8_t> body(m.ByteSizeLong());
-  if (!m.SerializeToArray(body.data(), static_cast<int>(body.size()))) return;
+void PeerChannel::SendAck(const std::string& peer, std::uint64_t epoch, std::uint64_t message_id) {
   // An ack is not kept: if it is lost, the message comes again and is
   // acknowledged again.
-  (void)Transmit(peer, epoch, *own, body);
+  pb::PeerMessage m;
+  m.mutable_ack()->set_message_id(message_id);
+  (void)Transmit(peer, epoch, std::move(m), 0);
 }
 
 void PeerChannel::OnSealed(const std::string& peer, std::uint64_t epoch,
@@ -312,39 +336,44 @@ void PeerChannel::OnSealed(const std::string& peer, std::uint64_t epoch,
     ++state.stats.refused;
     return;
   }
-  ++(via_relay ? state.stats.received_relay : state.stats.received_direct);
-  auto window_it = state.windows.find(epoch);
-  if (window_it == state.windows.end()) {
-    auto loaded = store_.LoadWindow(peer, epoch);
-    if (!loaded) return;
-    window_it = state.windows.emplace(epoch, *loaded).first;
-  }
-  peer::ReplayWindow& window = window_it->second;
-  const std::uint64_t counter = opened->counter;
-  if (!window.IsNew(counter)) {
-    ++state.stats.duplicates;
-    if (!message.has_ack()) SendAck(peer, epoch, counter);  // its ack may have been lost
-    return;
-  }
   if (message.has_ack()) {
-    window.Mark(counter);
-    (void)store_.Remove(peer, message.ack().epoch(), message.ack().counter());
+    ++state.stats.acks;
+    (void)store_.Remove(peer, epoch, message.ack().message_id());
     return;
   }
-  peer::ReplayWindow next = window;
-  next.Mark(counter);
+  const std::uint64_t id = message.message_id();
+  if (id == 0) {
+    ++state.stats.refused;
+    return;
+  }
+  auto log_it = state.logs.find(epoch);
+  if (log_it == state.logs.end()) {
+    auto loaded = store_.LoadLog(peer, epoch);
+    if (!loaded) return;
+    log_it = state.logs.emplace(epoch, std::move(*loaded)).first;
+  }
+  peer::DeliveryLog next = log_it->second;
+  next.GiveUpBelow(message.low_water());
+  if (next.Seen(id)) {
+    ++state.stats.duplicates;
+    SendAck(peer, epoch, id);  // its first ack may have been lost
+    return;
+  }
+  next.Accept(id);
   auto stored = store::InTransaction(store_.db(), [&]() -> Result<void> {
     if (message.has_keys_issued()) {
       const auto& n = message.keys_issued();
-      SKAP_RETURN_IF_ERROR(store_.RecordIssued(peer, {n.epoch(), n.direction(), n.first_index(),
-                                                      n.count(), n.master_sae(), n.slave_sae()}));
+      SKAP_RETURN_IF_ERROR(store_.RecordIssuedInCurrentTransaction(
+          peer,
+          {n.epoch(), n.direction(), n.first_index(), n.count(), n.master_sae(), n.slave_sae()}));
     }
-    return store_.SaveWindow(peer, epoch, next);
+    return store_.SaveLogInCurrentTransaction(peer, epoch, next);
   });
   if (!stored) return;  // not acknowledged: it comes again
-  window = next;
+  log_it->second = std::move(next);
+  ++(via_relay ? state.stats.received_relay : state.stats.received_direct);
   if (message.has_confirm() && on_confirm_) on_confirm_(peer, message.confirm());
-  SendAck(peer, epoch, counter);
+  SendAck(peer, epoch, id);
 }
 
 void PeerChannel::Tick() {

@@ -50,10 +50,12 @@ struct PeerLinkStatus {
   std::string transport;  // "direct", "relay" or "none"
   std::string direct;     // the dialer's or listener's view, "" if not configured
   std::uint64_t epoch = 0;
-  std::int64_t pending = 0;  // in the outbox
-  std::uint64_t sent_direct = 0, sent_relay = 0;
-  std::uint64_t received_direct = 0, received_relay = 0;
-  std::uint64_t duplicates = 0, refused = 0;
+  std::int64_t pending = 0;                       // in the outbox
+  std::uint64_t sent_direct = 0, sent_relay = 0;  // transmissions, resends and acks included
+  std::uint64_t received_direct = 0, received_relay = 0;  // messages acted on (not acks)
+  std::uint64_t acks = 0;                                 // acknowledgements received
+  std::uint64_t duplicates = 0;                           // messages already acted on
+  std::uint64_t refused = 0;                              // failed to open or parse
 };
 
 class PeerChannel {
@@ -94,7 +96,8 @@ class PeerChannel {
   };
   struct PeerState {
     std::vector<peer::EpochKeys> epochs;  // current first
-    std::map<std::uint64_t, peer::ReplayWindow> windows;
+    std::int64_t established_at_ms = 0;   // a fresh session (epoch 1 again) changes it
+    std::map<std::uint64_t, peer::DeliveryLog> logs;
     std::map<std::uint64_t, Counters> counters;
     std::vector<std::weak_ptr<peer::DirectConnection>> direct;
     std::int64_t last_flush_ms = 0;
@@ -106,13 +109,14 @@ class PeerChannel {
   Result<std::uint64_t> NextCounter(const std::string& peer, std::uint64_t epoch);
   std::shared_ptr<peer::DirectConnection> DirectOf(const std::string& peer);
   std::string Transport(const std::string& peer);
-  // Transmit seals and sends one message over the peer's transport now.
-  bool Transmit(const std::string& peer, std::uint64_t epoch, std::uint64_t counter,
-                std::span<const std::uint8_t> body);
+  // Transmit seals one message (with the sender's low-water mark) under a
+  // fresh counter and sends it over the peer's transport now.
+  bool Transmit(const std::string& peer, std::uint64_t epoch, peer::v1::PeerMessage message,
+                std::uint64_t low_water);
   void Flush(const std::string& peer);
   void OnSealed(const std::string& peer, std::uint64_t epoch, std::span<const std::uint8_t> sealed,
                 bool via_relay);
-  void SendAck(const std::string& peer, std::uint64_t epoch, std::uint64_t counter);
+  void SendAck(const std::string& peer, std::uint64_t epoch, std::uint64_t message_id);
   std::string Topic(const std::string& inbox) const;
   peer::DirectHandlers Handlers();
 

@@ -82,7 +82,9 @@ Result<void> SessionStore::ApplyInCurrentTransaction(const std::string& peer, st
   reserved_.erase(peer);  // keys of this side's previous chain stay unused
   if (epoch == 1) {
     // A fresh start: nothing of an earlier session with this peer remains.
-    for (const char* table : {"skipped_keys", "chains", "peer_secrets", "sessions"}) {
+    for (const char* table :
+         {"skipped_keys", "chains", "peer_secrets", "peer_counters", "peer_outbox",
+          "peer_delivered", "peer_delivered_ids", "peer_issued", "sessions"}) {
       SKAP_RETURN_IF_ERROR(
           db_.Execute("DELETE FROM " + std::string(table) + " WHERE peer = $1", {peer}));
     }

@@ -108,7 +108,6 @@ Etsi014Api::Etsi014Api(agent::SessionStore& sessions, std::string self_device_id
       self_(std::move(self_device_id)),
       max_keys_per_request_(options.max_keys_per_request) {
   for (const auto& sae : options.saes) {
-    ++pairs_per_peer_[sae.peer];
     by_id_.emplace(sae.id, sae);
     by_certificate_.emplace(sae.certificate_sha256, sae.id);
   }
@@ -262,21 +261,21 @@ KmeResponse Etsi014Api::EncKeys(const SaeEntry& caller, const std::string& slave
 std::optional<KmeResponse> Etsi014Api::Entitled(const SaeEntry& caller, const std::string& master,
                                                 const std::vector<std::string>& ids) {
   if (sync_ == nullptr) return std::nullopt;  // one pair per peer: the config decides
-  const bool shared_peer = pairs_per_peer_[caller.peer] > 1;
   for (const auto& text : ids) {
     const auto id = pairwise::ParseKeyId(text);
     if (!id) continue;  // KeysById answers for ids that name no key
     auto issued = sync_->IssuedFor(caller.peer, *id);
     if (!issued) return Error(503, "key data access error");
-    if (*issued) {
-      if ((*issued)->master_sae != master || (*issued)->slave_sae != caller.id) {
-        return Unauthorized("key " + text + " was not handed out by SAE " + master + " for SAE " +
-                            caller.id);
-      }
-    } else if (shared_peer) {
-      // Several pairs share this peer: a key its KME has not yet named
-      // cannot be given to any of them.
-      return Error(503, "key " + text + " is not yet synchronised with the master's KME");
+    if (!*issued) {
+      // With the key-id sync, a key the master's KME has not named yet
+      // goes to nobody: it may be another pair's.
+      return Error(503, "key " + text +
+                            " is not yet synchronised with the master's KME (its agent needs"
+                            " [peer] too)");
+    }
+    if ((*issued)->master_sae != master || (*issued)->slave_sae != caller.id) {
+      return Unauthorized("key " + text + " was not handed out by SAE " + master + " for SAE " +
+                          caller.id);
     }
   }
   return std::nullopt;

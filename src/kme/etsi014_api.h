@@ -76,7 +76,6 @@ class Etsi014Api {
 
   agent::SessionStore& sessions_;
   agent::PeerChannel* sync_;
-  std::map<std::string, int> pairs_per_peer_;
   std::string self_;
   std::uint32_t max_keys_per_request_;
   std::map<std::string, SaeEntry> by_id_;

@@ -211,7 +211,8 @@ Result<std::unique_ptr<DirectServer>> DirectServer::Start(asio::io_context& io,
   state->handlers = std::move(handlers);
   std::weak_ptr<State> weak = state;
   // The lookup runs inside the handshake: an identity no session of this
-  // device derives is refused, without saying why.
+  // device derives is refused, without saying why. psk_dhe_ke only: a
+  // link's traffic stays secret even if the session is later stolen.
   SKAP_ASSIGN_OR_RETURN(state->tls,
                         crypto::TlsPskContext::CreateServer(
                             [weak](std::span<const std::uint8_t> wire) -> Result<SecretBytes> {
@@ -223,7 +224,8 @@ Result<std::unique_ptr<DirectServer>> DirectServer::Start(asio::io_context& io,
                                 return Unexpected(ErrorCode::kAuthenticationFailed, "unknown peer");
                               }
                               return crypto::ImportPsk(who->psk.Expose(), id);
-                            }));
+                            },
+                            /*allow_psk_only=*/false));
   SKAP_RETURN_IF_ERROR(api::OpenTcpAcceptor(state->acceptor, host, port, "peer listener"));
   asio::co_spawn(io, AcceptLoop(state), asio::detached);
   return std::unique_ptr<DirectServer>(new DirectServer(std::move(state)));

@@ -13,6 +13,10 @@ std::uint64_t U64(const store::Value& v) {
   return static_cast<std::uint64_t>(AsInt(v).value_or(0));
 }
 
+// The tables of the peer channel that are kept per (peer, epoch).
+constexpr const char* kEpochTables[] = {"peer_outbox", "peer_counters", "peer_delivered",
+                                        "peer_delivered_ids", "peer_issued"};
+
 }  // namespace
 
 Result<std::uint64_t> PeerStore::ReserveCounters(const std::string& peer, std::uint64_t epoch,
@@ -26,25 +30,41 @@ Result<std::uint64_t> PeerStore::ReserveCounters(const std::string& peer, std::u
     until = from + run;
     *first = from;
     SKAP_RETURN_IF_ERROR(db_.Execute(
-        "INSERT OR REPLACE INTO peer_counters (peer, epoch, reserved_until) VALUES ($1, $2, $3)",
+        "INSERT INTO peer_counters (peer, epoch, reserved_until, next_message_id)"
+        " VALUES ($1, $2, $3, 1) ON CONFLICT (peer, epoch) DO UPDATE SET reserved_until = $3",
         {peer, Int(epoch), Int(until)}));
     return Ok();
   }));
   return until;
 }
 
-Result<void> PeerStore::Enqueue(const Outgoing& m) {
-  SKAP_RETURN_IF_ERROR(
-      db_.Execute("INSERT INTO peer_outbox (peer, epoch, counter, body, expires_at_ms)"
-                  " VALUES ($1, $2, $3, $4, $5)",
-                  {m.peer, Int(m.epoch), Int(m.counter), Blob(m.body), m.expires_at_ms}));
-  return Ok();
+Result<std::uint64_t> PeerStore::Enqueue(
+    const std::string& peer, std::uint64_t epoch,
+    const std::function<std::vector<std::uint8_t>(std::uint64_t)>& body,
+    std::int64_t expires_at_ms) {
+  std::uint64_t id = 0;
+  SKAP_RETURN_IF_ERROR(store::InTransaction(db_, [&]() -> Result<void> {
+    SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT next_message_id FROM peer_counters"
+                                               " WHERE peer = $1 AND epoch = $2",
+                                               {peer, Int(epoch)}));
+    id = rows.empty() ? 1 : U64(rows[0][0]);
+    SKAP_RETURN_IF_ERROR(db_.Execute(
+        "INSERT INTO peer_counters (peer, epoch, reserved_until, next_message_id)"
+        " VALUES ($1, $2, 1, $3) ON CONFLICT (peer, epoch) DO UPDATE SET next_message_id = $3",
+        {peer, Int(epoch), Int(id + 1)}));
+    SKAP_RETURN_IF_ERROR(
+        db_.Execute("INSERT INTO peer_outbox (peer, epoch, message_id, body, expires_at_ms)"
+                    " VALUES ($1, $2, $3, $4, $5)",
+                    {peer, Int(epoch), Int(id), Blob(body(id)), expires_at_ms}));
+    return Ok();
+  }));
+  return id;
 }
 
 Result<std::vector<Outgoing>> PeerStore::Outbox(const std::string& peer) {
-  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch, counter, body, expires_at_ms"
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch, message_id, body, expires_at_ms"
                                              " FROM peer_outbox WHERE peer = $1"
-                                             " ORDER BY epoch, counter",
+                                             " ORDER BY epoch, message_id",
                                              {peer}));
   std::vector<Outgoing> out;
   out.reserve(rows.size());
@@ -55,11 +75,21 @@ Result<std::vector<Outgoing>> PeerStore::Outbox(const std::string& peer) {
   return out;
 }
 
+Result<std::uint64_t> PeerStore::LowWater(const std::string& peer, std::uint64_t epoch) {
+  SKAP_ASSIGN_OR_RETURN(
+      auto rows,
+      db_.Query("SELECT (SELECT MIN(message_id) FROM peer_outbox WHERE peer = $1 AND epoch = $2),"
+                " (SELECT next_message_id FROM peer_counters WHERE peer = $1 AND epoch = $2)",
+                {peer, Int(epoch)}));
+  if (const auto lowest = AsInt(rows[0][0])) return static_cast<std::uint64_t>(*lowest);
+  return AsInt(rows[0][1]) ? U64(rows[0][1]) : 1;
+}
+
 Result<void> PeerStore::Remove(const std::string& peer, std::uint64_t epoch,
-                               std::uint64_t counter) {
+                               std::uint64_t message_id) {
   SKAP_RETURN_IF_ERROR(
-      db_.Execute("DELETE FROM peer_outbox WHERE peer = $1 AND epoch = $2 AND counter = $3",
-                  {peer, Int(epoch), Int(counter)}));
+      db_.Execute("DELETE FROM peer_outbox WHERE peer = $1 AND epoch = $2 AND message_id = $3",
+                  {peer, Int(epoch), Int(message_id)}));
   return Ok();
 }
 
@@ -69,13 +99,13 @@ Result<std::int64_t> PeerStore::Expire(std::int64_t now_ms) {
     SKAP_ASSIGN_OR_RETURN(
         dropped, db_.Execute("DELETE FROM peer_outbox WHERE expires_at_ms < $1", {now_ms}));
     // A closed epoch can no longer be sealed to, nor opened from.
-    for (const char* table : {"peer_outbox", "peer_counters", "peer_replay", "peer_issued"}) {
+    for (const std::string table : kEpochTables) {
       SKAP_ASSIGN_OR_RETURN(
           const auto n,
-          db_.Execute("DELETE FROM " + std::string(table) +
+          db_.Execute("DELETE FROM " + table +
                       " WHERE NOT EXISTS (SELECT 1 FROM peer_secrets s WHERE s.peer = " + table +
                       ".peer AND s.epoch = " + table + ".epoch)"));
-      if (std::string_view(table) == "peer_outbox") dropped += n;
+      if (table == "peer_outbox") dropped += n;
     }
     return Ok();
   }));
@@ -88,28 +118,36 @@ Result<std::int64_t> PeerStore::Pending(const std::string& peer) {
   return AsInt(rows[0][0]).value_or(0);
 }
 
-Result<ReplayWindow> PeerStore::LoadWindow(const std::string& peer, std::uint64_t epoch) {
-  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT highest, seen_mask FROM peer_replay"
-                                             " WHERE peer = $1 AND epoch = $2",
-                                             {peer, Int(epoch)}));
-  ReplayWindow w;
-  if (!rows.empty()) {
-    w.highest = U64(rows[0][0]);
-    w.seen_mask = U64(rows[0][1]);
-  }
-  return w;
+Result<DeliveryLog> PeerStore::LoadLog(const std::string& peer, std::uint64_t epoch) {
+  DeliveryLog log;
+  SKAP_ASSIGN_OR_RETURN(auto through, db_.Query("SELECT through FROM peer_delivered"
+                                                " WHERE peer = $1 AND epoch = $2",
+                                                {peer, Int(epoch)}));
+  if (!through.empty()) log.through = U64(through[0][0]);
+  SKAP_ASSIGN_OR_RETURN(auto ids, db_.Query("SELECT message_id FROM peer_delivered_ids"
+                                            " WHERE peer = $1 AND epoch = $2",
+                                            {peer, Int(epoch)}));
+  for (const auto& row : ids) log.above.insert(U64(row[0]));
+  return log;
 }
 
-Result<void> PeerStore::SaveWindow(const std::string& peer, std::uint64_t epoch,
-                                   const ReplayWindow& w) {
+Result<void> PeerStore::SaveLogInCurrentTransaction(const std::string& peer, std::uint64_t epoch,
+                                                    const DeliveryLog& log) {
   SKAP_RETURN_IF_ERROR(
-      db_.Execute("INSERT OR REPLACE INTO peer_replay (peer, epoch, highest,"
-                  " seen_mask) VALUES ($1, $2, $3, $4)",
-                  {peer, Int(epoch), Int(w.highest), Int(w.seen_mask)}));
+      db_.Execute("INSERT OR REPLACE INTO peer_delivered (peer, epoch, through)"
+                  " VALUES ($1, $2, $3)",
+                  {peer, Int(epoch), Int(log.through)}));
+  SKAP_RETURN_IF_ERROR(db_.Execute("DELETE FROM peer_delivered_ids WHERE peer = $1 AND epoch = $2",
+                                   {peer, Int(epoch)}));
+  for (const std::uint64_t id : log.above) {
+    SKAP_RETURN_IF_ERROR(
+        db_.Execute("INSERT INTO peer_delivered_ids (peer, epoch, message_id) VALUES ($1, $2, $3)",
+                    {peer, Int(epoch), Int(id)}));
+  }
   return Ok();
 }
 
-Result<void> PeerStore::RecordIssued(const std::string& peer, const Issued& r) {
+Result<void> PeerStore::RecordIssuedInCurrentTransaction(const std::string& peer, const Issued& r) {
   SKAP_RETURN_IF_ERROR(
       db_.Execute("INSERT OR REPLACE INTO peer_issued (peer, epoch, direction, first_index, count,"
                   " master_sae, slave_sae) VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -1,16 +1,18 @@
 // What the peer channel keeps in the agent's database (schema version 3,
-// agent/agent_schema.cc): sealing counters, the outbox of messages not yet
-// acknowledged, the anti-replay windows and the key-id sync of ETSI GS QKD
-// 014. The caller runs on the daemon's one thread.
+// agent/agent_schema.cc): sealing counters and message ids, the outbox of
+// messages not yet acknowledged, the delivery logs of what the peer sent,
+// and the key-id sync of ETSI GS QKD 014. The caller runs on the daemon's
+// one thread, outside any transaction.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/result.h"
-#include "peer/replay_window.h"
+#include "peer/delivery_log.h"
 #include "store/database.h"
 
 namespace skap::peer {
@@ -19,7 +21,7 @@ namespace skap::peer {
 struct Outgoing {
   std::string peer;
   std::uint64_t epoch = 0;
-  std::uint64_t counter = 0;
+  std::uint64_t message_id = 0;
   std::vector<std::uint8_t> body;  // PeerMessage
   std::int64_t expires_at_ms = 0;
 };
@@ -38,23 +40,32 @@ class PeerStore {
  public:
   explicit PeerStore(store::Database& db) : db_(db) {}
 
-  // ReserveCounters makes every counter below the returned one usable: it
+  // ReserveCounters makes the counters [*first, returned) usable: it
   // commits `run` more past what was reserved for (peer, epoch) before.
-  // The first counter of a fresh epoch is 1.
+  // The first counter of an epoch is 1.
   Result<std::uint64_t> ReserveCounters(const std::string& peer, std::uint64_t epoch,
                                         std::uint64_t run, std::uint64_t* first);
 
-  Result<void> Enqueue(const Outgoing& message);
+  // Enqueue gives the message the next id of (peer, epoch) and stores
+  // `body(id)` in the outbox, in one commit; it returns the id.
+  Result<std::uint64_t> Enqueue(const std::string& peer, std::uint64_t epoch,
+                                const std::function<std::vector<std::uint8_t>(std::uint64_t)>& body,
+                                std::int64_t expires_at_ms);
   Result<std::vector<Outgoing>> Outbox(const std::string& peer);
-  Result<void> Remove(const std::string& peer, std::uint64_t epoch, std::uint64_t counter);
+  // LowWater is the lowest id of (peer, epoch) still in the outbox (the
+  // next id if none is).
+  Result<std::uint64_t> LowWater(const std::string& peer, std::uint64_t epoch);
+  Result<void> Remove(const std::string& peer, std::uint64_t epoch, std::uint64_t message_id);
   // Expire drops what expired, and what belongs to epochs no longer held.
   Result<std::int64_t> Expire(std::int64_t now_ms);
   Result<std::int64_t> Pending(const std::string& peer);
 
-  Result<ReplayWindow> LoadWindow(const std::string& peer, std::uint64_t epoch);
-  Result<void> SaveWindow(const std::string& peer, std::uint64_t epoch, const ReplayWindow& window);
+  Result<DeliveryLog> LoadLog(const std::string& peer, std::uint64_t epoch);
+  // SaveLogInCurrentTransaction writes `log` (the caller holds a transaction).
+  Result<void> SaveLogInCurrentTransaction(const std::string& peer, std::uint64_t epoch,
+                                           const DeliveryLog& log);
 
-  Result<void> RecordIssued(const std::string& peer, const Issued& run);
+  Result<void> RecordIssuedInCurrentTransaction(const std::string& peer, const Issued& run);
   // FindIssued is the run of the peer's keys that holds (epoch, direction, index).
   Result<std::optional<Issued>> FindIssued(const std::string& peer, std::uint64_t epoch,
                                            unsigned direction, std::uint32_t index);

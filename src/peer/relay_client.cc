@@ -4,7 +4,12 @@
 #include <mqtt_protocol.h>
 
 #include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <future>
 #include <mutex>
+#include <thread>
 
 #include <boost/asio/post.hpp>
 
@@ -41,6 +46,22 @@ struct RelayClient::Shared {
   OnState on_state;
   std::atomic<bool> connected{false};
   std::weak_ptr<Shared> self;
+  // The connection's own thread (Run) and how Stop wakes it.
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stopping = false;
+  std::promise<void> finished;
+
+  void Report(std::string status) {
+    boost::asio::post(io, [weak = self, status = std::move(status)] {
+      auto s = weak.lock();
+      if (s && s->client) s->client->status_ = status;
+    });
+  }
+  bool Stopping() {
+    const std::lock_guard lock(mutex);
+    return stopping;
+  }
 };
 
 // RelayCallbacks are libmosquitto's callbacks: they run on its thread and
@@ -92,10 +113,54 @@ struct RelayCallbacks {
   }
 };
 
+namespace {
+
+// Run is the connection's thread: connect (blocking, so never on the
+// daemon's thread), then let libmosquitto keep the connection, reconnecting
+// itself after a loss; after a failed connect or a fatal error, try again
+// with exponential backoff. It owns the client object and frees it last.
+void Run(const std::shared_ptr<RelayClient::Shared>& shared) {
+  mosquitto* m = shared->mosq;
+  const RelayOptions& o = shared->options;
+  std::chrono::seconds backoff{1};
+  while (!shared->Stopping()) {
+    PropertyList connect_props;
+    mosquitto_property_add_int32(&connect_props.list, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+                                 static_cast<std::uint32_t>(o.session_expiry.count()));
+    int rc =
+        mosquitto_connect_bind_v5(m, o.host.c_str(), o.port, static_cast<int>(o.keepalive.count()),
+                                  nullptr, connect_props.list);
+    if (rc == MOSQ_ERR_SUCCESS && !shared->Stopping()) {
+      backoff = std::chrono::seconds(1);
+      rc = mosquitto_loop_forever(m, 1000, 1);  // until Stop, or a fatal error
+    }
+    if (shared->Stopping()) break;
+    shared->connected = false;
+    shared->Report(std::string("unreachable: ") +
+                   (rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc)) +
+                   ", retrying in " + std::to_string(backoff.count()) + " s");
+    std::unique_lock lock(shared->mutex);
+    shared->wake.wait_for(lock, backoff, [&] { return shared->stopping; });
+    backoff = std::min(backoff * 2, o.max_backoff);
+  }
+  {
+    const std::lock_guard lock(shared->mutex);  // Stop may be disconnecting it
+    mosquitto_destroy(m);
+    shared->mosq = nullptr;
+  }
+  shared->finished.set_value();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<RelayClient>> RelayClient::Start(boost::asio::io_context& io,
                                                         const RelayOptions& options,
                                                         OnMessage on_message, OnState on_state) {
   InitLibraryOnce();
+  if (options.host.empty() || options.port == 0) {
+    return Unexpected(ErrorCode::kInvalidArgument, "relay: bad broker address " + options.host +
+                                                       ":" + std::to_string(options.port));
+  }
   auto shared = std::make_shared<Shared>(io);
   shared->self = shared;
   shared->options = options;
@@ -107,9 +172,8 @@ Result<std::unique_ptr<RelayClient>> RelayClient::Start(boost::asio::io_context&
     return Unexpected(ErrorCode::kUnavailable, "relay: cannot create the MQTT client");
   }
   mosquitto* m = shared->mosq;
-  std::unique_ptr<RelayClient> client(new RelayClient(shared));
-  shared->client = client.get();
   mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+  mosquitto_threaded_set(m, true);  // our own thread runs the loop; publish comes from another
   mosquitto_connect_v5_callback_set(m, &RelayCallbacks::OnConnect);
   mosquitto_disconnect_v5_callback_set(m, &RelayCallbacks::OnDisconnect);
   mosquitto_message_v5_callback_set(m, &RelayCallbacks::OnMessage);
@@ -118,39 +182,39 @@ Result<std::unique_ptr<RelayClient>> RelayClient::Start(boost::asio::io_context&
     const int rc = mosquitto_username_pw_set(
         m, options.username.c_str(), options.password.empty() ? nullptr : options.password.c_str());
     if (rc != MOSQ_ERR_SUCCESS) {
+      mosquitto_destroy(m);
       return Unexpected(ErrorCode::kInvalidArgument,
                         std::string("relay: broker login: ") + mosquitto_strerror(rc));
     }
   }
-  PropertyList connect_props;
-  mosquitto_property_add_int32(&connect_props.list, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
-                               static_cast<std::uint32_t>(options.session_expiry.count()));
-  // A broker that is down now is not an error: the loop keeps trying.
-  const int rc = mosquitto_connect_bind_v5(m, options.host.c_str(), options.port,
-                                           static_cast<int>(options.keepalive.count()), nullptr,
-                                           connect_props.list);
-  if (rc == MOSQ_ERR_INVAL) {
-    return Unexpected(ErrorCode::kInvalidArgument, "relay: bad broker address " + options.host +
-                                                       ":" + std::to_string(options.port));
-  }
-  if (rc != MOSQ_ERR_SUCCESS)
-    client->status_ = std::string("unreachable: ") + mosquitto_strerror(rc);
-  if (mosquitto_loop_start(m) != MOSQ_ERR_SUCCESS) {
-    return Unexpected(ErrorCode::kUnavailable, "relay: cannot start the MQTT thread");
-  }
+  std::unique_ptr<RelayClient> client(new RelayClient(shared));
+  shared->client = client.get();
+  client->thread_ = std::thread([shared] { Run(shared); });
   return client;
 }
 
 RelayClient::~RelayClient() { Stop(); }
 
 void RelayClient::Stop() {
-  if (!shared_ || shared_->mosq == nullptr) return;
+  if (!shared_ || !thread_.joinable()) return;
   shared_->client = nullptr;
-  mosquitto_disconnect_v5(shared_->mosq, 0, nullptr);
-  mosquitto_loop_stop(shared_->mosq, false);
-  mosquitto_destroy(shared_->mosq);
-  shared_->mosq = nullptr;
   shared_->connected = false;
+  {
+    const std::lock_guard lock(shared_->mutex);
+    shared_->stopping = true;
+    // Ends loop_forever, or the connection a connect in progress makes.
+    if (shared_->mosq != nullptr) mosquitto_disconnect_v5(shared_->mosq, 0, nullptr);
+  }
+  shared_->wake.notify_all();
+  // A connect to an address that drops SYNs blocks for the kernel's
+  // timeout: the daemon does not wait for it; the thread frees its client
+  // when the connect gives up.
+  if (shared_->finished.get_future().wait_for(std::chrono::seconds(2)) ==
+      std::future_status::ready) {
+    thread_.join();
+  } else {
+    thread_.detach();
+  }
 }
 
 bool RelayClient::connected() const { return shared_ && shared_->connected; }

@@ -1,7 +1,8 @@
 // The MQTT v5 client of the peer relay (docs/peer.md, "Relay"), over
-// libmosquitto. libmosquitto runs the connection on a thread of its own,
-// reconnecting with exponential backoff; everything it reports is posted
-// to the daemon's io_context, so the callbacks run on the daemon's thread.
+// libmosquitto. The connection runs on a thread of its own (connecting
+// blocks), reconnecting with exponential backoff; everything it reports is
+// posted to the daemon's io_context, so the callbacks run on the daemon's
+// thread.
 //
 // The session is persistent (clean start off, a session expiry), so the
 // broker keeps QoS 1 messages for a subscriber that is offline; every
@@ -15,6 +16,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -67,6 +69,7 @@ class RelayClient {
   explicit RelayClient(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
   void Subscribe(const std::string& topic);
   std::shared_ptr<Shared> shared_;
+  std::thread thread_;
   std::set<std::string> topics_;
   std::string status_ = "connecting";
   friend struct RelayCallbacks;

@@ -15,6 +15,9 @@ class PeerStoreTest : public AgentStoreTest {
         "INSERT INTO peer_secrets (peer, epoch, wrapped_secret) VALUES ('b', $1, x'00')",
         {static_cast<std::int64_t>(epoch)}));
   }
+  static std::vector<std::uint8_t> Body(std::uint64_t id) {
+    return {static_cast<std::uint8_t>(id)};
+  }
 };
 
 TEST_F(PeerStoreTest, CountersNeverRepeatAcrossARestart) {
@@ -33,39 +36,61 @@ TEST_F(PeerStoreTest, CountersNeverRepeatAcrossARestart) {
   EXPECT_EQ(first, 1U) << "each epoch has its own counters (its own key)";
 }
 
+TEST_F(PeerStoreTest, MessageIdsAreNeverGivenTwiceEvenOnceAcknowledged) {
+  HoldEpoch(1);
+  peer::PeerStore s(store_->db());
+  EXPECT_EQ(*s.Enqueue("b", 1, Body, now_ms_ + 1000), 1U);
+  std::uint64_t first = 0;
+  ASSERT_TRUE(s.ReserveCounters("b", 1, 256, &first));  // shares the row
+  EXPECT_EQ(*s.Enqueue("b", 1, Body, now_ms_ + 1000), 2U);
+  ASSERT_TRUE(s.Remove("b", 1, 1));
+  ASSERT_TRUE(s.Remove("b", 1, 2));
+  EXPECT_EQ(*s.LowWater("b", 1), 3U) << "nothing waits: the next id";
+  peer::PeerStore again(store_->db());
+  EXPECT_EQ(*again.Enqueue("b", 1, Body, now_ms_ + 1000), 3U);
+  EXPECT_EQ(*again.ReserveCounters("b", 1, 1, &first), 258U) << "and the counters were kept";
+}
+
 TEST_F(PeerStoreTest, OutboxKeepsUntilAcknowledgedOrExpired) {
   HoldEpoch(1);
   peer::PeerStore s(store_->db());
-  ASSERT_TRUE(s.Enqueue({"b", 1, 5, {1, 2, 3}, now_ms_ + 1000}));
-  ASSERT_TRUE(s.Enqueue({"b", 1, 6, {4}, now_ms_ + 5000}));
-  ASSERT_TRUE(s.Enqueue({"b", 2, 1, {5}, now_ms_ + 5000}));  // an epoch not held
-  EXPECT_FALSE(s.Enqueue({"b", 1, 5, {9}, now_ms_})) << "a counter is used once";
-  EXPECT_EQ(*s.Pending("b"), 3);
-  ASSERT_TRUE(s.Remove("b", 1, 5));
+  ASSERT_TRUE(s.Enqueue("b", 1, Body, now_ms_ + 1000));   // id 1
+  ASSERT_TRUE(s.Enqueue("b", 1, Body, now_ms_ + 5000));   // id 2
+  ASSERT_TRUE(s.Enqueue("b", 1, Body, now_ms_ + 5000));   // id 3
+  ASSERT_TRUE(s.Enqueue("b", 2, Body, now_ms_ + 50000));  // an epoch not held
+  EXPECT_EQ(*s.Pending("b"), 4);
+  ASSERT_TRUE(s.Remove("b", 1, 2));
+  EXPECT_EQ(*s.LowWater("b", 1), 1U);
   auto left = s.Outbox("b");
   ASSERT_TRUE(left);
-  ASSERT_EQ(left->size(), 2U);
-  EXPECT_EQ((*left)[0].counter, 6U);
-  EXPECT_EQ((*left)[0].body, std::vector<std::uint8_t>{4});
-  EXPECT_EQ(*s.Expire(now_ms_ + 6000), 2);
-  EXPECT_EQ(*s.Pending("b"), 0);
+  ASSERT_EQ(left->size(), 3U);
+  EXPECT_EQ((*left)[1].message_id, 3U);
+  EXPECT_EQ((*left)[1].body, std::vector<std::uint8_t>{3});
+  EXPECT_EQ(*s.Expire(now_ms_ + 2000), 2) << "id 1 expired; epoch 2 is not held";
+  EXPECT_EQ(*s.Pending("b"), 1);
+  EXPECT_EQ(*s.LowWater("b", 1), 3U);
 }
 
-TEST_F(PeerStoreTest, WindowsAndIssuedRunsPersist) {
+TEST_F(PeerStoreTest, DeliveryLogsAndIssuedRunsPersist) {
   HoldEpoch(3);
   peer::PeerStore s(store_->db());
-  peer::ReplayWindow w;
-  w.Mark(9);
-  w.Mark(7);
-  ASSERT_TRUE(s.SaveWindow("b", 3, w));
-  auto loaded = s.LoadWindow("b", 3);
+  peer::DeliveryLog log;
+  log.Accept(1);
+  log.Accept(4);
+  ASSERT_TRUE(store::InTransaction(store_->db(),
+                                   [&] { return s.SaveLogInCurrentTransaction("b", 3, log); }));
+  auto loaded = s.LoadLog("b", 3);
   ASSERT_TRUE(loaded);
-  EXPECT_FALSE(loaded->IsNew(7));
-  EXPECT_TRUE(loaded->IsNew(8));
-  EXPECT_EQ(s.LoadWindow("b", 4)->highest, 0U);
+  EXPECT_EQ(loaded->through, 1U);
+  EXPECT_TRUE(loaded->Seen(4));
+  EXPECT_FALSE(loaded->Seen(2));
+  EXPECT_EQ(s.LoadLog("b", 4)->through, 0U);
 
-  ASSERT_TRUE(s.RecordIssued("b", {3, 1, 10, 5, "sae-a1", "sae-b1"}));
-  ASSERT_TRUE(s.RecordIssued("b", {3, 1, 15, 2, "sae-a2", "sae-b2"}));
+  ASSERT_TRUE(store::InTransaction(store_->db(), [&]() -> Result<void> {
+    SKAP_RETURN_IF_ERROR(
+        s.RecordIssuedInCurrentTransaction("b", {3, 1, 10, 5, "sae-a1", "sae-b1"}));
+    return s.RecordIssuedInCurrentTransaction("b", {3, 1, 15, 2, "sae-a2", "sae-b2"});
+  }));
   EXPECT_FALSE(*s.FindIssued("b", 3, 1, 9));
   EXPECT_EQ((*s.FindIssued("b", 3, 1, 10))->slave_sae, "sae-b1");
   EXPECT_EQ((*s.FindIssued("b", 3, 1, 14))->slave_sae, "sae-b1");
