@@ -6,7 +6,9 @@
 #  - the baseline: the same HTTPS server (TLS 1.3, Beast, client certificate)
 #    answering a path with no key work (404), so the difference is the
 #    key store's share (a commit per request);
-#  - dec_keys of 64 keys in one request at the slave's agent.
+#  - dec_keys of 64 keys in one request at the slave's agent;
+#  - enc_keys again with the key-id sync on (both agents with [peer] through
+#    a Mosquitto broker): each request then also commits a ratchet notice.
 # curl's own time is in every figure; it runs on the same 2 cores.
 #
 #   bench/etsi014_bench.sh [BUILD_DIR]     (default build/release)
@@ -53,9 +55,31 @@ curl -sS --cacert "$WORK/sae-b/ca.pem" --cert "$WORK/sae-b/sae-b.pem" --key "$WO
   "https://127.0.0.1:$port_b/api/v1/keys/sae-a/dec_keys" | grep -q 200
 dec=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.3f", e - s }')
 
+# The same with the key-id sync (docs/peer.md): both agents with [peer]
+# through a Mosquitto broker, so each enc_keys also stores a ratchet notice
+# (a commit) that the peer stores (a commit) and acknowledges.
+command -v mosquitto > /dev/null || PATH=$PATH:/usr/sbin
+take_port mqtt
+printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$mqtt" > "$WORK/mosquitto.conf"
+mosquitto -c "$WORK/mosquitto.conf" > "$WORK/mosquitto.out" 2>&1 &
+PIDS+=("$!")
+wait_for_port "$mqtt"
+stop_agent a
+stop_agent b
+AGENT_TOML="[peer]
+[peer.relay]
+broker = \"127.0.0.1:$mqtt\"" kmes_up a sae-a b sae-b > /dev/null
+port_a=${KME_PORT[a]}
+synced_one=$(run sae-a "$port_a" "$REQUESTS" '/api/v1/keys/sae-b/enc_keys')
+synced_many=$(run sae-a "$port_a" $((REQUESTS / 4)) '/api/v1/keys/sae-b/enc_keys?number=64')
+
 printf '%-58s %10s %10s\n' "ETSI GS QKD 014 over HTTPS keep-alive (one curl client)" "requests/s" "keys/s"
 printf '%-58s %10s %10s\n' "baseline: same server, no key work (404)" "$(rate "$REQUESTS" "$base")" "-"
 printf '%-58s %10s %10s\n' "enc_keys, 1 key per request" "$(rate "$REQUESTS" "$one")" "$(rate "$REQUESTS" "$one")"
 printf '%-58s %10s %10s\n' "enc_keys, 64 keys per request" "$(rate $((REQUESTS / 4)) "$many")" \
   "$(rate $((REQUESTS / 4 * 64)) "$many")"
 printf '%-58s %10s\n' "dec_keys of 64 keys, one request incl. TLS handshake (s)" "$dec"
+printf '%-58s %10s %10s\n' "enc_keys, 1 key per request, with the key-id sync" "$(rate "$REQUESTS" "$synced_one")" \
+  "$(rate "$REQUESTS" "$synced_one")"
+printf '%-58s %10s %10s\n' "enc_keys, 64 keys per request, with the key-id sync" \
+  "$(rate $((REQUESTS / 4)) "$synced_many")" "$(rate $((REQUESTS / 4 * 64)) "$synced_many")"

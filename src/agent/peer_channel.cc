@@ -112,6 +112,7 @@ Result<void> PeerChannel::Start() {
 }
 
 void PeerChannel::Stop() {
+  if (alive_ && !acked_.empty() && store_.Remove({acked_.begin(), acked_.end()})) acked_.clear();
   alive_.reset();
   if (relay_) relay_->Stop();
   if (server_) server_->Stop();
@@ -256,16 +257,18 @@ Result<void> PeerChannel::Send(const std::string& peer, const pb::PeerMessage& m
   const std::uint64_t e = keys->epoch;
   pb::PeerMessage kept = message;
   SKAP_ASSIGN_OR_RETURN(
-      const auto id, store_.Enqueue(
-                         peer, e,
-                         [&kept](std::uint64_t message_id) {
-                           kept.set_message_id(message_id);
-                           std::vector<std::uint8_t> body(kept.ByteSizeLong());
-                           (void)kept.SerializeToArray(body.data(), static_cast<int>(body.size()));
-                           return body;
-                         },
-                         now_() + std::chrono::milliseconds(options_.message_expiry).count()));
+      const auto id,
+      store_.Enqueue(peer, e,
+                     [&kept](std::uint64_t message_id) {
+                       kept.set_message_id(message_id);
+                       std::vector<std::uint8_t> body(kept.ByteSizeLong());
+                       (void)kept.SerializeToArray(body.data(), static_cast<int>(body.size()));
+                       return body;
+                     },
+                     now_() + std::chrono::milliseconds(options_.message_expiry).count(),
+                     {acked_.begin(), acked_.end()}));
   (void)id;
+  acked_.clear();  // they left the outbox in that commit
   SKAP_ASSIGN_OR_RETURN(const auto low_water, store_.LowWater(peer, e));
   (void)Transmit(peer, e, std::move(kept), low_water);
   return Ok();
@@ -306,6 +309,7 @@ void PeerChannel::Flush(const std::string& peer) {
   std::map<std::uint64_t, std::uint64_t> low_water;  // by epoch: the outbox is in id order
   std::size_t sent = 0;
   for (const auto& m : *outbox) {
+    if (acked_.contains({peer, m.epoch, m.message_id})) continue;
     low_water.try_emplace(m.epoch, m.message_id);
     pb::PeerMessage message;
     if (!message.ParseFromArray(m.body.data(), static_cast<int>(m.body.size()))) continue;
@@ -338,7 +342,9 @@ void PeerChannel::OnSealed(const std::string& peer, std::uint64_t epoch,
   }
   if (message.has_ack()) {
     ++state.stats.acks;
-    (void)store_.Remove(peer, epoch, message.ack().message_id());
+    // It leaves the outbox with the next commit: a crash before then only
+    // sends it once more, and the peer acknowledges it again.
+    acked_.insert({peer, epoch, message.ack().message_id()});
     return;
   }
   const std::uint64_t id = message.message_id();
@@ -379,6 +385,7 @@ void PeerChannel::OnSealed(const std::string& peer, std::uint64_t epoch,
 void PeerChannel::Tick() {
   Refresh();
   const std::int64_t now = now_();
+  if (!acked_.empty() && store_.Remove({acked_.begin(), acked_.end()})) acked_.clear();
   if (now - last_expire_ms_ >= kExpireEveryMs) {
     last_expire_ms_ = now;
     (void)store_.Expire(now);
@@ -402,8 +409,12 @@ std::vector<PeerLinkStatus> PeerChannel::Status() {
     } else if (server_) {
       s.direct = DirectOf(peer) ? "up (the peer dialled)" : "listening";
     }
-    const auto pending = store_.Pending(peer);
-    s.pending = pending ? *pending : -1;
+    const auto outbox = store_.Outbox(peer);
+    s.pending = outbox ? std::count_if(outbox->begin(), outbox->end(),
+                                       [&](const peer::Outgoing& m) {
+                                         return !acked_.contains({peer, m.epoch, m.message_id});
+                                       })
+                       : -1;
     out.push_back(std::move(s));
   }
   return out;

@@ -135,6 +135,7 @@ class PeerChannel {
   std::vector<std::unique_ptr<peer::DirectDialer>> dialers_;
   std::map<std::string, peer::DirectDialer*> dialer_of_;
   std::unique_ptr<peer::RelayClient> relay_;
+  std::set<peer::MessageKey> acked_;  // acknowledged, still in the outbox until the next commit
   std::int64_t last_expire_ms_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -40,10 +40,11 @@ Result<std::uint64_t> PeerStore::ReserveCounters(const std::string& peer, std::u
 
 Result<std::uint64_t> PeerStore::Enqueue(
     const std::string& peer, std::uint64_t epoch,
-    const std::function<std::vector<std::uint8_t>(std::uint64_t)>& body,
-    std::int64_t expires_at_ms) {
+    const std::function<std::vector<std::uint8_t>(std::uint64_t)>& body, std::int64_t expires_at_ms,
+    const std::vector<MessageKey>& acked) {
   std::uint64_t id = 0;
   SKAP_RETURN_IF_ERROR(store::InTransaction(db_, [&]() -> Result<void> {
+    SKAP_RETURN_IF_ERROR(RemoveInCurrentTransaction(acked));
     SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT next_message_id FROM peer_counters"
                                                " WHERE peer = $1 AND epoch = $2",
                                                {peer, Int(epoch)}));
@@ -85,12 +86,18 @@ Result<std::uint64_t> PeerStore::LowWater(const std::string& peer, std::uint64_t
   return AsInt(rows[0][1]) ? U64(rows[0][1]) : 1;
 }
 
-Result<void> PeerStore::Remove(const std::string& peer, std::uint64_t epoch,
-                               std::uint64_t message_id) {
-  SKAP_RETURN_IF_ERROR(
-      db_.Execute("DELETE FROM peer_outbox WHERE peer = $1 AND epoch = $2 AND message_id = $3",
-                  {peer, Int(epoch), Int(message_id)}));
+Result<void> PeerStore::RemoveInCurrentTransaction(const std::vector<MessageKey>& acked) {
+  for (const auto& m : acked) {
+    SKAP_RETURN_IF_ERROR(
+        db_.Execute("DELETE FROM peer_outbox WHERE peer = $1 AND epoch = $2 AND message_id = $3",
+                    {m.peer, Int(m.epoch), Int(m.message_id)}));
+  }
   return Ok();
+}
+
+Result<void> PeerStore::Remove(const std::vector<MessageKey>& acked) {
+  if (acked.empty()) return Ok();
+  return store::InTransaction(db_, [&] { return RemoveInCurrentTransaction(acked); });
 }
 
 Result<std::int64_t> PeerStore::Expire(std::int64_t now_ms) {

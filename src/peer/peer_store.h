@@ -26,6 +26,14 @@ struct Outgoing {
   std::int64_t expires_at_ms = 0;
 };
 
+// MessageKey names a message of the outbox.
+struct MessageKey {
+  std::string peer;
+  std::uint64_t epoch = 0;
+  std::uint64_t message_id = 0;
+  auto operator<=>(const MessageKey&) const = default;
+};
+
 // Issued is a run of the peer's keys handed out to a pair of SAEs.
 struct Issued {
   std::uint64_t epoch = 0;
@@ -48,14 +56,18 @@ class PeerStore {
 
   // Enqueue gives the message the next id of (peer, epoch) and stores
   // `body(id)` in the outbox, in one commit; it returns the id.
+  // `acked` are messages (of any peer) acknowledged since: they leave the
+  // outbox in the same commit, so an ack costs no commit of its own.
   Result<std::uint64_t> Enqueue(const std::string& peer, std::uint64_t epoch,
                                 const std::function<std::vector<std::uint8_t>(std::uint64_t)>& body,
-                                std::int64_t expires_at_ms);
+                                std::int64_t expires_at_ms,
+                                const std::vector<MessageKey>& acked = {});
   Result<std::vector<Outgoing>> Outbox(const std::string& peer);
   // LowWater is the lowest id of (peer, epoch) still in the outbox (the
   // next id if none is).
   Result<std::uint64_t> LowWater(const std::string& peer, std::uint64_t epoch);
-  Result<void> Remove(const std::string& peer, std::uint64_t epoch, std::uint64_t message_id);
+  // Remove takes acknowledged messages out of the outbox, in one commit.
+  Result<void> Remove(const std::vector<MessageKey>& acked);
   // Expire drops what expired, and what belongs to epochs no longer held.
   Result<std::int64_t> Expire(std::int64_t now_ms);
   Result<std::int64_t> Pending(const std::string& peer);
@@ -73,6 +85,7 @@ class PeerStore {
   store::Database& db() { return db_; }
 
  private:
+  Result<void> RemoveInCurrentTransaction(const std::vector<MessageKey>& acked);
   store::Database& db_;
 };
 
