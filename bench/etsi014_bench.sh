@@ -58,17 +58,12 @@ dec=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.3f", e - s }')
 # The same with the key-id sync (docs/peer.md): both agents with [peer]
 # through a Mosquitto broker, so each enc_keys also stores a ratchet notice
 # (a commit) that the peer stores (a commit) and acknowledges.
-command -v mosquitto > /dev/null || PATH=$PATH:/usr/sbin
-take_port mqtt
-printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$mqtt" > "$WORK/mosquitto.conf"
-mosquitto -c "$WORK/mosquitto.conf" > "$WORK/mosquitto.out" 2>&1 &
-PIDS+=("$!")
-wait_for_port "$mqtt"
+mqtt_broker_up
 stop_agent a
 stop_agent b
 AGENT_TOML="[peer]
 [peer.relay]
-broker = \"127.0.0.1:$mqtt\"" kmes_up a sae-a b sae-b > /dev/null
+broker = \"127.0.0.1:$MQTT_PORT\"" kmes_up a sae-a b sae-b > /dev/null
 port_a=${KME_PORT[a]}
 synced_one=$(run sae-a "$port_a" "$REQUESTS" '/api/v1/keys/sae-b/enc_keys')
 synced_many=$(run sae-a "$port_a" $((REQUESTS / 4)) '/api/v1/keys/sae-b/enc_keys?number=64')

@@ -10,13 +10,7 @@ cd "$(dirname "$0")/.."
 source tests/integration/lib.sh
 BUILD=$(cd "${1:-build/release}" && pwd)
 MESSAGES=${MESSAGES:-5000}
-command -v mosquitto > /dev/null || PATH=$PATH:/usr/sbin
-
-take_port MQTT_PORT
-printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$MQTT_PORT" > "$WORK/mosquitto.conf"
-mosquitto -c "$WORK/mosquitto.conf" > "$WORK/mosquitto.out" 2>&1 &
-PIDS+=("$!")
-wait_for_port "$MQTT_PORT"
+mqtt_broker_up
 
 run() {  # run NAME ARGS...: one run in a fresh directory
   mkdir "$WORK/$1"

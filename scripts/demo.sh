@@ -113,21 +113,16 @@ sae_curl sae-b "$kme_b" "/api/v1/keys/sae-a/dec_keys?key_ID=$etsi_id" | sed 's/^
 echo
 
 say "11. The devices' peer messages through the tenant's MQTT broker (Mosquitto): it sees only ciphertext"
-command -v mosquitto > /dev/null || PATH=$PATH:/usr/sbin
-take_port mqtt
-printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$mqtt" > "$WORK/mosquitto.conf"
-mosquitto -c "$WORK/mosquitto.conf" > "$WORK/mosquitto.out" 2>&1 &
-PIDS+=("$!")
-wait_for_port "$mqtt"
-mosquitto_sub -h 127.0.0.1 -p "$mqtt" -V mqttv5 -t 'skap/#' -F '%t %x' > "$WORK/relayed.txt" 2> /dev/null &
+mqtt_broker_up
+mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -V mqttv5 -t 'skap/#' -F '%t %x' > "$WORK/relayed.txt" 2> /dev/null &
 PIDS+=("$!")
 relay="[peer]
 [peer.relay]
-broker = \"127.0.0.1:$mqtt\""
+broker = \"127.0.0.1:$MQTT_PORT\""
 stop_agent sensor-a
 stop_agent sensor-b
 AGENT_TOML=$relay kmes_up sensor-a sae-a sensor-b sae-b
-echo "  [peer.relay] broker = \"127.0.0.1:$mqtt\" on both; sensor-a re-seeds the session:"
+echo "  [peer.relay] broker = \"127.0.0.1:$MQTT_PORT\" on both; sensor-a re-seeds the session:"
 ag sensor-a agree sensor-b | sed 's/^/    /'
 wait_until "the tags went through the broker and were acknowledged" \
   "[[ -s $WORK/relayed.txt && \$(ag sensor-a status --json | jq '.peer_channel.peers[0].pending') == 0 ]]"

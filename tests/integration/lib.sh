@@ -313,3 +313,24 @@ wait_until() {
   for _ in $(seq 300); do eval "$2" 2> /dev/null && return 0; sleep 0.1; done
   fail "timed out waiting: $1"
 }
+
+# mqtt_broker_up [persistent]: (re)starts a Mosquitto broker on loopback for
+# the peer relay: its port in MQTT_PORT (kept across restarts), its pid in
+# BROKER_PID. With "persistent" its queues outlive a clean restart.
+mqtt_broker_up() {
+  command -v mosquitto > /dev/null || PATH=$PATH:/usr/sbin
+  if [[ -z "${MQTT_PORT:-}" ]]; then
+    take_port MQTT_PORT
+    {
+      printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$MQTT_PORT"
+      if [[ "${1:-}" == persistent ]]; then
+        mkdir -p "$WORK/mqtt"
+        printf 'persistence true\npersistence_location %s/mqtt/\n' "$WORK"
+      fi
+    } > "$WORK/mosquitto.conf"
+  fi
+  mosquitto -c "$WORK/mosquitto.conf" >> "$WORK/mosquitto.out" 2>&1 &
+  BROKER_PID=$!
+  PIDS+=("$!")
+  wait_for_port "$MQTT_PORT"
+}

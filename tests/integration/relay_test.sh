@@ -10,7 +10,6 @@
 #   relay_test.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh"
 use_build "$1"
-command -v mosquitto > /dev/null || PATH=$PATH:/usr/sbin
 new_hubs 1
 network_everywhere plant-1 1
 devices_up plant-1 a b
@@ -18,17 +17,7 @@ stop_agent a
 stop_agent b
 
 # The tenant's broker: persistent, so its queues outlive a clean restart.
-take_port MQTT_PORT
-mkdir -p "$WORK/mqtt"
-printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/mqtt/\n' \
-  "$MQTT_PORT" "$WORK" > "$WORK/mosquitto.conf"
-broker_up() {
-  mosquitto -c "$WORK/mosquitto.conf" >> "$WORK/mosquitto.out" 2>&1 &
-  BROKER_PID=$!
-  PIDS+=("$!")
-  wait_for_port "$MQTT_PORT"
-}
-broker_up
+mqtt_broker_up persistent
 # A listener that records every message relayed (topic, hex payload).
 mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -V mqttv5 -q 1 -c -i capture -t 'skap/#' -F '%t %x' \
   > "$WORK/capture.txt" 2> "$WORK/capture.err" &
@@ -125,7 +114,7 @@ ids3=($(cut -d' ' -f1 <<< "$keys3"))
 expect_eq "$(peer_field a .pending)" 1 "with the broker down, the notice waits in a's outbox"
 expect_eq "$(dec b1 a1 "${ids3[@]}" | head -n1)" 503 \
   "a key not yet synchronised is not handed out (503)"
-broker_up
+mqtt_broker_up
 wait_until "a reconnects to the broker" "[[ \$(peer_field a .transport) == relay ]]"
 wait_until "the notice is acknowledged after the broker's restart" "[[ \$(peer_field a .pending) == 0 ]]"
 expect_eq "$(dec b1 a1 "${ids3[@]}")" "200
