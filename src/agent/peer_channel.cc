@@ -411,8 +411,8 @@ std::vector<PeerLinkStatus> PeerChannel::Status() {
     }
     const auto outbox = store_.Outbox(peer);
     s.pending = outbox ? std::count_if(outbox->begin(), outbox->end(),
-                                       [&](const peer::Outgoing& m) {
-                                         return !acked_.contains({peer, m.epoch, m.message_id});
+                                       [this](const peer::Outgoing& m) {
+                                         return !acked_.contains({m.peer, m.epoch, m.message_id});
                                        })
                        : -1;
     out.push_back(std::move(s));

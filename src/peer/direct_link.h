@@ -102,6 +102,8 @@ class DirectServer {
                                                      const std::string& host, std::uint16_t port,
                                                      DirectHandlers handlers);
   ~DirectServer();
+  DirectServer(const DirectServer&) = delete;
+  DirectServer& operator=(const DirectServer&) = delete;
   std::uint16_t port() const;
   void Stop();
 
@@ -121,6 +123,8 @@ class DirectDialer {
                std::function<std::optional<DirectPsk>()> psk, DirectHandlers handlers,
                std::chrono::milliseconds max_backoff = std::chrono::milliseconds(10000));
   ~DirectDialer();
+  DirectDialer(const DirectDialer&) = delete;
+  DirectDialer& operator=(const DirectDialer&) = delete;
   void Start();
   void Stop();
   const std::string& status() const { return *status_; }

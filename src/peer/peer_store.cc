@@ -107,11 +107,10 @@ Result<std::int64_t> PeerStore::Expire(std::int64_t now_ms) {
         dropped, db_.Execute("DELETE FROM peer_outbox WHERE expires_at_ms < $1", {now_ms}));
     // A closed epoch can no longer be sealed to, nor opened from.
     for (const std::string table : kEpochTables) {
-      SKAP_ASSIGN_OR_RETURN(
-          const auto n,
-          db_.Execute("DELETE FROM " + table +
-                      " WHERE NOT EXISTS (SELECT 1 FROM peer_secrets s WHERE s.peer = " + table +
-                      ".peer AND s.epoch = " + table + ".epoch)"));
+      std::string sql = "DELETE FROM " + table;
+      sql += " WHERE NOT EXISTS (SELECT 1 FROM peer_secrets s WHERE s.peer = " + table;
+      sql += ".peer AND s.epoch = " + table + ".epoch)";
+      SKAP_ASSIGN_OR_RETURN(const auto n, db_.Execute(sql));
       if (table == "peer_outbox") dropped += n;
     }
     return Ok();

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/result.h"
@@ -31,7 +32,9 @@ struct MessageKey {
   std::string peer;
   std::uint64_t epoch = 0;
   std::uint64_t message_id = 0;
-  auto operator<=>(const MessageKey&) const = default;
+  bool operator<(const MessageKey& o) const {
+    return std::tie(peer, epoch, message_id) < std::tie(o.peer, o.epoch, o.message_id);
+  }
 };
 
 // Issued is a run of the peer's keys handed out to a pair of SAEs.

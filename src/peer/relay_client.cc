@@ -6,9 +6,9 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
-#include <cstring>
 #include <future>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include <boost/asio/post.hpp>
@@ -55,7 +55,7 @@ struct RelayClient::Shared {
   void Report(std::string status) {
     boost::asio::post(io, [weak = self, status = std::move(status)] {
       auto s = weak.lock();
-      if (s && s->client) s->client->status_ = status;
+      if (s && s->client != nullptr) s->client->status_ = status;
     });
   }
   bool Stopping() {
@@ -74,7 +74,7 @@ struct RelayCallbacks {
     shared->connected = up;
     boost::asio::post(shared->io, [weak = shared->self, up, rc] {
       auto s = weak.lock();
-      if (!s || !s->client) return;
+      if (!s || s->client == nullptr) return;
       RelayClient& c = *s->client;
       c.status_ = up ? "connected" : std::string("refused: ") + mosquitto_reason_string(rc);
       if (up) {
@@ -90,7 +90,7 @@ struct RelayCallbacks {
     shared->connected = false;
     boost::asio::post(shared->io, [weak = shared->self, rc] {
       auto s = weak.lock();
-      if (!s || !s->client) return;
+      if (!s || s->client == nullptr) return;
       s->client->status_ =
           "disconnected (" + std::string(mosquitto_strerror(rc)) + "), reconnecting";
       if (s->on_state) s->on_state(false);
@@ -107,7 +107,7 @@ struct RelayCallbacks {
     boost::asio::post(shared->io, [weak = shared->self, topic = std::move(topic),
                                    payload = std::move(payload)]() mutable {
       auto s = weak.lock();
-      if (!s || !s->client || !s->on_message) return;
+      if (!s || s->client == nullptr || !s->on_message) return;
       s->on_message(topic, std::move(payload));
     });
   }
@@ -137,7 +137,8 @@ void Run(const std::shared_ptr<RelayClient::Shared>& shared) {
     if (shared->Stopping()) break;
     shared->connected = false;
     shared->Report(std::string("unreachable: ") +
-                   (rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc)) +
+                   (rc == MOSQ_ERR_ERRNO ? std::generic_category().message(errno)
+                                         : std::string(mosquitto_strerror(rc))) +
                    ", retrying in " + std::to_string(backoff.count()) + " s");
     std::unique_lock lock(shared->mutex);
     shared->wake.wait_for(lock, backoff, [&] { return shared->stopping; });
@@ -241,12 +242,12 @@ void RelayClient::Subscribe(const std::string& topic) {
 
 void RelayClient::SetTopics(const std::set<std::string>& topics) {
   for (const auto& topic : topics_) {
-    if (topics.count(topic) == 0 && connected()) {
+    if (!topics.contains(topic) && connected()) {
       mosquitto_unsubscribe_v5(shared_->mosq, nullptr, topic.c_str(), nullptr);
     }
   }
   for (const auto& topic : topics) {
-    if (topics_.count(topic) == 0 && connected()) Subscribe(topic);
+    if (!topics_.contains(topic) && connected()) Subscribe(topic);
   }
   topics_ = topics;
 }
