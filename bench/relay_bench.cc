@@ -125,11 +125,12 @@ int main(int argc, char** argv) {
 
   const auto start = Clock::now();
   for (int m = 0; m < messages; ++m) {
-    ends[0].channel->SendIssued(
+    const auto sent = ends[0].channel->SendIssued(
         ids[1],
         {skap::pairwise::KeyId{1, skap::pairwise::ChainDirection::kLowerIssues,
                                static_cast<std::uint32_t>(m)}},
         "sae-m", "sae-s");
+    if (!sent) return Fail("send", sent.error());
     // Keep the loop turning so acks come back while sending.
     io.poll();
   }

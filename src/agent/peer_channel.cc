@@ -1,6 +1,7 @@
 #include "agent/peer_channel.h"
 
 #include <algorithm>
+#include <limits>
 #include <set>
 
 #include "common/ct.h"
@@ -131,6 +132,7 @@ std::string PeerChannel::Topic(const std::string& inbox) const {
 void PeerChannel::Refresh() {
   auto sessions = sessions_.List();
   if (!sessions) return;
+  generation_ = sessions_.generation();
   std::set<std::string> live;
   bool changed = false;
   for (const auto& s : *sessions) {
@@ -140,8 +142,20 @@ void PeerChannel::Refresh() {
         state.established_at_ms == s.established_at_ms) {
       continue;
     }
-    if (state.established_at_ms != s.established_at_ms) {
-      // A fresh session: nothing of the one before carries over.
+    auto secrets = sessions_.PeerSecrets(s.peer);
+    if (!secrets || secrets->empty()) continue;
+    auto current =
+        peer::DeriveEpochKeys((*secrets)[0].secret.Expose(), (*secrets)[0].epoch, self_, s.peer);
+    if (!current) continue;
+    // A fresh session (epoch 1 again, even within the same millisecond)
+    // derives other keys for an epoch number seen before.
+    const bool fresh =
+        state.established_at_ms != s.established_at_ms ||
+        (!state.epochs.empty() && (state.epochs.front().epoch > current->epoch ||
+                                   (state.epochs.front().epoch == current->epoch &&
+                                    state.epochs.front().identity_peer != current->identity_peer)));
+    if (fresh) {
+      // Nothing of the session before carries over.
       for (auto& w : state.direct) {
         if (auto c = w.lock()) c->Close();
       }
@@ -149,8 +163,6 @@ void PeerChannel::Refresh() {
       state.established_at_ms = s.established_at_ms;
     }
     state.stats.peer = s.peer;
-    auto secrets = sessions_.PeerSecrets(s.peer);
-    if (!secrets) continue;
     std::vector<peer::EpochKeys> epochs;
     for (const auto& e : *secrets) {
       auto keys = peer::DeriveEpochKeys(e.secret.Expose(), e.epoch, self_, s.peer);
@@ -226,6 +238,7 @@ std::string PeerChannel::Transport(const std::string& peer) {
 
 bool PeerChannel::Transmit(const std::string& peer, std::uint64_t epoch, pb::PeerMessage message,
                            std::uint64_t low_water) {
+  Sync();  // never seal under the keys of a session that was just replaced
   const auto* keys = KeysOf(peer, epoch);
   if (keys == nullptr) return false;
   message.set_low_water(low_water);
@@ -248,34 +261,34 @@ bool PeerChannel::Transmit(const std::string& peer, std::uint64_t epoch, pb::Pee
 }
 
 Result<void> PeerChannel::Send(const std::string& peer, const pb::PeerMessage& message,
-                               std::uint64_t epoch) {
-  Refresh();
+                               std::uint64_t epoch, std::optional<std::int64_t> expires_at_ms) {
+  Sync();
   const auto* keys = KeysOf(peer, epoch);
   if (keys == nullptr) {
     return Unexpected(ErrorCode::kNotFound, "no session epoch to seal a peer message under");
   }
   const std::uint64_t e = keys->epoch;
   pb::PeerMessage kept = message;
-  SKAP_ASSIGN_OR_RETURN(
-      const auto id,
-      store_.Enqueue(peer, e,
-                     [&kept](std::uint64_t message_id) {
-                       kept.set_message_id(message_id);
-                       std::vector<std::uint8_t> body(kept.ByteSizeLong());
-                       (void)kept.SerializeToArray(body.data(), static_cast<int>(body.size()));
-                       return body;
-                     },
-                     now_() + std::chrono::milliseconds(options_.message_expiry).count(),
-                     {acked_.begin(), acked_.end()}));
-  (void)id;
+  const std::int64_t expires =
+      expires_at_ms.value_or(now_() + std::chrono::milliseconds(options_.message_expiry).count());
+  SKAP_RETURN_IF_ERROR(store_.Enqueue(peer, e,
+                                      [&kept](std::uint64_t message_id) {
+                                        kept.set_message_id(message_id);
+                                        std::vector<std::uint8_t> body(kept.ByteSizeLong());
+                                        (void)kept.SerializeToArray(body.data(),
+                                                                    static_cast<int>(body.size()));
+                                        return body;
+                                      },
+                                      expires, {acked_.begin(), acked_.end()}));
   acked_.clear();  // they left the outbox in that commit
   SKAP_ASSIGN_OR_RETURN(const auto low_water, store_.LowWater(peer, e));
   (void)Transmit(peer, e, std::move(kept), low_water);
   return Ok();
 }
 
-void PeerChannel::SendIssued(const std::string& peer, const std::vector<pairwise::KeyId>& ids,
-                             const std::string& master_sae, const std::string& slave_sae) {
+Result<void> PeerChannel::SendIssued(const std::string& peer,
+                                     const std::vector<pairwise::KeyId>& ids,
+                                     const std::string& master_sae, const std::string& slave_sae) {
   // One notice per run of consecutive indices of one chain.
   std::size_t i = 0;
   while (i < ids.size()) {
@@ -292,9 +305,11 @@ void PeerChannel::SendIssued(const std::string& peer, const std::vector<pairwise
     n->set_count(static_cast<std::uint32_t>(j - i));
     n->set_master_sae(master_sae);
     n->set_slave_sae(slave_sae);
-    (void)Send(peer, m, ids[i].epoch);
+    // The slave's KME waits for it: it is given up only with its epoch.
+    SKAP_RETURN_IF_ERROR(Send(peer, m, ids[i].epoch, std::numeric_limits<std::int64_t>::max()));
     i = j;
   }
+  return Ok();
 }
 
 Result<std::optional<peer::Issued>> PeerChannel::IssuedFor(const std::string& peer,
@@ -303,13 +318,17 @@ Result<std::optional<peer::Issued>> PeerChannel::IssuedFor(const std::string& pe
 }
 
 void PeerChannel::Flush(const std::string& peer) {
+  Sync();
   auto outbox = store_.Outbox(peer);
   if (!outbox) return;
   peers_[peer].last_flush_ms = now_();
   std::map<std::uint64_t, std::uint64_t> low_water;  // by epoch: the outbox is in id order
   std::size_t sent = 0;
   for (const auto& m : *outbox) {
-    if (acked_.contains({peer, m.epoch, m.message_id})) continue;
+    // Acknowledged, or of an epoch closed (Expire drops it soon).
+    if (acked_.contains({peer, m.epoch, m.message_id}) || KeysOf(peer, m.epoch) == nullptr) {
+      continue;
+    }
     low_water.try_emplace(m.epoch, m.message_id);
     pb::PeerMessage message;
     if (!message.ParseFromArray(m.body.data(), static_cast<int>(m.body.size()))) continue;
@@ -329,6 +348,7 @@ void PeerChannel::SendAck(const std::string& peer, std::uint64_t epoch, std::uin
 
 void PeerChannel::OnSealed(const std::string& peer, std::uint64_t epoch,
                            std::span<const std::uint8_t> sealed, bool via_relay) {
+  Sync();
   auto it = peers_.find(peer);
   const auto* keys = KeysOf(peer, epoch);
   if (it == peers_.end() || keys == nullptr) return;  // not (or no longer) an epoch held
@@ -366,6 +386,9 @@ void PeerChannel::OnSealed(const std::string& peer, std::uint64_t epoch,
     return;
   }
   next.Accept(id);
+  // The engine ignores tags it already has: handing them over before the
+  // commit loses nothing if this side crashes in between.
+  if (message.has_confirm() && on_confirm_) on_confirm_(peer, message.confirm());
   auto stored = store::InTransaction(store_.db(), [&]() -> Result<void> {
     if (message.has_keys_issued()) {
       const auto& n = message.keys_issued();
@@ -376,9 +399,12 @@ void PeerChannel::OnSealed(const std::string& peer, std::uint64_t epoch,
     return store_.SaveLogInCurrentTransaction(peer, epoch, next);
   });
   if (!stored) return;  // not acknowledged: it comes again
-  log_it->second = std::move(next);
-  ++(via_relay ? state.stats.received_relay : state.stats.received_direct);
-  if (message.has_confirm() && on_confirm_) on_confirm_(peer, message.confirm());
+  // Looked up again: the engine's answer to tags may have moved the session
+  // on, and Refresh with it.
+  auto again = peers_.find(peer);
+  if (again == peers_.end() || KeysOf(peer, epoch) == nullptr) return;
+  again->second.logs[epoch] = std::move(next);
+  ++(via_relay ? again->second.stats.received_relay : again->second.stats.received_direct);
   SendAck(peer, epoch, id);
 }
 

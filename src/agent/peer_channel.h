@@ -76,11 +76,13 @@ class PeerChannel {
 
   // Send keeps `message` for `peer`, sealed under `epoch` (0: the
   // session's current one), and sends it now if a transport is up.
+  // It expires after message_expiry, or at `expires_at_ms` if given.
   Result<void> Send(const std::string& peer, const peer::v1::PeerMessage& message,
-                    std::uint64_t epoch = 0);
-  // SendIssued is the ratchet notice for keys just handed out.
-  void SendIssued(const std::string& peer, const std::vector<pairwise::KeyId>& ids,
-                  const std::string& master_sae, const std::string& slave_sae);
+                    std::uint64_t epoch = 0, std::optional<std::int64_t> expires_at_ms = {});
+  // SendIssued keeps the ratchet notices for keys just handed out; they
+  // expire only with their epoch.
+  Result<void> SendIssued(const std::string& peer, const std::vector<pairwise::KeyId>& ids,
+                          const std::string& master_sae, const std::string& slave_sae);
   // IssuedFor is what the peer said of one of its keys, if it said it.
   Result<std::optional<peer::Issued>> IssuedFor(const std::string& peer, pairwise::KeyId id);
 
@@ -104,7 +106,12 @@ class PeerChannel {
     PeerLinkStatus stats;
   };
 
+  // Refresh follows the sessions: new epochs, and fresh sessions, whose
+  // channel starts anew. Sync does it only if a session changed since.
   void Refresh();
+  void Sync() {
+    if (sessions_.generation() != generation_) Refresh();
+  }
   const peer::EpochKeys* KeysOf(const std::string& peer, std::uint64_t epoch);
   Result<std::uint64_t> NextCounter(const std::string& peer, std::uint64_t epoch);
   std::shared_ptr<peer::DirectConnection> DirectOf(const std::string& peer);
@@ -137,6 +144,7 @@ class PeerChannel {
   std::unique_ptr<peer::RelayClient> relay_;
   std::set<peer::MessageKey> acked_;  // acknowledged, still in the outbox until the next commit
   std::int64_t last_expire_ms_ = 0;
+  std::uint64_t generation_ = ~std::uint64_t{0};  // of the sessions, when last refreshed
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -80,6 +80,7 @@ Result<void> SessionStore::ApplyInCurrentTransaction(const std::string& peer, st
   SKAP_ASSIGN_OR_RETURN(const auto tag, pairwise::DeriveKeyIdTag(root.Expose()));
   SKAP_ASSIGN_OR_RETURN(const auto wrapped_root, kek_.Wrap(root.Expose()));
   reserved_.erase(peer);  // keys of this side's previous chain stay unused
+  ++generation_;
   if (epoch == 1) {
     // A fresh start: nothing of an earlier session with this peer remains.
     for (const char* table :

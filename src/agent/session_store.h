@@ -71,6 +71,10 @@ class SessionStore {
   Result<void> ApplyInCurrentTransaction(const std::string& peer, std::uint64_t epoch,
                                          std::span<const std::uint8_t> pair_key);
 
+  // generation changes whenever a session's epoch is made (a re-seed or a
+  // fresh start): who caches what the sessions derive checks it first.
+  std::uint64_t generation() const { return generation_; }
+
   // Get returns the session with `peer`, if there is one.
   Result<std::optional<SessionInfo>> Get(const std::string& peer);
   // List returns every session.
@@ -138,6 +142,7 @@ class SessionStore {
   std::uint32_t window_;
   std::uint32_t reserve_;
   std::map<std::string, Reserved> reserved_;  // by peer
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace skap::agent

@@ -251,7 +251,11 @@ KmeResponse Etsi014Api::EncKeys(const SaeEntry& caller, const std::string& slave
     std::vector<pairwise::KeyId> issued;
     issued.reserve(keys->size());
     for (const auto& k : *keys) issued.push_back(k.id);
-    sync_->SendIssued(caller.peer, issued, caller.id, slave);
+    // Keys whose notice is not kept are handed out to no one: the slave
+    // could never take them.
+    if (!sync_->SendIssued(caller.peer, issued, caller.id, slave)) {
+      return Error(503, "key data access error");
+    }
   }
   auto container = KeyContainer(*keys);
   if (!container) return Error(503, "key data access error");

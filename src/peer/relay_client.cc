@@ -17,6 +17,9 @@ namespace skap::peer {
 namespace {
 
 constexpr int kQos = 1;
+// How long one turn of the connection's loop waits for the network: also
+// how soon the thread sees Stop.
+constexpr int kLoopTimeoutMs = 500;
 
 void InitLibraryOnce() {
   static std::once_flag once;
@@ -34,53 +37,59 @@ struct PropertyList {
 
 }  // namespace
 
-// Shared is what libmosquitto's thread and the daemon's thread both reach.
-// `client` is only read and cleared on the daemon's thread.
+// Shared is what the connection's thread and the daemon's thread both
+// reach. `client` is only read and cleared on the daemon's thread; the
+// thread posts to the daemon only under `mutex` and while not stopping, so
+// nothing reaches an io_context Stop has let go of.
 struct RelayClient::Shared {
   explicit Shared(boost::asio::io_context& context) : io(context) {}
   boost::asio::io_context& io;
-  mosquitto* mosq = nullptr;
+  mosquitto* mosq = nullptr;  // the thread's, once it runs
   RelayClient* client = nullptr;
   RelayOptions options;
   OnMessage on_message;
   OnState on_state;
   std::atomic<bool> connected{false};
   std::weak_ptr<Shared> self;
-  // The connection's own thread (Run) and how Stop wakes it.
   std::mutex mutex;
   std::condition_variable wake;
   bool stopping = false;
   std::promise<void> finished;
 
-  void Report(std::string status) {
-    boost::asio::post(io, [weak = self, status = std::move(status)] {
-      auto s = weak.lock();
-      if (s && s->client != nullptr) s->client->status_ = status;
-    });
-  }
   bool Stopping() {
     const std::lock_guard lock(mutex);
     return stopping;
   }
+  // Post runs `f` on the daemon's thread with the client still there.
+  template <typename F>
+  void Post(F f) {
+    const std::lock_guard lock(mutex);
+    if (stopping) return;
+    boost::asio::post(io, [weak = self, f = std::move(f)]() mutable {
+      auto s = weak.lock();
+      if (s && s->client != nullptr) f(*s);
+    });
+  }
+  void Report(std::string status) {
+    Post([status = std::move(status)](Shared& s) { s.client->status_ = status; });
+  }
 };
 
-// RelayCallbacks are libmosquitto's callbacks: they run on its thread and
-// post what they learn to the daemon's.
+// RelayCallbacks are libmosquitto's callbacks: they run on the connection's
+// thread, inside mosquitto_loop, and post what they learn to the daemon's.
 struct RelayCallbacks {
   static void OnConnect(mosquitto* /*mosq*/, void* obj, int rc, int /*flags*/,
                         const mosquitto_property* /*props*/) {
     auto* shared = static_cast<RelayClient::Shared*>(obj);
     const bool up = rc == 0;
     shared->connected = up;
-    boost::asio::post(shared->io, [weak = shared->self, up, rc] {
-      auto s = weak.lock();
-      if (!s || s->client == nullptr) return;
-      RelayClient& c = *s->client;
+    shared->Post([up, rc](RelayClient::Shared& s) {
+      RelayClient& c = *s.client;
       c.status_ = up ? "connected" : std::string("refused: ") + mosquitto_reason_string(rc);
       if (up) {
         for (const auto& topic : c.topics_) c.Subscribe(topic);
       }
-      if (s->on_state) s->on_state(up);
+      if (s.on_state) s.on_state(up);
     });
   }
 
@@ -88,12 +97,9 @@ struct RelayCallbacks {
                            const mosquitto_property* /*props*/) {
     auto* shared = static_cast<RelayClient::Shared*>(obj);
     shared->connected = false;
-    boost::asio::post(shared->io, [weak = shared->self, rc] {
-      auto s = weak.lock();
-      if (!s || s->client == nullptr) return;
-      s->client->status_ =
-          "disconnected (" + std::string(mosquitto_strerror(rc)) + "), reconnecting";
-      if (s->on_state) s->on_state(false);
+    shared->Post([rc](RelayClient::Shared& s) {
+      s.client->status_ = "disconnected (" + std::string(mosquitto_strerror(rc)) + ")";
+      if (s.on_state) s.on_state(false);
     });
   }
 
@@ -104,21 +110,21 @@ struct RelayCallbacks {
     std::string topic(message->topic);
     const auto* bytes = static_cast<const std::uint8_t*>(message->payload);
     std::vector<std::uint8_t> payload(bytes, bytes + message->payloadlen);
-    boost::asio::post(shared->io, [weak = shared->self, topic = std::move(topic),
-                                   payload = std::move(payload)]() mutable {
-      auto s = weak.lock();
-      if (!s || s->client == nullptr || !s->on_message) return;
-      s->on_message(topic, std::move(payload));
-    });
+    shared->Post(
+        [topic = std::move(topic), payload = std::move(payload)](RelayClient::Shared& s) mutable {
+          if (s.on_message) s.on_message(topic, std::move(payload));
+        });
   }
 };
 
 namespace {
 
-// Run is the connection's thread: connect (blocking, so never on the
-// daemon's thread), then let libmosquitto keep the connection, reconnecting
-// itself after a loss; after a failed connect or a fatal error, try again
-// with exponential backoff. It owns the client object and frees it last.
+// Run is the connection's thread. It connects (blocking, so never on the
+// daemon's thread), turns libmosquitto's loop while the connection lasts,
+// and after a failed connect or a lost connection tries again with
+// exponential backoff. Everything that touches the client object happens
+// here, but Publish and Subscribe (libmosquitto is threaded for them); the
+// thread frees the object last.
 void Run(const std::shared_ptr<RelayClient::Shared>& shared) {
   mosquitto* m = shared->mosq;
   const RelayOptions& o = shared->options;
@@ -130,22 +136,29 @@ void Run(const std::shared_ptr<RelayClient::Shared>& shared) {
     int rc =
         mosquitto_connect_bind_v5(m, o.host.c_str(), o.port, static_cast<int>(o.keepalive.count()),
                                   nullptr, connect_props.list);
-    if (rc == MOSQ_ERR_SUCCESS && !shared->Stopping()) {
+    const int connect_errno = errno;
+    if (rc == MOSQ_ERR_SUCCESS) {
       backoff = std::chrono::seconds(1);
-      rc = mosquitto_loop_forever(m, 1000, 1);  // until Stop, or a fatal error
+      while (!shared->Stopping()) {
+        rc = mosquitto_loop(m, kLoopTimeoutMs, 1);
+        if (rc != MOSQ_ERR_SUCCESS) break;
+      }
     }
-    if (shared->Stopping()) break;
     shared->connected = false;
+    if (shared->Stopping()) break;
     shared->Report(std::string("unreachable: ") +
-                   (rc == MOSQ_ERR_ERRNO ? std::generic_category().message(errno)
+                   (rc == MOSQ_ERR_ERRNO ? std::generic_category().message(connect_errno)
                                          : std::string(mosquitto_strerror(rc))) +
                    ", retrying in " + std::to_string(backoff.count()) + " s");
     std::unique_lock lock(shared->mutex);
     shared->wake.wait_for(lock, backoff, [&] { return shared->stopping; });
     backoff = std::min(backoff * 2, o.max_backoff);
   }
+  // A clean goodbye keeps the broker's session (it expires on its own).
+  mosquitto_disconnect_v5(m, 0, nullptr);
+  (void)mosquitto_loop(m, kLoopTimeoutMs, 1);
   {
-    const std::lock_guard lock(shared->mutex);  // Stop may be disconnecting it
+    const std::lock_guard lock(shared->mutex);
     mosquitto_destroy(m);
     shared->mosq = nullptr;
   }
@@ -174,11 +187,10 @@ Result<std::unique_ptr<RelayClient>> RelayClient::Start(boost::asio::io_context&
   }
   mosquitto* m = shared->mosq;
   mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
-  mosquitto_threaded_set(m, true);  // our own thread runs the loop; publish comes from another
+  mosquitto_threaded_set(m, true);  // publish and subscribe come from the daemon's thread
   mosquitto_connect_v5_callback_set(m, &RelayCallbacks::OnConnect);
   mosquitto_disconnect_v5_callback_set(m, &RelayCallbacks::OnDisconnect);
   mosquitto_message_v5_callback_set(m, &RelayCallbacks::OnMessage);
-  mosquitto_reconnect_delay_set(m, 1, static_cast<unsigned>(options.max_backoff.count()), true);
   if (!options.username.empty()) {
     const int rc = mosquitto_username_pw_set(
         m, options.username.c_str(), options.password.empty() ? nullptr : options.password.c_str());
@@ -197,19 +209,17 @@ Result<std::unique_ptr<RelayClient>> RelayClient::Start(boost::asio::io_context&
 RelayClient::~RelayClient() { Stop(); }
 
 void RelayClient::Stop() {
-  if (!shared_ || !thread_.joinable()) return;
-  shared_->client = nullptr;
-  shared_->connected = false;
+  if (stopped_) return;
+  stopped_ = true;
   {
     const std::lock_guard lock(shared_->mutex);
     shared_->stopping = true;
-    // Ends loop_forever, or the connection a connect in progress makes.
-    if (shared_->mosq != nullptr) mosquitto_disconnect_v5(shared_->mosq, 0, nullptr);
   }
   shared_->wake.notify_all();
-  // A connect to an address that drops SYNs blocks for the kernel's
-  // timeout: the daemon does not wait for it; the thread frees its client
-  // when the connect gives up.
+  shared_->client = nullptr;
+  // The thread sees Stop within a turn of its loop. A connect to an address
+  // that drops SYNs blocks for the kernel's timeout: the daemon does not
+  // wait for that; the thread frees its client when the connect gives up.
   if (shared_->finished.get_future().wait_for(std::chrono::seconds(2)) ==
       std::future_status::ready) {
     thread_.join();
@@ -218,7 +228,7 @@ void RelayClient::Stop() {
   }
 }
 
-bool RelayClient::connected() const { return shared_ && shared_->connected; }
+bool RelayClient::connected() const { return !stopped_ && shared_->connected; }
 
 Result<void> RelayClient::Publish(const std::string& topic, std::span<const std::uint8_t> payload) {
   if (!connected()) return Unexpected(ErrorCode::kUnavailable, "relay: not connected");
@@ -235,6 +245,7 @@ Result<void> RelayClient::Publish(const std::string& topic, std::span<const std:
 }
 
 void RelayClient::Subscribe(const std::string& topic) {
+  if (!connected()) return;
   // No local echo: a device never reads its own messages back.
   mosquitto_subscribe_v5(shared_->mosq, nullptr, topic.c_str(), kQos, MQTT_SUB_OPT_NO_LOCAL,
                          nullptr);
@@ -247,7 +258,7 @@ void RelayClient::SetTopics(const std::set<std::string>& topics) {
     }
   }
   for (const auto& topic : topics) {
-    if (!topics_.contains(topic) && connected()) Subscribe(topic);
+    if (!topics_.contains(topic)) Subscribe(topic);
   }
   topics_ = topics;
 }

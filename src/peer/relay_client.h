@@ -1,8 +1,8 @@
 // The MQTT v5 client of the peer relay (docs/peer.md, "Relay"), over
 // libmosquitto. The connection runs on a thread of its own (connecting
-// blocks), reconnecting with exponential backoff; everything it reports is
-// posted to the daemon's io_context, so the callbacks run on the daemon's
-// thread.
+// blocks), reconnecting with exponential backoff (1 s doubling to
+// max_backoff); everything it reports is posted to the daemon's
+// io_context, so the callbacks run on the daemon's thread.
 //
 // The session is persistent (clean start off, a session expiry), so the
 // broker keeps QoS 1 messages for a subscriber that is offline; every
@@ -70,6 +70,7 @@ class RelayClient {
   void Subscribe(const std::string& topic);
   std::shared_ptr<Shared> shared_;
   std::thread thread_;
+  bool stopped_ = false;  // the daemon's own view: after Stop, nothing touches the client object
   std::set<std::string> topics_;
   std::string status_ = "connecting";
   friend struct RelayCallbacks;

@@ -161,12 +161,32 @@ wait_until "the notice arrives after both restarts" "[[ \$(peer_field a .pending
 expect_eq "$(dec b2 a2 "${ids6[@]}")" "200
 $keys6" "the slave gets the keys whose notice outlived a kill -9 of the master's agent"
 
+# A fresh session (epoch 1 again) starts the channel anew: its key ids
+# reuse the old epoch 1's indices, and nothing the old session synced may
+# decide who gets them.
+ag a agree b --fresh > /dev/null
+enc a1 b1 2 > /dev/null  # keys 0 and 1 of epoch 1 for sae-b1 ...
+wait_until "the first fresh session's notice is acknowledged" "[[ \$(peer_field a .pending) == 0 ]]"
+ag a agree b --fresh > /dev/null
+expect_eq "$(peer_field a .epoch) $(peer_field b .epoch)" "1 1" "a fresh session is at epoch 1 on both sides"
+kill -9 "$BROKER_PID"
+wait "$BROKER_PID" 2> /dev/null || true
+keys7=$(enc a2 b2 2 | jq -r '.keys[] | .key_ID + " " + .key')  # ... and now for sae-b2
+ids7=($(cut -d' ' -f1 <<< "$keys7"))
+expect_eq "$(dec b1 a1 "${ids7[@]}" | head -n1)" 503 \
+  "before its notice arrives, nothing of the session before says whose the fresh keys are"
+mqtt_broker_up
+wait_until "the fresh session's notice is acknowledged" "[[ \$(peer_field a .pending) == 0 ]]"
+expect_eq "$(dec b1 a1 "${ids7[@]}" | head -n1)" 401 "then the notice refuses them to sae-b1"
+expect_eq "$(dec b2 a2 "${ids7[@]}")" "200
+$keys7" "and sae-b2 gets its keys of the fresh session"
+
 # What the broker saw: ciphertext under pseudonymous topics.
 relayed=$(wc -l < "$WORK/capture.txt")
 (( relayed >= 10 )) && pass "the capture holds $relayed relayed messages" || fail "only $relayed captured"
 hex() { printf '%s' "$1" | xxd -p | tr -d '\n'; }
 leaks=0
-for id in "${ids1[@]}" "${ids2[@]}" "${ids3[@]}" "${ids6[@]}"; do
+for id in "${ids1[@]}" "${ids2[@]}" "${ids3[@]}" "${ids6[@]}" "${ids7[@]}"; do
   for needle in "$(hex "$id")" "${id//-/}"; do
     grep -qi "$needle" "$WORK/capture.txt" && { echo "key id $id in the capture" >&2; leaks=1; }
   done
@@ -180,7 +200,8 @@ while read -r _ key; do
 done <<< "$keys1
 $keys2
 $keys3
-$keys6"
+$keys6
+$keys7"
 expect_eq "$leaks" 0 "no key, key id, device id or SAE id appears in any relayed message or topic"
 expect_eq "$(cut -d' ' -f1 "$WORK/capture.txt" | grep -cvE '^skap/v1/plant-1/[0-9a-f]{32}/in$')" 0 \
   "every topic is skap/v1/<network>/<pseudonym>/in"
