@@ -3,7 +3,7 @@
 // thread), through a real Mosquitto broker or over the direct TLS-PSK link.
 // A message counts once the sender holds the receiver's acknowledgement:
 // it was stored in the sender's outbox, sealed, carried (QoS 1 through the
-// broker), opened, checked against the replay window, stored with its key-id
+// broker), opened, checked against the delivery log, stored with its key-id
 // sync at the receiver (a commit), and acknowledged back.
 //
 //   relay_bench --dir DIR --messages N (--broker HOST:PORT | --direct)

@@ -2,7 +2,8 @@
 # Peer channel messages per second on this machine (bench/relay_bench.cc):
 # through a real Mosquitto broker on loopback, and over the direct TLS-PSK
 # link, each message stored, sealed, carried, opened, stored at the receiver
-# and acknowledged (three SQLite commits per message in all).
+# and acknowledged (two SQLite commits per message: the ack's removal rides
+# on the sender's next one).
 #
 #   bench/relay_bench.sh [BUILD_DIR]     (default build/release)
 set -euo pipefail

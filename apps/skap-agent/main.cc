@@ -258,7 +258,8 @@ int Main(int argc, char** argv) {
     sub->add_option("--data", daemon.data_dir, "Data directory: its control.sock");
     sub->add_flag("--json", daemon.json_output, "Print the daemon's JSON");
   };
-  auto* status = app.add_subcommand("status", "Hubs reachable, epochs, entropy, sessions");
+  auto* status =
+      app.add_subcommand("status", "Hubs reachable, epochs, entropy, sessions, peer channel, PPKs");
   daemon_options(status);
   auto* peers = app.add_subcommand("peers", "The active devices of this network");
   daemon_options(peers);

@@ -44,9 +44,9 @@ struct EpochKeys {
 Result<EpochKeys> DeriveEpochKeys(std::span<const std::uint8_t> peer_secret, std::uint64_t epoch,
                                   const std::string& self, const std::string& peer);
 
-// Seal seals `plaintext` from this side (keys.self) with `counter`; the
-// same inputs give the same bytes, so a message kept for resending is
-// sealed again rather than stored sealed.
+// Seal seals `plaintext` from this side (keys.self) with `counter`. The
+// caller gives every transmission a fresh counter (a resend too): one
+// counter never seals two messages under one key.
 Result<std::vector<std::uint8_t>> Seal(const EpochKeys& keys, std::uint64_t counter,
                                        std::span<const std::uint8_t> plaintext);
 
