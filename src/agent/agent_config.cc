@@ -71,8 +71,9 @@ skap::Result<PeerChannelOptions> LoadPeer(const toml::table& t, const std::strin
   SKAP_RETURN_IF_ERROR(
       OnlyKeys(t, path, "peer", {"listen", "direct", "relay", "resend_s", "message_expiry_s"}));
   PeerChannelOptions o;
-  if (const auto listen = t["listen"].value<std::string>()) {
-    SKAP_ASSIGN_OR_RETURN(o.listen, HostPort(*listen, path, "peer.listen", "127.0.0.1:7400"));
+  SKAP_ASSIGN_OR_RETURN(const auto listen, skap::config::String(t, path, "listen", ""));
+  if (!listen.empty()) {
+    SKAP_ASSIGN_OR_RETURN(o.listen, HostPort(listen, path, "peer.listen", "127.0.0.1:7400"));
   }
   SKAP_ASSIGN_OR_RETURN(const auto resend, skap::config::Integer(t, path, "resend_s", 2, 1, 3600));
   o.resend = std::chrono::seconds(resend);
@@ -84,7 +85,9 @@ skap::Result<PeerChannelOptions> LoadPeer(const toml::table& t, const std::strin
       const auto* d = node.as_table();
       if (d == nullptr) return Bad(path, "peer.direct entries are tables ([[peer.direct]])");
       SKAP_RETURN_IF_ERROR(OnlyKeys(*d, path, "peer.direct", {"peer", "address"}));
-      PeerAddress a{(*d)["peer"].value_or(std::string()), (*d)["address"].value_or(std::string())};
+      PeerAddress a;
+      SKAP_ASSIGN_OR_RETURN(a.peer, skap::config::String(*d, path, "peer", ""));
+      SKAP_ASSIGN_OR_RETURN(a.address, skap::config::String(*d, path, "address", ""));
       if (a.peer.empty()) return Bad(path, "each [[peer.direct]] needs peer (a device id)");
       SKAP_RETURN_IF_ERROR(HostPort(a.address, path, "peer.direct.address", "192.0.2.7:7400"));
       for (const auto& other : o.direct) {
@@ -99,16 +102,18 @@ skap::Result<PeerChannelOptions> LoadPeer(const toml::table& t, const std::strin
     SKAP_RETURN_IF_ERROR(OnlyKeys(*relay, path, "peer.relay",
                                   {"broker", "username", "password_file", "keepalive_s"}));
     skap::peer::RelayOptions r;
+    SKAP_ASSIGN_OR_RETURN(const auto broker_text,
+                          skap::config::String(*relay, path, "broker", "127.0.0.1:1883"));
     SKAP_ASSIGN_OR_RETURN(const auto broker,
-                          HostPort((*relay)["broker"].value_or(std::string("127.0.0.1:1883")), path,
-                                   "peer.relay.broker", "127.0.0.1:1883"));
+                          HostPort(broker_text, path, "peer.relay.broker", "127.0.0.1:1883"));
     r.host = broker.first;
     r.port = broker.second;
-    r.username = (*relay)["username"].value_or(std::string());
-    if (const auto file = (*relay)["password_file"].value<std::string>()) {
-      std::ifstream in(*file);
+    SKAP_ASSIGN_OR_RETURN(r.username, skap::config::String(*relay, path, "username", ""));
+    SKAP_ASSIGN_OR_RETURN(const auto file, skap::config::String(*relay, path, "password_file", ""));
+    if (!file.empty()) {
+      std::ifstream in(file);
       if (!in || !std::getline(in, r.password)) {
-        return Bad(path, "cannot read peer.relay.password_file " + *file);
+        return Bad(path, "cannot read peer.relay.password_file " + file);
       }
     }
     SKAP_ASSIGN_OR_RETURN(const auto keepalive,

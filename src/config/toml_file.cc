@@ -38,4 +38,14 @@ Result<std::int64_t> Integer(const toml::table& table, const std::string& path,
   return value;
 }
 
+Result<std::string> String(const toml::table& table, const std::string& path, std::string_view key,
+                           const std::string& fallback) {
+  const auto node = table[key];
+  if (node && !node.is_string()) {
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      path + ": " + std::string(key) + " must be a string");
+  }
+  return node.value_or(fallback);
+}
+
 }  // namespace skap::config

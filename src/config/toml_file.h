@@ -22,4 +22,8 @@ Result<std::int64_t> Integer(const toml::table& table, const std::string& path,
                              std::string_view key, std::int64_t fallback, std::int64_t lo,
                              std::int64_t hi);
 
+// String reads `key` (default `fallback`); a value of another type is refused.
+Result<std::string> String(const toml::table& table, const std::string& path, std::string_view key,
+                           const std::string& fallback);
+
 }  // namespace skap::config

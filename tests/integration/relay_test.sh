@@ -39,6 +39,12 @@ printf 'data_dir = "%s/a"\n%s\n' "$WORK" "$(kme2_toml "$KME_A" sae-a1 sae-a2 "${
   > "$WORK/two-pairs.toml"
 expect_fail "one SAE pair per peer device, unless [peer] is set" \
   "two SAE pairs for one peer need the peer channel" "$AGENT" run --config "$WORK/two-pairs.toml"
+printf 'data_dir = "%s/a"\n[peer.relay]\nbroker = 1883\n' "$WORK" > "$WORK/bad-broker.toml"
+expect_fail "broker must be a string" "a broker given as a number is refused, not defaulted" \
+  "$AGENT" run --config "$WORK/bad-broker.toml"
+printf 'data_dir = "%s/a"\n[peer]\nlisten = "7400"\n' "$WORK" > "$WORK/bad-listen.toml"
+expect_fail 'peer.listen must be "HOST:PORT"' "a listen address without a host is refused" \
+  "$AGENT" run --config "$WORK/bad-listen.toml"
 
 AGENT_TOML="[peer]
 resend_s = 1
