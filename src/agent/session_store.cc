@@ -294,6 +294,13 @@ Result<std::vector<IssuedKey>> SessionStore::IssueAll(std::vector<Taken> taken) 
   return out;
 }
 
+Result<bool> SessionStore::NamesPeerKey(const std::string& peer, const std::string& key_id) {
+  const auto id = pairwise::ParseKeyId(key_id);
+  if (!id || id->direction == pairwise::IssuingDirection(self_, peer)) return false;
+  SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, id->epoch, id->direction));
+  return chain.has_value() && pairwise::KeyIdMatches(key_id, chain->tag);
+}
+
 Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::string& peer,
                                                                 const std::string& key_id) {
   const auto id = pairwise::ParseKeyId(key_id);

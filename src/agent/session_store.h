@@ -88,6 +88,10 @@ class SessionStore {
   // side's own chain are not fetched by id: kNotFound.
   Result<IssuedKey> KeyById(const std::string& peer, const std::string& key_id);
 
+  // NamesPeerKey is true if `key_id` names a key of the peer's chain of an
+  // epoch held (handed out or not): its id is one this session makes.
+  Result<bool> NamesPeerKey(const std::string& peer, const std::string& key_id);
+
   // CurrentPpk is the IPsec PPK of the session's current epoch (PPK_e,
   // docs/protocol.md) with that epoch; it takes no key from the chains.
   struct EpochPpk {

@@ -266,8 +266,12 @@ std::optional<KmeResponse> Etsi014Api::Entitled(const SaeEntry& caller, const st
                                                 const std::vector<std::string>& ids) {
   if (sync_ == nullptr) return std::nullopt;  // one pair per peer: the config decides
   for (const auto& text : ids) {
+    // An id this session never made is KeysById's to answer (400): no
+    // notice will ever come for it.
+    auto names = sessions_.NamesPeerKey(caller.peer, text);
+    if (!names) return Error(503, "key data access error");
     const auto id = pairwise::ParseKeyId(text);
-    if (!id) continue;  // KeysById answers for ids that name no key
+    if (!*names || !id) continue;
     auto issued = sync_->IssuedFor(caller.peer, *id);
     if (!issued) return Error(503, "key data access error");
     if (!*issued) {

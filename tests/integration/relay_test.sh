@@ -107,6 +107,13 @@ expect_eq "$(dec b1 a1 "${ids2[0]}" | head -n1)" 401 \
   "nor take, naming its own master, a key sae-a2 got for sae-b2 (the key-id sync says so)"
 expect_eq "$(dec b1 a1 "${ids1[@]}")" "200
 $keys1" "sae-b1 takes the 5 keys sae-a1 got for it, the same bytes"
+expect_eq "$(dec b1 a1 "${ids1[0]}" | head -n1)" 400 "a key taken already is not found (400), not awaited"
+# A well-formed key id this session never made (another tag, an index no
+# notice covers): 400, not a 503 that would have the SAE wait forever.
+forged=${ids1[0]:0:32}ffff
+forged=$([[ ${forged:0:1} == 0 ]] && echo 1 || echo 0)${forged:1}
+expect_eq "$(dec b1 a1 "$forged" | head -n1)" 400 \
+  "an id this session never made is not found (400): no notice will come for it"
 expect_eq "$(dec b2 a2 "${ids2[@]}")" "200
 $keys2" "sae-b2 takes the 3 keys sae-a2 got for it"
 
