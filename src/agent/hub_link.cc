@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <deque>
 #include <optional>
 
 #include <boost/asio/co_spawn.hpp>
@@ -11,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "agent/channel_steps.h"
+#include "api/write_queue.h"
 #include "common/crash_point.h"
 #include "proto/channel_identity.h"
 
@@ -42,11 +42,10 @@ struct HubLink::Connection : std::enable_shared_from_this<HubLink::Connection> {
   asio::steady_timer wake;  // the session sleeps on it; pushes and closing wake it
   std::unique_ptr<crypto::TlsPskSession> tls;
   proto::FrameDecoder decoder;
-  std::deque<std::vector<std::uint8_t>> out;
+  api::WriteQueue writes;
   std::map<std::uint64_t, std::shared_ptr<Waiter>> waiting;
   std::function<void(proto::Frame)> on_push;
   std::uint64_t next_id = 1;
-  bool writing = false;
   bool closed = false;
   bool up = false;
   bool ratchet_due = false;
@@ -75,25 +74,7 @@ struct HubLink::Connection : std::enable_shared_from_this<HubLink::Connection> {
   void Flush() {
     auto bytes = tls->TakeCiphertext();
     if (bytes.empty() || closed) return;
-    out.push_back(std::move(bytes));
-    if (!writing) WriteNext();
-  }
-
-  void WriteNext() {
-    writing = true;
-    asio::async_write(socket, asio::buffer(out.front()),
-                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                        self->out.pop_front();
-                        if (ec) {
-                          self->writing = false;
-                          return self->Close();
-                        }
-                        if (self->out.empty()) {
-                          self->writing = false;
-                        } else {
-                          self->WriteNext();
-                        }
-                      });
+    writes.Push(shared_from_this(), socket, std::move(bytes));
   }
 
   Result<std::uint64_t> Send(pb::Envelope& envelope, std::span<const std::uint8_t> trailer) {

@@ -67,7 +67,6 @@ peer::DirectHandlers PeerChannel::Handlers() {
                           std::vector<std::uint8_t> sealed) {
     if (!alive.expired()) OnSealed(peer, epoch, sealed, false);
   };
-  h.down = [](const peer::DirectConnection&) {};
   return h;
 }
 
@@ -81,7 +80,7 @@ Result<void> PeerChannel::Start() {
     auto dialer = std::make_unique<peer::DirectDialer>(
         io_, link.peer, link.address,
         [this, peer = link.peer]() -> std::optional<peer::DirectPsk> {
-          Refresh();
+          Sync();
           const auto* keys = KeysOf(peer, 0);
           if (keys == nullptr) return std::nullopt;
           return peer::DirectPsk{keys->epoch, keys->identity_self, keys->direct_psk.Clone()};
@@ -130,30 +129,37 @@ std::string PeerChannel::Topic(const std::string& inbox) const {
 }
 
 void PeerChannel::Refresh() {
+  const std::uint64_t generation = sessions_.generation();
   auto sessions = sessions_.List();
   if (!sessions) return;
-  generation_ = sessions_.generation();
   std::set<std::string> live;
   bool changed = false;
+  bool complete = true;  // every session's keys derived: else the next Sync tries again
   for (const auto& s : *sessions) {
     live.insert(s.peer);
-    auto& state = peers_[s.peer];
-    if (!state.epochs.empty() && state.epochs.front().epoch == s.epoch &&
-        state.established_at_ms == s.established_at_ms) {
+    auto secrets = sessions_.PeerSecrets(s.peer);
+    if (!secrets || secrets->empty()) {
+      complete = false;
       continue;
     }
-    auto secrets = sessions_.PeerSecrets(s.peer);
-    if (!secrets || secrets->empty()) continue;
-    auto current =
-        peer::DeriveEpochKeys((*secrets)[0].secret.Expose(), (*secrets)[0].epoch, self_, s.peer);
-    if (!current) continue;
+    std::vector<peer::EpochKeys> epochs;
+    for (const auto& e : *secrets) {
+      auto keys = peer::DeriveEpochKeys(e.secret.Expose(), e.epoch, self_, s.peer);
+      if (keys) epochs.push_back(std::move(*keys));
+    }
+    if (epochs.empty()) {
+      complete = false;
+      continue;
+    }
+    auto& state = peers_[s.peer];
+    const peer::EpochKeys& now = epochs.front();
+    const bool same_epoch = !state.epochs.empty() && state.epochs.front().epoch == now.epoch;
+    const bool same_keys = same_epoch && state.epochs.front().identity_peer == now.identity_peer;
+    if (same_keys && state.established_at_ms == s.established_at_ms) continue;
     // A fresh session (epoch 1 again, even within the same millisecond)
     // derives other keys for an epoch number seen before.
-    const bool fresh =
-        state.established_at_ms != s.established_at_ms ||
-        (!state.epochs.empty() && (state.epochs.front().epoch > current->epoch ||
-                                   (state.epochs.front().epoch == current->epoch &&
-                                    state.epochs.front().identity_peer != current->identity_peer)));
+    const bool fresh = state.established_at_ms != s.established_at_ms || same_epoch ||
+                       (!state.epochs.empty() && state.epochs.front().epoch > now.epoch);
     if (fresh) {
       // Nothing of the session before carries over.
       for (auto& w : state.direct) {
@@ -163,11 +169,6 @@ void PeerChannel::Refresh() {
       state.established_at_ms = s.established_at_ms;
     }
     state.stats.peer = s.peer;
-    std::vector<peer::EpochKeys> epochs;
-    for (const auto& e : *secrets) {
-      auto keys = peer::DeriveEpochKeys(e.secret.Expose(), e.epoch, self_, s.peer);
-      if (keys) epochs.push_back(std::move(*keys));
-    }
     state.epochs = std::move(epochs);
     state.stats.epoch = s.epoch;
     std::erase_if(state.logs, [&](const auto& l) { return KeysOf(s.peer, l.first) == nullptr; });
@@ -180,6 +181,7 @@ void PeerChannel::Refresh() {
     }
     changed = true;
   }
+  if (complete) generation_ = generation;
   for (auto it = peers_.begin(); it != peers_.end();) {
     if (live.contains(it->first)) {
       ++it;
@@ -409,7 +411,7 @@ void PeerChannel::OnSealed(const std::string& peer, std::uint64_t epoch,
 }
 
 void PeerChannel::Tick() {
-  Refresh();
+  Sync();
   const std::int64_t now = now_();
   if (!acked_.empty() && store_.Remove({acked_.begin(), acked_.end()})) acked_.clear();
   if (now - last_expire_ms_ >= kExpireEveryMs) {
@@ -424,7 +426,7 @@ void PeerChannel::Tick() {
 }
 
 std::vector<PeerLinkStatus> PeerChannel::Status() {
-  Refresh();
+  Sync();
   std::vector<PeerLinkStatus> out;
   for (auto& [peer, state] : peers_) {
     PeerLinkStatus s = state.stats;

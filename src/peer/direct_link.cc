@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "api/tcp_listener.h"
+#include "api/write_queue.h"
 #include "common/byte_writer.h"
 #include "common/hex.h"
 #include "crypto/psk_importer.h"
@@ -58,25 +59,7 @@ void DirectConnection::Close() {
 void DirectConnection::Flush() {
   auto bytes = tls_->TakeCiphertext();
   if (bytes.empty() || closed_) return;
-  out_.push_back(std::move(bytes));
-  if (!writing_) WriteNext();
-}
-
-void DirectConnection::WriteNext() {
-  writing_ = true;
-  asio::async_write(socket_, asio::buffer(out_.front()),
-                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                      self->out_.pop_front();
-                      if (ec) {
-                        self->writing_ = false;
-                        return self->Close();
-                      }
-                      if (self->out_.empty()) {
-                        self->writing_ = false;
-                      } else {
-                        self->WriteNext();
-                      }
-                    });
+  writes_.Push(shared_from_this(), socket_, std::move(bytes));
 }
 
 Result<void> DirectConnection::Send(std::uint64_t epoch, std::span<const std::uint8_t> sealed) {
@@ -157,7 +140,6 @@ awaitable<void> DirectConnection::Serve(DirectHandlers handlers) {
     if (tls_->peer_closed()) break;
   }
   Close();
-  if (handlers.down) handlers.down(*this);
 }
 
 struct DirectServer::State {

@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -20,6 +19,7 @@
 
 #include <boost/asio.hpp>
 
+#include "api/write_queue.h"
 #include "common/result.h"
 #include "common/secret_bytes.h"
 #include "crypto/tls_psk.h"
@@ -50,7 +50,6 @@ struct DirectHandlers {
   std::function<void(const std::string& peer, std::uint64_t epoch,
                      std::vector<std::uint8_t> sealed)>
       frame;
-  std::function<void(const DirectConnection&)> down;
 };
 
 // DirectConnection is one connection to a peer, authenticated once
@@ -70,7 +69,7 @@ class DirectConnection : public std::enable_shared_from_this<DirectConnection> {
   void Close();
 
   // Handshake runs the TLS handshake (bounded by `timeout`); then Serve
-  // reads frames until the connection ends, and reports it down.
+  // reads frames until the connection ends.
   boost::asio::awaitable<Result<void>> Handshake(std::chrono::milliseconds timeout);
   boost::asio::awaitable<void> Serve(DirectHandlers handlers);
   void Authenticated(std::string peer, std::uint64_t epoch) {
@@ -82,15 +81,13 @@ class DirectConnection : public std::enable_shared_from_this<DirectConnection> {
 
  private:
   void Flush();
-  void WriteNext();
 
   boost::asio::ip::tcp::socket socket_;
   std::unique_ptr<crypto::TlsPskSession> tls_;
-  std::deque<std::vector<std::uint8_t>> out_;
+  api::WriteQueue writes_;
   std::vector<std::uint8_t> received_;  // frames not yet complete (sealed, so not secret)
   std::string peer_;
   std::uint64_t epoch_ = 0;
-  bool writing_ = false;
   bool open_ = false;
   bool closed_ = false;
 };

@@ -118,12 +118,6 @@ Result<std::int64_t> PeerStore::Expire(std::int64_t now_ms) {
   return dropped;
 }
 
-Result<std::int64_t> PeerStore::Pending(const std::string& peer) {
-  SKAP_ASSIGN_OR_RETURN(auto rows,
-                        db_.Query("SELECT COUNT(*) FROM peer_outbox WHERE peer = $1", {peer}));
-  return AsInt(rows[0][0]).value_or(0);
-}
-
 Result<DeliveryLog> PeerStore::LoadLog(const std::string& peer, std::uint64_t epoch) {
   DeliveryLog log;
   SKAP_ASSIGN_OR_RETURN(auto through, db_.Query("SELECT through FROM peer_delivered"

@@ -73,7 +73,6 @@ class PeerStore {
   Result<void> Remove(const std::vector<MessageKey>& acked);
   // Expire drops what expired, and what belongs to epochs no longer held.
   Result<std::int64_t> Expire(std::int64_t now_ms);
-  Result<std::int64_t> Pending(const std::string& peer);
 
   Result<DeliveryLog> LoadLog(const std::string& peer, std::uint64_t epoch);
   // SaveLogInCurrentTransaction writes `log` (the caller holds a transaction).
