@@ -26,11 +26,11 @@
 
 #include <CLI/CLI.hpp>
 
-#include "agent/agent_store.h"
 #include "agent/agreement_engine.h"
-#include "agent/agreement_store.h"
-#include "agent/hub_link.h"
-#include "agent/session_store.h"
+#include "agent/hub/hub_link.h"
+#include "agent/store/agent_dir.h"
+#include "agent/store/agreement_store.h"
+#include "agent/store/session_store.h"
 #include "crypto/channel_key.h"
 #include "entropy/entropy_service.h"
 #include "hub/hub_node.h"
@@ -108,7 +108,7 @@ int Setup(const std::vector<std::string>& hub_dirs, const std::vector<std::strin
   }
   std::filesystem::create_directories(agents);
   for (long i = 0; i < devices; ++i) {
-    auto store = skap::agent::AgentStore::Open(AgentDir(agents, i), true, &hubs[0]->entropy());
+    auto store = skap::agent::AgentDir::Open(AgentDir(agents, i), true, &hubs[0]->entropy());
     if (!store) return Fail("agent", store.error());
     std::optional<std::string> id;
     for (std::size_t h = 0; h < hubs.size(); ++h) {
@@ -127,7 +127,7 @@ int Setup(const std::vector<std::string>& hub_dirs, const std::vector<std::strin
       auto key = skap::crypto::NextChannelKey(grant->bootstrap_key.Expose(), 1, *hub_nonce, nonce,
                                               grant->hub_id, *id);
       if (!key) return Fail(*id, key.error());
-      skap::agent::DeviceState state;
+      skap::agent::HubChannelState state;
       state.hub = {grant->hub_id,
                    addresses[h],
                    grant->device.tenant_id,
@@ -151,7 +151,7 @@ int Setup(const std::vector<std::string>& hub_dirs, const std::vector<std::strin
 
 // Device is one simulated endpoint.
 struct Device {
-  std::unique_ptr<skap::agent::AgentStore> store;
+  std::unique_ptr<skap::agent::AgentDir> store;
   std::unique_ptr<skap::agent::SessionStore> sessions;
   std::unique_ptr<skap::agent::AgreementStore> agreements;
   std::unique_ptr<skap::agent::AgreementEngine> engine;
@@ -179,7 +179,7 @@ int Run(const std::string& agents, long count, double seconds) {
   std::vector<Device> devices(static_cast<std::size_t>(count));
   for (long i = 0; i < count; ++i) {
     Device& d = devices[static_cast<std::size_t>(i)];
-    auto store = skap::agent::AgentStore::Open(AgentDir(agents, i), false);
+    auto store = skap::agent::AgentDir::Open(AgentDir(agents, i), false);
     if (!store) return Fail("agent", store.error());
     d.store = std::move(*store);
     auto hubs = d.store->LoadHubs();

@@ -33,8 +33,8 @@
 #include <boost/asio.hpp>
 #include <openssl/ssl.h>
 
-#include "agent/device_state.h"
-#include "agent/hub_channel.h"
+#include "agent/hub/hub_channel.h"
+#include "agent/store/hub_channel_state.h"
 #include "crypto/tls_psk.h"
 #include "keystore/file_keystore.h"
 
@@ -234,7 +234,7 @@ int main(int argc, char** argv) {
     if (!kek) return 1;
     for (const auto& entry : std::filesystem::directory_iterator(states_dir)) {
       if (entry.path().extension() != ".state") continue;
-      auto state = skap::agent::LoadDeviceState(entry.path().string(), **kek);
+      auto state = skap::agent::LoadHubChannelState(entry.path().string(), **kek);
       if (!state) continue;
       auto channel = skap::agent::HubChannel::Connect(*state);
       if (!channel || !(*channel)->Sync()) {
@@ -253,7 +253,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", skap::ToString(kek.error()).c_str());
     return 1;
   }
-  auto state = skap::agent::LoadDeviceState(state_path, **kek);
+  auto state = skap::agent::LoadHubChannelState(state_path, **kek);
   if (!state) {
     std::fprintf(stderr, "%s\n", skap::ToString(state.error()).c_str());
     return 1;

@@ -16,7 +16,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "agent/device_state.h"
+#include "agent/store/hub_channel_state.h"
 #include "crypto/channel_key.h"
 #include "hub/hub_node.h"
 #include "keystore/file_keystore.h"
@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     auto key = skap::crypto::NextChannelKey(grant.bootstrap_key.Expose(), 1, *hub_nonce,
                                             device_nonce, grant.hub_id, id);
     if (!key) return Fail(id, key.error());
-    skap::agent::DeviceState state;
+    skap::agent::HubChannelState state;
     state.hub = {grant.hub_id,
                  hub_address,
                  grant.device.tenant_id,
@@ -113,8 +113,8 @@ int main(int argc, char** argv) {
     state.epoch = 1;
     state.key = std::move(*key);
     state.status = "active";
-    if (auto s =
-            skap::agent::SaveDeviceState(states + "/" + grant.device.name + ".state", state, *kek);
+    if (auto s = skap::agent::SaveHubChannelState(states + "/" + grant.device.name + ".state",
+                                                  state, *kek);
         !s) {
       return Fail("state", s.error());
     }

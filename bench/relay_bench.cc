@@ -17,9 +17,9 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio.hpp>
 
-#include "agent/agent_store.h"
-#include "agent/peer_channel.h"
-#include "agent/session_store.h"
+#include "agent/peer/peer_channel.h"
+#include "agent/store/agent_dir.h"
+#include "agent/store/session_store.h"
 #include "crypto/ctr_drbg.h"
 
 namespace {
@@ -34,7 +34,7 @@ std::int64_t NowMs() {
 }
 
 struct Endpoint {
-  std::unique_ptr<skap::agent::AgentStore> store;
+  std::unique_ptr<skap::agent::AgentDir> store;
   std::unique_ptr<skap::agent::SessionStore> sessions;
   std::unique_ptr<skap::agent::PeerChannel> channel;
 };
@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   Endpoint ends[2];
   for (int i = 0; i < 2; ++i) {
     auto& e = ends[i];
-    auto store = skap::agent::AgentStore::Open(dir + "/" + ids[i], true, rng->get());
+    auto store = skap::agent::AgentDir::Open(dir + "/" + ids[i], true, rng->get());
     if (!store) return Fail("agent store", store.error());
     e.store = std::move(*store);
     e.sessions = std::make_unique<skap::agent::SessionStore>(e.store->db(), e.store->kek(), ids[i],

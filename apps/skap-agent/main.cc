@@ -20,16 +20,16 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "agent/agent_config.h"
-#include "agent/agent_daemon.h"
-#include "agent/agent_store.h"
-#include "agent/channel_ratchet.h"
-#include "agent/enrolment.h"
-#include "api/http_client.h"
+#include "agent/hub/channel_ratchet.h"
+#include "agent/hub/enrolment.h"
+#include "agent/store/agent_dir.h"
+#include "agentd/agent_config.h"
+#include "agentd/agent_daemon.h"
+#include "agentd/kme/kme_credentials.h"
 #include "common/hex.h"
 #include "common/secret_file.h"
 #include "entropy/entropy_service.h"
-#include "kme/kme_credentials.h"
+#include "net/http/client.h"
 #include "proto/bundle.h"
 
 namespace {
@@ -114,15 +114,15 @@ struct Daemon {
     return env != nullptr ? env : "/var/lib/skap-agent/control.sock";
   }
 
-  skap::Result<skap::api::HttpReply> Call(const std::string& method, const std::string& target,
-                                          const std::string& body = "") const {
-    auto request = skap::api::MakeRequest(method, target, body, "skap-agent");
-    return skap::api::CallUnixSocket(Path(), request, " (is `skap-agent run` running?)");
+  skap::Result<skap::net::HttpResponse> Call(const std::string& method, const std::string& target,
+                                             const std::string& body = "") const {
+    auto request = skap::net::MakeRequest(method, target, body, "skap-agent");
+    return skap::net::CallUnixSocket(Path(), request, " (is `skap-agent run` running?)");
   }
 };
 
 // Answer prints a daemon reply: `human` for a 2xx JSON body, the error otherwise.
-int Answer(const Daemon& d, const skap::Result<skap::api::HttpReply>& reply,
+int Answer(const Daemon& d, const skap::Result<skap::net::HttpResponse>& reply,
            const std::function<void(const json&)>& human) {
   if (!reply) return Fail("control socket", reply.error());
   const auto body = json::parse(reply->BodyText(), nullptr, false);
@@ -193,7 +193,7 @@ void PrintStatus(const json& s) {
 
 // OfflineStatus reads the state of a stopped agent: each hub's channel.
 int OfflineStatus(const std::string& data_dir) {
-  auto store = skap::agent::AgentStore::Open(data_dir, false);
+  auto store = skap::agent::AgentDir::Open(data_dir, false);
   if (!store) return Fail(data_dir, store.error());
   auto hubs = (*store)->LoadHubs();
   if (!hubs) return Fail("reading the hubs", hubs.error());
@@ -207,7 +207,7 @@ int OfflineStatus(const std::string& data_dir) {
 }
 
 // Hubs picks the hubs a one-off command works on: --hub, or all of them.
-skap::Result<std::vector<std::string>> Hubs(skap::agent::AgentStore& store, const std::string& hub,
+skap::Result<std::vector<std::string>> Hubs(skap::agent::AgentDir& store, const std::string& hub,
                                             bool one) {
   if (!hub.empty()) return std::vector<std::string>{hub};
   SKAP_ASSIGN_OR_RETURN(auto states, store.LoadHubs());
@@ -393,7 +393,7 @@ int Main(int argc, char** argv) {
   auto entropy =
       skap::entropy::EntropyService::Create(skap::entropy::EntropyService::DefaultSources());
   if (!entropy) return Fail("entropy", entropy.error());
-  auto store = skap::agent::AgentStore::Open(data_dir, enroll->parsed(), entropy->get());
+  auto store = skap::agent::AgentDir::Open(data_dir, enroll->parsed(), entropy->get());
   if (!store) return Fail(data_dir, store.error());
 
   if (sae_add->parsed()) return AddSae(data_dir, (*store)->kek(), sae_id, sae_out, server_names);

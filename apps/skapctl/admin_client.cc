@@ -9,8 +9,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "api/http_client.h"
-#include "api/tls_psk_stream.h"
+#include "net/http/client.h"
+#include "net/tls_psk_stream.h"
 #include "proto/admin_identity.h"
 
 namespace skap::ctl {
@@ -18,7 +18,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using Tcp = asio::ip::tcp;
-using api::ClientRequest;
+using net::ClientRequest;
 
 constexpr auto kTimeout = std::chrono::seconds(30);
 
@@ -66,7 +66,7 @@ Result<AdminReply> CallOverTls(const AdminEndpoint& endpoint, const SecretBytes&
   (void)::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   (void)::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   socket.set_option(Tcp::no_delay(true), ec);
-  api::TlsPskStream stream(socket.native_handle(), std::move(session));
+  net::TlsPskStream stream(socket.native_handle(), std::move(session));
   if (auto done = stream.Handshake(); !done) {
     if (done.error().code == ErrorCode::kAuthenticationFailed) {
       return Unexpected(ErrorCode::kAuthenticationFailed,
@@ -75,7 +75,7 @@ Result<AdminReply> CallOverTls(const AdminEndpoint& endpoint, const SecretBytes&
     }
     return Unexpected(done.error());
   }
-  auto reply = api::ExchangeHttp(stream, request);
+  auto reply = net::ExchangeHttp(stream, request);
   stream.Shutdown();
   return reply;
 }
@@ -85,10 +85,10 @@ Result<AdminReply> CallOverTls(const AdminEndpoint& endpoint, const SecretBytes&
 Result<AdminReply> CallAdmin(const AdminEndpoint& endpoint, const SecretBytes& token,
                              const std::string& method, const std::string& target,
                              const std::string& json_body) {
-  auto request = api::MakeRequest(method, target, json_body, "skapd");
+  auto request = net::MakeRequest(method, target, json_body, "skapd");
   if (endpoint.tls_address.empty()) {
     SetBearer(request, token);
-    return api::CallUnixSocket(endpoint.socket_path, request,
+    return net::CallUnixSocket(endpoint.socket_path, request,
                                " (is skapd running, and may this user open the socket?)");
   }
   return CallOverTls(endpoint, token, request);

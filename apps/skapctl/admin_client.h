@@ -7,9 +7,9 @@
 #include <map>
 #include <string>
 
-#include "api/http_client.h"
 #include "common/result.h"
 #include "common/secret_bytes.h"
+#include "net/http/client.h"
 
 namespace skap::ctl {
 
@@ -22,7 +22,7 @@ struct AdminEndpoint {
 };
 
 // AdminReply is the hub's answer.
-using AdminReply = api::HttpReply;
+using AdminReply = net::HttpResponse;
 
 // CallAdmin sends one request as the operator holding `token`.
 Result<AdminReply> CallAdmin(const AdminEndpoint& endpoint, const SecretBytes& token,

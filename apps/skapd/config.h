@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <string>
 
-#include "api/tls_admin_server.h"
 #include "common/result.h"
-#include "hub/channel_server.h"
+#include "hub/admin/admin_server.h"
+#include "hub/channel/channel_server.h"
 
 namespace skapd {
 
@@ -16,7 +16,7 @@ struct Config {
   std::string data_dir;
   std::string admin_socket;  // default: <data_dir>/admin.sock
   std::string admin_listen;  // host:port of the TLS-PSK admin listener; empty: off
-  skap::api::TlsAdminServerOptions admin_tls;  // host and port from admin_listen
+  skap::hub::TlsAdminServerOptions admin_tls;  // host and port from admin_listen
   std::string hub_address = "127.0.0.1:7443";
   std::string device_listen = "127.0.0.1:7443";
   std::int64_t bootstrap_lifetime_s = std::int64_t{24} * 3600;

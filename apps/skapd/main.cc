@@ -10,17 +10,17 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
-#include "api/admin_api.h"
-#include "api/http_server.h"
-#include "api/tls_admin_server.h"
 #include "common/hex.h"
 #include "common/secret_file.h"
 #include "config.h"
-#include "hub/channel_server.h"
+#include "hub/admin/admin_api.h"
+#include "hub/admin/admin_server.h"
+#include "hub/channel/channel_server.h"
 #include "hub/hub_node.h"
 
 namespace {
@@ -49,27 +49,23 @@ int Run(const std::string& config_path) {
 
   auto node = skap::hub::HubNode::Open(config->data_dir, config->relay);
   if (!node) return Fail("opening " + config->data_dir, node.error());
-  skap::api::AdminApi api(
+  skap::hub::AdminApi api(
       (*node)->registry(), (*node)->audit(), (*node)->entropy(),
       {config->hub_address, std::chrono::seconds(config->bootstrap_lifetime_s)});
-  auto server =
-      skap::api::UnixHttpServer::Start(config->admin_socket, api, (*node)->registry_mutex());
-  if (!server) return Fail("admin API", server.error());
-  auto channel =
-      skap::hub::ChannelServer::Start((*node)->registry(), (*node)->audit(), (*node)->entropy(),
-                                      (*node)->relay(), (*node)->registry_mutex(), config->channel);
+  auto channel = skap::hub::ChannelServer::Start(
+      (*node)->registry(), (*node)->audit(), (*node)->entropy(), (*node)->relay(),
+      (*node)->registry_mutex(), config->channel, (*node)->clock());
   if (!channel) return Fail("device channel", channel.error());
-  std::unique_ptr<skap::api::TlsAdminServer> admin_tls;
-  if (!config->admin_listen.empty()) {
-    auto started = skap::api::TlsAdminServer::Start(config->admin_tls, api, (*node)->registry(),
-                                                    (*node)->audit(), (*node)->registry_mutex());
-    if (!started) return Fail("admin API over TLS", started.error());
-    admin_tls = std::move(*started);
-  }
+  std::optional<skap::hub::TlsAdminServerOptions> admin_tls;
+  if (!config->admin_listen.empty()) admin_tls = config->admin_tls;
+  auto admin =
+      skap::hub::AdminServer::Start(config->admin_socket, admin_tls, api, (*node)->registry(),
+                                    (*node)->audit(), (*node)->registry_mutex());
+  if (!admin) return Fail("admin API", admin.error());
   std::string admin_where = config->admin_socket;
   if (admin_tls) {
     admin_where +=
-        " and TLS-PSK " + config->admin_tls.host + ":" + std::to_string(admin_tls->port());
+        " and TLS-PSK " + config->admin_tls.host + ":" + std::to_string((*admin)->tls_port());
   }
   std::fprintf(stderr, "skapd: hub %s: admin API on %s, device channel on %s:%u\n",
                (*node)->hub_id().c_str(), admin_where.c_str(), config->channel.host.c_str(),
@@ -77,9 +73,8 @@ int Run(const std::string& config_path) {
   int received = 0;
   sigwait(&signals, &received);
   std::fprintf(stderr, "skapd: stopping (signal %d)\n", received);
-  if (admin_tls) admin_tls->Stop();
+  (*admin)->Stop();
   (*channel)->Stop();
-  (*server)->Stop();
   return 0;
 }
 

@@ -13,10 +13,10 @@ namespace {
 namespace pb = skap::channel::v1;
 using pairwise::Role;
 
-std::string SidHex(const pairwise::SessionId& sid) { return HexEncode(sid); }
+std::string SidHex(const pairwise::AgreementId& sid) { return HexEncode(sid); }
 
-std::optional<pairwise::SessionId> SidFrom(const std::string& bytes) {
-  pairwise::SessionId sid{};
+std::optional<pairwise::AgreementId> SidFrom(const std::string& bytes) {
+  pairwise::AgreementId sid{};
   if (bytes.size() != sid.size()) return std::nullopt;
   std::copy(bytes.begin(), bytes.end(), sid.begin());
   return sid;

@@ -14,9 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "agent/agreement_store.h"
-#include "agent/hub_port.h"
-#include "agent/session_store.h"
+#include "agent/hub/hub_port.h"
+#include "agent/store/agreement_store.h"
+#include "agent/store/session_store.h"
+#include "common/clock.h"
 #include "crypto/rng.h"
 
 namespace skap::agent {
@@ -58,7 +59,6 @@ struct EngineOptions {
 
 class AgreementEngine final : public HubPortListener {
  public:
-  using Clock = std::function<std::int64_t()>;
   using Done = std::function<void(const AgreementOutcome&)>;
 
   // `db` holds both stores: a confirmation commits to both at once.
@@ -101,7 +101,7 @@ class AgreementEngine final : public HubPortListener {
                   SecretBytes share) override;
 
  private:
-  using Sid = pairwise::SessionId;
+  using Sid = pairwise::AgreementId;
 
   static AgreementOutcome OutcomeOf(const AgreementRecord& record);
   // Start creates, stores and sends a new agreement as initiator.

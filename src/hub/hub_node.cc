@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <filesystem>
 
@@ -16,18 +15,12 @@ namespace {
 
 constexpr std::string_view kAuditKeyName = "audit-mac";
 
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string DbPath(const std::string& dir) { return dir + "/hub.db"; }
 std::string KekPath(const std::string& dir) { return dir + "/kek"; }
 
 }  // namespace
 
-Result<std::string> HubNode::Init(const std::string& dir) {
+Result<std::string> HubNode::Init(const std::string& dir, const Clock& clock) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Unexpected(ErrorCode::kIoError, "create " + dir + ": " + ec.message());
@@ -41,14 +34,14 @@ Result<std::string> HubNode::Init(const std::string& dir) {
                         entropy::EntropyService::Create(entropy::EntropyService::DefaultSources()));
   SKAP_ASSIGN_OR_RETURN(auto keystore, keystore::FileKeystore::Create(KekPath(dir), *entropy));
   SKAP_ASSIGN_OR_RETURN(auto db, store::SqliteDatabase::Open(DbPath(dir), true));
-  SKAP_RETURN_IF_ERROR(store::Migrate(*db, HubMigrations()));
+  SKAP_RETURN_IF_ERROR(store::Migrate(*db, HubMigrations(), clock));
   SKAP_ASSIGN_OR_RETURN(std::string hub_id, crypto::NewUuid(*entropy));
   SecretBytes audit_key(AuditLog::kMacKeySize);
   SKAP_RETURN_IF_ERROR(
       entropy->Generate(audit_key.MutableExpose(), entropy::PredictionResistance::kYes));
   SKAP_ASSIGN_OR_RETURN(auto wrapped, keystore->Wrap(audit_key.Expose()));
-  AuditLog audit(*db, std::move(audit_key));
-  const std::int64_t now = NowMs();
+  AuditLog audit(*db, std::move(audit_key), clock);
+  const std::int64_t now = clock();
   SKAP_RETURN_IF_ERROR(store::InTransaction(*db, [&]() -> Result<void> {
     SKAP_RETURN_IF_ERROR(db->Execute(
         "INSERT INTO hub_info (id, hub_id, created_at_ms) VALUES (1, $1, $2)", {hub_id, now}));
@@ -63,13 +56,14 @@ Result<std::string> HubNode::Init(const std::string& dir) {
 }
 
 Result<std::unique_ptr<HubNode>> HubNode::Open(const std::string& dir,
-                                               const RelayLimits& relay_limits) {
+                                               const RelayLimits& relay_limits, Clock clock) {
   std::unique_ptr<HubNode> node(new HubNode());
+  node->clock_ = std::move(clock);
   SKAP_ASSIGN_OR_RETURN(node->entropy_,
                         entropy::EntropyService::Create(entropy::EntropyService::DefaultSources()));
   SKAP_ASSIGN_OR_RETURN(node->keystore_, keystore::FileKeystore::Open(KekPath(dir)));
   SKAP_ASSIGN_OR_RETURN(node->db_, store::SqliteDatabase::Open(DbPath(dir), false));
-  SKAP_RETURN_IF_ERROR(store::Migrate(*node->db_, HubMigrations()));
+  SKAP_RETURN_IF_ERROR(store::Migrate(*node->db_, HubMigrations(), node->clock_));
   SKAP_ASSIGN_OR_RETURN(auto info, node->db_->Query("SELECT hub_id FROM hub_info WHERE id = 1"));
   SKAP_ASSIGN_OR_RETURN(auto keys, node->db_->Query("SELECT wrapped FROM hub_keys WHERE name = $1",
                                                     {std::string(kAuditKeyName)}));
@@ -79,11 +73,11 @@ Result<std::unique_ptr<HubNode>> HubNode::Open(const std::string& dir,
   node->hub_id_ = store::AsText(info[0][0]).value_or("");
   SKAP_ASSIGN_OR_RETURN(auto audit_key,
                         node->keystore_->Unwrap(store::AsBlob(keys[0][0]).value_or(store::Blob{})));
-  node->audit_ = std::make_unique<AuditLog>(*node->db_, std::move(audit_key));
+  node->audit_ = std::make_unique<AuditLog>(*node->db_, std::move(audit_key), node->clock_);
   node->registry_ = std::make_unique<Registry>(*node->db_, *node->keystore_, *node->entropy_,
-                                               *node->audit_, node->hub_id_, NowMs);
+                                               *node->audit_, node->hub_id_, node->clock_);
   node->relay_ = std::make_unique<AgreementRelay>(*node->registry_, *node->db_, *node->keystore_,
-                                                  *node->audit_, NowMs, relay_limits);
+                                                  *node->audit_, node->clock_, relay_limits);
   return node;
 }
 

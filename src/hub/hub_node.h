@@ -9,11 +9,12 @@
 #include <mutex>
 #include <string>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "entropy/entropy_service.h"
-#include "hub/agreement_relay.h"
-#include "hub/audit_log.h"
-#include "hub/registry.h"
+#include "hub/channel/agreement_relay.h"
+#include "hub/registry/audit_log.h"
+#include "hub/registry/registry.h"
 #include "keystore/file_keystore.h"
 #include "store/sqlite/sqlite_database.h"
 
@@ -25,12 +26,13 @@ class HubNode {
   // Init creates a new hub in `dir` (created if missing, must not hold a
   // hub already) and returns its id. It draws the hub id, the KEK and the
   // audit key from a freshly started entropy service.
-  static Result<std::string> Init(const std::string& dir);
+  static Result<std::string> Init(const std::string& dir, const Clock& clock = SystemClock());
 
   // Open opens the hub in `dir`, upgrading its schema if this program is
-  // newer.
+  // newer. `clock` is the time every part of the hub reads.
   static Result<std::unique_ptr<HubNode>> Open(const std::string& dir,
-                                               const RelayLimits& relay_limits = {});
+                                               const RelayLimits& relay_limits = {},
+                                               Clock clock = SystemClock());
 
   const std::string& hub_id() const { return hub_id_; }
   Registry& registry() { return *registry_; }
@@ -38,6 +40,7 @@ class HubNode {
   AuditLog& audit() { return *audit_; }
   entropy::EntropyService& entropy() { return *entropy_; }
   store::Database& database() { return *db_; }
+  const Clock& clock() const { return clock_; }
   // registry_mutex serialises every use of the registry (and its one SQLite
   // connection, whose transactions span calls) across the admin API and the
   // device channel.
@@ -46,6 +49,7 @@ class HubNode {
  private:
   HubNode() = default;
   std::string hub_id_;
+  Clock clock_;
   std::unique_ptr<entropy::EntropyService> entropy_;
   std::unique_ptr<keystore::FileKeystore> keystore_;
   std::unique_ptr<store::SqliteDatabase> db_;

@@ -40,13 +40,13 @@ inline constexpr std::size_t kSecretBytes = 32;
 // kMaxHubs bounds n (1 <= k <= n <= 16).
 inline constexpr unsigned kMaxHubs = 16;
 
-using SessionId = std::array<std::uint8_t, 16>;
+using AgreementId = std::array<std::uint8_t, 16>;
 
 enum class Role { kInitiator, kResponder };
 std::string_view RoleName(Role role);
 
 struct AgreementParams {
-  SessionId sid{};
+  AgreementId sid{};
   std::string initiator;             // A: device id
   std::string responder;             // B: device id
   std::vector<std::string> hub_set;  // sorted ascending, distinct

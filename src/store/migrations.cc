@@ -1,6 +1,5 @@
 #include "store/migrations.h"
 
-#include <chrono>
 #include <string>
 
 namespace skap::store {
@@ -12,12 +11,6 @@ constexpr std::string_view kCreateTable =
     " description TEXT NOT NULL,"
     " applied_at_ms BIGINT NOT NULL)";
 
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 Result<std::int64_t> SchemaVersion(Database& db) {
@@ -27,7 +20,7 @@ Result<std::int64_t> SchemaVersion(Database& db) {
   return AsInt(rows[0][0]).value_or(0);
 }
 
-Result<void> Migrate(Database& db, std::span<const Migration> migrations) {
+Result<void> Migrate(Database& db, std::span<const Migration> migrations, const Clock& now) {
   for (std::size_t i = 0; i < migrations.size(); ++i) {
     if (migrations[i].version != static_cast<std::int64_t>(i + 1)) {
       return Unexpected(ErrorCode::kInvalidArgument, "migrations must be numbered 1, 2, 3, ...");
@@ -50,7 +43,7 @@ Result<void> Migrate(Database& db, std::span<const Migration> migrations) {
       }
       SKAP_RETURN_IF_ERROR(db.Execute(
           "INSERT INTO schema_migrations (version, description, applied_at_ms) VALUES ($1, $2, $3)",
-          {m.version, std::string(m.description), NowMs()}));
+          {m.version, std::string(m.description), now()}));
       return Ok();
     }));
   }

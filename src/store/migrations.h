@@ -5,6 +5,7 @@
 #include <span>
 #include <string_view>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "store/database.h"
 
@@ -21,8 +22,8 @@ struct Migration {
 // Migrate brings the schema up to the last of `migrations`, each step in its
 // own transaction, recording it in the schema_migrations table. A database
 // whose schema is newer than this program knows is refused
-// (kFailedPrecondition) rather than touched.
-Result<void> Migrate(Database& db, std::span<const Migration> migrations);
+// (kFailedPrecondition) rather than touched. `now` dates each step.
+Result<void> Migrate(Database& db, std::span<const Migration> migrations, const Clock& now);
 
 // SchemaVersion returns the highest applied migration (0 for a new database).
 Result<std::int64_t> SchemaVersion(Database& db);

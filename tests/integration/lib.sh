@@ -148,10 +148,13 @@ new_hubs() {
 }
 
 # start_hub_n I [CRASH_POINT]: runs hub I's skapd (killing itself at the
-# crash point if given; $HUB_ENV is added to its environment).
+# crash point if given; $HUB_ENV is added to its environment, and
+# $HUB_NOFILE, if set, bounds its file descriptors).
 start_hub_n() {
-  env SKAP_CRASH_AT="${2:-}" ${HUB_ENV:-} "$SKAPD" run --config "$WORK/hub$1/skapd.toml" \
-    2>> "$WORK/hub$1.log" &
+  (
+    if [[ -n "${HUB_NOFILE:-}" ]]; then ulimit -n "$HUB_NOFILE"; fi
+    exec env SKAP_CRASH_AT="${2:-}" ${HUB_ENV:-} "$SKAPD" run --config "$WORK/hub$1/skapd.toml"
+  ) 2>> "$WORK/hub$1.log" &
   HUB_PID[$1]=$!
   PIDS+=("$!")
   wait_for_port "${HUB_PORT[$1]}"
@@ -197,7 +200,8 @@ provision_everywhere() {
 
 # start_agent NAME [TOML-LINE...]: enrols agent NAME (data dir $WORK/NAME)
 # from its bundles if new, and runs its daemon ($AGENT_ENV is added to its
-# environment, $AGENT_TOML to its configuration).
+# environment, $AGENT_TOML to its configuration; $AGENT_NOFILE, if set,
+# bounds its file descriptors).
 start_agent() {
   local name=$1
   shift
@@ -211,7 +215,10 @@ start_agent() {
     [[ $# -gt 0 ]] && printf '%s\n' "$@"
   } > "$WORK/$name.toml"
   rm -f "$WORK/$name/control.sock"  # left behind by a kill -9: wait for the new one
-  env ${AGENT_ENV:-} "$AGENT" run --config "$WORK/$name.toml" 2>> "$WORK/agent-$name.log" &
+  (
+    if [[ -n "${AGENT_NOFILE:-}" ]]; then ulimit -n "$AGENT_NOFILE"; fi
+    exec env ${AGENT_ENV:-} "$AGENT" run --config "$WORK/$name.toml"
+  ) 2>> "$WORK/agent-$name.log" &
   AGENT_PID[$name]=$!
   PIDS+=("$!")
   wait_for_socket "$WORK/$name/control.sock"

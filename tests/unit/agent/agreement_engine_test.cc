@@ -8,9 +8,9 @@
 
 #include <gtest/gtest.h>
 
-#include "agent/agent_store.h"
+#include "agent/store/agent_dir.h"
 #include "crypto/ctr_drbg.h"
-#include "hub/agreement_relay.h"
+#include "hub/channel/agreement_relay.h"
 #include "keystore/file_keystore.h"
 #include "proto/agreement_header.h"
 #include "unit/hub/test_hub_db.h"
@@ -59,7 +59,7 @@ class TestPort;
 struct TestDevice {
   std::string id;
   testing::TempDir dir;
-  std::unique_ptr<AgentStore> store;
+  std::unique_ptr<AgentDir> store;
   std::unique_ptr<SessionStore> sessions;
   std::unique_ptr<AgreementStore> records;
   std::unique_ptr<AgreementEngine> engine;
@@ -146,7 +146,7 @@ class AgreementEngineTest : public ::testing::Test {
       hub->rng = std::move(*crypto::CtrDrbg::Create({}));
       hub->kek = std::move(*keystore::FileKeystore::Create(hub->dir.File("kek"), *hub->rng));
       hub->audit = std::make_unique<hub::AuditLog>(
-          *hub->db, SecretBytes::Copy(std::vector<std::uint8_t>(48, 7)));
+          *hub->db, SecretBytes::Copy(std::vector<std::uint8_t>(48, 7)), SystemClock());
       hub->registry = std::make_unique<hub::Registry>(*hub->db, *hub->kek, *hub->rng, *hub->audit,
                                                       hub->id, [this] { return now_ms_; });
       hub->relay = std::make_unique<hub::AgreementRelay>(*hub->registry, *hub->db, *hub->kek,
@@ -177,7 +177,7 @@ class AgreementEngineTest : public ::testing::Test {
     for (const auto& id : {kA, kB}) {
       auto d = std::make_unique<TestDevice>();
       d->id = id;
-      d->store = std::move(*AgentStore::Open(d->dir.File("agent"), true, hubs_[0]->rng.get()));
+      d->store = std::move(*AgentDir::Open(d->dir.File("agent"), true, hubs_[0]->rng.get()));
       d->sessions = std::make_unique<SessionStore>(
           d->store->db(), d->store->kek(), id, [this] { return now_ms_; }, 64);
       d->records = std::make_unique<AgreementStore>(d->store->db(), d->store->kek(),

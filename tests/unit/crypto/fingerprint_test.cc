@@ -10,8 +10,10 @@ namespace {
 
 TEST(FingerprintTest, IsTheLabelledDigestPrefix) {
   const std::vector<std::uint8_t> key(32, 0xee);
-  std::vector<std::uint8_t> input(std::string_view("skap key fingerprint v1").begin(),
-                                  std::string_view("skap key fingerprint v1").end());
+  // One view of the label: two literals need not be one object, so their
+  // begin and end must not be mixed.
+  constexpr std::string_view kLabel = "skap key fingerprint v1";
+  std::vector<std::uint8_t> input(kLabel.begin(), kLabel.end());
   input.insert(input.end(), key.begin(), key.end());
   const std::string hex = HexEncode(*Digest(Hash::kSha256, input)).substr(0, 16);
   auto fp = KeyFingerprint(key);

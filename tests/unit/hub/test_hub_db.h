@@ -17,7 +17,7 @@ inline std::unique_ptr<store::SqliteDatabase> OpenTestHubDb(testing::TempDir& di
   auto db = store::SqliteDatabase::Open(dir.File("hub.db"), true);
   EXPECT_TRUE(db) << db.error().message;
   if (!db) return nullptr;
-  auto migrated = store::Migrate(**db, HubMigrations());
+  auto migrated = store::Migrate(**db, HubMigrations(), SystemClock());
   EXPECT_TRUE(migrated) << migrated.error().message;
   if (!migrated) return nullptr;
   return std::move(*db);

@@ -121,13 +121,13 @@ TEST(MigrationsTest, AppliesInOrderOnceAndRefusesNewerSchemas) {
   auto db = SqliteDatabase::Open(dir.File("m.db"), true);
   ASSERT_TRUE(db);
   EXPECT_EQ(*SchemaVersion(**db), 0);
-  ASSERT_TRUE(Migrate(**db, std::span(kTwoSteps).first(1)));
+  ASSERT_TRUE(Migrate(**db, std::span(kTwoSteps).first(1), SystemClock()));
   EXPECT_EQ(*SchemaVersion(**db), 1);
-  ASSERT_TRUE(Migrate(**db, kTwoSteps));
-  ASSERT_TRUE(Migrate(**db, kTwoSteps)) << "a second run is a no-op";
+  ASSERT_TRUE(Migrate(**db, kTwoSteps, SystemClock()));
+  ASSERT_TRUE(Migrate(**db, kTwoSteps, SystemClock())) << "a second run is a no-op";
   EXPECT_EQ(*SchemaVersion(**db), 2);
   EXPECT_EQ((*db)->Query("SELECT y FROM b")->size(), 1u);
-  auto older_program = Migrate(**db, std::span(kTwoSteps).first(1));
+  auto older_program = Migrate(**db, std::span(kTwoSteps).first(1), SystemClock());
   ASSERT_FALSE(older_program);
   EXPECT_EQ(older_program.error().code, ErrorCode::kFailedPrecondition);
 }
@@ -140,7 +140,7 @@ TEST(MigrationsTest, AFailingStepIsRolledBackWhole) {
       Migration{1, "good", "CREATE TABLE a (x BIGINT);"},
       Migration{2, "half", "CREATE TABLE c (z BIGINT); CREATE TABLE a (x BIGINT);"},
   };
-  auto result = Migrate(**db, kBroken);
+  auto result = Migrate(**db, kBroken, SystemClock());
   ASSERT_FALSE(result);
   EXPECT_NE(result.error().message.find("migration 2 (half)"), std::string::npos);
   EXPECT_EQ(*SchemaVersion(**db), 1);

@@ -1,0 +1,390 @@
+#include "agent/store/session_store.h"
+
+#include <algorithm>
+#include <array>
+
+#include "common/crash_point.h"
+#include "crypto/fingerprint.h"
+
+namespace skap::agent {
+namespace {
+
+using pairwise::ChainDirection;
+using store::AsBlob;
+using store::AsInt;
+using store::AsText;
+using store::Blob;
+
+pairwise::KeyIdTag TagOf(const store::Value& value) {
+  pairwise::KeyIdTag tag{};
+  const Blob b = AsBlob(value).value_or(Blob{});
+  std::copy_n(b.begin(), std::min(b.size(), tag.size()), tag.begin());
+  return tag;
+}
+
+Blob BlobOf(const pairwise::KeyIdTag& tag) { return Blob(tag.begin(), tag.end()); }
+
+std::int64_t Int(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+std::int64_t Int(ChainDirection d) { return static_cast<std::int64_t>(d); }
+
+constexpr std::string_view kNoSession = "no session with this peer: agree a key first";
+constexpr std::string_view kNoSuchKey = "no such key id in this session";
+constexpr std::array kDirections = {ChainDirection::kLowerIssues, ChainDirection::kHigherIssues};
+
+// StoredChain is one chain as stored.
+struct StoredChain {
+  pairwise::KeyIdTag tag{};
+  Blob wrapped_chain;
+  std::uint32_t next_index = 0;
+};
+
+Result<std::optional<StoredChain>> LoadChain(store::Database& db, const std::string& peer,
+                                             std::uint64_t epoch, ChainDirection d) {
+  SKAP_ASSIGN_OR_RETURN(auto rows,
+                        db.Query("SELECT key_id_tag, wrapped_chain, next_index FROM chains"
+                                 " WHERE peer = $1 AND epoch = $2 AND direction = $3",
+                                 {peer, Int(epoch), Int(d)}));
+  if (rows.empty()) return std::optional<StoredChain>();
+  return std::optional<StoredChain>(
+      StoredChain{TagOf(rows[0][0]), AsBlob(rows[0][1]).value_or(Blob{}),
+                  static_cast<std::uint32_t>(AsInt(rows[0][2]).value_or(0))});
+}
+
+Result<void> SaveChain(store::Database& db, const std::string& peer, std::uint64_t epoch,
+                       ChainDirection d, const Blob& wrapped_chain, std::int64_t next_index) {
+  SKAP_RETURN_IF_ERROR(
+      db.Execute("UPDATE chains SET wrapped_chain = $4, next_index = $5"
+                 " WHERE peer = $1 AND epoch = $2 AND direction = $3",
+                 {peer, Int(epoch), Int(d), wrapped_chain, next_index}));
+  return Ok();
+}
+
+}  // namespace
+
+Result<void> SessionStore::ApplyInCurrentTransaction(const std::string& peer, std::uint64_t epoch,
+                                                     std::span<const std::uint8_t> pair_key) {
+  const std::int64_t now = now_();
+  SKAP_ASSIGN_OR_RETURN(
+      auto rows, db_.Query("SELECT epoch, wrapped_root FROM sessions WHERE peer = $1", {peer}));
+  const std::int64_t current = rows.empty() ? 0 : AsInt(rows[0][0]).value_or(0);
+  SecretBytes previous_root;
+  if (epoch != 1) {
+    if (rows.empty() || static_cast<std::uint64_t>(current) + 1 != epoch) {
+      return Unexpected(ErrorCode::kFailedPrecondition,
+                        "session epoch mismatch: this side is at epoch " + std::to_string(current) +
+                            ", the agreement makes epoch " + std::to_string(epoch));
+    }
+    SKAP_ASSIGN_OR_RETURN(previous_root, kek_.Unwrap(AsBlob(rows[0][1]).value_or(Blob{})));
+  }
+  SKAP_ASSIGN_OR_RETURN(auto root, pairwise::NextRootKey(previous_root.Expose(), pair_key));
+  SKAP_ASSIGN_OR_RETURN(const auto tag, pairwise::DeriveKeyIdTag(root.Expose()));
+  SKAP_ASSIGN_OR_RETURN(const auto wrapped_root, kek_.Wrap(root.Expose()));
+  reserved_.erase(peer);  // keys of this side's previous chain stay unused
+  ++generation_;
+  if (epoch == 1) {
+    // A fresh start: nothing of an earlier session with this peer remains.
+    for (const char* table :
+         {"skipped_keys", "chains", "peer_secrets", "peer_counters", "peer_outbox",
+          "peer_delivered", "peer_delivered_ids", "peer_issued", "sessions"}) {
+      SKAP_RETURN_IF_ERROR(
+          db_.Execute("DELETE FROM " + std::string(table) + " WHERE peer = $1", {peer}));
+    }
+    SKAP_RETURN_IF_ERROR(
+        db_.Execute("INSERT INTO sessions (peer, epoch, wrapped_root, keys_issued,"
+                    " established_at_ms, reseeded_at_ms) VALUES ($1, 1, $2, 0, $3, $3)",
+                    {peer, Blob(wrapped_root), now}));
+  } else {
+    // The epoch before last closes: its keys can no longer be asked for.
+    for (const char* table : {"skipped_keys", "chains", "peer_secrets"}) {
+      SKAP_RETURN_IF_ERROR(
+          db_.Execute("DELETE FROM " + std::string(table) + " WHERE peer = $1 AND epoch < $2",
+                      {peer, current}));
+    }
+    SKAP_RETURN_IF_ERROR(
+        db_.Execute("UPDATE sessions SET epoch = $2, wrapped_root = $3, previous_epoch = $4,"
+                    " keys_issued = 0, reseeded_at_ms = $5 WHERE peer = $1",
+                    {peer, Int(epoch), Blob(wrapped_root), current, now}));
+  }
+  SKAP_RETURN_IF_ERROR(StorePeerSecret(peer, epoch, root.Expose()));
+  for (const ChainDirection d : kDirections) {
+    SKAP_ASSIGN_OR_RETURN(auto chain, pairwise::FirstChainKey(root.Expose(), epoch, d));
+    SKAP_ASSIGN_OR_RETURN(const auto wrapped_chain, kek_.Wrap(chain.Expose()));
+    SKAP_RETURN_IF_ERROR(
+        db_.Execute("INSERT INTO chains (peer, epoch, direction, key_id_tag, wrapped_chain,"
+                    " next_index) VALUES ($1, $2, $3, $4, $5, 0)",
+                    {peer, Int(epoch), Int(d), BlobOf(tag), Blob(wrapped_chain)}));
+  }
+  return Ok();
+}
+
+namespace {
+
+// The chain positions are those of the current epoch; $1 is this side's direction.
+constexpr std::string_view kInfoQuery =
+    "SELECT s.peer, s.epoch, s.previous_epoch, s.keys_issued, s.established_at_ms,"
+    " s.reseeded_at_ms,"
+    " (SELECT next_index FROM chains c WHERE c.peer = s.peer AND c.epoch = s.epoch"
+    "   AND c.direction = $1),"
+    " (SELECT next_index FROM chains c WHERE c.peer = s.peer AND c.epoch = s.epoch"
+    "   AND c.direction = 1 - $1)"
+    " FROM sessions s ";
+
+SessionInfo InfoFromRow(const store::Row& row) {
+  SessionInfo s;
+  s.peer = AsText(row[0]).value_or("");
+  s.epoch = static_cast<std::uint64_t>(AsInt(row[1]).value_or(0));
+  if (const auto previous = AsInt(row[2])) s.previous_epoch = static_cast<std::uint64_t>(*previous);
+  s.keys_issued = AsInt(row[3]).value_or(0);
+  s.established_at_ms = AsInt(row[4]).value_or(0);
+  s.reseeded_at_ms = AsInt(row[5]).value_or(0);
+  s.next_index = static_cast<std::uint32_t>(AsInt(row[6]).value_or(0));
+  s.peer_next_index = static_cast<std::uint32_t>(AsInt(row[7]).value_or(0));
+  return s;
+}
+
+}  // namespace
+
+Result<std::optional<SessionInfo>> SessionStore::Get(const std::string& peer) {
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query(std::string(kInfoQuery) + "WHERE s.peer = $2",
+                                             {Int(pairwise::IssuingDirection(self_, peer)), peer}));
+  if (rows.empty()) return std::optional<SessionInfo>();
+  return std::optional<SessionInfo>(InfoFromRow(rows[0]));
+}
+
+Result<std::vector<SessionInfo>> SessionStore::List() {
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT peer FROM sessions ORDER BY peer"));
+  std::vector<SessionInfo> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) {
+    SKAP_ASSIGN_OR_RETURN(auto info, Get(AsText(row[0]).value_or("")));
+    if (info) out.push_back(std::move(*info));
+  }
+  return out;
+}
+
+Result<IssuedKey> SessionStore::Issue(pairwise::KeyId id, SecretBytes key,
+                                      const pairwise::KeyIdTag& tag) {
+  IssuedKey out;
+  out.key_id = pairwise::FormatKeyId(tag, id);
+  out.id = id;
+  SKAP_ASSIGN_OR_RETURN(out.fingerprint, crypto::KeyFingerprint(key.Expose()));
+  out.key = std::move(key);
+  return out;
+}
+
+Result<SessionStore::EpochPpk> SessionStore::CurrentPpk(const std::string& peer) {
+  SKAP_ASSIGN_OR_RETURN(
+      auto rows, db_.Query("SELECT epoch, wrapped_root FROM sessions WHERE peer = $1", {peer}));
+  if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
+  EpochPpk out;
+  out.epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));
+  SKAP_ASSIGN_OR_RETURN(auto root, kek_.Unwrap(AsBlob(rows[0][1]).value_or(Blob{})));
+  SKAP_ASSIGN_OR_RETURN(out.ppk, pairwise::DerivePpk(root.Expose(), out.epoch));
+  return out;
+}
+
+Result<void> SessionStore::StorePeerSecret(const std::string& peer, std::uint64_t epoch,
+                                           std::span<const std::uint8_t> root) {
+  SKAP_ASSIGN_OR_RETURN(auto secret, pairwise::DerivePeerSecret(root, epoch));
+  SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek_.Wrap(secret.Expose()));
+  SKAP_RETURN_IF_ERROR(db_.Execute(
+      "INSERT OR REPLACE INTO peer_secrets (peer, epoch, wrapped_secret) VALUES ($1, $2, $3)",
+      {peer, Int(epoch), Blob(wrapped)}));
+  return Ok();
+}
+
+Result<std::vector<SessionStore::EpochSecret>> SessionStore::PeerSecrets(const std::string& peer) {
+  SKAP_ASSIGN_OR_RETURN(
+      auto session, db_.Query("SELECT epoch, wrapped_root FROM sessions WHERE peer = $1", {peer}));
+  if (session.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
+  const auto current = static_cast<std::uint64_t>(AsInt(session[0][0]).value_or(0));
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch, wrapped_secret FROM peer_secrets"
+                                             " WHERE peer = $1 ORDER BY epoch DESC",
+                                             {peer}));
+  // A session made before the peer channel existed has no PS_e stored yet.
+  if (rows.empty() || static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0)) != current) {
+    SKAP_ASSIGN_OR_RETURN(auto root, kek_.Unwrap(AsBlob(session[0][1]).value_or(Blob{})));
+    SKAP_RETURN_IF_ERROR(StorePeerSecret(peer, current, root.Expose()));
+    return PeerSecrets(peer);
+  }
+  std::vector<EpochSecret> out;
+  for (const auto& row : rows) {
+    EpochSecret e;
+    e.epoch = static_cast<std::uint64_t>(AsInt(row[0]).value_or(0));
+    SKAP_ASSIGN_OR_RETURN(e.secret, kek_.Unwrap(AsBlob(row[1]).value_or(Blob{})));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::vector<SessionStore::Taken>> SessionStore::TakeRunInTransaction(const std::string& peer,
+                                                                            std::uint32_t at_least,
+                                                                            std::uint32_t at_most) {
+  const ChainDirection mine = pairwise::IssuingDirection(self_, peer);
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));
+  if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
+  const auto epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));
+  SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, epoch, mine));
+  if (!chain) return Unexpected(ErrorCode::kFailedPrecondition, "session without its chain");
+  const std::uint32_t left = pairwise::kMaxChainIndex - chain->next_index;
+  if (left < at_least) {
+    return Unexpected(ErrorCode::kLimitExceeded, "this epoch's keys are spent: re-seed");
+  }
+  const std::uint32_t n = std::min(at_most, left);
+  SKAP_ASSIGN_OR_RETURN(auto ck, kek_.Unwrap(chain->wrapped_chain));
+  std::vector<Taken> out;
+  out.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    SKAP_ASSIGN_OR_RETURN(auto step, pairwise::ChainStep(ck.Expose()));
+    ck = std::move(step.next_chain_key);
+    out.push_back({{epoch, mine, chain->next_index + i}, chain->tag, std::move(step.consumer_key)});
+  }
+  SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek_.Wrap(ck.Expose()));
+  // The chain key past the run replaces the one before it in the same
+  // commit that records the run as taken: forward secrecy, and no re-issue.
+  SKAP_RETURN_IF_ERROR(
+      SaveChain(db_, peer, epoch, mine, Blob(wrapped), std::int64_t{chain->next_index} + n));
+  SKAP_RETURN_IF_ERROR(
+      db_.Execute("UPDATE sessions SET keys_issued = keys_issued + $2 WHERE peer = $1",
+                  {peer, std::int64_t{n}}));
+  return out;
+}
+
+Result<std::vector<IssuedKey>> SessionStore::NextKeys(const std::string& peer,
+                                                      std::uint32_t count) {
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));
+  if (rows.empty()) {
+    reserved_.erase(peer);
+    return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
+  }
+  const auto epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));
+  Reserved& pool = reserved_[peer];
+  if (pool.epoch != epoch) pool = Reserved{epoch, {}};  // a re-seed drops the old epoch's
+  if (pool.keys.size() < count) {
+    const auto missing = count - static_cast<std::uint32_t>(pool.keys.size());
+    std::vector<Taken> taken;
+    SKAP_RETURN_IF_ERROR(store::InTransaction(db_, [&]() -> Result<void> {
+      SKAP_ASSIGN_OR_RETURN(taken,
+                            TakeRunInTransaction(peer, missing, std::max(missing, reserve_)));
+      return Ok();
+    }));
+    CrashPoint("agent.key.after-commit");
+    for (auto& t : taken) pool.keys.push_back(std::move(t));
+  }
+  std::vector<Taken> out;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    out.push_back(std::move(pool.keys.front()));
+    pool.keys.pop_front();
+  }
+  return IssueAll(std::move(out));
+}
+
+Result<IssuedKey> SessionStore::NextKey(const std::string& peer) {
+  SKAP_ASSIGN_OR_RETURN(auto keys, NextKeys(peer, 1));
+  return std::move(keys.front());
+}
+
+Result<std::vector<IssuedKey>> SessionStore::IssueAll(std::vector<Taken> taken) {
+  std::vector<IssuedKey> out;
+  out.reserve(taken.size());
+  for (auto& t : taken) {
+    SKAP_ASSIGN_OR_RETURN(auto issued, Issue(t.id, std::move(t.key), t.tag));
+    out.push_back(std::move(issued));
+  }
+  return out;
+}
+
+Result<bool> SessionStore::NamesPeerKey(const std::string& peer, const std::string& key_id) {
+  const auto id = pairwise::ParseKeyId(key_id);
+  if (!id || id->direction == pairwise::IssuingDirection(self_, peer)) return false;
+  SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, id->epoch, id->direction));
+  return chain.has_value() && pairwise::KeyIdMatches(key_id, chain->tag);
+}
+
+Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::string& peer,
+                                                                const std::string& key_id) {
+  const auto id = pairwise::ParseKeyId(key_id);
+  if (!id) return Unexpected(ErrorCode::kInvalidArgument, "not a SKAP key id");
+  if (id->direction == pairwise::IssuingDirection(self_, peer)) {
+    // This side hands that key out itself, as a next key; only the peer
+    // fetches it by id.
+    return Unexpected(ErrorCode::kNotFound,
+                      "that key id is of this side's own chain: only the peer fetches it by id");
+  }
+  Taken out;
+  out.id = *id;
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));
+  if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
+  const bool current = AsInt(rows[0][0]).value_or(0) == Int(id->epoch);
+  SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, id->epoch, id->direction));
+  if (!chain || !pairwise::KeyIdMatches(key_id, chain->tag)) {
+    return Unexpected(ErrorCode::kNotFound, std::string(kNoSuchKey));
+  }
+  out.tag = chain->tag;
+  if (id->index < chain->next_index) {
+    SKAP_ASSIGN_OR_RETURN(
+        auto skipped,
+        db_.Query("SELECT wrapped_key FROM skipped_keys WHERE peer = $1 AND"
+                  " epoch = $2 AND direction = $3 AND idx = $4",
+                  {peer, Int(id->epoch), Int(id->direction), std::int64_t{id->index}}));
+    if (skipped.empty()) {
+      return Unexpected(ErrorCode::kNotFound, "that key was handed out already and is erased");
+    }
+    SKAP_ASSIGN_OR_RETURN(out.key, kek_.Unwrap(AsBlob(skipped[0][0]).value_or(Blob{})));
+    SKAP_RETURN_IF_ERROR(db_.Execute(
+        "DELETE FROM skipped_keys WHERE peer = $1 AND epoch = $2 AND direction = $3 AND idx = $4",
+        {peer, Int(id->epoch), Int(id->direction), std::int64_t{id->index}}));
+    return out;
+  }
+  const std::uint32_t skip = id->index - chain->next_index;
+  SKAP_ASSIGN_OR_RETURN(auto kept,
+                        db_.Query("SELECT COUNT(*) FROM skipped_keys WHERE peer = $1", {peer}));
+  if (skip > window_ || AsInt(kept[0][0]).value_or(0) + skip > window_) {
+    return Unexpected(
+        ErrorCode::kLimitExceeded,
+        "key id too far ahead of this side's chain (window " + std::to_string(window_) + " keys)");
+  }
+  SKAP_ASSIGN_OR_RETURN(auto ck, kek_.Unwrap(chain->wrapped_chain));
+  for (std::uint32_t j = chain->next_index;; ++j) {
+    SKAP_ASSIGN_OR_RETURN(auto step, pairwise::ChainStep(ck.Expose()));
+    ck = std::move(step.next_chain_key);
+    if (j == id->index) {
+      out.key = std::move(step.consumer_key);
+      break;
+    }
+    SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek_.Wrap(step.consumer_key.Expose()));
+    SKAP_RETURN_IF_ERROR(
+        db_.Execute("INSERT INTO skipped_keys (peer, epoch, direction, idx, wrapped_key)"
+                    " VALUES ($1, $2, $3, $4, $5)",
+                    {peer, Int(id->epoch), Int(id->direction), std::int64_t{j}, Blob(wrapped)}));
+  }
+  SKAP_ASSIGN_OR_RETURN(const auto wrapped_chain, kek_.Wrap(ck.Expose()));
+  SKAP_RETURN_IF_ERROR(SaveChain(db_, peer, id->epoch, id->direction, Blob(wrapped_chain),
+                                 std::int64_t{id->index} + 1));
+  if (current) {
+    SKAP_RETURN_IF_ERROR(
+        db_.Execute("UPDATE sessions SET keys_issued = keys_issued + 1 WHERE peer = $1", {peer}));
+  }
+  return out;
+}
+
+Result<std::vector<IssuedKey>> SessionStore::KeysById(const std::string& peer,
+                                                      const std::vector<std::string>& key_ids) {
+  std::vector<Taken> taken;
+  SKAP_RETURN_IF_ERROR(store::InTransaction(db_, [&]() -> Result<void> {
+    for (const auto& key_id : key_ids) {
+      SKAP_ASSIGN_OR_RETURN(auto t, TakeByIdInTransaction(peer, key_id));
+      taken.push_back(std::move(t));
+    }
+    return Ok();
+  }));
+  CrashPoint("agent.key.after-commit");
+  return IssueAll(std::move(taken));
+}
+
+Result<IssuedKey> SessionStore::KeyById(const std::string& peer, const std::string& key_id) {
+  SKAP_ASSIGN_OR_RETURN(auto keys, KeysById(peer, {key_id}));
+  return std::move(keys.front());
+}
+
+}  // namespace skap::agent

@@ -1,0 +1,151 @@
+// Pairwise sessions, one per peer (docs/protocol.md, "Session"): the root
+// key each agreement re-seeds, the two KDF chains of consumer keys (this
+// side hands out "next" keys from one, and fetches the peer's by id from the
+// other) and the window of keys skipped over to reach a later id. Every change is committed before
+// a key is handed out, so a crash never hands out a key twice and never
+// loses the position of the chain; a key handed out is erased here.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "common/secret_bytes.h"
+#include "keystore/keystore.h"
+#include "pairwise/session_keys.h"
+#include "store/database.h"
+
+namespace skap::agent {
+
+// SessionInfo is what may be shown of a session (no keys).
+struct SessionInfo {
+  std::string peer;
+  std::uint64_t epoch = 0;
+  std::uint32_t next_index = 0;       // of the chain this side hands out
+  std::uint32_t peer_next_index = 0;  // of the peer's chain, as far as fetched by id
+  std::optional<std::uint64_t> previous_epoch;
+  std::int64_t keys_issued = 0;  // since the last re-seed
+  std::int64_t established_at_ms = 0;
+  std::int64_t reseeded_at_ms = 0;
+};
+
+// IssuedKey is one consumer key on its way out.
+struct IssuedKey {
+  std::string key_id;  // UUID form
+  pairwise::KeyId id;
+  SecretBytes key;
+  std::string fingerprint;
+};
+
+class SessionStore {
+ public:
+  // `self` is this device's id (it decides which chain is this side's).
+  // `window` bounds how far past the next key a key id may lie, and how
+  // many skipped keys are kept per session. `reserve` is how many keys of
+  // this side's chain one commit takes off it: they wait in memory to be
+  // handed out, so a run of next keys costs one commit per `reserve` keys.
+  // A crash loses the ones not yet handed out on this side (never hands
+  // one out twice); the peer can still fetch them by id, but nobody was
+  // given their ids. 1: a commit per key.
+  SessionStore(store::Database& db, keystore::Keystore& kek, std::string self, Clock now,
+               std::uint32_t window, std::uint32_t reserve = 1)
+      : db_(db),
+        kek_(kek),
+        self_(std::move(self)),
+        now_(std::move(now)),
+        window_(window),
+        reserve_(reserve == 0 ? 1 : reserve) {}
+
+  // ApplyInCurrentTransaction makes epoch `epoch` of the session with `peer`
+  // from a confirmed agreement's K_AB: epoch 1 starts the session afresh
+  // (dropping any earlier one); otherwise it must be the next epoch. The
+  // previous epoch's chain stays until the next re-seed. The caller holds a
+  // transaction, so the session and the agreement commit together.
+  Result<void> ApplyInCurrentTransaction(const std::string& peer, std::uint64_t epoch,
+                                         std::span<const std::uint8_t> pair_key);
+
+  // generation changes whenever a session's epoch is made (a re-seed or a
+  // fresh start): who caches what the sessions derive checks it first.
+  std::uint64_t generation() const { return generation_; }
+
+  // Get returns the session with `peer`, if there is one.
+  Result<std::optional<SessionInfo>> Get(const std::string& peer);
+  // List returns every session.
+  Result<std::vector<SessionInfo>> List();
+
+  // NextKey hands out the next key of this side's chain of the current epoch.
+  Result<IssuedKey> NextKey(const std::string& peer);
+  // KeyById hands out the key of the peer's chain that `key_id` names: ahead
+  // of the chain (within the window, keeping the keys skipped over), or one
+  // skipped earlier. A key already handed out is gone, and ids of this
+  // side's own chain are not fetched by id: kNotFound.
+  Result<IssuedKey> KeyById(const std::string& peer, const std::string& key_id);
+
+  // NamesPeerKey is true if `key_id` names a key of the peer's chain of an
+  // epoch held (handed out or not): its id is one this session makes.
+  Result<bool> NamesPeerKey(const std::string& peer, const std::string& key_id);
+
+  // CurrentPpk is the IPsec PPK of the session's current epoch (PPK_e,
+  // docs/protocol.md) with that epoch; it takes no key from the chains.
+  struct EpochPpk {
+    std::uint64_t epoch = 0;
+    SecretBytes ppk;
+  };
+  Result<EpochPpk> CurrentPpk(const std::string& peer);
+
+  // PeerSecrets is PS_e of each epoch held (current first): the roots of
+  // the peer channel's keys (src/peer/peer_keys.h).
+  struct EpochSecret {
+    std::uint64_t epoch = 0;
+    SecretBytes secret;
+  };
+  Result<std::vector<EpochSecret>> PeerSecrets(const std::string& peer);
+
+  // NextKeys hands out the next `count` keys, all in one commit.
+  Result<std::vector<IssuedKey>> NextKeys(const std::string& peer, std::uint32_t count);
+  // KeysById hands out every key `key_ids` names, or none: one that cannot
+  // be handed out leaves every key where it was.
+  Result<std::vector<IssuedKey>> KeysById(const std::string& peer,
+                                          const std::vector<std::string>& key_ids);
+
+ private:
+  // Taken is a key taken off a chain inside the caller's transaction.
+  struct Taken {
+    pairwise::KeyId id;
+    pairwise::KeyIdTag tag{};
+    SecretBytes key;
+  };
+  // TakeRunInTransaction takes between `at_least` and `at_most` keys off
+  // this side's chain of the current epoch (fewer than `at_least` left:
+  // kLimitExceeded), writing the chain once.
+  Result<std::vector<Taken>> TakeRunInTransaction(const std::string& peer, std::uint32_t at_least,
+                                                  std::uint32_t at_most);
+  Result<void> StorePeerSecret(const std::string& peer, std::uint64_t epoch,
+                               std::span<const std::uint8_t> root);
+  // Reserved is this side's keys taken off its chain, not yet handed out.
+  struct Reserved {
+    std::uint64_t epoch = 0;
+    std::deque<Taken> keys;
+  };
+  Result<Taken> TakeByIdInTransaction(const std::string& peer, const std::string& key_id);
+  static Result<std::vector<IssuedKey>> IssueAll(std::vector<Taken> taken);
+  static Result<IssuedKey> Issue(pairwise::KeyId id, SecretBytes key,
+                                 const pairwise::KeyIdTag& tag);
+
+  store::Database& db_;
+  keystore::Keystore& kek_;
+  std::string self_;
+  Clock now_;
+  std::uint32_t window_;
+  std::uint32_t reserve_;
+  std::map<std::string, Reserved> reserved_;  // by peer
+  std::uint64_t generation_ = 0;
+};
+
+}  // namespace skap::agent

@@ -1,0 +1,343 @@
+#include "hub/admin/admin_api.h"
+
+#include <exception>
+#include <optional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/hex.h"
+#include "net/http/status.h"
+#include "net/http/target.h"
+#include "proto/bundle.h"
+
+namespace skap::hub {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kBearer = "Bearer ";
+
+net::HttpResponse Json(int status, const json& body) {
+  net::HttpResponse r;
+  r.status = status;
+  r.body = SecretBytes::Copy(AsBytes(body.dump()));
+  return r;
+}
+
+net::HttpResponse Failure(const Error& error) {
+  // Authentication failures say nothing beyond the fact (no oracle).
+  const std::string message =
+      error.code == ErrorCode::kAuthenticationFailed ? "authentication failed" : error.message;
+  return Json(net::HttpStatusFor(error.code),
+              json{{"error", std::string(ErrorCodeName(error.code))}, {"message", message}});
+}
+
+net::HttpResponse Failure(ErrorCode code, const std::string& message) {
+  return Failure(Error{code, message});
+}
+
+net::HttpResponse Text(SecretBytes body) {
+  net::HttpResponse r;
+  r.content_type = "text/plain";
+  r.body = std::move(body);
+  return r;
+}
+
+json DeviceJson(const hub::Device& d) {
+  json j{{"id", d.id},
+         {"name", d.name},
+         {"network", d.network_name},
+         {"state", hub::DeviceStateName(d.state)},
+         {"can_provision", d.can_provision},
+         {"provisioned_by", d.provisioned_by},
+         {"bootstrap_expires_at_ms", d.bootstrap_expires_at_ms},
+         {"created_at_ms", d.created_at_ms},
+         {"changed_at_ms", d.changed_at_ms}};
+  j["parent_device"] = d.parent_device ? json(*d.parent_device) : json(nullptr);
+  j["admitted_by"] = d.admitted_by ? json(*d.admitted_by) : json(nullptr);
+  j["preflight"] = d.preflight ? json::parse(*d.preflight, nullptr, false) : json(nullptr);
+  return j;
+}
+
+std::optional<hub::DeviceState> ParseState(const std::string& name) {
+  for (auto s :
+       {hub::DeviceState::kProvisioned, hub::DeviceState::kPending, hub::DeviceState::kActive,
+        hub::DeviceState::kRevoked, hub::DeviceState::kRejected}) {
+    if (hub::DeviceStateName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> ParseInt(const std::string& text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  std::int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+bool MayReadAudit(const hub::Principal& p) {
+  return p.role == hub::Role::kAuditor || p.role == hub::Role::kTenantAdmin;
+}
+
+}  // namespace
+
+net::HttpResponse AdminApi::Handle(const net::HttpRequest& request) {
+  try {
+    auto principal = Authenticate(request);
+    if (!principal) return Failure(principal.error());
+    return Dispatch(request, *principal);
+  } catch (const std::exception& e) {
+    // Third-party code (JSON) may throw; no exception leaves a request.
+    return Failure(ErrorCode::kMalformedInput, std::string("bad request: ") + e.what());
+  }
+}
+
+Result<hub::Principal> AdminApi::Authenticate(const net::HttpRequest& request) {
+  const std::string_view authorization(
+      reinterpret_cast<const char*>(request.authorization.Expose().data()),
+      request.authorization.size());
+  const bool has_bearer = authorization.starts_with(kBearer);
+  if (!has_bearer && !authorization.empty()) {
+    return Unexpected(ErrorCode::kAuthenticationFailed, "");
+  }
+  if (request.peer.empty()) {
+    if (!has_bearer) return Unexpected(ErrorCode::kAuthenticationFailed, "");
+    return registry_.AuthenticateOperator(authorization.substr(kBearer.size()));
+  }
+  // Over TLS the handshake proved the operator; a token, if sent as well,
+  // must be that same operator's.
+  SKAP_ASSIGN_OR_RETURN(auto principal, registry_.OperatorNamed(request.peer));
+  if (has_bearer) {
+    SKAP_ASSIGN_OR_RETURN(auto by_token,
+                          registry_.AuthenticateOperator(authorization.substr(kBearer.size())));
+    if (by_token.name != principal.name) return Unexpected(ErrorCode::kAuthenticationFailed, "");
+  }
+  return principal;
+}
+
+net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub::Principal& actor) {
+  auto target = net::ParseTarget(request.target);
+  if (!target || target->segments.empty() || target->segments[0] != "v1") {
+    return Failure(ErrorCode::kNotFound, "no such endpoint");
+  }
+  const auto& seg = target->segments;
+  const bool post = request.method == "POST";
+  const bool get = request.method == "GET";
+  auto body = [&]() {
+    auto parsed = json::parse(request.body.empty() ? "{}" : request.body, nullptr, false);
+    return parsed.is_object() ? parsed : json();
+  };
+
+  if (seg.size() == 2 && seg[1] == "networks" && post) {
+    const json in = body();
+    if (!in.is_object() || !in.contains("name") || !in["name"].is_string()) {
+      return Failure(ErrorCode::kInvalidArgument, R"(body must be {"name": "..."})");
+    }
+    auto id = registry_.CreateNetwork(actor, in["name"].get<std::string>());
+    if (!id) return Failure(id.error());
+    return Json(201, json{{"id", *id}, {"name", in["name"]}});
+  }
+
+  if (seg.size() == 2 && seg[1] == "hub" && get) {
+    return Json(200, json{{"hub_id", registry_.hub_id()}});
+  }
+
+  if (seg.size() >= 3 && seg[1] == "networks") {
+    Result<hub::Network> network = Unexpected(ErrorCode::kNotFound, "no such endpoint");
+    const json in = body();
+    if (seg.size() == 3 && get) {
+      network = registry_.GetNetwork(actor, seg[2]);
+    } else if (seg.size() == 4 && post && seg[3] == "hubs") {
+      if (!in.value("hubs", json()).is_array() ||
+          !in.value("threshold", json()).is_number_unsigned()) {
+        return Failure(ErrorCode::kInvalidArgument,
+                       R"(body must be {"hubs": ["<hub id>", ...], "threshold": k})");
+      }
+      network = registry_.SetNetworkHubs(actor, seg[2], in["hubs"].get<std::vector<std::string>>(),
+                                         in["threshold"].get<unsigned>());
+    } else if (seg.size() == 4 && post && seg[3] == "pair-policy") {
+      const std::string policy = in.value("policy", "");
+      if (policy != "any" && policy != "allow-list") {
+        return Failure(ErrorCode::kInvalidArgument,
+                       R"(body must be {"policy": "any" | "allow-list"})");
+      }
+      network = registry_.SetPairPolicy(
+          actor, seg[2], policy == "any" ? hub::PairPolicy::kAny : hub::PairPolicy::kAllowList);
+    } else if (seg.size() == 4 && post && seg[3] == "pairs") {
+      if (!in.value("a", json()).is_string() || !in.value("b", json()).is_string()) {
+        return Failure(ErrorCode::kInvalidArgument,
+                       R"(body must be {"a": "<device id>", "b": "<device id>", "allow": true})");
+      }
+      auto changed = registry_.AllowPair(actor, seg[2], in["a"].get<std::string>(),
+                                         in["b"].get<std::string>(), in.value("allow", true));
+      if (!changed) return Failure(changed.error());
+      network = registry_.GetNetwork(actor, seg[2]);
+    }
+    if (!network) return Failure(network.error());
+    return Json(200, json{{"id", network->id},
+                          {"name", network->name},
+                          {"hub_set", network->hub_set},
+                          {"threshold", network->threshold},
+                          {"pair_policy", hub::PairPolicyName(network->pair_policy)}});
+  }
+
+  if (seg.size() == 2 && seg[1] == "operators" && post) {
+    const json in = body();
+    if (!in.is_object() || !in.value("name", json()).is_string() ||
+        !in.value("role", json()).is_string()) {
+      return Failure(ErrorCode::kInvalidArgument, R"(body must be {"name": ..., "role": ...})");
+    }
+    auto role = hub::ParseRole(in["role"].get<std::string>());
+    if (!role) return Failure(role.error());
+    auto token =
+        registry_.AddOperator(actor, actor.tenant_id, in["name"].get<std::string>(), *role);
+    if (!token) return Failure(token.error());
+    net::HttpResponse r = Text(std::move(token->token));
+    r.status = 201;
+    r.headers["X-Skap-Operator"] = token->name;
+    return r;
+  }
+
+  if (seg.size() == 2 && seg[1] == "devices" && post) {
+    const json in = body();
+    if (!in.is_object() || !in.value("network", json()).is_string() ||
+        !in.value("name", json()).is_string()) {
+      return Failure(ErrorCode::kInvalidArgument,
+                     R"(body must name the "network" and the device "name")");
+    }
+    const auto lifetime =
+        in.contains("lifetime_s")
+            ? std::chrono::milliseconds(in["lifetime_s"].get<std::int64_t>() * 1000)
+            : options_.default_bootstrap_lifetime;
+    std::optional<std::string> id;
+    if (in.contains("id")) {
+      if (!in["id"].is_string()) return Failure(ErrorCode::kInvalidArgument, "id must be a string");
+      id = in["id"].get<std::string>();
+    }
+    auto grant = registry_.ProvisionDevice(actor, in["network"].get<std::string>(),
+                                           in["name"].get<std::string>(), lifetime,
+                                           in.value("can_provision", false), id);
+    if (!grant) return Failure(grant.error());
+    const proto::BundleInfo info{
+        grant->hub_id,          options_.hub_address,     grant->device.tenant_id,
+        grant->tenant_name,     grant->device.network_id, grant->device.network_name,
+        grant->device.id,       grant->device.name,       grant->device.bootstrap_expires_at_ms,
+        grant->network.hub_set, grant->network.threshold};
+    SecretBytes out;
+    std::string parts = "1";
+    if (in.contains("split")) {
+      const unsigned k = in["split"].value("k", 0U);
+      const unsigned m = in["split"].value("m", 0U);
+      auto split = proto::SplitBundle(info, grant->bootstrap_key.Expose(), k, m, rng_);
+      if (!split) return Failure(split.error());
+      for (const auto& part : *split) {
+        out.Append(part.Expose());
+        out.Append(AsBytes("\n"));
+      }
+      parts = std::to_string(k) + "/" + std::to_string(m);
+    } else {
+      auto text = proto::BundleToText(info, grant->bootstrap_key.Expose());
+      if (!text) return Failure(text.error());
+      out = std::move(*text);
+      out.Append(AsBytes("\n"));
+    }
+    net::HttpResponse r = Text(std::move(out));
+    r.status = 201;
+    r.headers["X-Skap-Device-Id"] = grant->device.id;
+    r.headers["X-Skap-Expires-At-Ms"] = std::to_string(grant->device.bootstrap_expires_at_ms);
+    r.headers["X-Skap-Parts"] = parts;
+    return r;
+  }
+
+  if (seg.size() == 2 && seg[1] == "devices" && get) {
+    const auto network = target->query.find("network");
+    if (network == target->query.end()) {
+      return Failure(ErrorCode::kInvalidArgument, "query must name the network");
+    }
+    std::optional<hub::DeviceState> state;
+    if (const auto s = target->query.find("state"); s != target->query.end()) {
+      state = ParseState(s->second);
+      if (!state) return Failure(ErrorCode::kInvalidArgument, "unknown state '" + s->second + "'");
+    }
+    auto devices = registry_.ListDevices(actor, network->second, state);
+    if (!devices) return Failure(devices.error());
+    json out = json::array();
+    for (const auto& d : *devices) out.push_back(DeviceJson(d));
+    return Json(200, out);
+  }
+
+  if (seg.size() == 3 && seg[1] == "devices" && get) {
+    auto device = registry_.GetDevice(actor, seg[2]);
+    if (!device) return Failure(device.error());
+    return Json(200, DeviceJson(*device));
+  }
+
+  if (seg.size() == 4 && seg[1] == "devices" && post) {
+    Result<hub::Device> result = Unexpected(ErrorCode::kNotFound, "no such endpoint");
+    if (seg[3] == "admit") {
+      result = registry_.Admit(actor, seg[2]);
+    } else if (seg[3] == "reject") {
+      result = registry_.Reject(actor, seg[2]);
+    } else if (seg[3] == "revoke") {
+      result = registry_.Revoke(actor, seg[2]);
+    } else if (seg[3] == "ratchet") {
+      result = registry_.RequestRatchet(actor, seg[2]);
+    }
+    if (!result) return Failure(result.error());
+    return Json(200, DeviceJson(*result));
+  }
+
+  if (seg.size() >= 2 && seg[1] == "audit" && get) {
+    if (!MayReadAudit(actor)) {
+      return Failure(ErrorCode::kPermissionDenied,
+                     "the audit log needs the auditor or tenant-admin role");
+    }
+    if (seg.size() == 3 && seg[2] == "verify") {
+      auto v = audit_.Verify();
+      if (!v) return Failure(v.error());
+      json out{{"intact", v->intact}, {"entries", v->entries}, {"reason", v->reason}};
+      out["first_broken_seq"] = v->first_broken_seq ? json(*v->first_broken_seq) : json(nullptr);
+      return Json(200, out);
+    }
+    if (seg.size() != 2) return Failure(ErrorCode::kNotFound, "no such endpoint");
+    hub::AuditFilter filter;
+    for (const auto& [key, value] : target->query) {
+      if (key == "actor") {
+        filter.actor = value;
+      } else if (key == "target") {
+        filter.target = value;
+      } else if (key == "action") {
+        filter.action = value;
+      } else if (key == "since_ms" || key == "until_ms" || key == "limit") {
+        auto number = ParseInt(value);
+        if (!number) return Failure(ErrorCode::kInvalidArgument, key + " must be a number");
+        if (key == "since_ms") filter.since_ms = *number;
+        if (key == "until_ms") filter.until_ms = *number;
+        if (key == "limit") filter.limit = *number;
+      } else {
+        return Failure(ErrorCode::kInvalidArgument, "unknown filter '" + key + "'");
+      }
+    }
+    auto entries = audit_.List(filter);
+    if (!entries) return Failure(entries.error());
+    json out = json::array();
+    for (const auto& e : *entries) {
+      out.push_back(json{{"seq", e.seq},
+                         {"at_ms", e.at_ms},
+                         {"actor", e.record.actor},
+                         {"action", e.record.action},
+                         {"target", e.record.target},
+                         {"outcome", e.record.outcome},
+                         {"detail", json::parse(e.record.detail, nullptr, false)}});
+    }
+    return Json(200, out);
+  }
+
+  return Failure(ErrorCode::kNotFound, "no such endpoint");
+}
+
+}  // namespace skap::hub

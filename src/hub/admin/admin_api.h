@@ -1,0 +1,65 @@
+// The admin API: JSON over HTTP, one operator per token, every call checked
+// against the operator's role by the registry. Transport-free: the HTTP
+// server (admin_server.h) parses requests and hands them here.
+//
+//   GET  /v1/hub                                                         any role
+//   POST /v1/networks                    {"name"}                        tenant-admin
+//   GET  /v1/networks/{name}                                             any role
+//   POST /v1/networks/{name}/hubs        {"hubs":[ids],"threshold"}      tenant-admin
+//   POST /v1/networks/{name}/pair-policy {"policy":"any"|"allow-list"}   tenant-admin
+//   POST /v1/networks/{name}/pairs       {"a","b","allow"}               tenant-admin
+//   POST /v1/operators                   {"name","role"}                 tenant-admin
+//   POST /v1/devices                     {"network","name","id","lifetime_s",
+//                                         "can_provision","split":{"k","m"}}  provisioner
+//   GET  /v1/devices?network=N[&state=S]                                 any role
+//   GET  /v1/devices/{id}                                                any role
+//   POST /v1/devices/{id}/admit | reject | revoke                        admitter / tenant-admin
+//   GET  /v1/audit?since_ms=&until_ms=&actor=&target=&action=&limit=     auditor, tenant-admin
+//   GET  /v1/audit/verify                                                auditor, tenant-admin
+//
+// Responses are JSON, except the two that carry secrets (a new operator's
+// token; a device's bootstrap bundle or parts): those are text/plain, so the
+// secret never sits in a JSON value, with the public facts in headers.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "common/secret_bytes.h"
+#include "hub/registry/audit_log.h"
+#include "hub/registry/registry.h"
+#include "net/http/message.h"
+
+namespace skap::hub {
+
+// AdminApiOptions are the hub facts that go into bundles.
+struct AdminApiOptions {
+  std::string hub_address;  // host:port of the device channel
+  std::chrono::milliseconds default_bootstrap_lifetime = std::chrono::hours(24);
+};
+
+// AdminApi serves requests; thread-compatible (one request at a time).
+class AdminApi {
+ public:
+  AdminApi(hub::Registry& registry, hub::AuditLog& audit, crypto::Rng& rng, AdminApiOptions options)
+      : registry_(registry), audit_(audit), rng_(rng), options_(std::move(options)) {}
+
+  // Handle answers one request. It never throws: malformed JSON and the like
+  // become 400 responses with a JSON {"error","message"} body.
+  // A request's peer is the operator a TLS-PSK handshake proved (empty on
+  // the Unix socket, where the bearer token says who calls).
+  net::HttpResponse Handle(const net::HttpRequest& request);
+
+ private:
+  // Authenticate finds the caller: the bearer token on the Unix socket, the
+  // TLS handshake's operator otherwise.
+  Result<hub::Principal> Authenticate(const net::HttpRequest& request);
+  net::HttpResponse Dispatch(const net::HttpRequest& request, const hub::Principal& actor);
+
+  hub::Registry& registry_;
+  hub::AuditLog& audit_;
+  crypto::Rng& rng_;
+  AdminApiOptions options_;
+};
+
+}  // namespace skap::hub

@@ -1,0 +1,99 @@
+#include "hub/admin/admin_server.h"
+
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <nlohmann/json.hpp>
+
+#include "net/http/server.h"
+#include "proto/admin_identity.h"
+
+namespace skap::hub {
+namespace {
+
+namespace asio = boost::asio;
+
+}  // namespace
+
+struct AdminServer::State {
+  asio::io_context io;
+  std::unique_ptr<net::HttpServer> unix_socket;
+  std::unique_ptr<net::HttpServer> tls;
+  std::thread thread;
+};
+
+Result<std::unique_ptr<AdminServer>> AdminServer::Start(
+    const std::string& socket_path, const std::optional<TlsAdminServerOptions>& tls, AdminApi& api,
+    Registry& registry, AuditLog& audit, std::mutex& store_lock) {
+  auto state = std::make_unique<State>();
+  const net::HttpHandler handler = [&api, &store_lock](net::HttpRequest request,
+                                                       const net::HttpRespond& respond) {
+    net::HttpResponse answer;
+    {
+      const std::lock_guard lock(store_lock);
+      answer = api.Handle(request);
+    }
+    respond(std::move(answer));
+  };
+  SKAP_ASSIGN_OR_RETURN(state->unix_socket,
+                        net::HttpServer::ListenUnix(state->io, socket_path, handler,
+                                                    {.name = "admin socket", .serve = {}}));
+  if (tls) {
+    // The PSK lookup runs inside each handshake, on this server's thread.
+    SKAP_ASSIGN_OR_RETURN(
+        auto context,
+        crypto::TlsPskContext::CreateServer(
+            [&registry, &store_lock](std::span<const std::uint8_t> wire) -> Result<SecretBytes> {
+              SKAP_ASSIGN_OR_RETURN(auto name, proto::ParseAdminIdentity(wire));
+              Result<SecretBytes> epsk = [&] {
+                const std::lock_guard lock(store_lock);
+                return registry.AdminPsk(name);
+              }();
+              if (!epsk) return Unexpected(epsk.error());
+              SKAP_ASSIGN_OR_RETURN(auto imported, proto::ImportAdminPsk(name, epsk->Expose()));
+              return std::move(imported.psk);
+            },
+            tls->allow_psk_only));
+    net::PskTransport transport{
+        std::move(context),
+        [](const crypto::TlsPskSession& session) {
+          return proto::ParseAdminIdentity(session.psk_identity());
+        },
+        // A refused handshake is a security event, as a wrong token is on
+        // the socket. The claimed name is only a claim: the target, not the actor.
+        [&audit, &store_lock](const crypto::TlsPskSession& session) {
+          auto claimed = proto::ParseAdminIdentity(session.presented_identity());
+          const std::lock_guard lock(store_lock);
+          (void)audit.Append({"unknown-operator", "operator.authenticate", claimed ? *claimed : "",
+                              "refused:authentication-failed",
+                              nlohmann::json{{"via", "tls"}}.dump()});
+        }};
+    SKAP_ASSIGN_OR_RETURN(
+        state->tls,
+        net::HttpServer::ListenTcp(state->io, tls->host, tls->port, std::move(transport), handler,
+                                   {.name = "admin listener",
+                                    .serve = {.idle_timeout = tls->idle_timeout},
+                                    .max_connections = tls->max_connections}));
+  }
+  state->thread = std::thread([s = state.get()] { s->io.run(); });
+  return std::unique_ptr<AdminServer>(new AdminServer(std::move(state)));
+}
+
+AdminServer::AdminServer(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+AdminServer::~AdminServer() { Stop(); }
+
+std::uint16_t AdminServer::tls_port() const { return state_->tls ? state_->tls->port() : 0; }
+
+void AdminServer::Stop() {
+  if (!state_) return;
+  asio::post(state_->io, [s = state_.get()] {
+    s->unix_socket->Stop();
+    if (s->tls) s->tls->Stop();
+  });
+  // With the listeners and connections closed, the loop runs out of work.
+  if (state_->thread.joinable()) state_->thread.join();
+  state_.reset();
+}
+
+}  // namespace skap::hub

@@ -1,0 +1,281 @@
+#include "hub/channel/agreement_relay.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "common/crash_point.h"
+#include "common/ct.h"
+#include "common/hex.h"
+#include "proto/agreement_header.h"
+
+namespace skap::hub {
+namespace {
+
+namespace pb = skap::channel::v1;
+using store::AsBlob;
+using store::AsInt;
+using store::AsText;
+using store::Blob;
+
+constexpr std::size_t kMaxTags = 8;
+constexpr std::size_t kMaxTagBytes = 64;
+constexpr std::size_t kMaxRefusal = 256;
+
+// SidText names an agreement in the audit log (the sid in hex, bounded).
+std::string SidText(const std::string& sid) {
+  return HexEncode(AsBytes(std::string_view(sid).substr(0, 16)));
+}
+
+Blob BytesOf(const std::string& s) { return Blob(s.begin(), s.end()); }
+
+}  // namespace
+
+Result<AgreementRelay::Route> AgreementRelay::RouteFor(const std::string& sender,
+                                                       const std::string& recipient) {
+  auto self = registry_.GetDevice(Principal::Hub(), sender);
+  if (!self || self->state != DeviceState::kActive) {
+    return Unexpected(ErrorCode::kFailedPrecondition, "only an active device takes part");
+  }
+  Principal as_device = Principal::DeviceChannel(sender);
+  as_device.tenant_id = self->tenant_id;
+  as_device.network_id = self->network_id;
+  // A device of another network gets the same answer as one that does not
+  // exist: no device learns what lies outside its network.
+  auto peer = registry_.GetDevice(as_device, recipient);
+  if (!peer) return Unexpected(ErrorCode::kNotFound, "no such peer in this network");
+  if (peer->state != DeviceState::kActive) {
+    return Unexpected(ErrorCode::kFailedPrecondition,
+                      "the peer is " + std::string(DeviceStateName(peer->state)) + ", not active");
+  }
+  SKAP_ASSIGN_OR_RETURN(auto network, registry_.NetworkById(self->network_id));
+  SKAP_ASSIGN_OR_RETURN(const bool allowed, registry_.PairAllowed(network, sender, recipient));
+  if (!allowed) {
+    return Unexpected(ErrorCode::kPermissionDenied,
+                      "the network's policy does not allow this pair to agree keys");
+  }
+  return Route{recipient, std::move(network)};
+}
+
+Result<void> AgreementRelay::CheckRoom(const std::string& recipient) {
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT COUNT(*) FROM mailbox WHERE recipient = $1"
+                                             " AND state = 'pending'",
+                                             {recipient}));
+  if (AsInt(rows[0][0]).value_or(0) >= limits_.max_pending) {
+    return Unexpected(ErrorCode::kLimitExceeded, "the peer has too many undelivered offers");
+  }
+  return Ok();
+}
+
+Result<Delivery> AgreementRelay::MakeDelivery(const std::string& recipient,
+                                              const std::string& sender, const std::string& kind,
+                                              std::span<const std::uint8_t> message,
+                                              const std::optional<Blob>& wrapped_share) {
+  Delivery d;
+  d.recipient = recipient;
+  d.message.set_sender(sender);
+  const auto size = static_cast<int>(message.size());
+  if (kind == "share") {
+    if (!wrapped_share || !d.message.mutable_share()->ParseFromArray(message.data(), size)) {
+      return Unexpected(ErrorCode::kMalformedInput, "stored share offer");
+    }
+    SKAP_ASSIGN_OR_RETURN(d.share, keystore_.Unwrap(*wrapped_share));
+    // Test builds only: a hub that corrupts what it relays, to show that
+    // the endpoints notice and name it.
+    if (TestHook("corrupt-shares")) d.share.MutableExpose()[0] ^= 0x5a;
+  } else if (!d.message.mutable_confirm()->ParseFromArray(message.data(), size)) {
+    return Unexpected(ErrorCode::kMalformedInput, "stored confirmation");
+  }
+  return d;
+}
+
+Result<Delivery> AgreementRelay::OfferShare(const std::string& sender, const pb::ShareOffer& offer,
+                                            std::span<const std::uint8_t> share) {
+  Delivery delivery;
+  auto done = store::InTransaction(db_, [&]() -> Result<void> {
+    SKAP_ASSIGN_OR_RETURN(auto params, proto::ParamsFromHeader(offer.header()));
+    if (share.size() != pairwise::kSecretBytes) {
+      return Unexpected(ErrorCode::kInvalidArgument, "a share is 32 bytes");
+    }
+    if (sender != params.initiator && sender != params.responder) {
+      return Unexpected(ErrorCode::kPermissionDenied, "a device offers only its own shares");
+    }
+    const std::string& recipient = sender == params.initiator ? params.responder : params.initiator;
+    SKAP_ASSIGN_OR_RETURN(auto route, RouteFor(sender, recipient));
+    // The network's own settings decide, not the sender's word.
+    if (params.hub_set != route.network.hub_set || params.threshold != route.network.threshold) {
+      return Unexpected(ErrorCode::kFailedPrecondition,
+                        "threshold mismatch: the network agrees keys " +
+                            std::to_string(route.network.threshold) + " of " +
+                            std::to_string(route.network.hub_set.size()) +
+                            " over its hubs; the offer says " + std::to_string(params.threshold) +
+                            " of " + std::to_string(params.hub_count()) + " or other hubs");
+    }
+    const unsigned index = params.HubIndex(registry_.hub_id());
+    if (offer.hub_index() != index) {
+      return Unexpected(ErrorCode::kInvalidArgument, "this hub carries share " +
+                                                         std::to_string(index) + ", not " +
+                                                         std::to_string(offer.hub_index()));
+    }
+    const std::int64_t now = now_();
+    if (params.expires_at_ms <= now) {
+      return Unexpected(ErrorCode::kFailedPrecondition, "the agreement has expired");
+    }
+    if (params.expires_at_ms > now + limits_.max_lifetime.count()) {
+      return Unexpected(ErrorCode::kInvalidArgument, "the agreement expires too far ahead");
+    }
+    const Blob sid(params.sid.begin(), params.sid.end());
+    const Blob message = BytesOf(offer.SerializeAsString());
+    SKAP_ASSIGN_OR_RETURN(auto existing,
+                          db_.Query("SELECT message, wrapped_share, state FROM mailbox WHERE"
+                                    " sid = $1 AND sender = $2 AND kind = 'share'",
+                                    {sid, sender}));
+    if (!existing.empty()) {
+      // The same offer again (the sender restarted, or lost the answer) is
+      // accepted and changes nothing; anything else under a used sid is a
+      // replay or an alteration. Once delivered, the share is gone: an offer
+      // with the same header is accepted and dropped (the recipient has the
+      // share already).
+      const auto wrapped = AsBlob(existing[0][1]);
+      bool same = AsBlob(existing[0][0]).value_or(Blob{}) == message;
+      if (same && wrapped) {
+        SKAP_ASSIGN_OR_RETURN(auto stored, keystore_.Unwrap(*wrapped));
+        same = ct::Equal(stored.Expose(), share);
+      }
+      if (!same) {
+        return Unexpected(ErrorCode::kFailedPrecondition,
+                          "agreement id already used (a replayed or altered share)");
+      }
+      if (wrapped) {
+        SKAP_ASSIGN_OR_RETURN(delivery, MakeDelivery(recipient, sender, "share", message, wrapped));
+      }
+      return Ok();
+    }
+    SKAP_RETURN_IF_ERROR(CheckRoom(recipient));
+    SKAP_ASSIGN_OR_RETURN(auto wrapped, keystore_.Wrap(share));
+    SKAP_RETURN_IF_ERROR(db_.Execute(
+        "INSERT INTO mailbox (sid, sender, kind, recipient, message, wrapped_share, state,"
+        " expires_at_ms, created_at_ms, changed_at_ms)"
+        " VALUES ($1, $2, 'share', $3, $4, $5, 'pending', $6, $7, $7)",
+        {sid, sender, recipient, message, Blob(wrapped), params.expires_at_ms, now}));
+    SKAP_RETURN_IF_ERROR(audit_.AppendInCurrentTransaction(
+        {"device:" + sender, "agreement.share", SidText(offer.header().sid()), "ok",
+         nlohmann::json{{"from", sender},
+                        {"to", recipient},
+                        {"hub_index", index},
+                        {"k", params.threshold},
+                        {"n", params.hub_count()},
+                        {"session_epoch", params.session_epoch}}
+             .dump()},
+        now));
+    SKAP_ASSIGN_OR_RETURN(delivery, MakeDelivery(recipient, sender, "share", message, wrapped));
+    CrashPoint("hub.share.before-commit");
+    return Ok();
+  });
+  if (!done) {
+    return registry_.Refuse(Principal::DeviceChannel(sender), "agreement.share",
+                            SidText(offer.header().sid()), std::move(done).error());
+  }
+  CrashPoint("hub.share.after-commit");
+  return delivery;
+}
+
+Result<Delivery> AgreementRelay::OfferConfirm(const std::string& sender,
+                                              const pb::ConfirmOffer& offer) {
+  Delivery delivery;
+  auto done = store::InTransaction(db_, [&]() -> Result<void> {
+    if (offer.sid().size() != pairwise::AgreementId{}.size()) {
+      return Unexpected(ErrorCode::kInvalidArgument, "agreement: sid must be 16 bytes");
+    }
+    const bool tags_ok =
+        static_cast<std::size_t>(offer.tags_size()) <= kMaxTags &&
+        std::all_of(offer.tags().begin(), offer.tags().end(),
+                    [](const std::string& t) { return !t.empty() && t.size() <= kMaxTagBytes; });
+    if (!tags_ok || offer.refusal().size() > kMaxRefusal ||
+        (offer.tags().empty() == offer.refusal().empty())) {
+      return Unexpected(ErrorCode::kInvalidArgument,
+                        "a confirmation carries up to 8 tags or a refusal");
+    }
+    if (!offer.responder_x25519().empty() && offer.responder_x25519().size() != 32) {
+      return Unexpected(ErrorCode::kInvalidArgument, "an X25519 public key is 32 bytes");
+    }
+    SKAP_ASSIGN_OR_RETURN(auto route, RouteFor(sender, offer.recipient()));
+    const std::int64_t now = now_();
+    const std::int64_t keep_until = offer.expires_at_ms() + limits_.confirm_grace.count();
+    if (keep_until <= now) {
+      return Unexpected(ErrorCode::kFailedPrecondition, "the agreement has expired");
+    }
+    if (offer.expires_at_ms() > now + limits_.max_lifetime.count()) {
+      return Unexpected(ErrorCode::kInvalidArgument, "the agreement expires too far ahead");
+    }
+    SKAP_RETURN_IF_ERROR(CheckRoom(route.recipient));
+    const Blob sid = BytesOf(offer.sid());
+    const Blob message = BytesOf(offer.SerializeAsString());
+    // Tags may be sent again with more candidates once more shares arrived:
+    // the newest set replaces the last and goes out again.
+    SKAP_ASSIGN_OR_RETURN(
+        const auto changed,
+        db_.Execute("INSERT INTO mailbox (sid, sender, kind, recipient, message, state,"
+                    " expires_at_ms, created_at_ms, changed_at_ms)"
+                    " VALUES ($1, $2, 'confirm', $3, $4, 'pending', $5, $6, $6)"
+                    " ON CONFLICT (sid, sender, kind) DO UPDATE SET message = excluded.message,"
+                    " state = 'pending', changed_at_ms = excluded.changed_at_ms"
+                    " WHERE mailbox.message <> excluded.message",
+                    {sid, sender, route.recipient, message, keep_until, now}));
+    // The same tags again (the sender restarted) change nothing and go out
+    // no second time.
+    if (changed == 0) return Ok();
+    nlohmann::json detail{{"from", sender}, {"to", route.recipient}, {"tags", offer.tags_size()}};
+    if (!offer.refusal().empty()) detail["refusal"] = offer.refusal();
+    SKAP_RETURN_IF_ERROR(audit_.AppendInCurrentTransaction(
+        {"device:" + sender, "agreement.confirm", SidText(offer.sid()), "ok", detail.dump()}, now));
+    SKAP_ASSIGN_OR_RETURN(delivery,
+                          MakeDelivery(route.recipient, sender, "confirm", message, std::nullopt));
+    return Ok();
+  });
+  if (!done) {
+    return registry_.Refuse(Principal::DeviceChannel(sender), "agreement.confirm",
+                            SidText(offer.sid()), std::move(done).error());
+  }
+  return delivery;
+}
+
+Result<std::vector<Delivery>> AgreementRelay::PendingFor(const std::string& recipient) {
+  SKAP_ASSIGN_OR_RETURN(
+      auto rows, db_.Query("SELECT sender, kind, message, wrapped_share FROM mailbox"
+                           " WHERE recipient = $1 AND state = 'pending' AND expires_at_ms > $2"
+                           " ORDER BY kind DESC, created_at_ms LIMIT $3",
+                           {recipient, now_(), limits_.max_pending}));
+  std::vector<Delivery> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) {
+    SKAP_ASSIGN_OR_RETURN(
+        auto d, MakeDelivery(recipient, AsText(row[0]).value_or(""), AsText(row[1]).value_or(""),
+                             AsBlob(row[2]).value_or(Blob{}), AsBlob(row[3])));
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Result<void> AgreementRelay::Acknowledge(const std::string& recipient, const pb::DeliveryAck& ack) {
+  if (ack.kind() != "share" && ack.kind() != "confirm") {
+    return Unexpected(ErrorCode::kInvalidArgument, "a delivery is a share or a confirm");
+  }
+  // The share itself goes now (secure_delete overwrites it); the public
+  // offer stays as a tombstone until expiry, so a replay is recognised.
+  // Test builds only: a curious hub that keeps every share it relayed, to
+  // show what such hubs can and cannot rebuild together.
+  const char* erase = TestHook("keep-shares") ? "" : ", wrapped_share = NULL";
+  SKAP_RETURN_IF_ERROR(db_.Execute(
+      std::string("UPDATE mailbox SET state = 'delivered'") + erase +
+          ", changed_at_ms = $5 WHERE sid = $1 AND sender = $2 AND kind = $3 AND recipient = $4",
+      {BytesOf(ack.sid()), ack.sender(), ack.kind(), recipient, now_()}));
+  CrashPoint("hub.ack.after-commit");
+  return Ok();
+}
+
+Result<std::int64_t> AgreementRelay::Purge() {
+  return db_.Execute("DELETE FROM mailbox WHERE expires_at_ms <= $1", {now_()});
+}
+
+}  // namespace skap::hub

@@ -1,0 +1,120 @@
+// One device's connection to the channel server: TLS 1.3 external PSK over
+// TCP, frames inside, and the handlers for each request. Internal to
+// hub/channel_server.cc; every object here lives on the server's one thread.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include <boost/asio.hpp>
+
+#include "crypto/tls_psk.h"
+#include "hub/channel/agreement_relay.h"
+#include "hub/channel/channel_server.h"
+#include "hub/channel/rate_limiter.h"
+#include "net/write_queue.h"
+#include "proto/channel_identity.h"
+#include "proto/frame.h"
+
+namespace skap::hub {
+
+class ChannelConnection;
+
+// ChannelServices is what connections share: the hub's services, the
+// policies, and the per-device bookkeeping kept in memory.
+struct ChannelServices {
+  ChannelServices(Registry& r, AuditLog& a, entropy::EntropyService& e, AgreementRelay& ar,
+                  std::mutex& m, ChannelServerOptions o, Clock clock)
+      : registry(r),
+        audit(a),
+        entropy(e),
+        relay(ar),
+        registry_mutex(m),
+        options(std::move(o)),
+        now(std::move(clock)),
+        entropy_limiter(options.entropy.bytes_per_second, options.entropy.burst_bytes) {}
+
+  Registry& registry;
+  AuditLog& audit;
+  entropy::EntropyService& entropy;
+  AgreementRelay& relay;
+  std::mutex& registry_mutex;
+  ChannelServerOptions options;
+  Clock now;
+  std::shared_ptr<crypto::TlsPskContext> tls;
+  RateLimiter entropy_limiter;
+  // Sessions opened at each device's current epoch since it began. Kept in
+  // memory: after a restart the count starts again and the age bound still
+  // holds, which is cheaper than a database write per handshake.
+  std::unordered_map<std::string, std::uint64_t> sessions;
+  // When a device's last rate-limit refusal was audited (at most one a
+  // minute, so a busy device cannot flood the audit log).
+  std::unordered_map<std::string, std::int64_t> limit_audited_ms;
+  std::multimap<std::string, std::weak_ptr<ChannelConnection>> by_device;
+
+  void AuditEvent(const std::string& actor, const std::string& action, const std::string& target,
+                  const std::string& outcome, const std::string& detail);
+  // ForEachConnection calls `f` on every open connection of `device_id`.
+  void ForEachConnection(const std::string& device_id,
+                         const std::function<void(ChannelConnection&)>& f);
+  // Forget drops `connection` (and any that are gone) from `by_device`.
+  void Forget(const std::string& device_id, const ChannelConnection* connection);
+};
+
+class ChannelConnection : public std::enable_shared_from_this<ChannelConnection> {
+ public:
+  ChannelConnection(boost::asio::ip::tcp::socket socket, std::shared_ptr<ChannelServices> services)
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        services_(std::move(services)) {}
+
+  Result<void> Start();
+  void Close();
+  // PushRatchetDue tells the device its key is due for a new epoch (once per
+  // connection, and only on a channel of its current epoch).
+  void PushRatchetDue(std::string_view reason);
+  // PushDelivery hands a peer's offer to the device (admitted channels only).
+  void PushDelivery(const Delivery& delivery);
+
+ private:
+  void Read();
+  void OnRead(boost::system::error_code ec, std::size_t n);
+  bool OnHandshake();
+  // ScheduleRatchetCheck looks again in `wait_ms`, when the epoch comes of age.
+  void ScheduleRatchetCheck(std::int64_t wait_ms);
+  void Handle(const proto::Frame& frame);
+  void HandlePreflight(std::uint64_t request_id, const channel::v1::Preflight& preflight);
+  void HandleRatchet(std::uint64_t request_id, const channel::v1::RatchetRequest& request);
+  void HandleEntropy(std::uint64_t request_id, const channel::v1::EntropyRequest& request);
+  // The agreement relay (hub/agreement_relay.h): offers, deliveries, peers.
+  void HandleAgreement(std::uint64_t request_id, const proto::Frame& frame);
+  // Deliver pushes `delivery` to every open channel of its recipient.
+  void Deliver(const Delivery& delivery);
+  void Reply(std::uint64_t request_id, channel::v1::Envelope& envelope,
+             std::span<const std::uint8_t> trailer = {});
+  void Refuse(std::uint64_t request_id, const Error& error);
+  // Flush queues the ciphertext the session has for the socket.
+  void Flush();
+
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer timer_;
+  std::shared_ptr<ChannelServices> services_;
+  std::unique_ptr<crypto::TlsPskSession> tls_;
+  proto::FrameDecoder decoder_;
+  std::array<std::uint8_t, 16384> buffer_{};
+  net::WriteQueue writes_;
+  proto::ChannelIdentity id_;
+  bool handshaken_ = false;
+  bool closed_ = false;
+  bool at_current_epoch_ = false;
+  bool ratchet_pushed_ = false;
+  bool ratcheted_ = false;
+};
+
+}  // namespace skap::hub

@@ -1,0 +1,125 @@
+#include "hub/channel/channel_server.h"
+
+#include <thread>
+
+#include <boost/asio.hpp>
+
+#include "hub/channel/channel_connection.h"
+#include "net/acceptor.h"
+#include "net/tcp_listener.h"
+
+namespace skap::hub {
+namespace {
+
+namespace asio = boost::asio;
+using Tcp = asio::ip::tcp;
+
+// kPurgeInterval is how often expired agreements leave the mailbox.
+constexpr std::chrono::seconds kPurgeInterval{10};
+
+}  // namespace
+
+struct ChannelServer::State {
+  std::shared_ptr<ChannelServices> services;
+  asio::io_context io;
+  std::optional<Tcp::acceptor> acceptor;
+  std::optional<asio::steady_timer> purge_timer;
+  std::thread thread;
+
+  void SchedulePurge() {
+    purge_timer->expires_after(kPurgeInterval);
+    purge_timer->async_wait([this](boost::system::error_code ec) {
+      if (ec) return;  // stopped
+      {
+        const std::lock_guard lock(services->registry_mutex);
+        (void)services->relay.Purge();
+      }
+      SchedulePurge();
+    });
+  }
+};
+
+ChannelServer::ChannelServer(std::shared_ptr<State> state) : state_(std::move(state)) {}
+ChannelServer::~ChannelServer() { Stop(); }
+
+Result<std::unique_ptr<ChannelServer>> ChannelServer::Start(
+    Registry& registry, AuditLog& audit, entropy::EntropyService& entropy, AgreementRelay& relay,
+    std::mutex& registry_mutex, const ChannelServerOptions& options, Clock now) {
+  auto state = std::make_shared<State>();
+  state->services = std::make_shared<ChannelServices>(registry, audit, entropy, relay,
+                                                      registry_mutex, options, std::move(now));
+  std::weak_ptr<ChannelServices> weak_services = state->services;
+  // The PSK lookup runs inside the handshake, on the server thread.
+  SKAP_ASSIGN_OR_RETURN(
+      state->services->tls,
+      crypto::TlsPskContext::CreateServer(
+          [weak_services](std::span<const std::uint8_t> wire) -> Result<SecretBytes> {
+            auto s = weak_services.lock();
+            if (!s) return Unexpected(ErrorCode::kUnavailable, "stopping");
+            SKAP_ASSIGN_OR_RETURN(auto id, proto::ParseChannelIdentity(wire, s->registry.hub_id()));
+            const std::lock_guard lock(s->registry_mutex);
+            SKAP_ASSIGN_OR_RETURN(auto key, s->registry.ChannelKeyFor(id.device_id, id.epoch));
+            SKAP_ASSIGN_OR_RETURN(auto imported, proto::ImportChannelKey(id, key.key.Expose()));
+            return std::move(imported.psk);
+          },
+          options.allow_psk_only));
+  state->acceptor.emplace(state->io);
+  SKAP_RETURN_IF_ERROR(
+      net::OpenTcpAcceptor(*state->acceptor, options.host, options.port, "device channel"));
+  std::weak_ptr<State> weak = state;
+  // Revocation is immediate: open channels of the device are closed.
+  registry.OnRevoked([weak](const std::string& device_id) {
+    if (auto s = weak.lock()) {
+      asio::post(s->io, [s, device_id] {
+        s->services->ForEachConnection(device_id, [](ChannelConnection& c) { c.Close(); });
+      });
+    }
+  });
+  // An operator's ratchet request reaches a connected device at once.
+  registry.OnRatchetRequested([weak](const std::string& device_id) {
+    if (auto s = weak.lock()) {
+      asio::post(s->io, [s, device_id] {
+        s->services->ForEachConnection(device_id,
+                                       [](ChannelConnection& c) { c.PushRatchetDue("operator"); });
+      });
+    }
+  });
+  // `s`, not a shared_ptr: the loop still pending at Stop is destroyed with
+  // the io_context inside this State, so it must not keep it alive.
+  asio::co_spawn(
+      state->io,
+      net::AcceptLoop(
+          *state->acceptor,
+          [s = state.get()](Tcp::socket socket) {
+            // A connection that cannot start is dropped.
+            (void)std::make_shared<ChannelConnection>(std::move(socket), s->services)->Start();
+          },
+          "device channel"),
+      asio::detached);
+  state->purge_timer.emplace(state->io);
+  state->SchedulePurge();
+  state->thread = std::thread([s = state.get()] { s->io.run(); });
+  return std::unique_ptr<ChannelServer>(new ChannelServer(std::move(state)));
+}
+
+std::uint16_t ChannelServer::port() const { return state_->acceptor->local_endpoint().port(); }
+
+void ChannelServer::Stop() {
+  if (!state_) return;
+  asio::post(state_->io, [s = state_.get()] {
+    boost::system::error_code ignored;
+    s->acceptor->close(ignored);
+    s->purge_timer->cancel();
+    // Collect first: closing a connection edits `by_device`.
+    std::vector<std::shared_ptr<ChannelConnection>> open;
+    for (auto& [id, weak] : s->services->by_device) {
+      if (auto c = weak.lock()) open.push_back(std::move(c));
+    }
+    for (const auto& c : open) c->Close();
+    s->io.stop();
+  });
+  if (state_->thread.joinable()) state_->thread.join();
+  state_.reset();
+}
+
+}  // namespace skap::hub

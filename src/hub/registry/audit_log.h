@@ -1,0 +1,88 @@
+// The hub's append-only audit log, each entry chained to the previous one by
+// an HMAC under a key only the hub holds.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "common/secret_bytes.h"
+#include "store/database.h"
+
+namespace skap::hub {
+
+// AuditRecord is what is recorded. `detail` is JSON and must hold no secret.
+struct AuditRecord {
+  std::string actor;
+  std::string action;
+  std::string target;
+  std::string outcome = "ok";
+  std::string detail = "{}";
+};
+
+// AuditEntry is a stored record with its place in the chain.
+struct AuditEntry {
+  std::int64_t seq = 0;
+  std::int64_t at_ms = 0;
+  AuditRecord record;
+};
+
+// AuditFilter selects entries for List; unset fields match everything.
+struct AuditFilter {
+  std::optional<std::int64_t> since_ms{};  // at_ms >= since_ms
+  std::optional<std::int64_t> until_ms{};  // at_ms < until_ms
+  std::optional<std::string> actor{};
+  std::optional<std::string> target{};
+  std::optional<std::string> action{};
+  std::int64_t limit = 1000;
+};
+
+// AuditVerification is the result of checking the whole chain.
+struct AuditVerification {
+  bool intact = false;
+  std::int64_t entries = 0;
+  std::optional<std::int64_t> first_broken_seq;  // set when !intact
+  std::string reason;                            // why, when !intact
+};
+
+// AuditLog appends to and checks the chain
+//   mac_0 = 48 zero bytes
+//   mac_i = HMAC-SHA-384(K_audit, "skap audit v1" ‖ mac_{i-1} ‖ u64(seq_i) ‖
+//           u64(at_ms_i) ‖ lp(actor) ‖ lp(action) ‖ lp(target) ‖ lp(outcome) ‖
+//           lp(detail))
+// with u64 big-endian and lp(x) = u32 big-endian length ‖ x. The head
+// (last seq and mac) is stored beside the log, so deletions anywhere,
+// including at the end, break verification.
+class AuditLog {
+ public:
+  // kMacKeySize is the size of K_audit.
+  static constexpr std::size_t kMacKeySize = 48;
+
+  AuditLog(store::Database& db, SecretBytes mac_key, Clock now)
+      : db_(db), mac_key_(std::move(mac_key)), now_(std::move(now)) {}
+
+  // AppendInCurrentTransaction adds `record` at time `at_ms`; the caller
+  // holds a transaction, so the entry commits (or not) with the action it
+  // records. Returns the entry's seq.
+  Result<std::int64_t> AppendInCurrentTransaction(const AuditRecord& record, std::int64_t at_ms);
+
+  // Append adds `record` now, in a transaction of its own.
+  Result<std::int64_t> Append(const AuditRecord& record);
+
+  // Verify walks the whole chain and names the first entry that does not
+  // check out.
+  Result<AuditVerification> Verify();
+
+  // List returns the entries that match `filter`, oldest first.
+  Result<std::vector<AuditEntry>> List(const AuditFilter& filter);
+
+ private:
+  store::Database& db_;
+  SecretBytes mac_key_;
+  Clock now_;
+};
+
+}  // namespace skap::hub

@@ -1,0 +1,252 @@
+// Pairwise sessions on a real agent.db: each side hands out keys of its own
+// chain and fetches the other's by id, each key once, never the same key to
+// both; the window; re-seeds.
+#include "agent/store/session_store.h"
+
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "agent/store/agent_schema.h"
+#include "common/ct.h"
+#include "common/hex.h"
+#include "store/migrations.h"
+#include "unit/agent/store/agent_dir_fixture.h"
+
+namespace skap::agent {
+namespace {
+
+// Two devices' sessions with each other, each in its own agent.db.
+class SessionStoreTest : public AgentDirTest {
+ protected:
+  void SetUp() override {
+    AgentDirTest::SetUp();
+    auto peer = AgentDir::Open(dir_.File("peer"), true, rng_.get());
+    ASSERT_TRUE(peer);
+    peer_store_ = std::move(*peer);
+    // Device "me" sorts before "peer": it hands out chain d = 0.
+    mine_ = std::make_unique<SessionStore>(
+        store_->db(), store_->kek(), "me", [this] { return now_ms_; }, kWindow);
+    theirs_ = std::make_unique<SessionStore>(
+        peer_store_->db(), peer_store_->kek(), "peer", [this] { return now_ms_; }, kWindow);
+  }
+
+  // Apply makes epoch `epoch` from the same K_AB on both sides.
+  void Apply(std::uint64_t epoch, std::uint8_t pair_key_byte) {
+    const std::vector<std::uint8_t> key(32, pair_key_byte);
+    ApplyOn(*mine_, store_->db(), "peer", epoch, key);
+    ApplyOn(*theirs_, peer_store_->db(), "me", epoch, key);
+  }
+  static void ApplyOn(SessionStore& sessions, store::Database& db, const std::string& peer,
+                      std::uint64_t epoch, const std::vector<std::uint8_t>& key) {
+    auto applied = store::InTransaction(
+        db, [&] { return sessions.ApplyInCurrentTransaction(peer, epoch, key); });
+    ASSERT_TRUE(applied) << applied.error().message;
+  }
+
+  static constexpr std::uint32_t kWindow = 4;
+  std::unique_ptr<AgentDir> peer_store_;
+  std::unique_ptr<SessionStore> mine_, theirs_;
+};
+
+TEST_F(SessionStoreTest, BothSidesHandOutKeysAtOnceAndNeverTheSameOne) {
+  Apply(1, 0x11);
+  std::set<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    // Both sides hand out a next key at the same time, then each fetches the
+    // other's by id: each pair matches, and no id comes out twice.
+    auto a = mine_->NextKey("peer");
+    auto b = theirs_->NextKey("me");
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->id.epoch, 1u);
+    EXPECT_EQ(a->id.direction, pairwise::ChainDirection::kLowerIssues);
+    EXPECT_EQ(b->id.direction, pairwise::ChainDirection::kHigherIssues);
+    EXPECT_EQ(a->id.index, static_cast<std::uint32_t>(i));
+    EXPECT_EQ(b->id.index, static_cast<std::uint32_t>(i));
+    EXPECT_EQ(a->key.size(), 32u);
+    EXPECT_FALSE(ct::Equal(a->key.Expose(), b->key.Expose()));
+    EXPECT_TRUE(ids.insert(a->key_id).second);
+    EXPECT_TRUE(ids.insert(b->key_id).second);
+    auto a_at_peer = theirs_->KeyById("me", a->key_id);
+    auto b_at_me = mine_->KeyById("peer", b->key_id);
+    ASSERT_TRUE(a_at_peer && b_at_me);
+    EXPECT_TRUE(ct::Equal(a->key.Expose(), a_at_peer->key.Expose()));
+    EXPECT_EQ(a->fingerprint, a_at_peer->fingerprint);
+    EXPECT_TRUE(ct::Equal(b->key.Expose(), b_at_me->key.Expose()));
+  }
+  const auto info = *mine_->Get("peer");
+  EXPECT_EQ(info->next_index, 3u);
+  EXPECT_EQ(info->peer_next_index, 3u);
+}
+
+TEST_F(SessionStoreTest, AKeyGoesOncePerSideAndThePeerFetchesItById) {
+  Apply(1, 0x22);
+  auto a = mine_->NextKey("peer");
+  ASSERT_TRUE(a);
+  auto b = theirs_->KeyById("me", a->key_id);
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_TRUE(ct::Equal(a->key.Expose(), b->key.Expose()));
+  auto again = theirs_->KeyById("me", a->key_id);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kNotFound);
+  // The side that handed a key out as "next" does not fetch it by id.
+  auto own = mine_->KeyById("peer", a->key_id);
+  ASSERT_FALSE(own);
+  EXPECT_EQ(own.error().code, ErrorCode::kNotFound);
+  // The fetching side's own next key is the first of its own chain.
+  auto next = theirs_->NextKey("me");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->id.index, 0u);
+  EXPECT_NE(next->key_id, a->key_id);
+}
+
+TEST_F(SessionStoreTest, KeysAheadAreFetchedWithinTheWindowAndTheSkippedOnesKept) {
+  Apply(1, 0x33);
+  std::vector<IssuedKey> ahead;
+  for (int i = 0; i < 4; ++i) ahead.push_back(std::move(*mine_->NextKey("peer")));
+  // The peer fetches key 3 first, then 1: both come out right.
+  auto third = theirs_->KeyById("me", ahead[3].key_id);
+  ASSERT_TRUE(third) << third.error().message;
+  EXPECT_TRUE(ct::Equal(third->key.Expose(), ahead[3].key.Expose()));
+  auto first = theirs_->KeyById("me", ahead[1].key_id);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(ct::Equal(first->key.Expose(), ahead[1].key.Expose()));
+  // Ten ahead is beyond the window of 4.
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(mine_->NextKey("peer"));
+  auto far = mine_->NextKey("peer");
+  auto refused = theirs_->KeyById("me", far->key_id);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kLimitExceeded);
+}
+
+TEST_F(SessionStoreTest, AReSeedMakesNewKeysAndKeepsThePreviousEpochById) {
+  Apply(1, 0x44);
+  auto old = mine_->NextKey("peer");
+  ASSERT_TRUE(old);
+  Apply(2, 0x55);
+  auto a = mine_->NextKey("peer");
+  ASSERT_TRUE(a);
+  auto b = theirs_->KeyById("me", a->key_id);
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_EQ(a->id.epoch, 2u);
+  EXPECT_TRUE(ct::Equal(a->key.Expose(), b->key.Expose()));
+  EXPECT_NE(a->key_id.substr(0, 18), old->key_id.substr(0, 18)) << "a new T_e";
+  // The peer can still fetch epoch 1's key by id until the next re-seed.
+  auto late = theirs_->KeyById("me", old->key_id);
+  ASSERT_TRUE(late) << late.error().message;
+  EXPECT_TRUE(ct::Equal(late->key.Expose(), old->key.Expose()));
+  // Only the next epoch follows; epoch 1 starts afresh.
+  auto skipped = store::InTransaction(store_->db(), [&] {
+    return mine_->ApplyInCurrentTransaction("peer", 4, std::vector<std::uint8_t>(32, 1));
+  });
+  ASSERT_FALSE(skipped);
+  EXPECT_NE(skipped.error().message.find("session epoch mismatch"), std::string::npos);
+  Apply(1, 0x66);
+  EXPECT_EQ((*mine_->Get("peer"))->epoch, 1u);
+  EXPECT_FALSE((*mine_->Get("peer"))->previous_epoch);
+}
+
+TEST_F(SessionStoreTest, NoSessionNoKeyAndForeignIdsAreRefused) {
+  EXPECT_EQ(mine_->NextKey("peer").error().code, ErrorCode::kNotFound);
+  Apply(1, 0x77);
+  EXPECT_EQ(mine_->KeyById("peer", "not-an-id").error().code, ErrorCode::kInvalidArgument);
+  // An id of another session (another tag) is not found, not derived.
+  const std::string foreign = pairwise::FormatKeyId(
+      {9, 9, 9, 9, 9, 9, 9, 9}, {1, pairwise::ChainDirection::kHigherIssues, 0});
+  EXPECT_EQ(mine_->KeyById("peer", foreign).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(SessionStoreTest, ManyKeysAtOnceAllOrNone) {
+  Apply(1, 0x13);
+  auto batch = mine_->NextKeys("peer", 3);
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->size(), 3u);
+  // One id the peer cannot hand out (its own chain's) spoils the request,
+  // and leaves the other keys where they were.
+  auto own = theirs_->NextKey("me");
+  ASSERT_TRUE(own);
+  auto spoiled = theirs_->KeysById("me", {(*batch)[0].key_id, own->key_id});
+  ASSERT_FALSE(spoiled);
+  EXPECT_EQ(spoiled.error().code, ErrorCode::kNotFound);
+  auto all = theirs_->KeysById("me", {(*batch)[2].key_id, (*batch)[0].key_id, (*batch)[1].key_id});
+  ASSERT_TRUE(all) << all.error().message;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto& want = (*batch)[i == 0 ? 2 : i - 1];
+    EXPECT_EQ((*all)[i].key_id, want.key_id);
+    EXPECT_TRUE(ct::Equal((*all)[i].key.Expose(), want.key.Expose()));
+  }
+  EXPECT_FALSE(theirs_->KeysById("me", {(*batch)[1].key_id})) << "handed out once";
+}
+
+TEST_F(SessionStoreTest, KeysReservedInOneCommitAreNeverHandedOutTwice) {
+  Apply(1, 0x14);
+  SessionStore reserving(
+      store_->db(), store_->kek(), "me", [this] { return now_ms_; }, kWindow, 8);
+  for (std::uint32_t i = 0; i < 3; ++i) EXPECT_EQ(reserving.NextKey("peer")->id.index, i);
+  EXPECT_EQ((*reserving.Get("peer"))->next_index, 8u) << "one commit took 8 keys off the chain";
+  // A restart (a new store on the same database) drops the 5 reserved but
+  // not handed out: this side goes on after them, never back.
+  SessionStore restarted(
+      store_->db(), store_->kek(), "me", [this] { return now_ms_; }, kWindow, 8);
+  auto next = restarted.NextKey("peer");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->id.index, 8u);
+  // The peer can still fetch a dropped key by id (key 3: the id's last 8
+  // hex digits are d·2^31 + j), though nobody on this side was given it.
+  const std::string dropped = next->key_id.substr(0, 28) + "00000003";
+  EXPECT_TRUE(theirs_->KeyById("me", dropped));
+  // A re-seed drops the old epoch's reserve: the next key is the new epoch's first.
+  Apply(2, 0x15);
+  auto fresh = restarted.NextKey("peer");
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->id.epoch, 2u);
+  EXPECT_EQ(fresh->id.index, 0u);
+  auto at_peer = theirs_->KeyById("me", fresh->key_id);
+  ASSERT_TRUE(at_peer);
+  EXPECT_TRUE(ct::Equal(at_peer->key.Expose(), fresh->key.Expose()));
+}
+
+TEST_F(SessionStoreTest, SessionKeysAreStoredWrapped) {
+  Apply(1, 0x12);
+  auto key = mine_->NextKey("peer");
+  ASSERT_TRUE(key);
+  auto rows = store_->db().Query(
+      "SELECT wrapped_root FROM sessions UNION ALL SELECT wrapped_chain FROM chains");
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 3u) << "the root and two chains";
+  for (const auto& row : *rows) {
+    const auto blob = store::AsBlob(row[0]).value_or(store::Blob{});
+    EXPECT_EQ(blob.size(), 56u) << "48 bytes wrapped with RFC 5649 padding";
+    EXPECT_TRUE(store_->kek().Unwrap(blob));
+  }
+}
+
+// The peer channel's PS_e: the same on both sides, one per epoch held (the
+// current and the previous), stored wrapped, and gone with its epoch.
+TEST_F(SessionStoreTest, PeerSecretsFollowTheEpochsHeld) {
+  Apply(1, 0x21);
+  auto mine = mine_->PeerSecrets("peer");
+  auto theirs = theirs_->PeerSecrets("me");
+  ASSERT_TRUE(mine && theirs);
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ((*mine)[0].epoch, 1u);
+  EXPECT_EQ(HexEncode((*mine)[0].secret.Expose()), HexEncode((*theirs)[0].secret.Expose()));
+  Apply(2, 0x22);
+  Apply(3, 0x23);
+  mine = mine_->PeerSecrets("peer");
+  ASSERT_TRUE(mine);
+  ASSERT_EQ(mine->size(), 2u);
+  EXPECT_EQ((*mine)[0].epoch, 3u) << "current first";
+  EXPECT_EQ((*mine)[1].epoch, 2u);
+  EXPECT_NE(HexEncode((*mine)[0].secret.Expose()), HexEncode((*mine)[1].secret.Expose()));
+  auto rows = store_->db().Query("SELECT wrapped_secret FROM peer_secrets");
+  ASSERT_TRUE(rows);
+  for (const auto& row : *rows) {
+    const auto blob = store::AsBlob(row[0]).value_or(store::Blob{});
+    EXPECT_EQ(blob.size(), 40u) << "32 bytes wrapped (RFC 5649)";
+  }
+  EXPECT_FALSE(mine_->PeerSecrets("stranger"));
+}
+
+}  // namespace
+}  // namespace skap::agent

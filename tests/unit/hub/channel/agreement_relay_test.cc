@@ -1,0 +1,256 @@
+// The hub's side of pairwise agreements on a real SQLite hub database: what
+// it accepts, stores (wrapped), hands over and erases, and every refusal.
+#include "hub/channel/agreement_relay.h"
+
+#include <gtest/gtest.h>
+
+#include "common/ct.h"
+#include "proto/agreement_header.h"
+#include "unit/hub/registry/registry_fixture.h"
+
+namespace skap::hub {
+namespace {
+
+namespace pb = skap::channel::v1;
+
+class AgreementRelayTest : public RegistryTest {
+ protected:
+  void SetUp() override {
+    RegistryTest::SetUp();
+    ASSERT_TRUE(registry_->SetNetworkHubs(admin_, "plant-1", {kHubA, kHubB, kHubC}, 2));
+    a_ = Active("a");
+    b_ = Active("b");
+    elsewhere_ = Active("e", "plant-2");
+    pending_ = Provision("p").device.id;
+    relay_ = std::make_unique<AgreementRelay>(
+        *registry_, *db_, *keystore_, *audit_, [this] { return now_ms_; }, limits_);
+    share_.assign(32, 0x42);
+  }
+
+  std::string Active(const std::string& name, const std::string& network = "plant-1") {
+    const BootstrapGrant grant = Provision(name, network);
+    Enrol(grant);
+    return grant.device.id;
+  }
+
+  pb::ShareOffer Offer(const std::string& from, const std::string& to, std::uint8_t sid_byte = 1) {
+    pairwise::AgreementParams p;
+    p.sid.fill(sid_byte);
+    p.initiator = from;
+    p.responder = to;
+    p.hub_set = {kHubA, kHubB, kHubC};
+    p.threshold = 2;
+    p.expires_at_ms = now_ms_ + 60'000;
+    pb::ShareOffer offer;
+    proto::FillHeader(p, *offer.mutable_header());
+    offer.set_hub_index(1);  // kHubA sorts first
+    return offer;
+  }
+
+  std::int64_t MailboxRows() {
+    return store::AsInt((*db_->Query("SELECT COUNT(*) FROM mailbox"))[0][0]).value_or(-1);
+  }
+
+  // ExpectRefused checks that `result` failed with `code` and a message
+  // containing `why`, was audited, and left the mailbox as it was.
+  template <typename T>
+  void ExpectRefused(const std::function<Result<T>()>& call, ErrorCode code, const char* why) {
+    const auto rows = MailboxRows();
+    const auto audited = AuditCount();
+    auto result = call();
+    ASSERT_FALSE(result) << why;
+    EXPECT_EQ(result.error().code, code) << result.error().message;
+    EXPECT_NE(result.error().message.find(why), std::string::npos) << result.error().message;
+    EXPECT_EQ(MailboxRows(), rows) << why;
+    EXPECT_EQ(AuditCount(), audited + 1) << why << ": the refusal is audited";
+  }
+
+  RelayLimits limits_;
+  std::unique_ptr<AgreementRelay> relay_;
+  std::string a_, b_, elsewhere_, pending_;
+  std::vector<std::uint8_t> share_;
+};
+
+TEST_F(AgreementRelayTest, AShareIsStoredWrappedDeliveredOnceAndErasedOnAck) {
+  auto delivery = relay_->OfferShare(a_, Offer(a_, b_), share_);
+  ASSERT_TRUE(delivery) << delivery.error().message;
+  EXPECT_EQ(delivery->recipient, b_);
+  EXPECT_EQ(delivery->message.sender(), a_);
+  EXPECT_TRUE(ct::Equal(delivery->share.Expose(), share_));
+
+  // At rest the share is wrapped under the KEK: its bytes are not in the row.
+  auto rows = db_->Query("SELECT message, wrapped_share FROM mailbox");
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  const auto wrapped = store::AsBlob((*rows)[0][1]).value_or(store::Blob{});
+  EXPECT_EQ(std::search(wrapped.begin(), wrapped.end(), share_.begin(), share_.end()),
+            wrapped.end());
+
+  auto pending = relay_->PendingFor(b_);
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_TRUE(ct::Equal((*pending)[0].share.Expose(), share_));
+  EXPECT_TRUE(relay_->PendingFor(a_)->empty()) << "nothing for the sender";
+
+  pb::DeliveryAck ack;
+  ack.set_sid(Offer(a_, b_).header().sid());
+  ack.set_sender(a_);
+  ack.set_kind("share");
+  ASSERT_TRUE(relay_->Acknowledge(b_, ack));
+  EXPECT_TRUE(relay_->PendingFor(b_)->empty());
+  rows = db_->Query("SELECT wrapped_share, state FROM mailbox");
+  EXPECT_FALSE(store::AsBlob((*rows)[0][0])) << "the share is gone, only a tombstone stays";
+  EXPECT_EQ(store::AsText((*rows)[0][1]), "delivered");
+
+  auto audited = audit_->List({.action = "agreement.share"});
+  ASSERT_TRUE(audited);
+  ASSERT_EQ(audited->size(), 1u);
+  EXPECT_EQ((*audited)[0].record.actor, "device:" + a_);
+  EXPECT_EQ((*audited)[0].record.detail.find("42424242"), std::string::npos)
+      << "no share in the log";
+}
+
+TEST_F(AgreementRelayTest, TheSameOfferAgainIsFineAReplayUnderAUsedSidIsNot) {
+  ASSERT_TRUE(relay_->OfferShare(a_, Offer(a_, b_), share_));
+  ASSERT_TRUE(relay_->OfferShare(a_, Offer(a_, b_), share_)) << "a retry after a lost answer";
+  EXPECT_EQ(MailboxRows(), 1);
+  const std::vector<std::uint8_t> other(32, 0x43);
+  ExpectRefused<Delivery>([&] { return relay_->OfferShare(a_, Offer(a_, b_), other); },
+                          ErrorCode::kFailedPrecondition, "already used");
+  pb::DeliveryAck ack;
+  ack.set_sid(Offer(a_, b_).header().sid());
+  ack.set_sender(a_);
+  ack.set_kind("share");
+  ASSERT_TRUE(relay_->Acknowledge(b_, ack));
+  // Once delivered, the share is erased: the same header again is accepted
+  // and dropped, an altered one refused; neither is delivered.
+  auto again = relay_->OfferShare(a_, Offer(a_, b_), other);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->recipient.empty());
+  auto altered = Offer(a_, b_);
+  altered.mutable_header()->set_session_epoch(7);
+  ExpectRefused<Delivery>([&] { return relay_->OfferShare(a_, altered, share_); },
+                          ErrorCode::kFailedPrecondition, "already used");
+  EXPECT_TRUE(relay_->PendingFor(b_)->empty()) << "a replay is never delivered";
+}
+
+TEST_F(AgreementRelayTest, OffersThatBreakTheNetworksRulesAreRefused) {
+  using Call = std::function<Result<Delivery>()>;
+  auto offer = Offer(a_, b_);
+  offer.set_hub_index(2);
+  ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(a_, offer, share_); }),
+                          ErrorCode::kInvalidArgument, "this hub carries share 1");
+  offer = Offer(a_, b_);
+  offer.mutable_header()->set_threshold(3);
+  ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(a_, offer, share_); }),
+                          ErrorCode::kFailedPrecondition, "threshold mismatch");
+  offer = Offer(a_, b_);
+  offer.mutable_header()->clear_hub_set();
+  offer.mutable_header()->add_hub_set(kHubA);
+  offer.mutable_header()->set_threshold(1);
+  ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(a_, offer, share_); }),
+                          ErrorCode::kFailedPrecondition, "threshold mismatch");
+  ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(b_, Offer(a_, pending_), share_); }),
+                          ErrorCode::kPermissionDenied, "only its own shares");
+  ExpectRefused<Delivery>(
+      Call([&] { return relay_->OfferShare(a_, Offer(a_, elsewhere_), share_); }),
+      ErrorCode::kNotFound, "no such peer in this network");
+  ExpectRefused<Delivery>(Call([&] {
+                            return relay_->OfferShare(
+                                a_, Offer(a_, "5e4fad4c-3e85-4baf-8d9b-7f4b6a8c9ea5"), share_);
+                          }),
+                          ErrorCode::kNotFound, "no such peer in this network");
+  ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(a_, Offer(a_, pending_), share_); }),
+                          ErrorCode::kFailedPrecondition, "the peer is provisioned");
+  ExpectRefused<Delivery>(
+      Call([&] { return relay_->OfferShare(a_, Offer(a_, b_), std::vector<std::uint8_t>(31)); }),
+      ErrorCode::kInvalidArgument, "32 bytes");
+  offer = Offer(a_, b_);
+  offer.mutable_header()->set_expires_at_ms(now_ms_);
+  ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(a_, offer, share_); }),
+                          ErrorCode::kFailedPrecondition, "expired");
+  offer.mutable_header()->set_expires_at_ms(now_ms_ + 3'600'000);
+  ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(a_, offer, share_); }),
+                          ErrorCode::kInvalidArgument, "too far ahead");
+  offer = Offer(a_, b_);
+  offer.mutable_header()->set_sid("short");
+  ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(a_, offer, share_); }),
+                          ErrorCode::kInvalidArgument, "sid");
+
+  ASSERT_TRUE(registry_->Revoke(admitter_, b_));
+  ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(a_, Offer(a_, b_), share_); }),
+                          ErrorCode::kFailedPrecondition, "the peer is revoked");
+  ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(b_, Offer(b_, a_), share_); }),
+                          ErrorCode::kFailedPrecondition, "only an active device");
+}
+
+TEST_F(AgreementRelayTest, AnAllowListDecidesWhichPairsMayAgree) {
+  ASSERT_TRUE(registry_->SetPairPolicy(admin_, "plant-1", PairPolicy::kAllowList));
+  ExpectRefused<Delivery>([&] { return relay_->OfferShare(a_, Offer(a_, b_), share_); },
+                          ErrorCode::kPermissionDenied, "does not allow this pair");
+  ASSERT_TRUE(registry_->AllowPair(admin_, "plant-1", a_, b_, true));
+  EXPECT_TRUE(relay_->OfferShare(a_, Offer(a_, b_), share_));
+}
+
+TEST_F(AgreementRelayTest, ConfirmationsAreRelayedAndTheNewestReplacesTheLast) {
+  pb::ConfirmOffer confirm;
+  confirm.set_sid(Offer(a_, b_).header().sid());
+  confirm.set_recipient(a_);
+  confirm.set_expires_at_ms(now_ms_ + 60'000);
+  confirm.add_tags(std::string(48, 't'));
+  ASSERT_TRUE(relay_->OfferConfirm(b_, confirm));
+  confirm.add_tags(std::string(48, 'u'));
+  auto delivery = relay_->OfferConfirm(b_, confirm);
+  ASSERT_TRUE(delivery);
+  EXPECT_EQ(delivery->message.confirm().tags_size(), 2);
+  auto pending = relay_->PendingFor(a_);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].message.confirm().tags_size(), 2);
+  EXPECT_TRUE((*pending)[0].share.empty());
+  auto again = relay_->OfferConfirm(b_, confirm);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->recipient.empty()) << "the same tags again go out no second time";
+
+  pb::ConfirmOffer refusal = confirm;
+  refusal.clear_tags();
+  refusal.set_refusal("session epoch mismatch");
+  EXPECT_TRUE(relay_->OfferConfirm(b_, refusal));
+  pb::ConfirmOffer empty = refusal;
+  empty.clear_refusal();
+  ExpectRefused<Delivery>([&] { return relay_->OfferConfirm(b_, empty); },
+                          ErrorCode::kInvalidArgument, "up to 8 tags or a refusal");
+  pb::ConfirmOffer many = confirm;
+  for (int i = 0; i < 8; ++i) many.add_tags(std::string(48, 'v'));
+  ExpectRefused<Delivery>([&] { return relay_->OfferConfirm(b_, many); },
+                          ErrorCode::kInvalidArgument, "up to 8 tags");
+  pb::ConfirmOffer far = confirm;
+  far.set_recipient(elsewhere_);
+  ExpectRefused<Delivery>([&] { return relay_->OfferConfirm(b_, far); }, ErrorCode::kNotFound,
+                          "no such peer");
+}
+
+TEST_F(AgreementRelayTest, ExpiredAgreementsArePurgedAndStayRefused) {
+  const auto offer = Offer(a_, b_);
+  ASSERT_TRUE(relay_->OfferShare(a_, offer, share_));
+  now_ms_ += 61'000;
+  EXPECT_TRUE(relay_->PendingFor(b_)->empty()) << "an expired share is not delivered";
+  auto purged = relay_->Purge();
+  ASSERT_TRUE(purged);
+  EXPECT_EQ(*purged, 1);
+  EXPECT_EQ(MailboxRows(), 0);
+  ExpectRefused<Delivery>([&] { return relay_->OfferShare(a_, offer, share_); },
+                          ErrorCode::kFailedPrecondition, "expired");
+}
+
+TEST_F(AgreementRelayTest, AFullMailboxRefusesMore) {
+  limits_.max_pending = 2;
+  relay_ = std::make_unique<AgreementRelay>(
+      *registry_, *db_, *keystore_, *audit_, [this] { return now_ms_; }, limits_);
+  ASSERT_TRUE(relay_->OfferShare(a_, Offer(a_, b_, 1), share_));
+  ASSERT_TRUE(relay_->OfferShare(a_, Offer(a_, b_, 2), share_));
+  ExpectRefused<Delivery>([&] { return relay_->OfferShare(a_, Offer(a_, b_, 3), share_); },
+                          ErrorCode::kLimitExceeded, "too many undelivered");
+}
+
+}  // namespace
+}  // namespace skap::hub
