@@ -92,17 +92,17 @@ int Setup(const std::vector<std::string>& hub_dirs, const std::vector<std::strin
   const auto hub = skap::hub::Principal::Hub();
   for (auto& node : hubs) {
     auto& registry = node->registry();
-    const auto tenant = registry.CreateTenant(hub, "bench");
+    const auto tenant = registry.tenants().Create(hub, "bench");
     if (!tenant) return Fail("tenant", tenant.error());
     const auto role = [&](const char* name, skap::hub::Role r) {
-      auto token = registry.AddOperator(hub, *tenant, name, r);
-      return *registry.AuthenticateOperator(Text(token->token));
+      auto token = registry.operators().Add(hub, *tenant, name, r);
+      return *registry.operators().Authenticate(Text(token->token));
     };
     const auto admin = role("admin", skap::hub::Role::kTenantAdmin);
     roles.push_back(
         {role("prov", skap::hub::Role::kProvisioner), role("adm", skap::hub::Role::kAdmitter)});
-    if (auto n = registry.CreateNetwork(admin, "fleet"); !n) return Fail("network", n.error());
-    if (auto s = registry.SetNetworkHubs(admin, "fleet", ids, threshold); !s) {
+    if (auto n = registry.networks().Create(admin, "fleet"); !n) return Fail("network", n.error());
+    if (auto s = registry.networks().SetHubs(admin, "fleet", ids, threshold); !s) {
       return Fail("hub set", s.error());
     }
   }
@@ -114,16 +114,18 @@ int Setup(const std::vector<std::string>& hub_dirs, const std::vector<std::strin
     for (std::size_t h = 0; h < hubs.size(); ++h) {
       auto& registry = hubs[h]->registry();
       auto grant =
-          registry.ProvisionDevice(roles[h].provisioner, "fleet", "device-" + std::to_string(i),
-                                   std::chrono::hours(24), false, id);
+          registry.devices().Provision(roles[h].provisioner, "fleet", "device-" + std::to_string(i),
+                                       std::chrono::hours(24), false, id);
       if (!grant) return Fail("provision", grant.error());
       id = grant->device.id;
       // Play the device's part the way skap-agent does (agent/channel_steps.cc).
       std::vector<std::uint8_t> nonce(skap::crypto::kChannelNonceSize);
       if (auto f = hubs[h]->entropy().Fill(nonce); !f) return Fail("nonce", f.error());
-      if (auto r = registry.RecordPreflight(*id, "{}", nonce); !r) return Fail(*id, r.error());
-      if (auto r = registry.Admit(roles[h].admitter, *id); !r) return Fail(*id, r.error());
-      auto hub_nonce = registry.HubNonceFor(*id);
+      if (auto r = registry.devices().RecordPreflight(*id, "{}", nonce); !r)
+        return Fail(*id, r.error());
+      if (auto r = registry.devices().Admit(roles[h].admitter, *id); !r)
+        return Fail(*id, r.error());
+      auto hub_nonce = registry.devices().HubNonceFor(*id);
       auto key = skap::crypto::NextChannelKey(grant->bootstrap_key.Expose(), 1, *hub_nonce, nonce,
                                               grant->hub_id, *id);
       if (!key) return Fail(*id, key.error());
@@ -216,9 +218,9 @@ int Run(const std::string& agents, long count, double seconds) {
     Device& b = devices[2 * pair + 1];
     const auto started = Clock::now();
     ++in_flight;
-    a.engine->Agree(b.id, false, false, [&, pair, started](const skap::agent::AgreementOutcome& o) {
+    a.engine->Agree(b.id, false, false, [&, pair, started](const skap::AgreementOutcome& o) {
       --in_flight;
-      if (o.state == skap::agent::AgreementState::kConfirmed) {
+      if (o.state == skap::AgreementState::kConfirmed) {
         latencies_ms.push_back(
             std::chrono::duration<double, std::milli>(Clock::now() - started).count());
       } else {

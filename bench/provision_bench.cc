@@ -58,21 +58,21 @@ int main(int argc, char** argv) {
   if (!node) return Fail("open", node.error());
   auto& registry = (*node)->registry();
   const auto hub = skap::hub::Principal::Hub();
-  const auto tenant = registry.CreateTenant(hub, "bench");
+  const auto tenant = registry.tenants().Create(hub, "bench");
   const auto role = [&](const char* name, skap::hub::Role r) {
-    auto token = registry.AddOperator(hub, *tenant, name, r);
-    return *registry.AuthenticateOperator(Text(token->token));
+    auto token = registry.operators().Add(hub, *tenant, name, r);
+    return *registry.operators().Authenticate(Text(token->token));
   };
   const auto admin = role("admin", skap::hub::Role::kTenantAdmin);
   const auto provisioner = role("prov", skap::hub::Role::kProvisioner);
   const auto admitter = role("adm", skap::hub::Role::kAdmitter);
-  (void)registry.CreateNetwork(admin, "fleet");
+  (void)registry.networks().Create(admin, "fleet");
 
   std::vector<skap::hub::BootstrapGrant> to_admit;
   const auto start = std::chrono::steady_clock::now();
   for (long i = 0; i < count; ++i) {
-    auto grant = registry.ProvisionDevice(provisioner, "fleet", "device-" + std::to_string(i),
-                                          std::chrono::hours(24), false);
+    auto grant = registry.devices().Provision(provisioner, "fleet", "device-" + std::to_string(i),
+                                              std::chrono::hours(24), false);
     if (!grant) return Fail("device " + std::to_string(i), grant.error());
     if (i < admit) to_admit.push_back(std::move(*grant));
   }
@@ -92,9 +92,10 @@ int main(int argc, char** argv) {
     std::vector<std::uint8_t> device_nonce(skap::crypto::kChannelNonceSize);
     if (auto f = (*node)->entropy().Fill(device_nonce); !f) return Fail("nonce", f.error());
     const auto& id = grant.device.id;
-    if (auto r = registry.RecordPreflight(id, "{}", device_nonce); !r) return Fail(id, r.error());
-    if (auto r = registry.Admit(admitter, id); !r) return Fail(id, r.error());
-    auto hub_nonce = registry.HubNonceFor(id);
+    if (auto r = registry.devices().RecordPreflight(id, "{}", device_nonce); !r)
+      return Fail(id, r.error());
+    if (auto r = registry.devices().Admit(admitter, id); !r) return Fail(id, r.error());
+    auto hub_nonce = registry.devices().HubNonceFor(id);
     auto key = skap::crypto::NextChannelKey(grant.bootstrap_key.Expose(), 1, *hub_nonce,
                                             device_nonce, grant.hub_id, id);
     if (!key) return Fail(id, key.error());

@@ -125,10 +125,10 @@ int Main(int argc, char** argv) {
     auto node = skap::hub::HubNode::Open(data_dir);
     if (!node) return Fail("opening " + data_dir, node.error());
     const auto hub = skap::hub::Principal::Hub();
-    auto tenant_id = (*node)->registry().CreateTenant(hub, tenant_name);
+    auto tenant_id = (*node)->registry().tenants().Create(hub, tenant_name);
     if (!tenant_id) return Fail("creating the tenant", tenant_id.error());
-    auto token =
-        (*node)->registry().AddOperator(hub, *tenant_id, admin_name, skap::hub::Role::kTenantAdmin);
+    auto token = (*node)->registry().operators().Add(hub, *tenant_id, admin_name,
+                                                     skap::hub::Role::kTenantAdmin);
     if (!token) return Fail("creating the admin", token.error());
     token->token.Append(skap::AsBytes("\n"));
     if (auto written = skap::WriteSecretFile(token_out, token->token.Expose()); !written) {

@@ -31,18 +31,6 @@ struct Identity {
   unsigned threshold = 1;
 };
 
-// AgreementOutcome is how an agreement stands or ended, for people.
-struct AgreementOutcome {
-  std::string sid;  // hex
-  std::string peer;
-  std::string role;
-  AgreementState state = AgreementState::kRunning;
-  std::uint64_t session_epoch = 0;
-  bool hybrid = false;                         // with the endpoints' X25519 step
-  std::vector<std::string> inconsistent_hubs;  // hub ids whose share was wrong
-  std::string reason;
-};
-
 // EngineOptions tune agreements.
 struct EngineOptions {
   // lifetime is how long an agreement may take (its expiry at the hubs).

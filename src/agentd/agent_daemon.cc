@@ -4,12 +4,12 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
-#include <future>
 #include <memory>
 #include <vector>
 
 #include <boost/asio.hpp>
 
+#include "agent/hub/channel_steps.h"
 #include "agent/store/agent_dir.h"
 #include "agent/store/agreement_store.h"
 #include "agent/store/session_store.h"
@@ -17,8 +17,10 @@
 #include "agentd/kme/kme_credentials.h"
 #include "common/hex.h"
 #include "crypto/tls_server_context.h"
+#include "crypto/uuid.h"
 #include "entropy/entropy_service.h"
 #include "net/http/server.h"
+#include "proto/names.h"
 
 namespace skap::agent {
 namespace {
@@ -46,7 +48,7 @@ Result<std::string> RelayClientId(const std::string& data_dir, crypto::Rng& rng)
 }  // namespace
 
 // Parts is everything the daemon holds, in the order it is built (and the
-// reverse order it is torn down).
+// reverse order it is torn down), and the endpoint API's work on its thread.
 struct AgentDaemon::Parts {
   AgentOptions options;
   Clock clock;
@@ -108,6 +110,165 @@ struct AgentDaemon::Parts {
     if (peer_channel) peer_channel->Stop();
     for (auto& link : links) link->Stop();
   }
+
+  // OnLoop runs `work` on the daemon's thread (at once when called there),
+  // or answers `done` that the endpoint is stopping.
+  template <typename T, typename Work>
+  void OnLoop(Done<T> done, Work work) {
+    asio::dispatch(io, [this, done = std::move(done), work = std::move(work)]() mutable {
+      if (stopping) return done(Unexpected(ErrorCode::kUnavailable, "the endpoint is stopping"));
+      work(std::move(done));
+    });
+  }
+
+  // ListPeers asks a reachable hub for this network's active devices.
+  void ListPeers(Done<std::vector<Peer>> done) {
+    for (HubLink* link : Links()) {
+      if (!link->up()) continue;
+      channel::v1::Envelope request;
+      request.mutable_list_peers();
+      link->Request(
+          std::move(request), SecretBytes(),
+          [this, done = std::move(done)](Result<proto::Frame> answer) {
+            if (!answer) return done(Unexpected(std::move(answer).error()));
+            const auto& body = answer->envelope;
+            if (body.has_error()) return done(RefusedByHub(body.error()));
+            std::vector<Peer> peers;
+            for (const auto& p : body.peer_list().peers()) {
+              auto session = sessions->Get(p.id());
+              peers.push_back({p.id(), p.name(), session && *session ? (*session)->epoch : 0});
+            }
+            done(std::move(peers));
+          });
+      return;
+    }
+    done(Unexpected(ErrorCode::kUnavailable, "no hub is reachable to ask for peers"));
+  }
+
+  // ResolvePeer turns a device id or name into the device id.
+  void ResolvePeer(const std::string& id_or_name, Done<std::string> done) {
+    if (crypto::IsCanonicalUuid(id_or_name)) return done(id_or_name);
+    if (!proto::IsValidName(id_or_name)) {
+      return done(Unexpected(ErrorCode::kInvalidArgument,
+                             "'" + id_or_name + "' is neither a device id nor a device name"));
+    }
+    ListPeers([id_or_name, done = std::move(done)](Result<std::vector<Peer>> peers) {
+      if (!peers) return done(Unexpected(std::move(peers).error()));
+      for (const auto& p : *peers) {
+        if (p.name == id_or_name) return done(p.id);
+      }
+      done(Unexpected(ErrorCode::kNotFound,
+                      "no active device named '" + id_or_name + "' in this network"));
+    });
+  }
+
+  std::vector<HubLink*> Links() const {
+    std::vector<HubLink*> out;
+    for (const auto& link : links) out.push_back(link.get());
+    return out;
+  }
+
+  EndpointStatus StatusOnLoop() {
+    EndpointStatus out;
+    out.device = {identity.device_id, identity.device_name, identity.network_name, identity.hub_set,
+                  identity.threshold};
+    for (const auto& link : links) {
+      out.hubs.push_back({link->hub_id(), link->up(), link->Status(), link->epoch()});
+    }
+    out.hubs_up = engine->UpLinks();
+    const auto health = entropy->Status();
+    out.entropy.operational = health.operational;
+    out.entropy.reseeds = health.reseeds;
+    for (const auto& s : health.sources) {
+      out.entropy.sources.push_back({s.name, std::string(entropy::SourceStateName(s.state))});
+    }
+    if (auto list = sessions->List()) {
+      for (const auto& s : *list) out.sessions.push_back(SessionStatusOf(s));
+    }
+    if (peer_channel) {
+      out.peer_channel = PeerChannelStatus{peer_channel->RelayStatus(), peer_channel->listen_port(),
+                                           peer_channel->Status()};
+    }
+    if (ppk) out.ppk = ppk->Status();
+    out.agreements = engine->Recent(10);
+    return out;
+  }
+
+  void NextKeysOnLoop(const std::string& peer, std::uint32_t count,
+                      const std::optional<KeyUse>& use, const Done<std::vector<Key>>& done) {
+    auto keys = sessions->NextKeys(peer, count);
+    if (!keys) return done(Unexpected(std::move(keys).error()));
+    if (use && peer_channel) {
+      std::vector<pairwise::KeyId> issued;
+      issued.reserve(keys->size());
+      for (const auto& k : *keys) issued.push_back(k.id);
+      // Keys whose notice is not kept are handed out to no one: the peer's
+      // consumer could never take them.
+      if (auto sent = peer_channel->SendIssued(peer, issued, use->master_sae, use->slave_sae);
+          !sent) {
+        return done(Unexpected(ErrorCode::kIoError, "the key-id sync could not keep its notice: " +
+                                                        sent.error().message));
+      }
+    }
+    done(KeysOf(std::move(*keys)));
+  }
+
+  // Entitled checks what the peer's side said of each key it handed out:
+  // Ok when `use` may have them all.
+  Result<void> Entitled(const std::string& peer, const std::vector<std::string>& ids,
+                        const KeyUse& use) {
+    for (const auto& text : ids) {
+      // An id this session never made is KeysById's to answer (not found):
+      // no notice will ever come for it.
+      SKAP_ASSIGN_OR_RETURN(const bool names, sessions->NamesPeerKey(peer, text));
+      const auto id = pairwise::ParseKeyId(text);
+      if (!names || !id) continue;
+      SKAP_ASSIGN_OR_RETURN(auto issued, peer_channel->IssuedFor(peer, *id));
+      if (!issued) {
+        // With the key-id sync, a key the peer's side has not named yet
+        // goes to nobody: it may be another pair's.
+        return Unexpected(ErrorCode::kUnavailable,
+                          "key " + text +
+                              " is not yet synchronised with the master's KME (its agent needs"
+                              " [peer] too)");
+      }
+      if (issued->master_sae != use.master_sae || issued->slave_sae != use.slave_sae) {
+        return Unexpected(ErrorCode::kPermissionDenied,
+                          "key " + text + " was not handed out by SAE " + use.master_sae +
+                              " for SAE " + use.slave_sae);
+      }
+    }
+    return Ok();
+  }
+
+  void KeysByIdOnLoop(const std::string& peer, const std::vector<std::string>& ids,
+                      const std::optional<KeyUse>& use, const Done<std::vector<Key>>& done) {
+    if (use && peer_channel) {
+      if (auto entitled = Entitled(peer, ids, *use); !entitled) {
+        return done(Unexpected(std::move(entitled).error()));
+      }
+    }
+    auto keys = sessions->KeysById(peer, ids);
+    if (!keys) return done(Unexpected(std::move(keys).error()));
+    done(KeysOf(std::move(*keys)));
+  }
+
+  static SessionStatus SessionStatusOf(const SessionInfo& s) {
+    return {s.peer,          s.epoch,
+            s.next_index,    s.peer_next_index,
+            s.keys_issued,   s.established_at_ms,
+            s.reseeded_at_ms};
+  }
+
+  static std::vector<Key> KeysOf(std::vector<IssuedKey> issued) {
+    std::vector<Key> out;
+    out.reserve(issued.size());
+    for (auto& k : issued) {
+      out.push_back({std::move(k.key_id), std::move(k.fingerprint), k.id.epoch,
+                     static_cast<unsigned>(k.id.direction), k.id.index, std::move(k.key)});
+    }
+    return out;
+  }
 };
 
 Result<std::unique_ptr<AgentDaemon>> AgentDaemon::Start(const AgentOptions& options, Clock clock) {
@@ -163,52 +324,55 @@ Result<std::unique_ptr<AgentDaemon>> AgentDaemon::Start(const AgentOptions& opti
   }
   SKAP_RETURN_IF_ERROR(p->engine->Resume());
   if (p->peer_channel) SKAP_RETURN_IF_ERROR(p->peer_channel->Start());
-  p->api = std::make_unique<ControlApi>(*p->engine, *p->sessions, link_pointers, *p->entropy,
-                                        options.engine.hybrid);
-  if (p->peer_channel) p->api->SetPeerChannel(p->peer_channel.get());
-  p->socket =
+  std::unique_ptr<AgentDaemon> daemon(new AgentDaemon(std::move(p)));
+  Parts& d = *daemon->parts_;
+  // The surfaces call the endpoint API, and nothing of each other's.
+  d.api = std::make_unique<ControlApi>(*daemon);
+  d.socket =
       options.control_socket.empty() ? options.data_dir + "/control.sock" : options.control_socket;
-  SKAP_ASSIGN_OR_RETURN(p->control, net::HttpServer::ListenUnix(
-                                        p->io, p->socket,
-                                        [api = p->api.get()](net::HttpRequest request,
-                                                             const net::HttpRespond& respond) {
-                                          api->Handle(request, respond);
-                                        },
-                                        {.name = "control socket", .serve = {}}));
+  SKAP_ASSIGN_OR_RETURN(
+      d.control, net::HttpServer::ListenUnix(d.io, d.socket,
+                                             [api = d.api.get()](net::HttpRequest request,
+                                                                 const net::HttpRespond& respond) {
+                                               api->Handle(request, respond);
+                                             },
+                                             {.name = "control socket", .serve = {}}));
   if (options.etsi014) {
     SKAP_RETURN_IF_ERROR(
-        kme::EnsureCredentials(options.data_dir, p->store->kek(), options.etsi014->server_names));
+        kme::EnsureCredentials(options.data_dir, d.store->kek(), options.etsi014->server_names));
     SKAP_ASSIGN_OR_RETURN(const auto credentials,
-                          kme::LoadServerCredentials(options.data_dir, p->store->kek()));
-    p->kme_api = std::make_unique<kme::Etsi014Api>(*p->sessions, p->identity.device_id,
-                                                   *options.etsi014, p->peer_channel.get());
+                          kme::LoadServerCredentials(options.data_dir, d.store->kek()));
+    d.kme_api = std::make_unique<kme::Etsi014Api>(*daemon, d.identity.device_id, *options.etsi014);
     // Only the agent's own CA issues SAE certificates; no certificate, no
     // service. The client certificate's fingerprint names the calling SAE.
     SKAP_ASSIGN_OR_RETURN(
-        p->kme_tls, crypto::NewMutualTlsServerContext(credentials.ca_pem, credentials.server));
+        d.kme_tls, crypto::NewMutualTlsServerContext(credentials.ca_pem, credentials.server));
     SKAP_ASSIGN_OR_RETURN(
-        p->kme_server,
+        d.kme_server,
         net::HttpServer::ListenTcp(
-            p->io, options.etsi014->host, options.etsi014->port,
-            net::CertificateTransport{p->kme_tls.get()},
-            [kme = p->kme_api.get()](net::HttpRequest request, const net::HttpRespond& respond) {
-              respond(kme->Handle(kme->SaeOf(request.peer), request.method, request.target,
-                                  request.body));
+            d.io, options.etsi014->host, options.etsi014->port,
+            net::CertificateTransport{d.kme_tls.get()},
+            [kme = d.kme_api.get()](net::HttpRequest request, const net::HttpRespond& respond) {
+              kme->Handle(kme->SaeOf(request.peer), request, respond);
             },
             {.name = "etsi014 listener", .serve = {.max_body = std::size_t{256} * 1024}}));
   }
   if (!options.ppk.empty()) {
-    p->ppk = std::make_unique<ppk::PpkInstaller>(options.ppk, p->clock);
-    p->ppk_offered.assign(options.ppk.size(), 0);
-    p->api->SetPpkStatus([installer = p->ppk.get()] { return installer->Status(); });
+    d.ppk = std::make_unique<ppk::PpkInstaller>(options.ppk, d.clock);
+    d.ppk_offered.assign(options.ppk.size(), 0);
   }
-  p->tick = std::make_unique<asio::steady_timer>(p->io);
-  return std::unique_ptr<AgentDaemon>(new AgentDaemon(std::move(p)));
+  d.tick = std::make_unique<asio::steady_timer>(d.io);
+  return daemon;
 }
 
 AgentDaemon::AgentDaemon(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 
-AgentDaemon::~AgentDaemon() = default;
+AgentDaemon::~AgentDaemon() {
+  if (thread_.joinable()) {
+    Stop();
+    thread_.join();
+  }
+}
 
 void AgentDaemon::Run() {
   parts_->OfferPpks();
@@ -217,23 +381,70 @@ void AgentDaemon::Run() {
   parts_->io.run();
 }
 
+void AgentDaemon::RunOnThread() {
+  thread_ = std::thread([this] { Run(); });
+}
+
 void AgentDaemon::Stop() {
   asio::post(parts_->io, [p = parts_.get()] { p->StopOnLoop(); });
 }
 
-net::HttpResponse AgentDaemon::Call(net::HttpRequest request) {
-  auto answer = std::make_shared<std::promise<net::HttpResponse>>();
-  auto future = answer->get_future();
-  auto shared = std::make_shared<net::HttpRequest>(std::move(request));
-  asio::post(parts_->io, [p = parts_.get(), shared, answer] {
-    if (p->stopping) {
-      answer->set_value(ControlFailure({ErrorCode::kUnavailable, "the endpoint is stopping"}));
-      return;
-    }
-    // The engine answers exactly once, now or when the agreement ends.
-    p->api->Handle(*shared, [answer](net::HttpResponse r) { answer->set_value(std::move(r)); });
+bool AgentDaemon::OnOwnThread() const { return parts_->io.get_executor().running_in_this_thread(); }
+
+void AgentDaemon::Status(Done<EndpointStatus> done) {
+  parts_->OnLoop<EndpointStatus>(
+      std::move(done), [p = parts_.get()](Done<EndpointStatus> d) { d(p->StatusOnLoop()); });
+}
+
+void AgentDaemon::Peers(Done<std::vector<Peer>> done) {
+  parts_->OnLoop<std::vector<Peer>>(std::move(done), [p = parts_.get()](Done<std::vector<Peer>> d) {
+    p->ListPeers(std::move(d));
   });
-  return future.get();
+}
+
+void AgentDaemon::Agree(const std::string& peer, AgreeOptions options,
+                        Done<AgreementOutcome> done) {
+  parts_->OnLoop<AgreementOutcome>(
+      std::move(done), [p = parts_.get(), peer, options](Done<AgreementOutcome> d) {
+        p->ResolvePeer(peer, [p, options, d = std::move(d)](Result<std::string> id) {
+          if (!id) return d(Unexpected(std::move(id).error()));
+          // The engine answers exactly once, now or when the agreement ends.
+          p->engine->Agree(*id, options.fresh, options.hybrid.value_or(p->options.engine.hybrid),
+                           [d](const AgreementOutcome& outcome) { d(outcome); });
+        });
+      });
+}
+
+void AgentDaemon::NextKeys(const std::string& peer, std::uint32_t count, std::optional<KeyUse> use,
+                           Done<std::vector<Key>> done) {
+  parts_->OnLoop<std::vector<Key>>(
+      std::move(done), [p = parts_.get(), peer, count, use](Done<std::vector<Key>> d) {
+        p->ResolvePeer(peer, [p, count, use, d = std::move(d)](Result<std::string> id) {
+          if (!id) return d(Unexpected(std::move(id).error()));
+          p->NextKeysOnLoop(*id, count, use, d);
+        });
+      });
+}
+
+void AgentDaemon::KeysById(const std::string& peer, const std::vector<std::string>& ids,
+                           std::optional<KeyUse> use, Done<std::vector<Key>> done) {
+  parts_->OnLoop<std::vector<Key>>(
+      std::move(done), [p = parts_.get(), peer, ids, use](Done<std::vector<Key>> d) {
+        p->ResolvePeer(peer, [p, ids, use, d = std::move(d)](Result<std::string> id) {
+          if (!id) return d(Unexpected(std::move(id).error()));
+          p->KeysByIdOnLoop(*id, ids, use, d);
+        });
+      });
+}
+
+void AgentDaemon::Session(const std::string& peer, Done<std::optional<SessionStatus>> done) {
+  parts_->OnLoop<std::optional<SessionStatus>>(
+      std::move(done), [p = parts_.get(), peer](Done<std::optional<SessionStatus>> d) {
+        auto session = p->sessions->Get(peer);
+        if (!session) return d(Unexpected(std::move(session).error()));
+        if (!*session) return d(std::optional<SessionStatus>());
+        d(std::optional<SessionStatus>(Parts::SessionStatusOf(**session)));
+      });
 }
 
 std::string AgentDaemon::Describe() const {

@@ -1,7 +1,11 @@
-// skap-agent run: the device's daemon. It holds a channel to each of its
-// hubs (hub_link.h), runs pairwise agreements (agreement_engine.h), keeps the
-// sessions (session_store.h) and serves the local control socket
-// (control_api.h), all on one thread, until SIGINT or SIGTERM.
+// The endpoint's composition root: the daemon of `skap-agent run` and of
+// the C API. It holds a channel to each of its hubs (agent/hub/hub_link.h),
+// runs pairwise agreements (agent/agreement_engine.h), keeps the sessions
+// (agent/store/session_store.h) and the peer channel, and implements the
+// typed endpoint API (skap/endpoint.h) that every surface a key leaves the
+// device through calls: the control socket (control/), the ETSI GS QKD 014
+// KME (kme/), the IPsec PPKs (ppk/) and the C API (capi/). All of it runs
+// on one thread.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "agent/agreement_engine.h"
@@ -18,7 +23,7 @@
 #include "agentd/ppk/ppk_installer.h"
 #include "common/clock.h"
 #include "common/result.h"
-#include "net/http/message.h"
+#include "skap/endpoint.h"
 
 namespace skap::agent {
 
@@ -39,36 +44,48 @@ struct AgentOptions {
 // by Run), the agreement engine, the control socket and, when configured,
 // the ETSI GS QKD 014 KME. `skap-agent run` runs it on the main thread; the
 // C API (include/skap/c/skap.h) embeds it on a thread of the application.
-class AgentDaemon {
+class AgentDaemon final : public Endpoint {
  public:
   // Start opens the endpoint of `options`; `clock` is the time all of it reads.
   static Result<std::unique_ptr<AgentDaemon>> Start(const AgentOptions& options,
                                                     Clock clock = SystemClock());
-  ~AgentDaemon();
+  ~AgentDaemon() override;
   AgentDaemon(const AgentDaemon&) = delete;
   AgentDaemon& operator=(const AgentDaemon&) = delete;
 
   // Run serves on the calling thread until Stop; it returns once every
   // link, connection and timer has wound down.
   void Run();
+  // RunOnThread runs it on a thread of its own (the C API, Endpoint::Open),
+  // which the destructor stops and joins.
+  void RunOnThread();
   // Stop asks Run to return; safe from any thread (and from a signal
   // handler's asio callback).
   void Stop();
-  // Call answers a control request as the control socket would; from any
-  // thread but Run's, while Run runs. It waits for the answer (an agreement
-  // takes a round trip through the hubs).
-  net::HttpResponse Call(net::HttpRequest request);
   // StopOnSignals makes SIGINT and SIGTERM stop the daemon (skap-agent run;
   // an application embedding the endpoint keeps its own signals).
   void StopOnSignals();
   // Describe is the one line the daemon logs when it starts.
   std::string Describe() const;
 
+  // The endpoint API (skap/endpoint.h).
+  void Status(Done<EndpointStatus> done) override;
+  void Peers(Done<std::vector<Peer>> done) override;
+  void Agree(const std::string& peer, AgreeOptions options, Done<AgreementOutcome> done) override;
+  void NextKeys(const std::string& peer, std::uint32_t count, std::optional<KeyUse> use,
+                Done<std::vector<Key>> done) override;
+  void KeysById(const std::string& peer, const std::vector<std::string>& ids,
+                std::optional<KeyUse> use, Done<std::vector<Key>> done) override;
+  void Session(const std::string& peer, Done<std::optional<SessionStatus>> done) override;
+
+  bool OnOwnThread() const override;
+
   struct Parts;
 
  private:
   explicit AgentDaemon(std::unique_ptr<Parts> parts);
   std::unique_ptr<Parts> parts_;
+  std::thread thread_;
 };
 
 // RunAgent serves until SIGINT or SIGTERM. `ready` is called once the

@@ -140,12 +140,23 @@ CREATE INDEX mailbox_recipient ON mailbox (recipient, state);
 CREATE INDEX mailbox_expiry ON mailbox (expires_at_ms);
 )sql";
 
+// Version 6: a device's channel key is one class's (hub/registry/
+// channel_keys.h), its ratchet request too: the flag moves from devices to
+// channel_keys, with its value.
+constexpr std::string_view kV6 = R"sql(
+ALTER TABLE channel_keys ADD COLUMN ratchet_requested BIGINT NOT NULL DEFAULT 0;
+UPDATE channel_keys SET ratchet_requested =
+  (SELECT d.ratchet_requested FROM devices d WHERE d.id = channel_keys.device_id);
+ALTER TABLE devices DROP COLUMN ratchet_requested;
+)sql";
+
 constexpr std::array kMigrations = {
     store::Migration{1, "audit log and hub keys", kV1},
     store::Migration{2, "registry", kV2},
     store::Migration{3, "channel key ratchet", kV3},
     store::Migration{4, "operator admin psk", kV4},
     store::Migration{5, "pairwise agreements", kV5},
+    store::Migration{6, "the ratchet request belongs to the channel key", kV6},
 };
 
 }  // namespace

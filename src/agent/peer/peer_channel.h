@@ -28,6 +28,7 @@
 #include "common/clock.h"
 #include "pairwise/session_keys.h"
 #include "proto/peer.pb.h"
+#include "skap/endpoint.h"
 
 namespace skap::agent {
 
@@ -43,20 +44,6 @@ struct PeerChannelOptions {
   std::chrono::milliseconds resend{2000};  // unacknowledged messages go again
   std::chrono::seconds message_expiry{3600};
   bool enabled() const { return listen.has_value() || !direct.empty() || relay.has_value(); }
-};
-
-// PeerLinkStatus is how the channel to one peer stands.
-struct PeerLinkStatus {
-  std::string peer;
-  std::string transport;  // "direct", "relay" or "none"
-  std::string direct;     // the dialer's or listener's view, "" if not configured
-  std::uint64_t epoch = 0;
-  std::int64_t pending = 0;                       // in the outbox
-  std::uint64_t sent_direct = 0, sent_relay = 0;  // transmissions, resends and acks included
-  std::uint64_t received_direct = 0, received_relay = 0;  // messages acted on (not acks)
-  std::uint64_t acks = 0;                                 // acknowledgements received
-  std::uint64_t duplicates = 0;                           // messages already acted on
-  std::uint64_t refused = 0;                              // failed to open or parse
 };
 
 class PeerChannel {

@@ -16,11 +16,13 @@
 #include "common/result.h"
 #include "keystore/keystore.h"
 #include "pairwise/agreement.h"
+#include "skap/endpoint.h"
 #include "store/database.h"
 
 namespace skap::agent {
 
-enum class AgreementState { kRunning, kConfirmed, kFailed };
+// AgreementStateName is how a state is stored and shown: "running",
+// "confirmed", "failed".
 std::string_view AgreementStateName(AgreementState state);
 
 // AgreementRecord is one agreement as the engine keeps it.

@@ -1,5 +1,6 @@
 // What the agent's control socket serves (a Unix socket, mode 0600, so only
-// the agent's user connects; net/http/server.h), as JSON:
+// the agent's user connects; net/http/server.h), as JSON, each request an
+// endpoint API call (skap/endpoint.h):
 //
 //   GET  /v1/status                      device, hubs, entropy, sessions, agreements
 //   GET  /v1/peers                       the active devices of this network (from a hub)
@@ -13,17 +14,9 @@
 // a key never sits in a JSON value. Errors are {"error","message"}.
 #pragma once
 
-#include <functional>
-#include <string>
-#include <vector>
-
-#include "agent/agreement_engine.h"
-#include "agent/hub/hub_link.h"
-#include "agent/peer/peer_channel.h"
-#include "agent/store/session_store.h"
-#include "agentd/ppk/ppk_installer.h"
-#include "entropy/entropy_service.h"
+#include "common/error.h"
 #include "net/http/message.h"
+#include "skap/endpoint.h"
 
 namespace skap::agent {
 
@@ -32,45 +25,13 @@ net::HttpResponse ControlFailure(const Error& error);
 
 class ControlApi {
  public:
-  // `hybrid_default` is what an agreement request without "hybrid" gets.
-  ControlApi(AgreementEngine& engine, SessionStore& sessions, std::vector<HubLink*> links,
-             entropy::EntropyService& entropy, bool hybrid_default)
-      : engine_(engine),
-        sessions_(sessions),
-        links_(std::move(links)),
-        entropy_(entropy),
-        hybrid_default_(hybrid_default) {}
-
-  // SetPeerChannel adds the peer channel's state to status answers.
-  void SetPeerChannel(PeerChannel* channel) { peer_channel_ = channel; }
-  // SetPpkStatus adds the IPsec PPKs' state to status answers.
-  void SetPpkStatus(std::function<std::vector<ppk::PpkState>()> ppk_status) {
-    ppk_status_ = std::move(ppk_status);
-  }
+  explicit ControlApi(Endpoint& endpoint) : endpoint_(endpoint) {}
 
   // Handle answers `request` through `respond`, now or once it can.
   void Handle(const net::HttpRequest& request, const net::HttpRespond& respond);
 
  private:
-  struct Peer {
-    std::string id;
-    std::string name;
-  };
-  using PeersDone = std::function<void(Result<std::vector<Peer>>)>;
-  // ListPeers asks a reachable hub for this network's active devices.
-  void ListPeers(PeersDone done);
-  // ResolvePeer turns a device id or name into the device id.
-  void ResolvePeer(const std::string& id_or_name, std::function<void(Result<Peer>)> done);
-  net::HttpResponse Status();
-  static net::HttpResponse Key(const Result<IssuedKey>& key, bool reveal);
-
-  AgreementEngine& engine_;
-  SessionStore& sessions_;
-  std::vector<HubLink*> links_;
-  entropy::EntropyService& entropy_;
-  bool hybrid_default_;
-  std::function<std::vector<ppk::PpkState>()> ppk_status_;
-  PeerChannel* peer_channel_ = nullptr;
+  Endpoint& endpoint_;
 };
 
 }  // namespace skap::agent

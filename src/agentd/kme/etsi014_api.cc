@@ -9,6 +9,7 @@
 #include "crypto/base64.h"
 #include "crypto/uuid.h"
 #include "net/http/target.h"
+#include "pairwise/session_keys.h"
 
 namespace skap::kme {
 namespace {
@@ -40,15 +41,16 @@ std::optional<long long> Integer(const std::string& text) {
 // KeyContainer writes the standard's Key container (clause 6.3) straight
 // into wiping memory: the keys never sit in a JSON library's strings. Key
 // ids are UUIDs and base64 needs no escaping.
-Result<net::HttpResponse> KeyContainer(const std::vector<agent::IssuedKey>& keys) {
+net::HttpResponse KeyContainer(const std::vector<Key>& keys) {
   SecretBytes body;
   body.Append(AsBytes(std::string_view(R"({"keys":[)")));
   for (std::size_t i = 0; i < keys.size(); ++i) {
     const std::string head =
-        std::string(i == 0 ? "" : ",") + R"({"key_ID":")" + keys[i].key_id + R"(","key":")";
+        std::string(i == 0 ? "" : ",") + R"({"key_ID":")" + keys[i].id + R"(","key":")";
     body.Append(AsBytes(head));
-    SKAP_ASSIGN_OR_RETURN(const auto encoded, crypto::Base64EncodeSecret(keys[i].key.Expose()));
-    body.Append(encoded.Expose());
+    auto encoded = crypto::Base64EncodeSecret(keys[i].bytes.Expose());
+    if (!encoded) return Error(503, "key data access error");
+    body.Append(encoded->Expose());
     body.Append(AsBytes(std::string_view(R"("})")));
   }
   body.Append(AsBytes(std::string_view("]}")));
@@ -66,10 +68,9 @@ struct Etsi014Api::Request {
   json body = json::object();
 };
 
-Etsi014Api::Etsi014Api(agent::SessionStore& sessions, std::string self_device_id,
-                       const Etsi014Options& options, agent::PeerChannel* sync)
-    : sessions_(sessions),
-      sync_(sync),
+Etsi014Api::Etsi014Api(Endpoint& endpoint, std::string self_device_id,
+                       const Etsi014Options& options)
+    : endpoint_(endpoint),
       self_(std::move(self_device_id)),
       max_keys_per_request_(options.max_keys_per_request) {
   for (const auto& sae : options.saes) {
@@ -84,9 +85,17 @@ std::optional<std::string> Etsi014Api::SaeOf(const std::string& certificate_sha2
   return it->second;
 }
 
-net::HttpResponse Etsi014Api::Handle(const std::optional<std::string>& caller,
-                                     std::string_view method, std::string_view target,
-                                     std::string_view body) {
+void Etsi014Api::Handle(const std::optional<std::string>& caller, const net::HttpRequest& http,
+                        const net::HttpRespond& respond) {
+  if (auto refused = Dispatch(caller, http, respond)) respond(std::move(*refused));
+}
+
+std::optional<net::HttpResponse> Etsi014Api::Dispatch(const std::optional<std::string>& caller,
+                                                      const net::HttpRequest& http,
+                                                      const net::HttpRespond& respond) {
+  const std::string_view method = http.method;
+  const std::string_view target = http.target;
+  const std::string_view body = http.body;
   if (!caller || !by_id_.contains(*caller)) {
     return Unauthorized("the client certificate is not one of this KME's SAEs");
   }
@@ -119,37 +128,45 @@ net::HttpResponse Etsi014Api::Handle(const std::optional<std::string>& caller,
   if (what == "status") {
     if (request.post) return Error(405, "status is GET only");
     if (!request.query.empty()) return Error(400, "status takes no parameters");
-    return Status(sae, other);
+    return Status(sae, other, respond);
   }
-  if (what == "enc_keys") return EncKeys(sae, other, request);
-  if (what == "dec_keys") return DecKeys(sae, other, request);
+  if (what == "enc_keys") return EncKeys(sae, other, request, respond);
+  if (what == "dec_keys") return DecKeys(sae, other, request, respond);
   return Error(404, "no such resource: " + std::string(path));
 }
 
-net::HttpResponse Etsi014Api::Status(const SaeEntry& caller, const std::string& slave) {
+std::optional<net::HttpResponse> Etsi014Api::Status(const SaeEntry& caller,
+                                                    const std::string& slave,
+                                                    const net::HttpRespond& respond) {
   if (slave != caller.remote_sae) {
     return Unauthorized("SAE " + caller.id + " shares no keys with SAE " + slave);
   }
-  auto session = sessions_.Get(caller.peer);
-  if (!session) return Error(503, "key data access error");
-  if (!*session) {
-    return Error(503, "no key material yet: this device has agreed no key with the slave's");
-  }
-  return Reply(200, json{{"source_KME_ID", self_},
-                         {"target_KME_ID", caller.peer},
-                         {"master_SAE_ID", caller.id},
-                         {"slave_SAE_ID", slave},
-                         {"key_size", kKeyBits},
-                         {"stored_key_count", pairwise::kMaxChainIndex - (*session)->next_index},
-                         {"max_key_count", pairwise::kMaxChainIndex},
-                         {"max_key_per_request", max_keys_per_request_},
-                         {"max_key_size", kKeyBits},
-                         {"min_key_size", kKeyBits},
-                         {"max_SAE_ID_count", 0}});
+  endpoint_.Session(caller.peer, [this, caller, slave,
+                                  respond](Result<std::optional<SessionStatus>> session) {
+    if (!session) return respond(Error(503, "key data access error"));
+    if (!*session) {
+      return respond(
+          Error(503, "no key material yet: this device has agreed no key with the slave's"));
+    }
+    respond(Reply(200, json{{"source_KME_ID", self_},
+                            {"target_KME_ID", caller.peer},
+                            {"master_SAE_ID", caller.id},
+                            {"slave_SAE_ID", slave},
+                            {"key_size", kKeyBits},
+                            {"stored_key_count", pairwise::kMaxChainIndex - (*session)->next_index},
+                            {"max_key_count", pairwise::kMaxChainIndex},
+                            {"max_key_per_request", max_keys_per_request_},
+                            {"max_key_size", kKeyBits},
+                            {"min_key_size", kKeyBits},
+                            {"max_SAE_ID_count", 0}}));
+  });
+  return std::nullopt;
 }
 
-net::HttpResponse Etsi014Api::EncKeys(const SaeEntry& caller, const std::string& slave,
-                                      const Request& request) {
+std::optional<net::HttpResponse> Etsi014Api::EncKeys(const SaeEntry& caller,
+                                                     const std::string& slave,
+                                                     const Request& request,
+                                                     const net::HttpRespond& respond) {
   if (slave != caller.remote_sae) {
     return Unauthorized("SAE " + caller.id + " shares no keys with SAE " + slave);
   }
@@ -200,61 +217,29 @@ net::HttpResponse Etsi014Api::EncKeys(const SaeEntry& caller, const std::string&
   if (number < 1 || number > max_keys_per_request_) {
     return Error(400, "number shall be between 1 and " + std::to_string(max_keys_per_request_));
   }
-  auto keys = sessions_.NextKeys(caller.peer, static_cast<std::uint32_t>(number));
-  if (!keys) {
-    if (keys.error().code == ErrorCode::kNotFound) {
-      return Error(503, "no key material yet: this device has agreed no key with the slave's");
-    }
-    if (keys.error().code == ErrorCode::kLimitExceeded) {
-      return Error(503, "the session's keys are spent until the next re-seed");
-    }
-    return Error(503, "key data access error");
-  }
-  if (sync_ != nullptr) {
-    std::vector<pairwise::KeyId> issued;
-    issued.reserve(keys->size());
-    for (const auto& k : *keys) issued.push_back(k.id);
-    // Keys whose notice is not kept are handed out to no one: the slave
-    // could never take them.
-    if (!sync_->SendIssued(caller.peer, issued, caller.id, slave)) {
-      return Error(503, "key data access error");
-    }
-  }
-  auto container = KeyContainer(*keys);
-  if (!container) return Error(503, "key data access error");
-  return std::move(*container);
-}
-
-std::optional<net::HttpResponse> Etsi014Api::Entitled(const SaeEntry& caller,
-                                                      const std::string& master,
-                                                      const std::vector<std::string>& ids) {
-  if (sync_ == nullptr) return std::nullopt;  // one pair per peer: the config decides
-  for (const auto& text : ids) {
-    // An id this session never made is KeysById's to answer (400): no
-    // notice will ever come for it.
-    auto names = sessions_.NamesPeerKey(caller.peer, text);
-    if (!names) return Error(503, "key data access error");
-    const auto id = pairwise::ParseKeyId(text);
-    if (!*names || !id) continue;
-    auto issued = sync_->IssuedFor(caller.peer, *id);
-    if (!issued) return Error(503, "key data access error");
-    if (!*issued) {
-      // With the key-id sync, a key the master's KME has not named yet
-      // goes to nobody: it may be another pair's.
-      return Error(503, "key " + text +
-                            " is not yet synchronised with the master's KME (its agent needs"
-                            " [peer] too)");
-    }
-    if ((*issued)->master_sae != master || (*issued)->slave_sae != caller.id) {
-      return Unauthorized("key " + text + " was not handed out by SAE " + master + " for SAE " +
-                          caller.id);
-    }
-  }
+  endpoint_.NextKeys(
+      caller.peer, static_cast<std::uint32_t>(number), KeyUse{caller.id, slave},
+      [respond](Result<std::vector<Key>> keys) {
+        if (!keys) {
+          if (keys.error().code == ErrorCode::kNotFound) {
+            return respond(Error(503,
+                                 "no key material yet: this device has agreed no"
+                                 " key with the slave's"));
+          }
+          if (keys.error().code == ErrorCode::kLimitExceeded) {
+            return respond(Error(503, "the session's keys are spent until the next re-seed"));
+          }
+          return respond(Error(503, "key data access error"));
+        }
+        respond(KeyContainer(*keys));
+      });
   return std::nullopt;
 }
 
-net::HttpResponse Etsi014Api::DecKeys(const SaeEntry& caller, const std::string& master,
-                                      const Request& request) {
+std::optional<net::HttpResponse> Etsi014Api::DecKeys(const SaeEntry& caller,
+                                                     const std::string& master,
+                                                     const Request& request,
+                                                     const net::HttpRespond& respond) {
   if (master != caller.remote_sae) {
     return Unauthorized("SAE " + caller.id + " was handed no keys by SAE " + master);
   }
@@ -286,19 +271,25 @@ net::HttpResponse Etsi014Api::DecKeys(const SaeEntry& caller, const std::string&
   for (const auto& id : ids) {
     if (!crypto::ParseUuid(id)) return Error(400, "key_ID shall be a UUID: " + id);
   }
-  if (auto refused = Entitled(caller, master, ids)) return std::move(*refused);
-  auto keys = sessions_.KeysById(caller.peer, ids);
-  if (!keys) {
-    const auto code = keys.error().code;
-    if (code == ErrorCode::kNotFound || code == ErrorCode::kInvalidArgument ||
-        code == ErrorCode::kLimitExceeded) {
-      return Error(400, "one or more keys specified are not found on KME");
-    }
-    return Error(503, "key data access error");
-  }
-  auto container = KeyContainer(*keys);
-  if (!container) return Error(503, "key data access error");
-  return std::move(*container);
+  // With the key-id sync, the endpoint hands a key only to the pair its
+  // master's KME said it went to.
+  endpoint_.KeysById(
+      caller.peer, ids, KeyUse{master, caller.id}, [respond](Result<std::vector<Key>> keys) {
+        if (keys) return respond(KeyContainer(*keys));
+        switch (keys.error().code) {
+          case ErrorCode::kPermissionDenied:
+            return respond(Unauthorized(keys.error().message));
+          case ErrorCode::kUnavailable:
+            return respond(Error(503, keys.error().message));
+          case ErrorCode::kNotFound:
+          case ErrorCode::kInvalidArgument:
+          case ErrorCode::kLimitExceeded:
+            return respond(Error(400, "one or more keys specified are not found on KME"));
+          default:
+            return respond(Error(503, "key data access error"));
+        }
+      });
+  return std::nullopt;
 }
 
 }  // namespace skap::kme

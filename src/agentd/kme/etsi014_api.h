@@ -8,8 +8,9 @@
 //
 // Which master handed a key out for which slave (the standard's 401 rule
 // for dec_keys): the master's KME says so over the peer channel, a ratchet
-// notice per run of keys (agent/peer_channel.h, the key-id sync). Without a
-// peer channel, one SAE pair per peer device says it with no message.
+// notice per run of keys (the key-id sync of the peer channel, docs/peer.md):
+// the endpoint API does it (KeyUse). Without a peer channel, one SAE pair per
+// peer device says it with no message.
 #pragma once
 
 #include <cstdint>
@@ -19,10 +20,8 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/peer/peer_channel.h"
-#include "agent/store/session_store.h"
-#include "common/secret_bytes.h"
 #include "net/http/message.h"
+#include "skap/endpoint.h"
 
 namespace skap::kme {
 
@@ -47,32 +46,32 @@ inline constexpr int kKeyBits = 256;
 
 class Etsi014Api {
  public:
-  // `sync` is the peer channel, if the agent has one.
-  Etsi014Api(agent::SessionStore& sessions, std::string self_device_id,
-             const Etsi014Options& options, agent::PeerChannel* sync = nullptr);
+  // Keys come from `endpoint`, whose own device is `self_device_id`.
+  Etsi014Api(Endpoint& endpoint, std::string self_device_id, const Etsi014Options& options);
 
   // SaeOf maps a client certificate's fingerprint to a local SAE.
   std::optional<std::string> SaeOf(const std::string& certificate_sha256) const;
 
   // Handle answers one request of the SAE `caller` (nullopt: a certificate
-  // that is no configured SAE's).
-  net::HttpResponse Handle(const std::optional<std::string>& caller, std::string_view method,
-                           std::string_view target, std::string_view body);
+  // that is no configured SAE's) through `respond`.
+  void Handle(const std::optional<std::string>& caller, const net::HttpRequest& request,
+              const net::HttpRespond& respond);
 
  private:
   struct Request;
-  net::HttpResponse Status(const SaeEntry& caller, const std::string& slave);
-  net::HttpResponse EncKeys(const SaeEntry& caller, const std::string& slave,
-                            const Request& request);
-  net::HttpResponse DecKeys(const SaeEntry& caller, const std::string& master,
-                            const Request& request);
-  // Entitled checks what the master's KME said of each key; nullopt when
-  // the SAE may have them.
-  std::optional<net::HttpResponse> Entitled(const SaeEntry& caller, const std::string& master,
-                                            const std::vector<std::string>& ids);
+  // Each returns the answer when it has it at once (a refusal), or nullopt
+  // when it answers through `respond` once the endpoint has.
+  std::optional<net::HttpResponse> Dispatch(const std::optional<std::string>& caller,
+                                            const net::HttpRequest& request,
+                                            const net::HttpRespond& respond);
+  std::optional<net::HttpResponse> Status(const SaeEntry& caller, const std::string& slave,
+                                          const net::HttpRespond& respond);
+  std::optional<net::HttpResponse> EncKeys(const SaeEntry& caller, const std::string& slave,
+                                           const Request& request, const net::HttpRespond& respond);
+  std::optional<net::HttpResponse> DecKeys(const SaeEntry& caller, const std::string& master,
+                                           const Request& request, const net::HttpRespond& respond);
 
-  agent::SessionStore& sessions_;
-  agent::PeerChannel* sync_;
+  Endpoint& endpoint_;
   std::string self_;
   std::uint32_t max_keys_per_request_;
   std::map<std::string, SaeEntry> by_id_;

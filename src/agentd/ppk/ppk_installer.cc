@@ -125,9 +125,9 @@ void PpkInstaller::Offer(std::size_t index, std::uint64_t epoch, SecretBytes ppk
   wake_.notify_all();
 }
 
-std::vector<PpkState> PpkInstaller::Status() const {
+std::vector<PpkStatus> PpkInstaller::Status() const {
   std::lock_guard lock(mutex_);
-  std::vector<PpkState> out;
+  std::vector<PpkStatus> out;
   for (const auto& s : slots_) out.push_back(s.state);
   return out;
 }

@@ -24,6 +24,7 @@
 
 #include "common/clock.h"
 #include "common/secret_bytes.h"
+#include "skap/endpoint.h"
 
 namespace skap::ppk {
 
@@ -35,17 +36,6 @@ struct PpkTarget {
   std::string connection;   // the swanctl connection's name
   std::string child;        // its CHILD_SA to initiate when no IKE SA is up
   bool initiate = false;    // this side is the IKE initiator and brings the SA up
-};
-
-// PpkState is what `skap-agent status` shows of a target (no key).
-struct PpkState {
-  std::string peer;
-  std::string connection;
-  std::uint64_t installed_epoch = 0;  // 0: none yet
-  std::string fingerprint;            // of the installed PPK
-  bool sa_up_with_installed = false;  // initiator: an IKE SA came up with it
-  int attempts = 0;                   // initiator: tries with the installed PPK
-  std::string last_error;
 };
 
 class PpkInstaller {
@@ -60,13 +50,13 @@ class PpkInstaller {
   // Offer hands target `index` the PPK of session epoch `epoch`; a newer
   // epoch than the one installed gets installed.
   void Offer(std::size_t index, std::uint64_t epoch, SecretBytes ppk);
-  std::vector<PpkState> Status() const;
+  std::vector<PpkStatus> Status() const;
 
  private:
   struct Slot {
     std::uint64_t offered_epoch = 0;
     SecretBytes offered;
-    PpkState state;
+    PpkStatus state;
     std::int64_t next_attempt_ms = 0;
     bool pending_initiate = false;
   };

@@ -106,14 +106,14 @@ Result<hub::Principal> AdminApi::Authenticate(const net::HttpRequest& request) {
   }
   if (request.peer.empty()) {
     if (!has_bearer) return Unexpected(ErrorCode::kAuthenticationFailed, "");
-    return registry_.AuthenticateOperator(authorization.substr(kBearer.size()));
+    return registry_.operators().Authenticate(authorization.substr(kBearer.size()));
   }
   // Over TLS the handshake proved the operator; a token, if sent as well,
   // must be that same operator's.
-  SKAP_ASSIGN_OR_RETURN(auto principal, registry_.OperatorNamed(request.peer));
+  SKAP_ASSIGN_OR_RETURN(auto principal, registry_.operators().Named(request.peer));
   if (has_bearer) {
     SKAP_ASSIGN_OR_RETURN(auto by_token,
-                          registry_.AuthenticateOperator(authorization.substr(kBearer.size())));
+                          registry_.operators().Authenticate(authorization.substr(kBearer.size())));
     if (by_token.name != principal.name) return Unexpected(ErrorCode::kAuthenticationFailed, "");
   }
   return principal;
@@ -137,7 +137,7 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
     if (!in.is_object() || !in.contains("name") || !in["name"].is_string()) {
       return Failure(ErrorCode::kInvalidArgument, R"(body must be {"name": "..."})");
     }
-    auto id = registry_.CreateNetwork(actor, in["name"].get<std::string>());
+    auto id = registry_.networks().Create(actor, in["name"].get<std::string>());
     if (!id) return Failure(id.error());
     return Json(201, json{{"id", *id}, {"name", in["name"]}});
   }
@@ -150,32 +150,34 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
     Result<hub::Network> network = Unexpected(ErrorCode::kNotFound, "no such endpoint");
     const json in = body();
     if (seg.size() == 3 && get) {
-      network = registry_.GetNetwork(actor, seg[2]);
+      network = registry_.networks().Get(actor, seg[2]);
     } else if (seg.size() == 4 && post && seg[3] == "hubs") {
       if (!in.value("hubs", json()).is_array() ||
           !in.value("threshold", json()).is_number_unsigned()) {
         return Failure(ErrorCode::kInvalidArgument,
                        R"(body must be {"hubs": ["<hub id>", ...], "threshold": k})");
       }
-      network = registry_.SetNetworkHubs(actor, seg[2], in["hubs"].get<std::vector<std::string>>(),
-                                         in["threshold"].get<unsigned>());
+      network =
+          registry_.networks().SetHubs(actor, seg[2], in["hubs"].get<std::vector<std::string>>(),
+                                       in["threshold"].get<unsigned>());
     } else if (seg.size() == 4 && post && seg[3] == "pair-policy") {
       const std::string policy = in.value("policy", "");
       if (policy != "any" && policy != "allow-list") {
         return Failure(ErrorCode::kInvalidArgument,
                        R"(body must be {"policy": "any" | "allow-list"})");
       }
-      network = registry_.SetPairPolicy(
+      network = registry_.networks().SetPairPolicy(
           actor, seg[2], policy == "any" ? hub::PairPolicy::kAny : hub::PairPolicy::kAllowList);
     } else if (seg.size() == 4 && post && seg[3] == "pairs") {
       if (!in.value("a", json()).is_string() || !in.value("b", json()).is_string()) {
         return Failure(ErrorCode::kInvalidArgument,
                        R"(body must be {"a": "<device id>", "b": "<device id>", "allow": true})");
       }
-      auto changed = registry_.AllowPair(actor, seg[2], in["a"].get<std::string>(),
-                                         in["b"].get<std::string>(), in.value("allow", true));
+      auto changed =
+          registry_.devices().AllowPair(actor, seg[2], in["a"].get<std::string>(),
+                                        in["b"].get<std::string>(), in.value("allow", true));
       if (!changed) return Failure(changed.error());
-      network = registry_.GetNetwork(actor, seg[2]);
+      network = registry_.networks().Get(actor, seg[2]);
     }
     if (!network) return Failure(network.error());
     return Json(200, json{{"id", network->id},
@@ -194,7 +196,7 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
     auto role = hub::ParseRole(in["role"].get<std::string>());
     if (!role) return Failure(role.error());
     auto token =
-        registry_.AddOperator(actor, actor.tenant_id, in["name"].get<std::string>(), *role);
+        registry_.operators().Add(actor, actor.tenant_id, in["name"].get<std::string>(), *role);
     if (!token) return Failure(token.error());
     net::HttpResponse r = Text(std::move(token->token));
     r.status = 201;
@@ -218,9 +220,9 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
       if (!in["id"].is_string()) return Failure(ErrorCode::kInvalidArgument, "id must be a string");
       id = in["id"].get<std::string>();
     }
-    auto grant = registry_.ProvisionDevice(actor, in["network"].get<std::string>(),
-                                           in["name"].get<std::string>(), lifetime,
-                                           in.value("can_provision", false), id);
+    auto grant = registry_.devices().Provision(actor, in["network"].get<std::string>(),
+                                               in["name"].get<std::string>(), lifetime,
+                                               in.value("can_provision", false), id);
     if (!grant) return Failure(grant.error());
     const proto::BundleInfo info{
         grant->hub_id,          options_.hub_address,     grant->device.tenant_id,
@@ -263,7 +265,7 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
       state = ParseState(s->second);
       if (!state) return Failure(ErrorCode::kInvalidArgument, "unknown state '" + s->second + "'");
     }
-    auto devices = registry_.ListDevices(actor, network->second, state);
+    auto devices = registry_.devices().List(actor, network->second, state);
     if (!devices) return Failure(devices.error());
     json out = json::array();
     for (const auto& d : *devices) out.push_back(DeviceJson(d));
@@ -271,7 +273,7 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
   }
 
   if (seg.size() == 3 && seg[1] == "devices" && get) {
-    auto device = registry_.GetDevice(actor, seg[2]);
+    auto device = registry_.devices().Get(actor, seg[2]);
     if (!device) return Failure(device.error());
     return Json(200, DeviceJson(*device));
   }
@@ -279,13 +281,13 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
   if (seg.size() == 4 && seg[1] == "devices" && post) {
     Result<hub::Device> result = Unexpected(ErrorCode::kNotFound, "no such endpoint");
     if (seg[3] == "admit") {
-      result = registry_.Admit(actor, seg[2]);
+      result = registry_.devices().Admit(actor, seg[2]);
     } else if (seg[3] == "reject") {
-      result = registry_.Reject(actor, seg[2]);
+      result = registry_.devices().Reject(actor, seg[2]);
     } else if (seg[3] == "revoke") {
-      result = registry_.Revoke(actor, seg[2]);
+      result = registry_.devices().Revoke(actor, seg[2]);
     } else if (seg[3] == "ratchet") {
-      result = registry_.RequestRatchet(actor, seg[2]);
+      result = registry_.devices().RequestRatchet(actor, seg[2]);
     }
     if (!result) return Failure(result.error());
     return Json(200, DeviceJson(*result));

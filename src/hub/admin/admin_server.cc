@@ -47,7 +47,7 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(
               SKAP_ASSIGN_OR_RETURN(auto name, proto::ParseAdminIdentity(wire));
               Result<SecretBytes> epsk = [&] {
                 const std::lock_guard lock(store_lock);
-                return registry.AdminPsk(name);
+                return registry.operators().AdminPsk(name);
               }();
               if (!epsk) return Unexpected(epsk.error());
               SKAP_ASSIGN_OR_RETURN(auto imported, proto::ImportAdminPsk(name, epsk->Expose()));

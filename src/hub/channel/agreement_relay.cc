@@ -33,7 +33,7 @@ Blob BytesOf(const std::string& s) { return Blob(s.begin(), s.end()); }
 
 Result<AgreementRelay::Route> AgreementRelay::RouteFor(const std::string& sender,
                                                        const std::string& recipient) {
-  auto self = registry_.GetDevice(Principal::Hub(), sender);
+  auto self = registry_.devices().Get(Principal::Hub(), sender);
   if (!self || self->state != DeviceState::kActive) {
     return Unexpected(ErrorCode::kFailedPrecondition, "only an active device takes part");
   }
@@ -42,14 +42,15 @@ Result<AgreementRelay::Route> AgreementRelay::RouteFor(const std::string& sender
   as_device.network_id = self->network_id;
   // A device of another network gets the same answer as one that does not
   // exist: no device learns what lies outside its network.
-  auto peer = registry_.GetDevice(as_device, recipient);
+  auto peer = registry_.devices().Get(as_device, recipient);
   if (!peer) return Unexpected(ErrorCode::kNotFound, "no such peer in this network");
   if (peer->state != DeviceState::kActive) {
     return Unexpected(ErrorCode::kFailedPrecondition,
                       "the peer is " + std::string(DeviceStateName(peer->state)) + ", not active");
   }
-  SKAP_ASSIGN_OR_RETURN(auto network, registry_.NetworkById(self->network_id));
-  SKAP_ASSIGN_OR_RETURN(const bool allowed, registry_.PairAllowed(network, sender, recipient));
+  SKAP_ASSIGN_OR_RETURN(auto network, registry_.networks().ById(self->network_id));
+  SKAP_ASSIGN_OR_RETURN(const bool allowed,
+                        registry_.devices().PairAllowed(network, sender, recipient));
   if (!allowed) {
     return Unexpected(ErrorCode::kPermissionDenied,
                       "the network's policy does not allow this pair to agree keys");

@@ -120,8 +120,8 @@ bool ChannelConnection::OnHandshake() {
   {
     const std::lock_guard lock(services_->registry_mutex);
     // This handshake proves the epoch: the previous key can go.
-    (void)services_->registry.ConfirmEpoch(id_.device_id, id_.epoch);
-    auto schedule = services_->registry.ScheduleFor(id_.device_id);
+    (void)services_->registry.channel_keys().ConfirmEpoch(id_.device_id, id_.epoch);
+    auto schedule = services_->registry.channel_keys().ScheduleFor(id_.device_id);
     if (!schedule) return false;
     at_current_epoch_ = schedule->epoch == id_.epoch;
     if (!at_current_epoch_) return true;  // the device has a newer epoch to take up
@@ -147,7 +147,7 @@ void ChannelConnection::ScheduleRatchetCheck(std::int64_t wait_ms) {
     std::int64_t next_wait_ms = 0;
     {
       const std::lock_guard lock(self->services_->registry_mutex);
-      auto schedule = self->services_->registry.ScheduleFor(self->id_.device_id);
+      auto schedule = self->services_->registry.channel_keys().ScheduleFor(self->id_.device_id);
       if (!schedule || schedule->epoch != self->id_.epoch) return;
       const std::int64_t now = self->services_->now();
       due = RatchetDueReason(self->services_->options.ratchet, *schedule, 0, now);
@@ -223,19 +223,19 @@ void ChannelConnection::HandlePreflight(std::uint64_t request_id, const pb::Pref
                               {"entropy_health", p.entropy_health()},
                               {"config_fingerprint", p.config_fingerprint()}};
   const std::lock_guard lock(services_->registry_mutex);
-  auto device = services_->registry.GetDevice(Principal::Hub(), id_.device_id);
+  auto device = services_->registry.devices().Get(Principal::Hub(), id_.device_id);
   if (!device) return Refuse(request_id, device.error());
   pb::Envelope out;
   if (device->state == DeviceState::kActive) {
     // Admitted since it last reported: hand over the hub's contribution.
-    auto nonce = services_->registry.HubNonceFor(id_.device_id);
+    auto nonce = services_->registry.devices().HubNonceFor(id_.device_id);
     if (!nonce) return Refuse(request_id, nonce.error());
     out.mutable_admission_notice()->set_hub_nonce(std::string(nonce->begin(), nonce->end()));
     out.mutable_admission_notice()->set_epoch(1);
     return Reply(request_id, out);
   }
-  auto recorded =
-      services_->registry.RecordPreflight(id_.device_id, report.dump(), AsBytes(p.device_nonce()));
+  auto recorded = services_->registry.devices().RecordPreflight(id_.device_id, report.dump(),
+                                                                AsBytes(p.device_nonce()));
   if (!recorded) return Refuse(request_id, recorded.error());
   out.mutable_preflight_result()->set_state("pending");
   Reply(request_id, out);
@@ -252,7 +252,8 @@ void ChannelConnection::HandleRatchet(std::uint64_t request_id, const pb::Ratche
   Result<RatchetStep> step = Unexpected(ErrorCode::kUnavailable, "");
   {
     const std::lock_guard lock(services_->registry_mutex);
-    step = services_->registry.Ratchet(id_.device_id, id_.epoch, AsBytes(request.device_nonce()));
+    step = services_->registry.channel_keys().Ratchet(id_.device_id, id_.epoch,
+                                                      AsBytes(request.device_nonce()));
   }
   if (!step) return Refuse(request_id, step.error());
   ratcheted_ = true;
@@ -306,7 +307,7 @@ void ChannelConnection::HandleAgreement(std::uint64_t request_id, const proto::F
     Result<std::vector<Device>> peers = Unexpected(ErrorCode::kUnavailable, "");
     {
       const std::lock_guard lock(services_->registry_mutex);
-      peers = services_->registry.PeersOf(device);
+      peers = services_->registry.devices().PeersOf(device);
     }
     if (!peers) return Refuse(request_id, peers.error());
     for (const auto& p : *peers) {

@@ -58,7 +58,8 @@ Result<std::unique_ptr<ChannelServer>> ChannelServer::Start(
             if (!s) return Unexpected(ErrorCode::kUnavailable, "stopping");
             SKAP_ASSIGN_OR_RETURN(auto id, proto::ParseChannelIdentity(wire, s->registry.hub_id()));
             const std::lock_guard lock(s->registry_mutex);
-            SKAP_ASSIGN_OR_RETURN(auto key, s->registry.ChannelKeyFor(id.device_id, id.epoch));
+            SKAP_ASSIGN_OR_RETURN(auto key,
+                                  s->registry.channel_keys().KeyFor(id.device_id, id.epoch));
             SKAP_ASSIGN_OR_RETURN(auto imported, proto::ImportChannelKey(id, key.key.Expose()));
             return std::move(imported.psk);
           },
@@ -68,7 +69,7 @@ Result<std::unique_ptr<ChannelServer>> ChannelServer::Start(
       net::OpenTcpAcceptor(*state->acceptor, options.host, options.port, "device channel"));
   std::weak_ptr<State> weak = state;
   // Revocation is immediate: open channels of the device are closed.
-  registry.OnRevoked([weak](const std::string& device_id) {
+  registry.devices().OnRevoked([weak](const std::string& device_id) {
     if (auto s = weak.lock()) {
       asio::post(s->io, [s, device_id] {
         s->services->ForEachConnection(device_id, [](ChannelConnection& c) { c.Close(); });
@@ -76,7 +77,7 @@ Result<std::unique_ptr<ChannelServer>> ChannelServer::Start(
     }
   });
   // An operator's ratchet request reaches a connected device at once.
-  registry.OnRatchetRequested([weak](const std::string& device_id) {
+  registry.devices().OnRatchetRequested([weak](const std::string& device_id) {
     if (auto s = weak.lock()) {
       asio::post(s->io, [s, device_id] {
         s->services->ForEachConnection(device_id,

@@ -152,22 +152,22 @@ class AgreementEngineTest : public ::testing::Test {
       hub->relay = std::make_unique<hub::AgreementRelay>(*hub->registry, *hub->db, *hub->kek,
                                                          *hub->audit, [this] { return now_ms_; });
       auto& r = *hub->registry;
-      const auto tenant = *r.CreateTenant(hub::Principal::Hub(), "t");
+      const auto tenant = *r.tenants().Create(hub::Principal::Hub(), "t");
       const auto role = [&](const char* name, hub::Role x) {
-        auto token = r.AddOperator(hub::Principal::Hub(), tenant, name, x);
+        auto token = r.operators().Add(hub::Principal::Hub(), tenant, name, x);
         const auto t = token->token.Expose();
-        return *r.AuthenticateOperator(std::string(t.begin(), t.end()));
+        return *r.operators().Authenticate(std::string(t.begin(), t.end()));
       };
       const auto admin = role("admin", hub::Role::kTenantAdmin);
       const auto prov = role("prov", hub::Role::kProvisioner);
       const auto adm = role("adm", hub::Role::kAdmitter);
-      ASSERT_TRUE(r.CreateNetwork(admin, "net"));
-      ASSERT_TRUE(r.SetNetworkHubs(admin, "net", ids, k));
+      ASSERT_TRUE(r.networks().Create(admin, "net"));
+      ASSERT_TRUE(r.networks().SetHubs(admin, "net", ids, k));
       for (const auto& device : {kA, kB}) {
-        ASSERT_TRUE(r.ProvisionDevice(prov, "net", device.substr(0, 1), std::chrono::hours(1),
-                                      false, device));
-        ASSERT_TRUE(r.RecordPreflight(device, "{}", std::vector<std::uint8_t>(32, 1)));
-        ASSERT_TRUE(r.Admit(adm, device));
+        ASSERT_TRUE(r.devices().Provision(prov, "net", device.substr(0, 1), std::chrono::hours(1),
+                                          false, device));
+        ASSERT_TRUE(r.devices().RecordPreflight(device, "{}", std::vector<std::uint8_t>(32, 1)));
+        ASSERT_TRUE(r.devices().Admit(adm, device));
       }
       hubs_.push_back(std::move(hub));
     }

@@ -17,7 +17,7 @@ class AgreementRelayTest : public RegistryTest {
  protected:
   void SetUp() override {
     RegistryTest::SetUp();
-    ASSERT_TRUE(registry_->SetNetworkHubs(admin_, "plant-1", {kHubA, kHubB, kHubC}, 2));
+    ASSERT_TRUE(registry_->networks().SetHubs(admin_, "plant-1", {kHubA, kHubB, kHubC}, 2));
     a_ = Active("a");
     b_ = Active("b");
     elsewhere_ = Active("e", "plant-2");
@@ -177,7 +177,7 @@ TEST_F(AgreementRelayTest, OffersThatBreakTheNetworksRulesAreRefused) {
   ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(a_, offer, share_); }),
                           ErrorCode::kInvalidArgument, "sid");
 
-  ASSERT_TRUE(registry_->Revoke(admitter_, b_));
+  ASSERT_TRUE(registry_->devices().Revoke(admitter_, b_));
   ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(a_, Offer(a_, b_), share_); }),
                           ErrorCode::kFailedPrecondition, "the peer is revoked");
   ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(b_, Offer(b_, a_), share_); }),
@@ -185,10 +185,10 @@ TEST_F(AgreementRelayTest, OffersThatBreakTheNetworksRulesAreRefused) {
 }
 
 TEST_F(AgreementRelayTest, AnAllowListDecidesWhichPairsMayAgree) {
-  ASSERT_TRUE(registry_->SetPairPolicy(admin_, "plant-1", PairPolicy::kAllowList));
+  ASSERT_TRUE(registry_->networks().SetPairPolicy(admin_, "plant-1", PairPolicy::kAllowList));
   ExpectRefused<Delivery>([&] { return relay_->OfferShare(a_, Offer(a_, b_), share_); },
                           ErrorCode::kPermissionDenied, "does not allow this pair");
-  ASSERT_TRUE(registry_->AllowPair(admin_, "plant-1", a_, b_, true));
+  ASSERT_TRUE(registry_->devices().AllowPair(admin_, "plant-1", a_, b_, true));
   EXPECT_TRUE(relay_->OfferShare(a_, Offer(a_, b_), share_));
 }
 

@@ -31,24 +31,24 @@ class RegistryTest : public ::testing::Test {
     registry_ = std::make_unique<Registry>(*db_, *keystore_, *rng_, *audit_, kHubA,
                                            [this] { return now_ms_; });
     const Principal hub = Principal::Hub();
-    tenant_ = *registry_->CreateTenant(hub, "acme");
-    other_tenant_ = *registry_->CreateTenant(hub, "globex");
+    tenant_ = *registry_->tenants().Create(hub, "acme");
+    other_tenant_ = *registry_->tenants().Create(hub, "globex");
     admin_ = Operator(tenant_, "alice", Role::kTenantAdmin);
     provisioner_ = Operator(tenant_, "pat", Role::kProvisioner);
     admitter_ = Operator(tenant_, "adam", Role::kAdmitter);
     auditor_ = Operator(tenant_, "audrey", Role::kAuditor);
     other_admin_ = Operator(other_tenant_, "olga", Role::kTenantAdmin);
     other_admitter_ = Operator(other_tenant_, "oscar", Role::kAdmitter);
-    ASSERT_TRUE(registry_->CreateNetwork(admin_, "plant-1"));
-    ASSERT_TRUE(registry_->CreateNetwork(admin_, "plant-2"));
-    ASSERT_TRUE(registry_->CreateNetwork(other_admin_, "plant-1"));
+    ASSERT_TRUE(registry_->networks().Create(admin_, "plant-1"));
+    ASSERT_TRUE(registry_->networks().Create(admin_, "plant-2"));
+    ASSERT_TRUE(registry_->networks().Create(other_admin_, "plant-1"));
   }
 
   Principal Operator(const std::string& tenant, const std::string& name, Role role) {
-    auto token = registry_->AddOperator(Principal::Hub(), tenant, name, role);
+    auto token = registry_->operators().Add(Principal::Hub(), tenant, name, role);
     EXPECT_TRUE(token) << token.error().message;
     const auto t = token->token.Expose();
-    auto principal = registry_->AuthenticateOperator(std::string(t.begin(), t.end()));
+    auto principal = registry_->operators().Authenticate(std::string(t.begin(), t.end()));
     EXPECT_TRUE(principal);
     return *principal;
   }
@@ -57,7 +57,7 @@ class RegistryTest : public ::testing::Test {
                            bool can_provision = false,
                            const std::optional<std::string>& id = std::nullopt) {
     auto grant =
-        registry_->ProvisionDevice(provisioner_, network, name, hours(24), can_provision, id);
+        registry_->devices().Provision(provisioner_, network, name, hours(24), can_provision, id);
     EXPECT_TRUE(grant) << grant.error().message;
     return std::move(*grant);
   }
@@ -66,8 +66,9 @@ class RegistryTest : public ::testing::Test {
   std::vector<std::uint8_t> Enrol(const BootstrapGrant& grant) {
     std::vector<std::uint8_t> nonce(32);
     EXPECT_TRUE(rng_->Fill(nonce));
-    EXPECT_TRUE(registry_->RecordPreflight(grant.device.id, R"({"agent":"test"})", nonce));
-    EXPECT_TRUE(registry_->Admit(admitter_, grant.device.id));
+    EXPECT_TRUE(
+        registry_->devices().RecordPreflight(grant.device.id, R"({"agent":"test"})", nonce));
+    EXPECT_TRUE(registry_->devices().Admit(admitter_, grant.device.id));
     return nonce;
   }
 

@@ -8,7 +8,7 @@ namespace skap::hub {
 namespace {
 
 TEST_F(RegistryTest, ANetworkStartsWithThisHubAloneAndAnyPair) {
-  auto network = registry_->GetNetwork(admin_, "plant-1");
+  auto network = registry_->networks().Get(admin_, "plant-1");
   ASSERT_TRUE(network);
   EXPECT_EQ(network->hub_set, std::vector<std::string>{kHubA});
   EXPECT_EQ(network->threshold, 1u);
@@ -17,7 +17,7 @@ TEST_F(RegistryTest, ANetworkStartsWithThisHubAloneAndAnyPair) {
 }
 
 TEST_F(RegistryTest, TheTenantAdminSetsHubsAndThresholdAndBundlesCarryThem) {
-  auto set = registry_->SetNetworkHubs(admin_, "plant-1", {kHubC, kHubA, kHubB}, 2);
+  auto set = registry_->networks().SetHubs(admin_, "plant-1", {kHubC, kHubA, kHubB}, 2);
   ASSERT_TRUE(set) << set.error().message;
   EXPECT_EQ(set->hub_set, (std::vector<std::string>{kHubA, kHubB, kHubC}));
   EXPECT_EQ(set->threshold, 2u);
@@ -47,17 +47,17 @@ TEST_F(RegistryTest, BadHubSetsAreRefusedAuditedAndChangeNothing) {
   };
   for (const auto& c : cases) {
     const auto before = AuditCount();
-    auto refused = registry_->SetNetworkHubs(admin_, "plant-1", c.hubs, c.k);
+    auto refused = registry_->networks().SetHubs(admin_, "plant-1", c.hubs, c.k);
     ASSERT_FALSE(refused) << c.why;
     EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
     EXPECT_NE(refused.error().message.find(c.why), std::string::npos) << refused.error().message;
     EXPECT_EQ(AuditCount(), before + 1) << "refusal audited";
   }
-  EXPECT_EQ(registry_->GetNetwork(admin_, "plant-1")->hub_set, std::vector<std::string>{kHubA});
-  EXPECT_EQ(registry_->SetNetworkHubs(provisioner_, "plant-1", {kHubA}, 1).error().code,
+  EXPECT_EQ(registry_->networks().Get(admin_, "plant-1")->hub_set, std::vector<std::string>{kHubA});
+  EXPECT_EQ(registry_->networks().SetHubs(provisioner_, "plant-1", {kHubA}, 1).error().code,
             ErrorCode::kPermissionDenied);
   // Another tenant's admin does not even find the network.
-  EXPECT_EQ(registry_->SetNetworkHubs(other_admin_, "plant-2", {kHubA}, 1).error().code,
+  EXPECT_EQ(registry_->networks().SetHubs(other_admin_, "plant-2", {kHubA}, 1).error().code,
             ErrorCode::kNotFound);
 }
 
@@ -65,11 +65,11 @@ TEST_F(RegistryTest, ADeviceKeepsItsIdAcrossTheHubsOfItsNetwork) {
   const std::string id = "4d3f9c3b-2d74-4a9e-9c8a-6e3a5f7b8d94";
   EXPECT_EQ(Provision("sensor-1", "plant-1", false, id).device.id, id);
   auto taken =
-      registry_->ProvisionDevice(provisioner_, "plant-1", "sensor-2", hours(24), false, id);
+      registry_->devices().Provision(provisioner_, "plant-1", "sensor-2", hours(24), false, id);
   ASSERT_FALSE(taken);
   EXPECT_EQ(taken.error().code, ErrorCode::kFailedPrecondition);
-  auto bad = registry_->ProvisionDevice(provisioner_, "plant-1", "sensor-3", hours(24), false,
-                                        std::string("4D3F9C3B-2D74-4A9E-9C8A-6E3A5F7B8D95"));
+  auto bad = registry_->devices().Provision(provisioner_, "plant-1", "sensor-3", hours(24), false,
+                                            std::string("4D3F9C3B-2D74-4A9E-9C8A-6E3A5F7B8D95"));
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
 }
@@ -82,12 +82,12 @@ TEST_F(RegistryTest, PeersAreTheOtherActiveDevicesOfTheSameNetwork) {
   Enrol(a);
   Enrol(b);
   Enrol(elsewhere);
-  auto peers = registry_->PeersOf(a.device.id);
+  auto peers = registry_->devices().PeersOf(a.device.id);
   ASSERT_TRUE(peers);
   ASSERT_EQ(peers->size(), 1u);
   EXPECT_EQ((*peers)[0].id, b.device.id);
-  ASSERT_TRUE(registry_->Revoke(admitter_, b.device.id));
-  EXPECT_TRUE(registry_->PeersOf(a.device.id)->empty());
+  ASSERT_TRUE(registry_->devices().Revoke(admitter_, b.device.id));
+  EXPECT_TRUE(registry_->devices().PeersOf(a.device.id)->empty());
   (void)pending;
 }
 
@@ -95,21 +95,25 @@ TEST_F(RegistryTest, AnAllowListLetsOnlyTheListedPairsAgree) {
   const BootstrapGrant a = Provision("a");
   const BootstrapGrant b = Provision("b");
   const BootstrapGrant elsewhere = Provision("d", "plant-2");
-  auto network = registry_->SetPairPolicy(admin_, "plant-1", PairPolicy::kAllowList);
+  auto network = registry_->networks().SetPairPolicy(admin_, "plant-1", PairPolicy::kAllowList);
   ASSERT_TRUE(network);
-  EXPECT_FALSE(*registry_->PairAllowed(*network, a.device.id, b.device.id));
-  ASSERT_TRUE(registry_->AllowPair(admin_, "plant-1", b.device.id, a.device.id, true));
-  EXPECT_TRUE(*registry_->PairAllowed(*network, a.device.id, b.device.id));
-  EXPECT_TRUE(registry_->AllowPair(admin_, "plant-1", a.device.id, b.device.id, true))
+  EXPECT_FALSE(*registry_->devices().PairAllowed(*network, a.device.id, b.device.id));
+  ASSERT_TRUE(registry_->devices().AllowPair(admin_, "plant-1", b.device.id, a.device.id, true));
+  EXPECT_TRUE(*registry_->devices().PairAllowed(*network, a.device.id, b.device.id));
+  EXPECT_TRUE(registry_->devices().AllowPair(admin_, "plant-1", a.device.id, b.device.id, true))
       << "allowing twice is fine";
-  EXPECT_EQ(
-      registry_->AllowPair(admin_, "plant-1", a.device.id, elsewhere.device.id, true).error().code,
-      ErrorCode::kNotFound);
-  EXPECT_EQ(
-      registry_->AllowPair(admitter_, "plant-1", a.device.id, b.device.id, false).error().code,
-      ErrorCode::kPermissionDenied);
-  ASSERT_TRUE(registry_->AllowPair(admin_, "plant-1", a.device.id, b.device.id, false));
-  EXPECT_FALSE(*registry_->PairAllowed(*network, a.device.id, b.device.id));
+  EXPECT_EQ(registry_->devices()
+                .AllowPair(admin_, "plant-1", a.device.id, elsewhere.device.id, true)
+                .error()
+                .code,
+            ErrorCode::kNotFound);
+  EXPECT_EQ(registry_->devices()
+                .AllowPair(admitter_, "plant-1", a.device.id, b.device.id, false)
+                .error()
+                .code,
+            ErrorCode::kPermissionDenied);
+  ASSERT_TRUE(registry_->devices().AllowPair(admin_, "plant-1", a.device.id, b.device.id, false));
+  EXPECT_FALSE(*registry_->devices().PairAllowed(*network, a.device.id, b.device.id));
 }
 
 }  // namespace

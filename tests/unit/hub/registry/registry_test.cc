@@ -20,42 +20,42 @@ TEST_F(RegistryTest, DeviceLifecycleFromBundleToRevocation) {
   EXPECT_EQ(grant.hub_id, kHubA);
   EXPECT_EQ(grant.tenant_name, "acme");
 
-  auto epoch0 = registry_->ChannelKeyFor(grant.device.id, 0);
+  auto epoch0 = registry_->channel_keys().KeyFor(grant.device.id, 0);
   ASSERT_TRUE(epoch0);
   EXPECT_TRUE(ct::Equal(epoch0->key.Expose(), grant.bootstrap_key.Expose()));
 
   std::vector<std::uint8_t> device_nonce = Enrol(grant);
-  auto admitted = registry_->GetDevice(admin_, grant.device.id);
+  auto admitted = registry_->devices().Get(admin_, grant.device.id);
   ASSERT_TRUE(admitted);
   EXPECT_EQ(admitted->state, DeviceState::kActive);
   EXPECT_EQ(admitted->admitted_by, "adam");
 
   // The device derives epoch 1 from its bootstrap key and the hub's nonce
   // and gets the same key the hub stored.
-  auto hub_nonce = registry_->HubNonceFor(grant.device.id);
+  auto hub_nonce = registry_->devices().HubNonceFor(grant.device.id);
   ASSERT_TRUE(hub_nonce);
   auto device_side = crypto::NextChannelKey(grant.bootstrap_key.Expose(), 1, *hub_nonce,
                                             device_nonce, kHubA, grant.device.id);
-  auto epoch1 = registry_->ChannelKeyFor(grant.device.id, 1);
+  auto epoch1 = registry_->channel_keys().KeyFor(grant.device.id, 1);
   ASSERT_TRUE(device_side && epoch1);
   EXPECT_TRUE(ct::Equal(device_side->Expose(), epoch1->key.Expose()));
 
   // The bootstrap key stays until epoch 1 is proven, then it is gone.
-  EXPECT_TRUE(registry_->ChannelKeyFor(grant.device.id, 0));
-  ASSERT_TRUE(registry_->ConfirmEpoch(grant.device.id, 1));
-  EXPECT_EQ(registry_->ChannelKeyFor(grant.device.id, 0).error().code,
+  EXPECT_TRUE(registry_->channel_keys().KeyFor(grant.device.id, 0));
+  ASSERT_TRUE(registry_->channel_keys().ConfirmEpoch(grant.device.id, 1));
+  EXPECT_EQ(registry_->channel_keys().KeyFor(grant.device.id, 0).error().code,
             ErrorCode::kAuthenticationFailed);
 
   std::vector<std::string> closed;
-  registry_->OnRevoked([&](const std::string& id) { closed.push_back(id); });
-  auto revoked = registry_->Revoke(admin_, grant.device.id);
+  registry_->devices().OnRevoked([&](const std::string& id) { closed.push_back(id); });
+  auto revoked = registry_->devices().Revoke(admin_, grant.device.id);
   ASSERT_TRUE(revoked);
   EXPECT_EQ(revoked->state, DeviceState::kRevoked);
   EXPECT_EQ(closed, std::vector<std::string>{grant.device.id});
-  EXPECT_FALSE(registry_->ChannelKeyFor(grant.device.id, 1));
+  EXPECT_FALSE(registry_->channel_keys().KeyFor(grant.device.id, 1));
   EXPECT_TRUE(
       db_->Query("SELECT * FROM channel_keys WHERE device_id = $1", {grant.device.id})->empty());
-  EXPECT_EQ(registry_->Revoke(admin_, grant.device.id).error().code,
+  EXPECT_EQ(registry_->devices().Revoke(admin_, grant.device.id).error().code,
             ErrorCode::kFailedPrecondition);
 
   auto verification = audit_->Verify();
@@ -73,8 +73,8 @@ TEST_F(RegistryTest, DeviceLifecycleFromBundleToRevocation) {
 TEST_F(RegistryTest, ProvisionerCannotAdmitEvenAfterARoleChange) {
   BootstrapGrant grant = Provision("sensor-2");
   std::vector<std::uint8_t> nonce(32, 9);
-  ASSERT_TRUE(registry_->RecordPreflight(grant.device.id, "{}", nonce));
-  auto by_role = registry_->Admit(provisioner_, grant.device.id);
+  ASSERT_TRUE(registry_->devices().RecordPreflight(grant.device.id, "{}", nonce));
+  auto by_role = registry_->devices().Admit(provisioner_, grant.device.id);
   ASSERT_FALSE(by_role);
   EXPECT_EQ(by_role.error().code, ErrorCode::kPermissionDenied);
 
@@ -82,11 +82,11 @@ TEST_F(RegistryTest, ProvisionerCannotAdmitEvenAfterARoleChange) {
   ASSERT_TRUE(db_->Execute("UPDATE operators SET role = 'admitter' WHERE name = 'pat'"));
   Principal pat_now = provisioner_;
   pat_now.role = Role::kAdmitter;
-  auto own = registry_->Admit(pat_now, grant.device.id);
+  auto own = registry_->devices().Admit(pat_now, grant.device.id);
   ASSERT_FALSE(own);
   EXPECT_EQ(own.error().code, ErrorCode::kPermissionDenied);
   EXPECT_NE(own.error().message.find("separation of duties"), std::string::npos);
-  EXPECT_EQ(registry_->GetDevice(admin_, grant.device.id)->state, DeviceState::kPending);
+  EXPECT_EQ(registry_->devices().Get(admin_, grant.device.id)->state, DeviceState::kPending);
   auto refusals = audit_->List({.actor = "pat"});
   ASSERT_TRUE(refusals);
   EXPECT_EQ(refusals->back().record.outcome, "refused:permission-denied");
@@ -95,18 +95,18 @@ TEST_F(RegistryTest, ProvisionerCannotAdmitEvenAfterARoleChange) {
 TEST_F(RegistryTest, RefusalsAreAuditedAndChangeNothing) {
   BootstrapGrant grant = Provision("sensor-3");
   const auto before = AuditCount();
-  auto early = registry_->Admit(admitter_, grant.device.id);
+  auto early = registry_->devices().Admit(admitter_, grant.device.id);
   ASSERT_FALSE(early);
   EXPECT_EQ(early.error().code, ErrorCode::kFailedPrecondition);
-  EXPECT_EQ(registry_->GetDevice(admin_, grant.device.id)->state, DeviceState::kProvisioned);
+  EXPECT_EQ(registry_->devices().Get(admin_, grant.device.id)->state, DeviceState::kProvisioned);
   EXPECT_EQ(AuditCount(), before + 1);
-  EXPECT_EQ(registry_->CreateNetwork(provisioner_, "sneaky").error().code,
+  EXPECT_EQ(registry_->networks().Create(provisioner_, "sneaky").error().code,
             ErrorCode::kPermissionDenied);
-  EXPECT_EQ(registry_->ProvisionDevice(admitter_, "plant-1", "x", hours(1), false).error().code,
+  EXPECT_EQ(registry_->devices().Provision(admitter_, "plant-1", "x", hours(1), false).error().code,
             ErrorCode::kPermissionDenied);
-  EXPECT_EQ(registry_->Revoke(auditor_, grant.device.id).error().code,
+  EXPECT_EQ(registry_->devices().Revoke(auditor_, grant.device.id).error().code,
             ErrorCode::kPermissionDenied);
-  EXPECT_EQ(registry_->CreateTenant(admin_, "mine").error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(registry_->tenants().Create(admin_, "mine").error().code, ErrorCode::kPermissionDenied);
   EXPECT_EQ(AuditCount(), before + 5);
   EXPECT_TRUE(audit_->Verify()->intact);
 }
@@ -114,48 +114,50 @@ TEST_F(RegistryTest, RefusalsAreAuditedAndChangeNothing) {
 TEST_F(RegistryTest, TenantsAndNetworksAreSealedFromEachOther) {
   BootstrapGrant grant = Provision("sensor-4");
   std::vector<std::uint8_t> nonce(32, 1);
-  ASSERT_TRUE(registry_->RecordPreflight(grant.device.id, "{}", nonce));
-  auto seen = registry_->GetDevice(other_admitter_, grant.device.id);
+  ASSERT_TRUE(registry_->devices().RecordPreflight(grant.device.id, "{}", nonce));
+  auto seen = registry_->devices().Get(other_admitter_, grant.device.id);
   ASSERT_FALSE(seen);
   EXPECT_EQ(seen.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(seen.error().message,
-            registry_->GetDevice(other_admitter_, "no-such-id").error().message)
+            registry_->devices().Get(other_admitter_, "no-such-id").error().message)
       << "another tenant's device looks exactly like a missing one";
-  EXPECT_EQ(registry_->Admit(other_admitter_, grant.device.id).error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(registry_->Revoke(other_admin_, grant.device.id).error().code, ErrorCode::kNotFound);
-  EXPECT_TRUE(registry_->ListDevices(other_admin_, "plant-1")->empty());
-  EXPECT_EQ(registry_->ListDevices(admin_, "plant-1")->size(), 1u);
+  EXPECT_EQ(registry_->devices().Admit(other_admitter_, grant.device.id).error().code,
+            ErrorCode::kNotFound);
+  EXPECT_EQ(registry_->devices().Revoke(other_admin_, grant.device.id).error().code,
+            ErrorCode::kNotFound);
+  EXPECT_TRUE(registry_->devices().List(other_admin_, "plant-1")->empty());
+  EXPECT_EQ(registry_->devices().List(admin_, "plant-1")->size(), 1u);
 
   // A device sees its own network only.
   BootstrapGrant peer = Provision("peer", "plant-2");
-  ASSERT_TRUE(registry_->Admit(admitter_, grant.device.id));
+  ASSERT_TRUE(registry_->devices().Admit(admitter_, grant.device.id));
   Principal as_device;
   as_device.kind = Principal::Kind::kDevice;
   as_device.name = grant.device.id;
   as_device.tenant_id = tenant_;
   as_device.network_id = grant.device.network_id;
-  EXPECT_EQ(registry_->GetDevice(as_device, peer.device.id).error().code, ErrorCode::kNotFound);
-  EXPECT_TRUE(registry_->GetDevice(as_device, grant.device.id));
+  EXPECT_EQ(registry_->devices().Get(as_device, peer.device.id).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(registry_->devices().Get(as_device, grant.device.id));
 }
 
 TEST_F(RegistryTest, ExpiredAndReusedBundlesAreRefused) {
   BootstrapGrant late = Provision("late");
   now_ms_ = late.device.bootstrap_expires_at_ms;  // the first instant it is no longer valid
   std::vector<std::uint8_t> nonce(32, 3);
-  auto expired = registry_->RecordPreflight(late.device.id, "{}", nonce);
+  auto expired = registry_->devices().RecordPreflight(late.device.id, "{}", nonce);
   ASSERT_FALSE(expired);
   EXPECT_NE(expired.error().message.find("expired"), std::string::npos);
-  EXPECT_FALSE(registry_->ChannelKeyFor(late.device.id, 0));
+  EXPECT_FALSE(registry_->channel_keys().KeyFor(late.device.id, 0));
 
   BootstrapGrant once = Provision("once");
   std::vector<std::uint8_t> first(32, 4), copy(32, 5);
-  ASSERT_TRUE(registry_->RecordPreflight(once.device.id, "{}", first));
-  ASSERT_TRUE(registry_->RecordPreflight(once.device.id, R"({"retry":true})", first))
+  ASSERT_TRUE(registry_->devices().RecordPreflight(once.device.id, "{}", first));
+  ASSERT_TRUE(registry_->devices().RecordPreflight(once.device.id, R"({"retry":true})", first))
       << "the same enrolment may report again";
-  auto reused = registry_->RecordPreflight(once.device.id, "{}", copy);
+  auto reused = registry_->devices().RecordPreflight(once.device.id, "{}", copy);
   ASSERT_FALSE(reused);
   EXPECT_NE(reused.error().message.find("already used"), std::string::npos);
-  EXPECT_EQ(registry_->RecordPreflight(once.device.id, "not json", first).error().code,
+  EXPECT_EQ(registry_->devices().RecordPreflight(once.device.id, "not json", first).error().code,
             ErrorCode::kInvalidArgument);
 }
 
@@ -167,54 +169,57 @@ TEST_F(RegistryTest, DelegatedProvisioningRecordsTheParent) {
   as_gateway.tenant_id = tenant_;
   as_gateway.network_id = gateway.device.network_id;
   EXPECT_EQ(
-      registry_->ProvisionDevice(as_gateway, "plant-1", "child", hours(1), false).error().code,
+      registry_->devices().Provision(as_gateway, "plant-1", "child", hours(1), false).error().code,
       ErrorCode::kPermissionDenied)
       << "not active yet";
   Enrol(gateway);
-  auto child = registry_->ProvisionDevice(as_gateway, "plant-1", "child", hours(1), false);
+  auto child = registry_->devices().Provision(as_gateway, "plant-1", "child", hours(1), false);
   ASSERT_TRUE(child) << child.error().message;
   EXPECT_EQ(child->device.parent_device, gateway.device.id);
   EXPECT_EQ(child->device.provisioned_by, "device:" + gateway.device.id);
-  EXPECT_EQ(
-      registry_->ProvisionDevice(as_gateway, "plant-2", "elsewhere", hours(1), false).error().code,
-      ErrorCode::kPermissionDenied);
+  EXPECT_EQ(registry_->devices()
+                .Provision(as_gateway, "plant-2", "elsewhere", hours(1), false)
+                .error()
+                .code,
+            ErrorCode::kPermissionDenied);
 
   BootstrapGrant plain = Provision("plain");
   Enrol(plain);
   Principal as_plain = as_gateway;
   as_plain.name = plain.device.id;
   as_plain.can_provision = true;  // a forged flag does not help: the registry decides
-  EXPECT_EQ(registry_->ProvisionDevice(as_plain, "plant-1", "x", hours(1), false).error().code,
+  EXPECT_EQ(registry_->devices().Provision(as_plain, "plant-1", "x", hours(1), false).error().code,
             ErrorCode::kPermissionDenied);
 }
 
 TEST_F(RegistryTest, OperatorTokensAuthenticate) {
-  auto token = registry_->AddOperator(admin_, tenant_, "newbie", Role::kAuditor);
+  auto token = registry_->operators().Add(admin_, tenant_, "newbie", Role::kAuditor);
   ASSERT_TRUE(token);
   std::string text(token->token.Expose().begin(), token->token.Expose().end());
   EXPECT_EQ(text.rfind("skapop1-", 0), 0u);
   EXPECT_EQ(text.size(), 8u + 64u);
-  auto who = registry_->AuthenticateOperator(text);
+  auto who = registry_->operators().Authenticate(text);
   ASSERT_TRUE(who);
   EXPECT_EQ(who->name, "newbie");
   EXPECT_EQ(who->role, Role::kAuditor);
   text.back() = text.back() == '0' ? '1' : '0';
-  EXPECT_EQ(registry_->AuthenticateOperator(text).error().code, ErrorCode::kAuthenticationFailed);
-  EXPECT_EQ(registry_->AuthenticateOperator("garbage").error().code,
+  EXPECT_EQ(registry_->operators().Authenticate(text).error().code,
+            ErrorCode::kAuthenticationFailed);
+  EXPECT_EQ(registry_->operators().Authenticate("garbage").error().code,
             ErrorCode::kAuthenticationFailed);
   ASSERT_TRUE(db_->Execute("UPDATE operators SET disabled = 1 WHERE name = 'newbie'"));
   text.back() = text.back() == '0' ? '1' : '0';
-  EXPECT_FALSE(registry_->AuthenticateOperator(text)) << "disabled operators are refused";
-  EXPECT_EQ(registry_->AddOperator(admin_, other_tenant_, "spy", Role::kAuditor).error().code,
+  EXPECT_FALSE(registry_->operators().Authenticate(text)) << "disabled operators are refused";
+  EXPECT_EQ(registry_->operators().Add(admin_, other_tenant_, "spy", Role::kAuditor).error().code,
             ErrorCode::kPermissionDenied);
-  EXPECT_FALSE(registry_->AddOperator(admin_, tenant_, "alice", Role::kAuditor))
+  EXPECT_FALSE(registry_->operators().Add(admin_, tenant_, "alice", Role::kAuditor))
       << "names are unique";
 }
 
 TEST_F(RegistryTest, OperatorsHaveAnAdminPskFromTheirToken) {
-  auto token = registry_->AddOperator(admin_, tenant_, "remote", Role::kAuditor);
+  auto token = registry_->operators().Add(admin_, tenant_, "remote", Role::kAuditor);
   ASSERT_TRUE(token);
-  auto stored = registry_->AdminPsk("remote");
+  auto stored = registry_->operators().AdminPsk("remote");
   ASSERT_TRUE(stored);
   auto derived = proto::AdminPskFromToken(token->token.Expose());
   ASSERT_TRUE(derived);
@@ -227,37 +232,39 @@ TEST_F(RegistryTest, OperatorsHaveAnAdminPskFromTheirToken) {
                         derived->Expose().end()),
             wrapped->end())
       << "stored wrapped, not in clear";
-  EXPECT_EQ(registry_->OperatorNamed("remote")->role, Role::kAuditor);
+  EXPECT_EQ(registry_->operators().Named("remote")->role, Role::kAuditor);
 
-  EXPECT_EQ(registry_->AdminPsk("nobody").error().code, ErrorCode::kAuthenticationFailed);
+  EXPECT_EQ(registry_->operators().AdminPsk("nobody").error().code,
+            ErrorCode::kAuthenticationFailed);
   // Operators from before the TLS listener have no PSK: socket only.
   ASSERT_TRUE(db_->Execute("UPDATE operators SET wrapped_admin_psk = NULL WHERE name = 'pat'"));
-  EXPECT_EQ(registry_->AdminPsk("pat").error().code, ErrorCode::kAuthenticationFailed);
+  EXPECT_EQ(registry_->operators().AdminPsk("pat").error().code, ErrorCode::kAuthenticationFailed);
   ASSERT_TRUE(db_->Execute("UPDATE operators SET disabled = 1 WHERE name = 'remote'"));
-  EXPECT_FALSE(registry_->AdminPsk("remote"));
-  EXPECT_FALSE(registry_->OperatorNamed("remote"));
+  EXPECT_FALSE(registry_->operators().AdminPsk("remote"));
+  EXPECT_FALSE(registry_->operators().Named("remote"));
 }
 
 TEST_F(RegistryTest, NamesAreValidated) {
   for (const char* bad : {"", "-x", ".x", "has space", "semi;colon", "a/b"}) {
     EXPECT_EQ(
-        registry_->ProvisionDevice(provisioner_, "plant-1", bad, hours(1), false).error().code,
+        registry_->devices().Provision(provisioner_, "plant-1", bad, hours(1), false).error().code,
         ErrorCode::kInvalidArgument)
         << bad;
   }
+  EXPECT_EQ(registry_->devices()
+                .Provision(provisioner_, "plant-1", std::string(65, 'a'), hours(1), false)
+                .error()
+                .code,
+            ErrorCode::kInvalidArgument);
   EXPECT_EQ(
-      registry_->ProvisionDevice(provisioner_, "plant-1", std::string(65, 'a'), hours(1), false)
-          .error()
-          .code,
+      registry_->devices().Provision(provisioner_, "plant-1", "ok", minutes(0), false).error().code,
       ErrorCode::kInvalidArgument);
   EXPECT_EQ(
-      registry_->ProvisionDevice(provisioner_, "plant-1", "ok", minutes(0), false).error().code,
-      ErrorCode::kInvalidArgument);
-  EXPECT_EQ(registry_->ProvisionDevice(provisioner_, "nowhere", "ok", hours(1), false).error().code,
-            ErrorCode::kNotFound);
+      registry_->devices().Provision(provisioner_, "nowhere", "ok", hours(1), false).error().code,
+      ErrorCode::kNotFound);
   Provision("dup");
   EXPECT_EQ(
-      registry_->ProvisionDevice(provisioner_, "plant-1", "dup", hours(1), false).error().code,
+      registry_->devices().Provision(provisioner_, "plant-1", "dup", hours(1), false).error().code,
       ErrorCode::kFailedPrecondition);
 }
 

@@ -1,0 +1,120 @@
+// The devices of a hub's tenants through their lifecycle: provisioning (by
+// a provisioner, or delegated to a device with the capability), the
+// pre-flight report, admission by a different operator, rejection and
+// revocation; and which pairs of a network's devices may agree keys. Every
+// change is authorised, audited and atomic; a refusal is audited too and
+// changes nothing else.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/secret_bytes.h"
+#include "hub/registry/channel_keys.h"
+#include "hub/registry/device.h"
+#include "hub/registry/networks.h"
+#include "hub/registry/principal.h"
+#include "hub/registry/registry_context.h"
+#include "hub/registry/tenants.h"
+
+namespace skap::hub {
+
+// BootstrapGrant is what provisioning hands to the secure room: the device
+// and its bootstrap key (epoch 0), which the hub also keeps until admission.
+struct BootstrapGrant {
+  Device device;
+  Network network;
+  std::string hub_id;
+  std::string tenant_name;
+  SecretBytes bootstrap_key;
+};
+
+class Devices {
+ public:
+  // kMaxBootstrapLifetime bounds how long a bundle stays usable.
+  static constexpr std::chrono::hours kMaxBootstrapLifetime{24 * 30};
+
+  Devices(RegistryContext& context, Tenants& tenants, Networks& networks, ChannelKeys& keys)
+      : c_(context), tenants_(tenants), networks_(networks), keys_(keys) {}
+
+  // Provision creates a device in `network_name` with a fresh 256-bit
+  // bootstrap key valid for `lifetime`. Provisioners of the tenant may; so
+  // may an active device with the provisioner capability, in its own network
+  // only (delegated provisioning; the hub records the parent). The device id
+  // is drawn at random unless `device_id` gives one: a device of a network
+  // with several hubs has the same id at each of them.
+  Result<BootstrapGrant> Provision(const Principal& actor, const std::string& network_name,
+                                   const std::string& device_name,
+                                   std::chrono::milliseconds lifetime, bool can_provision,
+                                   const std::optional<std::string>& device_id = {});
+  // RecordPreflight stores a device's pre-flight report and its fresh nonce
+  // (its contribution to the first channel key), moving it from provisioned
+  // to pending. A pending device may report again only with the same nonce:
+  // a second enrolment from a copied bundle is refused ("bundle used").
+  Result<void> RecordPreflight(const std::string& device_id, const std::string& report_json,
+                               std::span<const std::uint8_t> device_nonce);
+  // Admit makes a pending device active (admitter of the tenant, never the
+  // principal that provisioned it), deriving its channel key of epoch 1
+  // (ChannelKeys::AdmitInCurrentTransaction).
+  Result<Device> Admit(const Principal& actor, const std::string& device_id);
+  // Reject ends a device that was never admitted (admitter of the tenant).
+  Result<Device> Reject(const Principal& actor, const std::string& device_id);
+  // Revoke ends a device at once, erasing its keys (tenant-admin or
+  // admitter). OnRevoked observers close its open channels.
+  Result<Device> Revoke(const Principal& actor, const std::string& device_id);
+  // RequestRatchet asks an active device to ratchet at its next chance
+  // (tenant-admin or admitter); OnRatchetRequested observers tell an open
+  // channel at once.
+  Result<Device> RequestRatchet(const Principal& actor, const std::string& device_id);
+
+  // Get returns a device the actor may see: operators see their tenant's
+  // devices, devices see their own network's. Anything else is kNotFound,
+  // exactly as for a device that does not exist.
+  Result<Device> Get(const Principal& actor, const std::string& device_id);
+  // List lists a network's devices, optionally in one state.
+  Result<std::vector<Device>> List(const Principal& actor, const std::string& network_name,
+                                   std::optional<DeviceState> state = std::nullopt);
+  // PeersOf lists the other active devices of a device's network.
+  Result<std::vector<Device>> PeersOf(const std::string& device_id);
+  // HubNonceFor returns the hub's admission contribution (not secret) for a
+  // device to derive its epoch-1 key, once admitted.
+  Result<std::vector<std::uint8_t>> HubNonceFor(const std::string& device_id);
+  // Load returns a device for the hub's own use (no scope check).
+  Result<Device> Load(const std::string& device_id);
+
+  // AllowPair adds (or, with allow = false, removes) a pair of the network's
+  // devices to its allow-list (tenant-admin).
+  Result<void> AllowPair(const Principal& actor, const std::string& network_name,
+                         const std::string& device_a, const std::string& device_b, bool allow);
+  // PairAllowed applies the network's pair policy to two of its devices.
+  Result<bool> PairAllowed(const Network& network, const std::string& device_a,
+                           const std::string& device_b);
+
+  // OnRevoked registers an observer called after a revocation commits.
+  void OnRevoked(std::function<void(const std::string& device_id)> observer) {
+    revoked_observers_.push_back(std::move(observer));
+  }
+  // OnRatchetRequested registers an observer called after an operator's
+  // ratchet request commits.
+  void OnRatchetRequested(std::function<void(const std::string& device_id)> observer) {
+    ratchet_observers_.push_back(std::move(observer));
+  }
+
+ private:
+  Result<Device> End(const Principal& actor, const std::string& device_id,
+                     const std::string& action, DeviceState to);
+
+  RegistryContext& c_;
+  Tenants& tenants_;
+  Networks& networks_;
+  ChannelKeys& keys_;
+  std::vector<std::function<void(const std::string&)>> revoked_observers_;
+  std::vector<std::function<void(const std::string&)>> ratchet_observers_;
+};
+
+}  // namespace skap::hub
