@@ -6,7 +6,6 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "common/clock.h"
@@ -39,12 +38,11 @@ class HubNode {
   AgreementRelay& relay() { return *relay_; }
   AuditLog& audit() { return *audit_; }
   entropy::EntropyService& entropy() { return *entropy_; }
+  keystore::Keystore& keystore() { return *keystore_; }
+  // database is the hub's one connection; whoever uses the registry, the
+  // relay or the audit log from a thread of its own holds it (Database::Hold).
   store::Database& database() { return *db_; }
   const Clock& clock() const { return clock_; }
-  // registry_mutex serialises every use of the registry (and its one SQLite
-  // connection, whose transactions span calls) across the admin API and the
-  // device channel.
-  std::mutex& registry_mutex() { return registry_mutex_; }
 
  private:
   HubNode() = default;
@@ -56,7 +54,6 @@ class HubNode {
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<AgreementRelay> relay_;
-  std::mutex registry_mutex_;
 };
 
 }  // namespace skap::hub

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <mutex>
 #include <string_view>
 #include <vector>
 
@@ -16,10 +17,21 @@ namespace skap::store {
 
 // Database is one connection. Calls are serialised by the implementation, so
 // an object may be shared between threads; transactions belong to the
-// connection, so a thread that runs one should own the object meanwhile.
+// connection, so a thread that runs one holds the connection meanwhile
+// (Hold).
 class Database {
  public:
+  Database() = default;
   virtual ~Database() = default;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Hold gives the calling thread the connection until the lock it returns
+  // is released: every thread sharing one connection (the hub's admin API
+  // and its device channel share the hub's) holds it around each piece of
+  // work whose transaction, or whose reads, must not interleave with
+  // another thread's.
+  [[nodiscard]] std::unique_lock<std::mutex> Hold() { return std::unique_lock(hold_); }
 
   // Execute runs a statement that returns no rows and returns how many rows
   // it changed. Constraint violations are kFailedPrecondition.
@@ -38,6 +50,9 @@ class Database {
   virtual Result<void> Begin() = 0;
   virtual Result<void> Commit() = 0;
   virtual Result<void> Rollback() = 0;
+
+ private:
+  std::mutex hold_;
 };
 
 // InTransaction runs `body` inside a transaction: committed if it succeeds,

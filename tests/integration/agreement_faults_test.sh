@@ -10,7 +10,7 @@ use_build "$1"
 new_hubs 3
 # Hub 2 is dishonest: it flips bits of every share it hands over.
 stop_hub_n 2
-HUB_ENV="SKAP_TEST_HOOKS=corrupt-shares" start_hub_n 2
+HUB_FAULT=corrupt-shares start_hub_n 2
 network_everywhere plant-1 2
 network_everywhere pair-2 2 1 2
 network_everywhere plant-2 2

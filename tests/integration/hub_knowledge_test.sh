@@ -2,7 +2,7 @@
 # What hubs can learn of an agreed key, read from their own stores with
 # their own KEKs (tests/tools/hub_shares): honest hubs hold no share once
 # the agreement is done; curious hubs that keep every share they relay
-# (test hook keep-shares) rebuild the key only when k of them pool their
+# (tests/tools/faulty_skapd --fault keep-shares) rebuild the key only when k of them pool their
 # stores, never k - 1 (tests/integration/reconstruct.py), and not even all of
 # them in hybrid mode. Three hubs, k = 2.
 #   hub_knowledge_test.sh BUILD_DIR
@@ -30,7 +30,7 @@ sleep 0.5  # the last acknowledgements reach the hubs
 for i in 1 2 3; do
   stop_hub_n "$i"
   expect_eq "$("$TOOL" "$WORK/hub$i/data" | wc -l)" 0 "honest hub $i holds no share after the agreement"
-  HUB_ENV="SKAP_TEST_HOOKS=keep-shares" start_hub_n "$i"
+  HUB_FAULT=keep-shares start_hub_n "$i"
 done
 up
 sid=$(ag a agree b --fresh --json | jq -r .sid)
@@ -47,7 +47,7 @@ echo "$out"
 PASSED=$((PASSED + $(grep -c '^ok' <<< "$out")))
 
 # Hybrid mode: the same curious hubs, and a fresh session with an X25519 step.
-for i in 1 2 3; do HUB_ENV="SKAP_TEST_HOOKS=keep-shares" start_hub_n "$i"; done
+for i in 1 2 3; do HUB_FAULT=keep-shares start_hub_n "$i"; done
 up
 out=$(ag a agree b --fresh --hybrid --json)
 sid=$(jq -r .sid <<< "$out")

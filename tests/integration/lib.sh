@@ -91,6 +91,7 @@ use_build() {
   SKAPD=$build/apps/skapd/skapd
   SKAPCTL=$build/apps/skapctl/skapctl
   AGENT=$build/apps/skap-agent/skap-agent
+  FAULTY_SKAPD=$build/tests/faulty_skapd
   cd "$WORK"
 }
 
@@ -148,12 +149,15 @@ new_hubs() {
 }
 
 # start_hub_n I [CRASH_POINT]: runs hub I's skapd (killing itself at the
-# crash point if given; $HUB_ENV is added to its environment, and
-# $HUB_NOFILE, if set, bounds its file descriptors).
+# crash point if given; $HUB_ENV is added to its environment, $HUB_NOFILE,
+# if set, bounds its file descriptors, and with $HUB_FAULT it is a hub that
+# misbehaves so: tests/tools/faulty_skapd.cc).
 start_hub_n() {
+  local hub=("$SKAPD")
+  if [[ -n "${HUB_FAULT:-}" ]]; then hub=("$FAULTY_SKAPD" --fault "$HUB_FAULT"); fi
   (
     if [[ -n "${HUB_NOFILE:-}" ]]; then ulimit -n "$HUB_NOFILE"; fi
-    exec env SKAP_CRASH_AT="${2:-}" ${HUB_ENV:-} "$SKAPD" run --config "$WORK/hub$1/skapd.toml"
+    exec env SKAP_CRASH_AT="${2:-}" ${HUB_ENV:-} "${hub[@]}" run --config "$WORK/hub$1/skapd.toml"
   ) 2>> "$WORK/hub$1.log" &
   HUB_PID[$1]=$!
   PIDS+=("$!")

@@ -1,5 +1,6 @@
-// hub_shares DIR: every share a (stopped) hub holds, as JSON lines, read
-// with the hub's own KEK: what the hub's operators themselves could see.
+// hub_shares DIR: every share a (stopped) hub holds, in its mailbox or, a
+// curious hub (faulty_skapd --fault keep-shares), kept aside, as JSON lines,
+// read with the hub's own KEK: what the hub's operators themselves could see.
 // The knowledge test (tests/integration/hub_knowledge_test.sh) feeds the
 // lines of several hubs to tests/integration/reconstruct.py.
 #include <cstdio>
@@ -24,10 +25,19 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "hub_shares: cannot open %s\n", dir.c_str());
     return 1;
   }
+  // Shares still in the mailbox (an honest hub erases each once delivered),
+  // and those a curious hub kept aside, if it is one.
   auto rows = (*db)->Query(
       "SELECT sender, message, wrapped_share FROM mailbox WHERE kind = 'share'"
       " AND wrapped_share IS NOT NULL");
   if (!rows) return 1;
+  auto curious = (*db)->Query("SELECT name FROM sqlite_master WHERE name = 'kept_shares'");
+  if (!curious) return 1;
+  if (!curious->empty()) {
+    auto kept = (*db)->Query("SELECT sender, message, wrapped_share FROM kept_shares");
+    if (!kept) return 1;
+    rows->insert(rows->end(), kept->begin(), kept->end());
+  }
   for (const auto& row : *rows) {
     const auto message = skap::store::AsBlob(row[1]).value_or(skap::store::Blob{});
     skap::channel::v1::ShareOffer offer;

@@ -24,13 +24,13 @@ struct AdminServer::State {
 
 Result<std::unique_ptr<AdminServer>> AdminServer::Start(
     const std::string& socket_path, const std::optional<TlsAdminServerOptions>& tls, AdminApi& api,
-    Registry& registry, AuditLog& audit, std::mutex& store_lock) {
+    Registry& registry, AuditLog& audit, store::Database& db) {
   auto state = std::make_unique<State>();
-  const net::HttpHandler handler = [&api, &store_lock](net::HttpRequest request,
-                                                       const net::HttpRespond& respond) {
+  const net::HttpHandler handler = [&api, &db](net::HttpRequest request,
+                                               const net::HttpRespond& respond) {
     net::HttpResponse answer;
     {
-      const std::lock_guard lock(store_lock);
+      const auto held = db.Hold();
       answer = api.Handle(request);
     }
     respond(std::move(answer));
@@ -43,10 +43,10 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(
     SKAP_ASSIGN_OR_RETURN(
         auto context,
         crypto::TlsPskContext::CreateServer(
-            [&registry, &store_lock](std::span<const std::uint8_t> wire) -> Result<SecretBytes> {
+            [&registry, &db](std::span<const std::uint8_t> wire) -> Result<SecretBytes> {
               SKAP_ASSIGN_OR_RETURN(auto name, proto::ParseAdminIdentity(wire));
               Result<SecretBytes> epsk = [&] {
-                const std::lock_guard lock(store_lock);
+                const auto held = db.Hold();
                 return registry.operators().AdminPsk(name);
               }();
               if (!epsk) return Unexpected(epsk.error());
@@ -61,9 +61,9 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(
         },
         // A refused handshake is a security event, as a wrong token is on
         // the socket. The claimed name is only a claim: the target, not the actor.
-        [&audit, &store_lock](const crypto::TlsPskSession& session) {
+        [&audit, &db](const crypto::TlsPskSession& session) {
           auto claimed = proto::ParseAdminIdentity(session.presented_identity());
-          const std::lock_guard lock(store_lock);
+          const auto held = db.Hold();
           (void)audit.Append({"unknown-operator", "operator.authenticate", claimed ? *claimed : "",
                               "refused:authentication-failed",
                               nlohmann::json{{"via", "tls"}}.dump()});

@@ -15,7 +15,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -38,12 +37,12 @@ struct TlsAdminServerOptions {
 class AdminServer {
  public:
   // Start serves `api` on the Unix socket `socket_path` (replacing a stale
-  // socket file, never any other file) and, with `tls`, on TCP. `store_lock`
-  // (the hub's) is held around every request and every PSK lookup.
+  // socket file, never any other file) and, with `tls`, on TCP. The hub's
+  // `db` is held (Database::Hold) around every request and PSK lookup.
   static Result<std::unique_ptr<AdminServer>> Start(const std::string& socket_path,
                                                     const std::optional<TlsAdminServerOptions>& tls,
                                                     AdminApi& api, Registry& registry,
-                                                    AuditLog& audit, std::mutex& store_lock);
+                                                    AuditLog& audit, store::Database& db);
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;

@@ -81,9 +81,6 @@ Result<Delivery> AgreementRelay::MakeDelivery(const std::string& recipient,
       return Unexpected(ErrorCode::kMalformedInput, "stored share offer");
     }
     SKAP_ASSIGN_OR_RETURN(d.share, keystore_.Unwrap(*wrapped_share));
-    // Test builds only: a hub that corrupts what it relays, to show that
-    // the endpoints notice and name it.
-    if (TestHook("corrupt-shares")) d.share.MutableExpose()[0] ^= 0x5a;
   } else if (!d.message.mutable_confirm()->ParseFromArray(message.data(), size)) {
     return Unexpected(ErrorCode::kMalformedInput, "stored confirmation");
   }
@@ -264,13 +261,10 @@ Result<void> AgreementRelay::Acknowledge(const std::string& recipient, const pb:
   }
   // The share itself goes now (secure_delete overwrites it); the public
   // offer stays as a tombstone until expiry, so a replay is recognised.
-  // Test builds only: a curious hub that keeps every share it relayed, to
-  // show what such hubs can and cannot rebuild together.
-  const char* erase = TestHook("keep-shares") ? "" : ", wrapped_share = NULL";
-  SKAP_RETURN_IF_ERROR(db_.Execute(
-      std::string("UPDATE mailbox SET state = 'delivered'") + erase +
-          ", changed_at_ms = $5 WHERE sid = $1 AND sender = $2 AND kind = $3 AND recipient = $4",
-      {BytesOf(ack.sid()), ack.sender(), ack.kind(), recipient, now_()}));
+  SKAP_RETURN_IF_ERROR(
+      db_.Execute("UPDATE mailbox SET state = 'delivered', wrapped_share = NULL, changed_at_ms = $5"
+                  " WHERE sid = $1 AND sender = $2 AND kind = $3 AND recipient = $4",
+                  {BytesOf(ack.sid()), ack.sender(), ack.kind(), recipient, now_()}));
   CrashPoint("hub.ack.after-commit");
   return Ok();
 }

@@ -41,9 +41,26 @@ struct Delivery {
   SecretBytes share;  // y_i of a share; empty for a confirmation
 };
 
+// Relay is what the device channel asks of the hub's part in agreements.
+// AgreementRelay is the hub's; a test decorates it to play a hub that lies
+// or keeps what it should erase (tests/tools/faulty_skapd.cc).
+class Relay {
+ public:
+  virtual ~Relay() = default;
+  virtual Result<Delivery> OfferShare(const std::string& sender,
+                                      const channel::v1::ShareOffer& offer,
+                                      std::span<const std::uint8_t> share) = 0;
+  virtual Result<Delivery> OfferConfirm(const std::string& sender,
+                                        const channel::v1::ConfirmOffer& offer) = 0;
+  virtual Result<std::vector<Delivery>> PendingFor(const std::string& recipient) = 0;
+  virtual Result<void> Acknowledge(const std::string& recipient,
+                                   const channel::v1::DeliveryAck& ack) = 0;
+  virtual Result<std::int64_t> Purge() = 0;
+};
+
 // AgreementRelay carries out the hub's side. Every refusal is audited and
 // changes nothing; every accepted offer is audited with its public facts.
-class AgreementRelay {
+class AgreementRelay final : public Relay {
  public:
   AgreementRelay(Registry& registry, store::Database& db, keystore::Keystore& keystore,
                  AuditLog& audit, Clock now, RelayLimits limits = {})
@@ -63,18 +80,20 @@ class AgreementRelay {
   // and changes nothing. Returns what to deliver (none for an offer already
   // delivered).
   Result<Delivery> OfferShare(const std::string& sender, const channel::v1::ShareOffer& offer,
-                              std::span<const std::uint8_t> share);
+                              std::span<const std::uint8_t> share) override;
   // OfferConfirm stores confirmation tags (or a refusal) for the
   // recipient, replacing the sender's earlier ones for the same sid; the
   // same ones again change nothing (and return no delivery).
-  Result<Delivery> OfferConfirm(const std::string& sender, const channel::v1::ConfirmOffer& offer);
+  Result<Delivery> OfferConfirm(const std::string& sender,
+                                const channel::v1::ConfirmOffer& offer) override;
   // PendingFor returns what still waits for `recipient`, shares first.
-  Result<std::vector<Delivery>> PendingFor(const std::string& recipient);
+  Result<std::vector<Delivery>> PendingFor(const std::string& recipient) override;
   // Acknowledge erases a delivery the recipient has stored; what is left
   // (a tombstone without the share) is purged when the agreement expires.
-  Result<void> Acknowledge(const std::string& recipient, const channel::v1::DeliveryAck& ack);
+  Result<void> Acknowledge(const std::string& recipient,
+                           const channel::v1::DeliveryAck& ack) override;
   // Purge drops everything of expired agreements and returns how many.
-  Result<std::int64_t> Purge();
+  Result<std::int64_t> Purge() override;
 
  private:
   struct Route {

@@ -19,7 +19,7 @@ namespace pb = skap::channel::v1;
 void ChannelServices::AuditEvent(const std::string& actor, const std::string& action,
                                  const std::string& target, const std::string& outcome,
                                  const std::string& detail) {
-  const std::lock_guard lock(registry_mutex);
+  const auto held = db.Hold();
   (void)audit.Append({actor, action, target, outcome, detail});
 }
 
@@ -118,7 +118,7 @@ bool ChannelConnection::OnHandshake() {
   std::optional<std::string_view> due;
   std::int64_t wait_ms = 0;
   {
-    const std::lock_guard lock(services_->registry_mutex);
+    const auto held = services_->db.Hold();
     // This handshake proves the epoch: the previous key can go.
     (void)services_->registry.channel_keys().ConfirmEpoch(id_.device_id, id_.epoch);
     auto schedule = services_->registry.channel_keys().ScheduleFor(id_.device_id);
@@ -146,7 +146,7 @@ void ChannelConnection::ScheduleRatchetCheck(std::int64_t wait_ms) {
     std::optional<std::string_view> due;
     std::int64_t next_wait_ms = 0;
     {
-      const std::lock_guard lock(self->services_->registry_mutex);
+      const auto held = self->services_->db.Hold();
       auto schedule = self->services_->registry.channel_keys().ScheduleFor(self->id_.device_id);
       if (!schedule || schedule->epoch != self->id_.epoch) return;
       const std::int64_t now = self->services_->now();
@@ -222,7 +222,7 @@ void ChannelConnection::HandlePreflight(std::uint64_t request_id, const pb::Pref
                               {"platform", p.platform()},
                               {"entropy_health", p.entropy_health()},
                               {"config_fingerprint", p.config_fingerprint()}};
-  const std::lock_guard lock(services_->registry_mutex);
+  const auto held = services_->db.Hold();
   auto device = services_->registry.devices().Get(Principal::Hub(), id_.device_id);
   if (!device) return Refuse(request_id, device.error());
   pb::Envelope out;
@@ -251,7 +251,7 @@ void ChannelConnection::HandleRatchet(std::uint64_t request_id, const pb::Ratche
   }
   Result<RatchetStep> step = Unexpected(ErrorCode::kUnavailable, "");
   {
-    const std::lock_guard lock(services_->registry_mutex);
+    const auto held = services_->db.Hold();
     step = services_->registry.channel_keys().Ratchet(id_.device_id, id_.epoch,
                                                       AsBytes(request.device_nonce()));
   }
@@ -306,7 +306,7 @@ void ChannelConnection::HandleAgreement(std::uint64_t request_id, const proto::F
   if (in.has_list_peers()) {
     Result<std::vector<Device>> peers = Unexpected(ErrorCode::kUnavailable, "");
     {
-      const std::lock_guard lock(services_->registry_mutex);
+      const auto held = services_->db.Hold();
       peers = services_->registry.devices().PeersOf(device);
     }
     if (!peers) return Refuse(request_id, peers.error());
@@ -320,7 +320,7 @@ void ChannelConnection::HandleAgreement(std::uint64_t request_id, const proto::F
   if (in.has_fetch_deliveries()) {
     Result<std::vector<Delivery>> pending = Unexpected(ErrorCode::kUnavailable, "");
     {
-      const std::lock_guard lock(services_->registry_mutex);
+      const auto held = services_->db.Hold();
       pending = services_->relay.PendingFor(device);
     }
     if (!pending) return Refuse(request_id, pending.error());
@@ -331,7 +331,7 @@ void ChannelConnection::HandleAgreement(std::uint64_t request_id, const proto::F
   if (in.has_delivery_ack()) {
     Result<void> acked = Unexpected(ErrorCode::kUnavailable, "");
     {
-      const std::lock_guard lock(services_->registry_mutex);
+      const auto held = services_->db.Hold();
       acked = services_->relay.Acknowledge(device, in.delivery_ack());
     }
     if (!acked) return Refuse(request_id, acked.error());
@@ -340,7 +340,7 @@ void ChannelConnection::HandleAgreement(std::uint64_t request_id, const proto::F
   }
   Result<Delivery> delivery = Unexpected(ErrorCode::kUnavailable, "");
   {
-    const std::lock_guard lock(services_->registry_mutex);
+    const auto held = services_->db.Hold();
     delivery = in.has_share_offer()
                    ? services_->relay.OfferShare(device, in.share_offer(), frame.trailer.Expose())
                    : services_->relay.OfferConfirm(device, in.confirm_offer());

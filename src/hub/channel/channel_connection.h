@@ -29,13 +29,13 @@ class ChannelConnection;
 // ChannelServices is what connections share: the hub's services, the
 // policies, and the per-device bookkeeping kept in memory.
 struct ChannelServices {
-  ChannelServices(Registry& r, AuditLog& a, entropy::EntropyService& e, AgreementRelay& ar,
-                  std::mutex& m, ChannelServerOptions o, Clock clock)
+  ChannelServices(Registry& r, AuditLog& a, entropy::EntropyService& e, Relay& ar,
+                  store::Database& d, ChannelServerOptions o, Clock clock)
       : registry(r),
         audit(a),
         entropy(e),
         relay(ar),
-        registry_mutex(m),
+        db(d),
         options(std::move(o)),
         now(std::move(clock)),
         entropy_limiter(options.entropy.bytes_per_second, options.entropy.burst_bytes) {}
@@ -43,8 +43,8 @@ struct ChannelServices {
   Registry& registry;
   AuditLog& audit;
   entropy::EntropyService& entropy;
-  AgreementRelay& relay;
-  std::mutex& registry_mutex;
+  Relay& relay;
+  store::Database& db;  // held (Database::Hold) around every registry, relay and audit use
   ChannelServerOptions options;
   Clock now;
   std::shared_ptr<crypto::TlsPskContext> tls;

@@ -31,7 +31,7 @@ struct ChannelServer::State {
     purge_timer->async_wait([this](boost::system::error_code ec) {
       if (ec) return;  // stopped
       {
-        const std::lock_guard lock(services->registry_mutex);
+        const auto held = services->db.Hold();
         (void)services->relay.Purge();
       }
       SchedulePurge();
@@ -42,12 +42,14 @@ struct ChannelServer::State {
 ChannelServer::ChannelServer(std::shared_ptr<State> state) : state_(std::move(state)) {}
 ChannelServer::~ChannelServer() { Stop(); }
 
-Result<std::unique_ptr<ChannelServer>> ChannelServer::Start(
-    Registry& registry, AuditLog& audit, entropy::EntropyService& entropy, AgreementRelay& relay,
-    std::mutex& registry_mutex, const ChannelServerOptions& options, Clock now) {
+Result<std::unique_ptr<ChannelServer>> ChannelServer::Start(Registry& registry, AuditLog& audit,
+                                                            entropy::EntropyService& entropy,
+                                                            Relay& relay, store::Database& db,
+                                                            const ChannelServerOptions& options,
+                                                            Clock now) {
   auto state = std::make_shared<State>();
-  state->services = std::make_shared<ChannelServices>(registry, audit, entropy, relay,
-                                                      registry_mutex, options, std::move(now));
+  state->services = std::make_shared<ChannelServices>(registry, audit, entropy, relay, db, options,
+                                                      std::move(now));
   std::weak_ptr<ChannelServices> weak_services = state->services;
   // The PSK lookup runs inside the handshake, on the server thread.
   SKAP_ASSIGN_OR_RETURN(
@@ -57,7 +59,7 @@ Result<std::unique_ptr<ChannelServer>> ChannelServer::Start(
             auto s = weak_services.lock();
             if (!s) return Unexpected(ErrorCode::kUnavailable, "stopping");
             SKAP_ASSIGN_OR_RETURN(auto id, proto::ParseChannelIdentity(wire, s->registry.hub_id()));
-            const std::lock_guard lock(s->registry_mutex);
+            const auto held = s->db.Hold();
             SKAP_ASSIGN_OR_RETURN(auto key,
                                   s->registry.channel_keys().KeyFor(id.device_id, id.epoch));
             SKAP_ASSIGN_OR_RETURN(auto imported, proto::ImportChannelKey(id, key.key.Expose()));

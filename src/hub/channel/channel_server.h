@@ -17,6 +17,7 @@
 #include "hub/channel/ratchet_policy.h"
 #include "hub/registry/audit_log.h"
 #include "hub/registry/registry.h"
+#include "store/database.h"
 
 namespace skap::hub {
 
@@ -38,13 +39,16 @@ struct ChannelServerOptions {
   EntropyPolicy entropy;
 };
 
-// ChannelServer runs on its own thread. Every registry call takes
-// `registry_mutex`, the same mutex the admin API holds; `now` is the hub's clock.
+// ChannelServer runs on its own thread. It holds `db` (Database::Hold) around
+// every use of the registry, the relay and the audit log, as the admin API
+// does; `now` is the hub's clock.
 class ChannelServer {
  public:
-  static Result<std::unique_ptr<ChannelServer>> Start(
-      Registry& registry, AuditLog& audit, entropy::EntropyService& entropy, AgreementRelay& relay,
-      std::mutex& registry_mutex, const ChannelServerOptions& options, Clock now);
+  static Result<std::unique_ptr<ChannelServer>> Start(Registry& registry, AuditLog& audit,
+                                                      entropy::EntropyService& entropy,
+                                                      Relay& relay, store::Database& db,
+                                                      const ChannelServerOptions& options,
+                                                      Clock now);
   ~ChannelServer();
   ChannelServer(const ChannelServer&) = delete;
   ChannelServer& operator=(const ChannelServer&) = delete;

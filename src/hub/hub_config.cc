@@ -1,15 +1,12 @@
-#include "config.h"
+#include "hub/hub_config.h"
 
 #include <array>
 #include <charconv>
 
 #include "config/toml_file.h"
 
-namespace skapd {
+namespace skap::hub {
 namespace {
-
-using skap::ErrorCode;
-using skap::Unexpected;
 
 constexpr std::array<std::string_view, 14> kKeys = {"data_dir",
                                                     "admin_socket",
@@ -27,8 +24,8 @@ constexpr std::array<std::string_view, 14> kKeys = {"data_dir",
                                                     "agreement_max_pending"};
 
 // SplitHostPort reads `key`'s "host:port" into `host` and `port`.
-skap::Result<void> SplitHostPort(const std::string& path, std::string_view key,
-                                 const std::string& text, std::string& host, std::uint16_t& port) {
+Result<void> SplitHostPort(const std::string& path, std::string_view key, const std::string& text,
+                           std::string& host, std::uint16_t& port) {
   const auto colon = text.rfind(':');
   unsigned number = 0;
   const char* end = text.data() + text.size();
@@ -39,14 +36,14 @@ skap::Result<void> SplitHostPort(const std::string& path, std::string_view key,
   }
   host = text.substr(0, colon);
   port = static_cast<std::uint16_t>(number);
-  return skap::Ok();
+  return Ok();
 }
 
 }  // namespace
 
-skap::Result<Config> LoadConfig(const std::string& path) {
-  SKAP_ASSIGN_OR_RETURN(const toml::table table, skap::config::ParseTomlFile(path, kKeys));
-  Config c;
+Result<HubConfig> LoadHubConfig(const std::string& path) {
+  SKAP_ASSIGN_OR_RETURN(const toml::table table, config::ParseTomlFile(path, kKeys));
+  HubConfig c;
   c.data_dir = table["data_dir"].value_or(std::string());
   if (c.data_dir.empty()) {
     return Unexpected(ErrorCode::kInvalidArgument, path + ": data_dir is required");
@@ -63,42 +60,35 @@ skap::Result<Config> LoadConfig(const std::string& path) {
         SplitHostPort(path, "admin_listen", c.admin_listen, c.admin_tls.host, c.admin_tls.port));
     c.admin_tls.allow_psk_only = c.channel.allow_psk_only;
   }
-  SKAP_ASSIGN_OR_RETURN(
-      c.bootstrap_lifetime_s,
-      skap::config::Integer(table, path, "bootstrap_lifetime_s", c.bootstrap_lifetime_s, 60,
-                            std::int64_t{30} * 24 * 3600));
-  SKAP_ASSIGN_OR_RETURN(
-      const auto interval,
-      skap::config::Integer(table, path, "ratchet_interval_s", 86400, 60, 31536000));
+  SKAP_ASSIGN_OR_RETURN(c.bootstrap_lifetime_s,
+                        config::Integer(table, path, "bootstrap_lifetime_s", c.bootstrap_lifetime_s,
+                                        60, std::int64_t{30} * 24 * 3600));
+  SKAP_ASSIGN_OR_RETURN(const auto interval,
+                        config::Integer(table, path, "ratchet_interval_s", 86400, 60, 31536000));
   c.channel.ratchet.max_age = std::chrono::seconds(interval);
-  SKAP_ASSIGN_OR_RETURN(
-      const auto sessions,
-      skap::config::Integer(table, path, "ratchet_after_sessions", 1000, 0, 1'000'000'000));
+  SKAP_ASSIGN_OR_RETURN(const auto sessions, config::Integer(table, path, "ratchet_after_sessions",
+                                                             1000, 0, 1'000'000'000));
   c.channel.ratchet.max_sessions = static_cast<std::uint64_t>(sessions);
-  SKAP_ASSIGN_OR_RETURN(
-      const auto max_request,
-      skap::config::Integer(table, path, "entropy_max_request_bytes", 1024, 1, 65536));
+  SKAP_ASSIGN_OR_RETURN(const auto max_request,
+                        config::Integer(table, path, "entropy_max_request_bytes", 1024, 1, 65536));
   c.channel.entropy.max_request_bytes = static_cast<std::uint32_t>(max_request);
-  SKAP_ASSIGN_OR_RETURN(
-      const auto rate,
-      skap::config::Integer(table, path, "entropy_rate_bytes_per_s", 1024, 1, 1 << 30));
+  SKAP_ASSIGN_OR_RETURN(const auto rate,
+                        config::Integer(table, path, "entropy_rate_bytes_per_s", 1024, 1, 1 << 30));
   c.channel.entropy.bytes_per_second = static_cast<double>(rate);
-  SKAP_ASSIGN_OR_RETURN(const auto burst, skap::config::Integer(table, path, "entropy_burst_bytes",
-                                                                8192, 1, 1 << 30));
+  SKAP_ASSIGN_OR_RETURN(const auto burst,
+                        config::Integer(table, path, "entropy_burst_bytes", 8192, 1, 1 << 30));
   if (burst < max_request) {
     return Unexpected(ErrorCode::kInvalidArgument,
                       path + ": entropy_burst_bytes must be at least entropy_max_request_bytes");
   }
   c.channel.entropy.burst_bytes = static_cast<double>(burst);
-  SKAP_ASSIGN_OR_RETURN(
-      const auto lifetime,
-      skap::config::Integer(table, path, "agreement_max_lifetime_s", 600, 10, 86400));
+  SKAP_ASSIGN_OR_RETURN(const auto lifetime,
+                        config::Integer(table, path, "agreement_max_lifetime_s", 600, 10, 86400));
   c.relay.max_lifetime = std::chrono::seconds(lifetime);
   c.relay.confirm_grace = std::chrono::seconds(lifetime);
-  SKAP_ASSIGN_OR_RETURN(
-      c.relay.max_pending,
-      skap::config::Integer(table, path, "agreement_max_pending", 4096, 16, 1'000'000));
+  SKAP_ASSIGN_OR_RETURN(c.relay.max_pending,
+                        config::Integer(table, path, "agreement_max_pending", 4096, 16, 1'000'000));
   return c;
 }
 
-}  // namespace skapd
+}  // namespace skap::hub

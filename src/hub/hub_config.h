@@ -10,20 +10,22 @@
 #include "hub/admin/admin_server.h"
 #include "hub/channel/channel_server.h"
 
-namespace skapd {
+namespace skap::hub {
 
-struct Config {
+// HubConfig is what `skapd run` serves.
+struct HubConfig {
   std::string data_dir;
-  std::string admin_socket;  // default: <data_dir>/admin.sock
-  std::string admin_listen;  // host:port of the TLS-PSK admin listener; empty: off
-  skap::hub::TlsAdminServerOptions admin_tls;  // host and port from admin_listen
+  std::string admin_socket;         // default: <data_dir>/admin.sock
+  std::string admin_listen;         // host:port of the TLS-PSK admin listener; empty: off
+  TlsAdminServerOptions admin_tls;  // host and port from admin_listen
   std::string hub_address = "127.0.0.1:7443";
   std::string device_listen = "127.0.0.1:7443";
   std::int64_t bootstrap_lifetime_s = std::int64_t{24} * 3600;
-  skap::hub::ChannelServerOptions channel;  // host and port from device_listen
-  skap::hub::RelayLimits relay;
+  ChannelServerOptions channel;  // host and port from device_listen
+  RelayLimits relay;
 };
 
-skap::Result<Config> LoadConfig(const std::string& path);
+// LoadHubConfig reads and checks the file at `path`.
+Result<HubConfig> LoadHubConfig(const std::string& path);
 
-}  // namespace skapd
+}  // namespace skap::hub

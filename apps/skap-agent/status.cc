@@ -1,0 +1,90 @@
+// skap-agent status: the running daemon's hubs, entropy, sessions, peer
+// channel, PPKs and agreements; of a stopped agent, each hub's channel.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "apps/skap-agent/cli.h"
+
+namespace skap::agentcli {
+namespace {
+
+using nlohmann::json;
+
+void PrintStatus(const json& s) {
+  const auto& dev = s["device"];
+  std::printf("device %s (%s), network %s: keys agreed %u of %zu hubs\n",
+              dev.value("name", "").c_str(), dev.value("id", "").c_str(),
+              dev.value("network", "").c_str(), dev.value("threshold", 0U), dev["hub_set"].size());
+  std::printf("hubs reachable: %u\n", s.value("hubs_up", 0U));
+  for (const auto& h : s["hubs"]) {
+    std::printf("  hub %s: %s\n", h.value("id", "").c_str(), h.value("status", "").c_str());
+  }
+  std::printf("entropy: %s\n", s["entropy"].value("operational", false) ? "operational" : "FAILED");
+  for (const auto& x : s["sessions"]) {
+    std::printf("session with %s: epoch %llu, next key %u of this side's chain, %u of the peer's\n",
+                x.value("peer", "").c_str(),
+                static_cast<unsigned long long>(x.value("epoch", 0ULL)), x.value("next_index", 0U),
+                x.value("peer_next_index", 0U));
+  }
+  if (s.contains("peer_channel")) {
+    const auto& pc = s["peer_channel"];
+    std::printf("peer relay: %s\n", pc.value("relay", "").c_str());
+    for (const auto& p : pc["peers"]) {
+      const std::string direct = p.value("direct", "");
+      std::printf("peer %s: over %s (direct link: %s), %lld waiting for its ack\n",
+                  p.value("peer", "").c_str(), p.value("transport", "").c_str(),
+                  direct.empty() ? "not configured" : direct.c_str(),
+                  static_cast<long long>(p.value("pending", 0LL)));
+    }
+  }
+  if (s.contains("ppk")) {
+    for (const auto& p : s["ppk"]) {
+      const std::string error = p.value("last_error", "");
+      std::printf("ppk for %s (connection %s): epoch %llu, fingerprint %s%s%s%s\n",
+                  p.value("peer", "").c_str(), p.value("connection", "").c_str(),
+                  static_cast<unsigned long long>(p.value("installed_epoch", 0ULL)),
+                  p.value("fingerprint", "-").c_str(),
+                  p.value("sa_up_with_installed", false) ? ", IKE SA up with it" : "",
+                  error.empty() ? "" : ", last error: ", error.c_str());
+    }
+  }
+  for (const auto& a : s["agreements"]) {
+    std::printf("agreement %s with %s (%s): %s %s\n", a.value("sid", "").c_str(),
+                a.value("peer", "").c_str(), a.value("role", "").c_str(),
+                a.value("state", "").c_str(), a.value("reason", "").c_str());
+  }
+}
+
+// OfflineStatus reads the state of a stopped agent: each hub's channel.
+void OfflineStatus(const std::string& data_dir) {
+  auto dir = agent::AgentDir::Open(data_dir, false);
+  if (!dir) Fail(data_dir, dir.error());
+  auto hubs = (*dir)->LoadHubs();
+  if (!hubs) Fail("reading the hubs", hubs.error());
+  for (const auto& h : *hubs) {
+    std::printf("device %s (%s), network %s, hub %s at %s: %s, key epoch %lld\n",
+                h.hub.device_name.c_str(), h.hub.device_id.c_str(), h.hub.network_name.c_str(),
+                h.hub.hub_id.c_str(), h.hub.hub_address.c_str(), h.status.c_str(),
+                static_cast<long long>(h.epoch));
+  }
+}
+
+}  // namespace
+
+void AddStatus(CLI::App& app) {
+  auto daemon = std::make_shared<Daemon>();
+  auto* status =
+      app.add_subcommand("status", "Hubs reachable, epochs, entropy, sessions, peer channel, PPKs");
+  AddDaemonOptions(*status, *daemon);
+  status->callback([daemon] {
+    auto reply = daemon->Call("GET", "/v1/status");
+    if (!reply && reply.error().code == ErrorCode::kUnavailable && !daemon->data_dir.empty() &&
+        daemon->socket.empty()) {
+      return OfflineStatus(daemon->data_dir);
+    }
+    Answer(*daemon, reply, PrintStatus);
+  });
+}
+
+}  // namespace skap::agentcli

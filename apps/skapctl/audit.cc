@@ -1,0 +1,73 @@
+// skapctl audit list | verify: the hub's audit log (auditor, tenant-admin).
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "apps/skapctl/cli.h"
+
+namespace skap::ctl {
+namespace {
+
+using nlohmann::json;
+
+struct AuditOptions {
+  std::string since;
+  std::string until;
+  std::string actor;
+  std::string target;
+  std::string action;
+  std::string limit;
+};
+
+void PrintEntries(const json& entries) {
+  for (const auto& e : entries) {
+    std::printf("%6lld  %lld  %-14s %-22s %-36s %s\n", static_cast<long long>(e.value("seq", 0LL)),
+                static_cast<long long>(e.value("at_ms", 0LL)), e.value("actor", "").c_str(),
+                e.value("action", "").c_str(), e.value("target", "").c_str(),
+                e.value("outcome", "").c_str());
+  }
+}
+
+}  // namespace
+
+void AddAudit(CLI::App& app, const Globals& g) {
+  auto o = std::make_shared<AuditOptions>();
+  auto* audit = app.add_subcommand("audit", "The hub's audit log (auditor, tenant-admin)");
+  audit->require_subcommand(1);
+  auto* list = audit->add_subcommand("list", "List entries, oldest first");
+  list->add_option("--since-ms", o->since, "From this time (ms since the epoch)");
+  list->add_option("--until-ms", o->until, "Before this time (ms since the epoch)");
+  list->add_option("--actor", o->actor, "Only this actor");
+  list->add_option("--target", o->target, "Only this target");
+  list->add_option("--action", o->action, "Only this action (e.g. agreement.share)");
+  list->add_option("--limit", o->limit, "At most this many entries");
+  list->callback([&g, o] {
+    Show(g,
+         Call(g, "GET",
+              "/v1/audit" + Query({{"since_ms", o->since},
+                                   {"until_ms", o->until},
+                                   {"actor", o->actor},
+                                   {"target", o->target},
+                                   {"action", o->action},
+                                   {"limit", o->limit}})),
+         PrintEntries);
+  });
+  auto* verify = audit->add_subcommand("verify", "Check the HMAC chain end to end");
+  verify->callback([&g] {
+    const auto reply = Call(g, "GET", "/v1/audit/verify");
+    if (reply.status != 200) ReplyError(reply);
+    const auto v = json::parse(reply.BodyText(), nullptr, false);
+    if (g.json_output) {
+      std::printf("%s\n", v.dump(2).c_str());
+    } else if (v.value("intact", false)) {
+      std::printf("audit chain intact: %lld entries\n",
+                  static_cast<long long>(v.value("entries", 0LL)));
+    } else {
+      std::printf("audit chain BROKEN at entry %s: %s\n", v["first_broken_seq"].dump().c_str(),
+                  v.value("reason", "").c_str());
+    }
+    Exit(v.value("intact", false) ? 0 : 3);
+  });
+}
+
+}  // namespace skap::ctl

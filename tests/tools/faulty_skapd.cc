@@ -1,0 +1,137 @@
+// faulty_skapd --fault FAULT run --config FILE: skapd with a hub that
+// misbehaves on purpose, for the tests that show what honest parties
+// notice. Its relay is the hub's own behind a decorator (hub::HubSeams):
+//
+//   corrupt-shares  flips a bit pattern in every share it hands a device,
+//                   as a hub that lies would (agreement_faults_test.sh);
+//   keep-shares     keeps a copy of every share it relays (wrapped under
+//                   its KEK, in a table of its own, kept_shares) where the
+//                   hub erases its own at delivery, as a curious hub would
+//                   (hub_knowledge_test.sh; tests/tools/hub_shares.cc reads
+//                   it back).
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include "hub/hub_daemon.h"
+
+namespace {
+
+using skap::Result;
+using skap::hub::Delivery;
+using skap::hub::Relay;
+namespace pb = skap::channel::v1;
+
+// ForwardingRelay passes every call to the hub's own relay.
+class ForwardingRelay : public Relay {
+ public:
+  explicit ForwardingRelay(Relay& own) : own_(own) {}
+  Result<Delivery> OfferShare(const std::string& sender, const pb::ShareOffer& offer,
+                              std::span<const std::uint8_t> share) override {
+    return own_.OfferShare(sender, offer, share);
+  }
+  Result<Delivery> OfferConfirm(const std::string& sender, const pb::ConfirmOffer& offer) override {
+    return own_.OfferConfirm(sender, offer);
+  }
+  Result<std::vector<Delivery>> PendingFor(const std::string& recipient) override {
+    return own_.PendingFor(recipient);
+  }
+  Result<void> Acknowledge(const std::string& recipient, const pb::DeliveryAck& ack) override {
+    return own_.Acknowledge(recipient, ack);
+  }
+  Result<std::int64_t> Purge() override { return own_.Purge(); }
+
+ private:
+  Relay& own_;
+};
+
+// CorruptingRelay hands over altered shares.
+class CorruptingRelay final : public ForwardingRelay {
+ public:
+  using ForwardingRelay::ForwardingRelay;
+  Result<Delivery> OfferShare(const std::string& sender, const pb::ShareOffer& offer,
+                              std::span<const std::uint8_t> share) override {
+    auto delivery = ForwardingRelay::OfferShare(sender, offer, share);
+    if (delivery) Corrupt(*delivery);
+    return delivery;
+  }
+  Result<std::vector<Delivery>> PendingFor(const std::string& recipient) override {
+    auto pending = ForwardingRelay::PendingFor(recipient);
+    if (pending) {
+      for (auto& d : *pending) Corrupt(d);
+    }
+    return pending;
+  }
+
+ private:
+  static void Corrupt(Delivery& d) {
+    if (!d.share.empty()) d.share.MutableExpose()[0] ^= 0x5a;
+  }
+};
+
+// KeepingRelay keeps every share it is offered.
+class KeepingRelay final : public ForwardingRelay {
+ public:
+  KeepingRelay(Relay& own, skap::hub::HubNode& node) : ForwardingRelay(own), node_(node) {}
+  Result<Delivery> OfferShare(const std::string& sender, const pb::ShareOffer& offer,
+                              std::span<const std::uint8_t> share) override {
+    auto delivery = ForwardingRelay::OfferShare(sender, offer, share);
+    if (!delivery) return delivery;
+    auto wrapped = node_.keystore().Wrap(share);
+    if (!wrapped) return skap::Unexpected(wrapped.error());
+    const std::string message = offer.SerializeAsString();
+    const std::string& sid = offer.header().sid();
+    auto kept = node_.database().Execute(
+        "INSERT OR IGNORE INTO kept_shares (sid, sender, message, wrapped_share)"
+        " VALUES ($1, $2, $3, $4)",
+        {skap::store::Blob(sid.begin(), sid.end()), sender,
+         skap::store::Blob(message.begin(), message.end()), skap::store::Blob(*wrapped)});
+    if (!kept) return skap::Unexpected(kept.error());
+    return delivery;
+  }
+
+ private:
+  skap::hub::HubNode& node_;
+};
+
+int Usage() {
+  std::fprintf(stderr,
+               "usage: faulty_skapd --fault corrupt-shares|keep-shares run --config FILE\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 6 || std::string(argv[1]) != "--fault" || std::string(argv[3]) != "run" ||
+      std::string(argv[4]) != "--config") {
+    return Usage();
+  }
+  const std::string fault = argv[2];
+  if (fault != "corrupt-shares" && fault != "keep-shares") return Usage();
+  auto config = skap::hub::LoadHubConfig(argv[5]);
+  if (!config) {
+    std::fprintf(stderr, "faulty_skapd: %s\n", skap::ToString(config.error()).c_str());
+    return 1;
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  skap::hub::HubSeams seams;
+  seams.relay = [fault](Relay& own, skap::hub::HubNode& node) -> std::unique_ptr<Relay> {
+    if (fault == "corrupt-shares") return std::make_unique<CorruptingRelay>(own);
+    (void)node.database().Execute(
+        "CREATE TABLE IF NOT EXISTS kept_shares (sid BLOB NOT NULL, sender TEXT NOT NULL,"
+        " message BLOB NOT NULL, wrapped_share BLOB NOT NULL, PRIMARY KEY (sid, sender))");
+    return std::make_unique<KeepingRelay>(own, node);
+  };
+  std::fprintf(stderr, "faulty_skapd: a hub that misbehaves on purpose: %s\n", fault.c_str());
+  auto ran = skap::hub::RunHub(*config, seams);
+  if (!ran) {
+    std::fprintf(stderr, "faulty_skapd: %s\n", skap::ToString(ran.error()).c_str());
+    return 1;
+  }
+  return 0;
+}
