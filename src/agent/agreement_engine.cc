@@ -229,7 +229,7 @@ void AgreementEngine::OnLinkUp(HubPort& link) {
 }
 
 void AgreementEngine::Ack(HubPort& link, const std::string& sender, const std::string& sid,
-                          const std::string& kind) {
+                          channel::v1::DeliveryKind kind) {
   pb::Envelope ack;
   ack.mutable_delivery_ack()->set_sid(sid);
   ack.mutable_delivery_ack()->set_sender(sender);
@@ -262,7 +262,7 @@ void AgreementEngine::OnDelivery(HubPort& link, const pb::PeerDelivery& delivery
   const std::string& sender = delivery.sender();
   if (delivery.has_confirm()) {
     OnPeerConfirm(sender, delivery.confirm());
-    return Ack(link, sender, delivery.confirm().sid(), "confirm");
+    return Ack(link, sender, delivery.confirm().sid(), pb::DELIVERY_KIND_CONFIRM);
   }
   if (!delivery.has_share()) return;
   const auto& offer = delivery.share();
@@ -273,7 +273,8 @@ void AgreementEngine::OnDelivery(HubPort& link, const pb::PeerDelivery& delivery
   if (!params || index == 0 || share.size() != pairwise::kSecretBytes ||
       sender !=
           (params->initiator == identity_.device_id ? params->responder : params->initiator)) {
-    return Ack(link, sender, offer.header().sid(), "share");  // nothing this device can use
+    return Ack(link, sender, offer.header().sid(),
+               pb::DELIVERY_KIND_SHARE);  // nothing this device can use
   }
   auto it = live_.find(params->sid);
   if (it == live_.end()) {
@@ -284,7 +285,7 @@ void AgreementEngine::OnDelivery(HubPort& link, const pb::PeerDelivery& delivery
   }
   if (it == live_.end()) {
     if (params->responder == identity_.device_id) Answer(link, *params, std::move(share));
-    return Ack(link, sender, offer.header().sid(), "share");
+    return Ack(link, sender, offer.header().sid(), pb::DELIVERY_KIND_SHARE);
   }
   AgreementRecord& r = it->second;
   // A share from a hub that altered the header changes nothing.
@@ -296,7 +297,7 @@ void AgreementEngine::OnDelivery(HubPort& link, const pb::PeerDelivery& delivery
       JudgeLateShare(r, index, share);
     }
   }
-  Ack(link, sender, offer.header().sid(), "share");
+  Ack(link, sender, offer.header().sid(), pb::DELIVERY_KIND_SHARE);
 }
 
 void AgreementEngine::JudgeLateShare(AgreementRecord& r, unsigned index, const SecretBytes& share) {

@@ -108,7 +108,7 @@ class AgreementEngine final : public HubPortListener {
   // Refuse answers an agreement this device will not take part in.
   void Refuse(const pairwise::AgreementParams& params, const std::string& reason);
   static void Ack(HubPort& link, const std::string& sender, const std::string& sid,
-                  const std::string& kind);
+                  channel::v1::DeliveryKind kind);
   void OnOfferRefused(const Sid& sid, const std::string& hub_id, const std::string& message);
   std::uint64_t SessionEpoch(const std::string& peer);
 

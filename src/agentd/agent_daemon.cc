@@ -12,6 +12,7 @@
 #include "agent/hub/channel_steps.h"
 #include "agent/store/agent_dir.h"
 #include "agent/store/agreement_store.h"
+#include "agent/store/peer_store.h"
 #include "agent/store/session_store.h"
 #include "agentd/control/control_api.h"
 #include "agentd/kme/kme_credentials.h"
@@ -290,6 +291,11 @@ Result<std::unique_ptr<AgentDaemon>> AgentDaemon::Start(const AgentOptions& opti
   p->sessions =
       std::make_unique<SessionStore>(p->store->db(), p->store->kek(), p->identity.device_id,
                                      p->clock, options.key_window, options.key_reserve);
+  // A session started afresh takes the peer channel's state of the old one
+  // with it, whether or not this agent runs the channel now.
+  p->sessions->OnFreshSession([db = &p->store->db()](const std::string& peer) {
+    return PeerStore(*db).ForgetInCurrentTransaction(peer);
+  });
   p->agreements = std::make_unique<AgreementStore>(p->store->db(), p->store->kek(), p->clock);
   p->engine = std::make_unique<AgreementEngine>(p->store->db(), *p->agreements, *p->sessions,
                                                 *p->entropy, p->identity, options.engine, p->clock);

@@ -28,8 +28,9 @@ int main(int argc, char** argv) {
   // Shares still in the mailbox (an honest hub erases each once delivered),
   // and those a curious hub kept aside, if it is one.
   auto rows = (*db)->Query(
-      "SELECT sender, message, wrapped_share FROM mailbox WHERE kind = 'share'"
-      " AND wrapped_share IS NOT NULL");
+      "SELECT sender, message, wrapped_share FROM mailbox WHERE kind = $1"
+      " AND wrapped_share IS NOT NULL",
+      {std::int64_t{skap::channel::v1::DELIVERY_KIND_SHARE}});
   if (!rows) return 1;
   auto curious = (*db)->Query("SELECT name FROM sqlite_master WHERE name = 'kept_shares'");
   if (!curious) return 1;

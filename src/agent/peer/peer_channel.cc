@@ -314,8 +314,7 @@ Result<void> PeerChannel::SendIssued(const std::string& peer,
   return Ok();
 }
 
-Result<std::optional<peer::Issued>> PeerChannel::IssuedFor(const std::string& peer,
-                                                           pairwise::KeyId id) {
+Result<std::optional<Issued>> PeerChannel::IssuedFor(const std::string& peer, pairwise::KeyId id) {
   return store_.FindIssued(peer, id.epoch, static_cast<unsigned>(id.direction), id.index);
 }
 
@@ -380,7 +379,7 @@ void PeerChannel::OnSealed(const std::string& peer, std::uint64_t epoch,
     if (!loaded) return;
     log_it = state.logs.emplace(epoch, std::move(*loaded)).first;
   }
-  peer::DeliveryLog next = log_it->second;
+  DeliveryLog next = log_it->second;
   next.GiveUpBelow(message.low_water());
   if (next.Seen(id)) {
     ++state.stats.duplicates;
@@ -439,7 +438,7 @@ std::vector<PeerLinkStatus> PeerChannel::Status() {
     }
     const auto outbox = store_.Outbox(peer);
     s.pending = outbox ? std::count_if(outbox->begin(), outbox->end(),
-                                       [this](const peer::Outgoing& m) {
+                                       [this](const Outgoing& m) {
                                          return !acked_.contains({m.peer, m.epoch, m.message_id});
                                        })
                        : -1;

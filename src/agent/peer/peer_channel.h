@@ -22,8 +22,8 @@
 
 #include "agent/peer/direct_link.h"
 #include "agent/peer/peer_keys.h"
-#include "agent/peer/peer_store.h"
 #include "agent/peer/relay_client.h"
+#include "agent/store/peer_store.h"
 #include "agent/store/session_store.h"
 #include "common/clock.h"
 #include "pairwise/session_keys.h"
@@ -71,7 +71,7 @@ class PeerChannel {
   Result<void> SendIssued(const std::string& peer, const std::vector<pairwise::KeyId>& ids,
                           const std::string& master_sae, const std::string& slave_sae);
   // IssuedFor is what the peer said of one of its keys, if it said it.
-  Result<std::optional<peer::Issued>> IssuedFor(const std::string& peer, pairwise::KeyId id);
+  Result<std::optional<Issued>> IssuedFor(const std::string& peer, pairwise::KeyId id);
 
   // Tick resends, expires and follows the sessions' epochs (about once a second).
   void Tick();
@@ -86,7 +86,7 @@ class PeerChannel {
   struct PeerState {
     std::vector<peer::EpochKeys> epochs;  // current first
     std::int64_t established_at_ms = 0;   // a fresh session (epoch 1 again) changes it
-    std::map<std::uint64_t, peer::DeliveryLog> logs;
+    std::map<std::uint64_t, DeliveryLog> logs;
     std::map<std::uint64_t, Counters> counters;
     std::vector<std::weak_ptr<peer::DirectConnection>> direct;
     std::int64_t last_flush_ms = 0;
@@ -115,7 +115,7 @@ class PeerChannel {
   peer::DirectHandlers Handlers();
 
   boost::asio::io_context& io_;
-  peer::PeerStore store_;
+  PeerStore store_;
   SessionStore& sessions_;
   std::string self_;
   std::string network_;
@@ -129,7 +129,7 @@ class PeerChannel {
   std::vector<std::unique_ptr<peer::DirectDialer>> dialers_;
   std::map<std::string, peer::DirectDialer*> dialer_of_;
   std::unique_ptr<peer::RelayClient> relay_;
-  std::set<peer::MessageKey> acked_;  // acknowledged, still in the outbox until the next commit
+  std::set<MessageKey> acked_;  // acknowledged, still in the outbox until the next commit
   std::int64_t last_expire_ms_ = 0;
   std::uint64_t generation_ = ~std::uint64_t{0};  // of the sessions, when last refreshed
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -1,4 +1,5 @@
-// The schema of the agent's database (agent.db), as numbered migrations.
+// The schema of the agent's database (agent.db), as numbered migrations: the
+// order of versions is here, each table's DDL with the store that owns it.
 #pragma once
 
 #include <span>

@@ -8,6 +8,24 @@
 namespace skap::agent {
 namespace {
 
+// This store's part of agent.db's schema (agent_schema.cc orders the whole):
+// version 1 made the agreements table.
+constexpr std::string_view kAgreementsV1 = R"sql(
+CREATE TABLE agreements (
+  sid BLOB PRIMARY KEY,             -- the agreement's session id
+  peer TEXT NOT NULL,               -- the other device's id
+  role TEXT NOT NULL CHECK (role IN ('initiator', 'responder')),
+  state TEXT NOT NULL CHECK (state IN ('running', 'confirmed', 'failed')),
+  header BLOB NOT NULL,             -- AgreementHeader (channel.proto)
+  public_state TEXT NOT NULL,       -- JSON: tags received and to send, blame, reason
+  wrapped_secrets BLOB,             -- own contribution and shares, peer shares; NULL once ended
+  expires_at_ms BIGINT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  changed_at_ms BIGINT NOT NULL
+);
+CREATE INDEX agreements_state ON agreements (state, expires_at_ms);
+)sql";
+
 using nlohmann::json;
 using store::AsBlob;
 using store::AsInt;
@@ -98,6 +116,15 @@ Result<void> UnpackSecrets(std::span<const std::uint8_t> in, pairwise::Agreement
 }
 
 }  // namespace
+
+std::string_view AgreementStore::MigrationSql(int version) {
+  switch (version) {
+    case 1:
+      return kAgreementsV1;
+    default:
+      return {};
+  }
+}
 
 std::string_view AgreementStateName(AgreementState state) {
   switch (state) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -47,6 +48,11 @@ struct AgreementRecord {
 
 class AgreementStore {
  public:
+  // MigrationSql is this store's part of agent.db's schema version
+  // `version` (its tables' DDL; agent_schema.h orders the whole), empty if
+  // it has none.
+  static std::string_view MigrationSql(int version);
+
   AgreementStore(store::Database& db, keystore::Keystore& kek, Clock now)
       : db_(db), kek_(kek), now_(std::move(now)) {}
 

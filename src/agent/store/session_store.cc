@@ -9,6 +9,79 @@
 namespace skap::agent {
 namespace {
 
+// This store's part of agent.db's schema (agent_schema.cc orders the whole):
+// version 1 made the first sessions; version 2 gave each epoch two chains,
+// one per direction (docs/protocol.md, "Session"); the chains of version 1
+// were derived differently and cannot be carried over, so sessions start
+// afresh with the next agreement; version 3 keeps PS_e, the root of the
+// peer channel's keys, per epoch held (wrapped).
+constexpr std::string_view kSessionsV1 = R"sql(CREATE TABLE sessions (
+  peer TEXT PRIMARY KEY,
+  epoch BIGINT NOT NULL,            -- e: agreements so far
+  wrapped_root BLOB NOT NULL,       -- RK_e
+  key_id_tag BLOB NOT NULL,         -- T_e (public)
+  wrapped_chain BLOB NOT NULL,      -- CK_{e, next_index}
+  next_index BIGINT NOT NULL,
+  previous_epoch BIGINT,            -- e - 1, kept until the next re-seed, so the peer
+  previous_key_id_tag BLOB,         -- can still fetch keys of it by id
+  wrapped_previous_chain BLOB,
+  previous_next_index BIGINT,
+  keys_issued BIGINT NOT NULL,      -- since the last re-seed
+  established_at_ms BIGINT NOT NULL,
+  reseeded_at_ms BIGINT NOT NULL
+);
+-- Keys skipped over to reach a later key id, until the peer's consumer asks
+-- for them (the bounded out-of-order window).
+CREATE TABLE skipped_keys (
+  peer TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  idx BIGINT NOT NULL,
+  wrapped_key BLOB NOT NULL,
+  PRIMARY KEY (peer, epoch, idx)
+);
+)sql";
+constexpr std::string_view kSessionsV2 = R"sql(
+DROP TABLE skipped_keys;
+DROP TABLE sessions;
+CREATE TABLE sessions (
+  peer TEXT PRIMARY KEY,
+  epoch BIGINT NOT NULL,            -- e: agreements so far
+  wrapped_root BLOB NOT NULL,       -- RK_e
+  previous_epoch BIGINT,            -- e - 1, whose chains stay until the next re-seed
+  keys_issued BIGINT NOT NULL,      -- since the last re-seed
+  established_at_ms BIGINT NOT NULL,
+  reseeded_at_ms BIGINT NOT NULL
+);
+-- The chains of the current and the previous epoch, two each.
+CREATE TABLE chains (
+  peer TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  direction INTEGER NOT NULL CHECK (direction IN (0, 1)),
+  key_id_tag BLOB NOT NULL,         -- T_e (public)
+  wrapped_chain BLOB NOT NULL,      -- CK_{e, d, next_index}
+  next_index BIGINT NOT NULL,
+  PRIMARY KEY (peer, epoch, direction)
+);
+-- Keys skipped over to reach a later key id, until the peer's consumer asks
+-- for them (the bounded out-of-order window).
+CREATE TABLE skipped_keys (
+  peer TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  direction INTEGER NOT NULL,
+  idx BIGINT NOT NULL,
+  wrapped_key BLOB NOT NULL,
+  PRIMARY KEY (peer, epoch, direction, idx)
+);
+)sql";
+constexpr std::string_view kSessionsV3 = R"sql(
+CREATE TABLE peer_secrets (
+  peer TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  wrapped_secret BLOB NOT NULL,     -- PS_e
+  PRIMARY KEY (peer, epoch)
+);
+)sql";
+
 using pairwise::ChainDirection;
 using store::AsBlob;
 using store::AsInt;
@@ -61,6 +134,19 @@ Result<void> SaveChain(store::Database& db, const std::string& peer, std::uint64
 
 }  // namespace
 
+std::string_view SessionStore::MigrationSql(int version) {
+  switch (version) {
+    case 1:
+      return kSessionsV1;
+    case 2:
+      return kSessionsV2;
+    case 3:
+      return kSessionsV3;
+    default:
+      return {};
+  }
+}
+
 Result<void> SessionStore::ApplyInCurrentTransaction(const std::string& peer, std::uint64_t epoch,
                                                      std::span<const std::uint8_t> pair_key) {
   const std::int64_t now = now_();
@@ -83,12 +169,11 @@ Result<void> SessionStore::ApplyInCurrentTransaction(const std::string& peer, st
   ++generation_;
   if (epoch == 1) {
     // A fresh start: nothing of an earlier session with this peer remains.
-    for (const char* table :
-         {"skipped_keys", "chains", "peer_secrets", "peer_counters", "peer_outbox",
-          "peer_delivered", "peer_delivered_ids", "peer_issued", "sessions"}) {
+    for (const char* table : {"skipped_keys", "chains", "peer_secrets", "sessions"}) {
       SKAP_RETURN_IF_ERROR(
           db_.Execute("DELETE FROM " + std::string(table) + " WHERE peer = $1", {peer}));
     }
+    for (const auto& forget : fresh_session_observers_) SKAP_RETURN_IF_ERROR(forget(peer));
     SKAP_RETURN_IF_ERROR(
         db_.Execute("INSERT INTO sessions (peer, epoch, wrapped_root, keys_issued,"
                     " established_at_ms, reseeded_at_ms) VALUES ($1, 1, $2, 0, $3, $3)",

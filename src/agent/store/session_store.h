@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -45,6 +46,11 @@ struct IssuedKey {
 
 class SessionStore {
  public:
+  // MigrationSql is this store's part of agent.db's schema version
+  // `version` (its tables' DDL; agent_schema.h orders the whole), empty if
+  // it has none.
+  static std::string_view MigrationSql(int version);
+
   // `self` is this device's id (it decides which chain is this side's).
   // `window` bounds how far past the next key a key id may lie, and how
   // many skipped keys are kept per session. `reserve` is how many keys of
@@ -69,6 +75,14 @@ class SessionStore {
   // transaction, so the session and the agreement commit together.
   Result<void> ApplyInCurrentTransaction(const std::string& peer, std::uint64_t epoch,
                                          std::span<const std::uint8_t> pair_key);
+
+  // OnFreshSession registers `forget`, run inside the transaction that
+  // starts a session with a peer afresh (epoch 1 again): what another store
+  // kept of the session before goes with it (the peer channel's,
+  // PeerStore::ForgetInCurrentTransaction).
+  void OnFreshSession(std::function<Result<void>(const std::string& peer)> forget) {
+    fresh_session_observers_.push_back(std::move(forget));
+  }
 
   // generation changes whenever a session's epoch is made (a re-seed or a
   // fresh start): who caches what the sessions derive checks it first.
@@ -146,6 +160,7 @@ class SessionStore {
   std::uint32_t reserve_;
   std::map<std::string, Reserved> reserved_;  // by peer
   std::uint64_t generation_ = 0;
+  std::vector<std::function<Result<void>(const std::string&)>> fresh_session_observers_;
 };
 
 }  // namespace skap::agent

@@ -12,6 +12,51 @@
 namespace skap::hub {
 namespace {
 
+// This class's part of hub.db's schema (hub/schema.cc orders the whole):
+// version 5 made the mailbox: what one device sent for another, shares wrapped
+// under the KEK, until the recipient acknowledges them; then a tombstone
+// without the share stays until the agreement expires, so a replay is
+// recognised. Version 7 stores the kind as DeliveryKind's number.
+constexpr std::string_view kAgreementRelayV5 = R"sql(CREATE TABLE mailbox (
+  sid BLOB NOT NULL,                -- the agreement's session id
+  sender TEXT NOT NULL,             -- device id
+  kind TEXT NOT NULL CHECK (kind IN ('share', 'confirm')),
+  recipient TEXT NOT NULL,          -- device id
+  message BLOB NOT NULL,            -- the ShareOffer or ConfirmOffer (public fields only)
+  wrapped_share BLOB,               -- y_i, RFC 5649 under the KEK; NULL once delivered
+  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered')),
+  expires_at_ms BIGINT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  changed_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (sid, sender, kind)
+);
+CREATE INDEX mailbox_recipient ON mailbox (recipient, state);
+CREATE INDEX mailbox_expiry ON mailbox (expires_at_ms);
+)sql";
+constexpr std::string_view kAgreementRelayV7 = R"sql(
+CREATE TABLE mailbox_v7 (
+  sid BLOB NOT NULL,
+  sender TEXT NOT NULL,
+  kind BIGINT NOT NULL CHECK (kind IN (1, 2)),  -- DeliveryKind (channel.proto): 1 share, 2 confirm
+  recipient TEXT NOT NULL,
+  message BLOB NOT NULL,
+  wrapped_share BLOB,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered')),
+  expires_at_ms BIGINT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  changed_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (sid, sender, kind)
+);
+INSERT INTO mailbox_v7 (sid, sender, kind, recipient, message, wrapped_share, state,
+                        expires_at_ms, created_at_ms, changed_at_ms)
+  SELECT sid, sender, CASE kind WHEN 'share' THEN 1 ELSE 2 END, recipient, message,
+         wrapped_share, state, expires_at_ms, created_at_ms, changed_at_ms FROM mailbox;
+DROP TABLE mailbox;
+ALTER TABLE mailbox_v7 RENAME TO mailbox;
+CREATE INDEX mailbox_recipient ON mailbox (recipient, state);
+CREATE INDEX mailbox_expiry ON mailbox (expires_at_ms);
+)sql";
+
 namespace pb = skap::channel::v1;
 using store::AsBlob;
 using store::AsInt;
@@ -29,7 +74,21 @@ std::string SidText(const std::string& sid) {
 
 Blob BytesOf(const std::string& s) { return Blob(s.begin(), s.end()); }
 
+// Kind is how the mailbox stores a delivery's kind: its number on the wire.
+std::int64_t Kind(pb::DeliveryKind kind) { return static_cast<std::int64_t>(kind); }
+
 }  // namespace
+
+std::string_view AgreementRelay::MigrationSql(int version) {
+  switch (version) {
+    case 5:
+      return kAgreementRelayV5;
+    case 7:
+      return kAgreementRelayV7;
+    default:
+      return {};
+  }
+}
 
 Result<AgreementRelay::Route> AgreementRelay::RouteFor(const std::string& sender,
                                                        const std::string& recipient) {
@@ -69,14 +128,14 @@ Result<void> AgreementRelay::CheckRoom(const std::string& recipient) {
 }
 
 Result<Delivery> AgreementRelay::MakeDelivery(const std::string& recipient,
-                                              const std::string& sender, const std::string& kind,
+                                              const std::string& sender, pb::DeliveryKind kind,
                                               std::span<const std::uint8_t> message,
                                               const std::optional<Blob>& wrapped_share) {
   Delivery d;
   d.recipient = recipient;
   d.message.set_sender(sender);
   const auto size = static_cast<int>(message.size());
-  if (kind == "share") {
+  if (kind == pb::DELIVERY_KIND_SHARE) {
     if (!wrapped_share || !d.message.mutable_share()->ParseFromArray(message.data(), size)) {
       return Unexpected(ErrorCode::kMalformedInput, "stored share offer");
     }
@@ -126,8 +185,8 @@ Result<Delivery> AgreementRelay::OfferShare(const std::string& sender, const pb:
     const Blob message = BytesOf(offer.SerializeAsString());
     SKAP_ASSIGN_OR_RETURN(auto existing,
                           db_.Query("SELECT message, wrapped_share, state FROM mailbox WHERE"
-                                    " sid = $1 AND sender = $2 AND kind = 'share'",
-                                    {sid, sender}));
+                                    " sid = $1 AND sender = $2 AND kind = $3",
+                                    {sid, sender, Kind(pb::DELIVERY_KIND_SHARE)}));
     if (!existing.empty()) {
       // The same offer again (the sender restarted, or lost the answer) is
       // accepted and changes nothing; anything else under a used sid is a
@@ -145,7 +204,8 @@ Result<Delivery> AgreementRelay::OfferShare(const std::string& sender, const pb:
                           "agreement id already used (a replayed or altered share)");
       }
       if (wrapped) {
-        SKAP_ASSIGN_OR_RETURN(delivery, MakeDelivery(recipient, sender, "share", message, wrapped));
+        SKAP_ASSIGN_OR_RETURN(
+            delivery, MakeDelivery(recipient, sender, pb::DELIVERY_KIND_SHARE, message, wrapped));
       }
       return Ok();
     }
@@ -154,8 +214,9 @@ Result<Delivery> AgreementRelay::OfferShare(const std::string& sender, const pb:
     SKAP_RETURN_IF_ERROR(db_.Execute(
         "INSERT INTO mailbox (sid, sender, kind, recipient, message, wrapped_share, state,"
         " expires_at_ms, created_at_ms, changed_at_ms)"
-        " VALUES ($1, $2, 'share', $3, $4, $5, 'pending', $6, $7, $7)",
-        {sid, sender, recipient, message, Blob(wrapped), params.expires_at_ms, now}));
+        " VALUES ($1, $2, $8, $3, $4, $5, 'pending', $6, $7, $7)",
+        {sid, sender, recipient, message, Blob(wrapped), params.expires_at_ms, now,
+         Kind(pb::DELIVERY_KIND_SHARE)}));
     SKAP_RETURN_IF_ERROR(audit_.AppendInCurrentTransaction(
         {"device:" + sender, "agreement.share", SidText(offer.header().sid()), "ok",
          nlohmann::json{{"from", sender},
@@ -166,7 +227,8 @@ Result<Delivery> AgreementRelay::OfferShare(const std::string& sender, const pb:
                         {"session_epoch", params.session_epoch}}
              .dump()},
         now));
-    SKAP_ASSIGN_OR_RETURN(delivery, MakeDelivery(recipient, sender, "share", message, wrapped));
+    SKAP_ASSIGN_OR_RETURN(
+        delivery, MakeDelivery(recipient, sender, pb::DELIVERY_KIND_SHARE, message, wrapped));
     CrashPoint("hub.share.before-commit");
     return Ok();
   });
@@ -215,11 +277,12 @@ Result<Delivery> AgreementRelay::OfferConfirm(const std::string& sender,
         const auto changed,
         db_.Execute("INSERT INTO mailbox (sid, sender, kind, recipient, message, state,"
                     " expires_at_ms, created_at_ms, changed_at_ms)"
-                    " VALUES ($1, $2, 'confirm', $3, $4, 'pending', $5, $6, $6)"
+                    " VALUES ($1, $2, $7, $3, $4, 'pending', $5, $6, $6)"
                     " ON CONFLICT (sid, sender, kind) DO UPDATE SET message = excluded.message,"
                     " state = 'pending', changed_at_ms = excluded.changed_at_ms"
                     " WHERE mailbox.message <> excluded.message",
-                    {sid, sender, route.recipient, message, keep_until, now}));
+                    {sid, sender, route.recipient, message, keep_until, now,
+                     Kind(pb::DELIVERY_KIND_CONFIRM)}));
     // The same tags again (the sender restarted) change nothing and go out
     // no second time.
     if (changed == 0) return Ok();
@@ -227,8 +290,8 @@ Result<Delivery> AgreementRelay::OfferConfirm(const std::string& sender,
     if (!offer.refusal().empty()) detail["refusal"] = offer.refusal();
     SKAP_RETURN_IF_ERROR(audit_.AppendInCurrentTransaction(
         {"device:" + sender, "agreement.confirm", SidText(offer.sid()), "ok", detail.dump()}, now));
-    SKAP_ASSIGN_OR_RETURN(delivery,
-                          MakeDelivery(route.recipient, sender, "confirm", message, std::nullopt));
+    SKAP_ASSIGN_OR_RETURN(delivery, MakeDelivery(route.recipient, sender, pb::DELIVERY_KIND_CONFIRM,
+                                                 message, std::nullopt));
     return Ok();
   });
   if (!done) {
@@ -242,21 +305,22 @@ Result<std::vector<Delivery>> AgreementRelay::PendingFor(const std::string& reci
   SKAP_ASSIGN_OR_RETURN(
       auto rows, db_.Query("SELECT sender, kind, message, wrapped_share FROM mailbox"
                            " WHERE recipient = $1 AND state = 'pending' AND expires_at_ms > $2"
-                           " ORDER BY kind DESC, created_at_ms LIMIT $3",
+                           " ORDER BY kind, created_at_ms LIMIT $3",  // shares first
                            {recipient, now_(), limits_.max_pending}));
   std::vector<Delivery> out;
   out.reserve(rows.size());
   for (const auto& row : rows) {
-    SKAP_ASSIGN_OR_RETURN(
-        auto d, MakeDelivery(recipient, AsText(row[0]).value_or(""), AsText(row[1]).value_or(""),
-                             AsBlob(row[2]).value_or(Blob{}), AsBlob(row[3])));
+    SKAP_ASSIGN_OR_RETURN(auto d,
+                          MakeDelivery(recipient, AsText(row[0]).value_or(""),
+                                       static_cast<pb::DeliveryKind>(AsInt(row[1]).value_or(0)),
+                                       AsBlob(row[2]).value_or(Blob{}), AsBlob(row[3])));
     out.push_back(std::move(d));
   }
   return out;
 }
 
 Result<void> AgreementRelay::Acknowledge(const std::string& recipient, const pb::DeliveryAck& ack) {
-  if (ack.kind() != "share" && ack.kind() != "confirm") {
+  if (ack.kind() != pb::DELIVERY_KIND_SHARE && ack.kind() != pb::DELIVERY_KIND_CONFIRM) {
     return Unexpected(ErrorCode::kInvalidArgument, "a delivery is a share or a confirm");
   }
   // The share itself goes now (secure_delete overwrites it); the public
@@ -264,7 +328,7 @@ Result<void> AgreementRelay::Acknowledge(const std::string& recipient, const pb:
   SKAP_RETURN_IF_ERROR(
       db_.Execute("UPDATE mailbox SET state = 'delivered', wrapped_share = NULL, changed_at_ms = $5"
                   " WHERE sid = $1 AND sender = $2 AND kind = $3 AND recipient = $4",
-                  {BytesOf(ack.sid()), ack.sender(), ack.kind(), recipient, now_()}));
+                  {BytesOf(ack.sid()), ack.sender(), Kind(ack.kind()), recipient, now_()}));
   CrashPoint("hub.ack.after-commit");
   return Ok();
 }

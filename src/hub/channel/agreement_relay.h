@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -62,6 +63,10 @@ class Relay {
 // changes nothing; every accepted offer is audited with its public facts.
 class AgreementRelay final : public Relay {
  public:
+  // MigrationSql is this class's part of hub.db's schema version `version`
+  // (its tables' DDL; hub/schema.cc orders the whole), empty if none.
+  static std::string_view MigrationSql(int version);
+
   AgreementRelay(Registry& registry, store::Database& db, keystore::Keystore& keystore,
                  AuditLog& audit, Clock now, RelayLimits limits = {})
       : registry_(registry),
@@ -104,7 +109,8 @@ class AgreementRelay final : public Relay {
   Result<Route> RouteFor(const std::string& sender, const std::string& recipient);
   // MakeDelivery builds a delivery from a stored offer.
   Result<Delivery> MakeDelivery(const std::string& recipient, const std::string& sender,
-                                const std::string& kind, std::span<const std::uint8_t> message,
+                                channel::v1::DeliveryKind kind,
+                                std::span<const std::uint8_t> message,
                                 const std::optional<store::Blob>& wrapped_share);
   Result<void> CheckRoom(const std::string& recipient);
 

@@ -9,6 +9,30 @@
 namespace skap::hub {
 namespace {
 
+// This class's part of hub.db's schema (hub/schema.cc orders the whole):
+// version 1 made the log and its head.
+constexpr std::string_view kAuditLogV1 = R"sql(CREATE TABLE audit_log (
+  seq BIGINT PRIMARY KEY,         -- 1, 2, 3, ... without gaps
+  at_ms BIGINT NOT NULL,
+  actor TEXT NOT NULL,            -- operator name, 'device:<id>', or 'hub'
+  action TEXT NOT NULL,           -- e.g. 'device.provision', 'channel.psk-failed'
+  target TEXT NOT NULL,           -- what it was done to, '' if nothing
+  outcome TEXT NOT NULL,          -- 'ok' or 'refused:<reason>'
+  detail TEXT NOT NULL,           -- JSON without secrets
+  mac BLOB NOT NULL               -- HMAC chain, see docs/hub.md
+);
+CREATE INDEX audit_log_at ON audit_log (at_ms);
+CREATE INDEX audit_log_actor ON audit_log (actor);
+CREATE INDEX audit_log_target ON audit_log (target);
+-- The chain's head, updated in the same transaction as each entry, so that
+-- cutting entries off the end is detected too.
+CREATE TABLE audit_head (
+  id BIGINT PRIMARY KEY CHECK (id = 1),
+  seq BIGINT NOT NULL,
+  mac BLOB NOT NULL
+);
+)sql";
+
 constexpr std::string_view kChainLabel = "skap audit v1";
 constexpr std::size_t kMacSize = 48;
 
@@ -41,6 +65,15 @@ AuditEntry EntryFromRow(const store::Row& row) {
 }
 
 }  // namespace
+
+std::string_view AuditLog::MigrationSql(int version) {
+  switch (version) {
+    case 1:
+      return kAuditLogV1;
+    default:
+      return {};
+  }
+}
 
 Result<std::int64_t> AuditLog::AppendInCurrentTransaction(const AuditRecord& record,
                                                           std::int64_t at_ms) {

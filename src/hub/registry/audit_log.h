@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -58,6 +59,10 @@ struct AuditVerification {
 // including at the end, break verification.
 class AuditLog {
  public:
+  // MigrationSql is this class's part of hub.db's schema version `version`
+  // (its tables' DDL; hub/schema.cc orders the whole), empty if none.
+  static std::string_view MigrationSql(int version);
+
   // kMacKeySize is the size of K_audit.
   static constexpr std::size_t kMacKeySize = 48;
 

@@ -8,11 +8,47 @@
 namespace skap::hub {
 namespace {
 
+// This class's part of hub.db's schema (hub/schema.cc orders the whole):
+// version 2 made the channel keys (epoch 0 is the bootstrap key); version 3
+// dated each epoch, for the ratchet schedule; version 6 took over the ratchet
+// request from devices.
+constexpr std::string_view kChannelKeysV2 = R"sql(CREATE TABLE channel_keys (
+  device_id TEXT PRIMARY KEY REFERENCES devices (id),
+  epoch BIGINT NOT NULL,            -- 0: the bootstrap key
+  wrapped_key BLOB NOT NULL,        -- RFC 5649 under the KEK
+  previous_epoch BIGINT,            -- kept until the device proves `epoch`
+  previous_wrapped_key BLOB,
+  changed_at_ms BIGINT NOT NULL
+);
+)sql";
+constexpr std::string_view kChannelKeysV3 = R"sql(
+ALTER TABLE channel_keys ADD COLUMN epoch_started_at_ms BIGINT;
+)sql";
+constexpr std::string_view kChannelKeysV6 = R"sql(
+ALTER TABLE channel_keys ADD COLUMN ratchet_requested BIGINT NOT NULL DEFAULT 0;
+UPDATE channel_keys SET ratchet_requested =
+  (SELECT d.ratchet_requested FROM devices d WHERE d.id = channel_keys.device_id);
+ALTER TABLE devices DROP COLUMN ratchet_requested;
+)sql";
+
 using store::AsBlob;
 using store::AsInt;
 using store::Blob;
 
 }  // namespace
+
+std::string_view ChannelKeys::MigrationSql(int version) {
+  switch (version) {
+    case 2:
+      return kChannelKeysV2;
+    case 3:
+      return kChannelKeysV3;
+    case 6:
+      return kChannelKeysV6;
+    default:
+      return {};
+  }
+}
 
 Result<void> ChannelKeys::StoreBootstrapInCurrentTransaction(const std::string& device_id,
                                                              std::span<const std::uint8_t> key) {

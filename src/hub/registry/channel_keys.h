@@ -9,6 +9,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -40,6 +41,10 @@ struct EpochSchedule {
 
 class ChannelKeys {
  public:
+  // MigrationSql is this class's part of hub.db's schema version `version`
+  // (its tables' DDL; hub/schema.cc orders the whole), empty if none.
+  static std::string_view MigrationSql(int version);
+
   // DeviceLookup finds a device (registry.h wires it to Devices::Load).
   using DeviceLookup = std::function<Result<Device>(const std::string& device_id)>;
 

@@ -13,6 +13,43 @@
 namespace skap::hub {
 namespace {
 
+// This class's part of hub.db's schema (hub/schema.cc orders the whole):
+// version 2 made the devices (provisioned -> pending -> active -> revoked, or
+// -> rejected; revoked and rejected are final); version 3 let an operator ask
+// for a ratchet (the flag moved to channel_keys in version 6); version 5 made
+// the allow-list of pairs.
+constexpr std::string_view kDevicesV2 = R"sql(CREATE TABLE devices (
+  id TEXT PRIMARY KEY,              -- UUID
+  network_id TEXT NOT NULL REFERENCES networks (id),
+  name TEXT NOT NULL,
+  state TEXT NOT NULL
+    CHECK (state IN ('provisioned', 'pending', 'active', 'revoked', 'rejected')),
+  can_provision BIGINT NOT NULL DEFAULT 0,
+  provisioned_by TEXT NOT NULL,     -- operator name, or 'device:<id>' when delegated
+  parent_device TEXT REFERENCES devices (id),
+  admitted_by TEXT,
+  bootstrap_expires_at_ms BIGINT NOT NULL,
+  device_nonce BLOB,                -- the device's contribution, from its pre-flight report
+  hub_nonce BLOB,                   -- the hub's contribution, drawn at admission
+  preflight TEXT,                   -- JSON: agent version, platform, entropy health, config fingerprint
+  created_at_ms BIGINT NOT NULL,
+  changed_at_ms BIGINT NOT NULL,
+  UNIQUE (network_id, name)
+);
+CREATE INDEX devices_state ON devices (network_id, state);
+)sql";
+constexpr std::string_view kDevicesV3 =
+    R"sql(ALTER TABLE devices ADD COLUMN ratchet_requested BIGINT NOT NULL DEFAULT 0;
+)sql";
+constexpr std::string_view kDevicesV5 = R"sql(CREATE TABLE allowed_pairs (
+  network_id TEXT NOT NULL REFERENCES networks (id),
+  device_low TEXT NOT NULL,         -- the two device ids, in ascending order
+  device_high TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (network_id, device_low, device_high)
+);
+)sql";
+
 using store::AsBlob;
 using store::AsInt;
 using store::AsText;
@@ -71,6 +108,19 @@ Result<void> CheckTenantScope(const Principal& actor, const Device& device) {
 }
 
 }  // namespace
+
+std::string_view Devices::MigrationSql(int version) {
+  switch (version) {
+    case 2:
+      return kDevicesV2;
+    case 3:
+      return kDevicesV3;
+    case 5:
+      return kDevicesV5;
+    default:
+      return {};
+  }
+}
 
 std::string_view DeviceStateName(DeviceState state) {
   for (const auto& [s, name] : kStates) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -36,6 +37,10 @@ struct BootstrapGrant {
 
 class Devices {
  public:
+  // MigrationSql is this class's part of hub.db's schema version `version`
+  // (its tables' DDL; hub/schema.cc orders the whole), empty if none.
+  static std::string_view MigrationSql(int version);
+
   // kMaxBootstrapLifetime bounds how long a bundle stays usable.
   static constexpr std::chrono::hours kMaxBootstrapLifetime{24 * 30};
 

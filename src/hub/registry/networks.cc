@@ -11,6 +11,23 @@
 namespace skap::hub {
 namespace {
 
+// This class's part of hub.db's schema (hub/schema.cc orders the whole):
+// version 2 made the networks; version 5 gave each its hub set, threshold and
+// pair policy.
+constexpr std::string_view kNetworksV2 = R"sql(CREATE TABLE networks (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id),
+  name TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  UNIQUE (tenant_id, name)
+);
+)sql";
+constexpr std::string_view kNetworksV5 = R"sql(
+ALTER TABLE networks ADD COLUMN hub_set TEXT;   -- JSON array of hub ids, sorted; NULL: this hub alone
+ALTER TABLE networks ADD COLUMN threshold BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE networks ADD COLUMN pair_policy TEXT NOT NULL DEFAULT 'any';  -- 'any' or 'allow-list'
+)sql";
+
 using store::AsInt;
 using store::AsText;
 
@@ -42,6 +59,17 @@ Result<void> CheckHubSet(const std::vector<std::string>& hubs, unsigned threshol
 }
 
 }  // namespace
+
+std::string_view Networks::MigrationSql(int version) {
+  switch (version) {
+    case 2:
+      return kNetworksV2;
+    case 5:
+      return kNetworksV5;
+    default:
+      return {};
+  }
+}
 
 std::string_view PairPolicyName(PairPolicy policy) {
   return policy == PairPolicy::kAny ? "any" : "allow-list";

@@ -32,6 +32,10 @@ struct Network {
 
 class Networks {
  public:
+  // MigrationSql is this class's part of hub.db's schema version `version`
+  // (its tables' DDL; hub/schema.cc orders the whole), empty if none.
+  static std::string_view MigrationSql(int version);
+
   explicit Networks(RegistryContext& context) : c_(context) {}
 
   // Create makes a closed network in the actor's tenant (tenant-admin).

@@ -11,6 +11,23 @@
 namespace skap::hub {
 namespace {
 
+// This class's part of hub.db's schema (hub/schema.cc orders the whole):
+// version 2 made the operators; version 4 kept each one's admin epsk
+// (proto/admin_identity.h), wrapped under the KEK, NULL for operators created
+// before it, who keep the Unix socket until re-issued.
+constexpr std::string_view kOperatorsV2 = R"sql(CREATE TABLE operators (
+  name TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id),
+  role TEXT NOT NULL CHECK (role IN ('tenant-admin', 'provisioner', 'admitter', 'auditor')),
+  token_hash BLOB NOT NULL UNIQUE,  -- SHA-256 of the operator's 256-bit random token
+  created_at_ms BIGINT NOT NULL,
+  disabled BIGINT NOT NULL DEFAULT 0
+);
+)sql";
+constexpr std::string_view kOperatorsV4 = R"sql(
+ALTER TABLE operators ADD COLUMN wrapped_admin_psk BLOB;
+)sql";
+
 using store::AsBlob;
 using store::AsInt;
 using store::AsText;
@@ -19,6 +36,17 @@ using store::Blob;
 constexpr std::string_view kTokenPrefix = "skapop1-";
 
 }  // namespace
+
+std::string_view Operators::MigrationSql(int version) {
+  switch (version) {
+    case 2:
+      return kOperatorsV2;
+    case 4:
+      return kOperatorsV4;
+    default:
+      return {};
+  }
+}
 
 Result<OperatorToken> Operators::Add(const Principal& actor, const std::string& tenant_id,
                                      const std::string& name, Role role) {

@@ -22,6 +22,10 @@ struct OperatorToken {
 
 class Operators {
  public:
+  // MigrationSql is this class's part of hub.db's schema version `version`
+  // (its tables' DDL; hub/schema.cc orders the whole), empty if none.
+  static std::string_view MigrationSql(int version);
+
   Operators(RegistryContext& context, Tenants& tenants) : c_(context), tenants_(tenants) {}
 
   // Add creates an operator in `tenant_id` with `role` (the hub, or a

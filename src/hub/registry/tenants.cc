@@ -5,6 +5,27 @@
 #include "crypto/uuid.h"
 
 namespace skap::hub {
+namespace {
+
+// This class's part of hub.db's schema (hub/schema.cc orders the whole):
+// version 2 made the tenants.
+constexpr std::string_view kTenantsV2 = R"sql(CREATE TABLE tenants (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_at_ms BIGINT NOT NULL
+);
+)sql";
+
+}  // namespace
+
+std::string_view Tenants::MigrationSql(int version) {
+  switch (version) {
+    case 2:
+      return kTenantsV2;
+    default:
+      return {};
+  }
+}
 
 Result<std::string> Tenants::Create(const Principal& actor, const std::string& name) {
   std::string id;

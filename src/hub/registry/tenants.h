@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "common/result.h"
 #include "hub/registry/principal.h"
@@ -11,6 +12,10 @@ namespace skap::hub {
 
 class Tenants {
  public:
+  // MigrationSql is this class's part of hub.db's schema version `version`
+  // (its tables' DDL; hub/schema.cc orders the whole), empty if none.
+  static std::string_view MigrationSql(int version);
+
   explicit Tenants(RegistryContext& context) : c_(context) {}
 
   // Create makes a tenant (hub principal only: local setup) and returns its id.

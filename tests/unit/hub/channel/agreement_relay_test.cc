@@ -95,7 +95,7 @@ TEST_F(AgreementRelayTest, AShareIsStoredWrappedDeliveredOnceAndErasedOnAck) {
   pb::DeliveryAck ack;
   ack.set_sid(Offer(a_, b_).header().sid());
   ack.set_sender(a_);
-  ack.set_kind("share");
+  ack.set_kind(channel::v1::DELIVERY_KIND_SHARE);
   ASSERT_TRUE(relay_->Acknowledge(b_, ack));
   EXPECT_TRUE(relay_->PendingFor(b_)->empty());
   rows = db_->Query("SELECT wrapped_share, state FROM mailbox");
@@ -120,7 +120,7 @@ TEST_F(AgreementRelayTest, TheSameOfferAgainIsFineAReplayUnderAUsedSidIsNot) {
   pb::DeliveryAck ack;
   ack.set_sid(Offer(a_, b_).header().sid());
   ack.set_sender(a_);
-  ack.set_kind("share");
+  ack.set_kind(channel::v1::DELIVERY_KIND_SHARE);
   ASSERT_TRUE(relay_->Acknowledge(b_, ack));
   // Once delivered, the share is erased: the same header again is accepted
   // and dropped, an altered one refused; neither is delivered.

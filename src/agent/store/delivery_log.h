@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <set>
 
-namespace skap::peer {
+namespace skap::agent {
 
 struct DeliveryLog {
   std::uint64_t through = 0;
@@ -42,4 +42,4 @@ struct DeliveryLog {
   }
 };
 
-}  // namespace skap::peer
+}  // namespace skap::agent

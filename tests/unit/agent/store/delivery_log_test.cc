@@ -1,4 +1,4 @@
-#include "agent/peer/delivery_log.h"
+#include "agent/store/delivery_log.h"
 
 #include <algorithm>
 #include <random>
@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-namespace skap::peer {
+namespace skap::agent {
 namespace {
 
 TEST(DeliveryLog, ActsOnEachIdOnceInAnyOrder) {
@@ -65,4 +65,4 @@ TEST(DeliveryLog, ResendsAndReplaysAreActedOnOnce) {
 }
 
 }  // namespace
-}  // namespace skap::peer
+}  // namespace skap::agent

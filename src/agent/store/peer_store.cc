@@ -1,7 +1,58 @@
-#include "agent/peer/peer_store.h"
+#include "agent/store/peer_store.h"
 
-namespace skap::peer {
+namespace skap::agent {
 namespace {
+
+// This store's part of agent.db's schema (agent_schema.cc orders the whole):
+// version 3 made the peer channel's tables (docs/peer.md). The messages
+// waiting for the peer's acknowledgement are not secret (key ids, SAE ids,
+// confirmation tags) and are kept in clear.
+constexpr std::string_view kPeerV3 =
+    R"sql(-- Per peer and epoch: sealing counters, reserved in runs so that a restart
+-- resumes past every counter that may have been used (nonces never
+-- repeat), and the next message id.
+CREATE TABLE peer_counters (
+  peer TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  reserved_until BIGINT NOT NULL,
+  next_message_id BIGINT NOT NULL,
+  PRIMARY KEY (peer, epoch)
+);
+-- Messages sent, kept until the peer acknowledges them or they expire.
+CREATE TABLE peer_outbox (
+  peer TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  message_id BIGINT NOT NULL,
+  body BLOB NOT NULL,               -- PeerMessage (peer.proto)
+  expires_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (peer, epoch, message_id)
+);
+-- The peer's message ids acted on: all up to `through`, and those above it.
+CREATE TABLE peer_delivered (
+  peer TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  through BIGINT NOT NULL,
+  PRIMARY KEY (peer, epoch)
+);
+CREATE TABLE peer_delivered_ids (
+  peer TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  message_id BIGINT NOT NULL,
+  PRIMARY KEY (peer, epoch, message_id)
+);
+-- Runs of keys the peer handed out to one of its SAEs, for a named SAE here
+-- (the key-id sync of ETSI GS QKD 014).
+CREATE TABLE peer_issued (
+  peer TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  direction INTEGER NOT NULL,
+  first_index BIGINT NOT NULL,
+  count BIGINT NOT NULL,
+  master_sae TEXT NOT NULL,
+  slave_sae TEXT NOT NULL,
+  PRIMARY KEY (peer, epoch, direction, first_index)
+);
+)sql";
 
 using store::AsBlob;
 using store::AsInt;
@@ -18,6 +69,15 @@ constexpr const char* kEpochTables[] = {"peer_outbox", "peer_counters", "peer_de
                                         "peer_delivered_ids", "peer_issued"};
 
 }  // namespace
+
+std::string_view PeerStore::MigrationSql(int version) {
+  switch (version) {
+    case 3:
+      return kPeerV3;
+    default:
+      return {};
+  }
+}
 
 Result<std::uint64_t> PeerStore::ReserveCounters(const std::string& peer, std::uint64_t epoch,
                                                  std::uint64_t run, std::uint64_t* first) {
@@ -100,6 +160,13 @@ Result<void> PeerStore::Remove(const std::vector<MessageKey>& acked) {
   return store::InTransaction(db_, [&] { return RemoveInCurrentTransaction(acked); });
 }
 
+Result<void> PeerStore::ForgetInCurrentTransaction(const std::string& peer) {
+  for (const std::string table : kEpochTables) {
+    SKAP_RETURN_IF_ERROR(db_.Execute("DELETE FROM " + table + " WHERE peer = $1", {peer}));
+  }
+  return Ok();
+}
+
 Result<std::int64_t> PeerStore::Expire(std::int64_t now_ms) {
   std::int64_t dropped = 0;
   SKAP_RETURN_IF_ERROR(store::InTransaction(db_, [&]() -> Result<void> {
@@ -177,4 +244,4 @@ Result<std::optional<Issued>> PeerStore::FindIssued(const std::string& peer, std
   return std::optional<Issued>{std::move(r)};
 }
 
-}  // namespace skap::peer
+}  // namespace skap::agent

@@ -1,5 +1,5 @@
 // The peer channel's tables in a real agent.db.
-#include "agent/peer/peer_store.h"
+#include "agent/store/peer_store.h"
 
 #include <gtest/gtest.h>
 
@@ -23,13 +23,13 @@ class PeerStoreTest : public AgentDirTest {
 TEST_F(PeerStoreTest, CountersNeverRepeatAcrossARestart) {
   std::uint64_t first = 0;
   {
-    peer::PeerStore s(store_->db());
+    PeerStore s(store_->db());
     EXPECT_EQ(*s.ReserveCounters("b", 1, 256, &first), 257U);
     EXPECT_EQ(first, 1U);
     EXPECT_EQ(*s.ReserveCounters("b", 1, 256, &first), 513U);
     EXPECT_EQ(first, 257U);
   }
-  peer::PeerStore again(store_->db());
+  PeerStore again(store_->db());
   EXPECT_EQ(*again.ReserveCounters("b", 1, 10, &first), 523U);
   EXPECT_EQ(first, 513U) << "a restart goes on past everything reserved";
   EXPECT_EQ(*again.ReserveCounters("b", 2, 10, &first), 11U);
@@ -38,21 +38,21 @@ TEST_F(PeerStoreTest, CountersNeverRepeatAcrossARestart) {
 
 TEST_F(PeerStoreTest, MessageIdsAreNeverGivenTwiceEvenOnceAcknowledged) {
   HoldEpoch(1);
-  peer::PeerStore s(store_->db());
+  PeerStore s(store_->db());
   EXPECT_EQ(*s.Enqueue("b", 1, Body, now_ms_ + 1000), 1U);
   std::uint64_t first = 0;
   ASSERT_TRUE(s.ReserveCounters("b", 1, 256, &first));  // shares the row
   EXPECT_EQ(*s.Enqueue("b", 1, Body, now_ms_ + 1000), 2U);
   ASSERT_TRUE(s.Remove({{"b", 1, 1}, {"b", 1, 2}}));
   EXPECT_EQ(*s.LowWater("b", 1), 3U) << "nothing waits: the next id";
-  peer::PeerStore again(store_->db());
+  PeerStore again(store_->db());
   EXPECT_EQ(*again.Enqueue("b", 1, Body, now_ms_ + 1000), 3U);
   EXPECT_EQ(*again.ReserveCounters("b", 1, 1, &first), 258U) << "and the counters were kept";
 }
 
 TEST_F(PeerStoreTest, OutboxKeepsUntilAcknowledgedOrExpired) {
   HoldEpoch(1);
-  peer::PeerStore s(store_->db());
+  PeerStore s(store_->db());
   ASSERT_TRUE(s.Enqueue("b", 1, Body, now_ms_ + 1000));   // id 1
   ASSERT_TRUE(s.Enqueue("b", 1, Body, now_ms_ + 5000));   // id 2
   ASSERT_TRUE(s.Enqueue("b", 1, Body, now_ms_ + 5000));   // id 3
@@ -75,8 +75,8 @@ TEST_F(PeerStoreTest, OutboxKeepsUntilAcknowledgedOrExpired) {
 
 TEST_F(PeerStoreTest, DeliveryLogsAndIssuedRunsPersist) {
   HoldEpoch(3);
-  peer::PeerStore s(store_->db());
-  peer::DeliveryLog log;
+  PeerStore s(store_->db());
+  DeliveryLog log;
   log.Accept(1);
   log.Accept(4);
   ASSERT_TRUE(store::InTransaction(store_->db(),

@@ -9,14 +9,15 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
-#include "agent/peer/delivery_log.h"
+#include "agent/store/delivery_log.h"
 #include "common/result.h"
 #include "store/database.h"
 
-namespace skap::peer {
+namespace skap::agent {
 
 // Outgoing is one message in the outbox.
 struct Outgoing {
@@ -49,6 +50,11 @@ struct Issued {
 
 class PeerStore {
  public:
+  // MigrationSql is this store's part of agent.db's schema version
+  // `version` (its tables' DDL; agent_schema.h orders the whole), empty if
+  // it has none.
+  static std::string_view MigrationSql(int version);
+
   explicit PeerStore(store::Database& db) : db_(db) {}
 
   // ReserveCounters makes the counters [*first, returned) usable: it
@@ -71,6 +77,10 @@ class PeerStore {
   Result<std::uint64_t> LowWater(const std::string& peer, std::uint64_t epoch);
   // Remove takes acknowledged messages out of the outbox, in one commit.
   Result<void> Remove(const std::vector<MessageKey>& acked);
+  // ForgetInCurrentTransaction drops everything kept for `peer`: its session
+  // started afresh (SessionStore::OnFreshSession). The caller holds a
+  // transaction.
+  Result<void> ForgetInCurrentTransaction(const std::string& peer);
   // Expire drops what expired, and what belongs to epochs no longer held.
   Result<std::int64_t> Expire(std::int64_t now_ms);
 
@@ -91,4 +101,4 @@ class PeerStore {
   store::Database& db_;
 };
 
-}  // namespace skap::peer
+}  // namespace skap::agent
