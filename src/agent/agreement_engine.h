@@ -77,7 +77,7 @@ class AgreementEngine final : public HubPortListener {
   unsigned UpLinks() const;
 
   // PeerConfirmSink sends an agreement's tags to the peer over the peer
-  // channel, sealed under `epoch` (agent/peer_channel.h).
+  // channel, sealed under `epoch` (agent/peer/peer_channel.h).
   using PeerConfirmSink = std::function<void(const std::string& peer, std::uint64_t epoch,
                                              const channel::v1::ConfirmOffer& confirm)>;
   void SetPeerConfirmSink(PeerConfirmSink sink) { peer_confirm_ = std::move(sink); }

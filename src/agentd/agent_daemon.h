@@ -27,7 +27,8 @@
 
 namespace skap::agent {
 
-// AgentOptions is the daemon's configuration (apps/skap-agent/config.h).
+// AgentOptions is the daemon's configuration (agent_config.h reads it from
+// the TOML file, docs/skap-agent.toml).
 struct AgentOptions {
   std::string data_dir;
   std::string control_socket;  // default: <data_dir>/control.sock
@@ -42,8 +43,9 @@ struct AgentOptions {
 
 // AgentDaemon is the endpoint with everything up: links to its hubs (started
 // by Run), the agreement engine, the control socket and, when configured,
-// the ETSI GS QKD 014 KME. `skap-agent run` runs it on the main thread; the
-// C API (include/skap/c/skap.h) embeds it on a thread of the application.
+// the peer channel, the ETSI GS QKD 014 KME and the PPK installer; and the
+// endpoint API's implementation. `skap-agent run` runs it on the main thread;
+// Endpoint::Open (and so the C API) on a thread of its own.
 class AgentDaemon final : public Endpoint {
  public:
   // Start opens the endpoint of `options`; `clock` is the time all of it reads.

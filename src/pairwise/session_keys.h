@@ -61,7 +61,7 @@ Result<SecretBytes> FirstChainKey(std::span<const std::uint8_t> root_key, std::u
 // apart from the consumer chains so it takes no key from them.
 Result<SecretBytes> DerivePpk(std::span<const std::uint8_t> root_key, std::uint64_t epoch);
 // DerivePeerSecret is PS_e, the root of epoch e's peer channel (sealing,
-// relay topics, the direct link's PSK: src/peer/peer_keys.h).
+// relay topics, the direct link's PSK: src/agent/peer/peer_keys.h).
 Result<SecretBytes> DerivePeerSecret(std::span<const std::uint8_t> root_key, std::uint64_t epoch);
 // DeriveKeyIdTag is T_e.
 Result<KeyIdTag> DeriveKeyIdTag(std::span<const std::uint8_t> root_key);

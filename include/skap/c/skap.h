@@ -17,7 +17,13 @@
  * it; skap_last_error_message says more, for this thread's last call).
  * Buffers are the caller's; no C++ exception crosses this boundary. Wipe
  * keys after use (skap_wipe). Calls on one endpoint may come from any
- * threads but the endpoint's own. */
+ * threads but the endpoint's own. Every call checks that the handle carries
+ * an open endpoint's magic number: a wrong pointer or a closed handle is
+ * mostly refused (SKAP_E_INVALID_ARGUMENT) rather than followed, which is a
+ * safety net, not a licence to use one.
+ *
+ * The calls are thin forms of the typed C++ endpoint API
+ * (skap/endpoint.h). */
 #ifndef SKAP_C_SKAP_H
 #define SKAP_C_SKAP_H
 
@@ -77,7 +83,9 @@ int skap_connect(skap_endpoint* endpoint, unsigned min_hubs, unsigned timeout_ms
 
 /* skap_agree agrees a key with PEER (a device id or name of the network)
  * through the hubs, re-seeding the session; HYBRID non-zero adds the X25519
- * step. On success *SESSION_EPOCH (if not NULL) is the session's new epoch. */
+ * step. On success *SESSION_EPOCH (if not NULL) is the session's new epoch.
+ * An agreement that ends without a key is SKAP_E_FAILED_PRECONDITION, its
+ * reason in skap_last_error_message. */
 int skap_agree(skap_endpoint* endpoint, const char* peer, int hybrid, uint64_t* session_epoch);
 
 /* skap_next_key hands out the next key of this side's chain of the session

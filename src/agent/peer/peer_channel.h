@@ -1,10 +1,10 @@
 // The peer channel (docs/peer.md): messages between the two devices of a
 // session — an agreement's confirmation tags, ratchet notices with the
 // key-id sync of ETSI GS QKD 014 — sealed under the session
-// (peer/peer_keys.h), kept in an outbox until the peer acknowledges them,
+// (peer_keys.h), kept in an outbox until the peer acknowledges them,
 // and sent over the best transport the peer has now: a direct TLS-PSK link
-// (peer/direct_link.h) when one is up, else the tenant's MQTT broker
-// (peer/relay_client.h). Each message is acted on once, whichever way and
+// (direct_link.h) when one is up, else the tenant's MQTT broker
+// (relay_client.h). Each message is acted on once, whichever way and
 // however often it arrives. Runs on the daemon's thread.
 #pragma once
 

@@ -2,7 +2,7 @@
 //
 //   DIR/                 mode 0700
 //     local.kek          the local key-encryption key (32 bytes, 0600)
-//     hubs/<hub id>.state  the channel state towards each hub (device_state.h)
+//     hubs/<hub id>.state  the channel state towards each hub (hub_channel_state.h)
 //     agent.db           SQLite (WAL, 0600): agreements and pairwise sessions
 //     agent.lock         held by the one process using DIR
 //

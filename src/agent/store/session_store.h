@@ -114,7 +114,7 @@ class SessionStore {
   Result<EpochPpk> CurrentPpk(const std::string& peer);
 
   // PeerSecrets is PS_e of each epoch held (current first): the roots of
-  // the peer channel's keys (src/peer/peer_keys.h).
+  // the peer channel's keys (src/agent/peer/peer_keys.h).
   struct EpochSecret {
     std::uint64_t epoch = 0;
     SecretBytes secret;

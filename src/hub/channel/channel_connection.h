@@ -92,7 +92,7 @@ class ChannelConnection : public std::enable_shared_from_this<ChannelConnection>
   void HandlePreflight(std::uint64_t request_id, const channel::v1::Preflight& preflight);
   void HandleRatchet(std::uint64_t request_id, const channel::v1::RatchetRequest& request);
   void HandleEntropy(std::uint64_t request_id, const channel::v1::EntropyRequest& request);
-  // The agreement relay (hub/agreement_relay.h): offers, deliveries, peers.
+  // The agreement relay (agreement_relay.h): offers, deliveries, peers.
   void HandleAgreement(std::uint64_t request_id, const proto::Frame& frame);
   // Deliver pushes `delivery` to every open channel of its recipient.
   void Deliver(const Delivery& delivery);
