@@ -86,7 +86,8 @@ std::span<const store::Migration> HubMigrations() {
   static const auto list = [] {
     std::array<store::Migration, kDescriptions.size()> out{};
     for (std::size_t i = 0; i < out.size(); ++i) {
-      out[i] = store::Migration{static_cast<std::int64_t>(i + 1), kDescriptions[i], sql_of[i]};
+      out[i] =
+          store::Migration{static_cast<std::int64_t>(i + 1), kDescriptions[i], sql_of[i], nullptr};
     }
     return out;
   }();

@@ -41,6 +41,13 @@ Result<void> Migrate(Database& db, std::span<const Migration> migrations, const 
                                                     std::string(m.description) +
                                                     "): " + applied.error().message);
       }
+      if (m.convert) {
+        if (auto converted = m.convert(db); !converted) {
+          return Unexpected(converted.error().code, "migration " + std::to_string(m.version) +
+                                                        " (" + std::string(m.description) +
+                                                        "): " + converted.error().message);
+        }
+      }
       SKAP_RETURN_IF_ERROR(db.Execute(
           "INSERT INTO schema_migrations (version, description, applied_at_ms) VALUES ($1, $2, $3)",
           {m.version, std::string(m.description), now()}));

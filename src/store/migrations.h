@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string_view>
 
@@ -17,6 +18,9 @@ struct Migration {
   std::int64_t version;
   std::string_view description;
   std::string_view sql;
+  // convert, when set, runs after `sql` in the same transaction: for the
+  // rows that SQL alone cannot carry over (a new encoding of a record).
+  std::function<Result<void>(Database&)> convert;
 };
 
 // Migrate brings the schema up to the last of `migrations`, each step in its

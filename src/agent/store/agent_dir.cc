@@ -46,7 +46,7 @@ Result<std::unique_ptr<AgentDir>> AgentDir::Open(const std::string& dir, bool cr
     SKAP_ASSIGN_OR_RETURN(store->kek_, keystore::FileKeystore::Open(KekPath(dir)));
   }
   SKAP_ASSIGN_OR_RETURN(store->db_, store::SqliteDatabase::Open(dir + "/agent.db", true));
-  SKAP_RETURN_IF_ERROR(store::Migrate(*store->db_, AgentMigrations(), clock));
+  SKAP_RETURN_IF_ERROR(store::Migrate(*store->db_, AgentMigrations(*store->kek_), clock));
   return store;
 }
 

@@ -10,8 +10,9 @@
 namespace skap::agent {
 namespace {
 
-constexpr std::array<std::string_view, 3> kDescriptions = {
-    "pairwise agreements and sessions", "a chain per direction", "the peer channel"};
+constexpr std::array<std::string_view, 5> kDescriptions = {
+    "pairwise agreements and sessions", "a chain per direction", "the peer channel",
+    "agreements as one record", "agreements' old columns dropped"};
 
 // Sql is schema version `version`: each store's part of it, in the order
 // the version first ran them (a released version never changes).
@@ -23,14 +24,21 @@ std::string Sql(int version) {
 
 }  // namespace
 
-std::span<const store::Migration> AgentMigrations() {
-  static const std::array<std::string, kDescriptions.size()> sql = {Sql(1), Sql(2), Sql(3)};
-  static const std::array<store::Migration, kDescriptions.size()> migrations = {
-      store::Migration{1, kDescriptions[0], sql[0]},
-      store::Migration{2, kDescriptions[1], sql[1]},
-      store::Migration{3, kDescriptions[2], sql[2]},
+std::vector<store::Migration> AgentMigrations(keystore::Keystore& kek) {
+  static const auto sql = [] {
+    std::array<std::string, kDescriptions.size()> out;
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = Sql(static_cast<int>(i + 1));
+    return out;
+  }();
+  std::vector<store::Migration> out;
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    out.push_back({static_cast<std::int64_t>(i + 1), kDescriptions[i], sql[i], nullptr});
+  }
+  // Version 4 carries the agreements over to their one encoding.
+  out[3].convert = [&kek](store::Database& db) {
+    return AgreementStore::ConvertToRecords(db, kek);
   };
-  return migrations;
+  return out;
 }
 
 }  // namespace skap::agent

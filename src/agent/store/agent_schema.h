@@ -2,13 +2,15 @@
 // order of versions is here, each table's DDL with the store that owns it.
 #pragma once
 
-#include <span>
+#include <vector>
 
+#include "keystore/keystore.h"
 #include "store/migrations.h"
 
 namespace skap::agent {
 
-// AgentMigrations lists every migration of agent.db in order.
-std::span<const store::Migration> AgentMigrations();
+// AgentMigrations lists every migration of agent.db in order; those that
+// re-encode secrets do it under `kek`.
+std::vector<store::Migration> AgentMigrations(keystore::Keystore& kek);
 
 }  // namespace skap::agent

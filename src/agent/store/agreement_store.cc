@@ -4,12 +4,16 @@
 
 #include "common/hex.h"
 #include "proto/agreement_header.h"
+#include "proto/agreement_record.pb.h"
 
 namespace skap::agent {
 namespace {
 
 // This store's part of agent.db's schema (agent_schema.cc orders the whole):
-// version 1 made the agreements table.
+// version 1 made the agreements table; version 4 keeps each agreement in one
+// encoding, the AgreementRecord message (proto/agreement_record.proto), its
+// secrets wrapped one by one inside it, converting what versions 1 to 3 kept
+// in a header, a JSON text and a packed blob; version 5 drops those columns.
 constexpr std::string_view kAgreementsV1 = R"sql(
 CREATE TABLE agreements (
   sid BLOB PRIMARY KEY,             -- the agreement's session id
@@ -25,16 +29,24 @@ CREATE TABLE agreements (
 );
 CREATE INDEX agreements_state ON agreements (state, expires_at_ms);
 )sql";
+constexpr std::string_view kAgreementsV4 = R"sql(
+ALTER TABLE agreements ADD COLUMN record BLOB;  -- AgreementRecord (agreement_record.proto)
+)sql";
+constexpr std::string_view kAgreementsV5 = R"sql(
+ALTER TABLE agreements DROP COLUMN header;
+ALTER TABLE agreements DROP COLUMN public_state;
+ALTER TABLE agreements DROP COLUMN wrapped_secrets;
+)sql";
 
 using nlohmann::json;
 using store::AsBlob;
 using store::AsInt;
 using store::AsText;
 using store::Blob;
+namespace spb = skap::agent::v1;
 
 constexpr std::string_view kColumns =
-    "SELECT header, role, peer, state, public_state, wrapped_secrets, created_at_ms"
-    " FROM agreements ";
+    "SELECT record, role, peer, state, created_at_ms FROM agreements ";
 
 std::optional<AgreementState> ParseState(std::string_view name) {
   for (auto s : {AgreementState::kRunning, AgreementState::kConfirmed, AgreementState::kFailed}) {
@@ -43,42 +55,61 @@ std::optional<AgreementState> ParseState(std::string_view name) {
   return std::nullopt;
 }
 
-json TagsJson(const std::vector<pairwise::Tag>& tags) {
-  json out = json::array();
-  for (const auto& t : tags) out.push_back(HexEncode(t));
-  return out;
+std::string Text(std::span<const std::uint8_t> bytes) { return {bytes.begin(), bytes.end()}; }
+std::vector<std::uint8_t> Bytes(const std::string& text) { return {text.begin(), text.end()}; }
+
+// Wrapped wraps one secret under the KEK, as the record's bytes.
+Result<std::string> Wrapped(keystore::Keystore& kek, const SecretBytes& secret) {
+  SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek.Wrap(secret.Expose()));
+  return Text(wrapped);
 }
 
-std::vector<pairwise::Tag> TagsFrom(const json& j) {
-  std::vector<pairwise::Tag> out;
-  for (const auto& t : j) {
-    if (auto bytes = HexDecode(t.get<std::string>())) out.push_back(std::move(*bytes));
+Result<SecretBytes> Unwrapped(keystore::Keystore& kek, const std::string& wrapped) {
+  return kek.Unwrap(AsBytes(wrapped));
+}
+
+// PutSnapshot puts a running agreement's state machine into `out`, each
+// secret wrapped.
+Result<void> PutSnapshot(keystore::Keystore& kek, const pairwise::Agreement::Snapshot& s,
+                         spb::AgreementRecord& out) {
+  for (const auto& t : s.peer_tags) out.add_peer_tags(Text(t));
+  for (const auto& k : s.peer_x25519) out.add_peer_x25519(Text(k));
+  SKAP_ASSIGN_OR_RETURN(*out.mutable_wrapped_own_secret(), Wrapped(kek, s.own_secret));
+  for (const auto& y : s.own_shares) {
+    SKAP_ASSIGN_OR_RETURN(*out.add_wrapped_own_shares(), Wrapped(kek, y));
   }
-  return out;
+  for (const auto& [index, y] : s.peer_shares) {
+    SKAP_ASSIGN_OR_RETURN((*out.mutable_wrapped_peer_shares())[index], Wrapped(kek, y));
+  }
+  if (!s.own_x25519.empty()) {
+    SKAP_ASSIGN_OR_RETURN(*out.mutable_wrapped_own_x25519(), Wrapped(kek, s.own_x25519));
+  }
+  return Ok();
 }
 
-// Secrets of a running agreement, in one buffer:
+Result<void> TakeSnapshot(keystore::Keystore& kek, const spb::AgreementRecord& in,
+                          pairwise::Agreement::Snapshot& s) {
+  for (const auto& t : in.peer_tags()) s.peer_tags.push_back(Bytes(t));
+  for (const auto& k : in.peer_x25519()) s.peer_x25519.push_back(Bytes(k));
+  SKAP_ASSIGN_OR_RETURN(s.own_secret, Unwrapped(kek, in.wrapped_own_secret()));
+  for (const auto& y : in.wrapped_own_shares()) {
+    SKAP_ASSIGN_OR_RETURN(auto share, Unwrapped(kek, y));
+    s.own_shares.push_back(std::move(share));
+  }
+  for (const auto& [index, y] : in.wrapped_peer_shares()) {
+    SKAP_ASSIGN_OR_RETURN(auto share, Unwrapped(kek, y));
+    s.peer_shares.emplace(index, std::move(share));
+  }
+  if (!in.wrapped_own_x25519().empty()) {
+    SKAP_ASSIGN_OR_RETURN(s.own_x25519, Unwrapped(kek, in.wrapped_own_x25519()));
+  }
+  return Ok();
+}
+
+// The layout of schema versions 1 to 3's wrapped_secrets, read once by the
+// conversion to version 4's records:
 //   own secret (32) ‖ u8 n ‖ n own shares (32 each) ‖ u8 m ‖ m × (u8 hub index ‖ share)
 //   ‖ u8 l ‖ own X25519 private key (l = 0 or 32)
-SecretBytes PackSecrets(const pairwise::Agreement::Snapshot& s) {
-  SecretBytes out;
-  out.Append(s.own_secret.Expose());
-  const std::array<std::uint8_t, 1> n = {static_cast<std::uint8_t>(s.own_shares.size())};
-  out.Append(n);
-  for (const auto& y : s.own_shares) out.Append(y.Expose());
-  const std::array<std::uint8_t, 1> m = {static_cast<std::uint8_t>(s.peer_shares.size())};
-  out.Append(m);
-  for (const auto& [index, y] : s.peer_shares) {
-    const std::array<std::uint8_t, 1> i = {static_cast<std::uint8_t>(index)};
-    out.Append(i);
-    out.Append(y.Expose());
-  }
-  const std::array<std::uint8_t, 1> l = {static_cast<std::uint8_t>(s.own_x25519.size())};
-  out.Append(l);
-  out.Append(s.own_x25519.Expose());
-  return out;
-}
-
 Result<void> UnpackSecrets(std::span<const std::uint8_t> in, pairwise::Agreement::Snapshot& s) {
   constexpr std::size_t kShare = pairwise::kSecretBytes;
   const auto bad = Unexpected(ErrorCode::kMalformedInput, "agreement record: secrets");
@@ -121,9 +152,68 @@ std::string_view AgreementStore::MigrationSql(int version) {
   switch (version) {
     case 1:
       return kAgreementsV1;
+    case 4:
+      return kAgreementsV4;
+    case 5:
+      return kAgreementsV5;
     default:
       return {};
   }
+}
+
+Result<void> AgreementStore::ConvertToRecords(store::Database& db, keystore::Keystore& kek) {
+  const auto malformed = Unexpected(ErrorCode::kMalformedInput, "a stored agreement");
+  SKAP_ASSIGN_OR_RETURN(
+      auto rows,
+      db.Query("SELECT sid, header, state, public_state, wrapped_secrets FROM agreements"));
+  for (const auto& row : rows) {
+    spb::AgreementRecord record;
+    const Blob header = AsBlob(row[1]).value_or(Blob{});
+    if (!record.mutable_header()->ParseFromArray(header.data(), static_cast<int>(header.size()))) {
+      return malformed;
+    }
+    const auto pub = json::parse(AsText(row[3]).value_or(""), nullptr, false);
+    if (!pub.is_object()) return malformed;
+    try {
+      const auto tags = [](const json& j, auto add) {
+        for (const auto& x : j) {
+          auto bytes = HexDecode(x.get<std::string>());
+          if (bytes) add(Text(*bytes));
+        }
+      };
+      tags(pub.at("tags_out"), [&](std::string t) { record.add_tags_out(std::move(t)); });
+      record.set_refusal_out(pub.at("refusal_out").get<std::string>());
+      for (const unsigned hub : pub.at("inconsistent_hubs").get<std::vector<unsigned>>()) {
+        record.add_inconsistent_hubs(hub);
+      }
+      record.set_reason(pub.at("reason").get<std::string>());
+      const json& checks = pub.at("share_checks");
+      for (auto it = checks.begin(); it != checks.end(); ++it) {
+        if (auto bytes = HexDecode(it.value().get<std::string>())) {
+          (*record.mutable_share_checks())[static_cast<std::uint32_t>(std::stoul(it.key()))] =
+              Text(*bytes);
+        }
+      }
+      const auto wrapped = AsBlob(row[4]);
+      if (AsText(row[2]).value_or("") == "running" && wrapped) {
+        pairwise::Agreement::Snapshot snapshot;
+        tags(pub.value("peer_tags", json::array()),
+             [&](std::string t) { snapshot.peer_tags.push_back(Bytes(t)); });
+        tags(pub.value("peer_x25519", json::array()),
+             [&](std::string k) { snapshot.peer_x25519.push_back(Bytes(k)); });
+        SKAP_ASSIGN_OR_RETURN(auto secrets, kek.Unwrap(*wrapped));
+        SKAP_RETURN_IF_ERROR(UnpackSecrets(secrets.Expose(), snapshot));
+        SKAP_RETURN_IF_ERROR(PutSnapshot(kek, snapshot, record));
+      }
+    } catch (const std::exception&) {  // a JSON field or an index that does not parse
+      return malformed;
+    }
+    const std::string bytes = record.SerializeAsString();
+    SKAP_RETURN_IF_ERROR(
+        db.Execute("UPDATE agreements SET record = $2 WHERE sid = $1",
+                   {AsBlob(row[0]).value_or(Blob{}), Blob(bytes.begin(), bytes.end())}));
+  }
+  return Ok();
 }
 
 std::string_view AgreementStateName(AgreementState state) {
@@ -139,36 +229,29 @@ std::string_view AgreementStateName(AgreementState state) {
 }
 
 Result<void> AgreementStore::SaveInCurrentTransaction(const AgreementRecord& r) {
-  channel::v1::AgreementHeader header;
-  proto::FillHeader(r.params, header);
-  const std::string header_bytes = header.SerializeAsString();
-  json checks = json::object();
-  for (const auto& [index, check] : r.share_checks)
-    checks[std::to_string(index)] = HexEncode(check);
-  json pub{{"tags_out", TagsJson(r.tags_out)},
-           {"refusal_out", r.refusal_out},
-           {"inconsistent_hubs", r.inconsistent_hubs},
-           {"share_checks", checks},
-           {"reason", r.reason}};
-  store::Value wrapped = store::Null{};
+  spb::AgreementRecord record;
+  proto::FillHeader(r.params, *record.mutable_header());
+  for (const auto& t : r.tags_out) record.add_tags_out(Text(t));
+  record.set_refusal_out(r.refusal_out);
+  for (const unsigned hub : r.inconsistent_hubs) record.add_inconsistent_hubs(hub);
+  for (const auto& [index, check] : r.share_checks) {
+    (*record.mutable_share_checks())[index] = Text(check);
+  }
+  record.set_reason(r.reason);
   if (r.state == AgreementState::kRunning && r.agreement) {
     SKAP_ASSIGN_OR_RETURN(auto snapshot, r.agreement->TakeSnapshot());
-    pub["peer_tags"] = TagsJson(snapshot.peer_tags);
-    pub["peer_x25519"] = TagsJson(snapshot.peer_x25519);
-    SKAP_ASSIGN_OR_RETURN(auto sealed, kek_.Wrap(PackSecrets(snapshot).Expose()));
-    wrapped = Blob(std::move(sealed));
+    SKAP_RETURN_IF_ERROR(PutSnapshot(kek_, snapshot, record));
   }
+  const std::string bytes = record.SerializeAsString();
   const Blob sid(r.params.sid.begin(), r.params.sid.end());
   const std::int64_t now = now_();
   SKAP_RETURN_IF_ERROR(db_.Execute(
-      "INSERT INTO agreements (sid, peer, role, state, header, public_state, wrapped_secrets,"
-      " expires_at_ms, created_at_ms, changed_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-      " $10) ON CONFLICT (sid) DO UPDATE SET state = excluded.state,"
-      " public_state = excluded.public_state, wrapped_secrets = excluded.wrapped_secrets,"
-      " changed_at_ms = excluded.changed_at_ms",
+      "INSERT INTO agreements (sid, peer, role, state, record, expires_at_ms, created_at_ms,"
+      " changed_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sid) DO UPDATE SET"
+      " state = excluded.state, record = excluded.record, changed_at_ms = excluded.changed_at_ms",
       {sid, r.peer, std::string(pairwise::RoleName(r.role)),
-       std::string(AgreementStateName(r.state)), Blob(header_bytes.begin(), header_bytes.end()),
-       pub.dump(), wrapped, r.params.expires_at_ms, r.created_at_ms, now}));
+       std::string(AgreementStateName(r.state)), Blob(bytes.begin(), bytes.end()),
+       r.params.expires_at_ms, r.created_at_ms, now}));
   return Ok();
 }
 
@@ -178,48 +261,31 @@ Result<void> AgreementStore::Save(const AgreementRecord& record) {
 
 Result<AgreementRecord> AgreementStore::FromRow(const store::Row& row, bool with_secrets) {
   const auto malformed = Unexpected(ErrorCode::kMalformedInput, "agreement record");
-  const Blob header_bytes = AsBlob(row[0]).value_or(Blob{});
-  channel::v1::AgreementHeader header;
-  if (!header.ParseFromArray(header_bytes.data(), static_cast<int>(header_bytes.size()))) {
-    return malformed;
-  }
+  const Blob bytes = AsBlob(row[0]).value_or(Blob{});
+  spb::AgreementRecord record;
+  if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return malformed;
   AgreementRecord r;
-  SKAP_ASSIGN_OR_RETURN(r.params, proto::ParamsFromHeader(header));
+  SKAP_ASSIGN_OR_RETURN(r.params, proto::ParamsFromHeader(record.header()));
   r.role = AsText(row[1]).value_or("") == "initiator" ? pairwise::Role::kInitiator
                                                       : pairwise::Role::kResponder;
   r.peer = AsText(row[2]).value_or("");
   const auto state = ParseState(AsText(row[3]).value_or(""));
-  const auto pub = json::parse(AsText(row[4]).value_or(""), nullptr, false);
-  if (!state || !pub.is_object()) return malformed;
+  if (!state) return malformed;
   r.state = *state;
-  try {
-    r.tags_out = TagsFrom(pub.at("tags_out"));
-    r.refusal_out = pub.at("refusal_out").get<std::string>();
-    r.inconsistent_hubs = pub.at("inconsistent_hubs").get<std::vector<unsigned>>();
-    r.reason = pub.at("reason").get<std::string>();
-    const json& checks = pub.at("share_checks");
-    for (auto it = checks.begin(); it != checks.end(); ++it) {
-      if (auto bytes = HexDecode(it.value().get<std::string>())) {
-        r.share_checks[static_cast<unsigned>(std::stoul(it.key()))] = std::move(*bytes);
-      }
-    }
-    if (with_secrets && r.state == AgreementState::kRunning) {
-      const auto wrapped = AsBlob(row[5]);
-      if (!wrapped) return malformed;
-      SKAP_ASSIGN_OR_RETURN(auto secrets, kek_.Unwrap(*wrapped));
-      pairwise::Agreement::Snapshot snapshot;
-      snapshot.params = r.params;
-      snapshot.role = r.role;
-      snapshot.peer_tags = TagsFrom(pub.value("peer_tags", json::array()));
-      snapshot.peer_x25519 = TagsFrom(pub.value("peer_x25519", json::array()));
-      SKAP_RETURN_IF_ERROR(UnpackSecrets(secrets.Expose(), snapshot));
-      SKAP_ASSIGN_OR_RETURN(auto agreement, pairwise::Agreement::Restore(std::move(snapshot)));
-      r.agreement.emplace(std::move(agreement));
-    }
-  } catch (const std::exception&) {  // a JSON field or an index that does not parse
-    return malformed;
+  for (const auto& t : record.tags_out()) r.tags_out.push_back(Bytes(t));
+  r.refusal_out = record.refusal_out();
+  r.inconsistent_hubs.assign(record.inconsistent_hubs().begin(), record.inconsistent_hubs().end());
+  r.reason = record.reason();
+  for (const auto& [index, check] : record.share_checks()) r.share_checks[index] = Bytes(check);
+  if (with_secrets && r.state == AgreementState::kRunning) {
+    pairwise::Agreement::Snapshot snapshot;
+    snapshot.params = r.params;
+    snapshot.role = r.role;
+    SKAP_RETURN_IF_ERROR(TakeSnapshot(kek_, record, snapshot));
+    SKAP_ASSIGN_OR_RETURN(auto agreement, pairwise::Agreement::Restore(std::move(snapshot)));
+    r.agreement.emplace(std::move(agreement));
   }
-  r.created_at_ms = AsInt(row[6]).value_or(0);
+  r.created_at_ms = AsInt(row[4]).value_or(0);
   return r;
 }
 

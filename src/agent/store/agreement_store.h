@@ -52,6 +52,10 @@ class AgreementStore {
   // `version` (its tables' DDL; agent_schema.h orders the whole), empty if
   // it has none.
   static std::string_view MigrationSql(int version);
+  // ConvertToRecords rewrites every row of schema version 3 (header, JSON
+  // state, packed secrets) as one AgreementRecord, its secrets wrapped one by
+  // one under `kek`: schema version 4's conversion.
+  static Result<void> ConvertToRecords(store::Database& db, keystore::Keystore& kek);
 
   AgreementStore(store::Database& db, keystore::Keystore& kek, Clock now)
       : db_(db), kek_(kek), now_(std::move(now)) {}

@@ -111,9 +111,9 @@ TEST(SqliteOpenTest, MissingDatabaseIsNotCreatedUnlessAsked) {
   EXPECT_EQ(SqliteDatabase::Open(dir.File("absent.db"), false).error().code, ErrorCode::kIoError);
 }
 
-constexpr std::array kTwoSteps = {
-    Migration{1, "create a", "CREATE TABLE a (x BIGINT);"},
-    Migration{2, "create b", "CREATE TABLE b (y BIGINT); INSERT INTO b (y) VALUES (42);"},
+const std::array kTwoSteps = {
+    Migration{1, "create a", "CREATE TABLE a (x BIGINT);", nullptr},
+    Migration{2, "create b", "CREATE TABLE b (y BIGINT); INSERT INTO b (y) VALUES (42);", nullptr},
 };
 
 TEST(MigrationsTest, AppliesInOrderOnceAndRefusesNewerSchemas) {
@@ -136,15 +136,53 @@ TEST(MigrationsTest, AFailingStepIsRolledBackWhole) {
   testing::TempDir dir;
   auto db = SqliteDatabase::Open(dir.File("m.db"), true);
   ASSERT_TRUE(db);
-  constexpr std::array kBroken = {
-      Migration{1, "good", "CREATE TABLE a (x BIGINT);"},
-      Migration{2, "half", "CREATE TABLE c (z BIGINT); CREATE TABLE a (x BIGINT);"},
+  const std::array kBroken = {
+      Migration{1, "good", "CREATE TABLE a (x BIGINT);", nullptr},
+      Migration{2, "half", "CREATE TABLE c (z BIGINT); CREATE TABLE a (x BIGINT);", nullptr},
   };
   auto result = Migrate(**db, kBroken, SystemClock());
   ASSERT_FALSE(result);
   EXPECT_NE(result.error().message.find("migration 2 (half)"), std::string::npos);
   EXPECT_EQ(*SchemaVersion(**db), 1);
   EXPECT_FALSE((*db)->Query("SELECT z FROM c")) << "table c must have been rolled back";
+}
+
+TEST(MigrationsTest, AConversionRunsInItsStepsTransaction) {
+  testing::TempDir dir;
+  auto db = SqliteDatabase::Open(dir.File("m.db"), true);
+  ASSERT_TRUE(db);
+  const auto text_to_number = [](Database& d) -> Result<void> {
+    SKAP_ASSIGN_OR_RETURN(auto rows, d.Query("SELECT t FROM a"));
+    for (const auto& row : rows) {
+      const auto text = AsText(row[0]).value_or("");
+      SKAP_RETURN_IF_ERROR(d.Execute("UPDATE a SET n = $1 WHERE t = $2",
+                                     {static_cast<std::int64_t>(text.size()), text}));
+    }
+    return Ok();
+  };
+  const std::array kSteps = {
+      Migration{1, "text", "CREATE TABLE a (t TEXT); INSERT INTO a (t) VALUES ('four');", nullptr},
+      Migration{2, "number", "ALTER TABLE a ADD COLUMN n BIGINT;", text_to_number},
+  };
+  ASSERT_TRUE(Migrate(**db, kSteps, SystemClock()));
+  EXPECT_EQ(AsInt((*(*db)->Query("SELECT n FROM a"))[0][0]), 4);
+
+  // A conversion that fails takes its step's SQL with it.
+  auto failing = SqliteDatabase::Open(dir.File("f.db"), true);
+  ASSERT_TRUE(failing);
+  const std::array kFailing = {
+      kSteps[0],
+      Migration{2, "number", "ALTER TABLE a ADD COLUMN n BIGINT;",
+                [](Database&) -> Result<void> {
+                  return Unexpected(ErrorCode::kMalformedInput, "a row that does not convert");
+                }},
+  };
+  auto result = Migrate(**failing, kFailing, SystemClock());
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message.find("migration 2 (number): a row that does not convert"),
+            std::string::npos);
+  EXPECT_EQ(*SchemaVersion(**failing), 1);
+  EXPECT_FALSE((*failing)->Query("SELECT n FROM a")) << "the column must have been rolled back";
 }
 
 }  // namespace

@@ -4,8 +4,16 @@
 #include "agent/store/agreement_store.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include "agent/store/agent_schema.h"
 #include "common/ct.h"
+#include "common/hex.h"
+#include "keystore/file_keystore.h"
+#include "proto/agreement_header.h"
+#include "proto/agreement_record.pb.h"
+#include "store/migrations.h"
+#include "store/sqlite/sqlite_database.h"
 #include "unit/agent/store/agent_dir_fixture.h"
 
 namespace skap::agent {
@@ -58,13 +66,19 @@ TEST_F(AgentDirTest, ARestoredAgreementCarriesOnToTheSameKey) {
   EXPECT_TRUE(ct::Equal(a->key().Expose(), back.agreement->key().Expose()));
 
   // At rest: S_B, B's shares and A's shares are wrapped, none in the clear.
-  auto rows = store_->db().Query("SELECT wrapped_secrets, public_state FROM agreements");
+  auto rows = store_->db().Query("SELECT record FROM agreements");
   ASSERT_TRUE(rows);
-  const auto wrapped = store::AsBlob((*rows)[0][0]).value_or(store::Blob{});
+  const auto stored = store::AsBlob((*rows)[0][0]).value_or(store::Blob{});
   const auto share = a->OwnShare(1);
-  EXPECT_TRUE(share.empty() || std::search(wrapped.begin(), wrapped.end(), share.begin(),
-                                           share.end()) == wrapped.end());
-  EXPECT_TRUE(store_->kek().Unwrap(wrapped));
+  EXPECT_TRUE(share.empty() || std::search(stored.begin(), stored.end(), share.begin(),
+                                           share.end()) == stored.end());
+  v1::AgreementRecord at_rest;
+  ASSERT_TRUE(at_rest.ParseFromArray(stored.data(), static_cast<int>(stored.size())));
+  EXPECT_TRUE(store_->kek().Unwrap(AsBytes(at_rest.wrapped_own_secret())));
+  ASSERT_EQ(at_rest.wrapped_peer_shares_size(), 2);
+  for (const auto& [index, y] : at_rest.wrapped_peer_shares()) {
+    EXPECT_TRUE(store_->kek().Unwrap(AsBytes(y))) << "the share of hub " << index;
+  }
 }
 
 TEST_F(AgentDirTest, EndedRecordsKeepNoSecretsAndArePurgedAfterExpiry) {
@@ -75,8 +89,12 @@ TEST_F(AgentDirTest, EndedRecordsKeepNoSecretsAndArePurgedAfterExpiry) {
   record.state = AgreementState::kFailed;
   record.reason = "timed out";
   ASSERT_TRUE(records.Save(record));
-  auto rows = store_->db().Query("SELECT wrapped_secrets FROM agreements");
-  EXPECT_FALSE(store::AsBlob((*rows)[0][0]));
+  auto rows = store_->db().Query("SELECT record FROM agreements");
+  const auto stored = store::AsBlob((*rows)[0][0]).value_or(store::Blob{});
+  v1::AgreementRecord at_rest;
+  ASSERT_TRUE(at_rest.ParseFromArray(stored.data(), static_cast<int>(stored.size())));
+  EXPECT_TRUE(at_rest.wrapped_own_secret().empty() && at_rest.wrapped_own_shares().empty() &&
+              at_rest.wrapped_peer_shares().empty() && at_rest.wrapped_own_x25519().empty());
   EXPECT_EQ(records.LoadLive(0)->size(), 1u) << "not expired yet";
   EXPECT_EQ(*records.Purge(Params().expires_at_ms), 0);
   EXPECT_EQ(*records.Purge(Params().expires_at_ms + 1), 1);
@@ -101,6 +119,75 @@ TEST_F(AgentDirTest, ChannelStatesAreWrappedUnderTheLocalKek) {
   auto second = AgentDir::Open(store_->dir(), false);
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().code, ErrorCode::kFailedPrecondition);
+}
+
+// An agent of schema version 3 kept a running agreement as a header, a JSON
+// text and a packed blob of its secrets (own secret ‖ u8 n ‖ n own shares ‖
+// u8 m ‖ m × (u8 hub index ‖ share) ‖ u8 l ‖ own X25519 key, wrapped as one);
+// version 4 converts it to one record, and the agreement carries on.
+TEST(AgreementUpgradeTest, AVersion3AgreementBecomesOneRecordAndCarriesOn) {
+  testing::TempDir dir;
+  auto rng = std::move(*crypto::CtrDrbg::Create({}));
+  auto kek = keystore::FileKeystore::Create(dir.File("kek"), *rng);
+  auto db = store::SqliteDatabase::Open(dir.File("agent.db"), true);
+  ASSERT_TRUE(kek && db);
+  const auto migrations = AgentMigrations(**kek);
+  ASSERT_TRUE(store::Migrate(**db, std::span(migrations).first(3), SystemClock()));
+
+  auto a = pairwise::Agreement::Start(Params(), pairwise::Role::kInitiator, *rng);
+  auto b = pairwise::Agreement::Start(Params(), pairwise::Role::kResponder, *rng);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(b->AddPeerShare(1, a->OwnShare(1)));
+  ASSERT_TRUE(b->AddPeerShare(3, a->OwnShare(3)));
+  auto snapshot = b->TakeSnapshot();
+  ASSERT_TRUE(snapshot);
+  SecretBytes packed = snapshot->own_secret.Clone();
+  packed.Append(std::vector<std::uint8_t>{static_cast<std::uint8_t>(snapshot->own_shares.size())});
+  for (const auto& y : snapshot->own_shares) packed.Append(y.Expose());
+  packed.Append(std::vector<std::uint8_t>{static_cast<std::uint8_t>(snapshot->peer_shares.size())});
+  for (const auto& [index, y] : snapshot->peer_shares) {
+    packed.Append(std::vector<std::uint8_t>{static_cast<std::uint8_t>(index)});
+    packed.Append(y.Expose());
+  }
+  packed.Append(std::vector<std::uint8_t>{0});  // no X25519 key
+  const auto wrapped = (*kek)->Wrap(packed.Expose());
+  ASSERT_TRUE(wrapped);
+  channel::v1::AgreementHeader header;
+  proto::FillHeader(Params(), header);
+  const std::string header_bytes = header.SerializeAsString();
+  const nlohmann::json public_state{{"tags_out", nlohmann::json::array()},
+                                    {"refusal_out", ""},
+                                    {"inconsistent_hubs", nlohmann::json::array()},
+                                    {"share_checks", nlohmann::json::object()},
+                                    {"reason", "waiting for shares"},
+                                    {"peer_tags", nlohmann::json::array()},
+                                    {"peer_x25519", nlohmann::json::array()}};
+  const auto sid = Params().sid;
+  ASSERT_TRUE((*db)->Execute(
+      "INSERT INTO agreements (sid, peer, role, state, header, public_state, wrapped_secrets,"
+      " expires_at_ms, created_at_ms, changed_at_ms)"
+      " VALUES ($1, 'device-a', 'responder', 'running', $2, $3, $4, $5, 1, 1)",
+      {store::Blob(sid.begin(), sid.end()), store::Blob(header_bytes.begin(), header_bytes.end()),
+       public_state.dump(), store::Blob(*wrapped), Params().expires_at_ms}));
+
+  ASSERT_TRUE(store::Migrate(**db, migrations, SystemClock()));
+  EXPECT_EQ(*store::SchemaVersion(**db), 5);
+  EXPECT_FALSE((*db)->Query("SELECT public_state FROM agreements")) << "the old columns are gone";
+  AgreementStore records(**db, **kek, [] { return std::int64_t{1'700'000'000'000}; });
+  auto loaded = records.Load(sid);
+  ASSERT_TRUE(loaded && *loaded) << (loaded ? "" : loaded.error().message);
+  AgreementRecord& back = **loaded;
+  EXPECT_EQ(back.state, AgreementState::kRunning);
+  EXPECT_EQ(back.reason, "waiting for shares");
+  ASSERT_TRUE(back.agreement);
+  EXPECT_EQ(back.agreement->peer_share_count(), 2u);
+  for (unsigned i = 1; i <= 3; ++i) ASSERT_TRUE(a->AddPeerShare(i, back.agreement->OwnShare(i)));
+  a->AddPeerTags(*back.agreement->TagsToSend());
+  ASSERT_TRUE(*a->TryConfirm());
+  back.agreement->AddPeerTags(*a->TagsToSend());
+  ASSERT_TRUE(*back.agreement->TryConfirm());
+  EXPECT_TRUE(ct::Equal(a->key().Expose(), back.agreement->key().Expose()))
+      << "the converted agreement agrees the key it would have";
 }
 
 }  // namespace
