@@ -5,14 +5,14 @@ namespace {
 
 constexpr std::string_view kDigits = "0123456789abcdef";
 
+}  // namespace
+
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-
-}  // namespace
 
 std::string HexEncode(std::span<const std::uint8_t> bytes) {
   std::string out;

@@ -18,6 +18,9 @@ std::string HexEncode(std::span<const std::uint8_t> bytes);
 // length or a non-hex character.
 Result<std::vector<std::uint8_t>> HexDecode(std::string_view text);
 
+// HexValue is the value of one hex digit (either case), or -1.
+int HexValue(char c);
+
 // AsBytes views the characters of a string as bytes (for labels and ASCII).
 inline std::span<const std::uint8_t> AsBytes(std::string_view text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};

@@ -29,8 +29,11 @@ struct FileDescriptor {
 };
 
 Result<void> SyncDirectoryOf(const std::string& path) {
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
+  // A path, not a std::string assigned ".": GCC 12 at -O3 warns falsely
+  // (-Wrestrict) about the assignment (GCC bug 105329).
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) parent = std::filesystem::path(".");
+  const std::string dir = parent.string();
   const FileDescriptor d{open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
   if (d.fd < 0 || fsync(d.fd) != 0) return SystemError("fsync " + dir);
   return Ok();

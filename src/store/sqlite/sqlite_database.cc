@@ -93,7 +93,10 @@ Result<std::int64_t> SqliteDatabase::Run(std::string_view sql, std::initializer_
   int position = 0;
   for (const Value& value : params) {
     ++position;
-    const std::string name = "$" + std::to_string(position);
+    // Appended, not "$" + ...: GCC 12 at -O3 warns falsely (-Wrestrict)
+    // about operator+ of a literal and a temporary (GCC bug 105329).
+    std::string name(1, '$');
+    name += std::to_string(position);
     const int index = sqlite3_bind_parameter_index(stmt, name.c_str());
     if (index == 0) {
       return Unexpected(ErrorCode::kInvalidArgument, "sqlite: statement has no parameter " + name);

@@ -31,6 +31,17 @@ pairwise::AgreementParams Params() {
   return p;
 }
 
+// ExpectSameKey finishes the agreement between `a` (the initiator, which
+// never stopped) and `b` (restored), and expects both to hold one key.
+void ExpectSameKey(pairwise::Agreement& a, pairwise::Agreement& b) {
+  for (unsigned i = 1; i <= 3; ++i) ASSERT_TRUE(a.AddPeerShare(i, b.OwnShare(i)));
+  a.AddPeerTags(*b.TagsToSend());
+  ASSERT_TRUE(*a.TryConfirm());
+  b.AddPeerTags(*a.TagsToSend());
+  ASSERT_TRUE(*b.TryConfirm());
+  EXPECT_TRUE(ct::Equal(a.key().Expose(), b.key().Expose()));
+}
+
 TEST_F(AgentDirTest, ARestoredAgreementCarriesOnToTheSameKey) {
   AgreementStore records(store_->db(), store_->kek(), [this] { return now_ms_; });
   auto a = pairwise::Agreement::Start(Params(), pairwise::Role::kInitiator, *rng_);
@@ -58,12 +69,7 @@ TEST_F(AgentDirTest, ARestoredAgreementCarriesOnToTheSameKey) {
   ASSERT_TRUE(back.agreement);
   EXPECT_EQ(back.agreement->peer_share_count(), 2u);
 
-  for (unsigned i = 1; i <= 3; ++i) ASSERT_TRUE(a->AddPeerShare(i, back.agreement->OwnShare(i)));
-  a->AddPeerTags(*back.agreement->TagsToSend());
-  ASSERT_TRUE(*a->TryConfirm());
-  back.agreement->AddPeerTags(*a->TagsToSend());
-  ASSERT_TRUE(*back.agreement->TryConfirm());
-  EXPECT_TRUE(ct::Equal(a->key().Expose(), back.agreement->key().Expose()));
+  ExpectSameKey(*a, *back.agreement);
 
   // At rest: S_B, B's shares and A's shares are wrapped, none in the clear.
   auto rows = store_->db().Query("SELECT record FROM agreements");
@@ -181,13 +187,7 @@ TEST(AgreementUpgradeTest, AVersion3AgreementBecomesOneRecordAndCarriesOn) {
   EXPECT_EQ(back.reason, "waiting for shares");
   ASSERT_TRUE(back.agreement);
   EXPECT_EQ(back.agreement->peer_share_count(), 2u);
-  for (unsigned i = 1; i <= 3; ++i) ASSERT_TRUE(a->AddPeerShare(i, back.agreement->OwnShare(i)));
-  a->AddPeerTags(*back.agreement->TagsToSend());
-  ASSERT_TRUE(*a->TryConfirm());
-  back.agreement->AddPeerTags(*a->TagsToSend());
-  ASSERT_TRUE(*back.agreement->TryConfirm());
-  EXPECT_TRUE(ct::Equal(a->key().Expose(), back.agreement->key().Expose()))
-      << "the converted agreement agrees the key it would have";
+  ExpectSameKey(*a, *back.agreement);
 }
 
 }  // namespace
