@@ -1,6 +1,7 @@
 // skapd run --config FILE: serve the hub (hub/hub_daemon.h) until SIGINT or
 // SIGTERM.
 #include <csignal>
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -24,7 +25,10 @@ void AddRun(CLI::App& app) {
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    if (auto ran = skap::hub::RunHub(*config); !ran) Fail("run", ran.error());
+    if (auto ran = skap::hub::RunHub(*config); !ran) {
+      std::fprintf(stderr, "skapd: %s\n", ran.error().message.c_str());
+      throw CLI::RuntimeError(1);
+    }
   });
 }
 

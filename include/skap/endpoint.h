@@ -7,8 +7,10 @@
 //
 // Threads: an endpoint runs on one thread of its own. The asynchronous
 // calls may be made from any thread; `done` runs exactly once, on the
-// endpoint's thread (possibly before the call returns). The blocking calls
-// wait for that answer: any thread may make them but the endpoint's own.
+// endpoint's thread (possibly before the call returns), and must not call
+// the endpoint back itself (post such work). The blocking calls wait for that
+// answer: any thread may make them but the endpoint's own, which also must
+// not destroy the endpoint.
 #pragma once
 
 #include <chrono>
@@ -203,7 +205,7 @@ class Endpoint {
                                        const std::vector<std::string>& ids);
   // Connect waits up to `timeout` until `min_hubs` of the device's hubs
   // answer (0: the network's threshold k); until the device is admitted
-  // there, none answer.
+  // there, none answer. kDeadlineExceeded when the time runs out.
   Result<void> Connect(unsigned min_hubs, std::chrono::milliseconds timeout);
 
  protected:

@@ -234,6 +234,8 @@ void AgreementEngine::Ack(HubPort& link, const std::string& sender, const std::s
   ack.mutable_delivery_ack()->set_sid(sid);
   ack.mutable_delivery_ack()->set_sender(sender);
   ack.mutable_delivery_ack()->set_kind(kind);
+  // For hubs of 0.2, which read only the kind's name (channel.proto).
+  ack.mutable_delivery_ack()->set_kind_name(kind == pb::DELIVERY_KIND_SHARE ? "share" : "confirm");
   link.Request(std::move(ack), SecretBytes(), [](const Result<proto::Frame>&) {});
 }
 

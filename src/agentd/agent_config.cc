@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "config/toml_file.h"
+#include "crypto/uuid.h"
 
 namespace skap::agent {
 namespace {
@@ -162,7 +163,7 @@ skap::Result<skap::kme::Etsi014Options> LoadEtsi014(const toml::table& t, const 
     skap::kme::SaeEntry e{
         (*sae)["id"].value_or(std::string()), (*sae)["certificate_sha256"].value_or(std::string()),
         (*sae)["peer"].value_or(std::string()), (*sae)["remote_sae"].value_or(std::string())};
-    if (e.id.empty() || e.certificate_sha256.size() != 64 || e.peer.empty() ||
+    if (e.id.empty() || e.certificate_sha256.size() != 64 || !crypto::IsCanonicalUuid(e.peer) ||
         e.remote_sae.empty()) {
       return Bad(path,
                  "each [[etsi014.sae]] needs id, certificate_sha256 (64 hex digits, from "

@@ -21,7 +21,6 @@
 #include "crypto/uuid.h"
 #include "entropy/entropy_service.h"
 #include "net/http/server.h"
-#include "proto/names.h"
 
 namespace skap::agent {
 namespace {
@@ -116,6 +115,8 @@ struct AgentDaemon::Parts {
   // or answers `done` that the endpoint is stopping.
   template <typename T, typename Work>
   void OnLoop(Done<T> done, Work work) {
+    // After Run has returned nothing would run what is posted.
+    if (io.stopped()) return done(Unexpected(ErrorCode::kUnavailable, "the endpoint is stopping"));
     asio::dispatch(io, [this, done = std::move(done), work = std::move(work)]() mutable {
       if (stopping) return done(Unexpected(ErrorCode::kUnavailable, "the endpoint is stopping"));
       work(std::move(done));
@@ -149,10 +150,6 @@ struct AgentDaemon::Parts {
   // ResolvePeer turns a device id or name into the device id.
   void ResolvePeer(const std::string& id_or_name, Done<std::string> done) {
     if (crypto::IsCanonicalUuid(id_or_name)) return done(id_or_name);
-    if (!proto::IsValidName(id_or_name)) {
-      return done(Unexpected(ErrorCode::kInvalidArgument,
-                             "'" + id_or_name + "' is neither a device id nor a device name"));
-    }
     ListPeers([id_or_name, done = std::move(done)](Result<std::vector<Peer>> peers) {
       if (!peers) return done(Unexpected(std::move(peers).error()));
       for (const auto& p : *peers) {
@@ -364,7 +361,7 @@ Result<std::unique_ptr<AgentDaemon>> AgentDaemon::Start(const AgentOptions& opti
             {.name = "etsi014 listener", .serve = {.max_body = std::size_t{256} * 1024}}));
   }
   if (!options.ppk.empty()) {
-    d.ppk = std::make_unique<ppk::PpkInstaller>(options.ppk, d.clock);
+    d.ppk = std::make_unique<ppk::PpkInstaller>(options.ppk);
     d.ppk_offered.assign(options.ppk.size(), 0);
   }
   d.tick = std::make_unique<asio::steady_timer>(d.io);

@@ -17,17 +17,23 @@
 namespace skap {
 namespace {
 
-// Wait runs `start` and waits for the answer it hands to its `done`.
+// Wait runs `start` and waits for the answer it hands to its `done`. A
+// `done` dropped unanswered (the endpoint stopped meanwhile) ends the wait
+// too: the promise it holds is then broken.
 template <typename T, typename Start>
 Result<T> Wait(bool on_own_thread, Start start) {
   if (on_own_thread) {
     return Unexpected(ErrorCode::kFailedPrecondition,
                       "a blocking endpoint call on the endpoint's own thread would wait forever");
   }
-  std::promise<Result<T>> answer;
-  auto future = answer.get_future();
-  start([&answer](Result<T> result) { answer.set_value(std::move(result)); });
-  return future.get();
+  auto answer = std::make_shared<std::promise<Result<T>>>();
+  auto future = answer->get_future();
+  start([answer](Result<T> result) { answer->set_value(std::move(result)); });
+  try {
+    return future.get();
+  } catch (const std::future_error&) {
+    return Unexpected(ErrorCode::kUnavailable, "the endpoint stopped before it answered");
+  }
 }
 
 }  // namespace
@@ -93,9 +99,9 @@ Result<void> Endpoint::Connect(unsigned min_hubs, std::chrono::milliseconds time
     }
     if (status.hubs_up >= want) return Ok();
     if (std::chrono::steady_clock::now() >= deadline) {
-      return Unexpected(ErrorCode::kUnavailable, std::to_string(status.hubs_up) + " of " +
-                                                     std::to_string(want) +
-                                                     " hubs answer (is the device admitted?)");
+      return Unexpected(ErrorCode::kDeadlineExceeded, std::to_string(status.hubs_up) + " of " +
+                                                          std::to_string(want) +
+                                                          " hubs answer (is the device admitted?)");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

@@ -1,6 +1,7 @@
 // The one clock: wall-clock time in milliseconds since the Unix epoch.
 // Every component that reads the time is handed a Clock, so tests set the
-// time by hand and a whole daemon reads one source.
+// time by hand and a whole daemon reads one source. Intervals that must not
+// follow a step of the wall clock (retry delays) read the monotonic one.
 #pragma once
 
 #include <cstdint>
@@ -16,5 +17,10 @@ std::int64_t SystemNowMs();
 
 // SystemClock is the Clock of a running daemon.
 inline Clock SystemClock() { return SystemNowMs; }
+
+// MonotonicNowMs reads a clock that only moves forward, for intervals that a
+// step of the wall clock must not stretch or cut short (retry delays); its
+// zero is arbitrary.
+std::int64_t MonotonicNowMs();
 
 }  // namespace skap

@@ -30,6 +30,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "not-found";
     case ErrorCode::kPermissionDenied:
       return "permission-denied";
+    case ErrorCode::kDeadlineExceeded:
+      return "deadline-exceeded";
   }
   return "unknown";
 }

@@ -21,6 +21,7 @@ enum class ErrorCode : int {
   kFailedPrecondition = 10,   // the object is not in a state that allows the call
   kNotFound = 11,             // no such thing, or not visible to the caller
   kPermissionDenied = 12,     // the caller's role or duties do not allow the call
+  kDeadlineExceeded = 13,     // what the caller waited for did not come in the time it gave
 };
 
 // ErrorCodeName returns a stable, human-readable name such as

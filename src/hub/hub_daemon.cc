@@ -12,9 +12,9 @@
 namespace skap::hub {
 namespace {
 
-// In says where `error` happened.
+// In says where `error` happened, as skapd prints it: "where: code: message".
 Unexpected In(const std::string& where, Error error) {
-  error.message = where + ": " + error.message;
+  error.message = where + ": " + ToString(error);
   return Unexpected(std::move(error));
 }
 

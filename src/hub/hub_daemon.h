@@ -23,7 +23,9 @@ struct HubSeams {
 };
 
 // RunHub serves the hub of `config` until SIGINT or SIGTERM. The caller
-// blocks those signals in every thread first (this one waits for them).
+// blocks those signals in every thread first (this one waits for them). An
+// error's message says where it happened and its code's name ("opening DIR:
+// io-error: ...").
 Result<void> RunHub(const HubConfig& config, const HubSeams& seams = {});
 
 }  // namespace skap::hub

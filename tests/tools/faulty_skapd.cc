@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "faulty_skapd: a hub that misbehaves on purpose: %s\n", fault.c_str());
   auto ran = skap::hub::RunHub(*config, seams);
   if (!ran) {
-    std::fprintf(stderr, "faulty_skapd: %s\n", skap::ToString(ran.error()).c_str());
+    std::fprintf(stderr, "faulty_skapd: %s\n", ran.error().message.c_str());
     return 1;
   }
   return 0;

@@ -17,10 +17,11 @@
  * it; skap_last_error_message says more, for this thread's last call).
  * Buffers are the caller's; no C++ exception crosses this boundary. Wipe
  * keys after use (skap_wipe). Calls on one endpoint may come from any
- * threads but the endpoint's own. Every call checks that the handle carries
- * an open endpoint's magic number: a wrong pointer or a closed handle is
- * mostly refused (SKAP_E_INVALID_ARGUMENT) rather than followed, which is a
- * safety net, not a licence to use one.
+ * threads but the endpoint's own. Every call first looks the handle up among
+ * the open ones: a pointer skap_open did not return, or one skap_close has
+ * closed, is refused (SKAP_E_INVALID_ARGUMENT; skap_close ignores it) without
+ * being followed. A handle closed while another thread still uses it is the
+ * caller's error all the same.
  *
  * The calls are thin forms of the typed C++ endpoint API
  * (skap/endpoint.h). */
@@ -52,6 +53,7 @@ enum skap_error_code {
   SKAP_E_FAILED_PRECONDITION = 10,
   SKAP_E_NOT_FOUND = 11,
   SKAP_E_PERMISSION_DENIED = 12,
+  SKAP_E_DEADLINE_EXCEEDED = 13,
   /* The C API's own. */
   SKAP_E_BUFFER_TOO_SMALL = 100,
   SKAP_E_TIMEOUT = 101,

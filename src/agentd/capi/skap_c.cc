@@ -7,17 +7,20 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
 #include "common/secret_bytes.h"
+#include "crypto/uuid.h"
+#include "proto/names.h"
 #include "skap/c/skap.h"
 #include "skap/endpoint.h"
 
 // skap_endpoint is the C handle: an endpoint, and a magic number that every
-// call checks, so a pointer that is no (or no longer an) endpoint is refused
-// rather than followed.
+// call checks.
 struct skap_endpoint {
   static constexpr std::uint64_t kMagic = 0x736b61702d657031;  // "skap-ep1"
   std::uint64_t magic = kMagic;
@@ -25,6 +28,12 @@ struct skap_endpoint {
 };
 
 namespace {
+
+// The open handles: a pointer is looked up here before it is followed, so one
+// that skap_close has freed, or that skap_open never returned, is refused
+// without being read.
+std::mutex open_mutex;
+std::set<const skap_endpoint*> open_handles;
 
 thread_local std::string last_message;
 
@@ -49,10 +58,17 @@ int Guard(Body&& body) noexcept {
 }
 
 bool Valid(const skap_endpoint* endpoint) {
-  return endpoint != nullptr && endpoint->magic == skap_endpoint::kMagic && endpoint->endpoint;
+  const std::lock_guard lock(open_mutex);
+  return open_handles.contains(endpoint) && endpoint->magic == skap_endpoint::kMagic &&
+         endpoint->endpoint;
 }
 
 bool BadText(const char* s) { return s == nullptr || *s == '\0'; }
+
+// BadPeer refuses what is neither a device id nor a device name.
+bool BadPeer(const char* s) {
+  return BadText(s) || (!skap::crypto::IsCanonicalUuid(s) && !skap::proto::IsValidName(s));
+}
 
 // CopyKey copies a key into the caller's buffers: its bytes into KEY and,
 // if KEY_ID is not NULL, its id.
@@ -81,7 +97,7 @@ const char* skap_error_string(int code) {
     case SKAP_E_INTERNAL:
       return "internal";
     default:
-      if (code >= 1 && code <= static_cast<int>(skap::ErrorCode::kPermissionDenied)) {
+      if (code >= 1 && code <= static_cast<int>(skap::ErrorCode::kDeadlineExceeded)) {
         return skap::ErrorCodeName(static_cast<skap::ErrorCode>(code)).data();
       }
       return "unknown-error-code";
@@ -116,16 +132,21 @@ int skap_open(const char* config_file, skap_endpoint** endpoint) {
     if (!opened) return FromError(opened.error());
     auto ep = std::make_unique<skap_endpoint>();
     ep->endpoint = std::move(*opened);
+    const std::lock_guard lock(open_mutex);
+    open_handles.insert(ep.get());
     *endpoint = ep.release();
     return SKAP_OK;
   });
 }
 
 void skap_close(skap_endpoint* endpoint) {
-  if (!Valid(endpoint)) return;
+  {
+    const std::lock_guard lock(open_mutex);
+    if (open_handles.erase(endpoint) == 0) return;  // not open: nothing to close
+  }
   Guard([&]() -> int {
     const std::unique_ptr<skap_endpoint> owned(endpoint);
-    owned->magic = 0;  // a handle used after close is refused, not followed
+    owned->magic = 0;
     owned->endpoint.reset();
     return SKAP_OK;
   });
@@ -152,8 +173,7 @@ int skap_connect(skap_endpoint* endpoint, unsigned min_hubs, unsigned timeout_ms
     if (!Valid(endpoint)) return Set(SKAP_E_INVALID_ARGUMENT, "give an open endpoint");
     auto connected = endpoint->endpoint->Connect(min_hubs, std::chrono::milliseconds(timeout_ms));
     if (connected) return SKAP_OK;
-    // Connect says kUnavailable only when its time ran out.
-    if (connected.error().code == skap::ErrorCode::kUnavailable) {
+    if (connected.error().code == skap::ErrorCode::kDeadlineExceeded) {
       return Set(SKAP_E_TIMEOUT, connected.error().message);
     }
     return FromError(connected.error());
@@ -162,7 +182,9 @@ int skap_connect(skap_endpoint* endpoint, unsigned min_hubs, unsigned timeout_ms
 
 int skap_agree(skap_endpoint* endpoint, const char* peer, int hybrid, uint64_t* session_epoch) {
   return Guard([&]() -> int {
-    if (!Valid(endpoint) || BadText(peer)) return Set(SKAP_E_INVALID_ARGUMENT, "give a peer");
+    if (!Valid(endpoint) || BadPeer(peer)) {
+      return Set(SKAP_E_INVALID_ARGUMENT, "give a peer: a device id or name");
+    }
     skap::AgreeOptions options;
     options.hybrid = hybrid != 0;
     auto outcome = endpoint->endpoint->AgreeNow(peer, options);
@@ -178,7 +200,7 @@ int skap_agree(skap_endpoint* endpoint, const char* peer, int hybrid, uint64_t* 
 int skap_next_key(skap_endpoint* endpoint, const char* peer, char key_id[SKAP_KEY_ID_SIZE],
                   unsigned char* key, size_t key_capacity) {
   return Guard([&]() -> int {
-    if (!Valid(endpoint) || BadText(peer) || key_id == nullptr || key == nullptr) {
+    if (!Valid(endpoint) || BadPeer(peer) || key_id == nullptr || key == nullptr) {
       return Set(SKAP_E_INVALID_ARGUMENT, "give a peer, a key id buffer and a key buffer");
     }
     if (key_capacity < SKAP_KEY_SIZE) {
@@ -193,7 +215,7 @@ int skap_next_key(skap_endpoint* endpoint, const char* peer, char key_id[SKAP_KE
 int skap_key_by_id(skap_endpoint* endpoint, const char* peer, const char* key_id,
                    unsigned char* key, size_t key_capacity) {
   return Guard([&]() -> int {
-    if (!Valid(endpoint) || BadText(peer) || BadText(key_id) || key == nullptr) {
+    if (!Valid(endpoint) || BadPeer(peer) || BadText(key_id) || key == nullptr) {
       return Set(SKAP_E_INVALID_ARGUMENT, "give a peer, a key id and a key buffer");
     }
     if (key_capacity < SKAP_KEY_SIZE) {

@@ -101,6 +101,8 @@ std::optional<net::HttpResponse> Etsi014Api::Dispatch(const std::optional<std::s
   }
   const SaeEntry& sae = by_id_.at(*caller);
   const std::string_view path = target.substr(0, target.find('?'));
+  if (!path.starts_with("/api/v1/keys/"))
+    return Error(404, "no such resource: " + std::string(path));
   // RFC 3986 rules: '+' is itself, every parameter has a value, none twice.
   const auto path_only = net::ParseTarget(path, net::TargetRules::kStrict);
   if (!path_only) return Error(400, "the SAE ID in the path is not URL-encoded correctly");

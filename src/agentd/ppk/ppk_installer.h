@@ -40,8 +40,9 @@ struct PpkTarget {
 
 class PpkInstaller {
  public:
-  // `now` times the retries.
-  PpkInstaller(std::vector<PpkTarget> targets, Clock now);
+  // `now` times the retries: a monotonic clock, so a step of the wall clock
+  // neither stalls nor hurries them.
+  explicit PpkInstaller(std::vector<PpkTarget> targets, Clock now = MonotonicNowMs);
   ~PpkInstaller();
   PpkInstaller(const PpkInstaller&) = delete;
   PpkInstaller& operator=(const PpkInstaller&) = delete;

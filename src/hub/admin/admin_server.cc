@@ -68,12 +68,17 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(
                               "refused:authentication-failed",
                               nlohmann::json{{"via", "tls"}}.dump()});
         }};
-    SKAP_ASSIGN_OR_RETURN(
-        state->tls,
+    auto listening =
         net::HttpServer::ListenTcp(state->io, tls->host, tls->port, std::move(transport), handler,
                                    {.name = "admin listener",
                                     .serve = {.idle_timeout = tls->idle_timeout},
-                                    .max_connections = tls->max_connections}));
+                                    .max_connections = tls->max_connections});
+    if (!listening) {
+      Error e = std::move(listening).error();
+      e.message = "over TLS: " + e.message;
+      return Unexpected(std::move(e));
+    }
+    state->tls = std::move(*listening);
   }
   state->thread = std::thread([s = state.get()] { s->io.run(); });
   return std::unique_ptr<AdminServer>(new AdminServer(std::move(state)));

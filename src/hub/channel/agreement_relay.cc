@@ -320,7 +320,13 @@ Result<std::vector<Delivery>> AgreementRelay::PendingFor(const std::string& reci
 }
 
 Result<void> AgreementRelay::Acknowledge(const std::string& recipient, const pb::DeliveryAck& ack) {
-  if (ack.kind() != pb::DELIVERY_KIND_SHARE && ack.kind() != pb::DELIVERY_KIND_CONFIRM) {
+  // An agent of 0.2 names the kind only as text (channel.proto).
+  pb::DeliveryKind kind = ack.kind();
+  if (kind == pb::DELIVERY_KIND_UNSPECIFIED) {
+    if (ack.kind_name() == "share") kind = pb::DELIVERY_KIND_SHARE;
+    if (ack.kind_name() == "confirm") kind = pb::DELIVERY_KIND_CONFIRM;
+  }
+  if (kind != pb::DELIVERY_KIND_SHARE && kind != pb::DELIVERY_KIND_CONFIRM) {
     return Unexpected(ErrorCode::kInvalidArgument, "a delivery is a share or a confirm");
   }
   // The share itself goes now (secure_delete overwrites it); the public
@@ -328,7 +334,7 @@ Result<void> AgreementRelay::Acknowledge(const std::string& recipient, const pb:
   SKAP_RETURN_IF_ERROR(
       db_.Execute("UPDATE mailbox SET state = 'delivered', wrapped_share = NULL, changed_at_ms = $5"
                   " WHERE sid = $1 AND sender = $2 AND kind = $3 AND recipient = $4",
-                  {BytesOf(ack.sid()), ack.sender(), Kind(ack.kind()), recipient, now_()}));
+                  {BytesOf(ack.sid()), ack.sender(), Kind(kind), recipient, now_()}));
   CrashPoint("hub.ack.after-commit");
   return Ok();
 }

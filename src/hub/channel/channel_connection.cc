@@ -252,8 +252,8 @@ void ChannelConnection::HandleRatchet(std::uint64_t request_id, const pb::Ratche
   Result<RatchetStep> step = Unexpected(ErrorCode::kUnavailable, "");
   {
     const auto held = services_->db.Hold();
-    step = services_->registry.channel_keys().Ratchet(id_.device_id, id_.epoch,
-                                                      AsBytes(request.device_nonce()));
+    step = services_->registry.devices().Ratchet(id_.device_id, id_.epoch,
+                                                 AsBytes(request.device_nonce()));
   }
   if (!step) return Refuse(request_id, step.error());
   ratcheted_ = true;

@@ -1,8 +1,5 @@
 #include "hub/registry/channel_keys.h"
 
-#include <nlohmann/json.hpp>
-
-#include "common/crash_point.h"
 #include "crypto/channel_key.h"
 
 namespace skap::hub {
@@ -125,51 +122,33 @@ Result<void> ChannelKeys::ConfirmEpoch(const std::string& device_id, std::int64_
   return Ok();
 }
 
-Result<RatchetStep> ChannelKeys::Ratchet(const std::string& device_id, std::int64_t channel_epoch,
-                                         std::span<const std::uint8_t> device_nonce) {
-  const Principal actor = Principal::DeviceChannel(device_id);
+Result<RatchetStep> ChannelKeys::RatchetInCurrentTransaction(
+    const std::string& device_id, std::int64_t channel_epoch,
+    std::span<const std::uint8_t> device_nonce) {
   RatchetStep step;
-  auto done = store::InTransaction(c_.db, [&]() -> Result<void> {
-    if (device_nonce.size() != crypto::kChannelNonceSize) {
-      return Unexpected(ErrorCode::kInvalidArgument, "device nonce must be 32 bytes");
-    }
-    SKAP_ASSIGN_OR_RETURN(auto device, device_(device_id));
-    if (device.state != DeviceState::kActive) {
-      return Unexpected(ErrorCode::kFailedPrecondition, "only an active device ratchets");
-    }
-    SKAP_ASSIGN_OR_RETURN(auto rows, c_.db.Query("SELECT epoch, wrapped_key, previous_epoch,"
-                                                 " previous_wrapped_key FROM channel_keys"
-                                                 " WHERE device_id = $1",
-                                                 {device_id}));
-    if (rows.empty()) return Unexpected(ErrorCode::kFailedPrecondition, "device has no key");
-    const std::int64_t current = AsInt(rows[0][0]).value_or(-1);
-    const std::optional<std::int64_t> previous = AsInt(rows[0][2]);
-    Blob from_wrapped;
-    if (channel_epoch == current && !previous) {
-      from_wrapped = AsBlob(rows[0][1]).value_or(Blob{});
-      step.epoch = current + 1;
-    } else if (previous && channel_epoch == *previous) {
-      // The device never took up `current`: derive it again from the key
-      // the device holds, with the new nonces, and forget the unproven one.
-      from_wrapped = AsBlob(rows[0][3]).value_or(Blob{});
-      step.epoch = current;
-      step.replaced_unproven = true;
-    } else {
-      return Unexpected(ErrorCode::kFailedPrecondition,
-                        "ratchet asked on epoch " + std::to_string(channel_epoch) +
-                            ", which is not the device's current epoch");
-    }
-    SKAP_ASSIGN_OR_RETURN(step.hub_nonce, Step(device_id, step.epoch, from_wrapped, device_nonce));
-    SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
-        {actor.AuditName(), "device.ratchet", device_id, "ok",
-         nlohmann::json{{"epoch", step.epoch}, {"replaced_unproven", step.replaced_unproven}}
-             .dump()},
-        c_.now()));
-    CrashPoint("hub.ratchet.before-commit");
-    return Ok();
-  });
-  if (!done) return c_.Refuse(actor, "device.ratchet", device_id, std::move(done).error());
-  CrashPoint("hub.ratchet.after-commit");
+  SKAP_ASSIGN_OR_RETURN(auto rows, c_.db.Query("SELECT epoch, wrapped_key, previous_epoch,"
+                                               " previous_wrapped_key FROM channel_keys"
+                                               " WHERE device_id = $1",
+                                               {device_id}));
+  if (rows.empty()) return Unexpected(ErrorCode::kFailedPrecondition, "device has no key");
+  const std::int64_t current = AsInt(rows[0][0]).value_or(-1);
+  const std::optional<std::int64_t> previous = AsInt(rows[0][2]);
+  Blob from_wrapped;
+  if (channel_epoch == current && !previous) {
+    from_wrapped = AsBlob(rows[0][1]).value_or(Blob{});
+    step.epoch = current + 1;
+  } else if (previous && channel_epoch == *previous) {
+    // The device never took up `current`: derive it again from the key the
+    // device holds, with the new nonces, and forget the unproven one.
+    from_wrapped = AsBlob(rows[0][3]).value_or(Blob{});
+    step.epoch = current;
+    step.replaced_unproven = true;
+  } else {
+    return Unexpected(ErrorCode::kFailedPrecondition,
+                      "ratchet asked on epoch " + std::to_string(channel_epoch) +
+                          ", which is not the device's current epoch");
+  }
+  SKAP_ASSIGN_OR_RETURN(step.hub_nonce, Step(device_id, step.epoch, from_wrapped, device_nonce));
   return step;
 }
 
@@ -188,8 +167,7 @@ Result<EpochSchedule> ChannelKeys::ScheduleFor(const std::string& device_id) {
 
 Result<void> ChannelKeys::RequestRatchetInCurrentTransaction(const std::string& device_id) {
   SKAP_RETURN_IF_ERROR(c_.db.Execute(
-      "UPDATE channel_keys SET ratchet_requested = 1, changed_at_ms = $2 WHERE device_id = $1",
-      {device_id, c_.now()}));
+      "UPDATE channel_keys SET ratchet_requested = 1 WHERE device_id = $1", {device_id}));
   return Ok();
 }
 

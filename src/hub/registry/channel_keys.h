@@ -73,15 +73,17 @@ class ChannelKeys {
   // the current epoch is proven, the previous key is erased.
   Result<void> ConfirmEpoch(const std::string& device_id, std::int64_t epoch);
 
-  // Ratchet derives the next key for an active device that asks on a
-  // channel of `channel_epoch`, from that epoch's key and both nonces (the
+  // RatchetInCurrentTransaction derives the next key for a device asking on
+  // a channel of `channel_epoch`, from that epoch's key and both nonces (the
   // derivation of crypto/channel_key.h). Asked on the current epoch, the
   // current key becomes the previous one. Asked on the previous epoch (the
   // device never took up the current one: the answer was lost), the
   // unproven current epoch is replaced. Either way the hub keeps the key the
-  // device holds until it proves the new one.
-  Result<RatchetStep> Ratchet(const std::string& device_id, std::int64_t channel_epoch,
-                              std::span<const std::uint8_t> device_nonce);
+  // device holds until it proves the new one. Devices::Ratchet checks the
+  // device and audits; the caller holds a transaction.
+  Result<RatchetStep> RatchetInCurrentTransaction(const std::string& device_id,
+                                                  std::int64_t channel_epoch,
+                                                  std::span<const std::uint8_t> device_nonce);
   // ScheduleFor returns an active device's epoch schedule.
   Result<EpochSchedule> ScheduleFor(const std::string& device_id);
   // RequestRatchetInCurrentTransaction marks the key due for a new epoch

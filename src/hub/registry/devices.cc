@@ -437,6 +437,36 @@ Result<bool> Devices::PairAllowed(const Network& network, const std::string& dev
   return !rows.empty();
 }
 
+Result<RatchetStep> Devices::Ratchet(const std::string& device_id, std::int64_t channel_epoch,
+                                     std::span<const std::uint8_t> device_nonce) {
+  const Principal actor = Principal::DeviceChannel(device_id);
+  RatchetStep step;
+  auto done = store::InTransaction(c_.db, [&]() -> Result<void> {
+    if (device_nonce.size() != crypto::kChannelNonceSize) {
+      return Unexpected(ErrorCode::kInvalidArgument, "device nonce must be 32 bytes");
+    }
+    SKAP_ASSIGN_OR_RETURN(auto device, Load(device_id));
+    if (device.state != DeviceState::kActive) {
+      return Unexpected(ErrorCode::kFailedPrecondition, "only an active device ratchets");
+    }
+    SKAP_ASSIGN_OR_RETURN(
+        step, keys_.RatchetInCurrentTransaction(device_id, channel_epoch, device_nonce));
+    const std::int64_t now = c_.now();
+    SKAP_RETURN_IF_ERROR(
+        c_.db.Execute("UPDATE devices SET changed_at_ms = $2 WHERE id = $1", {device_id, now}));
+    SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
+        {actor.AuditName(), "device.ratchet", device_id, "ok",
+         nlohmann::json{{"epoch", step.epoch}, {"replaced_unproven", step.replaced_unproven}}
+             .dump()},
+        now));
+    CrashPoint("hub.ratchet.before-commit");
+    return Ok();
+  });
+  if (!done) return c_.Refuse(actor, "device.ratchet", device_id, std::move(done).error());
+  CrashPoint("hub.ratchet.after-commit");
+  return step;
+}
+
 Result<Device> Devices::RequestRatchet(const Principal& actor, const std::string& device_id) {
   Device result;
   auto done = store::InTransaction(c_.db, [&]() -> Result<void> {

@@ -72,6 +72,11 @@ class Devices {
   // Revoke ends a device at once, erasing its keys (tenant-admin or
   // admitter). OnRevoked observers close its open channels.
   Result<Device> Revoke(const Principal& actor, const std::string& device_id);
+  // Ratchet moves an active device's channel key to its next epoch, at the
+  // device's request on a channel of `channel_epoch` with its fresh nonce
+  // (ChannelKeys::RatchetInCurrentTransaction), audited.
+  Result<RatchetStep> Ratchet(const std::string& device_id, std::int64_t channel_epoch,
+                              std::span<const std::uint8_t> device_nonce);
   // RequestRatchet asks an active device to ratchet at its next chance
   // (tenant-admin or admitter); OnRatchetRequested observers tell an open
   // channel at once.

@@ -1,8 +1,9 @@
 // HTTP requests and responses as every SKAP surface sees them (the hub's
 // admin API, the agent's control socket and its ETSI GS QKD 014 service),
 // and the replies the local clients read. The parts that may carry a secret
-// (an Authorization header, a body with a token, a bundle or keys) live in
-// wiping memory.
+// live in wiping memory: a request's Authorization header (a bearer token),
+// and a response's body (a token, a bundle, keys). No request body carries a
+// secret.
 #pragma once
 
 #include <functional>

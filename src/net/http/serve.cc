@@ -75,18 +75,26 @@ HttpConnection::HttpConnection(std::unique_ptr<ByteStream> stream, asio::any_io_
 
 HttpConnection::~HttpConnection() = default;
 
-void HttpConnection::Arm() {
-  deadline_.expires_after(options_.idle_timeout);
-  deadline_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-    if (ec) return;  // re-armed or cancelled
-    if (auto self = weak.lock()) self->Close();
+void HttpConnection::Arm(std::chrono::seconds timeout) {
+  const std::uint64_t armed = ++armed_;
+  deadline_.expires_after(timeout);
+  deadline_.async_wait([weak = weak_from_this(), armed](boost::system::error_code ec) {
+    if (ec) return;  // cancelled
+    auto self = weak.lock();
+    // An expiry queued before a re-arm or a disarm is stale.
+    if (self && self->armed_ == armed) self->Close();
   });
+}
+
+void HttpConnection::Disarm() {
+  ++armed_;
+  deadline_.cancel();
 }
 
 void HttpConnection::Close() {
   if (closed_) return;
   closed_ = true;
-  deadline_.cancel();
+  Disarm();
   stream_->Close();
   if (pending_) pending_->wake.cancel();
 }
@@ -98,6 +106,7 @@ asio::awaitable<void> HttpConnection::Serve(HttpHandler handler, std::string pee
     parser.body_limit(options_.max_body);
     parser.eager(true);
     bool failed = false;
+    Arm();  // the whole request within the idle timeout
     while (!parser.is_done()) {
       if (buffer.size() != 0) {
         beast::error_code ec;
@@ -110,7 +119,6 @@ asio::awaitable<void> HttpConnection::Serve(HttpHandler handler, std::string pee
         }
         if (!ec && used != 0) continue;
       }
-      Arm();
       const auto space = buffer.prepare(kReadChunk);
       auto n = co_await stream_->ReadSome({static_cast<std::uint8_t*>(space.data()), space.size()});
       if (!n || *n == 0 || closed_) {
@@ -119,7 +127,7 @@ asio::awaitable<void> HttpConnection::Serve(HttpHandler handler, std::string pee
       }
       buffer.commit(*n);
     }
-    deadline_.cancel();
+    Disarm();  // the handler may take its time (an agreement)
     if (failed || closed_) break;
 
     const auto& in = parser.get();
@@ -156,11 +164,11 @@ asio::awaitable<void> HttpConnection::Serve(HttpHandler handler, std::string pee
     const SecretBytes bytes = Serialize(response);
     Arm();
     auto written = co_await stream_->Write(bytes.Expose());
-    deadline_.cancel();
+    Disarm();
     if (!written || !keep_alive) break;
   }
   if (!closed_) {
-    Arm();
+    Arm(options_.shutdown_timeout);
     co_await stream_->Shutdown();
   }
   Close();

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>  // before Asio 1.74, which uses std::exchange without it
@@ -22,8 +23,11 @@ namespace skap::net {
 // ServeOptions bound what one connection may take.
 struct ServeOptions {
   std::size_t max_body = std::size_t{64} * 1024;
-  // idle_timeout bounds each wait for the client: a handshake, a request, a write.
+  // idle_timeout bounds each wait for the client: a handshake, a whole
+  // request (from the first read for it to its last byte), a whole answer.
   std::chrono::seconds idle_timeout{30};
+  // shutdown_timeout bounds the polite end (a TLS close_notify).
+  std::chrono::seconds shutdown_timeout{2};
 };
 
 // HttpConnection is one client's connection; Serve runs on the stream's
@@ -37,9 +41,12 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   HttpConnection& operator=(const HttpConnection&) = delete;
 
   ByteStream& stream() { return *stream_; }
-  // Arm closes the connection if it is still waiting `idle_timeout` from now
-  // (for a transport's handshake; Serve arms it before every wait itself).
-  void Arm();
+  // Arm closes the connection unless Disarm (or Arm again) comes within
+  // `timeout` (for a transport's handshake; Serve arms it itself around
+  // each request and answer).
+  void Arm(std::chrono::seconds timeout);
+  void Arm() { Arm(options_.idle_timeout); }
+  void Disarm();
   // Serve answers requests with `handler` until the connection ends; every
   // request carries `peer`.
   boost::asio::awaitable<void> Serve(HttpHandler handler, std::string peer);
@@ -53,6 +60,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   std::unique_ptr<ByteStream> stream_;
   ServeOptions options_;
   boost::asio::steady_timer deadline_;
+  // armed_ counts arms and disarms: an expiry already queued when the timer
+  // was re-armed or disarmed sees a newer count and closes nothing.
+  std::uint64_t armed_ = 0;
   std::shared_ptr<Pending> pending_;  // the answer awaited, while one is
   bool closed_ = false;
 };

@@ -25,6 +25,8 @@ inline int HttpStatusFor(ErrorCode code) {
     case ErrorCode::kUnavailable:
     case ErrorCode::kEntropyUnavailable:
       return 503;
+    case ErrorCode::kDeadlineExceeded:
+      return 504;
     default:
       return 500;
   }

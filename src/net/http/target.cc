@@ -43,18 +43,28 @@ std::optional<Target> ParseTarget(std::string_view target, TargetRules rules) {
       query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     }
   }
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
+  if (!strict) {
+    while (!path.empty()) {
+      if (path.front() == '/') {
+        path.remove_prefix(1);
+        continue;
+      }
+      const auto slash = path.find('/');
+      t.segments.emplace_back(path.substr(0, slash));
+      path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
     }
+    return t;
+  }
+  if (path.empty() || path.front() != '/') return std::nullopt;
+  path.remove_prefix(1);
+  for (;;) {
     const auto slash = path.find('/');
-    // A path segment's '+' is itself under either rules (only queries use
-    // the form encoding).
+    // A path segment's '+' is itself (only queries use the form encoding).
     auto segment = PercentDecode(path.substr(0, slash), false);
     if (!segment) return std::nullopt;
     t.segments.push_back(std::move(*segment));
-    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
   }
   return t;
 }

@@ -1,11 +1,13 @@
 // The request target of SKAP's HTTP surfaces: path segments and query
-// parameters, each percent-decoded (RFC 3986, section 2.1), by one of two
-// sets of rules:
-//   kForm    the admin API and the control socket: '+' in the query is a
-//            space (HTML forms), a parameter without '=' has an empty
-//            value, and a repeated parameter keeps its last value;
-//   kStrict  ETSI GS QKD 014: '+' is itself, every parameter has '=', and
-//            none may appear twice.
+// parameters, by one of two sets of rules:
+//   kForm    the admin API and the control socket: path segments as sent,
+//            empty ones skipped ("//v1/x" is "/v1/x"); the query
+//            percent-decoded (RFC 3986, section 2.1) with '+' as a space
+//            (HTML forms), a parameter without '=' empty, and a repeated
+//            parameter keeping its last value;
+//   kStrict  ETSI GS QKD 014: every path segment percent-decoded and none
+//            skipped ("/a//b" has an empty segment); in the query '+' is
+//            itself, every parameter has '=', and none may appear twice.
 #pragma once
 
 #include <map>

@@ -110,6 +110,26 @@ TEST_F(AgreementRelayTest, AShareIsStoredWrappedDeliveredOnceAndErasedOnAck) {
       << "no share in the log";
 }
 
+// An agent of 0.2 names the kind of what it acknowledges only as text; the
+// hub erases the share all the same, and refuses a kind it does not know.
+TEST_F(AgreementRelayTest, AnAckThatNamesItsKindAsTextErasesTheShare) {
+  ASSERT_TRUE(relay_->OfferShare(a_, Offer(a_, b_), share_));
+  pb::DeliveryAck ack;
+  ack.set_sid(Offer(a_, b_).header().sid());
+  ack.set_sender(a_);
+  ack.set_kind_name("sharing");
+  auto unknown = relay_->Acknowledge(b_, ack);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(relay_->PendingFor(b_)->size(), 1u) << "an unknown kind erases nothing";
+  ack.set_kind_name("share");
+  ASSERT_TRUE(relay_->Acknowledge(b_, ack));
+  EXPECT_TRUE(relay_->PendingFor(b_)->empty());
+  auto rows = db_->Query("SELECT wrapped_share, state FROM mailbox");
+  EXPECT_FALSE(store::AsBlob((*rows)[0][0])) << "the share is gone";
+  EXPECT_EQ(store::AsText((*rows)[0][1]), "delivered");
+}
+
 TEST_F(AgreementRelayTest, TheSameOfferAgainIsFineAReplayUnderAUsedSidIsNot) {
   ASSERT_TRUE(relay_->OfferShare(a_, Offer(a_, b_), share_));
   ASSERT_TRUE(relay_->OfferShare(a_, Offer(a_, b_), share_)) << "a retry after a lost answer";

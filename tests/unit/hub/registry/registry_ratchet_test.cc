@@ -44,7 +44,7 @@ class RatchetTest : public RegistryTest {
 
 TEST_F(RatchetTest, BothSidesDeriveTheSameKeyAndTheOldOneGoesOnlyWhenTheNewIsProven) {
   now_ms_ += 5000;
-  auto step = registry_->channel_keys().Ratchet(id(), 1, nonce_a_);
+  auto step = registry_->devices().Ratchet(id(), 1, nonce_a_);
   ASSERT_TRUE(step) << step.error().message;
   EXPECT_EQ(step->epoch, 2);
   EXPECT_FALSE(step->replaced_unproven);
@@ -63,10 +63,10 @@ TEST_F(RatchetTest, BothSidesDeriveTheSameKeyAndTheOldOneGoesOnlyWhenTheNewIsPro
 }
 
 TEST_F(RatchetTest, ALostAnswerIsRepairedByAskingAgainOnTheOldEpoch) {
-  auto lost = registry_->channel_keys().Ratchet(id(), 1, nonce_a_);
+  auto lost = registry_->devices().Ratchet(id(), 1, nonce_a_);
   ASSERT_TRUE(lost);
   // The device never saw `lost`; it asks again with the key it holds.
-  auto again = registry_->channel_keys().Ratchet(id(), 1, nonce_b_);
+  auto again = registry_->devices().Ratchet(id(), 1, nonce_b_);
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_EQ(again->epoch, 2);
   EXPECT_TRUE(again->replaced_unproven);
@@ -76,27 +76,27 @@ TEST_F(RatchetTest, ALostAnswerIsRepairedByAskingAgainOnTheOldEpoch) {
 }
 
 TEST_F(RatchetTest, StaleEpochsAndBadInputAreRefusedAuditedAndChangeNothing) {
-  auto step = registry_->channel_keys().Ratchet(id(), 1, nonce_a_);
+  auto step = registry_->devices().Ratchet(id(), 1, nonce_a_);
   ASSERT_TRUE(step);
   SecretBytes epoch2 = DeviceSide(key_, *step, nonce_a_);
   ASSERT_TRUE(registry_->channel_keys().ConfirmEpoch(id(), 2));
   const auto entries = AuditCount();
 
-  EXPECT_EQ(registry_->channel_keys().Ratchet(id(), 1, nonce_b_).error().code,
+  EXPECT_EQ(registry_->devices().Ratchet(id(), 1, nonce_b_).error().code,
             ErrorCode::kFailedPrecondition)
       << "epoch 1 is gone: asking on it is refused";
-  EXPECT_EQ(registry_->channel_keys().Ratchet(id(), 3, nonce_b_).error().code,
+  EXPECT_EQ(registry_->devices().Ratchet(id(), 3, nonce_b_).error().code,
             ErrorCode::kFailedPrecondition);
-  EXPECT_EQ(registry_->channel_keys().Ratchet(id(), 2, std::vector<std::uint8_t>(31)).error().code,
+  EXPECT_EQ(registry_->devices().Ratchet(id(), 2, std::vector<std::uint8_t>(31)).error().code,
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(registry_->channel_keys().Ratchet("no-such-device", 2, nonce_b_).error().code,
+  EXPECT_EQ(registry_->devices().Ratchet("no-such-device", 2, nonce_b_).error().code,
             ErrorCode::kNotFound);
   EXPECT_TRUE(HubHolds(2, epoch2));
   EXPECT_EQ(registry_->channel_keys().ScheduleFor(id())->epoch, 2);
   EXPECT_EQ(AuditCount(), entries + 4);
 
   ASSERT_TRUE(registry_->devices().Revoke(admin_, id()));
-  EXPECT_EQ(registry_->channel_keys().Ratchet(id(), 2, nonce_b_).error().code,
+  EXPECT_EQ(registry_->devices().Ratchet(id(), 2, nonce_b_).error().code,
             ErrorCode::kFailedPrecondition);
   EXPECT_FALSE(registry_->channel_keys().KeyFor(id(), 2));
 }
@@ -115,7 +115,7 @@ TEST_F(RatchetTest, OperatorsAskForARatchetWithinTheirRoleAndTenant) {
   ASSERT_TRUE(registry_->devices().RequestRatchet(admitter_, id()));
   EXPECT_TRUE(registry_->channel_keys().ScheduleFor(id())->operator_requested);
   EXPECT_EQ(told, std::vector<std::string>{id()});
-  ASSERT_TRUE(registry_->channel_keys().Ratchet(id(), 1, nonce_a_));
+  ASSERT_TRUE(registry_->devices().Ratchet(id(), 1, nonce_a_));
   EXPECT_FALSE(registry_->channel_keys().ScheduleFor(id())->operator_requested)
       << "the ratchet answers it";
 
