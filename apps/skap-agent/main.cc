@@ -16,7 +16,9 @@
 
 #include "apps/skap-agent/cli.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   CLI::App app{
       "skap-agent: a SKAP device. It enrols from one bootstrap bundle per hub of its\n"
       "network (a file, or k of its parts), and its daemon (run) holds a channel to\n"
@@ -40,11 +42,21 @@ int main(int argc, char** argv) {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   const rlimit no_core{0, 0};
   setrlimit(RLIMIT_CORE, &no_core);
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}
+
+}  // namespace
+
+// Building the command line may throw too (CLI11 reports a bad definition
+// that way): nothing escapes main.
+int main(int argc, char** argv) {
   try {
-    CLI11_PARSE(app, argc, argv);
+    return Main(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "skap-agent: %s\n", e.what());
-    return 1;
+  } catch (...) {
+    std::fprintf(stderr, "skap-agent: failed\n");
   }
-  return 0;
+  return 1;
 }

@@ -9,7 +9,9 @@
 
 #include "apps/skapctl/cli.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   CLI::App app{
       "skapctl: operate a SKAP hub through its admin API: on the hub's machine over\n"
       "its Unix socket, from elsewhere over TLS 1.3 with a PSK derived from your\n"
@@ -43,11 +45,21 @@ int main(int argc, char** argv) {
   skap::ctl::AddOperator(app, g);
   skap::ctl::AddDevice(app, g);
   skap::ctl::AddAudit(app, g);
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}
+
+}  // namespace
+
+// Building the command line may throw too (CLI11 reports a bad definition
+// that way): nothing escapes main.
+int main(int argc, char** argv) {
   try {
-    CLI11_PARSE(app, argc, argv);
+    return Main(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "skapctl: %s\n", e.what());
-    return 1;
+  } catch (...) {
+    std::fprintf(stderr, "skapctl: failed\n");
   }
-  return 0;
+  return 1;
 }

@@ -23,7 +23,9 @@ void Fail(const std::string& what, const skap::Error& error) {
 
 }  // namespace skapd
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   // A hub holds keys in memory: no core dumps, no ptrace by other users.
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   const rlimit no_core{0, 0};
@@ -37,11 +39,21 @@ int main(int argc, char** argv) {
   skapd::AddInit(app);
   skapd::AddTenant(app);
   skapd::AddRun(app);
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}
+
+}  // namespace
+
+// Building the command line may throw too (CLI11 reports a bad definition
+// that way): nothing escapes main.
+int main(int argc, char** argv) {
   try {
-    CLI11_PARSE(app, argc, argv);
+    return Main(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "skapd: %s\n", e.what());
-    return 1;
+  } catch (...) {
+    std::fprintf(stderr, "skapd: failed\n");
   }
-  return 0;
+  return 1;
 }

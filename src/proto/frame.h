@@ -24,7 +24,7 @@ namespace skap::proto {
 inline constexpr std::uint8_t kFrameVersion = 1;
 // kMaxFrame bounds a frame (after its length field): a peer cannot make the
 // other side buffer more.
-inline constexpr std::size_t kMaxFrame = 64 * 1024;
+inline constexpr std::size_t kMaxFrame = std::size_t{64} * 1024;
 // kShareTrailerSize is the size of a share y_i of a pairwise agreement.
 inline constexpr std::size_t kShareTrailerSize = 32;
 

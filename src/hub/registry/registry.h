@@ -30,6 +30,9 @@ class Registry {
            std::string hub_id, Clock now);
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
+  Registry(Registry&&) = delete;
+  Registry& operator=(Registry&&) = delete;
+  ~Registry() = default;
 
   Tenants& tenants() { return tenants_; }
   Networks& networks() { return networks_; }
