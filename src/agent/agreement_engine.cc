@@ -1,6 +1,7 @@
 #include "agent/agreement_engine.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "common/crash_point.h"
 #include "common/ct.h"
@@ -173,6 +174,11 @@ void AgreementEngine::SendConfirm(const AgreementRecord& r, HubPort* only) {
   confirm.set_expires_at_ms(r.params.expires_at_ms);
   for (const auto& tag : r.tags_out) confirm.add_tags(std::string(tag.begin(), tag.end()));
   confirm.set_refusal(r.refusal_out);
+  if (!r.refusal_out.empty()) {
+    if (auto th = pairwise::TranscriptHash(r.params)) {
+      confirm.set_refused_transcript(std::string(th->begin(), th->end()));
+    }
+  }
   if (r.agreement) {  // a responder's tags travel with its public key (hybrid mode)
     const auto p = r.agreement->responder_public();
     confirm.set_responder_x25519(std::string(p.begin(), p.end()));
@@ -240,30 +246,64 @@ void AgreementEngine::Ack(HubPort& link, const std::string& sender, const std::s
 }
 
 void AgreementEngine::OnPeerConfirm(const std::string& sender, const pb::ConfirmOffer& confirm) {
+  (void)OnConfirm(sender, confirm, pairwise::kPeerChannelSource);
+}
+
+bool AgreementEngine::OnConfirm(const std::string& sender, const pb::ConfirmOffer& confirm,
+                                unsigned source) {
   // The same tags may come through every hub and the peer channel: the
-  // first copy moves the agreement, the rest find it moved.
+  // first copy that completes the agreement moves it, the rest find it moved.
   const auto sid = SidFrom(confirm.sid());
   auto it = sid ? live_.find(*sid) : live_.end();
   if (it == live_.end() || it->second.peer != sender ||
       it->second.state != AgreementState::kRunning) {
-    return;
+    return true;  // nothing to store
   }
   AgreementRecord& r = it->second;
   if (!confirm.refusal().empty()) {
-    Fail(r, "the peer refused: " + confirm.refusal());
-  } else {
-    std::vector<pairwise::Tag> tags;
-    for (const auto& t : confirm.tags()) tags.emplace_back(t.begin(), t.end());
-    r.agreement->AddPeerTags(tags, AsBytes(confirm.responder_x25519()));
-    Progress(r);
+    // Only a responder refuses, and only the header it was given: one that
+    // names another header than this side's refused what a hub altered.
+    if (r.role != Role::kInitiator) return true;
+    if (!confirm.refused_transcript().empty()) {
+      auto own = pairwise::TranscriptHash(r.params);
+      if (!own || !ct::Equal(*own, AsBytes(confirm.refused_transcript()))) return true;
+    }
+    // Sealed end to end, a refusal is the peer's own word. Through the hubs
+    // it may be one hub's forgery: it counts once more than n - k hubs
+    // carry it, which no n - k lying hubs can reach on their own. (The
+    // count is kept in memory: after a restart the agreement ends at expiry.)
+    if (source == pairwise::kPeerChannelSource) {
+      Fail(r, "the peer refused: " + confirm.refusal());
+      return true;
+    }
+    auto& carried = peer_refusals_[r.params.sid];
+    carried[source] = confirm.refusal();
+    if (carried.size() > r.params.hub_count() - r.params.threshold) {
+      Fail(r, "the peer refused: " + confirm.refusal());
+    }
+    return true;
   }
+  std::vector<pairwise::Tag> tags;
+  for (const auto& t : confirm.tags()) tags.emplace_back(t.begin(), t.end());
+  // A source repeating itself (a hub re-pushing the same forgery, say)
+  // costs no new search of the candidates.
+  if (!r.agreement->AddPeerTags(source, tags, AsBytes(confirm.responder_x25519()))) return true;
+  return Progress(r);
 }
 
 void AgreementEngine::OnDelivery(HubPort& link, const pb::PeerDelivery& delivery,
                                  SecretBytes share) {
   const std::string& sender = delivery.sender();
+  // A delivery is acknowledged only once what it brought is stored: a hub
+  // that hears no ack keeps it and hands it over again.
   if (delivery.has_confirm()) {
-    OnPeerConfirm(sender, delivery.confirm());
+    const auto sid = SidFrom(delivery.confirm().sid());
+    auto it = sid ? live_.find(*sid) : live_.end();
+    const unsigned source = it != live_.end() ? it->second.params.HubIndex(link.hub_id()) : 0;
+    if (it != live_.end() && source == 0) {
+      return Ack(link, sender, delivery.confirm().sid(), pb::DELIVERY_KIND_CONFIRM);
+    }
+    if (!OnConfirm(sender, delivery.confirm(), source)) return Unstored();
     return Ack(link, sender, delivery.confirm().sid(), pb::DELIVERY_KIND_CONFIRM);
   }
   if (!delivery.has_share()) return;
@@ -283,39 +323,57 @@ void AgreementEngine::OnDelivery(HubPort& link, const pb::PeerDelivery& delivery
     auto stored = agreements_.Load(params->sid);
     if (stored && *stored) {
       it = live_.emplace(params->sid, std::move(**stored)).first;
+    } else if (!stored) {
+      return Unstored();  // cannot tell whether it is known
     }
   }
   if (it == live_.end()) {
-    if (params->responder == identity_.device_id) Answer(link, *params, std::move(share));
+    if (params->responder == identity_.device_id && !Answer(link, *params, std::move(share))) {
+      return Unstored();
+    }
     return Ack(link, sender, offer.header().sid(), pb::DELIVERY_KIND_SHARE);
   }
   AgreementRecord& r = it->second;
+  if (!SameParams(r.params, *params) && r.role == Role::kResponder &&
+      r.state == AgreementState::kFailed && !r.refusal_out.empty() &&
+      params->responder == identity_.device_id) {
+    // The header this side refused may have been one hub's alteration: a
+    // share under another header is answered on its own merits (the
+    // refusal named the header it refused, so it stops nothing else).
+    if (!Answer(link, *params, std::move(share))) return Unstored();
+    return Ack(link, sender, offer.header().sid(), pb::DELIVERY_KIND_SHARE);
+  }
   // A share from a hub that altered the header changes nothing.
   if (SameParams(r.params, *params)) {
     if (r.state == AgreementState::kRunning && r.agreement &&
         r.agreement->AddPeerShare(index, share.Expose())) {
-      Progress(r);
+      if (!Progress(r)) return Unstored();
     } else if (r.state == AgreementState::kConfirmed) {
-      JudgeLateShare(r, index, share);
+      if (!JudgeLateShare(r, index, share)) return Unstored();
     }
   }
   Ack(link, sender, offer.header().sid(), pb::DELIVERY_KIND_SHARE);
 }
 
-void AgreementEngine::JudgeLateShare(AgreementRecord& r, unsigned index, const SecretBytes& share) {
+bool AgreementEngine::JudgeLateShare(AgreementRecord& r, unsigned index, const SecretBytes& share) {
   const auto check = r.share_checks.find(index);
-  if (check == r.share_checks.end()) return;  // judged already
+  if (check == r.share_checks.end()) return true;  // judged already
   auto value = pairwise::ShareCheck(r.params, index, share.Expose());
-  if (!value) return;
-  if (!ct::Equal(*value, check->second)) {
+  if (!value) return true;
+  const auto before = r.inconsistent_hubs;
+  auto expected = std::move(check->second);
+  if (!ct::Equal(*value, expected)) {
     r.inconsistent_hubs.insert(
         std::upper_bound(r.inconsistent_hubs.begin(), r.inconsistent_hubs.end(), index), index);
   }
   r.share_checks.erase(check);
-  (void)agreements_.Save(r);
+  if (agreements_.Save(r)) return true;
+  r.inconsistent_hubs = before;  // not stored: judged again when the hub hands it over again
+  r.share_checks.emplace(index, std::move(expected));
+  return false;
 }
 
-void AgreementEngine::Refuse(const pairwise::AgreementParams& params, const std::string& reason) {
+bool AgreementEngine::Refuse(const pairwise::AgreementParams& params, const std::string& reason) {
   AgreementRecord r;
   r.params = params;
   r.role = Role::kResponder;
@@ -324,14 +382,15 @@ void AgreementEngine::Refuse(const pairwise::AgreementParams& params, const std:
   r.reason = "refused: " + reason;
   r.refusal_out = reason;
   r.created_at_ms = now_();
-  if (!agreements_.Save(r)) return;
+  if (!agreements_.Save(r)) return false;
   auto& stored = live_.insert_or_assign(params.sid, std::move(r)).first->second;
   SendConfirm(stored, nullptr);
+  return true;
 }
 
-void AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& params,
+bool AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& params,
                              SecretBytes share) {
-  if (params.expires_at_ms <= now_()) return;  // late or replayed: nothing to answer
+  if (params.expires_at_ms <= now_()) return true;  // late or replayed: nothing to answer
   if (params.hub_set != identity_.hub_set || params.threshold != identity_.threshold) {
     return Refuse(params, "threshold mismatch: the responder's network agrees keys " +
                               std::to_string(identity_.threshold) + " of " +
@@ -342,15 +401,14 @@ void AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& par
     return Refuse(params, "session epoch mismatch: the responder is at epoch " +
                               std::to_string(current) + "; agree afresh (--fresh)");
   }
-  // Both sides re-seeding at once: the agreement of the lower device id goes ahead.
+  // Both sides re-seeding at once: the agreement of the lower device id goes
+  // ahead. The offer came through one hub and may be its forgery, so this
+  // side's own agreement is not dropped for it: the peer refuses that one in
+  // turn, or the peer's agreement confirms and supersedes it (Progress).
   for (auto& [sid, mine] : live_) {
     if (mine.peer == params.initiator && mine.role == Role::kInitiator &&
-        mine.state == AgreementState::kRunning) {
-      if (identity_.device_id < params.initiator) {
-        return Refuse(params, "both sides started an agreement; the responder's goes ahead");
-      }
-      Fail(mine,
-           "both sides started an agreement; the peer's goes ahead (" + SidHex(params.sid) + ")");
+        mine.state == AgreementState::kRunning && identity_.device_id < params.initiator) {
+      return Refuse(params, "both sides started an agreement; the responder's goes ahead");
     }
   }
   auto agreement = pairwise::Agreement::Start(params, Role::kResponder, rng_);
@@ -361,31 +419,38 @@ void AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& par
   r.peer = params.initiator;
   r.created_at_ms = now_();
   r.agreement.emplace(std::move(*agreement));
-  if (!r.agreement->AddPeerShare(params.HubIndex(link.hub_id()), share.Expose())) return;
-  if (!agreements_.Save(r)) return;
+  if (!r.agreement->AddPeerShare(params.HubIndex(link.hub_id()), share.Expose())) return true;
+  if (!agreements_.Save(r)) return false;
   CrashPoint("agent.respond.after-start");
   auto& stored = live_.insert_or_assign(params.sid, std::move(r)).first->second;
   SendShares(stored, nullptr);
-  Progress(stored);
+  (void)Progress(stored);  // the share is stored already
+  return true;
 }
 
-void AgreementEngine::Progress(AgreementRecord& r) {
+bool AgreementEngine::Progress(AgreementRecord& r) {
   auto& agreement = *r.agreement;
   bool tags_changed = false;
+  std::vector<pairwise::Tag> tags_before;
   if (r.role == Role::kResponder) {
     // Tags for every candidate rebuilt so far; more shares may add one.
     auto tags = agreement.TagsToSend();
     if (tags && *tags != r.tags_out) {
-      r.tags_out = std::move(*tags);
-      confirm_held_.erase(r.params.sid);  // the hubs hold older tags: send the new ones
+      tags_before = std::exchange(r.tags_out, std::move(*tags));
       tags_changed = true;
     }
   }
   auto confirmed = agreement.TryConfirm();
   if (!confirmed || !*confirmed) {
-    if (!agreements_.Save(r)) return;  // stored before the delivery is acknowledged
-    if (tags_changed) SendConfirm(r, nullptr);
-    return;
+    if (!agreements_.Save(r)) {  // stored before the delivery is acknowledged
+      if (tags_changed) r.tags_out = std::move(tags_before);  // sent once they are stored
+      return false;
+    }
+    if (tags_changed) {
+      confirm_held_.erase(r.params.sid);  // the hubs hold older tags: send the new ones
+      SendConfirm(r, nullptr);
+    }
+    return true;
   }
   // Confirmed: the session's next epoch and the record's end commit
   // together, before any consumer can see a key of it.
@@ -407,11 +472,29 @@ void AgreementEngine::Progress(AgreementRecord& r) {
   r.agreement.reset();  // K_AB and the contributions are gone from memory too
   if (!committed) {
     r.state = AgreementState::kRunning;
-    return Fail(r, "cannot store the session: " + committed.error().message);
+    Fail(r, "cannot store the session: " + committed.error().message);
+    return false;
   }
   CrashPoint("agent.confirm.after-commit");
   if (r.role == Role::kInitiator) SendConfirm(r, nullptr);
+  // What else runs with this peer and can no longer apply (its epoch is
+  // neither the next one nor a fresh start) ends now. Not in the commit
+  // above: after a crash in between, such an agreement fails when it tries
+  // to apply its epoch.
+  std::vector<Sid> superseded;
+  for (const auto& [sid, other] : live_) {
+    if (sid != r.params.sid && other.peer == r.peer && other.state == AgreementState::kRunning &&
+        other.params.session_epoch != 1 &&
+        other.params.session_epoch != r.params.session_epoch + 1) {
+      superseded.push_back(sid);
+    }
+  }
+  const std::string by = "superseded by agreement " + SidHex(r.params.sid);
   Finish(r);
+  for (const auto& sid : superseded) {
+    if (auto it = live_.find(sid); it != live_.end()) Fail(it->second, by);
+  }
+  return true;
 }
 
 void AgreementEngine::Fail(AgreementRecord& r, const std::string& reason) {
@@ -425,6 +508,7 @@ void AgreementEngine::Fail(AgreementRecord& r, const std::string& reason) {
 
 void AgreementEngine::Finish(const AgreementRecord& r) {
   refusals_.erase(r.params.sid);
+  peer_refusals_.erase(r.params.sid);
   auto it = waiters_.find(r.params.sid);
   if (it == waiters_.end()) return;
   auto waiting = std::move(it->second);
@@ -433,8 +517,22 @@ void AgreementEngine::Finish(const AgreementRecord& r) {
   for (auto& done : waiting) done(outcome);
 }
 
+void AgreementEngine::Unstored() {
+  // Not acknowledged: the hub keeps the delivery. It pushes each one once,
+  // so ask every hub for what waits again at the next Tick.
+  refetch_ = true;
+}
+
 void AgreementEngine::Tick() {
   const std::int64_t now = now_();
+  if (std::exchange(refetch_, false)) {
+    for (HubPort* link : links_) {
+      if (!link->up()) continue;
+      pb::Envelope fetch;
+      fetch.mutable_fetch_deliveries();
+      link->Request(std::move(fetch), SecretBytes(), [](const Result<proto::Frame>&) {});
+    }
+  }
   for (auto& [sid, r] : live_) {
     if (r.state != AgreementState::kRunning) continue;
     // A responder whose tags are out waits a grace period for the

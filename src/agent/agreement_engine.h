@@ -81,7 +81,8 @@ class AgreementEngine final : public HubPortListener {
   using PeerConfirmSink = std::function<void(const std::string& peer, std::uint64_t epoch,
                                              const channel::v1::ConfirmOffer& confirm)>;
   void SetPeerConfirmSink(PeerConfirmSink sink) { peer_confirm_ = std::move(sink); }
-  // OnPeerConfirm takes tags from `sender`, through a hub or the peer channel.
+  // OnPeerConfirm takes tags or a refusal from `sender` over the peer
+  // channel (sealed end to end, so a refusal counts at once).
   void OnPeerConfirm(const std::string& sender, const channel::v1::ConfirmOffer& confirm);
 
   void OnLinkUp(HubPort& link) override;
@@ -94,21 +95,32 @@ class AgreementEngine final : public HubPortListener {
   static AgreementOutcome OutcomeOf(const AgreementRecord& record);
   // Start creates, stores and sends a new agreement as initiator.
   Result<Sid> Start(const std::string& peer, bool fresh, bool hybrid);
-  // Answer handles the first share of an agreement the peer started.
-  void Answer(HubPort& link, const pairwise::AgreementParams& params, SecretBytes share);
-  // Progress stores what arrived, sends what is due and confirms if it can.
-  void Progress(AgreementRecord& record);
+  // Answer handles the first share of an agreement the peer started; false
+  // when what it must store could not be (the delivery is not acknowledged).
+  bool Answer(HubPort& link, const pairwise::AgreementParams& params, SecretBytes share);
+  // Progress stores what arrived, sends what is due and confirms if it can;
+  // false when the store failed.
+  bool Progress(AgreementRecord& record);
+  // OnConfirm takes the peer's tags or refusal as `source` delivered them
+  // (a hub index, or pairwise::kPeerChannelSource); false when the store
+  // failed.
+  bool OnConfirm(const std::string& sender, const channel::v1::ConfirmOffer& confirm,
+                 unsigned source);
   void SendShares(const AgreementRecord& record, HubPort* only);
   void SendConfirm(const AgreementRecord& record, HubPort* only);
   // JudgeLateShare names the hub of a share that arrives after
-  // confirmation if it is not the share the confirmed value implies.
-  void JudgeLateShare(AgreementRecord& record, unsigned index, const SecretBytes& share);
+  // confirmation if it is not the share the confirmed value implies; false
+  // when the verdict could not be stored.
+  bool JudgeLateShare(AgreementRecord& record, unsigned index, const SecretBytes& share);
   void Fail(AgreementRecord& record, const std::string& reason);
   void Finish(const AgreementRecord& record);
-  // Refuse answers an agreement this device will not take part in.
-  void Refuse(const pairwise::AgreementParams& params, const std::string& reason);
+  // Refuse answers an agreement this device will not take part in; false
+  // when the refusal could not be stored.
+  bool Refuse(const pairwise::AgreementParams& params, const std::string& reason);
   static void Ack(HubPort& link, const std::string& sender, const std::string& sid,
                   channel::v1::DeliveryKind kind);
+  // Unstored notes a delivery left unacknowledged because the store failed.
+  void Unstored();
   void OnOfferRefused(const Sid& sid, const std::string& hub_id, const std::string& message);
   std::uint64_t SessionEpoch(const std::string& peer);
 
@@ -124,12 +136,15 @@ class AgreementEngine final : public HubPortListener {
   std::map<Sid, AgreementRecord> live_;
   std::map<Sid, std::vector<Done>> waiters_;
   std::map<Sid, std::map<std::string, std::string>> refusals_;  // hub id -> why
+  // The peer's refusals as each hub carried them (hub index -> why).
+  std::map<Sid, std::map<unsigned, std::string>> peer_refusals_;
   // The hubs that have stored this agreement's share or current tags: a link
   // that comes back up resends only what its hub does not hold yet.
   std::map<Sid, std::set<std::string>> shares_held_;
   std::map<Sid, std::set<std::string>> confirm_held_;
   std::map<std::string, std::int64_t> reseed_tried_ms_;  // peer -> last scheduled attempt
   std::int64_t last_purge_ms_ = 0;
+  bool refetch_ = false;  // a delivery went unacknowledged: fetch again at the next Tick
 };
 
 }  // namespace skap::agent

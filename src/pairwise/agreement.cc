@@ -57,7 +57,8 @@ Result<Agreement> Agreement::Restore(Snapshot snapshot) {
   for (auto& [index, y] : snapshot.peer_shares) {
     SKAP_RETURN_IF_ERROR(a.AddPeerShare(index, y.Expose()));
   }
-  a.AddPeerTags(snapshot.peer_tags);
+  // As stored: the caps applied when they arrived.
+  a.peer_tags_ = std::move(snapshot.peer_tags);
   if (a.params_.hybrid()) {  // both sides hold their key pair until confirmation
     if (snapshot.own_x25519.size() != crypto::kX25519KeySize) {
       return Unexpected(ErrorCode::kMalformedInput, "agreement record: X25519 key");
@@ -89,21 +90,31 @@ Result<void> Agreement::AddPeerShare(unsigned hub_index, std::span<const std::ui
   return Ok();
 }
 
-void Agreement::AddPeerTags(const std::vector<Tag>& tags,
+bool Agreement::AddPeerTags(unsigned source, const std::vector<Tag>& tags,
                             std::span<const std::uint8_t> responder_public) {
+  bool changed = false;
   if (role_ == Role::kInitiator && params_.hybrid() &&
-      responder_public.size() == crypto::kX25519KeySize && peer_x25519_.size() < kMaxCandidates) {
-    const bool known = std::any_of(peer_x25519_.begin(), peer_x25519_.end(), [&](const auto& p) {
-      return std::equal(p.begin(), p.end(), responder_public.begin(), responder_public.end());
-    });
-    if (!known) peer_x25519_.emplace_back(responder_public.begin(), responder_public.end());
+      responder_public.size() == crypto::kX25519KeySize && !peer_x25519_.contains(source)) {
+    peer_x25519_.emplace(
+        source, std::vector<std::uint8_t>(responder_public.begin(), responder_public.end()));
+    changed = true;
   }
+  std::vector<Tag> kept;
   for (const auto& tag : tags) {
-    if (peer_tags_.size() >= kMaxCandidates) return;
-    const bool known = std::any_of(peer_tags_.begin(), peer_tags_.end(),
-                                   [&](const Tag& t) { return ct::Equal(t, tag); });
-    if (!known) peer_tags_.push_back(tag);
+    if (kept.size() >= kMaxTags) break;
+    const bool known =
+        std::any_of(kept.begin(), kept.end(), [&](const Tag& t) { return ct::Equal(t, tag); });
+    if (!known) kept.push_back(tag);
   }
+  auto it = peer_tags_.find(source);
+  const bool same = it != peer_tags_.end() ? it->second == kept : kept.empty();
+  if (same) return changed;
+  if (kept.empty()) {
+    peer_tags_.erase(source);
+  } else {
+    peer_tags_[source] = std::move(kept);
+  }
+  return true;
 }
 
 std::span<const std::uint8_t> Agreement::responder_public() const {
@@ -114,7 +125,11 @@ std::span<const std::uint8_t> Agreement::responder_public() const {
 std::vector<std::vector<std::uint8_t>> Agreement::ResponderPublics() const {
   if (!params_.hybrid()) return {{}};
   if (role_ == Role::kResponder) return {own_x25519_.public_key};
-  return peer_x25519_;
+  std::vector<std::vector<std::uint8_t>> out;
+  for (const auto& [source, p] : peer_x25519_) {
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+  }
+  return out;
 }
 
 Result<SecretBytes> Agreement::KeyFor(std::span<const std::uint8_t> peer_secret,
@@ -142,22 +157,49 @@ Result<bool> Agreement::TryConfirm() {
       if (!key) continue;
       SKAP_ASSIGN_OR_RETURN(auto expected,
                             ConfirmTag(key->Expose(), PeerRole(), transcript_, responder_public));
-      const bool match = std::any_of(peer_tags_.begin(), peer_tags_.end(),
-                                     [&](const Tag& t) { return ct::Equal(t, expected); });
+      const bool match = std::any_of(peer_tags_.begin(), peer_tags_.end(), [&](const auto& kept) {
+        return std::any_of(kept.second.begin(), kept.second.end(),
+                           [&](const Tag& t) { return ct::Equal(t, expected); });
+      });
       if (!match) continue;
       confirmed_responder_public_ = responder_public;
-      // Hubs yet to deliver are judged later by one-way checks of the shares
-      // they should carry.
-      SKAP_ASSIGN_OR_RETURN(share_checks_,
-                            MissingShareChecks(params_, peer_shares_, candidate.support));
+      // Blame must never fall on an honest hub. The sender's polynomial F
+      // goes through the confirmed value, but so may one of the liars'
+      // making (over GF(2^8) the same offset on two shares can keep f(0)).
+      // Another polynomial through the value shares at most k - 2 honest
+      // shares with F, so at most n - k + k - 2 = n - 2 shares lie on it:
+      // a polynomial with n - 1 or more shares is F. With every share at
+      // hand, F's shares all belong to k-subsets that rebuild the value
+      // (rebuilt_by), so when rebuilt_by is one polynomial's support, that
+      // polynomial is F. With k = 1 every honest share is the value itself.
+      const std::size_t k = params_.threshold;
+      const bool all_at_hand = peer_shares_.size() == params_.hub_count();
+      const bool certain = k == 1 || candidate.support.size() + 1 >= params_.hub_count() ||
+                           (all_at_hand && candidate.rebuilt_by == candidate.support);
+      share_checks_.clear();
+      inconsistent_.clear();
+      if (certain) {
+        // Shares off F name their hubs; hubs yet to deliver are judged later
+        // by one-way checks of the shares F says they carry.
+        SKAP_ASSIGN_OR_RETURN(share_checks_,
+                              MissingShareChecks(params_, peer_shares_, candidate.support));
+        for (const auto& [index, y] : peer_shares_) {
+          if (!std::binary_search(candidate.support.begin(), candidate.support.end(), index)) {
+            inconsistent_.push_back(index);
+          }
+        }
+      } else if (all_at_hand) {
+        // F is among the polynomials through the value: only a share that
+        // lies on none of them is surely a liar's.
+        for (const auto& [index, y] : peer_shares_) {
+          if (!std::binary_search(candidate.rebuilt_by.begin(), candidate.rebuilt_by.end(),
+                                  index)) {
+            inconsistent_.push_back(index);
+          }
+        }
+      }  // otherwise F cannot be told yet, and shares are not kept to tell it later
       confirmed_ = true;
       key_ = std::move(*key);
-      inconsistent_.clear();
-      for (const auto& [index, y] : peer_shares_) {
-        if (!std::binary_search(candidate.support.begin(), candidate.support.end(), index)) {
-          inconsistent_.push_back(index);
-        }
-      }
       // The contributions are no longer needed: only K_AB goes on.
       own_secret_ = SecretBytes();
       own_shares_.clear();
@@ -180,6 +222,11 @@ Result<std::vector<Tag>> Agreement::TagsToSend() const {
   if (role_ == Role::kInitiator) return tags;  // the initiator speaks only once sure
   SKAP_ASSIGN_OR_RETURN(auto candidates, RebuildCandidates(params_, peer_shares_));
   const auto responder_public = ResponderPublics().front();
+  // The best supported first. Up to n = 5 there are never more than
+  // C(5, 2) = 10 candidates, so none is dropped; with more hubs, enough
+  // corrupted shares can push the right one out (docs/protocol.md, "Known
+  // limits").
+  if (candidates.size() > kMaxTags) candidates.resize(kMaxTags);
   for (const auto& candidate : candidates) {
     SKAP_ASSIGN_OR_RETURN(auto key, KeyFor(candidate.secret.Expose(), responder_public));
     SKAP_ASSIGN_OR_RETURN(auto tag, ConfirmTag(key.Expose(), role_, transcript_, responder_public));

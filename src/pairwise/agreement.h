@@ -21,6 +21,7 @@
 // well as both contributions (agreement_params.h).
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <vector>
@@ -35,6 +36,17 @@
 namespace skap::pairwise {
 
 using Tag = std::vector<std::uint8_t>;
+
+// What arrives from the peer is accounted per source: hub i (1-based, the
+// hub that delivered it) or the peer channel, sealed end to end. A hub can
+// forge anything "from" the peer on its own copy, so nothing one source
+// sends may crowd out another's.
+inline constexpr unsigned kPeerChannelSource = 0;
+// kLegacySource holds tags stored by releases that did not account sources.
+inline constexpr unsigned kLegacySource = 1000;
+// kMaxTags bounds the tags one confirmation carries and the tags kept per
+// source: a responder tags at most this many candidates.
+inline constexpr std::size_t kMaxTags = 16;
 
 class Agreement {
  public:
@@ -54,9 +66,10 @@ class Agreement {
     SecretBytes own_secret;
     std::vector<SecretBytes> own_shares;
     std::map<unsigned, SecretBytes> peer_shares;
-    std::vector<Tag> peer_tags;
-    SecretBytes own_x25519;                              // hybrid mode: this side's private key
-    std::vector<std::vector<std::uint8_t>> peer_x25519;  // the initiator's view of P_B
+    std::map<unsigned, std::vector<Tag>> peer_tags;  // by source
+    SecretBytes own_x25519;                          // hybrid mode: this side's private key
+    // The initiator's view of P_B, by source (one each).
+    std::map<unsigned, std::vector<std::uint8_t>> peer_x25519;
   };
   // TakeSnapshot copies the state out (kFailedPrecondition once confirmed:
   // then only the key goes on).
@@ -73,11 +86,14 @@ class Agreement {
   // same share again is ignored; a different one for the same hub is
   // refused (kInvalidArgument), as is an index outside the hub set.
   Result<void> AddPeerShare(unsigned hub_index, std::span<const std::uint8_t> y);
-  // AddPeerTags records confirmation tags from the peer (at most
-  // kMaxCandidates are kept; repeats are ignored); in hybrid mode the
-  // initiator also gets the responder's public key P_B they were made with
-  // (a few distinct ones are kept: a hub may alter its copy).
-  void AddPeerTags(const std::vector<Tag>& tags,
+  // AddPeerTags records confirmation tags from the peer as `source`
+  // delivered them (a hub index, or kPeerChannelSource): at most kMaxTags
+  // per source. In hybrid mode the initiator also gets the
+  // responder's public key P_B they were made with: the first one each
+  // source sends (an honest responder sends one P_B throughout).
+  // Each delivery's tags replace what the source sent before (a responder
+  // sends all its current tags every time); true if anything changed.
+  bool AddPeerTags(unsigned source, const std::vector<Tag>& tags,
                    std::span<const std::uint8_t> responder_public = {});
   // responder_public is P_B, to send with the responder's tags (hybrid
   // mode, responder only; empty otherwise).
@@ -86,18 +102,22 @@ class Agreement {
   // TryConfirm looks for the key both sides hold; true once confirmed.
   Result<bool> TryConfirm();
   // TagsToSend is what the peer needs now: the responder's tag for every
-  // candidate (just the confirmed one once confirmed); the initiator's tag
-  // once confirmed; otherwise nothing.
+  // candidate, the best supported first and at most kMaxTags (just the
+  // confirmed one once confirmed); the initiator's tag once confirmed;
+  // otherwise nothing.
   Result<std::vector<Tag>> TagsToSend() const;
 
   bool confirmed() const { return confirmed_; }
   // key is K_AB (K_H in hybrid mode); only once confirmed.
   const SecretBytes& key() const { return key_; }
-  // inconsistent_hubs are the indices whose share disagreed with the
-  // confirmed value (only meaningful once confirmed).
+  // inconsistent_hubs are the indices whose share is surely not the
+  // sender's (only meaningful once confirmed): never an honest hub. A lying
+  // hub goes unnamed when the shares at hand cannot tell the sender's
+  // polynomial from one that liars made through the same value.
   const std::vector<unsigned>& inconsistent_hubs() const { return inconsistent_; }
   // share_checks are, once confirmed, check values (ShareCheck) of the
-  // shares still to come from hubs that had not delivered yet.
+  // shares still to come from hubs that had not delivered yet; none unless
+  // the sender's polynomial is certain.
   const std::map<unsigned, ShareCheckValue>& share_checks() const { return share_checks_; }
   // peer_share_count is how many hubs' shares have arrived.
   std::size_t peer_share_count() const { return peer_shares_.size(); }
@@ -110,8 +130,9 @@ class Agreement {
   // `responder_public` as P_B (hybrid mode).
   Result<SecretBytes> KeyFor(std::span<const std::uint8_t> peer_secret,
                              std::span<const std::uint8_t> responder_public) const;
-  // ResponderPublics lists the P_B to try: this side's own (responder), those
-  // received (initiator), or one empty value outside hybrid mode.
+  // ResponderPublics lists the distinct P_B to try: this side's own
+  // (responder), those received (initiator), or one empty value outside
+  // hybrid mode.
   std::vector<std::vector<std::uint8_t>> ResponderPublics() const;
   Role PeerRole() const { return role_ == Role::kInitiator ? Role::kResponder : Role::kInitiator; }
 
@@ -121,9 +142,9 @@ class Agreement {
   SecretBytes own_secret_;
   std::vector<SecretBytes> own_shares_;
   std::map<unsigned, SecretBytes> peer_shares_;
-  std::vector<Tag> peer_tags_;
+  std::map<unsigned, std::vector<Tag>> peer_tags_;
   crypto::X25519KeyPair own_x25519_;
-  std::vector<std::vector<std::uint8_t>> peer_x25519_;
+  std::map<unsigned, std::vector<std::uint8_t>> peer_x25519_;
   std::vector<std::uint8_t> confirmed_responder_public_;
   bool confirmed_ = false;
   SecretBytes key_;

@@ -1,6 +1,7 @@
 #include "pairwise/hub_shares.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "common/ct.h"
 #include "crypto/hash.h"
@@ -129,10 +130,16 @@ Result<std::vector<Candidate>> RebuildCandidates(const AgreementParams& params,
   do {
     for (std::size_t i = 0; i < k; ++i) subset[i] = indices[positions[i]];
     SKAP_ASSIGN_OR_RETURN(auto secret, Rebuild(params, shares, subset));
-    const bool known = std::any_of(candidates.begin(), candidates.end(), [&](const Candidate& c) {
+    const auto known = std::find_if(candidates.begin(), candidates.end(), [&](const Candidate& c) {
       return ct::Equal(c.secret.Expose(), secret.Expose());
     });
-    if (known) continue;
+    if (known != candidates.end()) {
+      std::vector<unsigned> merged;
+      std::set_union(known->rebuilt_by.begin(), known->rebuilt_by.end(), subset.begin(),
+                     subset.end(), std::back_inserter(merged));
+      known->rebuilt_by = std::move(merged);
+      continue;
+    }
     Candidate candidate;
     for (unsigned index : indices) {
       const bool in_subset = std::find(subset.begin(), subset.end(), index) != subset.end();
@@ -141,12 +148,12 @@ Result<std::vector<Candidate>> RebuildCandidates(const AgreementParams& params,
       }
     }
     candidate.secret = std::move(secret);
+    candidate.rebuilt_by = candidate.support;
     candidates.push_back(std::move(candidate));
   } while (NextSubset(positions, indices.size()));
   std::stable_sort(
       candidates.begin(), candidates.end(),
       [](const Candidate& a, const Candidate& b) { return a.support.size() > b.support.size(); });
-  if (candidates.size() > kMaxCandidates) candidates.resize(kMaxCandidates);
   return candidates;
 }
 

@@ -27,15 +27,19 @@ Result<std::vector<SecretBytes>> SplitForHubs(std::span<const std::uint8_t> secr
 struct Candidate {
   SecretBytes secret;
   std::vector<unsigned> support;  // ascending hub indices
+  // rebuilt_by is every hub of some k-subset that rebuilds this value
+  // (ascending). It equals `support` unless shares on another polynomial
+  // rebuild the same value too (hubs that chose their offsets together):
+  // then which polynomial is the sender's cannot be told from the shares.
+  std::vector<unsigned> rebuilt_by;
 };
 
-// kMaxCandidates bounds how many distinct values are kept: beyond a few,
-// so many hubs disagree that no honest threshold is left.
-inline constexpr std::size_t kMaxCandidates = 8;
-
 // RebuildCandidates returns the distinct values rebuilt by every k-subset
-// of `shares` (hub index -> y), best supported first. Empty when fewer than
-// k shares are at hand. With every share consistent there is exactly one.
+// of `shares` (hub index -> y), best supported first, all of them: the
+// right value may be one of many equally supported (n - k hubs corrupting
+// theirs), so none is dropped before the tags are tested. Empty when fewer
+// than k shares are at hand. With every share consistent there is exactly
+// one. The cost grows with C(m, k) for m shares at hand.
 Result<std::vector<Candidate>> RebuildCandidates(const AgreementParams& params,
                                                  const std::map<unsigned, SecretBytes>& shares);
 

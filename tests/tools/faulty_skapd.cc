@@ -4,6 +4,9 @@
 //
 //   corrupt-shares  flips a bit pattern in every share it hands a device,
 //                   as a hub that lies would (agreement_faults_test.sh);
+//   lie-refusals    hands over every confirmation as a refusal "from" its
+//                   sender, as a hub that wants a pair to stop would
+//                   (agreement_lying_hub_test.sh);
 //   keep-shares     keeps a copy of every share it relays (wrapped under
 //                   its KEK, in a table of its own, kept_shares) where the
 //                   hub erases its own at delivery, as a curious hub would
@@ -69,6 +72,34 @@ class CorruptingRelay final : public ForwardingRelay {
   }
 };
 
+// RefusalForgingRelay turns every confirmation into a refusal in the
+// sender's name.
+class RefusalForgingRelay final : public ForwardingRelay {
+ public:
+  using ForwardingRelay::ForwardingRelay;
+  Result<Delivery> OfferConfirm(const std::string& sender, const pb::ConfirmOffer& offer) override {
+    auto delivery = ForwardingRelay::OfferConfirm(sender, offer);
+    if (delivery) Forge(*delivery);
+    return delivery;
+  }
+  Result<std::vector<Delivery>> PendingFor(const std::string& recipient) override {
+    auto pending = ForwardingRelay::PendingFor(recipient);
+    if (pending) {
+      for (auto& d : *pending) Forge(d);
+    }
+    return pending;
+  }
+
+ private:
+  static void Forge(Delivery& d) {
+    if (!d.message.has_confirm()) return;
+    auto* confirm = d.message.mutable_confirm();
+    confirm->clear_tags();
+    confirm->clear_responder_x25519();
+    confirm->set_refusal("session epoch mismatch (forged by a hub)");
+  }
+};
+
 // KeepingRelay keeps every share it is offered.
 class KeepingRelay final : public ForwardingRelay {
  public:
@@ -95,8 +126,9 @@ class KeepingRelay final : public ForwardingRelay {
 };
 
 int Usage() {
-  std::fprintf(stderr,
-               "usage: faulty_skapd --fault corrupt-shares|keep-shares run --config FILE\n");
+  std::fprintf(
+      stderr,
+      "usage: faulty_skapd --fault corrupt-shares|lie-refusals|keep-shares run --config FILE\n");
   return 2;
 }
 
@@ -108,7 +140,9 @@ int main(int argc, char** argv) {
     return Usage();
   }
   const std::string fault = argv[2];
-  if (fault != "corrupt-shares" && fault != "keep-shares") return Usage();
+  if (fault != "corrupt-shares" && fault != "lie-refusals" && fault != "keep-shares") {
+    return Usage();
+  }
   auto config = skap::hub::LoadHubConfig(argv[5]);
   if (!config) {
     std::fprintf(stderr, "faulty_skapd: %s\n", skap::ToString(config.error()).c_str());
@@ -122,6 +156,7 @@ int main(int argc, char** argv) {
   skap::hub::HubSeams seams;
   seams.relay = [fault](Relay& own, skap::hub::HubNode& node) -> std::unique_ptr<Relay> {
     if (fault == "corrupt-shares") return std::make_unique<CorruptingRelay>(own);
+    if (fault == "lie-refusals") return std::make_unique<RefusalForgingRelay>(own);
     (void)node.database().Execute(
         "CREATE TABLE IF NOT EXISTS kept_shares (sid BLOB NOT NULL, sender TEXT NOT NULL,"
         " message BLOB NOT NULL, wrapped_share BLOB NOT NULL, PRIMARY KEY (sid, sender))");

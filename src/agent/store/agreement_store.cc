@@ -1,5 +1,7 @@
 #include "agent/store/agreement_store.h"
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "common/hex.h"
@@ -72,8 +74,19 @@ Result<SecretBytes> Unwrapped(keystore::Keystore& kek, const std::string& wrappe
 // secret wrapped.
 Result<void> PutSnapshot(keystore::Keystore& kek, const pairwise::Agreement::Snapshot& s,
                          spb::AgreementRecord& out) {
-  for (const auto& t : s.peer_tags) out.add_peer_tags(Text(t));
-  for (const auto& k : s.peer_x25519) out.add_peer_x25519(Text(k));
+  std::set<unsigned> sources;
+  for (const auto& [source, tags] : s.peer_tags) sources.insert(source);
+  for (const auto& [source, p] : s.peer_x25519) sources.insert(source);
+  for (unsigned source : sources) {
+    auto& seen = *out.add_peer_tags();
+    seen.set_source(source);
+    if (auto t = s.peer_tags.find(source); t != s.peer_tags.end()) {
+      for (const auto& tag : t->second) seen.add_tags(Text(tag));
+    }
+    if (auto p = s.peer_x25519.find(source); p != s.peer_x25519.end()) {
+      seen.set_responder_x25519(Text(p->second));
+    }
+  }
   SKAP_ASSIGN_OR_RETURN(*out.mutable_wrapped_own_secret(), Wrapped(kek, s.own_secret));
   for (const auto& y : s.own_shares) {
     SKAP_ASSIGN_OR_RETURN(*out.add_wrapped_own_shares(), Wrapped(kek, y));
@@ -89,8 +102,18 @@ Result<void> PutSnapshot(keystore::Keystore& kek, const pairwise::Agreement::Sna
 
 Result<void> TakeSnapshot(keystore::Keystore& kek, const spb::AgreementRecord& in,
                           pairwise::Agreement::Snapshot& s) {
-  for (const auto& t : in.peer_tags()) s.peer_tags.push_back(Bytes(t));
-  for (const auto& k : in.peer_x25519()) s.peer_x25519.push_back(Bytes(k));
+  for (const auto& seen : in.peer_tags()) {
+    for (const auto& t : seen.tags()) s.peer_tags[seen.source()].push_back(Bytes(t));
+    if (!seen.responder_x25519().empty()) {
+      s.peer_x25519[seen.source()] = Bytes(seen.responder_x25519());
+    }
+  }
+  // Written before tags were kept by source: the tags under one legacy
+  // source, each P_B under one of its own (one P_B is kept per source).
+  unsigned legacy = pairwise::kLegacySource;
+  for (const auto& t : in.legacy_peer_tags())
+    s.peer_tags[pairwise::kLegacySource].push_back(Bytes(t));
+  for (const auto& k : in.legacy_peer_x25519()) s.peer_x25519[legacy++] = Bytes(k);
   SKAP_ASSIGN_OR_RETURN(s.own_secret, Unwrapped(kek, in.wrapped_own_secret()));
   for (const auto& y : in.wrapped_own_shares()) {
     SKAP_ASSIGN_OR_RETURN(auto share, Unwrapped(kek, y));
@@ -197,10 +220,14 @@ Result<void> AgreementStore::ConvertToRecords(store::Database& db, keystore::Key
       const auto wrapped = AsBlob(row[4]);
       if (AsText(row[2]).value_or("") == "running" && wrapped) {
         pairwise::Agreement::Snapshot snapshot;
-        tags(pub.value("peer_tags", json::array()),
-             [&](std::string t) { snapshot.peer_tags.push_back(Bytes(t)); });
+        // Version 3 kept no sources: its tags under one legacy source, each P_B
+        // under one of its own (one P_B is kept per source).
+        tags(pub.value("peer_tags", json::array()), [&](std::string t) {
+          snapshot.peer_tags[pairwise::kLegacySource].push_back(Bytes(t));
+        });
+        unsigned legacy = pairwise::kLegacySource;
         tags(pub.value("peer_x25519", json::array()),
-             [&](std::string k) { snapshot.peer_x25519.push_back(Bytes(k)); });
+             [&](std::string k) { snapshot.peer_x25519[legacy++] = Bytes(k); });
         SKAP_ASSIGN_OR_RETURN(auto secrets, kek.Unwrap(*wrapped));
         SKAP_RETURN_IF_ERROR(UnpackSecrets(secrets.Expose(), snapshot));
         SKAP_RETURN_IF_ERROR(PutSnapshot(kek, snapshot, record));

@@ -7,6 +7,7 @@
 #include "common/crash_point.h"
 #include "common/ct.h"
 #include "common/hex.h"
+#include "pairwise/agreement.h"
 #include "proto/agreement_header.h"
 
 namespace skap::hub {
@@ -63,7 +64,6 @@ using store::AsInt;
 using store::AsText;
 using store::Blob;
 
-constexpr std::size_t kMaxTags = 8;
 constexpr std::size_t kMaxTagBytes = 64;
 constexpr std::size_t kMaxRefusal = 256;
 
@@ -248,13 +248,14 @@ Result<Delivery> AgreementRelay::OfferConfirm(const std::string& sender,
       return Unexpected(ErrorCode::kInvalidArgument, "agreement: sid must be 16 bytes");
     }
     const bool tags_ok =
-        static_cast<std::size_t>(offer.tags_size()) <= kMaxTags &&
+        static_cast<std::size_t>(offer.tags_size()) <= pairwise::kMaxTags &&
         std::all_of(offer.tags().begin(), offer.tags().end(),
                     [](const std::string& t) { return !t.empty() && t.size() <= kMaxTagBytes; });
     if (!tags_ok || offer.refusal().size() > kMaxRefusal ||
         (offer.tags().empty() == offer.refusal().empty())) {
-      return Unexpected(ErrorCode::kInvalidArgument,
-                        "a confirmation carries up to 8 tags or a refusal");
+      return Unexpected(ErrorCode::kInvalidArgument, "a confirmation carries up to " +
+                                                         std::to_string(pairwise::kMaxTags) +
+                                                         " tags or a refusal");
     }
     if (!offer.responder_x25519().empty() && offer.responder_x25519().size() != 32) {
       return Unexpected(ErrorCode::kInvalidArgument, "an X25519 public key is 32 bytes");

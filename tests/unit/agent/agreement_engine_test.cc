@@ -4,6 +4,7 @@
 // deliveries run one at a time from a queue, as the links would carry them.
 #include "agent/agreement_engine.h"
 
+#include <algorithm>
 #include <deque>
 
 #include <gtest/gtest.h>
@@ -40,8 +41,21 @@ struct Fabric {
   }
 };
 
-// TestHub is a real hub's registry and relay. `withhold` makes it accept
-// offers and never deliver them.
+// Lie is how an adversarial hub misbehaves towards the devices (its relay
+// stays the real one: it stores and acknowledges as a hub does).
+enum class Lie {
+  kNone,
+  kWithhold,          // accepts offers, never delivers them
+  kCorruptShare,      // flips a bit of every share it delivers, in a byte of its own
+  kColludingOffsets,  // adds the same offset as the other liars to every share
+  kForgedRefusal,     // before each delivery, a refusal "from" the sender
+  kTagFlood,          // the peer's tags replaced by as many junk tags as fit
+  kPublicKeyFlood,    // hybrid: forged P_B, first and many, "from" the responder
+  kForgedConcurrent,  // with each delivery, an offer of a new agreement "from" the sender
+  kRefusableHeader,   // a share's header with an epoch the responder must refuse
+};
+
+// TestHub is a real hub's registry and relay, and how it lies.
 struct TestHub {
   std::string id;
   testing::TempDir dir;
@@ -52,6 +66,107 @@ struct TestHub {
   std::unique_ptr<hub::Registry> registry;
   std::unique_ptr<hub::AgreementRelay> relay;
   bool withhold = false;
+  Lie lie = Lie::kNone;
+  std::string only_to;      // if set, the hub lies to this device only
+  std::uint8_t forged = 0;  // a counter for forged values
+
+  // Tamper turns one delivery into what this hub hands over instead.
+  std::vector<hub::Delivery> Tamper(const hub::Delivery& d, std::int64_t now_ms) {
+    std::vector<hub::Delivery> out;
+    const auto copy = [&](const hub::Delivery& x) {
+      hub::Delivery c;
+      c.recipient = x.recipient;
+      c.message = x.message;
+      c.share = x.share.Clone();
+      return c;
+    };
+    const std::string sid =
+        d.message.has_share() ? d.message.share().header().sid() : d.message.confirm().sid();
+    switch (only_to.empty() || only_to == d.recipient ? lie : Lie::kNone) {
+      case Lie::kNone:
+        break;
+      case Lie::kWithhold:
+        return out;
+      case Lie::kCorruptShare:
+      case Lie::kColludingOffsets:
+        if (d.message.has_share()) {
+          // Over GF(2^8) the same offset on two shares can leave f(0) as it
+          // was (e(x) = c·x·(x + j) is c·(1 + j) at 1 and c·2·(2 + j) at 2,
+          // equal for j = 3): the two then rebuild the right value on a
+          // polynomial of their own. A byte of its own rules that out.
+          const auto position =
+              lie == Lie::kCorruptShare ? static_cast<std::size_t>(id[0] - '0') : 3;
+          auto c = copy(d);
+          c.share.MutableExpose()[position] ^= 0x10;
+          out.push_back(std::move(c));
+          return out;
+        }
+        break;
+      case Lie::kForgedRefusal: {
+        hub::Delivery f;
+        f.recipient = d.recipient;
+        f.message.set_sender(d.message.sender());
+        f.message.mutable_confirm()->set_sid(sid);
+        f.message.mutable_confirm()->set_recipient(d.recipient);
+        f.message.mutable_confirm()->set_refusal("forged by a hub");
+        out.push_back(std::move(f));
+        break;
+      }
+      case Lie::kTagFlood:
+        if (d.message.has_confirm() && d.message.confirm().refusal().empty()) {
+          auto c = copy(d);
+          c.message.mutable_confirm()->clear_tags();
+          for (std::size_t i = 0; i < pairwise::kMaxTags; ++i) {
+            c.message.mutable_confirm()->add_tags(std::string(48, static_cast<char>(++forged)));
+          }
+          out.push_back(std::move(c));
+          return out;
+        }
+        break;
+      case Lie::kPublicKeyFlood:
+        if (d.message.has_confirm() && d.message.confirm().refusal().empty()) {
+          for (int i = 0; i < 10; ++i) {
+            auto c = copy(d);
+            std::string p(32, static_cast<char>(++forged));
+            p[0] = 0x09;
+            c.message.mutable_confirm()->set_responder_x25519(p);
+            out.push_back(std::move(c));
+          }
+        }
+        break;
+      case Lie::kRefusableHeader:
+        if (d.message.has_share()) {
+          auto c = copy(d);
+          auto* header = c.message.mutable_share()->mutable_header();
+          header->set_session_epoch(header->session_epoch() + 5);
+          out.push_back(std::move(c));
+          return out;
+        }
+        break;
+      case Lie::kForgedConcurrent: {
+        auto params = d.message.has_share() ? proto::ParamsFromHeader(d.message.share().header())
+                                            : Result<pairwise::AgreementParams>(
+                                                  Unexpected(ErrorCode::kNotFound, "not a share"));
+        if (params) {
+          pairwise::AgreementParams forged_params = *params;
+          forged_params.sid.fill(++forged);
+          forged_params.initiator = d.message.sender();
+          forged_params.responder = d.recipient;
+          forged_params.expires_at_ms = now_ms + 800;
+          hub::Delivery f;
+          f.recipient = d.recipient;
+          f.message.set_sender(d.message.sender());
+          proto::FillHeader(forged_params, *f.message.mutable_share()->mutable_header());
+          f.message.mutable_share()->set_hub_index(forged_params.HubIndex(id));
+          f.share = SecretBytes(32);
+          out.push_back(std::move(f));
+        }
+        break;
+      }
+    }
+    out.push_back(copy(d));
+    return out;
+  }
 };
 
 class TestPort;
@@ -70,8 +185,9 @@ struct TestDevice {
 class TestPort final : public HubPort {
  public:
   TestPort(Fabric& fabric, TestHub& hub, TestDevice& device,
-           std::map<std::pair<std::string, std::string>, TestPort*>& directory)
-      : fabric_(fabric), hub_(hub), device_(device), directory_(directory) {
+           std::map<std::pair<std::string, std::string>, TestPort*>& directory,
+           const std::int64_t& now_ms)
+      : fabric_(fabric), hub_(hub), device_(device), directory_(directory), now_ms_(now_ms) {
     directory_[{hub.id, device.id}] = this;
   }
   const std::string& hub_id() const override { return hub_.id; }
@@ -94,7 +210,7 @@ class TestPort final : public HubPort {
   void Forward(const hub::Delivery& d) {
     if (d.recipient.empty() || hub_.withhold) return;
     if (auto it = directory_.find({hub_.id, d.recipient}); it != directory_.end()) {
-      it->second->Deliver(d);
+      for (const auto& out : hub_.Tamper(d, now_ms_)) it->second->Deliver(out);
     }
   }
 
@@ -121,7 +237,9 @@ class TestPort final : public HubPort {
       auto pending = hub_.relay->PendingFor(device_.id);
       if (!pending) return refuse(pending.error());
       if (!hub_.withhold) {
-        for (const auto& d : *pending) Deliver(d);
+        for (const auto& d : *pending) {
+          for (const auto& out : hub_.Tamper(d, now_ms_)) Deliver(out);
+        }
       }
       answer.envelope.mutable_deliveries_sent();
     }
@@ -132,6 +250,7 @@ class TestPort final : public HubPort {
   TestHub& hub_;
   TestDevice& device_;
   std::map<std::pair<std::string, std::string>, TestPort*>& directory_;
+  const std::int64_t& now_ms_;
 };
 
 class AgreementEngineTest : public ::testing::Test {
@@ -187,7 +306,7 @@ class AgreementEngineTest : public ::testing::Test {
           Identity{id, id.substr(0, 1), "net", ids, k}, options, [this] { return now_ms_; });
       std::vector<HubPort*> ports;
       for (auto& hub : hubs_) {
-        d->ports.push_back(std::make_unique<TestPort>(fabric_, *hub, *d, directory_));
+        d->ports.push_back(std::make_unique<TestPort>(fabric_, *hub, *d, directory_, now_ms_));
         ports.push_back(d->ports.back().get());
       }
       d->engine->SetLinks(ports);
@@ -198,17 +317,26 @@ class AgreementEngineTest : public ::testing::Test {
   TestDevice& A() { return *devices_[0]; }
   TestDevice& B() { return *devices_[1]; }
 
-  // Agree runs an agreement a starts with b to its end (advancing the clock
-  // past every timeout) and returns a's outcome.
-  AgreementOutcome Agree(bool fresh, bool hybrid = false) {
+  // Agree runs an agreement a starts with b (or b with a, `from_b`) to its
+  // end (advancing the clock past every timeout) and returns the
+  // initiator's outcome.
+  AgreementOutcome Agree(bool fresh, bool hybrid = false, bool from_b = false) {
     AgreementOutcome outcome;
-    A().engine->Agree(kB, fresh, hybrid, [&](const AgreementOutcome& o) { outcome = o; });
+    (from_b ? B() : A())
+        .engine->Agree(from_b ? kA : kB, fresh, hybrid,
+                       [&](const AgreementOutcome& o) { outcome = o; });
     fabric_.Run();
     for (int i = 0; i < 3 && outcome.state == AgreementState::kRunning; ++i) {
       now_ms_ += 1500;
       A().engine->Tick();
       B().engine->Tick();
       fabric_.Run();
+    }
+    // The other side's outcome of the same agreement, before a purge may
+    // take its record.
+    responder_outcome_ = AgreementOutcome{};
+    for (const auto& o : (from_b ? A() : B()).engine->Recent(16)) {
+      if (o.sid == outcome.sid) responder_outcome_ = o;
     }
     now_ms_ += 5000;  // past every grace period: the next agreement is on its own
     A().engine->Tick();
@@ -234,6 +362,7 @@ class AgreementEngineTest : public ::testing::Test {
   }
 
   std::int64_t now_ms_ = 1'700'000'000'000;
+  AgreementOutcome responder_outcome_;  // of the last Agree
   Fabric fabric_;
   std::vector<std::unique_ptr<TestHub>> hubs_;
   std::vector<std::unique_ptr<TestDevice>> devices_;
@@ -282,6 +411,102 @@ std::vector<std::pair<unsigned, unsigned>> AllThresholds() {
   return out;
 }
 INSTANTIATE_TEST_SUITE_P(KOfN, EveryHonestSubset, ::testing::ValuesIn(AllThresholds()));
+
+// For every k <= n <= 5, every set of at most n - k hubs that lie, and each
+// way of lying: both sides end with one key and one epoch, exactly the hubs
+// that corrupted shares are named, and never an honest one. (The forged concurrent offer goes to
+// b, the device with the higher id, while b's own agreement runs: the one a
+// device would drop for a real one.)
+struct LyingCase {
+  Lie lie;
+  unsigned k, n;
+};
+
+class LyingHubs : public AgreementEngineTest, public ::testing::WithParamInterface<LyingCase> {};
+
+TEST_P(LyingHubs, CannotStopSplitOrFrameAnyone) {
+  const auto [lie, k, n] = GetParam();
+  Setup(k, n);
+  const bool hybrid = lie == Lie::kPublicKeyFlood;
+  const bool from_b = lie == Lie::kForgedConcurrent;
+  ASSERT_EQ(Agree(true, hybrid, from_b).state, AgreementState::kConfirmed) << "all honest";
+  for (unsigned mask = 1; mask < (1u << n); ++mask) {
+    std::vector<std::string> liars;
+    for (unsigned i = 0; i < n; ++i) {
+      const bool lies = (mask & (1u << i)) != 0;
+      hubs_[i]->lie = lies ? lie : Lie::kNone;
+      if (lies) liars.push_back(hubs_[i]->id);
+    }
+    if (liars.size() > n - k) continue;
+    SCOPED_TRACE("k=" + std::to_string(k) + " n=" + std::to_string(n) +
+                 " lying mask=" + std::to_string(mask));
+    const auto before = Epoch(A(), kB);
+    ASSERT_EQ(Epoch(B(), kA), before);
+    const auto outcome = Agree(false, hybrid, from_b);
+    EXPECT_EQ(outcome.state, AgreementState::kConfirmed) << outcome.reason;
+    EXPECT_EQ(Epoch(A(), kB), before + 1);
+    EXPECT_EQ(Epoch(B(), kA), before + 1);
+    EXPECT_TRUE(SameKeys());
+    EXPECT_EQ(responder_outcome_.sid, outcome.sid);
+    EXPECT_EQ(responder_outcome_.state, AgreementState::kConfirmed) << responder_outcome_.reason;
+    if (lie == Lie::kColludingOffsets) {
+      // Named only if no polynomial through the right value holds them,
+      // and never an honest hub.
+      for (const auto& named : {outcome.inconsistent_hubs, responder_outcome_.inconsistent_hubs}) {
+        for (const auto& hub : named) {
+          EXPECT_NE(std::find(liars.begin(), liars.end(), hub), liars.end()) << hub;
+        }
+      }
+    } else {
+      const auto named = lie == Lie::kCorruptShare ? liars : std::vector<std::string>{};
+      EXPECT_EQ(outcome.inconsistent_hubs, named);
+      EXPECT_EQ(responder_outcome_.inconsistent_hubs, named);
+    }
+  }
+}
+
+std::vector<LyingCase> AllLies() {
+  std::vector<LyingCase> out;
+  for (Lie lie :
+       {Lie::kWithhold, Lie::kCorruptShare, Lie::kColludingOffsets, Lie::kForgedRefusal,
+        Lie::kTagFlood, Lie::kPublicKeyFlood, Lie::kForgedConcurrent, Lie::kRefusableHeader}) {
+    for (unsigned n = 2; n <= 5; ++n) {
+      for (unsigned k = 1; k < n; ++k) out.push_back({lie, k, n});
+    }
+  }
+  return out;
+}
+
+std::string LieName(const ::testing::TestParamInfo<LyingCase>& info) {
+  static const std::map<Lie, std::string> kNames = {{Lie::kWithhold, "Withhold"},
+                                                    {Lie::kCorruptShare, "CorruptShare"},
+                                                    {Lie::kColludingOffsets, "ColludingOffsets"},
+                                                    {Lie::kForgedRefusal, "ForgedRefusal"},
+                                                    {Lie::kTagFlood, "TagFlood"},
+                                                    {Lie::kPublicKeyFlood, "PublicKeyFlood"},
+                                                    {Lie::kForgedConcurrent, "ForgedConcurrent"},
+                                                    {Lie::kRefusableHeader, "RefusableHeader"}};
+  return kNames.at(info.param.lie) + "_" + std::to_string(info.param.k) + "of" +
+         std::to_string(info.param.n);
+}
+INSTANTIATE_TEST_SUITE_P(KOfN, LyingHubs, ::testing::ValuesIn(AllLies()), LieName);
+
+// With n = k any hub can stop an agreement (by withholding), but none can
+// split it: a refusal forged to the responder, even after the initiator
+// confirmed, is not taken (only an initiator is ever refused).
+TEST_F(AgreementEngineTest, ARefusalForgedToTheResponderSplitsNothing) {
+  Setup(2, 2);
+  hubs_[0]->lie = Lie::kForgedRefusal;
+  hubs_[0]->only_to = kB;
+  for (int i = 0; i < 3; ++i) {
+    const auto outcome = Agree(false);
+    EXPECT_EQ(outcome.state, AgreementState::kConfirmed) << outcome.reason;
+    EXPECT_EQ(responder_outcome_.state, AgreementState::kConfirmed) << responder_outcome_.reason;
+    EXPECT_EQ(Epoch(A(), kB), static_cast<std::uint64_t>(i + 1));
+    EXPECT_EQ(Epoch(B(), kA), static_cast<std::uint64_t>(i + 1));
+    EXPECT_TRUE(SameKeys());
+  }
+}
 
 TEST_F(AgreementEngineTest, ReplayedAndAlteredSharesChangeNothing) {
   Setup(2, 3);

@@ -48,9 +48,9 @@ Outcome RunAgreement(unsigned k, unsigned n, const std::set<unsigned>& live,
   carry(*a, *b);
   carry(*b, *a);
   EXPECT_TRUE(b->TryConfirm()) << "no tags yet is not an error";
-  a->AddPeerTags(*b->TagsToSend());
+  a->AddPeerTags(1, *b->TagsToSend());
   EXPECT_TRUE(a->TryConfirm());
-  b->AddPeerTags(*a->TagsToSend());
+  b->AddPeerTags(1, *a->TagsToSend());
   EXPECT_TRUE(b->TryConfirm());
   Outcome out;
   out.initiator_confirmed = a->confirmed();
@@ -126,30 +126,100 @@ TEST(AgreementTest, TwoCorruptingHubsOfFiveWithThresholdTwo) {
   EXPECT_EQ(out.responder_blames, (std::vector<unsigned>{2, 4}));
 }
 
+// Every set of up to n - k corrupting hubs, for every k <= n <= 5 (with
+// n = 5, k = 3 and hubs 1 and 2 corrupting, ten candidates tie and the
+// right one is rebuilt last): one key, and exactly the corrupting hubs named.
+TEST(AgreementTest, EverySetOfAtMostNMinusKCorruptingHubs) {
+  auto rng = testing::SeededRng("agreement corrupt sets");
+  for (unsigned n = 1; n <= 5; ++n) {
+    for (unsigned k = 1; k <= n; ++k) {
+      std::set<unsigned> all;
+      for (unsigned i = 1; i <= n; ++i) all.insert(i);
+      for (unsigned mask = 0; mask < (1u << n); ++mask) {
+        std::set<unsigned> corrupt;
+        for (unsigned i = 0; i < n; ++i) {
+          if ((mask & (1u << i)) != 0) corrupt.insert(i + 1);
+        }
+        if (corrupt.size() > n - k) continue;
+        SCOPED_TRACE(std::to_string(k) + "-of-" + std::to_string(n) + ", corrupt mask " +
+                     std::to_string(mask));
+        const auto out = RunAgreement(k, n, all, corrupt, *rng);
+        const std::vector<unsigned> named(corrupt.begin(), corrupt.end());
+        EXPECT_TRUE(out.same_key);
+        EXPECT_EQ(out.initiator_blames, named);
+        EXPECT_EQ(out.responder_blames, named);
+      }
+    }
+  }
+}
+
+// Hubs 1 and 2 add the same offset (over GF(2^8) that keeps f(0) for the
+// subset {1, 2, 3}) and honest hub 5 is slow: with shares 1 to 4 at hand,
+// {1, 2, 3} is the only subset that rebuilds the right value, so the
+// shares cannot tell the sender's polynomial from the liars'. Nobody is
+// named then, and hub 5's share, when it comes, is not judged against a
+// polynomial that may be the liars'. With every share at hand, the liars are
+// the ones named, if anyone.
+TEST(AgreementTest, CollidingOffsetsNeverGetAnHonestHubNamed) {
+  auto rng = testing::SeededRng("colluding offsets");
+  for (bool all_at_hand : {false, true}) {
+    SCOPED_TRACE(all_at_hand ? "every share at hand" : "hub 5 late");
+    auto a = Agreement::Start(Params(3, 5), Role::kInitiator, *rng);
+    auto b = Agreement::Start(Params(3, 5), Role::kResponder, *rng);
+    ASSERT_TRUE(a && b);
+    for (unsigned hub = 1; hub <= 5; ++hub) {
+      ASSERT_TRUE(b->AddPeerShare(hub, a->OwnShare(hub)));
+      std::vector<std::uint8_t> y(b->OwnShare(hub).begin(), b->OwnShare(hub).end());
+      if (hub <= 2) y[3] ^= 0x10;
+      if (hub <= 4 || all_at_hand) {
+        ASSERT_TRUE(a->AddPeerShare(hub, y));
+      }
+    }
+    ASSERT_TRUE(b->TryConfirm());
+    a->AddPeerTags(3, *b->TagsToSend());
+    ASSERT_TRUE(*a->TryConfirm());
+    b->AddPeerTags(3, *a->TagsToSend());
+    ASSERT_TRUE(*b->TryConfirm());
+    EXPECT_TRUE(ct::Equal(a->key().Expose(), b->key().Expose()));
+    for (unsigned named : a->inconsistent_hubs()) EXPECT_LE(named, 2u) << "an honest hub named";
+    if (!all_at_hand) {
+      EXPECT_TRUE(a->inconsistent_hubs().empty());
+      EXPECT_TRUE(a->share_checks().empty()) << "no polynomial to judge hub 5 by";
+    }
+  }
+}
+
 TEST(AgreementTest, AShareThatArrivesAfterConfirmationIsJudgedByItsCheckValue) {
   auto rng = testing::SeededRng("late share");
-  auto a = Agreement::Start(Params(2, 4), Role::kInitiator, *rng);
-  auto b = Agreement::Start(Params(2, 4), Role::kResponder, *rng);
-  ASSERT_TRUE(a && b);
-  // Hubs 1 and 3 deliver before the confirmation; 2 and 4 not yet.
-  for (unsigned hub : {1U, 3U}) {
-    ASSERT_TRUE(b->AddPeerShare(hub, a->OwnShare(hub)));
-    ASSERT_TRUE(a->AddPeerShare(hub, b->OwnShare(hub)));
+  for (const std::vector<unsigned>& early : {std::vector<unsigned>{1, 3}, {1, 2, 3}}) {
+    auto a = Agreement::Start(Params(2, 4), Role::kInitiator, *rng);
+    auto b = Agreement::Start(Params(2, 4), Role::kResponder, *rng);
+    ASSERT_TRUE(a && b);
+    for (unsigned hub : early) {
+      ASSERT_TRUE(b->AddPeerShare(hub, a->OwnShare(hub)));
+      ASSERT_TRUE(a->AddPeerShare(hub, b->OwnShare(hub)));
+    }
+    ASSERT_TRUE(b->TryConfirm());
+    a->AddPeerTags(1, *b->TagsToSend());
+    ASSERT_TRUE(*a->TryConfirm());
+    const auto& checks = a->share_checks();
+    if (early.size() == 2) {
+      // Two shares of four, k = 2: they may be two liars' on a polynomial
+      // of their own through the right value, so nothing is judged by it.
+      EXPECT_TRUE(checks.empty());
+      continue;
+    }
+    // Three of four on one polynomial: the sender's. Hub 4 is judged by it.
+    ASSERT_EQ(checks.size(), 1u);
+    ASSERT_EQ(checks.count(4), 1u);
+    const std::vector<std::uint8_t> honest(b->OwnShare(4).begin(), b->OwnShare(4).end());
+    std::vector<std::uint8_t> corrupted = honest;
+    corrupted[7] ^= 0x20;
+    EXPECT_TRUE(ct::Equal(*ShareCheck(a->params(), 4, honest), checks.at(4)));
+    EXPECT_FALSE(ct::Equal(*ShareCheck(a->params(), 4, corrupted), checks.at(4)));
+    EXPECT_FALSE(ct::Equal(*ShareCheck(a->params(), 3, honest), checks.at(4)))
+        << "bound to its hub";
   }
-  ASSERT_TRUE(b->TryConfirm());
-  a->AddPeerTags(*b->TagsToSend());
-  ASSERT_TRUE(*a->TryConfirm());
-  const auto& checks = a->share_checks();
-  ASSERT_EQ(checks.size(), 2u);
-  ASSERT_EQ(checks.count(2), 1u);
-  ASSERT_EQ(checks.count(4), 1u);
-  // The late honest share matches its check, a corrupted one does not.
-  const std::vector<std::uint8_t> honest(b->OwnShare(2).begin(), b->OwnShare(2).end());
-  std::vector<std::uint8_t> corrupted = honest;
-  corrupted[7] ^= 0x20;
-  EXPECT_TRUE(ct::Equal(*ShareCheck(a->params(), 2, honest), checks.at(2)));
-  EXPECT_FALSE(ct::Equal(*ShareCheck(a->params(), 2, corrupted), checks.at(2)));
-  EXPECT_FALSE(ct::Equal(*ShareCheck(a->params(), 4, honest), checks.at(4))) << "bound to its hub";
 }
 
 TEST(AgreementTest, HybridModeAgreesOneKeyAndIgnoresAForgedResponderKey) {
@@ -165,14 +235,48 @@ TEST(AgreementTest, HybridModeAgreesOneKeyAndIgnoresAForgedResponderKey) {
     ASSERT_TRUE(a->AddPeerShare(hub, b->OwnShare(hub)));
   }
   ASSERT_TRUE(b->TryConfirm());
-  // A P_B a hub slipped in beside the real one is tried and fails to match.
+  // A P_B hub 1 slipped in is tried and fails to match; its later copies
+  // change nothing (one P_B per source), and hub 2's real one confirms.
   std::vector<std::uint8_t> forged(b->responder_public().begin(), b->responder_public().end());
   forged[0] ^= 0x40;
-  a->AddPeerTags(*b->TagsToSend(), forged);
+  a->AddPeerTags(1, *b->TagsToSend(), forged);
   EXPECT_FALSE(*a->TryConfirm()) << "tags made with the real P_B do not match a forged one";
-  a->AddPeerTags(*b->TagsToSend(), b->responder_public());
+  a->AddPeerTags(1, *b->TagsToSend(), b->responder_public());
+  EXPECT_FALSE(*a->TryConfirm()) << "a source's first P_B is the one it is held to";
+  a->AddPeerTags(2, *b->TagsToSend(), b->responder_public());
   ASSERT_TRUE(*a->TryConfirm());
-  b->AddPeerTags(*a->TagsToSend());
+  b->AddPeerTags(1, *a->TagsToSend());
+  ASSERT_TRUE(*b->TryConfirm());
+  EXPECT_TRUE(ct::Equal(a->key().Expose(), b->key().Expose()));
+}
+
+// One hub floods the initiator with tags and public keys in the peer's name:
+// it fills only its own allowance, and the tags another hub carries confirm.
+TEST(AgreementTest, AFloodFromOneHubCrowdsOutNoOtherHub) {
+  auto rng = testing::SeededRng("flood");
+  auto a = Agreement::Start(Params(2, 3), Role::kInitiator, *rng, /*hybrid=*/true);
+  ASSERT_TRUE(a);
+  auto b = Agreement::Start(a->params(), Role::kResponder, *rng);
+  ASSERT_TRUE(b);
+  for (unsigned hub = 1; hub <= 3; ++hub) {
+    ASSERT_TRUE(b->AddPeerShare(hub, a->OwnShare(hub)));
+    ASSERT_TRUE(a->AddPeerShare(hub, b->OwnShare(hub)));
+  }
+  for (int round = 0; round < 4; ++round) {
+    std::vector<Tag> junk;
+    for (std::size_t i = 0; i < 2 * kMaxTags; ++i) {
+      junk.emplace_back(48, static_cast<std::uint8_t>(static_cast<std::size_t>(round) * 64 + i));
+    }
+    a->AddPeerTags(1, junk, std::vector<std::uint8_t>(32, static_cast<std::uint8_t>(round + 9)));
+  }
+  EXPECT_FALSE(*a->TryConfirm());
+  auto snapshot = a->TakeSnapshot();
+  ASSERT_TRUE(snapshot);
+  EXPECT_EQ(snapshot->peer_tags.at(1).size(), kMaxTags) << "capped per source";
+  EXPECT_EQ(snapshot->peer_x25519.size(), 1u) << "one P_B per source";
+  a->AddPeerTags(3, *b->TagsToSend(), b->responder_public());
+  ASSERT_TRUE(*a->TryConfirm());
+  b->AddPeerTags(kPeerChannelSource, *a->TagsToSend());
   ASSERT_TRUE(*b->TryConfirm());
   EXPECT_TRUE(ct::Equal(a->key().Expose(), b->key().Expose()));
 }
@@ -190,11 +294,11 @@ TEST(AgreementTest, AHybridAgreementSurvivesASnapshot) {
                          restored_b->responder_public().end(), b->responder_public().begin(),
                          b->responder_public().end()));
   ASSERT_TRUE(a->AddPeerShare(1, restored_b->OwnShare(1)));
-  a->AddPeerTags(*restored_b->TagsToSend(), restored_b->responder_public());
+  a->AddPeerTags(1, *restored_b->TagsToSend(), restored_b->responder_public());
   auto restored_a = Agreement::Restore(*a->TakeSnapshot());
   ASSERT_TRUE(restored_a) << restored_a.error().message;
   ASSERT_TRUE(*restored_a->TryConfirm());
-  restored_b->AddPeerTags(*restored_a->TagsToSend());
+  restored_b->AddPeerTags(1, *restored_a->TagsToSend());
   ASSERT_TRUE(*restored_b->TryConfirm());
   EXPECT_TRUE(ct::Equal(restored_a->key().Expose(), restored_b->key().Expose()));
 }
@@ -226,9 +330,9 @@ TEST(AgreementTest, TagsFromAnotherAgreementDoNotConfirm) {
   ASSERT_TRUE(b->AddPeerShare(1, a->OwnShare(1)));
   ASSERT_TRUE(c->AddPeerShare(1, a->OwnShare(1)));
   ASSERT_TRUE(a->AddPeerShare(1, b->OwnShare(1)));
-  a->AddPeerTags(*c->TagsToSend());  // same shares, another sid
+  a->AddPeerTags(1, *c->TagsToSend());  // same shares, another sid
   EXPECT_FALSE(*a->TryConfirm());
-  a->AddPeerTags(*b->TagsToSend());
+  a->AddPeerTags(1, *b->TagsToSend());
   EXPECT_TRUE(*a->TryConfirm());
   EXPECT_EQ(a->Status(), "confirmed");
 }

@@ -35,9 +35,9 @@ pairwise::AgreementParams Params() {
 // never stopped) and `b` (restored), and expects both to hold one key.
 void ExpectSameKey(pairwise::Agreement& a, pairwise::Agreement& b) {
   for (unsigned i = 1; i <= 3; ++i) ASSERT_TRUE(a.AddPeerShare(i, b.OwnShare(i)));
-  a.AddPeerTags(*b.TagsToSend());
+  a.AddPeerTags(1, *b.TagsToSend());
   ASSERT_TRUE(*a.TryConfirm());
-  b.AddPeerTags(*a.TagsToSend());
+  b.AddPeerTags(1, *a.TagsToSend());
   ASSERT_TRUE(*b.TryConfirm());
   EXPECT_TRUE(ct::Equal(a.key().Expose(), b.key().Expose()));
 }

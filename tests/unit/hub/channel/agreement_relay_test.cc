@@ -238,11 +238,11 @@ TEST_F(AgreementRelayTest, ConfirmationsAreRelayedAndTheNewestReplacesTheLast) {
   pb::ConfirmOffer empty = refusal;
   empty.clear_refusal();
   ExpectRefused<Delivery>([&] { return relay_->OfferConfirm(b_, empty); },
-                          ErrorCode::kInvalidArgument, "up to 8 tags or a refusal");
+                          ErrorCode::kInvalidArgument, "up to 16 tags or a refusal");
   pb::ConfirmOffer many = confirm;
-  for (int i = 0; i < 8; ++i) many.add_tags(std::string(48, 'v'));
+  for (int i = 0; i < 16; ++i) many.add_tags(std::string(48, 'v'));
   ExpectRefused<Delivery>([&] { return relay_->OfferConfirm(b_, many); },
-                          ErrorCode::kInvalidArgument, "up to 8 tags");
+                          ErrorCode::kInvalidArgument, "up to 16 tags");
   pb::ConfirmOffer far = confirm;
   far.set_recipient(elsewhere_);
   ExpectRefused<Delivery>([&] { return relay_->OfferConfirm(b_, far); }, ErrorCode::kNotFound,
