@@ -22,9 +22,9 @@ struct AuditOptions {
 void PrintEntries(const json& entries) {
   for (const auto& e : entries) {
     std::printf("%6lld  %lld  %-14s %-22s %-36s %s\n", static_cast<long long>(e.value("seq", 0LL)),
-                static_cast<long long>(e.value("at_ms", 0LL)), e.value("actor", "").c_str(),
-                e.value("action", "").c_str(), e.value("target", "").c_str(),
-                e.value("outcome", "").c_str());
+                static_cast<long long>(e.value("at_ms", 0LL)), Field(e, "actor").c_str(),
+                Field(e, "action").c_str(), Field(e, "target").c_str(),
+                Field(e, "outcome").c_str());
   }
 }
 
@@ -58,13 +58,13 @@ void AddAudit(CLI::App& app, const Globals& g) {
     if (reply.status != 200) ReplyError(reply);
     const auto v = json::parse(reply.BodyText(), nullptr, false);
     if (g.json_output) {
-      std::printf("%s\n", v.dump(2).c_str());
+      std::printf("%s\n", Dumped(v).c_str());
     } else if (v.value("intact", false)) {
       std::printf("audit chain intact: %lld entries\n",
                   static_cast<long long>(v.value("entries", 0LL)));
     } else {
-      std::printf("audit chain BROKEN at entry %s: %s\n", v["first_broken_seq"].dump().c_str(),
-                  v.value("reason", "").c_str());
+      std::printf("audit chain BROKEN at entry %s: %s\n", Dumped(v["first_broken_seq"], -1).c_str(),
+                  Field(v, "reason").c_str());
     }
     Exit(v.value("intact", false) ? 0 : 3);
   });

@@ -10,7 +10,7 @@ namespace skap::ctl {
 using nlohmann::json;
 
 void Fail(const std::string& message) {
-  std::fprintf(stderr, "skapctl: %s\n", message.c_str());
+  std::fprintf(stderr, "skapctl: %s\n", Shown(message).c_str());
   throw CLI::RuntimeError(1);
 }
 
@@ -57,10 +57,52 @@ void Show(const Globals& g, const AdminReply& reply, void (*human)(const json&))
   if (reply.status / 100 != 2) ReplyError(reply);
   const auto body = json::parse(reply.BodyText(), nullptr, false);
   if (g.json_output || human == nullptr) {
-    std::printf("%s\n", body.dump(2).c_str());
+    std::printf("%s\n", Dumped(body).c_str());
   } else {
     human(body);
   }
+}
+
+std::string Shown(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto escape = [&out](unsigned char c) {
+    char escaped[5];
+    std::snprintf(escaped, sizeof escaped, "\\x%02X", c);
+    out += escaped;
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const unsigned char next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0U;
+    if (c < 0x20 || c == 0x7f) {
+      escape(c);
+    } else if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {  // U+0080..U+009F
+      escape(c);
+      escape(next);
+      ++i;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
+std::string Field(const json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? Shown(it->get<std::string>()) : std::string();
+}
+
+std::string Dumped(const json& j, int indent) {
+  std::string out = j.dump(indent, ' ', /*ensure_ascii=*/true, json::error_handler_t::replace);
+  std::string safe;
+  for (char ch : out) {
+    if (ch == 0x7f) {
+      safe += "\\u007f";
+    } else {
+      safe.push_back(ch);
+    }
+  }
+  return safe;
 }
 
 std::string Query(const std::vector<std::pair<std::string, std::string>>& params) {

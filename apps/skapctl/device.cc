@@ -42,10 +42,10 @@ void PrintDevices(const json& devices) {
   std::printf("%-36s  %-20s  %-11s  %-14s  %s\n", "ID", "NAME", "STATE", "PROVISIONED BY",
               "ADMITTED BY");
   for (const auto& d : devices) {
-    std::printf("%-36s  %-20s  %-11s  %-14s  %s\n", d.value("id", "").c_str(),
-                d.value("name", "").c_str(), d.value("state", "").c_str(),
-                d.value("provisioned_by", "").c_str(),
-                d["admitted_by"].is_string() ? d["admitted_by"].get<std::string>().c_str() : "-");
+    std::printf("%-36s  %-20s  %-11s  %-14s  %s\n", Field(d, "id").c_str(),
+                Field(d, "name").c_str(), Field(d, "state").c_str(),
+                Field(d, "provisioned_by").c_str(),
+                d["admitted_by"].is_string() ? Field(d, "admitted_by").c_str() : "-");
   }
 }
 
@@ -84,7 +84,7 @@ void ProvisionFromCsv(const Globals& g, const DeviceOptions& o) {
     if (reply->status / 100 != 2) {
       const auto error = json::parse(reply->BodyText(), nullptr, false);
       failures.push_back(o.csv_file + ":" + std::to_string(d.line) + " " + d.name + ": " +
-                         (error.is_object() ? error.value("message", "") : "refused"));
+                         (error.is_object() ? Field(error, "message") : "refused"));
     } else if (auto w = WriteSecretFile(bundle_path(d.name), reply->body.Expose()); !w) {
       progress.Finish(done);
       Fail(w.error());
@@ -224,8 +224,8 @@ void AddDevice(CLI::App& app, const Globals& g) {
     if (g.json_output || reply.status != 200) return Show(g, reply, PrintDevices);
     const auto devices = json::parse(reply.BodyText(), nullptr, false);
     for (const auto& d : devices) {
-      std::printf("%s  %s\n  pre-flight: %s\n", d.value("id", "").c_str(),
-                  d.value("name", "").c_str(), d["preflight"].dump().c_str());
+      std::printf("%s  %s\n  pre-flight: %s\n", Field(d, "id").c_str(), Field(d, "name").c_str(),
+                  Dumped(d["preflight"], -1).c_str());
     }
   });
   auto* show = device->add_subcommand("show", "One device");
@@ -243,8 +243,8 @@ void AddDevice(CLI::App& app, const Globals& g) {
     sub->add_option("id", o->id, "Device id")->required();
     sub->callback([&g, o, action = std::string(verb)] {
       Show(g, Call(g, "POST", "/v1/devices/" + o->id + "/" + action), [](const json& d) {
-        std::printf("device %s (%s) is now %s\n", d.value("name", "").c_str(),
-                    d.value("id", "").c_str(), d.value("state", "").c_str());
+        std::printf("device %s (%s) is now %s\n", Field(d, "name").c_str(), Field(d, "id").c_str(),
+                    Field(d, "state").c_str());
       });
     });
   }

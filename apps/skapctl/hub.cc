@@ -11,7 +11,7 @@ void AddHub(CLI::App& app, const Globals& g) {
   auto* id = hub->add_subcommand("id", "Print the hub's id (for network set-hubs)");
   id->callback([&g] {
     Show(g, Call(g, "GET", "/v1/hub"),
-         [](const nlohmann::json& j) { std::printf("%s\n", j.value("hub_id", "").c_str()); });
+         [](const nlohmann::json& j) { std::printf("%s\n", Field(j, "hub_id").c_str()); });
   });
 }
 

@@ -24,10 +24,11 @@ struct NetworkOptions {
 
 void ShowNetwork(const json& n) {
   std::string hubs;
-  for (const auto& h : n["hub_set"]) hubs += (hubs.empty() ? "" : ", ") + h.get<std::string>();
+  for (const auto& h : n["hub_set"])
+    hubs += (hubs.empty() ? "" : ", ") + Shown(h.is_string() ? h.get<std::string>() : "");
   std::printf("network %s (%s): keys agreed %u of %zu over hubs %s; pairs: %s\n",
-              n.value("name", "").c_str(), n.value("id", "").c_str(), n.value("threshold", 0U),
-              n["hub_set"].size(), hubs.c_str(), n.value("pair_policy", "").c_str());
+              Field(n, "name").c_str(), Field(n, "id").c_str(), n.value("threshold", 0U),
+              n["hub_set"].size(), hubs.c_str(), Field(n, "pair_policy").c_str());
 }
 
 }  // namespace
@@ -40,8 +41,7 @@ void AddNetwork(CLI::App& app, const Globals& g) {
   create->add_option("name", o->name, "Network name")->required();
   create->callback([&g, o] {
     Show(g, Call(g, "POST", "/v1/networks", json{{"name", o->name}}.dump()), [](const json& j) {
-      std::printf("network %s created (%s)\n", j.value("name", "").c_str(),
-                  j.value("id", "").c_str());
+      std::printf("network %s created (%s)\n", Field(j, "name").c_str(), Field(j, "id").c_str());
     });
   });
   auto* show = network->add_subcommand("show", "A network's hubs, threshold and pair policy");

@@ -136,9 +136,10 @@ skap::Result<skap::kme::Etsi014Options> LoadEtsi014(const toml::table& t, const 
   SKAP_RETURN_IF_ERROR(
       OnlyKeys(t, path, "etsi014", {"listen", "server_names", "max_keys_per_request", "sae"}));
   skap::kme::Etsi014Options o;
+  SKAP_ASSIGN_OR_RETURN(const auto listen_text,
+                        skap::config::String(t, path, "listen", "127.0.0.1:8443"));
   SKAP_ASSIGN_OR_RETURN(const auto listen,
-                        HostPort(t["listen"].value_or(std::string("127.0.0.1:8443")), path,
-                                 "etsi014.listen", "127.0.0.1:8443"));
+                        HostPort(listen_text, path, "etsi014.listen", "127.0.0.1:8443"));
   o.host = listen.first;
   o.port = listen.second;
   if (const auto* names = t["server_names"].as_array()) {
@@ -147,6 +148,8 @@ skap::Result<skap::kme::Etsi014Options> LoadEtsi014(const toml::table& t, const 
       if (!n.is_string()) return Bad(path, "etsi014.server_names must be strings");
       o.server_names.push_back(*n.value<std::string>());
     }
+  } else if (t.contains("server_names")) {
+    return Bad(path, "etsi014.server_names must be an array of strings");
   }
   SKAP_ASSIGN_OR_RETURN(const auto max,
                         skap::config::Integer(t, path, "max_keys_per_request", 128, 1, 4096));
@@ -160,9 +163,12 @@ skap::Result<skap::kme::Etsi014Options> LoadEtsi014(const toml::table& t, const 
     if (sae == nullptr) return Bad(path, "etsi014.sae entries are tables");
     SKAP_RETURN_IF_ERROR(
         OnlyKeys(*sae, path, "etsi014.sae", {"id", "certificate_sha256", "peer", "remote_sae"}));
-    skap::kme::SaeEntry e{
-        (*sae)["id"].value_or(std::string()), (*sae)["certificate_sha256"].value_or(std::string()),
-        (*sae)["peer"].value_or(std::string()), (*sae)["remote_sae"].value_or(std::string())};
+    skap::kme::SaeEntry e;
+    SKAP_ASSIGN_OR_RETURN(e.id, skap::config::String(*sae, path, "id", ""));
+    SKAP_ASSIGN_OR_RETURN(e.certificate_sha256,
+                          skap::config::String(*sae, path, "certificate_sha256", ""));
+    SKAP_ASSIGN_OR_RETURN(e.peer, skap::config::String(*sae, path, "peer", ""));
+    SKAP_ASSIGN_OR_RETURN(e.remote_sae, skap::config::String(*sae, path, "remote_sae", ""));
     if (e.id.empty() || e.certificate_sha256.size() != 64 || !crypto::IsCanonicalUuid(e.peer) ||
         e.remote_sae.empty()) {
       return Bad(path,
@@ -195,16 +201,15 @@ skap::Result<std::vector<skap::ppk::PpkTarget>> LoadPpk(const toml::array& list,
     if (t == nullptr) return Bad(path, "ppk entries are tables ([[ppk]])");
     SKAP_RETURN_IF_ERROR(OnlyKeys(
         *t, path, "ppk", {"peer", "vici_socket", "ppk_id", "connection", "child", "initiate"}));
-    skap::ppk::PpkTarget p{(*t)["peer"].value_or(std::string()),
-                           (*t)["vici_socket"].value_or(std::string("/var/run/charon.vici")),
-                           (*t)["ppk_id"].value_or(std::string()),
-                           (*t)["connection"].value_or(std::string()),
-                           (*t)["child"].value_or(std::string()),
-                           false};
+    skap::ppk::PpkTarget p;
+    SKAP_ASSIGN_OR_RETURN(p.peer, skap::config::String(*t, path, "peer", ""));
+    SKAP_ASSIGN_OR_RETURN(p.vici_socket,
+                          skap::config::String(*t, path, "vici_socket", "/var/run/charon.vici"));
+    SKAP_ASSIGN_OR_RETURN(p.ppk_id, skap::config::String(*t, path, "ppk_id", ""));
+    SKAP_ASSIGN_OR_RETURN(p.connection, skap::config::String(*t, path, "connection", ""));
+    SKAP_ASSIGN_OR_RETURN(p.child, skap::config::String(*t, path, "child", ""));
     if (p.child.empty()) p.child = p.connection;
-    const auto initiate = (*t)["initiate"];
-    if (initiate && !initiate.is_boolean()) return Bad(path, "ppk.initiate must be true or false");
-    p.initiate = initiate.value_or(false);
+    SKAP_ASSIGN_OR_RETURN(p.initiate, skap::config::Boolean(*t, path, "initiate", false));
     if (p.peer.empty() || p.ppk_id.empty() || p.connection.empty()) {
       return Bad(path, "each [[ppk]] needs peer (a device id), ppk_id and connection");
     }
@@ -223,23 +228,23 @@ skap::Result<std::vector<skap::ppk::PpkTarget>> LoadPpk(const toml::array& list,
 skap::Result<AgentOptions> LoadAgentConfig(const std::string& path) {
   SKAP_ASSIGN_OR_RETURN(const toml::table table, skap::config::ParseTomlFile(path, kKeys));
   AgentOptions o;
-  o.data_dir = table["data_dir"].value_or(std::string());
+  // Every key is read by its type: a value of another type is refused, never
+  // taken as the default (key_exchange = 5 must not mean psk_ke).
+  SKAP_ASSIGN_OR_RETURN(o.data_dir, skap::config::String(table, path, "data_dir", ""));
   if (o.data_dir.empty()) {
     return Unexpected(ErrorCode::kInvalidArgument, path + ": data_dir is required");
   }
-  o.control_socket = table["control_socket"].value_or(o.data_dir + "/control.sock");
-  const std::string mode = table["key_exchange"].value_or(std::string("psk_ke"));
+  SKAP_ASSIGN_OR_RETURN(o.control_socket, skap::config::String(table, path, "control_socket",
+                                                               o.data_dir + "/control.sock"));
+  SKAP_ASSIGN_OR_RETURN(const std::string mode,
+                        skap::config::String(table, path, "key_exchange", "psk_ke"));
   if (mode != "psk_ke" && mode != "psk_dhe_ke") {
     return Unexpected(ErrorCode::kInvalidArgument,
                       path + R"(: key_exchange must be "psk_ke" or "psk_dhe_ke")");
   }
   o.link.mode = mode == "psk_ke" ? skap::crypto::KeyExchangeMode::kPskOnly
                                  : skap::crypto::KeyExchangeMode::kPskWithDhe;
-  const auto hybrid = table["hybrid"];
-  if (hybrid && !hybrid.is_boolean()) {
-    return Unexpected(ErrorCode::kInvalidArgument, path + ": hybrid must be true or false");
-  }
-  o.engine.hybrid = hybrid.value_or(false);
+  SKAP_ASSIGN_OR_RETURN(o.engine.hybrid, skap::config::Boolean(table, path, "hybrid", false));
   using std::chrono::seconds;
   SKAP_ASSIGN_OR_RETURN(const auto timeout,
                         skap::config::Integer(table, path, "agreement_timeout_s", 30, 2, 3600));

@@ -48,4 +48,14 @@ Result<std::string> String(const toml::table& table, const std::string& path, st
   return node.value_or(fallback);
 }
 
+Result<bool> Boolean(const toml::table& table, const std::string& path, std::string_view key,
+                     bool fallback) {
+  const auto node = table[key];
+  if (node && !node.is_boolean()) {
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      path + ": " + std::string(key) + " must be true or false");
+  }
+  return node.value_or(fallback);
+}
+
 }  // namespace skap::config

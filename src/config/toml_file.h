@@ -26,4 +26,9 @@ Result<std::int64_t> Integer(const toml::table& table, const std::string& path,
 Result<std::string> String(const toml::table& table, const std::string& path, std::string_view key,
                            const std::string& fallback);
 
+// Boolean reads `key` (default `fallback`); a value of another type (the
+// string "false", say) is refused, never read as the default.
+Result<bool> Boolean(const toml::table& table, const std::string& path, std::string_view key,
+                     bool fallback);
+
 }  // namespace skap::config

@@ -44,17 +44,22 @@ Result<void> SplitHostPort(const std::string& path, std::string_view key, const 
 Result<HubConfig> LoadHubConfig(const std::string& path) {
   SKAP_ASSIGN_OR_RETURN(const toml::table table, config::ParseTomlFile(path, kKeys));
   HubConfig c;
-  c.data_dir = table["data_dir"].value_or(std::string());
+  // Every key is read by its type: a value of another type is refused, never
+  // taken as the default (allow_psk_only = "false" must not leave psk_ke on).
+  SKAP_ASSIGN_OR_RETURN(c.data_dir, config::String(table, path, "data_dir", ""));
   if (c.data_dir.empty()) {
     return Unexpected(ErrorCode::kInvalidArgument, path + ": data_dir is required");
   }
-  c.admin_socket = table["admin_socket"].value_or(c.data_dir + "/admin.sock");
-  c.hub_address = table["hub_address"].value_or(c.hub_address);
-  c.device_listen = table["device_listen"].value_or(c.device_listen);
+  SKAP_ASSIGN_OR_RETURN(c.admin_socket,
+                        config::String(table, path, "admin_socket", c.data_dir + "/admin.sock"));
+  SKAP_ASSIGN_OR_RETURN(c.hub_address, config::String(table, path, "hub_address", c.hub_address));
+  SKAP_ASSIGN_OR_RETURN(c.device_listen,
+                        config::String(table, path, "device_listen", c.device_listen));
   SKAP_RETURN_IF_ERROR(
       SplitHostPort(path, "device_listen", c.device_listen, c.channel.host, c.channel.port));
-  c.channel.allow_psk_only = table["allow_psk_only"].value_or(c.channel.allow_psk_only);
-  c.admin_listen = table["admin_listen"].value_or(std::string());
+  SKAP_ASSIGN_OR_RETURN(c.channel.allow_psk_only,
+                        config::Boolean(table, path, "allow_psk_only", c.channel.allow_psk_only));
+  SKAP_ASSIGN_OR_RETURN(c.admin_listen, config::String(table, path, "admin_listen", ""));
   if (!c.admin_listen.empty()) {
     SKAP_RETURN_IF_ERROR(
         SplitHostPort(path, "admin_listen", c.admin_listen, c.admin_tls.host, c.admin_tls.port));
