@@ -25,6 +25,21 @@ std::string Write(const testing::TempDir& dir, const std::string& text) {
   return path;
 }
 
+// ExpectEachRefused loads `base` plus each case's line (only the line when
+// it sets data_dir itself) and expects the refusal the case names.
+template <typename Load>
+void ExpectEachRefused(const testing::TempDir& dir, const std::string& base,
+                       const std::vector<WrongType>& cases, Load load) {
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.line);
+    const std::string text =
+        c.line.rfind("data_dir", 0) == 0 ? c.line + "\n" : base + c.line + "\n";
+    auto config = load(Write(dir, text));
+    ASSERT_FALSE(config);
+    EXPECT_NE(config.error().message.find(c.expected), std::string::npos) << config.error().message;
+  }
+}
+
 TEST(TypedSettingsTest, TheHubRefusesEveryKeyOfTheWrongType) {
   testing::TempDir dir;
   const std::string base = "data_dir = \"" + dir.path() + "\"\n";
@@ -46,15 +61,7 @@ TEST(TypedSettingsTest, TheHubRefusesEveryKeyOfTheWrongType) {
       {"agreement_max_lifetime_s = \"600\"", "agreement_max_lifetime_s must be an integer"},
       {"agreement_max_pending = false", "agreement_max_pending must be an integer"},
   };
-  for (const auto& c : cases) {
-    SCOPED_TRACE(c.line);
-    // data_dir itself is the case when the line sets it.
-    const std::string text =
-        c.line.rfind("data_dir", 0) == 0 ? c.line + "\n" : base + c.line + "\n";
-    auto config = hub::LoadHubConfig(Write(dir, text));
-    ASSERT_FALSE(config);
-    EXPECT_NE(config.error().message.find(c.expected), std::string::npos) << config.error().message;
-  }
+  ExpectEachRefused(dir, base, cases, hub::LoadHubConfig);
   auto off = hub::LoadHubConfig(Write(dir, base + "allow_psk_only = false\n"));
   ASSERT_TRUE(off);
   EXPECT_FALSE(off->channel.allow_psk_only) << "the right type is read as written";
@@ -98,14 +105,7 @@ TEST(TypedSettingsTest, TheAgentRefusesEveryKeyOfTheWrongType) {
       {ppk + "vici_socket = 5", "vici_socket must be a string"},
       {ppk + "child = false", "child must be a string"},
   };
-  for (const auto& c : cases) {
-    SCOPED_TRACE(c.line);
-    const std::string text =
-        c.line.rfind("data_dir", 0) == 0 ? c.line + "\n" : base + c.line + "\n";
-    auto config = agent::LoadAgentConfig(Write(dir, text));
-    ASSERT_FALSE(config);
-    EXPECT_NE(config.error().message.find(c.expected), std::string::npos) << config.error().message;
-  }
+  ExpectEachRefused(dir, base, cases, agent::LoadAgentConfig);
   auto ok =
       agent::LoadAgentConfig(Write(dir, base + "hybrid = true\n" + ppk + "initiate = true\n"));
   ASSERT_TRUE(ok) << ok.error().message;
