@@ -272,10 +272,14 @@ Result<void> AgreementStore::SaveInCurrentTransaction(const AgreementRecord& r) 
   const std::string bytes = record.SerializeAsString();
   const Blob sid(r.params.sid.begin(), r.params.sid.end());
   const std::int64_t now = now_();
+  // A responder that refused a header a hub altered answers the sid again
+  // under another: the row then follows its header throughout.
   SKAP_RETURN_IF_ERROR(db_.Execute(
       "INSERT INTO agreements (sid, peer, role, state, record, expires_at_ms, created_at_ms,"
       " changed_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sid) DO UPDATE SET"
-      " state = excluded.state, record = excluded.record, changed_at_ms = excluded.changed_at_ms",
+      " peer = excluded.peer, role = excluded.role, state = excluded.state,"
+      " record = excluded.record, expires_at_ms = excluded.expires_at_ms,"
+      " changed_at_ms = excluded.changed_at_ms",
       {sid, r.peer, std::string(pairwise::RoleName(r.role)),
        std::string(AgreementStateName(r.state)), Blob(bytes.begin(), bytes.end()),
        r.params.expires_at_ms, r.created_at_ms, now}));
