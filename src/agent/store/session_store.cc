@@ -399,8 +399,19 @@ Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::strin
   Taken out;
   out.id = *id;
   SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));
+  const std::int64_t held = rows.empty() ? 0 : AsInt(rows[0][0]).value_or(0);
+  if (Int(id->epoch) == held + 1) {
+    // The peer hands out keys of an epoch once it has confirmed it, and this
+    // side confirms a moment later: a key of the next epoch is not gone but
+    // not here yet (its tag cannot be checked before then).
+    return Unexpected(ErrorCode::kUnavailable,
+                      "that key is of epoch " + std::to_string(id->epoch) + "; this side holds " +
+                          (held == 0 ? std::string("no session yet")
+                                     : "epoch " + std::to_string(held)) +
+                          " until the re-seed completes: retry");
+  }
   if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
-  const bool current = AsInt(rows[0][0]).value_or(0) == Int(id->epoch);
+  const bool current = held == Int(id->epoch);
   SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, id->epoch, id->direction));
   if (!chain || !pairwise::KeyIdMatches(key_id, chain->tag)) {
     return Unexpected(ErrorCode::kNotFound, std::string(kNoSuchKey));

@@ -146,6 +146,39 @@ TEST_F(SessionStoreTest, AReSeedMakesNewKeysAndKeepsThePreviousEpochById) {
   EXPECT_FALSE((*mine_->Get("peer"))->previous_epoch);
 }
 
+// The peer hands out keys of an epoch as soon as it confirmed it; a key of
+// that epoch asked for here before this side confirms is "not yet" (retry),
+// not "gone", and is handed out once the epoch is here.
+TEST_F(SessionStoreTest, AKeyOfTheNextEpochIsNotYetHereRatherThanGone) {
+  const std::vector<std::uint8_t> first(32, 0x31);
+  const std::vector<std::uint8_t> second(32, 0x32);
+  ApplyOn(*mine_, store_->db(), "peer", 1, first);
+  auto early = mine_->NextKey("peer");
+  ASSERT_TRUE(early);
+  auto none = theirs_->KeyById("me", early->key_id);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::kUnavailable) << "no session yet: retry";
+  ApplyOn(*theirs_, peer_store_->db(), "me", 1, first);
+  ApplyOn(*mine_, store_->db(), "peer", 2, second);
+  auto ahead = mine_->NextKey("peer");
+  ASSERT_TRUE(ahead);
+  auto wait = theirs_->KeyById("me", ahead->key_id);
+  ASSERT_FALSE(wait);
+  EXPECT_EQ(wait.error().code, ErrorCode::kUnavailable) << wait.error().message;
+  EXPECT_NE(wait.error().message.find("retry"), std::string::npos);
+  // Two epochs ahead is no re-seed under way: not found.
+  const std::string far = pairwise::FormatKeyId(
+      {1, 2, 3, 4, 5, 6, 7, 8}, {4, pairwise::ChainDirection::kLowerIssues, 0});
+  EXPECT_EQ(theirs_->KeyById("me", far).error().code, ErrorCode::kNotFound);
+  ApplyOn(*theirs_, peer_store_->db(), "me", 2, second);
+  auto got = theirs_->KeyById("me", ahead->key_id);
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_TRUE(ct::Equal(got->key.Expose(), ahead->key.Expose()));
+  auto first_key = theirs_->KeyById("me", early->key_id);
+  ASSERT_TRUE(first_key) << "epoch 1's key is still there by id";
+  EXPECT_TRUE(ct::Equal(first_key->key.Expose(), early->key.Expose()));
+}
+
 TEST_F(SessionStoreTest, NoSessionNoKeyAndForeignIdsAreRefused) {
   EXPECT_EQ(mine_->NextKey("peer").error().code, ErrorCode::kNotFound);
   Apply(1, 0x77);
