@@ -63,7 +63,8 @@ void AddAudit(CLI::App& app, const Globals& g) {
       std::printf("audit chain intact: %lld entries\n",
                   static_cast<long long>(v.value("entries", 0LL)));
     } else {
-      std::printf("audit chain BROKEN at entry %s: %s\n", Dumped(v["first_broken_seq"], -1).c_str(),
+      std::printf("audit chain BROKEN at entry %s: %s\n",
+                  Dumped(v.value("first_broken_seq", json()), -1).c_str(),
                   Field(v, "reason").c_str());
     }
     Exit(v.value("intact", false) ? 0 : 3);

@@ -45,7 +45,9 @@ void PrintDevices(const json& devices) {
     std::printf("%-36s  %-20s  %-11s  %-14s  %s\n", Field(d, "id").c_str(),
                 Field(d, "name").c_str(), Field(d, "state").c_str(),
                 Field(d, "provisioned_by").c_str(),
-                d["admitted_by"].is_string() ? Field(d, "admitted_by").c_str() : "-");
+                d.contains("admitted_by") && d.at("admitted_by").is_string()
+                    ? Field(d, "admitted_by").c_str()
+                    : "-");
   }
 }
 
@@ -128,7 +130,7 @@ void WriteParts(const DeviceOptions& o, std::string_view text, unsigned k, unsig
     }
   }
   std::fprintf(stderr, "device %s (%s) provisioned; %u parts (any %u rebuild it) in %s\n",
-               o.name.c_str(), id.c_str(), index, k, o.parts_dir.c_str());
+               o.name.c_str(), Shown(id).c_str(), index, k, o.parts_dir.c_str());
 }
 
 void Provision(const Globals& g, DeviceOptions o) {
@@ -163,7 +165,7 @@ void Provision(const Globals& g, DeviceOptions o) {
   if (!o.split.empty()) return WriteParts(o, reply.BodyText(), k, m, id);
   if (auto w = WriteSecretFile(o.out_file, reply.body.Expose()); !w) Fail(w.error());
   std::fprintf(stderr, "device %s (%s) provisioned; bundle written to %s\n", o.name.c_str(),
-               id.c_str(), o.out_file.c_str());
+               Shown(id).c_str(), o.out_file.c_str());
 }
 
 void AddProvision(CLI::App& device, const Globals& g, const std::shared_ptr<DeviceOptions>& o) {
@@ -225,7 +227,7 @@ void AddDevice(CLI::App& app, const Globals& g) {
     const auto devices = json::parse(reply.BodyText(), nullptr, false);
     for (const auto& d : devices) {
       std::printf("%s  %s\n  pre-flight: %s\n", Field(d, "id").c_str(), Field(d, "name").c_str(),
-                  Dumped(d["preflight"], -1).c_str());
+                  Dumped(d.value("preflight", json()), -1).c_str());
     }
   });
   auto* show = device->add_subcommand("show", "One device");

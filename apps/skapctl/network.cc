@@ -24,11 +24,12 @@ struct NetworkOptions {
 
 void ShowNetwork(const json& n) {
   std::string hubs;
-  for (const auto& h : n["hub_set"])
+  const auto hub_set = n.value("hub_set", nlohmann::json::array());
+  for (const auto& h : hub_set)
     hubs += (hubs.empty() ? "" : ", ") + Shown(h.is_string() ? h.get<std::string>() : "");
   std::printf("network %s (%s): keys agreed %u of %zu over hubs %s; pairs: %s\n",
               Field(n, "name").c_str(), Field(n, "id").c_str(), n.value("threshold", 0U),
-              n["hub_set"].size(), hubs.c_str(), Field(n, "pair_policy").c_str());
+              hub_set.size(), hubs.c_str(), Field(n, "pair_policy").c_str());
 }
 
 }  // namespace

@@ -190,8 +190,10 @@ class Endpoint {
                         Done<std::vector<Key>> done) = 0;
   // KeysById hands out every key of the peer's chain that `ids` names, or
   // none. kNotFound: one is not there (never made, or handed out already);
-  // with `use` and a peer channel, kPermissionDenied: one went to another
-  // pair, kUnavailable: the peer has not said yet whom one went to.
+  // kUnavailable: one is of the epoch after the one held (the re-seed has
+  // not completed on this side yet: retry); with `use` and a peer channel,
+  // kPermissionDenied: one went to another pair, kUnavailable: the peer has
+  // not said yet whom one went to.
   virtual void KeysById(const std::string& peer, const std::vector<std::string>& ids,
                         std::optional<KeyUse> use, Done<std::vector<Key>> done) = 0;
   // Session reports the session with `peer` (a device id), if there is one.

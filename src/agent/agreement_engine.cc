@@ -83,8 +83,13 @@ AgreementOutcome AgreementEngine::OutcomeOf(const AgreementRecord& r) {
 }
 
 void AgreementEngine::Agree(const std::string& peer, bool fresh, bool hybrid, Done done) {
+  // An agreement with the peer already under way is joined: this side's
+  // own, or the peer's once this side has tagged it (k hubs carried it).
+  // An offer that only claims to be the peer's (one hub's forgery) must not
+  // hold every later agreement hostage; the both-sides rule settles a clash.
   for (const auto& [sid, r] : live_) {
-    if (r.peer == peer && r.state == AgreementState::kRunning) {
+    if (r.peer == peer && r.state == AgreementState::kRunning &&
+        (r.role == Role::kInitiator || !r.tags_out.empty())) {
       waiters_[sid].push_back(std::move(done));
       return;
     }
@@ -287,7 +292,8 @@ bool AgreementEngine::OnConfirm(const std::string& sender, const pb::ConfirmOffe
   for (const auto& t : confirm.tags()) tags.emplace_back(t.begin(), t.end());
   // A source repeating itself (a hub re-pushing the same forgery, say)
   // costs no new search of the candidates.
-  if (!r.agreement->AddPeerTags(source, tags, AsBytes(confirm.responder_x25519()))) return true;
+  const bool changed = r.agreement->AddPeerTags(source, tags, AsBytes(confirm.responder_x25519()));
+  if (!changed && !unsaved_.contains(r.params.sid)) return true;
   return Progress(r);
 }
 
@@ -444,8 +450,10 @@ bool AgreementEngine::Progress(AgreementRecord& r) {
   if (!confirmed || !*confirmed) {
     if (!agreements_.Save(r)) {  // stored before the delivery is acknowledged
       if (tags_changed) r.tags_out = std::move(tags_before);  // sent once they are stored
+      unsaved_.insert(r.params.sid);  // what arrived is in memory only: store it next time
       return false;
     }
+    unsaved_.erase(r.params.sid);
     if (tags_changed) {
       confirm_held_.erase(r.params.sid);  // the hubs hold older tags: send the new ones
       SendConfirm(r, nullptr);
@@ -469,12 +477,17 @@ bool AgreementEngine::Progress(AgreementRecord& r) {
     CrashPoint("agent.confirm.before-commit");
     return agreements_.SaveInCurrentTransaction(r);
   });
-  r.agreement.reset();  // K_AB and the contributions are gone from memory too
   if (!committed) {
+    // Still running, and confirmed in memory: the hub hands the delivery
+    // over again (it was not acknowledged) and the commit is tried again,
+    // until the agreement expires.
     r.state = AgreementState::kRunning;
-    Fail(r, "cannot store the session: " + committed.error().message);
+    r.reason = "cannot store the session: " + committed.error().message;
+    unsaved_.insert(r.params.sid);
     return false;
   }
+  unsaved_.erase(r.params.sid);
+  r.agreement.reset();  // K_AB and the contributions are gone from memory too
   CrashPoint("agent.confirm.after-commit");
   if (r.role == Role::kInitiator) SendConfirm(r, nullptr);
   // What else runs with this peer and can no longer apply (its epoch is
@@ -507,6 +520,7 @@ void AgreementEngine::Fail(AgreementRecord& r, const std::string& reason) {
 }
 
 void AgreementEngine::Finish(const AgreementRecord& r) {
+  unsaved_.erase(r.params.sid);
   refusals_.erase(r.params.sid);
   peer_refusals_.erase(r.params.sid);
   auto it = waiters_.find(r.params.sid);
@@ -540,7 +554,12 @@ void AgreementEngine::Tick() {
     const bool awaiting_tag = r.role == Role::kResponder && !r.tags_out.empty();
     const std::int64_t deadline =
         r.params.expires_at_ms + (awaiting_tag ? options_.confirm_grace.count() : 0);
-    if (now >= deadline) Fail(r, "timed out: " + (r.agreement ? r.agreement->Status() : ""));
+    if (now >= deadline) {
+      // A store that kept failing says so rather than what the machine had.
+      Fail(r, "timed out: " + (!r.reason.empty() ? r.reason
+                               : r.agreement     ? r.agreement->Status()
+                                                 : ""));
+    }
   }
   for (auto it = live_.begin(); it != live_.end();) {
     const bool gone = it->second.state != AgreementState::kRunning &&

@@ -145,6 +145,9 @@ class AgreementEngine final : public HubPortListener {
   std::map<std::string, std::int64_t> reseed_tried_ms_;  // peer -> last scheduled attempt
   std::int64_t last_purge_ms_ = 0;
   bool refetch_ = false;  // a delivery went unacknowledged: fetch again at the next Tick
+  // Agreements whose latest state is in memory only (a store failed): the
+  // next delivery stores it even if it brings nothing new.
+  std::set<Sid> unsaved_;
 };
 
 }  // namespace skap::agent

@@ -400,15 +400,16 @@ Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::strin
   out.id = *id;
   SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));
   const std::int64_t held = rows.empty() ? 0 : AsInt(rows[0][0]).value_or(0);
-  if (Int(id->epoch) == held + 1) {
+  if (held >= 1 && Int(id->epoch) == held + 1) {
     // The peer hands out keys of an epoch once it has confirmed it, and this
     // side confirms a moment later: a key of the next epoch is not gone but
-    // not here yet (its tag cannot be checked before then).
-    return Unexpected(ErrorCode::kUnavailable,
-                      "that key is of epoch " + std::to_string(id->epoch) + "; this side holds " +
-                          (held == 0 ? std::string("no session yet")
-                                     : "epoch " + std::to_string(held)) +
-                          " until the re-seed completes: retry");
+    // not here yet (its tag cannot be checked before then). If the re-seed
+    // never completes here (its last message lost), the answer stays "retry"
+    // until the next agreement.
+    return Unexpected(ErrorCode::kUnavailable, "that key is of epoch " + std::to_string(id->epoch) +
+                                                   "; this side holds epoch " +
+                                                   std::to_string(held) +
+                                                   " until the re-seed completes: retry");
   }
   if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
   const bool current = held == Int(id->epoch);

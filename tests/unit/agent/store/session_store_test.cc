@@ -147,8 +147,8 @@ TEST_F(SessionStoreTest, AReSeedMakesNewKeysAndKeepsThePreviousEpochById) {
 }
 
 // The peer hands out keys of an epoch as soon as it confirmed it; a key of
-// that epoch asked for here before this side confirms is "not yet" (retry),
-// not "gone", and is handed out once the epoch is here.
+// the epoch after the one held, asked for here before this side confirms, is
+// "not yet" (retry), not "gone", and is handed out once the epoch is here.
 TEST_F(SessionStoreTest, AKeyOfTheNextEpochIsNotYetHereRatherThanGone) {
   const std::vector<std::uint8_t> first(32, 0x31);
   const std::vector<std::uint8_t> second(32, 0x32);
@@ -157,7 +157,7 @@ TEST_F(SessionStoreTest, AKeyOfTheNextEpochIsNotYetHereRatherThanGone) {
   ASSERT_TRUE(early);
   auto none = theirs_->KeyById("me", early->key_id);
   ASSERT_FALSE(none);
-  EXPECT_EQ(none.error().code, ErrorCode::kUnavailable) << "no session yet: retry";
+  EXPECT_EQ(none.error().code, ErrorCode::kNotFound) << "no session: no re-seed under way";
   ApplyOn(*theirs_, peer_store_->db(), "me", 1, first);
   ApplyOn(*mine_, store_->db(), "peer", 2, second);
   auto ahead = mine_->NextKey("peer");
@@ -167,8 +167,8 @@ TEST_F(SessionStoreTest, AKeyOfTheNextEpochIsNotYetHereRatherThanGone) {
   EXPECT_EQ(wait.error().code, ErrorCode::kUnavailable) << wait.error().message;
   EXPECT_NE(wait.error().message.find("retry"), std::string::npos);
   // Two epochs ahead is no re-seed under way: not found.
-  const std::string far = pairwise::FormatKeyId(
-      {1, 2, 3, 4, 5, 6, 7, 8}, {4, pairwise::ChainDirection::kLowerIssues, 0});
+  const std::string far = pairwise::FormatKeyId({1, 2, 3, 4, 5, 6, 7, 8},
+                                                {4, pairwise::ChainDirection::kLowerIssues, 0});
   EXPECT_EQ(theirs_->KeyById("me", far).error().code, ErrorCode::kNotFound);
   ApplyOn(*theirs_, peer_store_->db(), "me", 2, second);
   auto got = theirs_->KeyById("me", ahead->key_id);
