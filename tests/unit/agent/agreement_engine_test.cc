@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/store/agent_dir.h"
+#include "common/hex.h"
 #include "crypto/ctr_drbg.h"
 #include "hub/channel/agreement_relay.h"
 #include "keystore/file_keystore.h"
@@ -506,6 +507,33 @@ TEST_F(AgreementEngineTest, ARefusalForgedToTheResponderSplitsNothing) {
     EXPECT_EQ(Epoch(B(), kA), static_cast<std::uint64_t>(i + 1));
     EXPECT_TRUE(SameKeys());
   }
+}
+
+// One hub's forged offer "from" the peer, with a long expiry, does not hold
+// the device's own agreements hostage: agree does not join it.
+TEST_F(AgreementEngineTest, AForgedOfferDoesNotAbsorbAgree) {
+  Setup(2, 3);
+  ASSERT_EQ(Agree(true).state, AgreementState::kConfirmed);
+  pairwise::AgreementParams forged;
+  forged.sid.fill(0x77);
+  forged.initiator = kA;
+  forged.responder = kB;
+  forged.hub_set = {kHubIds[0], kHubIds[1], kHubIds[2]};
+  forged.threshold = 2;
+  forged.expires_at_ms = now_ms_ + 500'000;
+  forged.session_epoch = 2;
+  pb::PeerDelivery offer;
+  offer.set_sender(kA);
+  proto::FillHeader(forged, *offer.mutable_share()->mutable_header());
+  offer.mutable_share()->set_hub_index(1);
+  B().engine->OnDelivery(*B().ports[0], offer, SecretBytes(32));
+  fabric_.Run();
+  const auto outcome = Agree(false, false, /*from_b=*/true);
+  EXPECT_EQ(outcome.state, AgreementState::kConfirmed) << outcome.reason;
+  EXPECT_NE(outcome.sid, HexEncode(forged.sid));
+  EXPECT_EQ(Epoch(A(), kB), 2u);
+  EXPECT_EQ(Epoch(B(), kA), 2u);
+  EXPECT_TRUE(SameKeys());
 }
 
 TEST_F(AgreementEngineTest, ReplayedAndAlteredSharesChangeNothing) {
