@@ -1,5 +1,7 @@
-// skap-agent enroll --data DIR (BUNDLE... | --part FILE --part FILE ...):
-// add each hub's bootstrap bundle to the device (DIR is made 0700 if new).
+// skap-agent enroll --data DIR (BUNDLE... | --part FILE --part FILE ...)
+// [--keep-bundles]: add each hub's bootstrap bundle to the device (DIR is
+// made 0700 if new), then overwrite and remove the files it read: a
+// bootstrap key left lying around outlives the secure room.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -7,6 +9,7 @@
 
 #include "agent/hub/enrolment.h"
 #include "apps/skap-agent/cli.h"
+#include "common/secret_file.h"
 
 namespace skap::agentcli {
 namespace {
@@ -15,6 +18,7 @@ struct EnrollOptions {
   std::string data_dir;
   std::vector<std::string> bundles;
   std::vector<std::string> parts;
+  bool keep = false;
 };
 
 void Enroll(const EnrollOptions& o) {
@@ -33,6 +37,17 @@ void Enroll(const EnrollOptions& o) {
                 bundle->info.network_name.c_str(), bundle->info.hub_id.c_str(),
                 bundle->info.hub_address.c_str());
   }
+  // Only once every bundle is enrolled: a failure above keeps them all for
+  // another try.
+  if (o.keep) return;
+  std::vector<std::string> files = o.parts;
+  files.insert(files.end(), o.bundles.begin(), o.bundles.end());
+  for (const auto& file : files) {
+    if (auto removed = RemoveSecretFile(file); !removed)
+      Fail("removing the bundle", removed.error());
+    if (file != "-")
+      std::printf("overwrote and removed %s (--keep-bundles keeps it)\n", file.c_str());
+  }
 }
 
 }  // namespace
@@ -46,6 +61,9 @@ void AddEnroll(CLI::App& app) {
   auto* parts_option =
       enroll->add_option("--part", o->parts, "A part of one split bundle (repeat k times)");
   bundle_option->excludes(parts_option);
+  enroll->add_flag("--keep-bundles", o->keep,
+                   "Keep the bundle files and parts once enrolled (by default each is "
+                   "overwritten and removed)");
   enroll->callback([o] { Enroll(*o); });
 }
 

@@ -1,8 +1,10 @@
 #include "common/secret_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -68,6 +70,39 @@ Result<SecretBytes> ReadSecretFile(const std::string& path, std::size_t max_size
   SecureWipe(chunk.data(), chunk.size());
   if (!from_stdin) close(fd);
   return out;
+}
+
+Result<void> RemoveSecretFile(const std::string& path) {
+  if (path == "-") return Ok();
+  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return SystemError("open " + path);
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    auto error = SystemError("stat " + path);
+    close(fd);
+    return error;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return Ok();
+  }
+  const std::array<std::uint8_t, 4096> zeros{};
+  auto left = static_cast<std::size_t>(st.st_size);
+  while (left > 0) {
+    const ssize_t n = write(fd, zeros.data(), std::min(left, zeros.size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      auto error = SystemError("overwrite " + path);
+      close(fd);
+      return error;
+    }
+    left -= static_cast<std::size_t>(n);
+  }
+  const bool synced = fsync(fd) == 0;
+  close(fd);
+  if (!synced) return SystemError("fsync " + path);
+  if (unlink(path.c_str()) != 0) return SystemError("remove " + path);
+  return Ok();
 }
 
 }  // namespace skap

@@ -19,4 +19,10 @@ Result<void> WriteSecretFile(const std::string& path, std::span<const std::uint8
 // memory; "-" reads standard input.
 Result<SecretBytes> ReadSecretFile(const std::string& path, std::size_t max_size = 1 << 20);
 
+// RemoveSecretFile overwrites a regular file with zeros, fsyncs it and
+// removes it. On flash or copy-on-write storage the old blocks may outlive
+// the overwrite; the file's name and contents are gone from the tree either
+// way. Anything but a regular file (standard input, a FIFO) is left alone.
+Result<void> RemoveSecretFile(const std::string& path);
+
 }  // namespace skap

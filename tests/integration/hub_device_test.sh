@@ -21,7 +21,9 @@ ctl pat device provision --network plant-1 --name sensor-1 --out sensor-1.skapbu
 ctl pat device provision --network plant-1 --name sensor-2 --split 2/3 --parts-dir parts --qr none 2> /dev/null
 id1=$(ctl alice --json device list --network plant-1 | jq -r '.[] | select(.name=="sensor-1") | .id')
 
-"$AGENT" enroll --data s1 --bundle sensor-1.skapbundle > /dev/null
+out=$("$AGENT" enroll --data s1 --bundle sensor-1.skapbundle)
+[[ ! -e sensor-1.skapbundle && "$out" == *"overwrote and removed sensor-1.skapbundle"* ]] &&
+  pass "enroll removes the bundle it read, and says so" || fail "$out"
 expect_eq "$(stat -c %a s1) $(stat -c %a s1/hubs/*.state s1/local.kek | sort -u)" "700 600" \
   "device data directory and its files are private"
 expect_eq "$("$AGENT" connect --data s1)" pending "pre-flight over TLS-PSK: pending"
@@ -48,9 +50,14 @@ expect_fail "rate limit" "the burst is spent: the hub refuses more for now" \
 expect_fail "ask for 1 to 64 bytes" "a request over the per-request bound is refused" \
   "$AGENT" entropy --data s1 --bytes 65
 
-"$AGENT" enroll --data s2 --part parts/sensor-2.part1.txt --part parts/sensor-2.part3.txt > /dev/null
+"$AGENT" enroll --data s2 --keep-bundles --part parts/sensor-2.part1.txt \
+  --part parts/sensor-2.part3.txt > /dev/null
 expect_eq "$("$AGENT" connect --data s2)" pending "enrolled from 2 of 3 parts"
+[[ -e parts/sensor-2.part1.txt && -e parts/sensor-2.part3.txt ]] && pass "--keep-bundles keeps them" ||
+  fail "--keep-bundles removed a part"
 "$AGENT" enroll --data copy --part parts/sensor-2.part2.txt --part parts/sensor-2.part3.txt > /dev/null
+[[ ! -e parts/sensor-2.part2.txt && ! -e parts/sensor-2.part3.txt ]] &&
+  pass "the parts read are removed" || fail "a part was left behind"
 expect_fail "already used" "a copied bundle cannot enrol a second device" \
   "$AGENT" connect --data copy
 
