@@ -55,6 +55,11 @@ expect_fail "ask for 1 to 64 bytes" "a request over the per-request bound is ref
 expect_eq "$("$AGENT" connect --data s2)" pending "enrolled from 2 of 3 parts"
 [[ -e parts/sensor-2.part1.txt && -e parts/sensor-2.part3.txt ]] && pass "--keep-bundles keeps them" ||
   fail "--keep-bundles removed a part"
+if "$AGENT" enroll --data bad --part parts/sensor-2.part1.txt > /dev/null 2>&1; then
+  fail "one part of a 2-of-3 split enrolled"
+fi
+[[ -e parts/sensor-2.part1.txt ]] && pass "a failed enrolment keeps what it read" ||
+  fail "a failed enrolment removed a part"
 "$AGENT" enroll --data copy --part parts/sensor-2.part2.txt --part parts/sensor-2.part3.txt > /dev/null
 [[ ! -e parts/sensor-2.part2.txt && ! -e parts/sensor-2.part3.txt ]] &&
   pass "the parts read are removed" || fail "a part was left behind"
