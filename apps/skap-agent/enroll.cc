@@ -4,6 +4,7 @@
 // bootstrap key left lying around outlives the secure room.
 #include <cstdio>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,13 +41,16 @@ void Enroll(const EnrollOptions& o) {
   // Only once every bundle is enrolled: a failure above keeps them all for
   // another try.
   if (o.keep) return;
-  std::vector<std::string> files = o.parts;
-  files.insert(files.end(), o.bundles.begin(), o.bundles.end());
+  std::set<std::string> files(o.parts.begin(), o.parts.end());  // each once
+  files.insert(o.bundles.begin(), o.bundles.end());
   for (const auto& file : files) {
-    if (auto removed = RemoveSecretFile(file); !removed)
-      Fail("removing the bundle", removed.error());
-    if (file != "-")
+    auto removed = RemoveSecretFile(file);
+    if (!removed) Fail("removing the bundle", removed.error());
+    if (*removed) {
       std::printf("overwrote and removed %s (--keep-bundles keeps it)\n", file.c_str());
+    } else if (file != "-") {
+      std::printf("left %s as it is: not a regular file\n", file.c_str());
+    }
   }
 }
 

@@ -72,19 +72,18 @@ Result<SecretBytes> ReadSecretFile(const std::string& path, std::size_t max_size
   return out;
 }
 
-Result<void> RemoveSecretFile(const std::string& path) {
-  if (path == "-") return Ok();
-  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return SystemError("open " + path);
+Result<bool> RemoveSecretFile(const std::string& path) {
+  if (path == "-") return false;
+  // Looked at before it is opened: opening a FIFO for writing would wait
+  // for a reader, and a symbolic link (or /dev/fd/N) is not the file's own.
   struct stat st {};
-  if (fstat(fd, &st) != 0) {
-    auto error = SystemError("stat " + path);
+  if (lstat(path.c_str(), &st) != 0) return SystemError("stat " + path);
+  if (!S_ISREG(st.st_mode)) return false;
+  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return SystemError("open " + path);
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
-    return error;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    close(fd);
-    return Ok();
+    return false;  // replaced in between: not the file that was read
   }
   const std::array<std::uint8_t, 4096> zeros{};
   auto left = static_cast<std::size_t>(st.st_size);
@@ -102,7 +101,7 @@ Result<void> RemoveSecretFile(const std::string& path) {
   close(fd);
   if (!synced) return SystemError("fsync " + path);
   if (unlink(path.c_str()) != 0) return SystemError("remove " + path);
-  return Ok();
+  return true;
 }
 
 }  // namespace skap

@@ -20,9 +20,10 @@ Result<void> WriteSecretFile(const std::string& path, std::span<const std::uint8
 Result<SecretBytes> ReadSecretFile(const std::string& path, std::size_t max_size = 1 << 20);
 
 // RemoveSecretFile overwrites a regular file with zeros, fsyncs it and
-// removes it. On flash or copy-on-write storage the old blocks may outlive
-// the overwrite; the file's name and contents are gone from the tree either
-// way. Anything but a regular file (standard input, a FIFO) is left alone.
-Result<void> RemoveSecretFile(const std::string& path);
+// removes it: true. On flash or copy-on-write storage the old blocks may
+// outlive the overwrite; the file's name and contents are gone from the tree
+// either way. Anything but a regular file ("-", a FIFO, a symbolic link) is
+// left alone: false.
+Result<bool> RemoveSecretFile(const std::string& path);
 
 }  // namespace skap

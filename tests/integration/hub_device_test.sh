@@ -24,6 +24,11 @@ id1=$(ctl alice --json device list --network plant-1 | jq -r '.[] | select(.name
 out=$("$AGENT" enroll --data s1 --bundle sensor-1.skapbundle)
 [[ ! -e sensor-1.skapbundle && "$out" == *"overwrote and removed sensor-1.skapbundle"* ]] &&
   pass "enroll removes the bundle it read, and says so" || fail "$out"
+ctl pat device provision --network plant-1 --name sensor-9 --out sensor-9.skapbundle 2> /dev/null
+ln -s sensor-9.skapbundle linked.skapbundle
+out=$("$AGENT" enroll --data s9 linked.skapbundle)
+[[ -e sensor-9.skapbundle && "$out" == *"left linked.skapbundle as it is"* ]] &&
+  pass "a symbolic link is left alone, and so is what it points to" || fail "$out"
 expect_eq "$(stat -c %a s1) $(stat -c %a s1/hubs/*.state s1/local.kek | sort -u)" "700 600" \
   "device data directory and its files are private"
 expect_eq "$("$AGENT" connect --data s1)" pending "pre-flight over TLS-PSK: pending"
