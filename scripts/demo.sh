@@ -50,14 +50,16 @@ run skap-agent status --data sensor-a
 say "5. sensor-a agrees a key with sensor-b: each side's secret split 2-of-3 over the hubs"
 run skap-agent agree sensor-b --data sensor-a
 
-say "6. sensor-a hands out a key (id and fingerprint; the key itself only with --reveal); sensor-b fetches the same key by its id"
+say "6. sensor-a shows its next key (id and fingerprint; it is handed out, and spent, only with --reveal); sensor-b shows the same key by its id"
 show_shared_key sensor-a sensor-b
 
 say "7. The session ratchets along its KDF chains: each side hands out its own next keys, the other fetches them by id"
 show_shared_key sensor-b sensor-a
+echo "  \$ skap-agent key sensor-b --reveal    (at sensor-a; then at sensor-b: key sensor-a --id ID --reveal)"
 read -r id1 fp1 key1 < <(ag sensor-a key sensor-b --reveal)
-echo "  sensor-a: $id1 $fp1"
-run skap-agent key sensor-a --id "$id1" --data sensor-b
+read -r id1b fp1b key1b < <(ag sensor-b key sensor-a --id "$id1" --reveal)
+echo "  sensor-a handed out $id1 $fp1; sensor-b took $id1b $fp1b (the keys themselves not shown)"
+[[ "$id1 $key1" == "$id1b $key1b" ]] || { echo "keys do not match" >&2; exit 1; }
 
 say "8. Hub 3 stops; the devices re-seed the session through the two hubs left"
 stop_hub_n 3

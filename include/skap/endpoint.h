@@ -37,10 +37,23 @@ struct Key {
   SecretBytes bytes;        // the key itself
 };
 
+// KeyInfo is what may be shown of a key that stays where it is.
+struct KeyInfo {
+  std::string id;
+  std::string fingerprint;
+  std::uint64_t epoch = 0;
+  unsigned chain = 0;
+  std::uint32_t index = 0;
+};
+
 // KeyUse says whom keys go to, in ETSI GS QKD 014's terms: handed out by the
 // master SAE here for the slave SAE at the peer's device (or, fetched by id,
-// the reverse). With a peer channel the endpoint tells the peer's side, and
-// hands a key by id only to the pair it was handed out for.
+// the reverse). No KeyUse (std::nullopt) is this device's own consumers: the
+// control socket, the C API, an application embedding the endpoint. With a
+// peer channel the endpoint tells the peer's side whom each key went to, and
+// hands a key by id only to a consumer of the same kind: a key the peer's
+// master SAE took goes to its slave SAE here and to no local consumer, and
+// the reverse.
 struct KeyUse {
   std::string master_sae;
   std::string slave_sae;
@@ -191,11 +204,17 @@ class Endpoint {
   // KeysById hands out every key of the peer's chain that `ids` names, or
   // none. kNotFound: one is not there (never made, or handed out already);
   // kUnavailable: one is of the epoch after the one held (the re-seed has
-  // not completed on this side yet: retry); with `use` and a peer channel,
-  // kPermissionDenied: one went to another pair, kUnavailable: the peer has
-  // not said yet whom one went to.
+  // not completed on this side yet: retry); with a peer channel,
+  // kPermissionDenied: one went to another consumer (KeyUse), kUnavailable:
+  // the peer has not said yet whom one went to (retry).
   virtual void KeysById(const std::string& peer, const std::vector<std::string>& ids,
                         std::optional<KeyUse> use, Done<std::vector<Key>> done) = 0;
+  // PeekNextKey and PeekKeyById show the key NextKeys would hand out next,
+  // and the one KeysById would for `id`, without handing it out (the same
+  // errors, but no entitlement: a fingerprint is public). Another consumer
+  // may take the next key meanwhile.
+  virtual void PeekNextKey(const std::string& peer, Done<KeyInfo> done) = 0;
+  virtual void PeekKeyById(const std::string& peer, const std::string& id, Done<KeyInfo> done) = 0;
   // Session reports the session with `peer` (a device id), if there is one.
   virtual void Session(const std::string& peer, Done<std::optional<SessionStatus>> done) = 0;
 

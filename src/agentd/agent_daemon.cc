@@ -196,19 +196,26 @@ struct AgentDaemon::Parts {
                       const std::optional<KeyUse>& use, const Done<std::vector<Key>>& done) {
     auto keys = sessions->NextKeys(peer, count);
     if (!keys) return done(Unexpected(std::move(keys).error()));
-    if (use && peer_channel) {
+    if (peer_channel) {
       std::vector<pairwise::KeyId> issued;
       issued.reserve(keys->size());
       for (const auto& k : *keys) issued.push_back(k.id);
       // Keys whose notice is not kept are handed out to no one: the peer's
-      // consumer could never take them.
-      if (auto sent = peer_channel->SendIssued(peer, issued, use->master_sae, use->slave_sae);
-          !sent) {
+      // consumer could never take them. A local consumer's keys are named
+      // too (no SAEs), so that no SAE at the peer can take them, and the
+      // peer's local consumers no key of an SAE here.
+      const KeyUse to = use.value_or(KeyUse{});
+      if (auto sent = peer_channel->SendIssued(peer, issued, to.master_sae, to.slave_sae); !sent) {
         return done(Unexpected(ErrorCode::kIoError, "the key-id sync could not keep its notice: " +
                                                         sent.error().message));
       }
     }
     done(KeysOf(std::move(*keys)));
+  }
+
+  static std::string Whom(const KeyUse& use) {
+    if (use.master_sae.empty()) return "to the peer's local consumers (control socket, C API)";
+    return "by SAE " + use.master_sae + " for SAE " + use.slave_sae;
   }
 
   // Entitled checks what the peer's side said of each key it handed out:
@@ -232,8 +239,7 @@ struct AgentDaemon::Parts {
       }
       if (issued->master_sae != use.master_sae || issued->slave_sae != use.slave_sae) {
         return Unexpected(ErrorCode::kPermissionDenied,
-                          "key " + text + " was not handed out by SAE " + use.master_sae +
-                              " for SAE " + use.slave_sae);
+                          "key " + text + " was not handed out " + Whom(use));
       }
     }
     return Ok();
@@ -241,14 +247,18 @@ struct AgentDaemon::Parts {
 
   void KeysByIdOnLoop(const std::string& peer, const std::vector<std::string>& ids,
                       const std::optional<KeyUse>& use, const Done<std::vector<Key>>& done) {
-    if (use && peer_channel) {
-      if (auto entitled = Entitled(peer, ids, *use); !entitled) {
+    if (peer_channel) {
+      if (auto entitled = Entitled(peer, ids, use.value_or(KeyUse{})); !entitled) {
         return done(Unexpected(std::move(entitled).error()));
       }
     }
     auto keys = sessions->KeysById(peer, ids);
     if (!keys) return done(Unexpected(std::move(keys).error()));
     done(KeysOf(std::move(*keys)));
+  }
+
+  static KeyInfo InfoOf(const IssuedKey& k) {
+    return {k.key_id, k.fingerprint, k.id.epoch, static_cast<unsigned>(k.id.direction), k.id.index};
   }
 
   static SessionStatus SessionStatusOf(const SessionInfo& s) {
@@ -438,6 +448,29 @@ void AgentDaemon::KeysById(const std::string& peer, const std::vector<std::strin
           p->KeysByIdOnLoop(*id, ids, use, d);
         });
       });
+}
+
+void AgentDaemon::PeekNextKey(const std::string& peer, Done<KeyInfo> done) {
+  parts_->OnLoop<KeyInfo>(std::move(done), [p = parts_.get(), peer](Done<KeyInfo> d) {
+    p->ResolvePeer(peer, [p, d = std::move(d)](Result<std::string> id) {
+      if (!id) return d(Unexpected(std::move(id).error()));
+      auto key = p->sessions->PeekNextKey(*id);
+      if (!key) return d(Unexpected(std::move(key).error()));
+      d(Parts::InfoOf(*key));
+    });
+  });
+}
+
+void AgentDaemon::PeekKeyById(const std::string& peer, const std::string& key_id,
+                              Done<KeyInfo> done) {
+  parts_->OnLoop<KeyInfo>(std::move(done), [p = parts_.get(), peer, key_id](Done<KeyInfo> d) {
+    p->ResolvePeer(peer, [p, key_id, d = std::move(d)](Result<std::string> id) {
+      if (!id) return d(Unexpected(std::move(id).error()));
+      auto key = p->sessions->PeekKeyById(*id, key_id);
+      if (!key) return d(Unexpected(std::move(key).error()));
+      d(Parts::InfoOf(*key));
+    });
+  });
 }
 
 void AgentDaemon::Session(const std::string& peer, Done<std::optional<SessionStatus>> done) {

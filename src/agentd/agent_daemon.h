@@ -78,6 +78,8 @@ class AgentDaemon final : public Endpoint {
                 Done<std::vector<Key>> done) override;
   void KeysById(const std::string& peer, const std::vector<std::string>& ids,
                 std::optional<KeyUse> use, Done<std::vector<Key>> done) override;
+  void PeekNextKey(const std::string& peer, Done<KeyInfo> done) override;
+  void PeekKeyById(const std::string& peer, const std::string& id, Done<KeyInfo> done) override;
   void Session(const std::string& peer, Done<std::optional<SessionStatus>> done) override;
 
   bool OnOwnThread() const override;

@@ -74,17 +74,17 @@ crash_hubs_at hub.ack.after-commit
 # An agent killed just after it committed a key it had not yet handed out:
 # that key id is never handed out on that side again, and the peer still
 # has it.
-read -r before _ < <(ag a key b)
+read -r before _ < <(ag a key b --reveal)
 stop_agent a
 AGENT_ENV="SKAP_CRASH_AT=agent.key.after-commit" start_agent a
-expect_fail "" "the key request dies with the agent" ag a key b
+expect_fail "" "the key request dies with the agent" ag a key b --reveal
 expect_killed "${AGENT_PID[a]}" "agent a was killed (-9) at agent.key.after-commit"
 start_agent a
-read -r after _ < <(ag a key b)
+read -r after _ < <(ag a key b --reveal)
 index() { printf '%d' "0x${1: -8}"; }
 expect_eq "$(($(index "$after") - $(index "$before")))" 2 "the key handed out at the crash is skipped"
 lost=${before:0:28}$(printf '%08x' $(($(index "$before") + 1)))
-read -r got _ < <(ag b key a --id "$lost")
+read -r got _ < <(ag b key a --id "$lost" --reveal)
 expect_eq "$got" "$lost" "the peer still hands out the key a lost"
 
 for i in 1 2 3; do

@@ -18,8 +18,19 @@ expect_eq "$(ag a peers | awk '{ print $1, $2 }')" "$b b" "a sees b as its peer"
 out=$(ag a agree b)
 [[ "$out" == "agreed with b: session epoch 1"* ]] && pass "a and b agree a key: $out" || fail "agree: $out"
 expect_shared_key a b "a key either side hands out, the other fetches by its id: same id and fingerprint"
-read -r next_a _ < <(ag a key b)
-read -r next_b _ < <(ag b key a)
+# Without --reveal a key is shown, not spent: the README's order (compare
+# the fingerprints, then reveal) hands out the key that was compared.
+read -r shown fp_shown < <(ag a key b)
+expect_eq "$(ag a key b)" "$shown $fp_shown" "showing a's next key twice shows the same key: nothing spent"
+expect_eq "$(ag b key a --id "$shown")" "$shown $fp_shown" "b shows the key of that id: the same fingerprint"
+expect_eq "$(ag b key a --id "$shown")" "$shown $fp_shown" "and showing it did not erase it at b"
+read -r next_a fp_a hex_shown < <(ag a key b --reveal)
+expect_eq "$next_a $fp_a" "$shown $fp_shown" "--reveal hands out the key that was shown"
+expect_eq "$(ag b key a --id "$shown" --reveal | cut -d' ' -f3)" "$hex_shown" "and b reveals the same bytes by id"
+[[ "$(ag a key b | cut -d' ' -f1)" != "$shown" ]] && pass "once revealed, a's next key is another" ||
+  fail "a shows a key it handed out"
+read -r next_a _ < <(ag a key b --reveal)
+read -r next_b _ < <(ag b key a --reveal)
 [[ -n "$next_a" && "$next_a" != "$next_b" ]] && pass "keys both sides hand out at once differ" ||
   fail "both sides handed out $next_a"
 read -r id fp hex_a < <(ag a key b --reveal)

@@ -238,12 +238,13 @@ ag() {
 }
 
 # shared_key A B: A hands out its next key for B, and B fetches that key by
-# its id; prints "id fingerprint" of the two, which the caller compares.
+# its id, both revealed (so both are spent); prints "id fingerprint key" of
+# the two, which the caller compares.
 shared_key() {
-  local id fp id_b fp_b
-  read -r id fp < <(ag "$1" key "$2")
-  read -r id_b fp_b < <(ag "$2" key "$1" --id "$id")
-  echo "$id $fp / $id_b $fp_b"
+  local id fp hex id_b fp_b hex_b
+  read -r id fp hex < <(ag "$1" key "$2" --reveal)
+  read -r id_b fp_b hex_b < <(ag "$2" key "$1" --id "$id" --reveal)
+  echo "$id $fp $hex / $id_b $fp_b $hex_b"
 }
 # expect_shared_key A B WHAT: both directions give each side the other's key.
 expect_shared_key() {
@@ -251,7 +252,7 @@ expect_shared_key() {
   for pair in "$1 $2" "$2 $1"; do
     # shellcheck disable=SC2086 # the pair is two words on purpose
     out=$(shared_key $pair)
-    [[ "$out" =~ ^([^ ]+\ [^ ]+)\ /\ (.+)$ && "${BASH_REMATCH[1]}" == "${BASH_REMATCH[2]}" ]] ||
+    [[ "$out" =~ ^([^ ]+\ [^ ]+\ [^ ]+)\ /\ (.+)$ && "${BASH_REMATCH[1]}" == "${BASH_REMATCH[2]}" ]] ||
       fail "$3 ($pair): $out"
   done
   pass "$3"

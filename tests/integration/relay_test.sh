@@ -105,8 +105,17 @@ expect_eq "$(dec b2 a2 "${ids1[0]}" | head -n1)" 401 \
 expect_eq "$(dec b1 a2 "${ids1[0]}" | head -n1)" 401 "nor may sae-b1 name the wrong master"
 expect_eq "$(dec b1 a1 "${ids2[0]}" | head -n1)" 401 \
   "nor take, naming its own master, a key sae-a2 got for sae-b2 (the key-id sync says so)"
+# The control socket (and the C API) go by the same rule: a key an SAE took
+# goes to no local consumer at the peer, and a local consumer's key to no SAE.
+expect_fail "not handed out to the peer's local consumers" \
+  "b's control socket may not take a key sae-a1 got for sae-b1" ag b key a --id "${ids1[1]}" --reveal
+read -r local_id _ local_hex < <(ag a key b --reveal)
+wait_until "a's notice for its own consumer is acknowledged" "[[ \$(peer_field a .pending) == 0 ]]"
+expect_eq "$(dec b1 a1 "$local_id" | head -n1)" 401 "sae-b1 may not take a key a's control socket handed out"
+expect_eq "$(ag b key a --id "$local_id" --reveal | cut -d' ' -f1,3)" "$local_id $local_hex" \
+  "b's control socket takes it, the same bytes"
 expect_eq "$(dec b1 a1 "${ids1[@]}")" "200
-$keys1" "sae-b1 takes the 5 keys sae-a1 got for it, the same bytes"
+$keys1" "sae-b1 takes the 5 keys sae-a1 got for it, the same bytes (none lost to the refused takers)"
 expect_eq "$(dec b1 a1 "${ids1[0]}" | head -n1)" 400 "a key taken already is not found (400), not awaited"
 # A well-formed key id this session never made (another tag, an index no
 # notice covers): 400, not a 503 that would have the SAE wait forever.

@@ -96,7 +96,10 @@ int skap_agree(skap_endpoint* endpoint, const char* peer, int hybrid, uint64_t* 
 int skap_next_key(skap_endpoint* endpoint, const char* peer, char key_id[SKAP_KEY_ID_SIZE],
                   unsigned char* key, size_t key_capacity);
 /* skap_key_by_id hands out the key of the peer's chain that KEY_ID names.
- * Each key is handed out once on each side. */
+ * Each key is handed out once on each side. With a peer channel (docs/peer.md)
+ * only a key the peer's control socket or C API handed out comes out here:
+ * SKAP_E_PERMISSION_DENIED for one an ETSI SAE took, SKAP_E_UNAVAILABLE until
+ * the peer's notice for it arrives (ask again). */
 int skap_key_by_id(skap_endpoint* endpoint, const char* peer, const char* key_id,
                    unsigned char* key, size_t key_capacity);
 

@@ -387,7 +387,8 @@ Result<bool> SessionStore::NamesPeerKey(const std::string& peer, const std::stri
 }
 
 Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::string& peer,
-                                                                const std::string& key_id) {
+                                                                const std::string& key_id,
+                                                                bool take) {
   const auto id = pairwise::ParseKeyId(key_id);
   if (!id) return Unexpected(ErrorCode::kInvalidArgument, "not a SKAP key id");
   if (id->direction == pairwise::IssuingDirection(self_, peer)) {
@@ -428,6 +429,7 @@ Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::strin
       return Unexpected(ErrorCode::kNotFound, "that key was handed out already and is erased");
     }
     SKAP_ASSIGN_OR_RETURN(out.key, kek_.Unwrap(AsBlob(skipped[0][0]).value_or(Blob{})));
+    if (!take) return out;
     SKAP_RETURN_IF_ERROR(db_.Execute(
         "DELETE FROM skipped_keys WHERE peer = $1 AND epoch = $2 AND direction = $3 AND idx = $4",
         {peer, Int(id->epoch), Int(id->direction), std::int64_t{id->index}}));
@@ -449,12 +451,14 @@ Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::strin
       out.key = std::move(step.consumer_key);
       break;
     }
+    if (!take) continue;
     SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek_.Wrap(step.consumer_key.Expose()));
     SKAP_RETURN_IF_ERROR(
         db_.Execute("INSERT INTO skipped_keys (peer, epoch, direction, idx, wrapped_key)"
                     " VALUES ($1, $2, $3, $4, $5)",
                     {peer, Int(id->epoch), Int(id->direction), std::int64_t{j}, Blob(wrapped)}));
   }
+  if (!take) return out;
   SKAP_ASSIGN_OR_RETURN(const auto wrapped_chain, kek_.Wrap(ck.Expose()));
   SKAP_RETURN_IF_ERROR(SaveChain(db_, peer, id->epoch, id->direction, Blob(wrapped_chain),
                                  std::int64_t{id->index} + 1));
@@ -470,13 +474,39 @@ Result<std::vector<IssuedKey>> SessionStore::KeysById(const std::string& peer,
   std::vector<Taken> taken;
   SKAP_RETURN_IF_ERROR(store::InTransaction(db_, [&]() -> Result<void> {
     for (const auto& key_id : key_ids) {
-      SKAP_ASSIGN_OR_RETURN(auto t, TakeByIdInTransaction(peer, key_id));
+      SKAP_ASSIGN_OR_RETURN(auto t, TakeByIdInTransaction(peer, key_id, true));
       taken.push_back(std::move(t));
     }
     return Ok();
   }));
   CrashPoint("agent.key.after-commit");
   return IssueAll(std::move(taken));
+}
+
+Result<IssuedKey> SessionStore::PeekKeyById(const std::string& peer, const std::string& key_id) {
+  SKAP_ASSIGN_OR_RETURN(auto t, TakeByIdInTransaction(peer, key_id, false));
+  return Issue(t.id, std::move(t.key), t.tag);
+}
+
+Result<IssuedKey> SessionStore::PeekNextKey(const std::string& peer) {
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));
+  if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
+  const auto epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));
+  // A key reserved in memory is handed out before the chain moves on.
+  if (const auto pool = reserved_.find(peer);
+      pool != reserved_.end() && pool->second.epoch == epoch && !pool->second.keys.empty()) {
+    const Taken& next = pool->second.keys.front();
+    return Issue(next.id, SecretBytes::Copy(next.key.Expose()), next.tag);
+  }
+  const ChainDirection mine = pairwise::IssuingDirection(self_, peer);
+  SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, epoch, mine));
+  if (!chain) return Unexpected(ErrorCode::kFailedPrecondition, "session without its chain");
+  if (chain->next_index >= pairwise::kMaxChainIndex) {
+    return Unexpected(ErrorCode::kLimitExceeded, "this epoch's keys are spent: re-seed");
+  }
+  SKAP_ASSIGN_OR_RETURN(auto ck, kek_.Unwrap(chain->wrapped_chain));
+  SKAP_ASSIGN_OR_RETURN(auto step, pairwise::ChainStep(ck.Expose()));
+  return Issue({epoch, mine, chain->next_index}, std::move(step.consumer_key), chain->tag);
 }
 
 Result<IssuedKey> SessionStore::KeyById(const std::string& peer, const std::string& key_id) {

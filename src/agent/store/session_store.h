@@ -101,6 +101,13 @@ class SessionStore {
   // side's own chain are not fetched by id: kNotFound.
   Result<IssuedKey> KeyById(const std::string& peer, const std::string& key_id);
 
+  // PeekNextKey and PeekKeyById are the key NextKey would hand out next and
+  // the one KeyById would hand out for `key_id` (same errors), taking
+  // nothing: a person may compare its fingerprint first. A crash may drop
+  // a key reserved in memory, so the next key after one is another.
+  Result<IssuedKey> PeekNextKey(const std::string& peer);
+  Result<IssuedKey> PeekKeyById(const std::string& peer, const std::string& key_id);
+
   // NamesPeerKey is true if `key_id` names a key of the peer's chain of an
   // epoch held (handed out or not): its id is one this session makes.
   Result<bool> NamesPeerKey(const std::string& peer, const std::string& key_id);
@@ -147,7 +154,10 @@ class SessionStore {
     std::uint64_t epoch = 0;
     std::deque<Taken> keys;
   };
-  Result<Taken> TakeByIdInTransaction(const std::string& peer, const std::string& key_id);
+  // TakeByIdInTransaction finds the key `key_id` names; with `take` it
+  // takes it off its chain (or the skipped keys), else it changes nothing.
+  Result<Taken> TakeByIdInTransaction(const std::string& peer, const std::string& key_id,
+                                      bool take);
   static Result<std::vector<IssuedKey>> IssueAll(std::vector<Taken> taken);
   static Result<IssuedKey> Issue(pairwise::KeyId id, SecretBytes key,
                                  const pairwise::KeyIdTag& tag);

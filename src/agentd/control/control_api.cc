@@ -103,14 +103,15 @@ json StatusJson(const EndpointStatus& s) {
   return out;
 }
 
-net::HttpResponse KeyAnswer(const Key& key, bool reveal) {
-  if (!reveal) {
-    return Json(200, json{{"key_id", key.id},
-                          {"fingerprint", key.fingerprint},
-                          {"epoch", key.epoch},
-                          {"chain", key.chain},
-                          {"index", key.index}});
-  }
+net::HttpResponse KeyInfoAnswer(const KeyInfo& key) {
+  return Json(200, json{{"key_id", key.id},
+                        {"fingerprint", key.fingerprint},
+                        {"epoch", key.epoch},
+                        {"chain", key.chain},
+                        {"index", key.index}});
+}
+
+net::HttpResponse KeyAnswer(const Key& key) {
   net::HttpResponse r;
   r.content_type = "text/plain";
   r.headers["X-Skap-Key-Id"] = key.id;
@@ -166,9 +167,19 @@ void ControlApi::Handle(const net::HttpRequest& request, const net::HttpRespond&
                            });
   }
   if (seg.size() == 4 && seg[1] == "keys" && ((seg[3] == "next" && post) || get)) {
-    const auto answer = [reveal, respond](Result<std::vector<Key>> keys) {
+    // A key is spent only when its bytes leave: without reveal=1 it is
+    // shown, not handed out, so a person can compare fingerprints first.
+    if (!reveal) {
+      const auto shown = [respond](Result<KeyInfo> key) {
+        if (!key) return respond(ControlFailure(key.error()));
+        respond(KeyInfoAnswer(*key));
+      };
+      if (seg[3] == "next") return endpoint_.PeekNextKey(seg[2], shown);
+      return endpoint_.PeekKeyById(seg[2], seg[3], shown);
+    }
+    const auto answer = [respond](Result<std::vector<Key>> keys) {
       if (!keys) return respond(ControlFailure(keys.error()));
-      respond(KeyAnswer(keys->front(), reveal));
+      respond(KeyAnswer(keys->front()));
     };
     if (seg[3] == "next") return endpoint_.NextKeys(seg[2], 1, std::nullopt, answer);
     return endpoint_.KeysById(seg[2], {seg[3]}, std::nullopt, answer);

@@ -9,9 +9,13 @@
 //   POST /v1/keys/{peer}/next            the next key of the session with the peer
 //   GET  /v1/keys/{peer}/{key_id}        the key of that id
 //
-// A key answer carries its id and fingerprint; with ?reveal=1 it carries the
-// key itself, as text/plain (hex) with the id and fingerprint in headers, so
-// a key never sits in a JSON value. Errors are {"error","message"}.
+// Without ?reveal=1 a key request only shows the key's id and fingerprint
+// (JSON) and leaves the key where it is; with ?reveal=1 it hands the key out
+// (erased here after), as text/plain (hex) with the id and fingerprint in
+// headers, so a key never sits in a JSON value. With a peer channel a key by
+// id goes only to this device's local consumers if the peer handed it out
+// to its own (KeyUse): 403 if an SAE took it, 503 until the peer says.
+// Errors are {"error","message"}.
 #pragma once
 
 #include "common/error.h"

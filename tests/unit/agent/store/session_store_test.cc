@@ -119,6 +119,50 @@ TEST_F(SessionStoreTest, KeysAheadAreFetchedWithinTheWindowAndTheSkippedOnesKept
   EXPECT_EQ(refused.error().code, ErrorCode::kLimitExceeded);
 }
 
+TEST_F(SessionStoreTest, APeekShowsTheKeyThatWillBeHandedOutAndTakesNothing) {
+  Apply(1, 0x37);
+  // This side's next key: shown twice, the same; then handed out, the same.
+  auto shown = mine_->PeekNextKey("peer");
+  ASSERT_TRUE(shown) << shown.error().message;
+  EXPECT_EQ(mine_->PeekNextKey("peer")->key_id, shown->key_id);
+  auto taken = mine_->NextKey("peer");
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(taken->key_id, shown->key_id);
+  EXPECT_TRUE(ct::Equal(taken->key.Expose(), shown->key.Expose()));
+  EXPECT_NE(mine_->PeekNextKey("peer")->key_id, shown->key_id) << "the next is another";
+  // The peer's side, by id, ahead of its chain and then skipped: the peek
+  // writes no skipped key and moves no chain, so the window stays whole.
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(mine_->NextKey("peer"));
+  auto fourth = mine_->NextKey("peer");  // index 4
+  ASSERT_TRUE(fourth);
+  for (int i = 0; i < 3; ++i) {
+    auto peeked = theirs_->PeekKeyById("me", fourth->key_id);
+    ASSERT_TRUE(peeked) << peeked.error().message;
+    EXPECT_EQ(peeked->fingerprint, fourth->fingerprint);
+  }
+  EXPECT_EQ((*theirs_->Get("me"))->peer_next_index, 0u) << "a peek moves no chain";
+  auto got = theirs_->KeyById("me", fourth->key_id);
+  ASSERT_TRUE(got);
+  EXPECT_TRUE(ct::Equal(got->key.Expose(), fourth->key.Expose()));
+  // A skipped key is shown and stays; a key handed out is gone for a peek too.
+  const auto& first = taken->key_id;
+  EXPECT_EQ(theirs_->PeekKeyById("me", first)->fingerprint, taken->fingerprint);
+  EXPECT_TRUE(theirs_->KeyById("me", first));
+  auto gone = theirs_->PeekKeyById("me", first);
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
+  // A key reserved in memory is the one shown.
+  SessionStore reserving(
+      store_->db(), store_->kek(), "me", [this] { return now_ms_; }, kWindow, 8);
+  ASSERT_TRUE(reserving.NextKey("peer"));
+  auto next_reserved = reserving.PeekNextKey("peer");
+  ASSERT_TRUE(next_reserved);
+  EXPECT_EQ(reserving.NextKey("peer")->key_id, next_reserved->key_id);
+  auto none = mine_->PeekNextKey("nobody");
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::kNotFound);
+}
+
 TEST_F(SessionStoreTest, AReSeedMakesNewKeysAndKeepsThePreviousEpochById) {
   Apply(1, 0x44);
   auto old = mine_->NextKey("peer");
