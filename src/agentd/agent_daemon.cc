@@ -81,6 +81,8 @@ struct AgentDaemon::Parts {
       engine->Tick();
       if (peer_channel) peer_channel->Tick();
       OfferPpks();
+      // What the last second erased leaves the WAL too (store/database.h).
+      (void)store->db().ScrubLog();
       ScheduleTick();
     });
   }

@@ -3,6 +3,7 @@
 // and $1, $2, ... placeholders (which both engines accept).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -50,6 +51,17 @@ class Database {
   virtual Result<void> Begin() = 0;
   virtual Result<void> Commit() = 0;
   virtual Result<void> Rollback() = 0;
+
+  // ScrubLog makes sure nothing a committed transaction overwrote or
+  // deleted (a share delivered, a chain key ratcheted past, a key handed
+  // out) survives in the engine's log: with SQLite, old page images stay in
+  // the WAL file until a checkpoint rewrites it. The implementation scrubs
+  // by itself after a commit at most once per kScrubInterval (a scrub costs
+  // about two commits); daemons call ScrubLog on a timer of that period so
+  // a store that goes quiet is scrubbed too. Only outside a transaction;
+  // a no-op if nothing was committed since the last scrub.
+  static constexpr std::chrono::milliseconds kScrubInterval{1000};
+  virtual Result<void> ScrubLog() = 0;
 
  private:
   std::mutex hold_;

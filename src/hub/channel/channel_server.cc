@@ -24,6 +24,7 @@ struct ChannelServer::State {
   asio::io_context io;
   std::optional<Tcp::acceptor> acceptor;
   std::optional<asio::steady_timer> purge_timer;
+  std::optional<asio::steady_timer> scrub_timer;
   std::thread thread;
 
   void SchedulePurge() {
@@ -35,6 +36,20 @@ struct ChannelServer::State {
         (void)services->relay.Purge();
       }
       SchedulePurge();
+    });
+  }
+
+  // ScheduleScrub keeps what the hub erased (shares delivered, channel keys
+  // ratcheted past) out of the store's log once the hub goes quiet too.
+  void ScheduleScrub() {
+    scrub_timer->expires_after(store::Database::kScrubInterval);
+    scrub_timer->async_wait([this](boost::system::error_code ec) {
+      if (ec) return;  // stopped
+      {
+        const auto held = services->db.Hold();
+        (void)services->db.ScrubLog();
+      }
+      ScheduleScrub();
     });
   }
 };
@@ -101,6 +116,8 @@ Result<std::unique_ptr<ChannelServer>> ChannelServer::Start(Registry& registry, 
       asio::detached);
   state->purge_timer.emplace(state->io);
   state->SchedulePurge();
+  state->scrub_timer.emplace(state->io);
+  state->ScheduleScrub();
   state->thread = std::thread([s = state.get()] { s->io.run(); });
   return std::unique_ptr<ChannelServer>(new ChannelServer(std::move(state)));
 }
@@ -113,6 +130,7 @@ void ChannelServer::Stop() {
     boost::system::error_code ignored;
     s->acceptor->close(ignored);
     s->purge_timer->cancel();
+    s->scrub_timer->cancel();
     // Collect first: closing a connection edits `by_device`.
     std::vector<std::shared_ptr<ChannelConnection>> open;
     for (auto& [id, weak] : s->services->by_device) {

@@ -54,6 +54,7 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string& 
                         "PRAGMA synchronous = FULL;"
                         "PRAGMA foreign_keys = ON;"
                         "PRAGMA secure_delete = ON;"
+                        "PRAGMA journal_size_limit = 0;"
                         "PRAGMA busy_timeout = 5000;"));
   return db;
 }
@@ -157,7 +158,10 @@ Result<std::int64_t> SqliteDatabase::Run(std::string_view sql, std::initializer_
 Result<std::int64_t> SqliteDatabase::Execute(std::string_view sql,
                                              std::initializer_list<Value> params) {
   const std::lock_guard lock(mutex_);
-  return Run(sql, params, nullptr);
+  auto changed = Run(sql, params, nullptr);
+  // A statement outside a transaction commits by itself.
+  if (changed && *changed > 0 && sqlite3_get_autocommit(db_) != 0) unscrubbed_ = true;
+  return changed;
 }
 
 Result<std::vector<Row>> SqliteDatabase::Query(std::string_view sql,
@@ -179,7 +183,43 @@ Result<void> SqliteDatabase::ExecuteScript(std::string_view sql) {
 // BEGIN IMMEDIATE takes the write lock at once, so two writers never both
 // read and then deadlock on upgrading.
 Result<void> SqliteDatabase::Begin() { return ExecuteScript("BEGIN IMMEDIATE"); }
-Result<void> SqliteDatabase::Commit() { return ExecuteScript("COMMIT"); }
+
+Result<void> SqliteDatabase::Commit() {
+  const std::lock_guard lock(mutex_);
+  const int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return Failure(rc, "exec");
+  unscrubbed_ = true;
+  if (std::chrono::steady_clock::now() - scrubbed_at_ >= kScrubInterval) {
+    // The commit is durable already: a scrub that fails now is retried by
+    // the next commit or timer, and must not read as a failed commit.
+    (void)ScrubLocked();
+  }
+  return Ok();
+}
+
 Result<void> SqliteDatabase::Rollback() { return ExecuteScript("ROLLBACK"); }
+
+Result<void> SqliteDatabase::ScrubLog() {
+  const std::lock_guard lock(mutex_);
+  if (sqlite3_get_autocommit(db_) == 0) {
+    return Unexpected(ErrorCode::kFailedPrecondition, "sqlite: no scrub inside a transaction");
+  }
+  if (!unscrubbed_) return Ok();
+  return ScrubLocked();
+}
+
+Result<void> SqliteDatabase::ScrubLocked() {
+  std::vector<Row> rows;
+  SKAP_RETURN_IF_ERROR(Run("PRAGMA wal_checkpoint(TRUNCATE)", {}, &rows));
+  // (busy, frames in the log, frames checkpointed): busy = 1 means a reader
+  // or writer kept the checkpoint from completing, so the log still holds
+  // old pages.
+  if (rows.empty() || rows[0].empty() || AsInt(rows[0][0]).value_or(1) != 0) {
+    return Unexpected(ErrorCode::kUnavailable, "sqlite: the WAL checkpoint could not complete");
+  }
+  unscrubbed_ = false;
+  scrubbed_at_ = std::chrono::steady_clock::now();
+  return Ok();
+}
 
 }  // namespace skap::store

@@ -1,6 +1,7 @@
 // The embedded store: SQLite in WAL mode with full fsync.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,8 +16,9 @@ namespace skap::store {
 
 // SqliteDatabase is a Database on one SQLite file. It runs in WAL mode with
 // synchronous=FULL (a committed transaction survives power loss), enforces
-// foreign keys, overwrites deleted content (secure_delete), and keeps the file
-// private to its owner (mode 0600). Prepared statements are cached.
+// foreign keys, overwrites deleted content (secure_delete), truncates the
+// WAL after a checkpoint (journal_size_limit = 0, and ScrubLog), and keeps
+// the file private to its owner (mode 0600). Prepared statements are cached.
 class SqliteDatabase final : public Database {
  public:
   // Open opens (creating if `create`) the database at `path`.
@@ -34,6 +36,7 @@ class SqliteDatabase final : public Database {
   Result<void> Begin() override;
   Result<void> Commit() override;
   Result<void> Rollback() override;
+  Result<void> ScrubLog() override;
 
  private:
   explicit SqliteDatabase(sqlite3* db) : db_(db) {}
@@ -43,9 +46,14 @@ class SqliteDatabase final : public Database {
                            std::vector<Row>* rows);
   Result<sqlite3_stmt*> Prepare(std::string_view sql);
   Unexpected Failure(int code, std::string_view what);
+  // ScrubLocked checkpoints the WAL into the database file and truncates
+  // it to nothing (secure_delete has zeroed what was deleted there).
+  Result<void> ScrubLocked();
 
   std::mutex mutex_;
   sqlite3* db_;
+  bool unscrubbed_ = false;  // a write committed since the last scrub
+  std::chrono::steady_clock::time_point scrubbed_at_{};
   std::unordered_map<std::string, sqlite3_stmt*> statements_;
 };
 

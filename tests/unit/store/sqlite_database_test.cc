@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <fstream>
+#include <iterator>
 
 #include <gtest/gtest.h>
 
@@ -104,6 +106,43 @@ TEST_F(SqliteDatabaseTest, CommittedDataSurvivesReopeningAndFileIsPrivate) {
   EXPECT_EQ(AsText((*rows)[0][0]), "kept");
   auto mode = (*reopened)->Query("PRAGMA journal_mode");
   EXPECT_EQ(AsText((*mode)[0][0]), "wal");
+}
+
+// Contains is true if the file at `path` holds `needle` anywhere.
+bool Contains(const std::string& path, const Blob& needle) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return bytes.find(std::string(needle.begin(), needle.end())) != std::string::npos;
+}
+
+TEST_F(SqliteDatabaseTest, WhatWasOverwrittenOrDeletedLeavesEveryFileOnceScrubbed) {
+  const Blob overwritten(48, 0xa7), deleted(48, 0x5c), kept(48, 0x3e);
+  const auto write = [&](std::string_view sql, std::initializer_list<Value> params) {
+    ASSERT_TRUE(InTransaction(*db_, [&]() -> Result<void> {
+      SKAP_RETURN_IF_ERROR(db_->Execute(sql, params));
+      return Ok();
+    }));
+  };
+  write("INSERT INTO t (id, name, data) VALUES (1, 'a', $1), (2, 'b', $2)", {overwritten, deleted});
+  // Within one scrub interval of the last scrub, the old pages may still be
+  // in the WAL or, not yet checkpointed over, in the database file.
+  write("UPDATE t SET data = $1 WHERE id = 1", {kept});
+  write("DELETE FROM t WHERE id = 2", {});
+  ASSERT_TRUE(db_->ScrubLog());
+  for (const auto& file : {path(), path() + "-wal"}) {
+    EXPECT_FALSE(Contains(file, overwritten)) << file << " holds an overwritten value";
+    EXPECT_FALSE(Contains(file, deleted)) << file << " holds a deleted value";
+  }
+  EXPECT_TRUE(Contains(path(), kept)) << "the checkpoint wrote the current value";
+  struct stat st {};
+  EXPECT_TRUE(stat((path() + "-wal").c_str(), &st) != 0 || st.st_size == 0)
+      << "the WAL is truncated";
+  EXPECT_EQ(AsBlob((*db_->Query("SELECT data FROM t WHERE id = 1"))[0][0]), kept);
+  // Not inside a transaction: it would not complete.
+  ASSERT_TRUE(db_->Begin());
+  ASSERT_TRUE(db_->Execute("UPDATE t SET data = $1 WHERE id = 1", {overwritten}));
+  EXPECT_FALSE(db_->ScrubLog());
+  ASSERT_TRUE(db_->Rollback());
 }
 
 TEST(SqliteOpenTest, MissingDatabaseIsNotCreatedUnlessAsked) {

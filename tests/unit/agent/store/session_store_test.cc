@@ -3,6 +3,9 @@
 // both; the window; re-seeds.
 #include "agent/store/session_store.h"
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -15,6 +18,11 @@
 
 namespace skap::agent {
 namespace {
+
+std::string AsBlobText(const store::Value& v) {
+  const auto blob = store::AsBlob(v).value_or(store::Blob{});
+  return {blob.begin(), blob.end()};
+}
 
 // Two devices' sessions with each other, each in its own agent.db.
 class SessionStoreTest : public AgentDirTest {
@@ -295,6 +303,27 @@ TEST_F(SessionStoreTest, SessionKeysAreStoredWrapped) {
     const auto blob = store::AsBlob(row[0]).value_or(store::Blob{});
     EXPECT_EQ(blob.size(), 56u) << "48 bytes wrapped with RFC 5649 padding";
     EXPECT_TRUE(store_->kek().Unwrap(blob));
+  }
+}
+
+// Forward secrecy on disk: once a key is handed out, the wrapped chain key
+// that derived it is in no file of the data directory (a later theft of the
+// KEK and the files must not rebuild keys handed out).
+TEST_F(SessionStoreTest, AChainKeyRatchetedPastLeavesEveryFile) {
+  Apply(1, 0x13);
+  const auto wrapped_chain = [&] {
+    auto rows = store_->db().Query("SELECT wrapped_chain FROM chains WHERE direction = 0");
+    return std::string(AsBlobText((*rows)[0][0]));
+  };
+  const std::string before = wrapped_chain();
+  ASSERT_TRUE(mine_->NextKey("peer"));
+  ASSERT_NE(wrapped_chain(), before);
+  ASSERT_TRUE(store_->db().ScrubLog());
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.File("agent"))) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find(before), std::string::npos) << entry.path() << " holds the old chain key";
   }
 }
 
