@@ -40,6 +40,16 @@ Result<net::HttpResponse> Daemon::Call(const std::string& method, const std::str
   return net::CallUnixSocket(Path(), request, " (is `skap-agent run` running?)");
 }
 
+void AddKeyExchangeOption(CLI::App& sub, crypto::KeyExchangeMode& mode) {
+  sub.add_option_function<std::string>(
+         "--key-exchange",
+         [&mode](const std::string& name) { mode = *crypto::ParseKeyExchangeMode(name); },
+         "TLS 1.3 key exchange with the hubs: psk_dhe_ke (X25519 on top of the channel key: "
+         "forward secrecy) or psk_ke (no Diffie-Hellman, for hubs and devices that choose it)")
+      ->check(CLI::IsMember({"psk_dhe_ke", "psk_ke"}))
+      ->default_str(std::string(crypto::KeyExchangeModeName(crypto::kDefaultKeyExchange)));
+}
+
 void AddDaemonOptions(CLI::App& sub, Daemon& daemon) {
   sub.add_option("--socket", daemon.socket, "The daemon's control socket (env SKAP_AGENT_SOCKET)");
   sub.add_option("--data", daemon.data_dir, "Data directory: its control.sock");

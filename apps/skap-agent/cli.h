@@ -15,6 +15,7 @@
 #include "agent/store/agent_dir.h"
 #include "common/error.h"
 #include "common/result.h"
+#include "crypto/tls_psk.h"
 #include "entropy/entropy_service.h"
 #include "net/http/client.h"
 #include "proto/bundle.h"
@@ -49,6 +50,9 @@ struct Daemon {
   Result<net::HttpResponse> Call(const std::string& method, const std::string& target,
                                  const std::string& body = "") const;
 };
+// AddKeyExchangeOption gives a one-off command that connects to hubs
+// --key-exchange psk_dhe_ke|psk_ke, into `mode` (psk_dhe_ke by default).
+void AddKeyExchangeOption(CLI::App& sub, crypto::KeyExchangeMode& mode);
 // AddDaemonOptions gives a subcommand the options that find the daemon.
 void AddDaemonOptions(CLI::App& sub, Daemon& daemon);
 // Answer prints a daemon reply: `human` for a 2xx JSON body (its JSON with

@@ -13,7 +13,7 @@ namespace {
 struct ConnectOptions {
   std::string data_dir;
   std::string hub;
-  bool dhe = false;
+  crypto::KeyExchangeMode mode = crypto::kDefaultKeyExchange;
 };
 
 }  // namespace
@@ -24,11 +24,10 @@ void AddConnect(CLI::App& app) {
       "connect", "Connect once: report while pending, take up the channel key once admitted");
   connect->add_option("--data", o->data_dir, "Agent data directory")->required();
   connect->add_option("--hub", o->hub, "Only this hub (default: every hub enrolled)");
-  connect->add_flag("--dhe", o->dhe, "Use psk_dhe_ke (adds X25519) instead of psk_ke");
+  AddKeyExchangeOption(*connect, o->mode);
   connect->callback([o] {
     OneOff d = OpenOneOff(o->data_dir, false);
-    const auto mode =
-        o->dhe ? crypto::KeyExchangeMode::kPskWithDhe : crypto::KeyExchangeMode::kPskOnly;
+    const auto mode = o->mode;
     const auto hubs = Hubs(*d.dir, o->hub, false);
     const auto health = d.entropy->Status();
     const std::string summary =

@@ -15,7 +15,7 @@ namespace {
 struct EntropyOptions {
   std::string data_dir;
   std::string hub;
-  bool dhe = false;
+  crypto::KeyExchangeMode mode = crypto::kDefaultKeyExchange;
   std::uint32_t bytes = 0;
   std::string out;
 };
@@ -33,11 +33,10 @@ void AddEntropy(CLI::App& app) {
       ->check(CLI::Range(1U, 65536U));
   draw->add_option("--out", o->out,
                    "File to write them to (created 0600); without it only their count is shown");
-  draw->add_flag("--dhe", o->dhe, "Use psk_dhe_ke (adds X25519) instead of psk_ke");
+  AddKeyExchangeOption(*draw, o->mode);
   draw->callback([o] {
     OneOff d = OpenOneOff(o->data_dir, false);
-    const auto mode =
-        o->dhe ? crypto::KeyExchangeMode::kPskWithDhe : crypto::KeyExchangeMode::kPskOnly;
+    const auto mode = o->mode;
     const auto hubs = Hubs(*d.dir, o->hub, true);
     auto bytes = agent::DrawHubEntropy(*d.dir, hubs.front(), o->bytes, mode);
     if (!bytes) Fail("entropy", bytes.error());

@@ -13,7 +13,7 @@ namespace {
 struct RatchetOptions {
   std::string data_dir;
   std::string hub;
-  bool dhe = false;
+  crypto::KeyExchangeMode mode = crypto::kDefaultKeyExchange;
 };
 
 }  // namespace
@@ -24,11 +24,10 @@ void AddRatchet(CLI::App& app) {
       "ratchet", "Move a hub's channel key to a new epoch now (the hub also asks when due)");
   ratchet->add_option("--data", o->data_dir, "Agent data directory")->required();
   ratchet->add_option("--hub", o->hub, "The hub (needed when enrolled at several)");
-  ratchet->add_flag("--dhe", o->dhe, "Use psk_dhe_ke (adds X25519) instead of psk_ke");
+  AddKeyExchangeOption(*ratchet, o->mode);
   ratchet->callback([o] {
     OneOff d = OpenOneOff(o->data_dir, false);
-    const auto mode =
-        o->dhe ? crypto::KeyExchangeMode::kPskWithDhe : crypto::KeyExchangeMode::kPskOnly;
+    const auto mode = o->mode;
     const auto hubs = Hubs(*d.dir, o->hub, true);
     auto epoch = agent::RatchetChannelKey(*d.dir, hubs.front(), *d.entropy, mode);
     if (!epoch) Fail("ratchet", epoch.error());

@@ -44,9 +44,7 @@ Result<AdminReply> CallOverTls(const AdminEndpoint& endpoint, const SecretBytes&
   SKAP_ASSIGN_OR_RETURN(auto epsk, proto::AdminPskFromToken(token.Expose()));
   SKAP_ASSIGN_OR_RETURN(auto imported,
                         proto::ImportAdminPsk(endpoint.operator_name, epsk.Expose()));
-  SKAP_ASSIGN_OR_RETURN(auto context, crypto::TlsPskContext::CreateClient(
-                                          endpoint.psk_dhe ? crypto::KeyExchangeMode::kPskWithDhe
-                                                           : crypto::KeyExchangeMode::kPskOnly));
+  SKAP_ASSIGN_OR_RETURN(auto context, crypto::TlsPskContext::CreateClient(endpoint.key_exchange));
   SKAP_ASSIGN_OR_RETURN(auto session, crypto::TlsPskSession::NewClient(
                                           std::move(context), std::move(imported.wire_identity),
                                           std::move(imported.psk)));
@@ -69,9 +67,10 @@ Result<AdminReply> CallOverTls(const AdminEndpoint& endpoint, const SecretBytes&
   net::TlsPskStream stream(socket.native_handle(), std::move(session));
   if (auto done = stream.Handshake(); !done) {
     if (done.error().code == ErrorCode::kAuthenticationFailed) {
-      return Unexpected(ErrorCode::kAuthenticationFailed,
-                        "the hub refused the TLS handshake: wrong operator name or token, a "
-                        "disabled operator, or the hub allows psk_dhe_ke only (--psk-dhe)");
+      return Unexpected(
+          ErrorCode::kAuthenticationFailed,
+          "the hub refused the TLS handshake: wrong operator name or token, a "
+          "disabled operator, or the hub allows psk_dhe_ke only (--key-exchange psk_dhe_ke)");
     }
     return Unexpected(done.error());
   }

@@ -9,6 +9,7 @@
 
 #include "common/result.h"
 #include "common/secret_bytes.h"
+#include "crypto/tls_psk.h"
 #include "net/http/client.h"
 
 namespace skap::ctl {
@@ -18,7 +19,7 @@ struct AdminEndpoint {
   std::string socket_path;    // used when tls_address is empty
   std::string tls_address;    // host:port of the hub's admin_listen
   std::string operator_name;  // the PSK identity over TLS
-  bool psk_dhe = false;       // psk_dhe_ke (X25519 as well) instead of psk_ke
+  crypto::KeyExchangeMode key_exchange = crypto::kDefaultKeyExchange;  // over TLS
 };
 
 // AdminReply is the hub's answer.

@@ -35,8 +35,16 @@ int Main(int argc, char** argv) {
                  "(env SKAP_HUB_ADMIN)");
   app.add_option("--operator", g.endpoint.operator_name,
                  "Your operator name, the PSK identity over TLS (env SKAP_OPERATOR)");
-  app.add_flag("--psk-dhe", g.endpoint.psk_dhe,
-               "Over TLS, add X25519 to the PSK (psk_dhe_ke) for forward secrecy");
+  app.add_option_function<std::string>(
+         "--key-exchange",
+         [&g](const std::string& name) {
+           g.endpoint.key_exchange = *skap::crypto::ParseKeyExchangeMode(name);
+         },
+         "Over TLS: psk_dhe_ke (X25519 on top of the operator's PSK: forward secrecy) or "
+         "psk_ke (no Diffie-Hellman)")
+      ->check(CLI::IsMember({"psk_dhe_ke", "psk_ke"}))
+      ->default_str(
+          std::string(skap::crypto::KeyExchangeModeName(skap::crypto::kDefaultKeyExchange)));
   app.add_option("--token-file", g.token_file,
                  "File holding your operator token (env SKAP_TOKEN_FILE)");
   app.add_flag("--json", g.json_output, "Print the hub's JSON instead of tables");

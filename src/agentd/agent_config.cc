@@ -236,14 +236,17 @@ skap::Result<AgentOptions> LoadAgentConfig(const std::string& path) {
   }
   SKAP_ASSIGN_OR_RETURN(o.control_socket, skap::config::String(table, path, "control_socket",
                                                                o.data_dir + "/control.sock"));
-  SKAP_ASSIGN_OR_RETURN(const std::string mode,
-                        skap::config::String(table, path, "key_exchange", "psk_ke"));
-  if (mode != "psk_ke" && mode != "psk_dhe_ke") {
+  SKAP_ASSIGN_OR_RETURN(
+      const std::string mode,
+      skap::config::String(
+          table, path, "key_exchange",
+          std::string(skap::crypto::KeyExchangeModeName(skap::crypto::kDefaultKeyExchange))));
+  const auto parsed = skap::crypto::ParseKeyExchangeMode(mode);
+  if (!parsed) {
     return Unexpected(ErrorCode::kInvalidArgument,
                       path + R"(: key_exchange must be "psk_ke" or "psk_dhe_ke")");
   }
-  o.link.mode = mode == "psk_ke" ? skap::crypto::KeyExchangeMode::kPskOnly
-                                 : skap::crypto::KeyExchangeMode::kPskWithDhe;
+  o.link.mode = *parsed;
   SKAP_ASSIGN_OR_RETURN(o.engine.hybrid, skap::config::Boolean(table, path, "hybrid", false));
   using std::chrono::seconds;
   SKAP_ASSIGN_OR_RETURN(const auto timeout,

@@ -8,6 +8,17 @@
 #include "crypto/openssl_error.h"
 
 namespace skap::crypto {
+
+std::string_view KeyExchangeModeName(KeyExchangeMode mode) {
+  return mode == KeyExchangeMode::kPskOnly ? "psk_ke" : "psk_dhe_ke";
+}
+
+std::optional<KeyExchangeMode> ParseKeyExchangeMode(std::string_view name) {
+  if (name == "psk_ke") return KeyExchangeMode::kPskOnly;
+  if (name == "psk_dhe_ke") return KeyExchangeMode::kPskWithDhe;
+  return std::nullopt;
+}
+
 namespace {
 
 struct SslCtxDeleter {

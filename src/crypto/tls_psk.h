@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -25,7 +27,17 @@ namespace skap::crypto {
 //    completes with psk_ke. The unused share is the price of OpenSSL's API.
 //  - kPskWithDhe (psk_dhe_ke): X25519 on top of the PSK, for forward
 //    secrecy against later loss of the PSK.
+// psk_dhe_ke is every client's default: with psk_ke, whoever once held a
+// channel key and recorded the traffic reads every later session, and with
+// it the nonces that ratchet the channel key forward.
 enum class KeyExchangeMode { kPskOnly, kPskWithDhe };
+inline constexpr KeyExchangeMode kDefaultKeyExchange = KeyExchangeMode::kPskWithDhe;
+
+// KeyExchangeModeName is RFC 8446's name of `mode` ("psk_ke", "psk_dhe_ke");
+// ParseKeyExchangeMode is the reverse (nullopt for any other text). Every
+// configuration key and command-line option that picks a mode uses these.
+std::string_view KeyExchangeModeName(KeyExchangeMode mode);
+std::optional<KeyExchangeMode> ParseKeyExchangeMode(std::string_view name);
 
 // TlsPskContext holds configuration shared by many sessions.
 class TlsPskContext {

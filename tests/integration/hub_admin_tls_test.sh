@@ -35,8 +35,9 @@ tls pat device provision --network plant-1 --name sensor-1 --out sensor-1.skapbu
 grep -q '^SKAPBUNDLE1-' sensor-1.skapbundle && pass "a bundle is provisioned over TLS"
 expect_eq "$(tls pat --json device list --network plant-1 | jq -r '.[0].name')" sensor-1 \
   "listing over TLS"
-expect_eq "$(tls pat --psk-dhe --json device list --network plant-1 | jq -r '.[0].state')" \
-  provisioned "psk_dhe_ke works too"
+expect_eq "$(tls pat --key-exchange psk_ke --json device list --network plant-1 | jq -r '.[0].state')" \
+  provisioned "psk_ke, chosen explicitly, works too where the hub allows it"
+expect_fail "psk_ke" "an unknown key exchange is a clear error" tls pat --key-exchange psk --json device list
 
 expect_fail "permission-denied" "roles are checked over TLS as on the socket" \
   tls pat network create plant-2
@@ -77,8 +78,8 @@ wait "$HUB_PID" 2> /dev/null || true
 echo 'allow_psk_only = false' >> skapd.toml
 start_hub
 expect_fail "refused the TLS handshake" "psk_ke is refused where the hub demands psk_dhe_ke" \
-  tls alice --json device list --network plant-1
-expect_eq "$(tls alice --psk-dhe --json device list --network plant-1 | jq length)" 1 \
-  "psk_dhe_ke is accepted there"
+  tls alice --key-exchange psk_ke --json device list --network plant-1
+expect_eq "$(tls alice --json device list --network plant-1 | jq length)" 1 \
+  "skapctl's default is psk_dhe_ke: accepted there"
 
 echo "$PASSED checks passed"

@@ -11,6 +11,7 @@ take_port port
 new_hub "$port" "entropy_max_request_bytes = 64" "entropy_burst_bytes = 128" \
   "entropy_rate_bytes_per_s = 1"
 "$SKAPD" run --config skapd.toml 2> skapd.log &
+hub_pid=$!
 PIDS+=($!)
 wait_for_port "$port"
 
@@ -42,7 +43,8 @@ expect_fail "not admitted" "a device awaiting admission cannot draw entropy" \
 ctl adam device admit "$id1" > /dev/null
 expect_eq "$("$AGENT" connect --data s1)" active "admitted: device takes up epoch 1"
 "$AGENT" status --data s1 | grep -q "active, key epoch 1" && pass "state shows epoch 1"
-expect_eq "$("$AGENT" connect --data s1 --dhe)" active "epoch 1 works, psk_dhe_ke too"
+expect_eq "$("$AGENT" connect --data s1 --key-exchange psk_ke)" active \
+  "epoch 1 works with psk_ke too, chosen explicitly, where the hub allows it"
 expect_fail "refused the channel key" "the bootstrap key is gone once epoch 1 is proven" \
   "$AGENT" connect --data s1-bootstrap
 
@@ -79,5 +81,20 @@ refusals=$(ctl alice --json audit list --target "$id1" | jq '[.[] | select(.acti
 expect_eq "$refusals" 2 "both refused handshakes are audited"
 limited=$(ctl alice --json audit list --target "$id1" | jq '[.[] | select(.action=="channel.entropy")] | length')
 expect_eq "$limited" 1 "the rate-limit refusal is audited"
+
+# psk_dhe_ke is the default: a hub that refuses psk_ke still serves a device
+# that chose nothing, and refuses one that chose psk_ke.
+kill "$hub_pid"
+wait "$hub_pid" 2> /dev/null || true
+echo 'allow_psk_only = false' >> skapd.toml
+"$SKAPD" run --config skapd.toml 2>> skapd.log &
+PIDS+=($!)
+wait_for_port "$port"
+ctl pat device provision --network plant-1 --name sensor-3 --out sensor-3.skapbundle 2> /dev/null
+"$AGENT" enroll --data s3 sensor-3.skapbundle > /dev/null
+expect_eq "$("$AGENT" connect --data s3)" pending "by default a device reports with psk_dhe_ke"
+expect_fail "refused" "psk_ke is refused where the hub allows psk_dhe_ke only" \
+  "$AGENT" connect --data s3 --key-exchange psk_ke
+expect_fail "psk_ke" "an unknown key exchange is a clear error" "$AGENT" connect --data s3 --key-exchange dh
 
 echo "$PASSED passed, 0 failed"

@@ -28,6 +28,6 @@ Result<HubChannelState> EnrolFromBundle(AgentDir& store, const proto::Bundle& bu
 // "active").
 Result<std::string> ChannelStep(AgentDir& store, const std::string& hub_id, crypto::Rng& rng,
                                 const std::string& preflight_entropy_health,
-                                crypto::KeyExchangeMode mode = crypto::KeyExchangeMode::kPskOnly);
+                                crypto::KeyExchangeMode mode = crypto::kDefaultKeyExchange);
 
 }  // namespace skap::agent

@@ -19,8 +19,7 @@ class HubChannel {
  public:
   // Connect opens the channel with the state's current epoch and key.
   static Result<std::unique_ptr<HubChannel>> Connect(
-      const HubChannelState& state,
-      crypto::KeyExchangeMode mode = crypto::KeyExchangeMode::kPskOnly,
+      const HubChannelState& state, crypto::KeyExchangeMode mode = crypto::kDefaultKeyExchange,
       std::chrono::seconds timeout = std::chrono::seconds(10));
   ~HubChannel();
   HubChannel(const HubChannel&) = delete;

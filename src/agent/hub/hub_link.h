@@ -28,7 +28,7 @@ namespace skap::agent {
 
 // HubLinkOptions tune a link.
 struct HubLinkOptions {
-  crypto::KeyExchangeMode mode = crypto::KeyExchangeMode::kPskOnly;
+  crypto::KeyExchangeMode mode = crypto::kDefaultKeyExchange;
   std::chrono::milliseconds admission_poll{2000};  // how often a pending device asks again
   std::chrono::milliseconds max_backoff{10000};    // reconnect delay bound
   std::chrono::milliseconds timeout{10000};        // connect, handshake and each answer

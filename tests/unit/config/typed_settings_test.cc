@@ -112,6 +112,12 @@ TEST(TypedSettingsTest, TheAgentRefusesEveryKeyOfTheWrongType) {
   EXPECT_TRUE(ok->engine.hybrid);
   ASSERT_EQ(ok->ppk.size(), 1u);
   EXPECT_TRUE(ok->ppk[0].initiate);
+  // The hub channels use psk_dhe_ke unless psk_ke is chosen; nothing else is a mode.
+  EXPECT_EQ(agent::LoadAgentConfig(Write(dir, base))->link.mode,
+            crypto::KeyExchangeMode::kPskWithDhe);
+  EXPECT_EQ(agent::LoadAgentConfig(Write(dir, base + "key_exchange = \"psk_ke\"\n"))->link.mode,
+            crypto::KeyExchangeMode::kPskOnly);
+  EXPECT_FALSE(agent::LoadAgentConfig(Write(dir, base + "key_exchange = \"dhe\"\n")));
 }
 
 }  // namespace
