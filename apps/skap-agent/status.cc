@@ -22,10 +22,13 @@ void PrintStatus(const json& s) {
   }
   std::printf("entropy: %s\n", s["entropy"].value("operational", false) ? "operational" : "FAILED");
   for (const auto& x : s["sessions"]) {
-    std::printf("session with %s: epoch %llu, next key %u of this side's chain, %u of the peer's\n",
-                x.value("peer", "").c_str(),
-                static_cast<unsigned long long>(x.value("epoch", 0ULL)), x.value("next_index", 0U),
-                x.value("peer_next_index", 0U));
+    std::printf(
+        "session with %s: epoch %llu, next key %u of this side's chain, %u of the peer's%s\n",
+        x.value("peer", "").c_str(), static_cast<unsigned long long>(x.value("epoch", 0ULL)),
+        x.value("next_index", 0U), x.value("peer_next_index", 0U),
+        x.value("expired", false)
+            ? "; EXPIRED: older than session_max_age_s, no key until a re-seed"
+            : "");
   }
   if (s.contains("peer_channel")) {
     const auto& pc = s["peer_channel"];

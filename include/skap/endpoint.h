@@ -122,6 +122,7 @@ struct SessionStatus {
   std::uint32_t next_index = 0;       // of the chain this side hands out
   std::uint32_t peer_next_index = 0;  // of the peer's chain, as far as fetched by id
   std::int64_t keys_issued = 0;       // since the last re-seed
+  bool expired = false;               // older than session_max_age_s: serves no key until re-seeded
   std::int64_t established_at_ms = 0;
   std::int64_t reseeded_at_ms = 0;
 };

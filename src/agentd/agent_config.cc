@@ -13,7 +13,7 @@ namespace {
 using skap::ErrorCode;
 using skap::Unexpected;
 
-constexpr std::array<std::string_view, 15> kKeys = {"hybrid",
+constexpr std::array<std::string_view, 16> kKeys = {"hybrid",
                                                     "peer",
                                                     "key_reserve",
                                                     "etsi014",
@@ -24,6 +24,7 @@ constexpr std::array<std::string_view, 15> kKeys = {"hybrid",
                                                     "agreement_timeout_s",
                                                     "reseed_interval_s",
                                                     "reseed_after_keys",
+                                                    "session_max_age_s",
                                                     "key_window",
                                                     "hub_entropy_bytes",
                                                     "reconnect_max_s",
@@ -259,6 +260,15 @@ skap::Result<AgentOptions> LoadAgentConfig(const std::string& path) {
   SKAP_ASSIGN_OR_RETURN(
       o.engine.reseed_after_keys,
       skap::config::Integer(table, path, "reseed_after_keys", 0, 0, 1'000'000'000));
+  SKAP_ASSIGN_OR_RETURN(const auto max_age, skap::config::Integer(table, path, "session_max_age_s",
+                                                                  7 * 86400, 0, 315360000));
+  if (max_age != 0 && (max_age < 60 || (interval != 0 && max_age <= interval))) {
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      path +
+                          ": session_max_age_s must be 0 (no bound) or at least 60 and more "
+                          "than reseed_interval_s, so a session is re-seeded before it stops");
+  }
+  o.session_max_age = seconds(max_age);
   SKAP_ASSIGN_OR_RETURN(const auto window,
                         skap::config::Integer(table, path, "key_window", 1024, 0, 65536));
   o.key_window = static_cast<std::uint32_t>(window);

@@ -264,10 +264,8 @@ struct AgentDaemon::Parts {
   }
 
   static SessionStatus SessionStatusOf(const SessionInfo& s) {
-    return {s.peer,          s.epoch,
-            s.next_index,    s.peer_next_index,
-            s.keys_issued,   s.established_at_ms,
-            s.reseeded_at_ms};
+    return {s.peer,        s.epoch,   s.next_index,        s.peer_next_index,
+            s.keys_issued, s.expired, s.established_at_ms, s.reseeded_at_ms};
   }
 
   static std::vector<Key> KeysOf(std::vector<IssuedKey> issued) {
@@ -297,9 +295,9 @@ Result<std::unique_ptr<AgentDaemon>> AgentDaemon::Start(const AgentOptions& opti
   p->identity = {first.device_id, first.device_name, first.network_name, first.hub_set,
                  first.threshold};
   p->hubs_enrolled = hubs.size();
-  p->sessions =
-      std::make_unique<SessionStore>(p->store->db(), p->store->kek(), p->identity.device_id,
-                                     p->clock, options.key_window, options.key_reserve);
+  p->sessions = std::make_unique<SessionStore>(p->store->db(), p->store->kek(),
+                                               p->identity.device_id, p->clock, options.key_window,
+                                               options.key_reserve, options.session_max_age);
   // A session started afresh takes the peer channel's state of the old one
   // with it, whether or not this agent runs the channel now.
   p->sessions->OnFreshSession([db = &p->store->db()](const std::string& peer) {

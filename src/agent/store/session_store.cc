@@ -233,7 +233,9 @@ Result<std::optional<SessionInfo>> SessionStore::Get(const std::string& peer) {
   SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query(std::string(kInfoQuery) + "WHERE s.peer = $2",
                                              {Int(pairwise::IssuingDirection(self_, peer)), peer}));
   if (rows.empty()) return std::optional<SessionInfo>();
-  return std::optional<SessionInfo>(InfoFromRow(rows[0]));
+  auto info = InfoFromRow(rows[0]);
+  info.expired = max_age_.count() > 0 && now_() - info.reseeded_at_ms > max_age_.count();
+  return std::optional<SessionInfo>(std::move(info));
 }
 
 Result<std::vector<SessionInfo>> SessionStore::List() {
@@ -257,7 +259,22 @@ Result<IssuedKey> SessionStore::Issue(pairwise::KeyId id, SecretBytes key,
   return out;
 }
 
+Result<void> SessionStore::ServesKeys(const std::string& peer) {
+  if (max_age_.count() <= 0) return Ok();
+  SKAP_ASSIGN_OR_RETURN(auto rows,
+                        db_.Query("SELECT reseeded_at_ms FROM sessions WHERE peer = $1", {peer}));
+  if (rows.empty()) return Ok();
+  const std::int64_t age_ms = now_() - AsInt(rows[0][0]).value_or(0);
+  if (age_ms <= max_age_.count()) return Ok();
+  return Unexpected(ErrorCode::kUnavailable, "the session was last re-seeded " +
+                                                 std::to_string(age_ms / 1000) +
+                                                 " s ago, more than session_max_age_s (" +
+                                                 std::to_string(max_age_.count() / 1000) +
+                                                 "): no key until an agreement re-seeds it");
+}
+
 Result<SessionStore::EpochPpk> SessionStore::CurrentPpk(const std::string& peer) {
+  SKAP_RETURN_IF_ERROR(ServesKeys(peer));
   SKAP_ASSIGN_OR_RETURN(
       auto rows, db_.Query("SELECT epoch, wrapped_root FROM sessions WHERE peer = $1", {peer}));
   if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
@@ -337,6 +354,7 @@ Result<std::vector<SessionStore::Taken>> SessionStore::TakeRunInTransaction(cons
 
 Result<std::vector<IssuedKey>> SessionStore::NextKeys(const std::string& peer,
                                                       std::uint32_t count) {
+  SKAP_RETURN_IF_ERROR(ServesKeys(peer));
   SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));
   if (rows.empty()) {
     reserved_.erase(peer);
@@ -413,6 +431,7 @@ Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::strin
                                                    " until the re-seed completes: retry");
   }
   if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
+  SKAP_RETURN_IF_ERROR(ServesKeys(peer));
   const bool current = held == Int(id->epoch);
   SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, id->epoch, id->direction));
   if (!chain || !pairwise::KeyIdMatches(key_id, chain->tag)) {
@@ -489,6 +508,7 @@ Result<IssuedKey> SessionStore::PeekKeyById(const std::string& peer, const std::
 }
 
 Result<IssuedKey> SessionStore::PeekNextKey(const std::string& peer) {
+  SKAP_RETURN_IF_ERROR(ServesKeys(peer));
   SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));
   if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
   const auto epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));

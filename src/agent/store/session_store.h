@@ -6,6 +6,7 @@
 // loses the position of the chain; a key handed out is erased here.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -34,6 +35,7 @@ struct SessionInfo {
   std::int64_t keys_issued = 0;  // since the last re-seed
   std::int64_t established_at_ms = 0;
   std::int64_t reseeded_at_ms = 0;
+  bool expired = false;  // older than the store's max age: serves no key
 };
 
 // IssuedKey is one consumer key on its way out.
@@ -59,14 +61,19 @@ class SessionStore {
   // A crash loses the ones not yet handed out on this side (never hands
   // one out twice); the peer can still fetch them by id, but nobody was
   // given their ids. 1: a commit per key.
+  // `max_age` bounds how long after its last re-seed (or start) a session
+  // serves keys: past it, no key, key by id or PPK comes out of it
+  // (kUnavailable) until an agreement re-seeds it. 0: no bound.
   SessionStore(store::Database& db, keystore::Keystore& kek, std::string self, Clock now,
-               std::uint32_t window, std::uint32_t reserve = 1)
+               std::uint32_t window, std::uint32_t reserve = 1,
+               std::chrono::milliseconds max_age = {})
       : db_(db),
         kek_(kek),
         self_(std::move(self)),
         now_(std::move(now)),
         window_(window),
-        reserve_(reserve == 0 ? 1 : reserve) {}
+        reserve_(reserve == 0 ? 1 : reserve),
+        max_age_(max_age) {}
 
   // ApplyInCurrentTransaction makes epoch `epoch` of the session with `peer`
   // from a confirmed agreement's K_AB: epoch 1 starts the session afresh
@@ -147,6 +154,9 @@ class SessionStore {
   // kLimitExceeded), writing the chain once.
   Result<std::vector<Taken>> TakeRunInTransaction(const std::string& peer, std::uint32_t at_least,
                                                   std::uint32_t at_most);
+  // ServesKeys fails while the session with `peer` is older than max_age
+  // since its last re-seed (Ok without a session: the caller says so).
+  Result<void> ServesKeys(const std::string& peer);
   Result<void> StorePeerSecret(const std::string& peer, std::uint64_t epoch,
                                std::span<const std::uint8_t> root);
   // Reserved is this side's keys taken off its chain, not yet handed out.
@@ -168,6 +178,7 @@ class SessionStore {
   Clock now_;
   std::uint32_t window_;
   std::uint32_t reserve_;
+  std::chrono::milliseconds max_age_;
   std::map<std::string, Reserved> reserved_;  // by peer
   std::uint64_t generation_ = 0;
   std::vector<std::function<Result<void>(const std::string&)>> fresh_session_observers_;

@@ -118,6 +118,13 @@ TEST(TypedSettingsTest, TheAgentRefusesEveryKeyOfTheWrongType) {
   EXPECT_EQ(agent::LoadAgentConfig(Write(dir, base + "key_exchange = \"psk_ke\"\n"))->link.mode,
             crypto::KeyExchangeMode::kPskOnly);
   EXPECT_FALSE(agent::LoadAgentConfig(Write(dir, base + "key_exchange = \"dhe\"\n")));
+  // A session must be re-seeded before it stops serving keys.
+  EXPECT_EQ(agent::LoadAgentConfig(Write(dir, base))->session_max_age, std::chrono::hours(7 * 24));
+  EXPECT_FALSE(agent::LoadAgentConfig(Write(dir, base + "session_max_age_s = 3600\n")));
+  EXPECT_FALSE(agent::LoadAgentConfig(Write(dir, base + "session_max_age_s = 30\n")));
+  EXPECT_TRUE(agent::LoadAgentConfig(
+      Write(dir, base + "reseed_interval_s = 600\nsession_max_age_s = 3600\n")));
+  EXPECT_TRUE(agent::LoadAgentConfig(Write(dir, base + "session_max_age_s = 0\n")));
 }
 
 }  // namespace

@@ -171,6 +171,42 @@ TEST_F(SessionStoreTest, APeekShowsTheKeyThatWillBeHandedOutAndTakesNothing) {
   EXPECT_EQ(none.error().code, ErrorCode::kNotFound);
 }
 
+TEST_F(SessionStoreTest, ASessionPastItsMaxAgeServesNoKeyUntilReSeeded) {
+  constexpr std::chrono::milliseconds kMaxAge{3'600'000};
+  SessionStore mine(
+      store_->db(), store_->kek(), "me", [this] { return now_ms_; }, kWindow, 8, kMaxAge);
+  SessionStore theirs(
+      peer_store_->db(), peer_store_->kek(), "peer", [this] { return now_ms_; }, kWindow, 1,
+      kMaxAge);
+  Apply(1, 0x38);
+  auto later = mine_->NextKey("peer");  // the peer fetches it by id below
+  ASSERT_TRUE(later);
+  ASSERT_TRUE(mine.NextKey("peer"));  // reserves 8 in memory
+  now_ms_ += kMaxAge.count();
+  EXPECT_TRUE(mine.NextKey("peer")) << "at the bound itself it still serves";
+  EXPECT_FALSE((*mine.Get("peer"))->expired);
+  now_ms_ += 1;
+  EXPECT_TRUE((*mine.Get("peer"))->expired);
+  const auto refused = [](const auto& result, const char* what) {
+    ASSERT_FALSE(result) << what;
+    EXPECT_EQ(result.error().code, ErrorCode::kUnavailable) << what;
+    EXPECT_NE(result.error().message.find("session_max_age_s"), std::string::npos);
+  };
+  refused(mine.NextKey("peer"), "a next key, even one reserved in memory");
+  refused(mine.PeekNextKey("peer"), "a peek");
+  refused(theirs.KeyById("me", later->key_id), "a key by id");
+  refused(theirs.PeekKeyById("me", later->key_id), "a peek by id");
+  refused(mine.CurrentPpk("peer"), "the PPK");
+  // A re-seed serves again, the previous epoch's keys by id too.
+  Apply(2, 0x39);
+  EXPECT_FALSE((*mine.Get("peer"))->expired);
+  EXPECT_TRUE(mine.NextKey("peer"));
+  auto by_id = theirs.KeyById("me", later->key_id);
+  ASSERT_TRUE(by_id) << by_id.error().message;
+  EXPECT_TRUE(ct::Equal(by_id->key.Expose(), later->key.Expose()));
+  EXPECT_TRUE(mine.CurrentPpk("peer"));
+}
+
 TEST_F(SessionStoreTest, AReSeedMakesNewKeysAndKeepsThePreviousEpochById) {
   Apply(1, 0x44);
   auto old = mine_->NextKey("peer");
