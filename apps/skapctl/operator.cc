@@ -1,7 +1,9 @@
-// skapctl operator add: a new operator of the tenant, with one role; the
-// token is written once, to a file of mode 0600.
+// skapctl operator add | list | disable | token: the operators of a tenant,
+// one role each. A token is written once, to a file of mode 0600.
 #include <cstdio>
+#include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "apps/skapctl/cli.h"
@@ -10,11 +12,53 @@
 namespace skap::ctl {
 namespace {
 
+using nlohmann::json;
+
 struct OperatorOptions {
   std::string name;
   std::string role;
   std::string token_out;
+  std::optional<int> expires_in_days;
 };
+
+// WithLifetime adds "expires_in_s" to `body` when --expires-in-days was given.
+json WithLifetime(json body, const OperatorOptions& o) {
+  if (o.expires_in_days) body["expires_in_s"] = std::int64_t{*o.expires_in_days} * 86400;
+  return body;
+}
+
+// WriteToken writes the token a reply carries, or fails with the reply's error.
+void WriteToken(const AdminReply& reply, const std::string& path) {
+  if (reply.status / 100 != 2) ReplyError(reply);
+  if (auto w = WriteSecretFile(path, reply.body.Expose()); !w) Fail(w.error());
+}
+
+std::string When(const json& ms) {
+  if (!ms.is_number_integer()) return "never";
+  const std::time_t t = ms.get<std::int64_t>() / 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+void PrintOperators(const json& operators) {
+  std::printf("%-24s  %-12s  %-8s  %-4s  %-20s  %s\n", "NAME", "ROLE", "STATE", "TLS", "EXPIRES",
+              "TENANT");
+  for (const auto& o : operators) {
+    std::printf("%-24s  %-12s  %-8s  %-4s  %-20s  %s\n", Field(o, "name").c_str(),
+                Field(o, "role").c_str(), o.value("disabled", true) ? "disabled" : "enabled",
+                o.value("tls", false) ? "yes" : "no",
+                When(o.value("expires_at_ms", json())).c_str(), Field(o, "tenant").c_str());
+  }
+}
+
+void AddLifetimeOption(CLI::App& sub, OperatorOptions& o) {
+  sub.add_option("--expires-in-days", o.expires_in_days,
+                 "The token stops working this many days from now (default: never)")
+      ->check(CLI::Range(1, 3650));
+}
 
 }  // namespace
 
@@ -29,13 +73,43 @@ void AddOperator(CLI::App& app, const Globals& g) {
       ->check(CLI::IsMember({"tenant-admin", "provisioner", "admitter", "auditor"}));
   add->add_option("--token-out", o->token_out, "File for the new token (created 0600; '-' stdout)")
       ->required();
+  AddLifetimeOption(*add, *o);
   add->callback([&g, o] {
-    const auto reply = Call(g, "POST", "/v1/operators",
-                            nlohmann::json{{"name", o->name}, {"role", o->role}}.dump());
-    if (reply.status / 100 != 2) ReplyError(reply);
-    if (auto w = WriteSecretFile(o->token_out, reply.body.Expose()); !w) Fail(w.error());
+    WriteToken(Call(g, "POST", "/v1/operators",
+                    WithLifetime(json{{"name", o->name}, {"role", o->role}}, *o).dump()),
+               o->token_out);
     std::fprintf(stderr, "operator %s (%s) added; token written to %s\n", o->name.c_str(),
                  o->role.c_str(), o->token_out.c_str());
+  });
+
+  auto* list = op->add_subcommand("list", "List your tenant's operators (tenant-admin, auditor)");
+  list->callback([&g] { Show(g, Call(g, "GET", "/v1/operators"), PrintOperators); });
+
+  auto* disable = op->add_subcommand(
+      "disable",
+      "Disable an operator at once: token, TLS PSK and open TLS connections (tenant-admin)");
+  disable->add_option("name", o->name, "Operator name")->required();
+  disable->callback([&g, o] {
+    const auto reply = Call(g, "POST", "/v1/operators/" + o->name + "/disable");
+    if (reply.status / 100 != 2) ReplyError(reply);
+    std::fprintf(stderr, "operator %s disabled\n", Shown(o->name).c_str());
+  });
+
+  auto* token = op->add_subcommand(
+      "token",
+      "Give an operator a new token; the old one and its TLS connections stop at once "
+      "(tenant-admin, or yourself)");
+  token->add_option("name", o->name, "Operator name")->required();
+  token
+      ->add_option("--token-out", o->token_out, "File for the new token (created 0600; '-' stdout)")
+      ->required();
+  AddLifetimeOption(*token, *o);
+  token->callback([&g, o] {
+    WriteToken(Call(g, "POST", "/v1/operators/" + o->name + "/token",
+                    WithLifetime(json::object(), *o).dump()),
+               o->token_out);
+    std::fprintf(stderr, "operator %s has a new token, written to %s; the old one is dead\n",
+                 Shown(o->name).c_str(), o->token_out.c_str());
   });
 }
 

@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "crypto/hash.h"
 #include "crypto/openssl_error.h"
 
 namespace skap::crypto {
@@ -94,7 +95,10 @@ struct TlsCallbacks {
     if (!psk) return 1;  // no such PSK: the handshake fails without detail
     *out = NewPskSession(ssl, psk->Expose());
     if (*out == nullptr) return 0;
+    auto digest = Digest(Hash::kSha256, psk->Expose());
+    if (!digest) return 0;
     session->identity_.assign(id.begin(), id.end());
+    session->psk_sha256_ = std::move(*digest);
     return 1;
   }
 

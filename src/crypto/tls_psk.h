@@ -108,6 +108,10 @@ class TlsPskSession {
   // presented_identity is, on the server, the last identity the client
   // offered, accepted or not (for auditing refused handshakes).
   const std::vector<std::uint8_t>& presented_identity() const { return presented_; }
+  // psk_sha256 is, on the server, the SHA-256 of the PSK the handshake used:
+  // public, and enough for the server to tell later whether the PSK of that
+  // identity is still the same (a new operator token ends old connections).
+  const std::vector<std::uint8_t>& psk_sha256() const { return psk_sha256_; }
   // used_dhe reports whether (EC)DHE took part (psk_dhe_ke) after the
   // handshake.
   bool used_dhe() const;
@@ -120,6 +124,7 @@ class TlsPskSession {
   std::shared_ptr<TlsPskContext> context_;
   std::vector<std::uint8_t> identity_;
   std::vector<std::uint8_t> presented_;
+  std::vector<std::uint8_t> psk_sha256_;
   SecretBytes psk_;
   bool peer_closed_ = false;
   friend struct TlsCallbacks;

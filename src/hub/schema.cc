@@ -60,12 +60,14 @@ std::string Sql(int version) {
       return Join({ChannelKeys::MigrationSql(6)});
     case 7:
       return Join({AgreementRelay::MigrationSql(7)});
+    case 8:
+      return Join({Operators::MigrationSql(8)});
     default:
       return {};
   }
 }
 
-constexpr std::array<std::string_view, 7> kDescriptions = {
+constexpr std::array<std::string_view, 8> kDescriptions = {
     "audit log and hub keys",
     "registry",
     "channel key ratchet",
@@ -73,6 +75,7 @@ constexpr std::array<std::string_view, 7> kDescriptions = {
     "pairwise agreements",
     "the ratchet request belongs to the channel key",
     "the mailbox stores kinds as numbers",
+    "operator tokens may expire",
 };
 
 }  // namespace

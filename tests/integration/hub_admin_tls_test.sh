@@ -72,6 +72,32 @@ tls audrey audit verify > /dev/null && pass "audit chain verifies over TLS"
 if grep -q 'skapop1-' skapd.log data/hub.db* 2> /dev/null; then fail "a token reached the log or the database"; fi
 pass "no token in the hub's log or database"
 
+# The operators' lifecycle, over TLS: listed, given a new token (the old one
+# dies), disabled at once; each step audited.
+expect_eq "$(tls audrey --json operator list | jq -r '[.[] | .name + ":" + .role] | join(" ")')" \
+  "alice:tenant-admin audrey:auditor pat:provisioner" "an auditor lists the tenant's operators"
+expect_fail "permission-denied" "a provisioner may not list them" tls pat operator list
+mv pat.token pat.old.token
+"$SKAPCTL" --operator pat --token-file pat.old.token operator token pat --token-out pat.token 2> /dev/null
+expect_fail "refused the TLS handshake" "after a new token the old one no longer authenticates" \
+  "$SKAPCTL" --operator pat --token-file pat.old.token --json device list --network plant-1
+expect_eq "$(tls pat --json device list --network plant-1 | jq length)" 1 "the new token works"
+expect_fail "permission-denied" "a new token for another operator needs the tenant-admin" \
+  tls pat operator token audrey --token-out stolen.token
+[[ ! -e stolen.token ]] && pass "and no token file is written" || fail "a refused token was written"
+expect_fail "cannot disable themself" "a tenant-admin cannot disable themself" tls alice operator disable alice
+tls alice operator disable audrey 2> /dev/null
+expect_fail "refused the TLS handshake" "a disabled operator is refused at once" tls audrey audit verify
+expect_eq "$(tls alice --json operator list | jq -r '.[] | select(.name == "audrey") | .disabled')" true \
+  "the list shows them disabled"
+tls alice operator add temp --role auditor --expires-in-days 1 --token-out temp.token 2> /dev/null
+expect_eq "$(( ($(tls alice --json operator list | jq '.[] | select(.name == "temp") | .expires_at_ms') / 1000 - $(date +%s) + 60) / 3600 ))" 24 \
+  "a token made to expire in a day says so"
+expect_eq "$(tls alice --json audit list --action operator.token | jq -r '[.[] | .actor + ">" + .target + ":" + .outcome] | sort | join(" ")')" \
+  "pat>audrey:refused:permission-denied pat>pat:ok" "the new token and the refused one are audited"
+expect_eq "$(tls alice --json audit list --action operator.disable | jq -r '[.[] | .target + ":" + .outcome] | sort | join(" ")')" \
+  "alice:refused:invalid-argument audrey:ok" "the refused and the done disable are audited"
+
 # A hub that demands psk_dhe_ke refuses psk_ke, also for operators.
 kill "$HUB_PID"
 wait "$HUB_PID" 2> /dev/null || true

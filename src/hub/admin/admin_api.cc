@@ -37,6 +37,15 @@ net::HttpResponse Failure(ErrorCode code, const std::string& message) {
   return Failure(Error{code, message});
 }
 
+// TokenLifetime reads a request's optional "expires_in_s" (an integer).
+Result<std::optional<std::chrono::seconds>> TokenLifetime(const json& in) {
+  if (!in.is_object() || !in.contains("expires_in_s")) return std::optional<std::chrono::seconds>();
+  if (!in["expires_in_s"].is_number_integer()) {
+    return Unexpected(ErrorCode::kInvalidArgument, "expires_in_s must be an integer");
+  }
+  return std::optional(std::chrono::seconds(in["expires_in_s"].get<std::int64_t>()));
+}
+
 net::HttpResponse Text(SecretBytes body) {
   net::HttpResponse r;
   r.content_type = "text/plain";
@@ -110,7 +119,7 @@ Result<hub::Principal> AdminApi::Authenticate(const net::HttpRequest& request) {
   }
   // Over TLS the handshake proved the operator; a token, if sent as well,
   // must be that same operator's.
-  SKAP_ASSIGN_OR_RETURN(auto principal, registry_.operators().Named(request.peer));
+  SKAP_ASSIGN_OR_RETURN(auto principal, registry_.operators().FromTlsPeer(request.peer));
   if (has_bearer) {
     SKAP_ASSIGN_OR_RETURN(auto by_token,
                           registry_.operators().Authenticate(authorization.substr(kBearer.size())));
@@ -195,11 +204,43 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
     }
     auto role = hub::ParseRole(in["role"].get<std::string>());
     if (!role) return Failure(role.error());
-    auto token =
-        registry_.operators().Add(actor, actor.tenant_id, in["name"].get<std::string>(), *role);
+    auto lifetime = TokenLifetime(in);
+    if (!lifetime) return Failure(lifetime.error());
+    auto token = registry_.operators().Add(actor, actor.tenant_id, in["name"].get<std::string>(),
+                                           *role, *lifetime);
     if (!token) return Failure(token.error());
     net::HttpResponse r = Text(std::move(token->token));
     r.status = 201;
+    r.headers["X-Skap-Operator"] = token->name;
+    return r;
+  }
+  if (seg.size() == 2 && seg[1] == "operators" && get) {
+    auto list = registry_.operators().List(actor);
+    if (!list) return Failure(list.error());
+    json out = json::array();
+    for (const auto& o : *list) {
+      out.push_back(json{{"name", o.name},
+                         {"tenant", o.tenant_id},
+                         {"role", hub::RoleName(o.role)},
+                         {"created_at_ms", o.created_at_ms},
+                         {"disabled", o.disabled},
+                         {"expires_at_ms", o.expires_at_ms ? json(*o.expires_at_ms) : json()},
+                         {"tls", o.tls}});
+    }
+    return Json(200, out);
+  }
+  if (seg.size() == 4 && seg[1] == "operators" && seg[3] == "disable" && post) {
+    if (auto done = registry_.operators().Disable(actor, seg[2]); !done) {
+      return Failure(done.error());
+    }
+    return Json(200, json{{"name", seg[2]}, {"disabled", true}});
+  }
+  if (seg.size() == 4 && seg[1] == "operators" && seg[3] == "token" && post) {
+    auto lifetime = TokenLifetime(body());
+    if (!lifetime) return Failure(lifetime.error());
+    auto token = registry_.operators().NewToken(actor, seg[2], *lifetime);
+    if (!token) return Failure(token.error());
+    net::HttpResponse r = Text(std::move(token->token));
     r.headers["X-Skap-Operator"] = token->name;
     return r;
   }

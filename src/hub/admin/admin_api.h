@@ -8,7 +8,10 @@
 //   POST /v1/networks/{name}/hubs        {"hubs":[ids],"threshold"}      tenant-admin
 //   POST /v1/networks/{name}/pair-policy {"policy":"any"|"allow-list"}   tenant-admin
 //   POST /v1/networks/{name}/pairs       {"a","b","allow"}               tenant-admin
-//   POST /v1/operators                   {"name","role"}                 tenant-admin
+//   POST /v1/operators                   {"name","role","expires_in_s"}  tenant-admin
+//   GET  /v1/operators                                                   tenant-admin, auditor
+//   POST /v1/operators/{name}/disable                                    tenant-admin
+//   POST /v1/operators/{name}/token      {"expires_in_s"}                tenant-admin, or oneself
 //   POST /v1/devices                     {"network","name","id","lifetime_s",
 //                                         "can_provision","split":{"k","m"}}  provisioner
 //   GET  /v1/devices?network=N[&state=S]                                 any role
@@ -17,7 +20,7 @@
 //   GET  /v1/audit?since_ms=&until_ms=&actor=&target=&action=&limit=     auditor, tenant-admin
 //   GET  /v1/audit/verify                                                auditor, tenant-admin
 //
-// Responses are JSON, except the two that carry secrets (a new operator's
+// Responses are JSON, except the two that carry secrets (an operator's new
 // token; a device's bootstrap bundle or parts): those are text/plain, so the
 // secret never sits in a JSON value, with the public facts in headers.
 #pragma once

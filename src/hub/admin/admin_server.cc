@@ -56,8 +56,9 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(
             tls->allow_psk_only));
     net::PskTransport transport{
         std::move(context),
-        [](const crypto::TlsPskSession& session) {
-          return proto::ParseAdminIdentity(session.psk_identity());
+        [](const crypto::TlsPskSession& session) -> Result<std::string> {
+          SKAP_ASSIGN_OR_RETURN(auto name, proto::ParseAdminIdentity(session.psk_identity()));
+          return Operators::TlsPeer(name, session.psk_sha256());
         },
         // A refused handshake is a security event, as a wrong token is on
         // the socket. The claimed name is only a claim: the target, not the actor.

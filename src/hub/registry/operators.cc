@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/ct.h"
 #include "common/hex.h"
 #include "crypto/hash.h"
 #include "proto/admin_identity.h"
@@ -27,6 +28,10 @@ constexpr std::string_view kOperatorsV2 = R"sql(CREATE TABLE operators (
 constexpr std::string_view kOperatorsV4 = R"sql(
 ALTER TABLE operators ADD COLUMN wrapped_admin_psk BLOB;
 )sql";
+// Version 8: tokens may expire (NULL: never).
+constexpr std::string_view kOperatorsV8 = R"sql(
+ALTER TABLE operators ADD COLUMN expires_at_ms BIGINT;
+)sql";
 
 using store::AsBlob;
 using store::AsInt;
@@ -34,6 +39,12 @@ using store::AsText;
 using store::Blob;
 
 constexpr std::string_view kTokenPrefix = "skapop1-";
+
+std::optional<std::int64_t> ExpiresAt(std::int64_t now_ms,
+                                      std::optional<std::chrono::seconds> lifetime) {
+  if (!lifetime) return std::nullopt;
+  return now_ms + std::chrono::duration_cast<std::chrono::milliseconds>(*lifetime).count();
+}
 
 }  // namespace
 
@@ -43,14 +54,39 @@ std::string_view Operators::MigrationSql(int version) {
       return kOperatorsV2;
     case 4:
       return kOperatorsV4;
+    case 8:
+      return kOperatorsV8;
     default:
       return {};
   }
 }
 
+Result<Operators::Credentials> Operators::NewCredentials() {
+  Credentials out;
+  std::array<std::uint8_t, 32> random{};
+  SKAP_RETURN_IF_ERROR(c_.rng.Fill(random));
+  const std::string hex = HexEncode(random);
+  SecureWipe(random.data(), random.size());
+  out.token = SecretBytes::Copy(AsBytes(kTokenPrefix));
+  out.token.Append(AsBytes(hex));
+  SKAP_ASSIGN_OR_RETURN(out.token_hash, crypto::Digest(crypto::Hash::kSha256, out.token.Expose()));
+  SKAP_ASSIGN_OR_RETURN(auto admin_psk, proto::AdminPskFromToken(out.token.Expose()));
+  SKAP_ASSIGN_OR_RETURN(out.wrapped_admin_psk, c_.keystore.Wrap(admin_psk.Expose()));
+  return out;
+}
+
+bool Operators::Live(const store::Row& row, std::size_t disabled_column,
+                     std::size_t expires_column) const {
+  if (AsInt(row[disabled_column]).value_or(1) != 0) return false;
+  const auto expires = AsInt(row[expires_column]);
+  return !expires || c_.now() < *expires;
+}
+
 Result<OperatorToken> Operators::Add(const Principal& actor, const std::string& tenant_id,
-                                     const std::string& name, Role role) {
+                                     const std::string& name, Role role,
+                                     std::optional<std::chrono::seconds> lifetime) {
   OperatorToken token{name, {}};
+  const auto expires_at_ms = ExpiresAt(c_.now(), lifetime);
   auto done = store::InTransaction(c_.db, [&]() -> Result<void> {
     const bool allowed =
         actor.kind == Principal::Kind::kHub ||
@@ -61,23 +97,22 @@ Result<OperatorToken> Operators::Add(const Principal& actor, const std::string& 
       return Unexpected(ErrorCode::kInvalidArgument, "operator name is reserved");
     }
     SKAP_RETURN_IF_ERROR(tenants_.Name(tenant_id));
-    std::array<std::uint8_t, 32> random{};
-    SKAP_RETURN_IF_ERROR(c_.rng.Fill(random));
-    const std::string hex = HexEncode(random);
-    SecureWipe(random.data(), random.size());
-    token.token = SecretBytes::Copy(AsBytes(kTokenPrefix));
-    token.token.Append(AsBytes(hex));
-    SKAP_ASSIGN_OR_RETURN(auto hash, crypto::Digest(crypto::Hash::kSha256, token.token.Expose()));
-    SKAP_ASSIGN_OR_RETURN(auto admin_psk, proto::AdminPskFromToken(token.token.Expose()));
-    SKAP_ASSIGN_OR_RETURN(auto wrapped_psk, c_.keystore.Wrap(admin_psk.Expose()));
+    if (lifetime && lifetime->count() < 60) {
+      return Unexpected(ErrorCode::kInvalidArgument, "a token lives at least 60 s");
+    }
+    SKAP_ASSIGN_OR_RETURN(auto made, NewCredentials());
+    token.token = std::move(made.token);
+    // 0 stands for "never" (NULL): no token expires at the epoch.
+    const std::int64_t expires = expires_at_ms.value_or(0);
     SKAP_RETURN_IF_ERROR(c_.db.Execute(
         "INSERT INTO operators (name, tenant_id, role, token_hash, wrapped_admin_psk,"
-        " created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
-        {name, tenant_id, std::string(RoleName(role)), Blob(hash), Blob(wrapped_psk), c_.now()}));
+        " created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, 0))",
+        {name, tenant_id, std::string(RoleName(role)), Blob(made.token_hash),
+         Blob(made.wrapped_admin_psk), c_.now(), expires}));
+    nlohmann::json detail{{"tenant", tenant_id}, {"role", RoleName(role)}};
+    if (expires_at_ms) detail["expires_at_ms"] = *expires_at_ms;
     SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
-        {actor.AuditName(), "operator.add", name, "ok",
-         nlohmann::json{{"tenant", tenant_id}, {"role", RoleName(role)}}.dump()},
-        c_.now()));
+        {actor.AuditName(), "operator.add", name, "ok", detail.dump()}, c_.now()));
     return Ok();
   });
   if (!done) return c_.Refuse(actor, "operator.add", name, std::move(done).error());
@@ -105,11 +140,11 @@ Result<Principal> Operators::Authenticate(std::string_view token) {
 
 Result<Principal> Operators::Named(const std::string& operator_name) {
   const Unexpected refused(ErrorCode::kAuthenticationFailed, "authentication failed");
-  SKAP_ASSIGN_OR_RETURN(auto rows,
-                        c_.db.Query("SELECT name, tenant_id, role, disabled FROM operators"
-                                    " WHERE name = $1",
-                                    {operator_name}));
-  if (rows.empty() || AsInt(rows[0][3]).value_or(1) != 0) return refused;
+  SKAP_ASSIGN_OR_RETURN(
+      auto rows, c_.db.Query("SELECT name, tenant_id, role, disabled, expires_at_ms FROM operators"
+                             " WHERE name = $1",
+                             {operator_name}));
+  if (rows.empty() || !Live(rows[0], 3, 4)) return refused;
   auto role = ParseRole(AsText(rows[0][2]).value_or(""));
   if (!role) return refused;
   Principal p;
@@ -122,13 +157,132 @@ Result<Principal> Operators::Named(const std::string& operator_name) {
 
 Result<SecretBytes> Operators::AdminPsk(const std::string& operator_name) {
   const Unexpected refused(ErrorCode::kAuthenticationFailed, "authentication failed");
-  SKAP_ASSIGN_OR_RETURN(auto rows, c_.db.Query("SELECT wrapped_admin_psk, disabled FROM operators"
-                                               " WHERE name = $1",
-                                               {operator_name}));
-  if (rows.empty() || AsInt(rows[0][1]).value_or(1) != 0) return refused;
+  SKAP_ASSIGN_OR_RETURN(
+      auto rows, c_.db.Query("SELECT wrapped_admin_psk, disabled, expires_at_ms FROM operators"
+                             " WHERE name = $1",
+                             {operator_name}));
+  if (rows.empty() || !Live(rows[0], 1, 2)) return refused;
   const auto wrapped = AsBlob(rows[0][0]);
   if (!wrapped || wrapped->empty()) return refused;
   return c_.keystore.Unwrap(*wrapped);
+}
+
+std::string Operators::TlsPeer(std::string_view operator_name,
+                               std::span<const std::uint8_t> psk_sha256) {
+  // '\n' is in no operator name (CheckName).
+  return std::string(operator_name) + "\n" + HexEncode(psk_sha256);
+}
+
+Result<Principal> Operators::FromTlsPeer(std::string_view peer) {
+  const Unexpected refused(ErrorCode::kAuthenticationFailed, "authentication failed");
+  const auto cut = peer.find('\n');
+  if (cut == std::string_view::npos) return refused;
+  const std::string name(peer.substr(0, cut));
+  SKAP_ASSIGN_OR_RETURN(auto principal, Named(name));
+  SKAP_ASSIGN_OR_RETURN(auto epsk, AdminPsk(name));
+  SKAP_ASSIGN_OR_RETURN(auto imported, proto::ImportAdminPsk(name, epsk.Expose()));
+  SKAP_ASSIGN_OR_RETURN(auto used_now,
+                        crypto::Digest(crypto::Hash::kSha256, imported.psk.Expose()));
+  // A public hash of a 384-bit PSK; compared in constant time all the same.
+  const std::string expected = HexEncode(used_now);
+  if (!ct::Equal(AsBytes(expected), AsBytes(peer.substr(cut + 1)))) return refused;
+  return principal;
+}
+
+Result<std::vector<OperatorInfo>> Operators::List(const Principal& actor) {
+  const bool hub = actor.kind == Principal::Kind::kHub;
+  if (!hub && !IsOperatorWithRole(actor, Role::kTenantAdmin) &&
+      !IsOperatorWithRole(actor, Role::kAuditor)) {
+    return Denied("listing operators needs the tenant-admin or auditor role");
+  }
+  SKAP_ASSIGN_OR_RETURN(
+      auto rows,
+      hub ? c_.db.Query("SELECT name, tenant_id, role, created_at_ms, disabled, expires_at_ms,"
+                        " wrapped_admin_psk IS NOT NULL FROM operators ORDER BY tenant_id, name")
+          : c_.db.Query("SELECT name, tenant_id, role, created_at_ms, disabled, expires_at_ms,"
+                        " wrapped_admin_psk IS NOT NULL FROM operators WHERE tenant_id = $1"
+                        " ORDER BY name",
+                        {actor.tenant_id}));
+  std::vector<OperatorInfo> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) {
+    OperatorInfo o;
+    o.name = AsText(row[0]).value_or("");
+    o.tenant_id = AsText(row[1]).value_or("");
+    const auto role = ParseRole(AsText(row[2]).value_or(""));
+    if (role) o.role = *role;
+    o.created_at_ms = AsInt(row[3]).value_or(0);
+    o.disabled = AsInt(row[4]).value_or(1) != 0;
+    o.expires_at_ms = AsInt(row[5]);
+    o.tls = AsInt(row[6]).value_or(0) != 0;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+Result<void> Operators::Disable(const Principal& actor, const std::string& name) {
+  auto done = store::InTransaction(c_.db, [&]() -> Result<void> {
+    SKAP_ASSIGN_OR_RETURN(auto rows,
+                          c_.db.Query("SELECT tenant_id FROM operators WHERE name = $1", {name}));
+    const bool hub = actor.kind == Principal::Kind::kHub;
+    // Another tenant's operator is answered as a missing one: no oracle.
+    if (rows.empty() || (!hub && AsText(rows[0][0]).value_or("") != actor.tenant_id)) {
+      return Unexpected(ErrorCode::kNotFound, "no such operator");
+    }
+    if (!hub && !IsOperatorWithRole(actor, Role::kTenantAdmin)) {
+      return Denied("disabling an operator needs the tenant-admin role");
+    }
+    if (!hub && actor.name == name) {
+      return Unexpected(ErrorCode::kInvalidArgument,
+                        "an operator cannot disable themself: ask another tenant-admin");
+    }
+    SKAP_RETURN_IF_ERROR(
+        c_.db.Execute("UPDATE operators SET disabled = 1 WHERE name = $1", {name}));
+    SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
+        {actor.AuditName(), "operator.disable", name, "ok", "{}"}, c_.now()));
+    return Ok();
+  });
+  if (!done) return c_.Refuse(actor, "operator.disable", name, std::move(done).error());
+  return Ok();
+}
+
+Result<OperatorToken> Operators::NewToken(const Principal& actor, const std::string& name,
+                                          std::optional<std::chrono::seconds> lifetime) {
+  OperatorToken token{name, {}};
+  const auto expires_at_ms = ExpiresAt(c_.now(), lifetime);
+  auto done = store::InTransaction(c_.db, [&]() -> Result<void> {
+    SKAP_ASSIGN_OR_RETURN(
+        auto rows,
+        c_.db.Query("SELECT tenant_id, disabled FROM operators WHERE name = $1", {name}));
+    const bool hub = actor.kind == Principal::Kind::kHub;
+    if (rows.empty() || (!hub && AsText(rows[0][0]).value_or("") != actor.tenant_id)) {
+      return Unexpected(ErrorCode::kNotFound, "no such operator");
+    }
+    if (!hub && !IsOperatorWithRole(actor, Role::kTenantAdmin) && actor.name != name) {
+      return Denied("a new token for another operator needs the tenant-admin role");
+    }
+    if (AsInt(rows[0][1]).value_or(1) != 0) {
+      return Unexpected(ErrorCode::kFailedPrecondition, "the operator is disabled");
+    }
+    if (lifetime && lifetime->count() < 60) {
+      return Unexpected(ErrorCode::kInvalidArgument, "a token lives at least 60 s");
+    }
+    SKAP_ASSIGN_OR_RETURN(auto made, NewCredentials());
+    token.token = std::move(made.token);
+    // 0 stands for "never" (NULL): no token expires at the epoch.
+    const std::int64_t expires = expires_at_ms.value_or(0);
+    SKAP_RETURN_IF_ERROR(
+        c_.db.Execute("UPDATE operators SET token_hash = $2, wrapped_admin_psk = $3,"
+                      " expires_at_ms = NULLIF($4, 0) WHERE name = $1",
+                      {name, Blob(made.token_hash), Blob(made.wrapped_admin_psk), expires}));
+    nlohmann::json detail = nlohmann::json::object();
+    if (expires_at_ms) detail["expires_at_ms"] = *expires_at_ms;
+    SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
+        {actor.AuditName(), "operator.token", name, "ok", detail.dump()}, c_.now()));
+    return Ok();
+  });
+  if (!done) return c_.Refuse(actor, "operator.token", name, std::move(done).error());
+  return token;
 }
 
 }  // namespace skap::hub

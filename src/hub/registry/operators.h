@@ -3,8 +3,13 @@
 // an external PSK derived from that token, wrapped under the KEK.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "common/secret_bytes.h"
@@ -20,6 +25,17 @@ struct OperatorToken {
   SecretBytes token;  // ASCII "skapop1-" + 64 hex digits
 };
 
+// OperatorInfo is what may be shown of an operator (no token, no PSK).
+struct OperatorInfo {
+  std::string name;
+  std::string tenant_id;
+  Role role = Role::kAuditor;
+  std::int64_t created_at_ms = 0;
+  bool disabled = false;
+  std::optional<std::int64_t> expires_at_ms;  // none: the token never expires
+  bool tls = false;                           // has a PSK for the TLS admin listener
+};
+
 class Operators {
  public:
   // MigrationSql is this class's part of hub.db's schema version `version`
@@ -29,9 +45,25 @@ class Operators {
   Operators(RegistryContext& context, Tenants& tenants) : c_(context), tenants_(tenants) {}
 
   // Add creates an operator in `tenant_id` with `role` (the hub, or a
-  // tenant-admin of that tenant) and returns their token, once.
+  // tenant-admin of that tenant) and returns their token, once. A token
+  // with a `lifetime` stops authenticating that long after it is made.
   Result<OperatorToken> Add(const Principal& actor, const std::string& tenant_id,
-                            const std::string& name, Role role);
+                            const std::string& name, Role role,
+                            std::optional<std::chrono::seconds> lifetime = std::nullopt);
+  // List is the operators of the actor's tenant (a tenant-admin or an
+  // auditor), or of every tenant (the hub).
+  Result<std::vector<OperatorInfo>> List(const Principal& actor);
+  // Disable stops an operator at once: their token and TLS PSK no longer
+  // authenticate, and a TLS connection already open is refused at its next
+  // request. The hub or a tenant-admin of their tenant; not oneself (a
+  // tenant would lock its last tenant-admin out). Another tenant's operator
+  // is kNotFound, as a missing one.
+  Result<void> Disable(const Principal& actor, const std::string& name);
+  // NewToken gives an enabled operator a new token (and TLS PSK), returned
+  // once; the old token and every TLS connection made with it stop at once.
+  // The hub, a tenant-admin of their tenant, or the operator themself.
+  Result<OperatorToken> NewToken(const Principal& actor, const std::string& name,
+                                 std::optional<std::chrono::seconds> lifetime);
   // Authenticate maps a token to its operator, or kAuthenticationFailed
   // without saying why (audited).
   Result<Principal> Authenticate(std::string_view token);
@@ -39,11 +71,28 @@ class Operators {
   // for the TLS admin listener's handshake, or kAuthenticationFailed without
   // saying why (unknown, disabled, or created before TLS existed).
   Result<SecretBytes> AdminPsk(const std::string& operator_name);
-  // Named is the operator a TLS handshake authenticated, re-read per request
-  // so that a disabled operator stops at once.
+  // Named is the enabled, unexpired operator of that name.
   Result<Principal> Named(const std::string& operator_name);
+  // TlsPeer is how the TLS admin listener names the operator its handshake
+  // authenticated: the name and the SHA-256 of the PSK the handshake used.
+  // FromTlsPeer re-reads that operator per request (Named) and also checks
+  // the PSK is still theirs, so a new token ends connections made with the
+  // old one.
+  static std::string TlsPeer(std::string_view operator_name,
+                             std::span<const std::uint8_t> psk_sha256);
+  Result<Principal> FromTlsPeer(std::string_view peer);
 
  private:
+  // NewCredentials makes a token, its hash and its wrapped admin PSK.
+  struct Credentials {
+    SecretBytes token;
+    std::vector<std::uint8_t> token_hash;
+    std::vector<std::uint8_t> wrapped_admin_psk;
+  };
+  Result<Credentials> NewCredentials();
+  // Live is the operator row's checks: enabled, and not expired.
+  bool Live(const store::Row& row, std::size_t disabled_column, std::size_t expires_column) const;
+
   RegistryContext& c_;
   Tenants& tenants_;
 };

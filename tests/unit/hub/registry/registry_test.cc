@@ -6,6 +6,7 @@
 
 #include "common/ct.h"
 #include "crypto/channel_key.h"
+#include "crypto/hash.h"
 #include "proto/admin_identity.h"
 #include "unit/hub/registry/registry_fixture.h"
 
@@ -242,6 +243,102 @@ TEST_F(RegistryTest, OperatorsHaveAnAdminPskFromTheirToken) {
   ASSERT_TRUE(db_->Execute("UPDATE operators SET disabled = 1 WHERE name = 'remote'"));
   EXPECT_FALSE(registry_->operators().AdminPsk("remote"));
   EXPECT_FALSE(registry_->operators().Named("remote"));
+}
+
+// The TLS listener's name for a handshake made with `name`'s current PSK.
+std::string TlsPeerNow(Registry& registry, const std::string& name) {
+  auto epsk = registry.operators().AdminPsk(name);
+  EXPECT_TRUE(epsk);
+  auto imported = proto::ImportAdminPsk(name, epsk->Expose());
+  auto hash = crypto::Digest(crypto::Hash::kSha256, imported->psk.Expose());
+  return Operators::TlsPeer(name, *hash);
+}
+
+std::string TextOf(const SecretBytes& token) {
+  const auto t = token.Expose();
+  return {t.begin(), t.end()};
+}
+
+TEST_F(RegistryTest, OperatorsAreListedDisabledGivenNewTokensAndExpire) {
+  auto& ops = registry_->operators();
+  // Listing: a tenant's own operators to its tenant-admin and auditor only.
+  auto listed = ops.List(admin_);
+  ASSERT_TRUE(listed);
+  std::vector<std::string> names;
+  for (const auto& o : *listed) names.push_back(o.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"adam", "alice", "audrey", "pat"}));
+  EXPECT_TRUE(ops.List(auditor_));
+  EXPECT_EQ(ops.List(provisioner_).error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(ops.List(Principal::Hub())->size(), 6u) << "the hub sees every tenant's";
+
+  // A new token: the old token, and a TLS connection made with it, stop.
+  auto first = ops.Add(admin_, tenant_, "remote", Role::kAuditor);
+  ASSERT_TRUE(first);
+  const std::string old_peer = TlsPeerNow(*registry_, "remote");
+  EXPECT_TRUE(ops.FromTlsPeer(old_peer));
+  EXPECT_EQ(ops.NewToken(provisioner_, "remote", std::nullopt).error().code,
+            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(ops.NewToken(other_admin_, "remote", std::nullopt).error().code, ErrorCode::kNotFound)
+      << "another tenant's operator is not there";
+  auto second = ops.NewToken(admin_, "remote", std::nullopt);
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(ops.Authenticate(TextOf(first->token))) << "the old token is dead";
+  EXPECT_FALSE(ops.FromTlsPeer(old_peer)) << "so is a connection made with it";
+  auto remote = ops.Authenticate(TextOf(second->token));
+  ASSERT_TRUE(remote);
+  EXPECT_TRUE(ops.FromTlsPeer(TlsPeerNow(*registry_, "remote")));
+  EXPECT_TRUE(ops.NewToken(*remote, "remote", std::nullopt)) << "anyone may renew their own";
+  EXPECT_FALSE(ops.FromTlsPeer("remote")) << "a name alone is no TLS peer";
+
+  // Disabling: at once, for the token and the TLS PSK; not oneself.
+  EXPECT_EQ(ops.Disable(admin_, "alice").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ops.Disable(provisioner_, "adam").error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(ops.Disable(other_admin_, "adam").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(ops.Disable(admin_, "nobody").error().code, ErrorCode::kNotFound);
+  const std::string pat_peer = TlsPeerNow(*registry_, "pat");
+  ASSERT_TRUE(ops.Disable(admin_, "pat"));
+  EXPECT_FALSE(ops.Named("pat"));
+  EXPECT_FALSE(ops.AdminPsk("pat"));
+  EXPECT_FALSE(ops.FromTlsPeer(pat_peer));
+  EXPECT_EQ(ops.NewToken(admin_, "pat", std::nullopt).error().code, ErrorCode::kFailedPrecondition);
+  auto after = ops.List(admin_);
+  ASSERT_TRUE(after);
+  const auto pat = std::find_if(after->begin(), after->end(),
+                                [](const OperatorInfo& o) { return o.name == "pat"; });
+  ASSERT_NE(pat, after->end());
+  EXPECT_TRUE(pat->disabled) << "listed as disabled";
+
+  // Expiry: the token works until its lifetime ends, then neither it nor the PSK does.
+  auto brief = ops.Add(admin_, tenant_, "brief", Role::kAuditor, std::chrono::hours(1));
+  ASSERT_TRUE(brief);
+  EXPECT_EQ(
+      ops.Add(admin_, tenant_, "too-brief", Role::kAuditor, std::chrono::seconds(5)).error().code,
+      ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(ops.Authenticate(TextOf(brief->token)));
+  now_ms_ += 3'600'000 - 1;
+  EXPECT_TRUE(ops.Named("brief"));
+  now_ms_ += 1;
+  EXPECT_FALSE(ops.Authenticate(TextOf(brief->token)));
+  EXPECT_FALSE(ops.AdminPsk("brief"));
+  auto renewed = ops.NewToken(admin_, "brief", std::nullopt);
+  ASSERT_TRUE(renewed) << "a tenant-admin renews an expired operator";
+  EXPECT_TRUE(ops.Authenticate(TextOf(renewed->token)));
+
+  // Each change is audited, and so is each refusal.
+  auto entries = audit_->List({});
+  ASSERT_TRUE(entries);
+  int disables = 0, tokens = 0, refused = 0;
+  for (const auto& e : *entries) {
+    const auto& r = e.record;
+    if (r.action == "operator.disable" && r.outcome == "ok") ++disables;
+    if (r.action == "operator.token" && r.outcome == "ok") ++tokens;
+    if ((r.action == "operator.disable" || r.action == "operator.token") && r.outcome != "ok") {
+      ++refused;
+    }
+  }
+  EXPECT_EQ(disables, 1);
+  EXPECT_EQ(tokens, 3);
+  EXPECT_EQ(refused, 7);
 }
 
 TEST_F(RegistryTest, NamesAreValidated) {
