@@ -33,6 +33,7 @@ struct DeviceOptions {
   std::string qr = "png";
   std::string state;
   std::string id;
+  std::string report_sha256;
   std::string new_id;
   std::int64_t lifetime_s = 0;
   bool can_provision = false;
@@ -226,16 +227,43 @@ void AddDevice(CLI::App& app, const Globals& g) {
     if (g.json_output || reply.status != 200) return Show(g, reply, PrintDevices);
     const auto devices = json::parse(reply.BodyText(), nullptr, false);
     for (const auto& d : devices) {
-      std::printf("%s  %s\n  pre-flight: %s\n", Field(d, "id").c_str(), Field(d, "name").c_str(),
-                  Dumped(d.value("preflight", json()), -1).c_str());
+      std::printf("%s  %s\n  pre-flight: %s\n  its SHA-256 (device admit --report): %s\n",
+                  Field(d, "id").c_str(), Field(d, "name").c_str(),
+                  Dumped(d.value("preflight", json()), -1).c_str(),
+                  Field(d, "preflight_sha256").c_str());
     }
   });
   auto* show = device->add_subcommand("show", "One device");
   show->add_option("id", o->id, "Device id")->required();
   show->callback([&g, o] { Show(g, Call(g, "GET", "/v1/devices/" + o->id), nullptr); });
 
-  const std::array<std::pair<const char*, const char*>, 4> verbs = {{
-      {"admit", "Admit a pending device (admitter; never the one who provisioned it)"},
+  auto* admit = device->add_subcommand(
+      "admit",
+      "Admit a pending device (admitter; never the one who provisioned it), bound to its "
+      "pre-flight report: --report SHA as `device show` printed it, else the one fetched now");
+  admit->add_option("id", o->id, "Device id")->required();
+  admit->add_option("--report", o->report_sha256,
+                    "SHA-256 of the pre-flight report you judged (preflight_sha256)");
+  admit->callback([&g, o] {
+    std::string sha = o->report_sha256;
+    if (sha.empty()) {
+      // Bind to the report as fetched now; without one (or without the
+      // right to see it) the hub's own refusal says why.
+      const auto shown = Call(g, "GET", "/v1/devices/" + o->id);
+      const auto d = json::parse(shown.BodyText(), nullptr, false);
+      if (shown.status == 200 && d.is_object() && d.value("preflight_sha256", json()).is_string()) {
+        sha = d["preflight_sha256"].get<std::string>();
+        std::fprintf(stderr, "admitting with the pre-flight report of SHA-256 %s\n",
+                     Shown(sha).c_str());
+      }
+    }
+    const json body = sha.empty() ? json::object() : json{{"report_sha256", sha}};
+    Show(g, Call(g, "POST", "/v1/devices/" + o->id + "/admit", body.dump()), [](const json& d) {
+      std::printf("device %s (%s) is now %s\n", Field(d, "name").c_str(), Field(d, "id").c_str(),
+                  Field(d, "state").c_str());
+    });
+  });
+  const std::array<std::pair<const char*, const char*>, 3> verbs = {{
       {"reject", "Reject a device awaiting admission (admitter)"},
       {"revoke", "Revoke a device now: its open channels close (tenant-admin, admitter)"},
       {"ratchet", "Ask an active device to move its channel key to a new epoch now"},

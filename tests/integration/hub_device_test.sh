@@ -40,7 +40,12 @@ cp -r s1 s1-bootstrap
 
 expect_fail "not admitted" "a device awaiting admission cannot draw entropy" \
   "$AGENT" entropy --data s1 --bytes 32
-ctl adam device admit "$id1" > /dev/null
+sha=$(ctl adam --json device show "$id1" | jq -r .preflight_sha256)
+expect_eq "$(ctl adam device pending --network plant-1 | grep -c "$sha")" 1 \
+  "device pending shows the report's SHA-256 to name at admission"
+expect_fail "not the one named" "admission naming another report is refused" \
+  ctl adam device admit "$id1" --report "$(printf '0%.0s' {1..64})"
+ctl adam device admit "$id1" --report "$sha" > /dev/null
 expect_eq "$("$AGENT" connect --data s1)" active "admitted: device takes up epoch 1"
 "$AGENT" status --data s1 | grep -q "active, key epoch 1" && pass "state shows epoch 1"
 expect_eq "$("$AGENT" connect --data s1 --key-exchange psk_ke)" active \

@@ -66,6 +66,9 @@ json DeviceJson(const hub::Device& d) {
   j["parent_device"] = d.parent_device ? json(*d.parent_device) : json(nullptr);
   j["admitted_by"] = d.admitted_by ? json(*d.admitted_by) : json(nullptr);
   j["preflight"] = d.preflight ? json::parse(*d.preflight, nullptr, false) : json(nullptr);
+  // What an admitter names to admit the report they saw (device admit --report).
+  const auto sha = d.preflight ? hub::Devices::ReportSha256(*d.preflight) : Result<std::string>("");
+  j["preflight_sha256"] = sha && !sha->empty() ? json(*sha) : json(nullptr);
   return j;
 }
 
@@ -322,7 +325,13 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
   if (seg.size() == 4 && seg[1] == "devices" && post) {
     Result<hub::Device> result = Unexpected(ErrorCode::kNotFound, "no such endpoint");
     if (seg[3] == "admit") {
-      result = registry_.devices().Admit(actor, seg[2]);
+      const json in = body();
+      if (in.is_object() && in.contains("report_sha256") && !in["report_sha256"].is_string()) {
+        return Failure(ErrorCode::kInvalidArgument, "report_sha256 must be a string");
+      }
+      std::optional<std::string> report;
+      if (in.is_object() && in.contains("report_sha256")) report = in["report_sha256"];
+      result = registry_.devices().Admit(actor, seg[2], report);
     } else if (seg[3] == "reject") {
       result = registry_.devices().Reject(actor, seg[2]);
     } else if (seg[3] == "revoke") {

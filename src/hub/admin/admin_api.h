@@ -16,7 +16,8 @@
 //                                         "can_provision","split":{"k","m"}}  provisioner
 //   GET  /v1/devices?network=N[&state=S]                                 any role
 //   GET  /v1/devices/{id}                                                any role
-//   POST /v1/devices/{id}/admit | reject | revoke                        admitter / tenant-admin
+//   POST /v1/devices/{id}/admit          {"report_sha256"}               admitter
+//   POST /v1/devices/{id}/reject | revoke                                admitter / tenant-admin
 //   GET  /v1/audit?since_ms=&until_ms=&actor=&target=&action=&limit=     auditor, tenant-admin
 //   GET  /v1/audit/verify                                                auditor, tenant-admin
 //

@@ -7,7 +7,9 @@
 
 #include "common/crash_point.h"
 #include "common/ct.h"
+#include "common/hex.h"
 #include "crypto/channel_key.h"
+#include "crypto/hash.h"
 #include "crypto/uuid.h"
 
 namespace skap::hub {
@@ -233,6 +235,14 @@ Result<void> Devices::RecordPreflight(const std::string& device_id, const std::s
       if (!ct::Equal(stored, device_nonce)) {
         return Unexpected(ErrorCode::kFailedPrecondition, "bootstrap bundle already used");
       }
+      // A pending device's bootstrap key expires as a provisioned one's does.
+      if (now >= device.bootstrap_expires_at_ms) {
+        return Unexpected(ErrorCode::kFailedPrecondition, "bootstrap bundle expired");
+      }
+      // The report is frozen once received: the admitter judges the first
+      // one, and a later one (a restart, or someone with the bundle) changes
+      // nothing.
+      return Ok();
     } else if (device.state != DeviceState::kProvisioned) {
       return Unexpected(ErrorCode::kFailedPrecondition,
                         "device is " + StateText(device.state) + ", not awaiting admission");
@@ -251,7 +261,13 @@ Result<void> Devices::RecordPreflight(const std::string& device_id, const std::s
   return Ok();
 }
 
-Result<Device> Devices::Admit(const Principal& actor, const std::string& device_id) {
+Result<std::string> Devices::ReportSha256(const std::string& report) {
+  SKAP_ASSIGN_OR_RETURN(auto digest, crypto::Digest(crypto::Hash::kSha256, AsBytes(report)));
+  return HexEncode(digest);
+}
+
+Result<Device> Devices::Admit(const Principal& actor, const std::string& device_id,
+                              const std::optional<std::string>& report_sha256) {
   Device result;
   auto done = store::InTransaction(c_.db, [&]() -> Result<void> {
     SKAP_ASSIGN_OR_RETURN(auto device, Load(device_id));
@@ -268,10 +284,23 @@ Result<Device> Devices::Admit(const Principal& actor, const std::string& device_
                                                             "; only pending devices (with a "
                                                             "pre-flight report) can be admitted");
     }
+    const std::int64_t now = c_.now();
+    if (now >= device.bootstrap_expires_at_ms) {
+      return Unexpected(
+          ErrorCode::kFailedPrecondition,
+          "the device's bootstrap bundle expired while it waited: provision it again");
+    }
+    if (report_sha256) {
+      SKAP_ASSIGN_OR_RETURN(const auto stored, ReportSha256(device.preflight.value_or("")));
+      if (*report_sha256 != stored) {
+        return Unexpected(
+            ErrorCode::kFailedPrecondition,
+            "the device's pre-flight report is not the one named (its SHA-256 is " + stored + ")");
+      }
+    }
     SKAP_ASSIGN_OR_RETURN(
         auto rows, c_.db.Query("SELECT device_nonce FROM devices WHERE id = $1", {device_id}));
     const Blob device_nonce = rows.empty() ? Blob{} : AsBlob(rows[0][0]).value_or(Blob{});
-    const std::int64_t now = c_.now();
     SKAP_ASSIGN_OR_RETURN(auto hub_nonce, keys_.AdmitInCurrentTransaction(device_id, device_nonce));
     SKAP_RETURN_IF_ERROR(c_.db.Execute(
         "UPDATE devices SET state = 'active', admitted_by = $2, hub_nonce = $3, changed_at_ms = $4"

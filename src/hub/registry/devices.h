@@ -59,14 +59,22 @@ class Devices {
                                    const std::optional<std::string>& device_id = {});
   // RecordPreflight stores a device's pre-flight report and its fresh nonce
   // (its contribution to the first channel key), moving it from provisioned
-  // to pending. A pending device may report again only with the same nonce:
-  // a second enrolment from a copied bundle is refused ("bundle used").
+  // to pending. A pending device may report again only with the same nonce
+  // (a second enrolment from a copied bundle is refused: "bundle used"), and
+  // only until its bootstrap bundle expires; the first report stays (it is
+  // what the admitter judges), later ones change nothing.
   Result<void> RecordPreflight(const std::string& device_id, const std::string& report_json,
                                std::span<const std::uint8_t> device_nonce);
   // Admit makes a pending device active (admitter of the tenant, never the
   // principal that provisioned it), deriving its channel key of epoch 1
   // (ChannelKeys::AdmitInCurrentTransaction).
-  Result<Device> Admit(const Principal& actor, const std::string& device_id);
+  // With `report_sha256` (hex, as ReportSha256 gives it), the stored
+  // pre-flight report must be that one: the admitter admits what they saw.
+  // A device whose bootstrap bundle expired while pending is refused.
+  Result<Device> Admit(const Principal& actor, const std::string& device_id,
+                       const std::optional<std::string>& report_sha256 = std::nullopt);
+  // ReportSha256 is the hex SHA-256 of a stored pre-flight report.
+  static Result<std::string> ReportSha256(const std::string& report);
   // Reject ends a device that was never admitted (admitter of the tenant).
   Result<Device> Reject(const Principal& actor, const std::string& device_id);
   // Revoke ends a device at once, erasing its keys (tenant-admin or

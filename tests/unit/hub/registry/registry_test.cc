@@ -112,6 +112,35 @@ TEST_F(RegistryTest, RefusalsAreAuditedAndChangeNothing) {
   EXPECT_TRUE(audit_->Verify()->intact);
 }
 
+TEST_F(RegistryTest, TheReportIsFrozenAdmissionNamesItAndAPendingBundleExpires) {
+  BootstrapGrant grant = Provision("sensor-5");  // 24 h bootstrap lifetime
+  const std::vector<std::uint8_t> nonce(32, 5);
+  auto& devices = registry_->devices();
+  ASSERT_TRUE(devices.RecordPreflight(grant.device.id, R"({"agent_version":"0.2.0"})", nonce));
+  const auto first = devices.Get(admitter_, grant.device.id)->preflight;
+  // Reporting again (a restart, or whoever holds the bundle) changes nothing.
+  ASSERT_TRUE(devices.RecordPreflight(grant.device.id, R"({"agent_version":"9.9.9"})", nonce));
+  EXPECT_EQ(devices.Get(admitter_, grant.device.id)->preflight, first) << "frozen";
+  const auto sha = Devices::ReportSha256(*first);
+  ASSERT_TRUE(sha);
+  auto other = Devices::ReportSha256(R"({"agent_version":"9.9.9"})");
+  auto wrong = devices.Admit(admitter_, grant.device.id, *other);
+  ASSERT_FALSE(wrong) << "admission names the report the admitter saw";
+  EXPECT_EQ(wrong.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(devices.Get(admitter_, grant.device.id)->state, DeviceState::kPending);
+  // A second device, pending past its bundle's lifetime: no report, no admission.
+  BootstrapGrant late = Provision("sensor-6");
+  ASSERT_TRUE(devices.RecordPreflight(late.device.id, "{}", nonce));
+  now_ms_ += 24 * 3'600'000;
+  EXPECT_EQ(devices.RecordPreflight(late.device.id, "{}", nonce).error().code,
+            ErrorCode::kFailedPrecondition);
+  auto expired = devices.Admit(admitter_, late.device.id);
+  ASSERT_FALSE(expired);
+  EXPECT_NE(expired.error().message.find("expired"), std::string::npos);
+  now_ms_ -= 24 * 3'600'000;
+  ASSERT_TRUE(devices.Admit(admitter_, grant.device.id, *sha)) << "the report seen is admitted";
+}
+
 TEST_F(RegistryTest, TenantsAndNetworksAreSealedFromEachOther) {
   BootstrapGrant grant = Provision("sensor-4");
   std::vector<std::uint8_t> nonce(32, 1);
