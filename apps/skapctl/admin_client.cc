@@ -86,7 +86,7 @@ Result<AdminReply> CallAdmin(const AdminEndpoint& endpoint, const SecretBytes& t
                              const std::string& json_body) {
   auto request = net::MakeRequest(method, target, json_body, "skapd");
   if (endpoint.tls_address.empty()) {
-    SetBearer(request, token);
+    if (!token.empty()) SetBearer(request, token);
     return net::CallUnixSocket(endpoint.socket_path, request,
                                " (is skapd running, and may this user open the socket?)");
   }

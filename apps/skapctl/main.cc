@@ -45,8 +45,10 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"psk_dhe_ke", "psk_ke"}))
       ->default_str(
           std::string(skap::crypto::KeyExchangeModeName(skap::crypto::kDefaultKeyExchange)));
-  app.add_option("--token-file", g.token_file,
-                 "File holding your operator token (env SKAP_TOKEN_FILE)");
+  app.add_option(
+      "--token-file", g.token_file,
+      "File holding your operator token (env SKAP_TOKEN_FILE); without one, the hub's own "
+      "socket reads every tenant's audit log and operators, as the hub");
   app.add_flag("--json", g.json_output, "Print the hub's JSON instead of tables");
   skap::ctl::AddNetwork(app, g);
   skap::ctl::AddHub(app, g);

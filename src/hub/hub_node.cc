@@ -49,7 +49,7 @@ Result<std::string> HubNode::Init(const std::string& dir, const Clock& clock) {
         db->Execute("INSERT INTO hub_keys (name, wrapped, created_at_ms) VALUES ($1, $2, $3)",
                     {std::string(kAuditKeyName), store::Blob(wrapped), now}));
     SKAP_RETURN_IF_ERROR(audit.AppendInCurrentTransaction(
-        {"hub", "hub.init", hub_id, "ok", R"({"keystore":"file"})"}, now));
+        {"hub", "hub.init", hub_id, "ok", R"({"keystore":"file"})", std::string()}, now));
     return Ok();
   }));
   return hub_id;

@@ -62,12 +62,14 @@ std::string Sql(int version) {
       return Join({AgreementRelay::MigrationSql(7)});
     case 8:
       return Join({Operators::MigrationSql(8)});
+    case 9:
+      return Join({AuditLog::MigrationSql(9)});
     default:
       return {};
   }
 }
 
-constexpr std::array<std::string_view, 8> kDescriptions = {
+constexpr std::array<std::string_view, 9> kDescriptions = {
     "audit log and hub keys",
     "registry",
     "channel key ratchet",
@@ -76,6 +78,7 @@ constexpr std::array<std::string_view, 8> kDescriptions = {
     "the ratchet request belongs to the channel key",
     "the mailbox stores kinds as numbers",
     "operator tokens may expire",
+    "audit entries carry their tenant",
 };
 
 }  // namespace

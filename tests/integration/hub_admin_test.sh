@@ -69,11 +69,27 @@ ctl adam device revoke "$id" > /dev/null
 expect_eq "$(ctl audrey --json device show "$id" | jq -r .state)" revoked "revocation is immediate"
 expect_fail "failed-precondition" "revocation is final" ctl adam device revoke "$id"
 
-expect_eq "$(ctl audrey audit verify)" "audit chain intact: 19 entries" "audit chain intact"
+expect_eq "$(ctl audrey audit verify)" "audit chain intact: 17 entries" \
+  "audit chain intact, 17 entries of the auditor's tenant"
+expect_eq "$(SKAP_TOKEN_FILE= "$SKAPCTL" audit verify)" "audit chain intact: 19 entries" \
+  "the hub's own socket without a token verifies all 19: the tenant's and the hub's"
+expect_fail "an operator token is needed" "without a token the socket changes nothing" \
+  env SKAP_TOKEN_FILE= "$SKAPCTL" network create plant-9
 actions=$(ctl audrey --json audit list --target "$id" | jq -r '[.[] | .action + "/" + .outcome] | join(" ")')
 expect_eq "$actions" "device.provision/ok device.admit/refused:permission-denied device.admit/refused:failed-precondition device.revoke/refused:permission-denied device.revoke/ok device.revoke/refused:failed-precondition" "the device's story is in the audit log"
 
-failed_auth=$(ctl audrey --json audit list --actor unknown-operator | jq -r '.[0].outcome')
-expect_eq "$failed_auth" "refused:authentication-failed" "a failed login is audited"
+failed_auth=$(SKAP_TOKEN_FILE= "$SKAPCTL" --json audit list --actor unknown-operator | jq -r '.[0].outcome')
+expect_eq "$failed_auth" "refused:authentication-failed" "a failed login is audited, for the hub"
+expect_eq "$(ctl audrey --json audit list --actor unknown-operator | jq length)" 0 \
+  "a token that named no one is the hub's entry, not the tenant's"
+
+# A second tenant on the same hub: neither tenant reads the other's entries.
+"$SKAPD" tenant create --data "$WORK/data" --name globex --admin olga --token-out olga.token 2> /dev/null
+ctl olga network create plant-x > /dev/null
+expect_eq "$(ctl audrey --json audit list | jq '[.[] | select(.actor == "olga")] | length')" 0 \
+  "acme's auditor reads none of globex's entries"
+expect_eq "$(ctl olga --json audit list | jq -r '[.[] | .action] | join(" ")')" \
+  "tenant.create operator.add network.create" "globex's tenant-admin reads globex's only"
+expect_eq "$(ctl olga audit verify)" "audit chain intact: 3 entries" "and verifies them within the hub's chain"
 
 echo "$PASSED passed, 0 failed"

@@ -53,18 +53,20 @@ expect_fail "refused the TLS handshake" "a wrong token is refused" \
 refused=$(tls audrey --json audit list --actor unknown-operator |
   jq -r '[.[] | select(.action == "operator.authenticate") | .target + "/" + .outcome] | join(" ")')
 expect_eq "$refused" \
-  "pat/refused:authentication-failed mallory/refused:authentication-failed alice/refused:authentication-failed" \
-  "each refused handshake is audited with the name it claimed"
+  "pat/refused:authentication-failed alice/refused:authentication-failed" \
+  "each refused handshake naming one of the tenant's operators is the tenant's to see (mallory's, no one's, is the hub's)"
 # A name that is a terminal escape reaches the auditor's table escaped.
 expect_fail "refused the TLS handshake" "a name with control characters is refused" \
   "$SKAPCTL" --operator $'\e[31mFAKE\e[0m\x7f\xc2\x9b' --token-file alice.token network create plant-3
-table=$(tls audrey audit list --actor unknown-operator)
+expect_fail "operator name must be" "an operator name with control characters is refused" \
+  tls alice operator add $'\e[31mFAKE\e[0m\x7f\xc2\x9b' --role auditor --token-out fake.token
+table=$(tls audrey audit list --action operator.add)
 if [[ "$table" == *$'\e'* || "$table" == *$'\x7f'* || "$table" == *$'\xc2\x9b'* ]]; then
   fail "a control character reached the auditor's terminal"
 fi
 [[ "$table" == *'\x1B[31mFAKE\x1B[0m\x7F\xC2\x9B'* ]] && pass "the table shows it escaped" ||
   fail "not shown escaped: $table"
-dumped=$(tls audrey --json audit list --actor unknown-operator)
+dumped=$(tls audrey --json audit list --action operator.add)
 [[ "$dumped" != *$'\x7f'* && "$dumped" != *$'\xc2\x9b'* ]] &&
   jq -e 'map(.target) | index("\u001b[31mFAKE\u001b[0m\u007f\u009b")' \
   <<< "$dumped" > /dev/null && pass "--json keeps it whole, escaped as JSON" || fail "$dumped"

@@ -92,7 +92,18 @@ std::optional<std::int64_t> ParseInt(const std::string& text) {
 }
 
 bool MayReadAudit(const hub::Principal& p) {
-  return p.role == hub::Role::kAuditor || p.role == hub::Role::kTenantAdmin;
+  return p.kind == hub::Principal::Kind::kHub || p.role == hub::Role::kAuditor ||
+         p.role == hub::Role::kTenantAdmin;
+}
+
+// HubMayRead is what the hub principal (the socket without a token) may
+// ask: every tenant's audit entries and the hub's own, and the operators.
+bool HubMayRead(const net::HttpRequest& request) {
+  if (request.method != "GET") return false;
+  const auto target = net::ParseTarget(request.target);
+  if (!target || target->segments.size() < 2 || target->segments[0] != "v1") return false;
+  const auto& what = target->segments[1];
+  return what == "audit" || (what == "operators" && target->segments.size() == 2);
 }
 
 }  // namespace
@@ -101,6 +112,11 @@ net::HttpResponse AdminApi::Handle(const net::HttpRequest& request) {
   try {
     auto principal = Authenticate(request);
     if (!principal) return Failure(principal.error());
+    if (principal->kind == hub::Principal::Kind::kHub && !HubMayRead(request)) {
+      return Failure(ErrorCode::kPermissionDenied,
+                     "an operator token is needed (without one the socket only reads the audit "
+                     "log and the operators, as the hub)");
+    }
     return Dispatch(request, *principal);
   } catch (const std::exception& e) {
     // Third-party code (JSON) may throw; no exception leaves a request.
@@ -117,7 +133,9 @@ Result<hub::Principal> AdminApi::Authenticate(const net::HttpRequest& request) {
     return Unexpected(ErrorCode::kAuthenticationFailed, "");
   }
   if (request.peer.empty()) {
-    if (!has_bearer) return Unexpected(ErrorCode::kAuthenticationFailed, "");
+    // The socket is the hub's own user's (0600), who holds its database and
+    // KEK anyway: without a token it reads as the hub (HubMayRead).
+    if (!has_bearer) return hub::Principal::Hub();
     return registry_.operators().Authenticate(authorization.substr(kBearer.size()));
   }
   // Over TLS the handshake proved the operator; a token, if sent as well,
@@ -348,8 +366,12 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
       return Failure(ErrorCode::kPermissionDenied,
                      "the audit log needs the auditor or tenant-admin role");
     }
+    // An operator reads and verifies their own tenant's entries only.
+    const std::optional<std::string> scope = actor.kind == hub::Principal::Kind::kHub
+                                                 ? std::nullopt
+                                                 : std::optional<std::string>(actor.tenant_id);
     if (seg.size() == 3 && seg[2] == "verify") {
-      auto v = audit_.Verify();
+      auto v = audit_.Verify(scope);
       if (!v) return Failure(v.error());
       json out{{"intact", v->intact}, {"entries", v->entries}, {"reason", v->reason}};
       out["first_broken_seq"] = v->first_broken_seq ? json(*v->first_broken_seq) : json(nullptr);
@@ -374,6 +396,7 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
         return Failure(ErrorCode::kInvalidArgument, "unknown filter '" + key + "'");
       }
     }
+    filter.tenant = scope;
     auto entries = audit_.List(filter);
     if (!entries) return Failure(entries.error());
     json out = json::array();

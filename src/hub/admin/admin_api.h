@@ -18,8 +18,12 @@
 //   GET  /v1/devices/{id}                                                any role
 //   POST /v1/devices/{id}/admit          {"report_sha256"}               admitter
 //   POST /v1/devices/{id}/reject | revoke                                admitter / tenant-admin
-//   GET  /v1/audit?since_ms=&until_ms=&actor=&target=&action=&limit=     auditor, tenant-admin
-//   GET  /v1/audit/verify                                                auditor, tenant-admin
+//   GET  /v1/audit?since_ms=&until_ms=&actor=&target=&action=&limit=     auditor, tenant-admin, hub
+//   GET  /v1/audit/verify                                                auditor, tenant-admin, hub
+//
+// An operator sees and verifies their own tenant's audit entries only. The
+// hub's own user, on the Unix socket without a token, is the hub: it reads
+// (only) every tenant's entries and the hub's, and lists every operator.
 //
 // Responses are JSON, except the two that carry secrets (an operator's new
 // token; a device's bootstrap bundle or parts): those are text/plain, so the

@@ -62,12 +62,17 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(
         },
         // A refused handshake is a security event, as a wrong token is on
         // the socket. The claimed name is only a claim: the target, not the actor.
-        [&audit, &db](const crypto::TlsPskSession& session) {
+        // It goes to the tenant of the operator named, if one is: that
+        // tenant sees attempts on its operators, and no one else's.
+        [&audit, &db, &registry](const crypto::TlsPskSession& session) {
           auto claimed = proto::ParseAdminIdentity(session.presented_identity());
           const auto held = db.Hold();
+          const auto tenant = claimed ? registry.operators().TenantOf(*claimed)
+                                      : Result<std::optional<std::string>>(std::nullopt);
           (void)audit.Append({"unknown-operator", "operator.authenticate", claimed ? *claimed : "",
                               "refused:authentication-failed",
-                              nlohmann::json{{"via", "tls"}}.dump()});
+                              nlohmann::json{{"via", "tls"}}.dump(),
+                              tenant && *tenant ? **tenant : std::string()});
         }};
     auto listening =
         net::HttpServer::ListenTcp(state->io, tls->host, tls->port, std::move(transport), handler,

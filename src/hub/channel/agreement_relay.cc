@@ -225,7 +225,8 @@ Result<Delivery> AgreementRelay::OfferShare(const std::string& sender, const pb:
                         {"k", params.threshold},
                         {"n", params.hub_count()},
                         {"session_epoch", params.session_epoch}}
-             .dump()},
+             .dump(),
+         route.network.tenant_id},
         now));
     SKAP_ASSIGN_OR_RETURN(
         delivery, MakeDelivery(recipient, sender, pb::DELIVERY_KIND_SHARE, message, wrapped));
@@ -233,7 +234,7 @@ Result<Delivery> AgreementRelay::OfferShare(const std::string& sender, const pb:
     return Ok();
   });
   if (!done) {
-    return registry_.Refuse(Principal::DeviceChannel(sender), "agreement.share",
+    return registry_.Refuse(registry_.devices().ChannelActor(sender), "agreement.share",
                             SidText(offer.header().sid()), std::move(done).error());
   }
   CrashPoint("hub.share.after-commit");
@@ -290,13 +291,15 @@ Result<Delivery> AgreementRelay::OfferConfirm(const std::string& sender,
     nlohmann::json detail{{"from", sender}, {"to", route.recipient}, {"tags", offer.tags_size()}};
     if (!offer.refusal().empty()) detail["refusal"] = offer.refusal();
     SKAP_RETURN_IF_ERROR(audit_.AppendInCurrentTransaction(
-        {"device:" + sender, "agreement.confirm", SidText(offer.sid()), "ok", detail.dump()}, now));
+        {"device:" + sender, "agreement.confirm", SidText(offer.sid()), "ok", detail.dump(),
+         route.network.tenant_id},
+        now));
     SKAP_ASSIGN_OR_RETURN(delivery, MakeDelivery(route.recipient, sender, pb::DELIVERY_KIND_CONFIRM,
                                                  message, std::nullopt));
     return Ok();
   });
   if (!done) {
-    return registry_.Refuse(Principal::DeviceChannel(sender), "agreement.confirm",
+    return registry_.Refuse(registry_.devices().ChannelActor(sender), "agreement.confirm",
                             SidText(offer.sid()), std::move(done).error());
   }
   return delivery;

@@ -18,9 +18,17 @@ namespace pb = skap::channel::v1;
 
 void ChannelServices::AuditEvent(const std::string& actor, const std::string& action,
                                  const std::string& target, const std::string& outcome,
-                                 const std::string& detail) {
+                                 const std::string& detail, const std::string& device_id) {
   const auto held = db.Hold();
-  (void)audit.Append({actor, action, target, outcome, detail});
+  // The entry goes to the tenant of the device it names, if that device
+  // exists (a claim may name another's: its tenant sees attempts on it).
+  std::string tenant;
+  if (!device_id.empty()) {
+    if (auto device = registry.devices().Get(Principal::Hub(), device_id)) {
+      tenant = device->tenant_id;
+    }
+  }
+  (void)audit.Append({actor, action, target, outcome, detail, tenant});
 }
 
 void ChannelServices::ForEachConnection(const std::string& device_id,
@@ -80,7 +88,8 @@ void ChannelConnection::OnRead(boost::system::error_code ec, std::size_t n) {
           proto::ParseChannelIdentity(tls_->presented_identity(), services_->registry.hub_id());
       services_->AuditEvent(claimed ? "device:" + claimed->device_id : "unknown-device",
                             "channel.psk-failed", claimed ? claimed->device_id : "",
-                            "refused:authentication-failed", "{}");
+                            "refused:authentication-failed", "{}",
+                            claimed ? claimed->device_id : "");
       Flush();
       return Close();
     }
@@ -280,7 +289,8 @@ void ChannelConnection::HandleEntropy(std::uint64_t request_id, const pb::Entrop
     if (now - last >= 60'000) {
       last = now;
       services_->AuditEvent("device:" + id_.device_id, "channel.entropy", id_.device_id,
-                            "refused:limit-exceeded", nlohmann::json{{"requested", length}}.dump());
+                            "refused:limit-exceeded", nlohmann::json{{"requested", length}}.dump(),
+                            id_.device_id);
     }
     return Refuse(request_id,
                   {ErrorCode::kLimitExceeded, "entropy rate limit; retry in " +

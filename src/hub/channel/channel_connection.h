@@ -58,8 +58,10 @@ struct ChannelServices {
   std::unordered_map<std::string, std::int64_t> limit_audited_ms;
   std::multimap<std::string, std::weak_ptr<ChannelConnection>> by_device;
 
+  // AuditEvent records what a channel saw, for the tenant of `device_id`.
   void AuditEvent(const std::string& actor, const std::string& action, const std::string& target,
-                  const std::string& outcome, const std::string& detail);
+                  const std::string& outcome, const std::string& detail,
+                  const std::string& device_id);
   // ForEachConnection calls `f` on every open connection of `device_id`.
   void ForEachConnection(const std::string& device_id,
                          const std::function<void(ChannelConnection&)>& f);

@@ -16,12 +16,15 @@
 namespace skap::hub {
 
 // AuditRecord is what is recorded. `detail` is JSON and must hold no secret.
+// `tenant` is the tenant whose auditors and tenant-admins see the entry; ""
+// is the hub's own (hub setup, handshakes that proved no one).
 struct AuditRecord {
   std::string actor;
   std::string action;
   std::string target;
   std::string outcome = "ok";
   std::string detail = "{}";
+  std::string tenant{};
 };
 
 // AuditEntry is a stored record with its place in the chain.
@@ -38,25 +41,28 @@ struct AuditFilter {
   std::optional<std::string> actor{};
   std::optional<std::string> target{};
   std::optional<std::string> action{};
+  std::optional<std::string> tenant{};  // only that tenant's entries
   std::int64_t limit = 1000;
 };
 
 // AuditVerification is the result of checking the whole chain.
 struct AuditVerification {
   bool intact = false;
-  std::int64_t entries = 0;
+  std::int64_t entries = 0;  // in the chain (of the tenant, when verified for one)
   std::optional<std::int64_t> first_broken_seq;  // set when !intact
   std::string reason;                            // why, when !intact
 };
 
 // AuditLog appends to and checks the chain
 //   mac_0 = 48 zero bytes
-//   mac_i = HMAC-SHA-384(K_audit, "skap audit v1" ‖ mac_{i-1} ‖ u64(seq_i) ‖
+//   mac_i = HMAC-SHA-384(K_audit, "skap audit v2" ‖ mac_{i-1} ‖ u64(seq_i) ‖
 //           u64(at_ms_i) ‖ lp(actor) ‖ lp(action) ‖ lp(target) ‖ lp(outcome) ‖
-//           lp(detail))
-// with u64 big-endian and lp(x) = u32 big-endian length ‖ x. The head
-// (last seq and mac) is stored beside the log, so deletions anywhere,
-// including at the end, break verification.
+//           lp(detail) ‖ lp(tenant))
+// with u64 big-endian and lp(x) = u32 big-endian length ‖ x. Entries made
+// before schema version 9 carry "skap audit v1" and no tenant (their
+// mac_version is 1, and they stay the hub's). The head (last seq and mac)
+// is stored beside the log, so deletions anywhere, including at the end,
+// break verification.
 class AuditLog {
  public:
   // MigrationSql is this class's part of hub.db's schema version `version`
@@ -78,8 +84,10 @@ class AuditLog {
   Result<std::int64_t> Append(const AuditRecord& record);
 
   // Verify walks the whole chain and names the first entry that does not
-  // check out.
-  Result<AuditVerification> Verify();
+  // check out. For a tenant (`tenant` set) it walks the same whole chain
+  // but counts and names that tenant's entries only: a break elsewhere is
+  // reported without saying where.
+  Result<AuditVerification> Verify(const std::optional<std::string>& tenant = std::nullopt);
 
   // List returns the entries that match `filter`, oldest first.
   Result<std::vector<AuditEntry>> List(const AuditFilter& filter);

@@ -203,7 +203,8 @@ Result<BootstrapGrant> Devices::Provision(const Principal& actor, const std::str
                           {"can_provision", can_provision}};
     if (parent) detail["parent_device"] = *parent;
     SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
-        {actor.AuditName(), "device.provision", id, "ok", detail.dump()}, now));
+        {actor.AuditName(), "device.provision", id, "ok", detail.dump(), grant.network.tenant_id},
+        now));
     SKAP_ASSIGN_OR_RETURN(grant.device, Load(id));
     grant.hub_id = c_.hub_id;
     grant.bootstrap_key = std::move(key);
@@ -217,7 +218,7 @@ Result<BootstrapGrant> Devices::Provision(const Principal& actor, const std::str
 
 Result<void> Devices::RecordPreflight(const std::string& device_id, const std::string& report_json,
                                       std::span<const std::uint8_t> device_nonce) {
-  const Principal device_actor = Principal::DeviceChannel(device_id);
+  const Principal device_actor = ChannelActor(device_id);
   auto done = store::InTransaction(c_.db, [&]() -> Result<void> {
     if (device_nonce.size() != crypto::kChannelNonceSize) {
       return Unexpected(ErrorCode::kInvalidArgument, "device nonce must be 32 bytes");
@@ -253,8 +254,10 @@ Result<void> Devices::RecordPreflight(const std::string& device_id, const std::s
         "UPDATE devices SET state = 'pending', device_nonce = $2, preflight = $3,"
         " changed_at_ms = $4 WHERE id = $1",
         {device_id, Blob(device_nonce.begin(), device_nonce.end()), report.dump(), now}));
-    SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
-        {device_actor.AuditName(), "device.preflight", device_id, "ok", report.dump()}, now));
+    SKAP_RETURN_IF_ERROR(
+        c_.audit.AppendInCurrentTransaction({device_actor.AuditName(), "device.preflight",
+                                             device_id, "ok", report.dump(), device.tenant_id},
+                                            now));
     return Ok();
   });
   if (!done) return c_.Refuse(device_actor, "device.preflight", device_id, std::move(done).error());
@@ -264,6 +267,15 @@ Result<void> Devices::RecordPreflight(const std::string& device_id, const std::s
 Result<std::string> Devices::ReportSha256(const std::string& report) {
   SKAP_ASSIGN_OR_RETURN(auto digest, crypto::Digest(crypto::Hash::kSha256, AsBytes(report)));
   return HexEncode(digest);
+}
+
+Principal Devices::ChannelActor(const std::string& device_id) {
+  Principal p = Principal::DeviceChannel(device_id);
+  if (auto device = Load(device_id)) {
+    p.tenant_id = device->tenant_id;
+    p.network_id = device->network_id;
+  }
+  return p;
 }
 
 Result<Device> Devices::Admit(const Principal& actor, const std::string& device_id,
@@ -308,7 +320,8 @@ Result<Device> Devices::Admit(const Principal& actor, const std::string& device_
         {device_id, actor.AuditName(), Blob(hub_nonce), now}));
     SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
         {actor.AuditName(), "device.admit", device_id, "ok",
-         nlohmann::json{{"network", device.network_name}, {"name", device.name}}.dump()},
+         nlohmann::json{{"network", device.network_name}, {"name", device.name}}.dump(),
+         device.tenant_id},
         now));
     SKAP_ASSIGN_OR_RETURN(result, Load(device_id));
     CrashPoint("hub.admit.before-commit");
@@ -351,7 +364,7 @@ Result<Device> Devices::End(const Principal& actor, const std::string& device_id
                       {device_id, StateText(to), now}));
     SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
         {actor.AuditName(), action, device_id, "ok",
-         nlohmann::json{{"from", DeviceStateName(device.state)}}.dump()},
+         nlohmann::json{{"from", DeviceStateName(device.state)}}.dump(), device.tenant_id},
         now));
     SKAP_ASSIGN_OR_RETURN(result, Load(device_id));
     return Ok();
@@ -468,7 +481,7 @@ Result<bool> Devices::PairAllowed(const Network& network, const std::string& dev
 
 Result<RatchetStep> Devices::Ratchet(const std::string& device_id, std::int64_t channel_epoch,
                                      std::span<const std::uint8_t> device_nonce) {
-  const Principal actor = Principal::DeviceChannel(device_id);
+  const Principal actor = ChannelActor(device_id);
   RatchetStep step;
   auto done = store::InTransaction(c_.db, [&]() -> Result<void> {
     if (device_nonce.size() != crypto::kChannelNonceSize) {
@@ -486,7 +499,8 @@ Result<RatchetStep> Devices::Ratchet(const std::string& device_id, std::int64_t 
     SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
         {actor.AuditName(), "device.ratchet", device_id, "ok",
          nlohmann::json{{"epoch", step.epoch}, {"replaced_unproven", step.replaced_unproven}}
-             .dump()},
+             .dump(),
+         device.tenant_id},
         now));
     CrashPoint("hub.ratchet.before-commit");
     return Ok();
@@ -515,7 +529,8 @@ Result<Device> Devices::RequestRatchet(const Principal& actor, const std::string
     SKAP_RETURN_IF_ERROR(
         c_.db.Execute("UPDATE devices SET changed_at_ms = $2 WHERE id = $1", {device_id, now}));
     SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
-        {actor.AuditName(), "device.ratchet-request", device_id, "ok", "{}"}, now));
+        {actor.AuditName(), "device.ratchet-request", device_id, "ok", "{}", device.tenant_id},
+        now));
     SKAP_ASSIGN_OR_RETURN(result, Load(device_id));
     return Ok();
   });

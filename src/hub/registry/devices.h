@@ -94,6 +94,10 @@ class Devices {
   // devices, devices see their own network's. Anything else is kNotFound,
   // exactly as for a device that does not exist.
   Result<Device> Get(const Principal& actor, const std::string& device_id);
+  // ChannelActor is the principal of a device's channel, with its tenant
+  // and network when the device exists (so what it does, and what it is
+  // refused, is audited for its tenant).
+  Principal ChannelActor(const std::string& device_id);
   // List lists a network's devices, optionally in one state.
   Result<std::vector<Device>> List(const Principal& actor, const std::string& network_name,
                                    std::optional<DeviceState> state = std::nullopt);

@@ -129,7 +129,8 @@ Result<std::string> Networks::Create(const Principal& actor, const std::string& 
         "INSERT INTO networks (id, tenant_id, name, created_at_ms) VALUES ($1, $2, $3, $4)",
         {id, actor.tenant_id, name, c_.now()}));
     SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
-        {actor.AuditName(), "network.create", id, "ok", nlohmann::json{{"name", name}}.dump()},
+        {actor.AuditName(), "network.create", id, "ok", nlohmann::json{{"name", name}}.dump(),
+         actor.tenant_id},
         c_.now()));
     return Ok();
   });
@@ -149,7 +150,7 @@ Result<Network> Networks::Change(const Principal& actor, const std::string& name
     SKAP_ASSIGN_OR_RETURN(auto network, Get(actor, name));
     SKAP_ASSIGN_OR_RETURN(auto detail, change(network));
     SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
-        {actor.AuditName(), action, network.id, "ok", detail}, c_.now()));
+        {actor.AuditName(), action, network.id, "ok", detail, network.tenant_id}, c_.now()));
     SKAP_ASSIGN_OR_RETURN(result, ById(network.id));
     return Ok();
   });

@@ -112,7 +112,7 @@ Result<OperatorToken> Operators::Add(const Principal& actor, const std::string& 
     nlohmann::json detail{{"tenant", tenant_id}, {"role", RoleName(role)}};
     if (expires_at_ms) detail["expires_at_ms"] = *expires_at_ms;
     SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
-        {actor.AuditName(), "operator.add", name, "ok", detail.dump()}, c_.now()));
+        {actor.AuditName(), "operator.add", name, "ok", detail.dump(), tenant_id}, c_.now()));
     return Ok();
   });
   if (!done) return c_.Refuse(actor, "operator.add", name, std::move(done).error());
@@ -165,6 +165,13 @@ Result<SecretBytes> Operators::AdminPsk(const std::string& operator_name) {
   const auto wrapped = AsBlob(rows[0][0]);
   if (!wrapped || wrapped->empty()) return refused;
   return c_.keystore.Unwrap(*wrapped);
+}
+
+Result<std::optional<std::string>> Operators::TenantOf(const std::string& operator_name) {
+  SKAP_ASSIGN_OR_RETURN(
+      auto rows, c_.db.Query("SELECT tenant_id FROM operators WHERE name = $1", {operator_name}));
+  if (rows.empty()) return std::optional<std::string>();
+  return AsText(rows[0][0]);
 }
 
 std::string Operators::TlsPeer(std::string_view operator_name,
@@ -239,7 +246,8 @@ Result<void> Operators::Disable(const Principal& actor, const std::string& name)
     SKAP_RETURN_IF_ERROR(
         c_.db.Execute("UPDATE operators SET disabled = 1 WHERE name = $1", {name}));
     SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
-        {actor.AuditName(), "operator.disable", name, "ok", "{}"}, c_.now()));
+        {actor.AuditName(), "operator.disable", name, "ok", "{}", AsText(rows[0][0]).value_or("")},
+        c_.now()));
     return Ok();
   });
   if (!done) return c_.Refuse(actor, "operator.disable", name, std::move(done).error());
@@ -277,8 +285,10 @@ Result<OperatorToken> Operators::NewToken(const Principal& actor, const std::str
                       {name, Blob(made.token_hash), Blob(made.wrapped_admin_psk), expires}));
     nlohmann::json detail = nlohmann::json::object();
     if (expires_at_ms) detail["expires_at_ms"] = *expires_at_ms;
-    SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
-        {actor.AuditName(), "operator.token", name, "ok", detail.dump()}, c_.now()));
+    SKAP_RETURN_IF_ERROR(
+        c_.audit.AppendInCurrentTransaction({actor.AuditName(), "operator.token", name, "ok",
+                                             detail.dump(), AsText(rows[0][0]).value_or("")},
+                                            c_.now()));
     return Ok();
   });
   if (!done) return c_.Refuse(actor, "operator.token", name, std::move(done).error());

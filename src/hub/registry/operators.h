@@ -71,6 +71,9 @@ class Operators {
   // for the TLS admin listener's handshake, or kAuthenticationFailed without
   // saying why (unknown, disabled, or created before TLS existed).
   Result<SecretBytes> AdminPsk(const std::string& operator_name);
+  // TenantOf is the tenant of the operator named so, enabled or not, if
+  // there is one: where a refused attempt under that name is audited.
+  Result<std::optional<std::string>> TenantOf(const std::string& operator_name);
   // Named is the enabled, unexpired operator of that name.
   Result<Principal> Named(const std::string& operator_name);
   // TlsPeer is how the TLS admin listener names the operator its handshake

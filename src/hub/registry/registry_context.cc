@@ -15,7 +15,10 @@ Unexpected RegistryContext::Refuse(const Principal& actor, const std::string& ac
   const AuditRecord record{
       actor.AuditName(), action, target,
       std::string(refused ? "refused:" : "failed:") + std::string(ErrorCodeName(error.code)),
-      nlohmann::json{{"reason", error.message}}.dump()};
+      nlohmann::json{{"reason", error.message}}.dump(),
+      // Seen by the actor's own tenant: whoever was refused, where they
+      // belong (the hub's for the hub itself and unproven claims).
+      actor.tenant_id};
   // The refusal is recorded even though the action left no other trace; if
   // even that fails, the caller still learns why the action was refused.
   (void)store::InTransaction(db, [&]() -> Result<void> {

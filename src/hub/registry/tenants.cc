@@ -38,7 +38,7 @@ Result<std::string> Tenants::Create(const Principal& actor, const std::string& n
     SKAP_RETURN_IF_ERROR(c_.db.Execute(
         "INSERT INTO tenants (id, name, created_at_ms) VALUES ($1, $2, $3)", {id, name, c_.now()}));
     return c_.audit.AppendInCurrentTransaction({actor.AuditName(), "tenant.create", id, "ok",
-                                                nlohmann::json{{"name", name}}.dump()},
+                                                nlohmann::json{{"name", name}}.dump(), id},
                                                c_.now())
                ? Ok()
                : Unexpected(ErrorCode::kIoError, "audit");

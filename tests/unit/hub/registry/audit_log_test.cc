@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/byte_writer.h"
+#include "crypto/hmac.h"
 #include "unit/hub/test_hub_db.h"
 
 namespace skap::hub {
@@ -96,6 +98,71 @@ TEST_F(AuditLogTest, ListFilters) {
   EXPECT_TRUE(none->empty());
   auto limited = log_->List({.limit = 2});
   EXPECT_EQ(limited->size(), 2u);
+}
+
+// Each tenant reads and verifies its own entries; the tenant is bound into
+// each entry's MAC, so moving an entry into another tenant's view breaks
+// the chain.
+TEST_F(AuditLogTest, TenantsSeeAndVerifyTheirOwnEntriesOnly) {
+  ASSERT_TRUE(log_->Append({"olga", "network.create", "n-1", "ok", "{}", "tenant-b"}));
+  ASSERT_TRUE(log_->Append({"alice", "network.create", "n-2", "ok", "{}", "tenant-a"}));
+  ASSERT_TRUE(log_->Append({"olga", "device.revoke", "d-9", "ok", "{}", "tenant-b"}));
+  EXPECT_EQ(log_->List({.tenant = "tenant-b"})->size(), 2u);
+  EXPECT_EQ(log_->List({.tenant = "tenant-a"})->size(), 1u);
+  EXPECT_EQ(log_->List({})->size(), 8u) << "the hub sees all, its own five included";
+  auto mine = log_->Verify("tenant-a");
+  ASSERT_TRUE(mine);
+  EXPECT_TRUE(mine->intact);
+  EXPECT_EQ(mine->entries, 1);
+  EXPECT_EQ(log_->Verify()->entries, 8);
+  // Moving tenant b's entry into tenant a's view is detected. It now reads
+  // as tenant a's, so tenant a is told where; tenant b only that the chain
+  // broke at an entry not its own.
+  ASSERT_TRUE(db_->Execute("UPDATE audit_log SET tenant_id = 'tenant-a' WHERE seq = 6"));
+  auto for_a = log_->Verify("tenant-a");
+  EXPECT_FALSE(for_a->intact);
+  EXPECT_EQ(for_a->first_broken_seq, 6);
+  auto for_b = log_->Verify("tenant-b");
+  EXPECT_FALSE(for_b->intact);
+  EXPECT_FALSE(for_b->first_broken_seq) << "another tenant's entry: no seq";
+  EXPECT_EQ(log_->Verify()->first_broken_seq, 6);
+  ASSERT_TRUE(db_->Execute("UPDATE audit_log SET tenant_id = 'tenant-b' WHERE seq = 6"));
+  EXPECT_TRUE(log_->Verify()->intact);
+  // Declaring an entry v1 (no tenant bound) is detected too.
+  ASSERT_TRUE(db_->Execute("UPDATE audit_log SET mac_version = 1 WHERE seq = 7"));
+  EXPECT_EQ(log_->Verify()->first_broken_seq, 7);
+}
+
+// An entry from before the tenant (mac_version 1): the documented v1 MAC,
+// computed here independently, still verifies, and is the hub's alone.
+TEST_F(AuditLogTest, EntriesFromBeforeTenantsStillVerify) {
+  ASSERT_TRUE(db_->Execute("DELETE FROM audit_log"));
+  ASSERT_TRUE(db_->Execute("DELETE FROM audit_head"));
+  const std::vector<std::uint8_t> key(48, 0x11);
+  std::vector<std::uint8_t> message;
+  const std::string label = "skap audit v1";
+  message.insert(message.end(), label.begin(), label.end());
+  message.insert(message.end(), 48, 0);  // mac_0
+  AppendU64(message, 1);                 // seq
+  AppendU64(message, 1234);              // at_ms
+  for (const std::string f : {"alice", "device.admit", "d-1", "ok", "{}"})
+    AppendField32(message, f);
+  auto mac = crypto::HmacTag(crypto::Hash::kSha384, key, message);
+  ASSERT_TRUE(mac);
+  ASSERT_TRUE(db_->Execute(
+      "INSERT INTO audit_log (seq, at_ms, actor, action, target, outcome, detail, mac,"
+      " mac_version) VALUES (1, 1234, 'alice', 'device.admit', 'd-1', 'ok', '{}', $1, 1)",
+      {store::Blob(*mac)}));
+  ASSERT_TRUE(
+      db_->Execute("INSERT INTO audit_head (id, seq, mac) VALUES (1, 1, $1)", {store::Blob(*mac)}));
+  ASSERT_TRUE(log_->Append({"alice", "device.revoke", "d-1", "ok", "{}", "tenant-a"}));
+  auto v = log_->Verify();
+  ASSERT_TRUE(v);
+  EXPECT_TRUE(v->intact) << v->reason;
+  EXPECT_EQ(v->entries, 2);
+  EXPECT_EQ(log_->Verify("tenant-a")->entries, 1) << "the v1 entry is no tenant's";
+  ASSERT_TRUE(db_->Execute("UPDATE audit_log SET tenant_id = 'tenant-a' WHERE seq = 1"));
+  EXPECT_EQ(log_->Verify()->first_broken_seq, 1) << "a v1 entry given a tenant";
 }
 
 }  // namespace
