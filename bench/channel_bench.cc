@@ -80,8 +80,9 @@ double RunThreads(int threads, double seconds, F one) {
   return static_cast<double>(done.load()) / elapsed;
 }
 
+// The option is checked against the two names, so it always parses.
 KeyExchangeMode ParseMode(const std::string& mode) {
-  return mode == "psk_dhe_ke" ? KeyExchangeMode::kPskWithDhe : KeyExchangeMode::kPskOnly;
+  return skap::crypto::ParseKeyExchangeMode(mode).value_or(KeyExchangeMode::kPskOnly);
 }
 
 // --- the baseline: OpenSSL's TLS 1.3 PSK server with nothing around it ---

@@ -13,7 +13,8 @@ use_build "${1:-$(dirname "$0")/../build/release}"
 start=$(date +%s.%N)
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 run() { printf '  $ %s\n' "$*"; "$@" 2>&1 | sed 's/^/    /'; }
-# show_shared_key A B: A hands out its next key for B; B fetches it by id.
+# show_shared_key A B: A shows its next key for B; B shows the key of that
+# id: the same fingerprint on both sides, and both keys stay.
 show_shared_key() {
   local id fp
   printf '  $ skap-agent key %s --data %s\n' "$2" "$1"

@@ -43,7 +43,10 @@ Result<net::HttpResponse> Daemon::Call(const std::string& method, const std::str
 void AddKeyExchangeOption(CLI::App& sub, crypto::KeyExchangeMode& mode) {
   sub.add_option_function<std::string>(
          "--key-exchange",
-         [&mode](const std::string& name) { mode = *crypto::ParseKeyExchangeMode(name); },
+         [&mode](const std::string& name) {
+           // Checked against the two names first (IsMember below).
+           mode = crypto::ParseKeyExchangeMode(name).value_or(crypto::kDefaultKeyExchange);
+         },
          "TLS 1.3 key exchange with the hubs: psk_dhe_ke (X25519 on top of the channel key: "
          "forward secrecy) or psk_ke (no Diffie-Hellman, for hubs and devices that choose it)")
       ->check(CLI::IsMember({"psk_dhe_ke", "psk_ke"}))

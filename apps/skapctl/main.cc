@@ -38,7 +38,9 @@ int Main(int argc, char** argv) {
   app.add_option_function<std::string>(
          "--key-exchange",
          [&g](const std::string& name) {
-           g.endpoint.key_exchange = *skap::crypto::ParseKeyExchangeMode(name);
+           // Checked against the two names first (IsMember below).
+           g.endpoint.key_exchange =
+               skap::crypto::ParseKeyExchangeMode(name).value_or(skap::crypto::kDefaultKeyExchange);
          },
          "Over TLS: psk_dhe_ke (X25519 on top of the operator's PSK: forward secrecy) or "
          "psk_ke (no Diffie-Hellman)")

@@ -199,13 +199,15 @@ class Endpoint {
                      Done<AgreementOutcome> done) = 0;
   // NextKeys hands out the next `count` keys of this side's chain of the
   // session with `peer`, in one commit. kNotFound: no session yet;
-  // kLimitExceeded: the epoch's keys are spent until the next re-seed.
+  // kLimitExceeded: the epoch's keys are spent until the next re-seed;
+  // kUnavailable: the session is older than session_max_age_s (re-seed).
   virtual void NextKeys(const std::string& peer, std::uint32_t count, std::optional<KeyUse> use,
                         Done<std::vector<Key>> done) = 0;
   // KeysById hands out every key of the peer's chain that `ids` names, or
   // none. kNotFound: one is not there (never made, or handed out already);
   // kUnavailable: one is of the epoch after the one held (the re-seed has
-  // not completed on this side yet: retry); with a peer channel,
+  // not completed on this side yet: retry), or the session is older than
+  // session_max_age_s; with a peer channel,
   // kPermissionDenied: one went to another consumer (KeyUse), kUnavailable:
   // the peer has not said yet whom one went to (retry).
   virtual void KeysById(const std::string& peer, const std::vector<std::string>& ids,

@@ -260,8 +260,11 @@ skap::Result<AgentOptions> LoadAgentConfig(const std::string& path) {
   SKAP_ASSIGN_OR_RETURN(
       o.engine.reseed_after_keys,
       skap::config::Integer(table, path, "reseed_after_keys", 0, 0, 1'000'000'000));
-  SKAP_ASSIGN_OR_RETURN(const auto max_age, skap::config::Integer(table, path, "session_max_age_s",
-                                                                  7 * 86400, 0, 315360000));
+  // With scheduled re-seeds off, sessions are re-seeded by hand: no bound
+  // unless one is asked for.
+  SKAP_ASSIGN_OR_RETURN(const auto max_age,
+                        skap::config::Integer(table, path, "session_max_age_s",
+                                              interval == 0 ? 0 : 7 * 86400, 0, 315360000));
   if (max_age != 0 && (max_age < 60 || (interval != 0 && max_age <= interval))) {
     return Unexpected(ErrorCode::kInvalidArgument,
                       path +

@@ -93,10 +93,10 @@ struct TlsCallbacks {
     session->presented_.assign(id.begin(), id.end());
     auto psk = session->context_->impl().lookup(id);
     if (!psk) return 1;  // no such PSK: the handshake fails without detail
-    *out = NewPskSession(ssl, psk->Expose());
-    if (*out == nullptr) return 0;
     auto digest = Digest(Hash::kSha256, psk->Expose());
     if (!digest) return 0;
+    *out = NewPskSession(ssl, psk->Expose());
+    if (*out == nullptr) return 0;
     session->identity_.assign(id.begin(), id.end());
     session->psk_sha256_ = std::move(*digest);
     return 1;

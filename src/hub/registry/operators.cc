@@ -40,9 +40,19 @@ using store::Blob;
 
 constexpr std::string_view kTokenPrefix = "skapop1-";
 
+// CheckLifetime bounds a token's lifetime: 60 s to 10 years.
+Result<void> CheckLifetime(std::optional<std::chrono::seconds> lifetime) {
+  constexpr std::int64_t kMaxSeconds = std::int64_t{10} * 366 * 86400;
+  if (lifetime && (lifetime->count() < 60 || lifetime->count() > kMaxSeconds)) {
+    return Unexpected(ErrorCode::kInvalidArgument, "a token lives 60 s to 10 years");
+  }
+  return Ok();
+}
+
 std::optional<std::int64_t> ExpiresAt(std::int64_t now_ms,
                                       std::optional<std::chrono::seconds> lifetime) {
-  if (!lifetime) return std::nullopt;
+  // Out of CheckLifetime's bounds: refused before use, and never multiplied.
+  if (!lifetime || !CheckLifetime(lifetime)) return std::nullopt;
   return now_ms + std::chrono::duration_cast<std::chrono::milliseconds>(*lifetime).count();
 }
 
@@ -97,9 +107,7 @@ Result<OperatorToken> Operators::Add(const Principal& actor, const std::string& 
       return Unexpected(ErrorCode::kInvalidArgument, "operator name is reserved");
     }
     SKAP_RETURN_IF_ERROR(tenants_.Name(tenant_id));
-    if (lifetime && lifetime->count() < 60) {
-      return Unexpected(ErrorCode::kInvalidArgument, "a token lives at least 60 s");
-    }
+    SKAP_RETURN_IF_ERROR(CheckLifetime(lifetime));
     SKAP_ASSIGN_OR_RETURN(auto made, NewCredentials());
     token.token = std::move(made.token);
     // 0 stands for "never" (NULL): no token expires at the epoch.
@@ -121,21 +129,28 @@ Result<OperatorToken> Operators::Add(const Principal& actor, const std::string& 
 
 Result<Principal> Operators::Authenticate(std::string_view token) {
   // A failed attempt is a security event: audited, without the token.
-  Principal unknown;
-  unknown.kind = Principal::Kind::kOperator;
-  unknown.name = "unknown-operator";
-  const auto failed = [&] {
-    return c_.Refuse(unknown, "operator.authenticate", "",
-                     Error{ErrorCode::kAuthenticationFailed, "authentication failed"});
-  };
-  if (token.rfind(kTokenPrefix, 0) != 0) return failed();
+  const auto failed = [&](const std::string& name) { return RefusedLogin(name); };
+  if (token.rfind(kTokenPrefix, 0) != 0) return failed("");
   SKAP_ASSIGN_OR_RETURN(auto hash, crypto::Digest(crypto::Hash::kSha256, AsBytes(token)));
   SKAP_ASSIGN_OR_RETURN(
       auto rows, c_.db.Query("SELECT name FROM operators WHERE token_hash = $1", {Blob(hash)}));
-  if (rows.empty()) return failed();
-  auto principal = Named(AsText(rows[0][0]).value_or(""));
-  if (!principal) return failed();
+  if (rows.empty()) return failed("");
+  const std::string name = AsText(rows[0][0]).value_or("");
+  auto principal = Named(name);
+  // The token was right but its operator is disabled or expired: say whose.
+  if (!principal) return failed(name);
   return principal;
+}
+
+Unexpected Operators::RefusedLogin(const std::string& name) {
+  Principal unknown;
+  unknown.kind = Principal::Kind::kOperator;
+  unknown.name = "unknown-operator";
+  if (!name.empty()) {
+    if (auto tenant = TenantOf(name); tenant && *tenant) unknown.tenant_id = **tenant;
+  }
+  return c_.Refuse(unknown, "operator.authenticate", name,
+                   Error{ErrorCode::kAuthenticationFailed, "authentication failed"});
 }
 
 Result<Principal> Operators::Named(const std::string& operator_name) {
@@ -181,18 +196,21 @@ std::string Operators::TlsPeer(std::string_view operator_name,
 }
 
 Result<Principal> Operators::FromTlsPeer(std::string_view peer) {
-  const Unexpected refused(ErrorCode::kAuthenticationFailed, "authentication failed");
   const auto cut = peer.find('\n');
-  if (cut == std::string_view::npos) return refused;
+  if (cut == std::string_view::npos) return RefusedLogin("");
   const std::string name(peer.substr(0, cut));
-  SKAP_ASSIGN_OR_RETURN(auto principal, Named(name));
-  SKAP_ASSIGN_OR_RETURN(auto epsk, AdminPsk(name));
-  SKAP_ASSIGN_OR_RETURN(auto imported, proto::ImportAdminPsk(name, epsk.Expose()));
+  // A connection whose operator was disabled, expired or given a new token
+  // since its handshake: refused, and audited under that name.
+  auto principal = Named(name);
+  if (!principal) return RefusedLogin(name);
+  auto epsk = AdminPsk(name);
+  if (!epsk) return RefusedLogin(name);
+  SKAP_ASSIGN_OR_RETURN(auto imported, proto::ImportAdminPsk(name, epsk->Expose()));
   SKAP_ASSIGN_OR_RETURN(auto used_now,
                         crypto::Digest(crypto::Hash::kSha256, imported.psk.Expose()));
   // A public hash of a 384-bit PSK; compared in constant time all the same.
   const std::string expected = HexEncode(used_now);
-  if (!ct::Equal(AsBytes(expected), AsBytes(peer.substr(cut + 1)))) return refused;
+  if (!ct::Equal(AsBytes(expected), AsBytes(peer.substr(cut + 1)))) return RefusedLogin(name);
   return principal;
 }
 
@@ -260,31 +278,44 @@ Result<OperatorToken> Operators::NewToken(const Principal& actor, const std::str
   const auto expires_at_ms = ExpiresAt(c_.now(), lifetime);
   auto done = store::InTransaction(c_.db, [&]() -> Result<void> {
     SKAP_ASSIGN_OR_RETURN(
-        auto rows,
-        c_.db.Query("SELECT tenant_id, disabled FROM operators WHERE name = $1", {name}));
+        auto rows, c_.db.Query("SELECT tenant_id, disabled, role, expires_at_ms FROM operators"
+                               " WHERE name = $1",
+                               {name}));
     const bool hub = actor.kind == Principal::Kind::kHub;
     if (rows.empty() || (!hub && AsText(rows[0][0]).value_or("") != actor.tenant_id)) {
       return Unexpected(ErrorCode::kNotFound, "no such operator");
     }
-    if (!hub && !IsOperatorWithRole(actor, Role::kTenantAdmin) && actor.name != name) {
-      return Denied("a new token for another operator needs the tenant-admin role");
+    const bool self = !hub && actor.name == name;
+    if (!hub && !self) {
+      if (!IsOperatorWithRole(actor, Role::kTenantAdmin)) {
+        return Denied("a new token for another operator needs the tenant-admin role");
+      }
+      // Else one tenant-admin could become another, and act in their name.
+      if (AsText(rows[0][2]).value_or("") == RoleName(Role::kTenantAdmin)) {
+        return Denied("a tenant-admin's new token comes from themself or the hub (skapd)");
+      }
     }
     if (AsInt(rows[0][1]).value_or(1) != 0) {
       return Unexpected(ErrorCode::kFailedPrecondition, "the operator is disabled");
     }
-    if (lifetime && lifetime->count() < 60) {
-      return Unexpected(ErrorCode::kInvalidArgument, "a token lives at least 60 s");
-    }
+    SKAP_RETURN_IF_ERROR(CheckLifetime(lifetime));
+    // Without a lifetime the token keeps the expiry it had (a lapsed one
+    // lapses: the hub or a tenant-admin then gives a new one for good or for
+    // a lifetime). Renewing one's own token never moves its expiry later.
+    const auto current = AsInt(rows[0][3]);
+    std::optional<std::int64_t> expires_at = expires_at_ms;
+    if (!expires_at && current && *current > c_.now()) expires_at = current;
+    if (self && current) expires_at = std::min(expires_at.value_or(*current), *current);
     SKAP_ASSIGN_OR_RETURN(auto made, NewCredentials());
     token.token = std::move(made.token);
     // 0 stands for "never" (NULL): no token expires at the epoch.
-    const std::int64_t expires = expires_at_ms.value_or(0);
+    const std::int64_t expires = expires_at.value_or(0);
     SKAP_RETURN_IF_ERROR(
         c_.db.Execute("UPDATE operators SET token_hash = $2, wrapped_admin_psk = $3,"
                       " expires_at_ms = NULLIF($4, 0) WHERE name = $1",
                       {name, Blob(made.token_hash), Blob(made.wrapped_admin_psk), expires}));
     nlohmann::json detail = nlohmann::json::object();
-    if (expires_at_ms) detail["expires_at_ms"] = *expires_at_ms;
+    if (expires_at) detail["expires_at_ms"] = *expires_at;
     SKAP_RETURN_IF_ERROR(
         c_.audit.AppendInCurrentTransaction({actor.AuditName(), "operator.token", name, "ok",
                                              detail.dump(), AsText(rows[0][0]).value_or("")},

@@ -86,6 +86,9 @@ class Operators {
   Result<Principal> FromTlsPeer(std::string_view peer);
 
  private:
+  // RefusedLogin audits a failed authentication, under `name` (for its
+  // tenant) when it named an operator, and returns the refusal.
+  Unexpected RefusedLogin(const std::string& name);
   // NewCredentials makes a token, its hash and its wrapped admin PSK.
   struct Credentials {
     SecretBytes token;

@@ -7,6 +7,13 @@
 #include <cstring>
 
 namespace skap::store {
+namespace {
+
+// kBusyTimeoutMs is how long a statement waits for another connection's
+// lock before failing (kUnavailable).
+constexpr int kBusyTimeoutMs = 5000;
+
+}  // namespace
 
 SqliteDatabase::~SqliteDatabase() {
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
@@ -54,8 +61,8 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string& 
                         "PRAGMA synchronous = FULL;"
                         "PRAGMA foreign_keys = ON;"
                         "PRAGMA secure_delete = ON;"
-                        "PRAGMA journal_size_limit = 0;"
-                        "PRAGMA busy_timeout = 5000;"));
+                        "PRAGMA journal_size_limit = 0;"));
+  sqlite3_busy_timeout(db->db_, kBusyTimeoutMs);
   return db;
 }
 
@@ -209,8 +216,15 @@ Result<void> SqliteDatabase::ScrubLog() {
 }
 
 Result<void> SqliteDatabase::ScrubLocked() {
+  // Tried once per interval, done or not: a reader on another connection
+  // (a one-off command, a backup) holding an old snapshot makes the
+  // checkpoint wait, and nothing here may wait for it (busy_timeout 0).
+  scrubbed_at_ = std::chrono::steady_clock::now();
+  sqlite3_busy_timeout(db_, 0);
   std::vector<Row> rows;
-  SKAP_RETURN_IF_ERROR(Run("PRAGMA wal_checkpoint(TRUNCATE)", {}, &rows));
+  auto ran = Run("PRAGMA wal_checkpoint(TRUNCATE)", {}, &rows);
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+  SKAP_RETURN_IF_ERROR(ran);
   // (busy, frames in the log, frames checkpointed): busy = 1 means a reader
   // or writer kept the checkpoint from completing, so the log still holds
   // old pages.
@@ -218,7 +232,6 @@ Result<void> SqliteDatabase::ScrubLocked() {
     return Unexpected(ErrorCode::kUnavailable, "sqlite: the WAL checkpoint could not complete");
   }
   unscrubbed_ = false;
-  scrubbed_at_ = std::chrono::steady_clock::now();
   return Ok();
 }
 

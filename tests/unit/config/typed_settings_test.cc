@@ -125,6 +125,9 @@ TEST(TypedSettingsTest, TheAgentRefusesEveryKeyOfTheWrongType) {
   EXPECT_TRUE(agent::LoadAgentConfig(
       Write(dir, base + "reseed_interval_s = 600\nsession_max_age_s = 3600\n")));
   EXPECT_TRUE(agent::LoadAgentConfig(Write(dir, base + "session_max_age_s = 0\n")));
+  EXPECT_EQ(agent::LoadAgentConfig(Write(dir, base + "reseed_interval_s = 0\n"))->session_max_age,
+            std::chrono::seconds(0))
+      << "re-seeds by hand only: no bound unless asked for";
 }
 
 }  // namespace

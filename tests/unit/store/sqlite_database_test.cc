@@ -145,6 +145,22 @@ TEST_F(SqliteDatabaseTest, WhatWasOverwrittenOrDeletedLeavesEveryFileOnceScrubbe
   ASSERT_TRUE(db_->Rollback());
 }
 
+TEST_F(SqliteDatabaseTest, AScrubThatAnotherConnectionHoldsUpIsTriedAgainLater) {
+  // A write outside a transaction commits by itself and leaves a scrub due.
+  ASSERT_TRUE(db_->Execute("INSERT INTO t (id, name) VALUES (7, 'x')"));
+  auto other = SqliteDatabase::Open(path(), false);
+  ASSERT_TRUE(other);
+  ASSERT_TRUE((*other)->Begin());  // a one-off command holding the write lock
+  // The scrub gives way at once rather than wait for it (busy_timeout 0).
+  auto held_up = db_->ScrubLog();
+  ASSERT_FALSE(held_up);
+  EXPECT_EQ(held_up.error().code, ErrorCode::kUnavailable);
+  ASSERT_TRUE((*other)->Rollback());
+  ASSERT_TRUE(db_->ScrubLog()) << "once the lock is gone, the next try scrubs";
+  struct stat st {};
+  EXPECT_TRUE(stat((path() + "-wal").c_str(), &st) != 0 || st.st_size == 0);
+}
+
 TEST(SqliteOpenTest, MissingDatabaseIsNotCreatedUnlessAsked) {
   testing::TempDir dir;
   EXPECT_EQ(SqliteDatabase::Open(dir.File("absent.db"), false).error().code, ErrorCode::kIoError);

@@ -368,6 +368,40 @@ TEST_F(RegistryTest, OperatorsAreListedDisabledGivenNewTokensAndExpire) {
   EXPECT_EQ(disables, 1);
   EXPECT_EQ(tokens, 3);
   EXPECT_EQ(refused, 7);
+
+  // Renewing one's own token never lifts or moves its expiry later.
+  const auto expiry_of = [&](const std::string& name) {
+    auto list = ops.List(admin_);
+    for (const auto& o : *list) {
+      if (o.name == name) return o.expires_at_ms;
+    }
+    return std::optional<std::int64_t>();
+  };
+  auto limited = ops.Add(admin_, tenant_, "limited", Role::kAuditor, std::chrono::hours(2));
+  ASSERT_TRUE(limited);
+  const auto until = expiry_of("limited");
+  ASSERT_TRUE(until);
+  auto me = ops.Authenticate(TextOf(limited->token));
+  ASSERT_TRUE(me);
+  ASSERT_TRUE(ops.NewToken(*me, "limited", std::nullopt));
+  EXPECT_EQ(expiry_of("limited"), until) << "no lifetime: the same expiry, not none";
+  ASSERT_TRUE(ops.NewToken(*me, "limited", std::chrono::hours(100)));
+  EXPECT_EQ(expiry_of("limited"), until) << "not later";
+  ASSERT_TRUE(ops.NewToken(*me, "limited", std::chrono::hours(1)));
+  EXPECT_EQ(expiry_of("limited"), now_ms_ + 3'600'000) << "sooner is fine";
+  EXPECT_EQ(
+      ops.NewToken(admin_, "limited", std::chrono::seconds(std::int64_t{1} << 40)).error().code,
+      ErrorCode::kInvalidArgument)
+      << "a lifetime beyond 10 years is refused, not overflowed";
+  // One tenant-admin cannot take another's identity by giving them a token.
+  ASSERT_TRUE(ops.Add(Principal::Hub(), tenant_, "alice2", Role::kTenantAdmin));
+  EXPECT_EQ(ops.NewToken(admin_, "alice2", std::nullopt).error().code,
+            ErrorCode::kPermissionDenied);
+  EXPECT_TRUE(ops.NewToken(Principal::Hub(), "alice2", std::nullopt));
+  // A connection of a disabled operator that keeps asking is audited under its name.
+  auto before = audit_->List({.target = "pat"})->size();
+  EXPECT_FALSE(ops.FromTlsPeer(pat_peer));
+  EXPECT_EQ(audit_->List({.target = "pat"})->size(), before + 1);
 }
 
 TEST_F(RegistryTest, NamesAreValidated) {
