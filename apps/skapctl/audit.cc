@@ -16,6 +16,7 @@ struct AuditOptions {
   std::string actor;
   std::string target;
   std::string action;
+  std::string tenant;
   std::string limit;
 };
 
@@ -32,7 +33,10 @@ void PrintEntries(const json& entries) {
 
 void AddAudit(CLI::App& app, const Globals& g) {
   auto o = std::make_shared<AuditOptions>();
-  auto* audit = app.add_subcommand("audit", "The hub's audit log (auditor, tenant-admin)");
+  auto* audit = app.add_subcommand(
+      "audit",
+      "The hub's audit log: your tenant's entries (auditor, tenant-admin), or every "
+      "entry on the hub's socket without a token");
   audit->require_subcommand(1);
   auto* list = audit->add_subcommand("list", "List entries, oldest first");
   list->add_option("--since-ms", o->since, "From this time (ms since the epoch)");
@@ -41,6 +45,9 @@ void AddAudit(CLI::App& app, const Globals& g) {
   list->add_option("--target", o->target, "Only this target");
   list->add_option("--action", o->action, "Only this action (e.g. agreement.share)");
   list->add_option("--limit", o->limit, "At most this many entries");
+  list->add_option("--tenant", o->tenant,
+                   "Only this tenant's entries (the hub, on its socket without a token; an "
+                   "operator sees their own tenant's only)");
   list->callback([&g, o] {
     Show(g,
          Call(g, "GET",
@@ -49,6 +56,7 @@ void AddAudit(CLI::App& app, const Globals& g) {
                                    {"actor", o->actor},
                                    {"target", o->target},
                                    {"action", o->action},
+                                   {"tenant", o->tenant},
                                    {"limit", o->limit}})),
          PrintEntries);
   });

@@ -38,6 +38,7 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1);
   skapd::AddInit(app);
   skapd::AddTenant(app);
+  skapd::AddOperator(app);
   skapd::AddRun(app);
   CLI11_PARSE(app, argc, argv);
   return 0;

@@ -11,9 +11,10 @@
 
 namespace skapd {
 
-void AddInit(CLI::App& app);    // skapd init
-void AddTenant(CLI::App& app);  // skapd tenant create
-void AddRun(CLI::App& app);     // skapd run
+void AddInit(CLI::App& app);      // skapd init
+void AddTenant(CLI::App& app);    // skapd tenant create
+void AddOperator(CLI::App& app);  // skapd operator token
+void AddRun(CLI::App& app);       // skapd run
 
 // Fail prints `what` and `error` and ends the program with status 1.
 [[noreturn]] void Fail(const std::string& what, const skap::Error& error);

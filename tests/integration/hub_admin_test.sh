@@ -92,4 +92,19 @@ expect_eq "$(ctl olga --json audit list | jq -r '[.[] | .action] | join(" ")')" 
   "tenant.create operator.add network.create" "globex's tenant-admin reads globex's only"
 expect_eq "$(ctl olga audit verify)" "audit chain intact: 3 entries" "and verifies them within the hub's chain"
 
+globex=$(SKAP_TOKEN_FILE= "$SKAPCTL" --json audit list --action tenant.create | jq -r '.[] | select(.detail.name == "globex") | .target')
+expect_eq "$(SKAP_TOKEN_FILE= "$SKAPCTL" --json audit list --tenant "$globex" | jq -r '[.[].tenant] | unique | join(" ")')" \
+  "$globex" "the hub reads one tenant's entries, each saying whose"
+expect_fail "unknown filter" "an operator cannot ask for another tenant" ctl audrey audit list --tenant "$globex"
+
+# A tenant-admin whose token is lost gets a new one from the hub only.
+ctl olga operator add olga2 --role tenant-admin --token-out olga2.token 2> /dev/null
+expect_fail "skapd operator token" "one tenant-admin cannot give another a token" \
+  ctl olga operator token olga2 --token-out taken.token
+"$SKAPD" operator token olga2 --data "$WORK/data" --token-out olga2.new.token 2> /dev/null
+expect_fail "authentication-failed" "the hub's new token kills the old one" ctl olga2 operator list
+mv olga2.new.token olga2.token
+expect_eq "$(ctl olga2 --json operator list | jq -r '[.[].name] | join(" ")')" "olga olga2" \
+  "and the new one works"
+
 echo "$PASSED passed, 0 failed"

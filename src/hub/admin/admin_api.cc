@@ -1,5 +1,6 @@
 #include "hub/admin/admin_api.h"
 
+#include <algorithm>
 #include <exception>
 #include <optional>
 #include <vector>
@@ -275,7 +276,10 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
     }
     const auto lifetime =
         in.contains("lifetime_s")
-            ? std::chrono::milliseconds(in["lifetime_s"].get<std::int64_t>() * 1000)
+            // Bounded before the multiplication; Provision refuses beyond 30 days.
+            ? std::chrono::milliseconds(
+                  std::clamp<std::int64_t>(in["lifetime_s"].get<std::int64_t>(), -1, 1LL << 40) *
+                  1000)
             : options_.default_bootstrap_lifetime;
     std::optional<std::string> id;
     if (in.contains("id")) {
@@ -392,11 +396,13 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
         if (key == "since_ms") filter.since_ms = *number;
         if (key == "until_ms") filter.until_ms = *number;
         if (key == "limit") filter.limit = *number;
+      } else if (key == "tenant" && !scope) {
+        filter.tenant = value;  // the hub may narrow its view to one tenant
       } else {
         return Failure(ErrorCode::kInvalidArgument, "unknown filter '" + key + "'");
       }
     }
-    filter.tenant = scope;
+    if (scope) filter.tenant = scope;
     auto entries = audit_.List(filter);
     if (!entries) return Failure(entries.error());
     json out = json::array();
@@ -407,6 +413,7 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
                          {"action", e.record.action},
                          {"target", e.record.target},
                          {"outcome", e.record.outcome},
+                         {"tenant", e.record.tenant.empty() ? json() : json(e.record.tenant)},
                          {"detail", json::parse(e.record.detail, nullptr, false)}});
     }
     return Json(200, out);

@@ -62,7 +62,8 @@ struct AuditVerification {
 // before schema version 9 carry "skap audit v1" and no tenant (their
 // mac_version is 1, and they stay the hub's). The head (last seq and mac)
 // is stored beside the log, so deletions anywhere, including at the end,
-// break verification.
+// break verification, unless the head is rewound with them (a database
+// writer can; no anchor outside the database yet).
 class AuditLog {
  public:
   // MigrationSql is this class's part of hub.db's schema version `version`

@@ -89,12 +89,11 @@ Result<ChannelKey> ChannelKeys::KeyFor(const std::string& device_id, std::int64_
   std::optional<Blob> wrapped;
   switch (device->state) {
     case DeviceState::kProvisioned:
+    case DeviceState::kPending:
+      // A pending device's bootstrap key expires as a provisioned one's.
       if (epoch == 0 && current == 0 && c_.now() < device->bootstrap_expires_at_ms) {
         wrapped = AsBlob(rows[0][1]);
       }
-      break;
-    case DeviceState::kPending:
-      if (epoch == 0 && current == 0) wrapped = AsBlob(rows[0][1]);
       break;
     case DeviceState::kActive:
       if (epoch == current) {

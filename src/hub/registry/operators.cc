@@ -292,7 +292,8 @@ Result<OperatorToken> Operators::NewToken(const Principal& actor, const std::str
       }
       // Else one tenant-admin could become another, and act in their name.
       if (AsText(rows[0][2]).value_or("") == RoleName(Role::kTenantAdmin)) {
-        return Denied("a tenant-admin's new token comes from themself or the hub (skapd)");
+        return Denied(
+            "a tenant-admin's new token comes from themself or the hub (skapd operator token)");
       }
     }
     if (AsInt(rows[0][1]).value_or(1) != 0) {
@@ -304,7 +305,14 @@ Result<OperatorToken> Operators::NewToken(const Principal& actor, const std::str
     // a lifetime). Renewing one's own token never moves its expiry later.
     const auto current = AsInt(rows[0][3]);
     std::optional<std::int64_t> expires_at = expires_at_ms;
-    if (!expires_at && current && *current > c_.now()) expires_at = current;
+    if (!expires_at && current) {
+      // A lapsed token is not made permanent by a renewal that says nothing.
+      if (*current <= c_.now()) {
+        return Unexpected(ErrorCode::kInvalidArgument,
+                          "the token expired: give the new one a lifetime (--expires-in-days)");
+      }
+      expires_at = current;
+    }
     if (self && current) expires_at = std::min(expires_at.value_or(*current), *current);
     SKAP_ASSIGN_OR_RETURN(auto made, NewCredentials());
     token.token = std::move(made.token);

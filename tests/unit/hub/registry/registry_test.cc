@@ -1,6 +1,7 @@
 #include "hub/registry/registry.h"
 
 #include <algorithm>
+#include <limits>
 
 #include <gtest/gtest.h>
 
@@ -134,6 +135,8 @@ TEST_F(RegistryTest, TheReportIsFrozenAdmissionNamesItAndAPendingBundleExpires) 
   now_ms_ += 24 * 3'600'000;
   EXPECT_EQ(devices.RecordPreflight(late.device.id, "{}", nonce).error().code,
             ErrorCode::kFailedPrecondition);
+  EXPECT_FALSE(registry_->channel_keys().KeyFor(late.device.id, 0))
+      << "nor does its bootstrap key open a channel";
   auto expired = devices.Admit(admitter_, late.device.id);
   ASSERT_FALSE(expired);
   EXPECT_NE(expired.error().message.find("expired"), std::string::npos);
@@ -349,8 +352,10 @@ TEST_F(RegistryTest, OperatorsAreListedDisabledGivenNewTokensAndExpire) {
   now_ms_ += 1;
   EXPECT_FALSE(ops.Authenticate(TextOf(brief->token)));
   EXPECT_FALSE(ops.AdminPsk("brief"));
-  auto renewed = ops.NewToken(admin_, "brief", std::nullopt);
-  ASSERT_TRUE(renewed) << "a tenant-admin renews an expired operator";
+  EXPECT_EQ(ops.NewToken(admin_, "brief", std::nullopt).error().code, ErrorCode::kInvalidArgument)
+      << "a lapsed token is not made permanent by a renewal that says nothing";
+  auto renewed = ops.NewToken(admin_, "brief", std::chrono::hours(2));
+  ASSERT_TRUE(renewed) << "a tenant-admin renews an expired operator, for a lifetime";
   EXPECT_TRUE(ops.Authenticate(TextOf(renewed->token)));
 
   // Each change is audited, and so is each refusal.
@@ -367,7 +372,7 @@ TEST_F(RegistryTest, OperatorsAreListedDisabledGivenNewTokensAndExpire) {
   }
   EXPECT_EQ(disables, 1);
   EXPECT_EQ(tokens, 3);
-  EXPECT_EQ(refused, 7);
+  EXPECT_EQ(refused, 8);
 
   // Renewing one's own token never lifts or moves its expiry later.
   const auto expiry_of = [&](const std::string& name) {
@@ -389,9 +394,11 @@ TEST_F(RegistryTest, OperatorsAreListedDisabledGivenNewTokensAndExpire) {
   EXPECT_EQ(expiry_of("limited"), until) << "not later";
   ASSERT_TRUE(ops.NewToken(*me, "limited", std::chrono::hours(1)));
   EXPECT_EQ(expiry_of("limited"), now_ms_ + 3'600'000) << "sooner is fine";
-  EXPECT_EQ(
-      ops.NewToken(admin_, "limited", std::chrono::seconds(std::int64_t{1} << 40)).error().code,
-      ErrorCode::kInvalidArgument)
+  EXPECT_EQ(ops.NewToken(admin_, "limited",
+                         std::chrono::seconds(std::numeric_limits<std::int64_t>::max() / 1000 + 1))
+                .error()
+                .code,
+            ErrorCode::kInvalidArgument)
       << "a lifetime beyond 10 years is refused, not overflowed";
   // One tenant-admin cannot take another's identity by giving them a token.
   ASSERT_TRUE(ops.Add(Principal::Hub(), tenant_, "alice2", Role::kTenantAdmin));

@@ -1,0 +1,62 @@
+// skapd operator token: a new token for any operator of this hub, given by
+// the hub itself on its own machine (the one way back for a tenant-admin
+// whose token expired or was lost: no tenant-admin gives another a token).
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/hex.h"
+#include "common/secret_file.h"
+#include "hub/hub_node.h"
+#include "subcommands.h"
+
+namespace skapd {
+namespace {
+
+struct OperatorOptions {
+  std::string data_dir;
+  std::string name;
+  std::string token_out;
+  std::optional<int> expires_in_days;
+};
+
+void NewToken(const OperatorOptions& o) {
+  auto node = skap::hub::HubNode::Open(o.data_dir);
+  if (!node) Fail("opening " + o.data_dir, node.error());
+  std::optional<std::chrono::seconds> lifetime;
+  if (o.expires_in_days) lifetime = std::chrono::seconds(std::int64_t{*o.expires_in_days} * 86400);
+  auto token =
+      (*node)->registry().operators().NewToken(skap::hub::Principal::Hub(), o.name, lifetime);
+  if (!token) Fail("a new token for " + o.name, token.error());
+  token->token.Append(skap::AsBytes("\n"));
+  if (auto written = skap::WriteSecretFile(o.token_out, token->token.Expose()); !written) {
+    Fail("writing the token", written.error());
+  }
+  std::fprintf(stderr, "operator %s has a new token, written to %s; the old one is dead\n",
+               o.name.c_str(), o.token_out.c_str());
+}
+
+}  // namespace
+
+void AddOperator(CLI::App& app) {
+  auto o = std::make_shared<OperatorOptions>();
+  auto* op = app.add_subcommand("operator", "Operators, as the hub (needs the data directory)");
+  op->require_subcommand(1);
+  auto* token = op->add_subcommand(
+      "token", "Give any operator a new token; the old one and its TLS connections stop at once");
+  token->add_option("--data", o->data_dir, "Data directory of the hub")->required();
+  token->add_option("name", o->name, "Operator name")->required();
+  token
+      ->add_option("--token-out", o->token_out,
+                   "File to write the new token to (created 0600; '-' for stdout)")
+      ->required();
+  token
+      ->add_option("--expires-in-days", o->expires_in_days,
+                   "The token stops working this many days from now (default: as the old one)")
+      ->check(CLI::Range(1, 3650));
+  token->callback([o] { NewToken(*o); });
+}
+
+}  // namespace skapd
