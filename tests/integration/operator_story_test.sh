@@ -32,8 +32,9 @@ pass "device enrolled from two scanned QR codes"
 expect_eq "$("$AGENT" connect --data sensor-1)" pending "pre-flight report sent"
 expect_eq "$(ctl adam --json device pending --network plant-1 | jq -r '.[0].id')" "$id" \
   "the admitter sees it pending"
-ctl adam device admit "$id" > /dev/null
-expect_eq "$("$AGENT" connect --data sensor-1)" active "admitted: on its own channel key"
+sha=$(ctl adam --json device pending --network plant-1 | jq -r '.[0].preflight_sha256')
+ctl adam device admit "$id" --report "$sha" > /dev/null
+expect_eq "$("$AGENT" connect --data sensor-1)" active "admitted, naming the report judged: on its own channel key"
 "$AGENT" entropy --data sensor-1 --bytes 32 --out seed.bin > /dev/null
 expect_eq "$(stat -c %s seed.bin)" 32 "drew 32 bytes of the hub's entropy"
 expect_eq "$("$AGENT" ratchet --data sensor-1)" "key epoch 2" "ratcheted to epoch 2"
@@ -47,4 +48,8 @@ expect_eq "$story" "device.provision/ok device.preflight/ok device.admit/ok devi
   "the audit log tells the device's whole story"
 actors=$(ctl audrey --json audit list --target "$id" | jq -r '[.[] | .actor] | unique | join(" ")')
 expect_eq "$actors" "adam device:$id pat" "and who did each step"
+expect_eq "$(ctl alice --json operator list | jq -r '[.[].name] | join(" ")')" "adam alice audrey pat" \
+  "the tenant-admin lists the tenant's operators"
+expect_eq "$(SKAP_TOKEN_FILE= "$SKAPCTL" --json audit list --action hub.init | jq length)" 1 \
+  "the hub's socket without a token reads the hub's own entries too"
 echo "$PASSED passed, 0 failed"
