@@ -3,6 +3,8 @@
 //   skapd init --data DIR                          create a hub
 //   skapd tenant create --data DIR --name T --admin NAME --token-out FILE
 //                                                  create a tenant and its first admin
+//   skapd operator token NAME --data DIR --token-out FILE
+//                                                  a new token for any operator, as the hub
 //   skapd run --config FILE                        serve (see docs/skapd.toml)
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -12,6 +14,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/hex.h"
+#include "common/secret_file.h"
 #include "subcommands.h"
 
 namespace skapd {
@@ -19,6 +23,13 @@ namespace skapd {
 void Fail(const std::string& what, const skap::Error& error) {
   std::fprintf(stderr, "skapd: %s: %s\n", what.c_str(), skap::ToString(error).c_str());
   throw CLI::RuntimeError(1);
+}
+
+void WriteToken(const std::string& path, skap::SecretBytes token) {
+  token.Append(skap::AsBytes("\n"));
+  if (auto written = skap::WriteSecretFile(path, token.Expose()); !written) {
+    Fail("writing the token", written.error());
+  }
 }
 
 }  // namespace skapd

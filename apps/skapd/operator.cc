@@ -7,8 +7,6 @@
 #include <optional>
 #include <string>
 
-#include "common/hex.h"
-#include "common/secret_file.h"
 #include "hub/hub_node.h"
 #include "subcommands.h"
 
@@ -30,10 +28,7 @@ void NewToken(const OperatorOptions& o) {
   auto token =
       (*node)->registry().operators().NewToken(skap::hub::Principal::Hub(), o.name, lifetime);
   if (!token) Fail("a new token for " + o.name, token.error());
-  token->token.Append(skap::AsBytes("\n"));
-  if (auto written = skap::WriteSecretFile(o.token_out, token->token.Expose()); !written) {
-    Fail("writing the token", written.error());
-  }
+  WriteToken(o.token_out, std::move(token->token));
   std::fprintf(stderr, "operator %s has a new token, written to %s; the old one is dead\n",
                o.name.c_str(), o.token_out.c_str());
 }

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/error.h"
+#include "common/secret_bytes.h"
 
 namespace skapd {
 
@@ -18,5 +19,8 @@ void AddRun(CLI::App& app);       // skapd run
 
 // Fail prints `what` and `error` and ends the program with status 1.
 [[noreturn]] void Fail(const std::string& what, const skap::Error& error);
+// WriteToken writes an operator's token, with a newline, to a new file of
+// mode 0600 at `path` ('-': stdout), or fails.
+void WriteToken(const std::string& path, skap::SecretBytes token);
 
 }  // namespace skapd

@@ -4,8 +4,6 @@
 #include <memory>
 #include <string>
 
-#include "common/hex.h"
-#include "common/secret_file.h"
 #include "hub/hub_node.h"
 #include "subcommands.h"
 
@@ -28,10 +26,7 @@ void CreateTenant(const TenantOptions& o) {
   auto token =
       (*node)->registry().operators().Add(hub, *tenant_id, o.admin, skap::hub::Role::kTenantAdmin);
   if (!token) Fail("creating the admin", token.error());
-  token->token.Append(skap::AsBytes("\n"));
-  if (auto written = skap::WriteSecretFile(o.token_out, token->token.Expose()); !written) {
-    Fail("writing the token", written.error());
-  }
+  WriteToken(o.token_out, std::move(token->token));
   std::fprintf(stderr, "tenant %s (%s) created; tenant-admin %s's token written to %s\n",
                o.name.c_str(), tenant_id->c_str(), o.admin.c_str(), o.token_out.c_str());
 }

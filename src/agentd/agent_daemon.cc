@@ -259,8 +259,19 @@ struct AgentDaemon::Parts {
     done(KeysOf(std::move(*keys)));
   }
 
-  static KeyInfo InfoOf(const IssuedKey& k) {
-    return {k.key_id, k.fingerprint, k.id.epoch, static_cast<unsigned>(k.id.direction), k.id.index};
+  // Peek answers what `look` shows of a key of the session with `peer`
+  // (a device id or a name), on the loop.
+  void Peek(const std::string& peer, Done<KeyInfo> done,
+            std::function<Result<IssuedKey>(SessionStore&, const std::string&)> look) {
+    OnLoop<KeyInfo>(std::move(done), [this, peer, look = std::move(look)](Done<KeyInfo> d) {
+      ResolvePeer(peer, [this, look, d = std::move(d)](Result<std::string> id) {
+        if (!id) return d(Unexpected(std::move(id).error()));
+        auto key = look(*sessions, *id);
+        if (!key) return d(Unexpected(std::move(key).error()));
+        d(KeyInfo{key->key_id, key->fingerprint, key->id.epoch,
+                  static_cast<unsigned>(key->id.direction), key->id.index});
+      });
+    });
   }
 
   static SessionStatus SessionStatusOf(const SessionInfo& s) {
@@ -451,25 +462,14 @@ void AgentDaemon::KeysById(const std::string& peer, const std::vector<std::strin
 }
 
 void AgentDaemon::PeekNextKey(const std::string& peer, Done<KeyInfo> done) {
-  parts_->OnLoop<KeyInfo>(std::move(done), [p = parts_.get(), peer](Done<KeyInfo> d) {
-    p->ResolvePeer(peer, [p, d = std::move(d)](Result<std::string> id) {
-      if (!id) return d(Unexpected(std::move(id).error()));
-      auto key = p->sessions->PeekNextKey(*id);
-      if (!key) return d(Unexpected(std::move(key).error()));
-      d(Parts::InfoOf(*key));
-    });
-  });
+  parts_->Peek(peer, std::move(done),
+               [](SessionStore& s, const std::string& id) { return s.PeekNextKey(id); });
 }
 
 void AgentDaemon::PeekKeyById(const std::string& peer, const std::string& key_id,
                               Done<KeyInfo> done) {
-  parts_->OnLoop<KeyInfo>(std::move(done), [p = parts_.get(), peer, key_id](Done<KeyInfo> d) {
-    p->ResolvePeer(peer, [p, key_id, d = std::move(d)](Result<std::string> id) {
-      if (!id) return d(Unexpected(std::move(id).error()));
-      auto key = p->sessions->PeekKeyById(*id, key_id);
-      if (!key) return d(Unexpected(std::move(key).error()));
-      d(Parts::InfoOf(*key));
-    });
+  parts_->Peek(peer, std::move(done), [key_id](SessionStore& s, const std::string& id) {
+    return s.PeekKeyById(id, key_id);
   });
 }
 

@@ -36,11 +36,11 @@ struct AgentOptions {
   EngineOptions engine;
   std::uint32_t key_window = 1024;  // out-of-order key ids per session
   std::uint32_t key_reserve = 64;   // keys of this side's chain taken per commit
-  std::chrono::seconds session_max_age{7 *
-                                       86400};  // keys served since the last re-seed; 0: no bound
-  std::optional<kme::Etsi014Options> etsi014;   // the KME for local SAEs, when configured
-  std::vector<ppk::PpkTarget> ppk;              // IPsec PPKs into strongSwan, per peer
-  PeerChannelOptions peer;                      // direct links and the MQTT relay, when set
+  // How long after its last re-seed a session serves keys; 0: no bound.
+  std::chrono::seconds session_max_age{7 * 86400};
+  std::optional<kme::Etsi014Options> etsi014;  // the KME for local SAEs, when configured
+  std::vector<ppk::PpkTarget> ppk;             // IPsec PPKs into strongSwan, per peer
+  PeerChannelOptions peer;                     // direct links and the MQTT relay, when set
 };
 
 // AgentDaemon is the endpoint with everything up: links to its hubs (started

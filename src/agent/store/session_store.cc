@@ -101,6 +101,9 @@ std::int64_t Int(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 std::int64_t Int(ChainDirection d) { return static_cast<std::int64_t>(d); }
 
 constexpr std::string_view kNoSession = "no session with this peer: agree a key first";
+// The session's epoch, and when it was last re-seeded (for max_age).
+constexpr std::string_view kEpochAndAge =
+    "SELECT epoch, reseeded_at_ms FROM sessions WHERE peer = $1";
 constexpr std::string_view kNoSuchKey = "no such key id in this session";
 constexpr std::array kDirections = {ChainDirection::kLowerIssues, ChainDirection::kHigherIssues};
 
@@ -234,7 +237,7 @@ Result<std::optional<SessionInfo>> SessionStore::Get(const std::string& peer) {
                                              {Int(pairwise::IssuingDirection(self_, peer)), peer}));
   if (rows.empty()) return std::optional<SessionInfo>();
   auto info = InfoFromRow(rows[0]);
-  info.expired = max_age_.count() > 0 && now_() - info.reseeded_at_ms > max_age_.count();
+  info.expired = Expired(info.reseeded_at_ms);
   return std::optional<SessionInfo>(std::move(info));
 }
 
@@ -259,13 +262,14 @@ Result<IssuedKey> SessionStore::Issue(pairwise::KeyId id, SecretBytes key,
   return out;
 }
 
-Result<void> SessionStore::ServesKeys(const std::string& peer) {
-  if (max_age_.count() <= 0) return Ok();
-  SKAP_ASSIGN_OR_RETURN(auto rows,
-                        db_.Query("SELECT reseeded_at_ms FROM sessions WHERE peer = $1", {peer}));
-  if (rows.empty()) return Ok();
-  const std::int64_t age_ms = now_() - AsInt(rows[0][0]).value_or(0);
-  if (age_ms <= max_age_.count()) return Ok();
+bool SessionStore::Expired(std::int64_t reseeded_at_ms) const {
+  return max_age_.count() > 0 && now_() - reseeded_at_ms > max_age_.count();
+}
+
+Result<void> SessionStore::ServesKeys(const store::Value& reseeded_at_ms) const {
+  const std::int64_t at = AsInt(reseeded_at_ms).value_or(0);
+  if (!Expired(at)) return Ok();
+  const std::int64_t age_ms = now_() - at;
   return Unexpected(ErrorCode::kUnavailable, "the session was last re-seeded " +
                                                  std::to_string(age_ms / 1000) +
                                                  " s ago, more than session_max_age_s (" +
@@ -274,10 +278,12 @@ Result<void> SessionStore::ServesKeys(const std::string& peer) {
 }
 
 Result<SessionStore::EpochPpk> SessionStore::CurrentPpk(const std::string& peer) {
-  SKAP_RETURN_IF_ERROR(ServesKeys(peer));
   SKAP_ASSIGN_OR_RETURN(
-      auto rows, db_.Query("SELECT epoch, wrapped_root FROM sessions WHERE peer = $1", {peer}));
+      auto rows,
+      db_.Query("SELECT epoch, wrapped_root, reseeded_at_ms FROM sessions WHERE peer = $1",
+                {peer}));
   if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
+  SKAP_RETURN_IF_ERROR(ServesKeys(rows[0][2]));
   EpochPpk out;
   out.epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));
   SKAP_ASSIGN_OR_RETURN(auto root, kek_.Unwrap(AsBlob(rows[0][1]).value_or(Blob{})));
@@ -354,12 +360,12 @@ Result<std::vector<SessionStore::Taken>> SessionStore::TakeRunInTransaction(cons
 
 Result<std::vector<IssuedKey>> SessionStore::NextKeys(const std::string& peer,
                                                       std::uint32_t count) {
-  SKAP_RETURN_IF_ERROR(ServesKeys(peer));
-  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query(std::string(kEpochAndAge), {peer}));
   if (rows.empty()) {
     reserved_.erase(peer);
     return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
   }
+  SKAP_RETURN_IF_ERROR(ServesKeys(rows[0][1]));
   const auto epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));
   Reserved& pool = reserved_[peer];
   if (pool.epoch != epoch) pool = Reserved{epoch, {}};  // a re-seed drops the old epoch's
@@ -417,7 +423,7 @@ Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::strin
   }
   Taken out;
   out.id = *id;
-  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query(std::string(kEpochAndAge), {peer}));
   const std::int64_t held = rows.empty() ? 0 : AsInt(rows[0][0]).value_or(0);
   if (held >= 1 && Int(id->epoch) == held + 1) {
     // The peer hands out keys of an epoch once it has confirmed it, and this
@@ -431,7 +437,7 @@ Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::strin
                                                    " until the re-seed completes: retry");
   }
   if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
-  SKAP_RETURN_IF_ERROR(ServesKeys(peer));
+  SKAP_RETURN_IF_ERROR(ServesKeys(rows[0][1]));
   const bool current = held == Int(id->epoch);
   SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, id->epoch, id->direction));
   if (!chain || !pairwise::KeyIdMatches(key_id, chain->tag)) {
@@ -508,9 +514,9 @@ Result<IssuedKey> SessionStore::PeekKeyById(const std::string& peer, const std::
 }
 
 Result<IssuedKey> SessionStore::PeekNextKey(const std::string& peer) {
-  SKAP_RETURN_IF_ERROR(ServesKeys(peer));
-  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT epoch FROM sessions WHERE peer = $1", {peer}));
+  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query(std::string(kEpochAndAge), {peer}));
   if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
+  SKAP_RETURN_IF_ERROR(ServesKeys(rows[0][1]));
   const auto epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));
   // A key reserved in memory is handed out before the chain moves on.
   if (const auto pool = reserved_.find(peer);

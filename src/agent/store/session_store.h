@@ -154,9 +154,11 @@ class SessionStore {
   // kLimitExceeded), writing the chain once.
   Result<std::vector<Taken>> TakeRunInTransaction(const std::string& peer, std::uint32_t at_least,
                                                   std::uint32_t at_most);
-  // ServesKeys fails while the session with `peer` is older than max_age
-  // since its last re-seed (Ok without a session: the caller says so).
-  Result<void> ServesKeys(const std::string& peer);
+  // Expired is true for a session last re-seeded at `reseeded_at_ms` that
+  // is older than max_age; ServesKeys is that as an error (kUnavailable),
+  // for the session row's reseeded_at_ms column.
+  bool Expired(std::int64_t reseeded_at_ms) const;
+  Result<void> ServesKeys(const store::Value& reseeded_at_ms) const;
   Result<void> StorePeerSecret(const std::string& peer, std::uint64_t epoch,
                                std::span<const std::uint8_t> root);
   // Reserved is this side's keys taken off its chain, not yet handed out.

@@ -129,16 +129,15 @@ Result<OperatorToken> Operators::Add(const Principal& actor, const std::string& 
 
 Result<Principal> Operators::Authenticate(std::string_view token) {
   // A failed attempt is a security event: audited, without the token.
-  const auto failed = [&](const std::string& name) { return RefusedLogin(name); };
-  if (token.rfind(kTokenPrefix, 0) != 0) return failed("");
+  if (token.rfind(kTokenPrefix, 0) != 0) return RefusedLogin("");
   SKAP_ASSIGN_OR_RETURN(auto hash, crypto::Digest(crypto::Hash::kSha256, AsBytes(token)));
   SKAP_ASSIGN_OR_RETURN(
       auto rows, c_.db.Query("SELECT name FROM operators WHERE token_hash = $1", {Blob(hash)}));
-  if (rows.empty()) return failed("");
+  if (rows.empty()) return RefusedLogin("");
   const std::string name = AsText(rows[0][0]).value_or("");
   auto principal = Named(name);
   // The token was right but its operator is disabled or expired: say whose.
-  if (!principal) return failed(name);
+  if (!principal) return RefusedLogin(name);
   return principal;
 }
 
@@ -300,9 +299,9 @@ Result<OperatorToken> Operators::NewToken(const Principal& actor, const std::str
       return Unexpected(ErrorCode::kFailedPrecondition, "the operator is disabled");
     }
     SKAP_RETURN_IF_ERROR(CheckLifetime(lifetime));
-    // Without a lifetime the token keeps the expiry it had (a lapsed one
-    // lapses: the hub or a tenant-admin then gives a new one for good or for
-    // a lifetime). Renewing one's own token never moves its expiry later.
+    // Without a lifetime the token keeps the expiry it had; a lapsed one
+    // needs a lifetime given. Renewing one's own token never moves its
+    // expiry later.
     const auto current = AsInt(rows[0][3]);
     std::optional<std::int64_t> expires_at = expires_at_ms;
     if (!expires_at && current) {
