@@ -1,5 +1,7 @@
 // skapctl audit list | verify: the hub's audit log (auditor, tenant-admin).
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -60,9 +62,31 @@ void AddAudit(CLI::App& app, const Globals& g) {
                                    {"limit", o->limit}})),
          PrintEntries);
   });
+  auto* checkpoint = audit->add_subcommand(
+      "checkpoint",
+      "Print a MACed checkpoint of the chain's head (JSON, no secret): keep copies off the "
+      "hub, and give one to `audit verify --checkpoint` to prove nothing was cut since");
+  checkpoint->callback([&g] {
+    const auto reply = Call(g, "GET", "/v1/audit/checkpoint");
+    if (reply.status != 200) ReplyError(reply);
+    std::printf("%s\n", Dumped(json::parse(reply.BodyText(), nullptr, false)).c_str());
+  });
+  auto checkpoint_file = std::make_shared<std::string>();
   auto* verify = audit->add_subcommand("verify", "Check the HMAC chain end to end");
-  verify->callback([&g] {
-    const auto reply = Call(g, "GET", "/v1/audit/verify");
+  verify
+      ->add_option("--checkpoint", *checkpoint_file,
+                   "A checkpoint from `audit checkpoint` (or the hub's audit_checkpoint file): "
+                   "the chain must still hold the head it recorded")
+      ->check(CLI::ExistingFile);
+  verify->callback([&g, checkpoint_file] {
+    std::string body;
+    if (!checkpoint_file->empty()) {
+      std::ifstream in(*checkpoint_file, std::ios::binary);
+      body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      if (body.empty()) Fail("cannot read a checkpoint from " + *checkpoint_file);
+    }
+    const auto reply = body.empty() ? Call(g, "GET", "/v1/audit/verify")
+                                    : Call(g, "POST", "/v1/audit/verify", body);
     if (reply.status != 200) ReplyError(reply);
     const auto v = json::parse(reply.BodyText(), nullptr, false);
     if (g.json_output) {
@@ -70,10 +94,17 @@ void AddAudit(CLI::App& app, const Globals& g) {
     } else if (v.value("intact", false)) {
       std::printf("audit chain intact: %lld entries\n",
                   static_cast<long long>(v.value("entries", 0LL)));
-    } else {
-      std::printf("audit chain BROKEN at entry %s: %s\n",
-                  Dumped(v.value("first_broken_seq", json()), -1).c_str(),
+      if (v.contains("checkpoint")) {
+        std::printf("and it holds checkpoint %lld (%lld entries)\n",
+                    static_cast<long long>(v["checkpoint"].value("counter", 0LL)),
+                    static_cast<long long>(v["checkpoint"].value("seq", 0LL)));
+      }
+    } else if (v.contains("first_broken_seq") && v["first_broken_seq"].is_number_integer()) {
+      std::printf("audit chain BROKEN at entry %lld: %s\n",
+                  static_cast<long long>(v["first_broken_seq"].get<std::int64_t>()),
                   Field(v, "reason").c_str());
+    } else {
+      std::printf("audit chain BROKEN: %s\n", Field(v, "reason").c_str());
     }
     Exit(v.value("intact", false) ? 0 : 3);
   });

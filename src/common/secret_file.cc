@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 namespace skap {
 namespace {
@@ -43,6 +45,29 @@ Result<void> WriteSecretFile(const std::string& path, std::span<const std::uint8
     close(fd);
     if (!synced) return SystemError("fsync " + path);
   }
+  return Ok();
+}
+
+Result<void> ReplaceSecretFile(const std::string& path, std::span<const std::uint8_t> bytes) {
+  const std::string temporary = path + ".tmp";
+  std::error_code ignored;
+  std::filesystem::remove(temporary, ignored);  // a leftover from a crash mid-write
+  SKAP_RETURN_IF_ERROR(WriteSecretFile(temporary, bytes));
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) return SystemError("rename " + temporary);
+  return SyncDirectoryOf(path);
+}
+
+Result<void> SyncDirectoryOf(const std::string& path) {
+  // A path, not a std::string assigned ".": GCC 12 at -O3 warns falsely
+  // (-Wrestrict) about the assignment (GCC bug 105329).
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) parent = std::filesystem::path(".");
+  const std::string dir = parent.string();
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return SystemError("open " + dir);
+  const bool synced = fsync(fd) == 0;
+  close(fd);
+  if (!synced) return SystemError("fsync " + dir);
   return Ok();
 }
 

@@ -15,6 +15,15 @@ namespace skap {
 // writes `bytes`, and fsyncs it. The path "-" writes to standard output.
 Result<void> WriteSecretFile(const std::string& path, std::span<const std::uint8_t> bytes);
 
+// ReplaceSecretFile puts `bytes` at `path` so that a crash leaves either the
+// old file or the new one, never a torn one: written to `path`.tmp (mode
+// 0600, fsynced), renamed over `path`, and the directory fsynced.
+Result<void> ReplaceSecretFile(const std::string& path, std::span<const std::uint8_t> bytes);
+
+// SyncDirectoryOf fsyncs the directory that holds `path`, so that a file
+// just created or renamed there survives a crash.
+Result<void> SyncDirectoryOf(const std::string& path);
+
 // ReadSecretFile reads a whole file (at most `max_size` bytes) into secret
 // memory; "-" reads standard input.
 Result<SecretBytes> ReadSecretFile(const std::string& path, std::size_t max_size = 1 << 20);

@@ -8,8 +8,9 @@
 namespace skap::hub {
 namespace {
 
-constexpr std::array<std::string_view, 14> kKeys = {"data_dir",
+constexpr std::array<std::string_view, 15> kKeys = {"data_dir",
                                                     "admin_socket",
+                                                    "audit_checkpoint",
                                                     "admin_listen",
                                                     "hub_address",
                                                     "device_listen",
@@ -52,6 +53,12 @@ Result<HubConfig> LoadHubConfig(const std::string& path) {
   }
   SKAP_ASSIGN_OR_RETURN(c.admin_socket,
                         config::String(table, path, "admin_socket", c.data_dir + "/admin.sock"));
+  SKAP_ASSIGN_OR_RETURN(c.audit_checkpoint, config::String(table, path, "audit_checkpoint",
+                                                           c.data_dir + "/audit.checkpoint"));
+  if (c.audit_checkpoint.empty()) {
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      path + ": audit_checkpoint must name a file (the audit log's anchor)");
+  }
   SKAP_ASSIGN_OR_RETURN(c.hub_address, config::String(table, path, "hub_address", c.hub_address));
   SKAP_ASSIGN_OR_RETURN(c.device_listen,
                         config::String(table, path, "device_listen", c.device_listen));

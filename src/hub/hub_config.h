@@ -16,6 +16,7 @@ namespace skap::hub {
 struct HubConfig {
   std::string data_dir;
   std::string admin_socket;         // default: <data_dir>/admin.sock
+  std::string audit_checkpoint;     // default: <data_dir>/audit.checkpoint
   std::string admin_listen;         // host:port of the TLS-PSK admin listener; empty: off
   TlsAdminServerOptions admin_tls;  // host and port from admin_listen
   std::string hub_address = "127.0.0.1:7443";

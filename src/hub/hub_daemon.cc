@@ -8,6 +8,7 @@
 #include "hub/admin/admin_api.h"
 #include "hub/admin/admin_server.h"
 #include "hub/channel/channel_server.h"
+#include "hub/registry/audit_checkpoint.h"
 
 namespace skap::hub {
 namespace {
@@ -32,8 +33,20 @@ Result<void> RunHub(const HubConfig& config, const HubSeams& seams) {
   std::unique_ptr<Relay> decorated;
   if (seams.relay) decorated = seams.relay(node->relay(), *node);
   Relay& relay = decorated ? *decorated : node->relay();
-  AdminApi api(node->registry(), node->audit(), node->entropy(),
-               {config.hub_address, std::chrono::seconds(config.bootstrap_lifetime_s)});
+  // A hub whose audit log lost entries the checkpoint anchored stays down.
+  AuditCheckpointFile checkpoints(node->audit(), node->hub_id(), config.audit_checkpoint);
+  if (auto opened_checkpoint = checkpoints.Open(); !opened_checkpoint) {
+    return In("audit checkpoint " + config.audit_checkpoint +
+                  " (move it aside to start anyway;"
+                  " a copy still shows what was cut)",
+              std::move(opened_checkpoint).error());
+  }
+  if (auto first = checkpoints.Refresh(); !first) {
+    return In("audit checkpoint " + config.audit_checkpoint, std::move(first).error());
+  }
+  AdminApi api(
+      node->registry(), node->audit(), node->entropy(),
+      {config.hub_address, std::chrono::seconds(config.bootstrap_lifetime_s), &checkpoints});
   auto channel = ChannelServer::Start(node->registry(), node->audit(), node->entropy(), relay,
                                       node->database(), config.channel, node->clock());
   if (!channel) return In("device channel", std::move(channel).error());
@@ -50,11 +63,31 @@ Result<void> RunHub(const HubConfig& config, const HubSeams& seams) {
   std::fprintf(stderr, "skapd: hub %s: admin API on %s, device channel on %s:%u\n",
                node->hub_id().c_str(), admin_where.c_str(), config.channel.host.c_str(),
                static_cast<unsigned>((*channel)->port()));
-  int received = 0;
-  sigwait(&signals, &received);
+  // Between signals, the checkpoint follows the chain within kInterval. A
+  // failure to write it is said once per run of failures, not per interval.
+  const auto whole =
+      std::chrono::duration_cast<std::chrono::seconds>(AuditCheckpointFile::kInterval);
+  const timespec interval = {
+      whole.count(), std::chrono::nanoseconds(AuditCheckpointFile::kInterval - whole).count()};
+  bool failing = false;
+  const auto refresh = [&] {
+    const auto held = node->database().Hold();
+    auto written = checkpoints.Refresh();
+    if (!written && !failing) {
+      std::fprintf(stderr, "skapd: audit checkpoint %s: %s\n", checkpoints.path().c_str(),
+                   ToString(written.error()).c_str());
+    }
+    failing = !written;
+  };
+  int received = -1;
+  while (received < 0) {
+    received = sigtimedwait(&signals, nullptr, &interval);
+    if (received < 0) refresh();
+  }
   std::fprintf(stderr, "skapd: stopping (signal %d)\n", received);
   (*admin)->Stop();
   (*channel)->Stop();
+  refresh();
   return Ok();
 }
 

@@ -3,6 +3,7 @@
 //   DIR/          mode 0700
 //     kek         the key-encryption key (file keystore, 0600)
 //     hub.db      SQLite database (WAL, 0600): registry, audit log, wrapped keys
+//     audit.checkpoint  the audit chain's anchor (skapd run; audit_checkpoint.h)
 #pragma once
 
 #include <memory>

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/secret_file.h"
 #include "crypto/key_wrap.h"
 
 namespace skap::keystore {
@@ -27,17 +28,6 @@ struct FileDescriptor {
     if (fd >= 0) close(fd);
   }
 };
-
-Result<void> SyncDirectoryOf(const std::string& path) {
-  // A path, not a std::string assigned ".": GCC 12 at -O3 warns falsely
-  // (-Wrestrict) about the assignment (GCC bug 105329).
-  std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (parent.empty()) parent = std::filesystem::path(".");
-  const std::string dir = parent.string();
-  const FileDescriptor d{open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (d.fd < 0 || fsync(d.fd) != 0) return SystemError("fsync " + dir);
-  return Ok();
-}
 
 }  // namespace
 

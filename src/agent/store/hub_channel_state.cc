@@ -39,17 +39,6 @@ Unexpected Malformed(const std::string& why) {
   return Unexpected(ErrorCode::kMalformedInput, "device state: " + why);
 }
 
-Result<void> SyncDirectory(const std::string& path) {
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Unexpected(ErrorCode::kIoError, "open " + dir + ": " + ErrnoText(errno));
-  const bool ok = fsync(fd) == 0;
-  close(fd);
-  if (!ok) return Unexpected(ErrorCode::kIoError, "fsync " + dir + ": " + ErrnoText(errno));
-  return Ok();
-}
-
 }  // namespace
 
 Result<void> SaveHubChannelState(const std::string& path, const HubChannelState& state,
@@ -87,13 +76,7 @@ Result<void> SaveHubChannelState(const std::string& path, const HubChannelState&
   AppendLength16(out, wrapped_nonce.size());
   out.Append(wrapped_nonce);
 
-  const std::string temporary = path + ".tmp";
-  std::filesystem::remove(temporary);  // a leftover from a crash mid-write
-  SKAP_RETURN_IF_ERROR(WriteSecretFile(temporary, out.Expose()));
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    return Unexpected(ErrorCode::kIoError, "rename " + temporary + ": " + ErrnoText(errno));
-  }
-  return SyncDirectory(path);
+  return ReplaceSecretFile(path, out.Expose());
 }
 
 Result<HubChannelState> LoadHubChannelState(const std::string& path, keystore::Keystore& kek) {

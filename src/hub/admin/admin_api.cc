@@ -100,11 +100,13 @@ bool MayReadAudit(const hub::Principal& p) {
 // HubMayRead is what the hub principal (the socket without a token) may
 // ask: every tenant's audit entries and the hub's own, and the operators.
 bool HubMayRead(const net::HttpRequest& request) {
-  if (request.method != "GET") return false;
   const auto target = net::ParseTarget(request.target);
   if (!target || target->segments.size() < 2 || target->segments[0] != "v1") return false;
-  const auto& what = target->segments[1];
-  return what == "audit" || (what == "operators" && target->segments.size() == 2);
+  const auto& seg = target->segments;
+  // Verifying against a checkpoint posts it, and changes nothing.
+  if (request.method == "POST") return seg.size() == 3 && seg[1] == "audit" && seg[2] == "verify";
+  if (request.method != "GET") return false;
+  return seg[1] == "audit" || (seg[1] == "operators" && seg.size() == 2);
 }
 
 }  // namespace
@@ -365,7 +367,9 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
     return Json(200, DeviceJson(*result));
   }
 
-  if (seg.size() >= 2 && seg[1] == "audit" && get) {
+  const bool verify_against_checkpoint =
+      post && seg.size() == 3 && seg[1] == "audit" && seg[2] == "verify";
+  if (seg.size() >= 2 && seg[1] == "audit" && (get || verify_against_checkpoint)) {
     if (!MayReadAudit(actor)) {
       return Failure(ErrorCode::kPermissionDenied,
                      "the audit log needs the auditor or tenant-admin role");
@@ -374,10 +378,31 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
     const std::optional<std::string> scope = actor.kind == hub::Principal::Kind::kHub
                                                  ? std::nullopt
                                                  : std::optional<std::string>(actor.tenant_id);
+    if (seg.size() == 3 && seg[2] == "checkpoint") {
+      if (!options_.checkpoints) {
+        return Failure(ErrorCode::kUnavailable, "this hub keeps no audit checkpoint file");
+      }
+      auto checkpoint = options_.checkpoints->Refresh();
+      if (!checkpoint) return Failure(checkpoint.error());
+      return Json(200, json::parse(hub::CheckpointToJson(*checkpoint)));
+    }
     if (seg.size() == 3 && seg[2] == "verify") {
-      auto v = audit_.Verify(scope);
+      std::optional<hub::AuditCheckpoint> checkpoint;
+      if (post) {
+        auto parsed = hub::CheckpointFromJson(request.body);
+        if (!parsed) return Failure(parsed.error());
+        if (parsed->hub_id != registry_.hub_id()) {
+          return Failure(ErrorCode::kInvalidArgument,
+                         "this is a checkpoint of hub " + parsed->hub_id + ", not of this one");
+        }
+        checkpoint = std::move(*parsed);
+      }
+      auto v = audit_.Verify(scope, checkpoint ? &*checkpoint : nullptr);
       if (!v) return Failure(v.error());
       json out{{"intact", v->intact}, {"entries", v->entries}, {"reason", v->reason}};
+      if (checkpoint) {
+        out["checkpoint"] = json{{"counter", checkpoint->counter}, {"seq", checkpoint->seq}};
+      }
       out["first_broken_seq"] = v->first_broken_seq ? json(*v->first_broken_seq) : json(nullptr);
       return Json(200, out);
     }

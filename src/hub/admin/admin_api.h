@@ -20,6 +20,8 @@
 //   POST /v1/devices/{id}/reject | revoke                                admitter / tenant-admin
 //   GET  /v1/audit?since_ms=&until_ms=&actor=&target=&action=&limit=     auditor, tenant-admin, hub
 //   GET  /v1/audit/verify                                                auditor, tenant-admin, hub
+//   POST /v1/audit/verify                {checkpoint}                    auditor, tenant-admin, hub
+//   GET  /v1/audit/checkpoint                                            auditor, tenant-admin, hub
 //
 // An operator sees and verifies their own tenant's audit entries only. The
 // hub's own user, on the Unix socket without a token, is the hub: it reads
@@ -34,6 +36,7 @@
 #include <string>
 
 #include "common/secret_bytes.h"
+#include "hub/registry/audit_checkpoint.h"
 #include "hub/registry/audit_log.h"
 #include "hub/registry/registry.h"
 #include "net/http/message.h"
@@ -44,6 +47,9 @@ namespace skap::hub {
 struct AdminApiOptions {
   std::string hub_address;  // host:port of the device channel
   std::chrono::milliseconds default_bootstrap_lifetime = std::chrono::hours(24);
+  // checkpoints is the hub's audit checkpoint file, if it keeps one (skapd
+  // run does); GET /v1/audit/checkpoint answers 503 without.
+  hub::AuditCheckpointFile* checkpoints = nullptr;
 };
 
 // AdminApi serves requests; thread-compatible (one request at a time).

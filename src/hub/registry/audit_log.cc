@@ -43,6 +43,7 @@ CREATE INDEX audit_log_tenant ON audit_log (tenant_id);
 
 constexpr std::string_view kChainLabelV1 = "skap audit v1";
 constexpr std::string_view kChainLabel = "skap audit v2";
+constexpr std::string_view kCheckpointLabel = "skap audit checkpoint v1";
 constexpr std::int64_t kMacVersion = 2;
 constexpr std::size_t kMacSize = 48;
 
@@ -61,6 +62,17 @@ Result<std::vector<std::uint8_t>> ChainMac(std::span<const std::uint8_t> key,
     AppendField32(message, field);
   }
   if (version != 1) AppendField32(message, r.tenant);
+  return crypto::HmacTag(crypto::Hash::kSha384, key, message);
+}
+
+Result<std::vector<std::uint8_t>> CheckpointMac(std::span<const std::uint8_t> key,
+                                                const AuditCheckpoint& c) {
+  std::vector<std::uint8_t> message(kCheckpointLabel.begin(), kCheckpointLabel.end());
+  AppendField32(message, c.hub_id);
+  AppendU64(message, static_cast<std::uint64_t>(c.counter));
+  AppendU64(message, static_cast<std::uint64_t>(c.seq));
+  AppendU64(message, static_cast<std::uint64_t>(c.at_ms));
+  message.insert(message.end(), c.head_mac.begin(), c.head_mac.end());
   return crypto::HmacTag(crypto::Hash::kSha384, key, message);
 }
 
@@ -125,7 +137,56 @@ Result<std::int64_t> AuditLog::Append(const AuditRecord& record) {
   return seq;
 }
 
-Result<AuditVerification> AuditLog::Verify(const std::optional<std::string>& tenant) {
+Result<AuditCheckpoint> AuditLog::Checkpoint(const std::string& hub_id, std::int64_t counter) {
+  SKAP_ASSIGN_OR_RETURN(auto head, db_.Query("SELECT seq, mac FROM audit_head WHERE id = 1"));
+  AuditCheckpoint c;
+  c.hub_id = hub_id;
+  c.counter = counter;
+  c.at_ms = now_();
+  c.head_mac.assign(kMacSize, 0);
+  if (!head.empty()) {
+    c.seq = store::AsInt(head[0][0]).value_or(0);
+    c.head_mac = store::AsBlob(head[0][1]).value_or(store::Blob{});
+  }
+  SKAP_ASSIGN_OR_RETURN(c.mac, CheckpointMac(mac_key_.Expose(), c));
+  return c;
+}
+
+Result<void> AuditLog::CheckCheckpoint(const AuditCheckpoint& checkpoint) const {
+  SKAP_ASSIGN_OR_RETURN(auto mac, CheckpointMac(mac_key_.Expose(), checkpoint));
+  if (!ct::Equal(mac, checkpoint.mac)) {
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      "the checkpoint's MAC does not check out: altered, or another hub's");
+  }
+  return Ok();
+}
+
+Result<void> AuditLog::Holds(const AuditCheckpoint& checkpoint) {
+  SKAP_RETURN_IF_ERROR(CheckCheckpoint(checkpoint));
+  if (checkpoint.seq == 0) return Ok();
+  SKAP_ASSIGN_OR_RETURN(auto head, db_.Query("SELECT seq FROM audit_head WHERE id = 1"));
+  SKAP_ASSIGN_OR_RETURN(auto entry,
+                        db_.Query("SELECT mac FROM audit_log WHERE seq = $1", {checkpoint.seq}));
+  const std::int64_t length = head.empty() ? 0 : store::AsInt(head[0][0]).value_or(0);
+  if (length < checkpoint.seq || entry.empty()) {
+    return Unexpected(ErrorCode::kFailedPrecondition,
+                      "the audit log ends at entry " + std::to_string(length) + " but checkpoint " +
+                          std::to_string(checkpoint.counter) + " recorded " +
+                          std::to_string(checkpoint.seq) +
+                          " entries: entries were cut off the end");
+  }
+  if (!ct::Equal(store::AsBlob(entry[0][0]).value_or(store::Blob{}), checkpoint.head_mac)) {
+    return Unexpected(ErrorCode::kFailedPrecondition,
+                      "audit entry " + std::to_string(checkpoint.seq) +
+                          " is not the one checkpoint " + std::to_string(checkpoint.counter) +
+                          " recorded: the log was cut and rewritten");
+  }
+  return Ok();
+}
+
+Result<AuditVerification> AuditLog::Verify(const std::optional<std::string>& tenant,
+                                           const AuditCheckpoint* checkpoint) {
+  if (checkpoint) SKAP_RETURN_IF_ERROR(CheckCheckpoint(*checkpoint));
   AuditVerification v;
   SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT seq, at_ms, actor, action, target, outcome,"
                                              " detail, tenant_id, mac, mac_version"
@@ -166,6 +227,12 @@ Result<AuditVerification> AuditLog::Verify(const std::optional<std::string>& ten
                     "entry " + std::to_string(entry.seq) + " was altered, or an entry before it");
     }
     previous = std::move(mac);
+    if (checkpoint && entry.seq == checkpoint->seq && !ct::Equal(previous, checkpoint->head_mac)) {
+      return broken(entry.seq, entry.record.tenant,
+                    "entry " + std::to_string(entry.seq) + " is not the one checkpoint " +
+                        std::to_string(checkpoint->counter) +
+                        " recorded: the log was cut and rewritten");
+    }
     ++expected_seq;
     ++all;
     if (!tenant || entry.record.tenant == *tenant) ++v.entries;
@@ -179,6 +246,17 @@ Result<AuditVerification> AuditLog::Verify(const std::optional<std::string>& ten
     v.reason = tenant ? std::string("entries were cut off the end of the hub's chain")
                       : "the log ends at entry " + std::to_string(all) + " but its head records " +
                             std::to_string(head_seq) + " entries: entries were cut off the end";
+    if (tenant) v.first_broken_seq.reset();
+    return v;
+  }
+  if (checkpoint && all < checkpoint->seq) {
+    // Cut off with the head rewound to match: only the checkpoint knows.
+    v.first_broken_seq = all + 1;
+    v.reason = tenant
+                   ? std::string("entries were cut off the end of the hub's chain")
+                   : "the log ends at entry " + std::to_string(all) + " but checkpoint " +
+                         std::to_string(checkpoint->counter) + " recorded " +
+                         std::to_string(checkpoint->seq) + " entries: entries were cut off the end";
     if (tenant) v.first_broken_seq.reset();
     return v;
   }

@@ -53,6 +53,22 @@ struct AuditVerification {
   std::string reason;                            // why, when !intact
 };
 
+// AuditCheckpoint anchors the chain's head outside the database, so that a
+// database writer who cuts entries off the end and rewinds `audit_head`
+// with them is caught by whoever holds a checkpoint:
+//   mac = HMAC-SHA-384(K_audit, "skap audit checkpoint v1" ‖ lp(hub_id) ‖
+//         u64(counter) ‖ u64(seq) ‖ u64(at_ms) ‖ head_mac)
+// where head_mac is mac_seq of the chain. `counter` numbers the checkpoints
+// of one checkpoint file (audit_checkpoint.h), so copies can be ordered.
+struct AuditCheckpoint {
+  std::string hub_id;
+  std::int64_t counter = 0;
+  std::int64_t seq = 0;  // the chain's length when it was taken
+  std::vector<std::uint8_t> head_mac;
+  std::int64_t at_ms = 0;
+  std::vector<std::uint8_t> mac;
+};
+
 // AuditLog appends to and checks the chain
 //   mac_0 = 48 zero bytes
 //   mac_i = HMAC-SHA-384(K_audit, "skap audit v2" ‖ mac_{i-1} ‖ u64(seq_i) ‖
@@ -63,7 +79,7 @@ struct AuditVerification {
 // mac_version is 1, and they stay the hub's). The head (last seq and mac)
 // is stored beside the log, so deletions anywhere, including at the end,
 // break verification, unless the head is rewound with them (a database
-// writer can; no anchor outside the database yet).
+// writer can: an AuditCheckpoint taken before catches that).
 class AuditLog {
  public:
   // MigrationSql is this class's part of hub.db's schema version `version`
@@ -88,12 +104,27 @@ class AuditLog {
   // check out. For a tenant (`tenant` set) it walks the same whole chain
   // but counts and names that tenant's entries only: a break elsewhere is
   // reported without saying where.
-  Result<AuditVerification> Verify(const std::optional<std::string>& tenant = std::nullopt);
+  // With `checkpoint`, the chain must also still hold the checkpoint's head
+  // (its MAC checked first: a forged or foreign checkpoint is kInvalidArgument).
+  Result<AuditVerification> Verify(const std::optional<std::string>& tenant = std::nullopt,
+                                   const AuditCheckpoint* checkpoint = nullptr);
+
+  // Checkpoint takes a checkpoint of the chain as it stands (`hub_id` and
+  // `counter` as the caller numbers them).
+  Result<AuditCheckpoint> Checkpoint(const std::string& hub_id, std::int64_t counter);
+
+  // Holds is the quick check a hub makes when it opens: `checkpoint` is
+  // authentic and the stored chain still has its head entry, with the MAC it
+  // had, and is at least as long. (Verify, with the checkpoint, also
+  // recomputes every MAC.)
+  Result<void> Holds(const AuditCheckpoint& checkpoint);
 
   // List returns the entries that match `filter`, oldest first.
   Result<std::vector<AuditEntry>> List(const AuditFilter& filter);
 
  private:
+  Result<void> CheckCheckpoint(const AuditCheckpoint& checkpoint) const;
+
   store::Database& db_;
   SecretBytes mac_key_;
   Clock now_;

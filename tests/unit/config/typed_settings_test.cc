@@ -47,6 +47,8 @@ TEST(TypedSettingsTest, TheHubRefusesEveryKeyOfTheWrongType) {
   const std::vector<WrongType> cases = {
       {"data_dir = 7", "data_dir must be a string"},
       {"admin_socket = false", "admin_socket must be a string"},
+      {"audit_checkpoint = 1", "audit_checkpoint must be a string"},
+      {"audit_checkpoint = \"\"", "audit_checkpoint must name a file"},
       {"admin_listen = true", "admin_listen must be a string"},
       {"hub_address = 1", "hub_address must be a string"},
       {"device_listen = 7743", "device_listen must be a string"},

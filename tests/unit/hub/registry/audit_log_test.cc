@@ -1,9 +1,13 @@
 #include "hub/registry/audit_log.h"
 
+#include <fstream>
+#include <iterator>
+
 #include <gtest/gtest.h>
 
 #include "common/byte_writer.h"
 #include "crypto/hmac.h"
+#include "hub/registry/audit_checkpoint.h"
 #include "unit/hub/test_hub_db.h"
 
 namespace skap::hub {
@@ -163,6 +167,117 @@ TEST_F(AuditLogTest, EntriesFromBeforeTenantsStillVerify) {
   EXPECT_EQ(log_->Verify("tenant-a")->entries, 1) << "the v1 entry is no tenant's";
   ASSERT_TRUE(db_->Execute("UPDATE audit_log SET tenant_id = 'tenant-a' WHERE seq = 1"));
   EXPECT_EQ(log_->Verify()->first_broken_seq, 1) << "a v1 entry given a tenant";
+}
+
+// CutAfter does what a database writer can: delete every entry after
+// `keep` and rewind the head to entry `keep`, so the chain alone still checks.
+void CutAfter(store::Database& db, std::int64_t keep) {
+  ASSERT_TRUE(db.Execute("DELETE FROM audit_log WHERE seq > $1", {keep}));
+  ASSERT_TRUE(db.Execute(
+      "UPDATE audit_head SET seq = $1, mac = (SELECT mac FROM audit_log WHERE seq = $1)", {keep}));
+}
+
+TEST_F(AuditLogTest, ACutWithTheHeadRewoundIsCaughtOnlyByACheckpoint) {
+  auto checkpoint = log_->Checkpoint("hub-1", 1);
+  ASSERT_TRUE(checkpoint);
+  EXPECT_EQ(checkpoint->seq, 5);
+  ASSERT_TRUE(log_->Holds(*checkpoint));
+  CutAfter(*db_, 3);
+  EXPECT_TRUE(log_->Verify()->intact) << "the chain alone cannot tell (the limit it documents)";
+  auto v = log_->Verify(std::nullopt, &*checkpoint);
+  ASSERT_TRUE(v);
+  EXPECT_FALSE(v->intact);
+  EXPECT_EQ(v->first_broken_seq, 4);
+  EXPECT_NE(v->reason.find("recorded 5 entries"), std::string::npos) << v->reason;
+  auto for_tenant = log_->Verify("tenant-a", &*checkpoint);
+  EXPECT_FALSE(for_tenant->intact);
+  EXPECT_FALSE(for_tenant->first_broken_seq) << "a tenant is not told the hub's count";
+  auto holds = log_->Holds(*checkpoint);
+  ASSERT_FALSE(holds);
+  EXPECT_EQ(holds.error().code, ErrorCode::kFailedPrecondition);
+}
+
+TEST_F(AuditLogTest, ACutThenRegrownLogDoesNotHoldTheCheckpoint) {
+  auto checkpoint = log_->Checkpoint("hub-1", 7);
+  ASSERT_TRUE(checkpoint);
+  CutAfter(*db_, 3);
+  // The hub appends again (the cutter has no key): the chain is as long as
+  // before and intact, but entry 5 is not the one the checkpoint recorded.
+  ASSERT_TRUE(log_->Append({"alice", "device.revoke", "device-2"}));
+  ASSERT_TRUE(log_->Append({"alice", "device.revoke", "device-3"}));
+  EXPECT_TRUE(log_->Verify()->intact);
+  auto v = log_->Verify(std::nullopt, &*checkpoint);
+  EXPECT_FALSE(v->intact);
+  EXPECT_EQ(v->first_broken_seq, 5);
+  EXPECT_NE(v->reason.find("checkpoint 7"), std::string::npos) << v->reason;
+  EXPECT_FALSE(log_->Holds(*checkpoint));
+  // A checkpoint of the log as it is now holds, and keeps holding as it grows.
+  auto now = log_->Checkpoint("hub-1", 8);
+  ASSERT_TRUE(log_->Append({"alice", "device.revoke", "device-4"}));
+  EXPECT_TRUE(log_->Holds(*now));
+  EXPECT_TRUE(log_->Verify(std::nullopt, &*now)->intact);
+}
+
+TEST_F(AuditLogTest, AForgedOrForeignCheckpointIsRefused) {
+  auto checkpoint = log_->Checkpoint("hub-1", 1);
+  ASSERT_TRUE(checkpoint);
+  auto moved = *checkpoint;
+  moved.seq = 3;  // to cover a cut to 3
+  moved.head_mac = store::AsBlob((*db_->Query("SELECT mac FROM audit_log WHERE seq = 3"))[0][0])
+                       .value_or(store::Blob{});
+  auto v = log_->Verify(std::nullopt, &moved);
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(log_->Holds(moved));
+  AuditLog other_hub(*db_, SecretBytes::Copy(std::vector<std::uint8_t>(48, 0x22)), SystemClock());
+  auto foreign = other_hub.Checkpoint("hub-1", 1);
+  EXPECT_FALSE(log_->Verify(std::nullopt, &*foreign));
+}
+
+TEST_F(AuditLogTest, TheCheckpointFileFollowsTheChainAndStopsACutHub) {
+  const std::string path = dir_.path() + "/audit.checkpoint";
+  {
+    AuditCheckpointFile file(*log_, "hub-1", path);
+    ASSERT_TRUE(file.Open()) << "no file yet: a new count";
+    auto first = file.Refresh();
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->counter, 1);
+    EXPECT_EQ(first->seq, 5);
+    EXPECT_EQ(file.Refresh()->counter, 1) << "not rewritten while the chain stands still";
+    ASSERT_TRUE(log_->Append({"alice", "device.revoke", "device-2"}));
+    EXPECT_EQ(file.Refresh()->counter, 2);
+  }
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto parsed = CheckpointFromJson(text);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->seq, 6);
+  EXPECT_EQ(CheckpointToJson(*parsed), text) << "the file round-trips";
+  {
+    AuditCheckpointFile reopened(*log_, "hub-1", path);
+    ASSERT_TRUE(reopened.Open());
+    ASSERT_TRUE(log_->Append({"alice", "device.revoke", "device-3"}));
+    EXPECT_EQ(reopened.Refresh()->counter, 3) << "the count goes on across restarts";
+  }
+  AuditCheckpointFile wrong_hub(*log_, "hub-2", path);
+  EXPECT_EQ(wrong_hub.Open().error().code, ErrorCode::kFailedPrecondition);
+  CutAfter(*db_, 5);
+  AuditCheckpointFile after_cut(*log_, "hub-1", path);
+  auto opened = after_cut.Open();
+  ASSERT_FALSE(opened) << "a hub whose log was cut does not start";
+  EXPECT_NE(opened.error().message.find("cut off the end"), std::string::npos);
+}
+
+TEST(AuditCheckpointJson, MalformedFilesAreRefusedByName) {
+  for (const std::string text :
+       {"", "[]", R"({"format":"skap audit checkpoint v0"})",
+        R"({"format":"skap audit checkpoint v1","hub_id":"h","counter":1,"seq":-1,"at_ms":1})",
+        R"({"format":"skap audit checkpoint v1","hub_id":"h","counter":1,"seq":1,"at_ms":1,)"
+        R"("head_mac":"zz","mac":"00"})"}) {
+    auto parsed = CheckpointFromJson(text);
+    ASSERT_FALSE(parsed) << text;
+    EXPECT_EQ(parsed.error().code, ErrorCode::kMalformedInput);
+  }
 }
 
 }  // namespace
