@@ -112,6 +112,9 @@ Result<AgreementEngine::Sid> AgreementEngine::Start(const std::string& peer, boo
   if (peer == identity_.device_id) {
     return Unexpected(ErrorCode::kInvalidArgument, "a device cannot agree a key with itself");
   }
+  if (auto why = EndedReason(peer)) {
+    return Unexpected(ErrorCode::kFailedPrecondition, "peer " + peer + " ended: " + *why);
+  }
   const unsigned up = UpLinks();
   if (up < identity_.threshold) {
     return Unexpected(ErrorCode::kUnavailable, "only " + std::to_string(up) + " of " +
@@ -237,6 +240,95 @@ void AgreementEngine::OnLinkUp(HubPort& link) {
   pb::Envelope fetch;
   fetch.mutable_fetch_deliveries();
   link.Request(std::move(fetch), SecretBytes(), [](const Result<proto::Frame>&) {});
+  CheckPeers(link);
+}
+
+void AgreementEngine::CheckPeers(HubPort& link) {
+  std::set<std::string> peers;
+  if (auto sessions = sessions_.List()) {
+    for (const auto& session : *sessions) peers.insert(session.peer);
+  }
+  for (const auto& [sid, r] : live_) peers.insert(r.peer);
+  for (const auto& [peer, hubs] : ended_notices_) peers.insert(peer);
+  if (peers.empty()) return;
+  pb::Envelope request;
+  for (const auto& peer : peers) request.mutable_check_peers()->add_device_ids(peer);
+  link.Request(std::move(request), SecretBytes(),
+               [this, peers, hub = link.hub_id()](Result<proto::Frame> answer) {
+                 if (!answer || !answer->envelope.has_peers_ended()) return;
+                 // The answer covers every peer asked: one it does not name
+                 // has not ended, as far as this hub knows now.
+                 std::map<std::string, std::string> named;
+                 for (const auto& e : answer->envelope.peers_ended().peers()) {
+                   if (peers.contains(e.device_id())) named[e.device_id()] = e.reason();
+                 }
+                 for (const auto& peer : peers) {
+                   const auto it = named.find(peer);
+                   TakeNotice(
+                       hub, peer,
+                       it == named.end() ? std::nullopt : std::optional<std::string>(it->second));
+                 }
+               });
+}
+
+void AgreementEngine::OnPeersEnded(HubPort& link, const pb::PeersEnded& ended) {
+  for (const auto& e : ended.peers()) TakeNotice(link.hub_id(), e.device_id(), e.reason());
+}
+
+void AgreementEngine::TakeNotice(const std::string& hub_id, const std::string& peer,
+                                 const std::optional<std::string>& reason) {
+  const auto& hubs = identity_.hub_set;
+  if (std::find(hubs.begin(), hubs.end(), hub_id) == hubs.end() || peer == identity_.device_id) {
+    return;
+  }
+  if (!reason) {
+    if (auto it = ended_notices_.find(peer); it != ended_notices_.end()) {
+      it->second.erase(hub_id);
+      if (it->second.empty()) ended_notices_.erase(it);
+    }
+    // Fewer than the count say so now (a pair allowed again): agreements
+    // may start afresh; the erased session stays erased.
+    if (ended_.contains(peer) && !EndedReason(peer)) ended_.erase(peer);
+    return;
+  }
+  ended_notices_[peer][hub_id] = reason->empty() ? "ended" : *reason;
+  if (ended_.contains(peer) || !EndedReason(peer)) return;
+  ended_.insert(peer);
+  if (!EndPeer(peer)) erase_pending_.insert(peer);
+  if (peer_ended_) peer_ended_(peer, *EndedReason(peer));
+}
+
+std::optional<std::string> AgreementEngine::EndedReason(const std::string& peer) const {
+  const auto it = ended_notices_.find(peer);
+  if (it == ended_notices_.end()) return std::nullopt;
+  // More than n − k hubs: at least one of them is honest.
+  const std::size_t needed = identity_.hub_set.size() - identity_.threshold + 1;
+  if (it->second.size() < needed) return std::nullopt;
+  // The reason most of them give (ties: the first in hub order).
+  std::map<std::string, std::size_t> votes;
+  for (const auto& [hub, why] : it->second) ++votes[why];
+  std::string reason;
+  std::size_t most = 0;
+  for (const auto& [hub, why] : it->second) {
+    if (votes[why] > most) {
+      most = votes[why];
+      reason = why;
+    }
+  }
+  return reason + " (say " + std::to_string(it->second.size()) + " of " +
+         std::to_string(identity_.hub_set.size()) + " hubs)";
+}
+
+bool AgreementEngine::EndPeer(const std::string& peer) {
+  const std::string why = "the peer ended: " + EndedReason(peer).value_or("ended");
+  for (auto& [sid, r] : live_) {
+    if (r.peer == peer) Fail(r, why);
+  }
+  auto session = sessions_.Get(peer);
+  if (!session) return false;
+  if (!*session) return true;
+  return static_cast<bool>(store::InTransaction(
+      db_, [&]() -> Result<void> { return sessions_.EraseInCurrentTransaction(peer); }));
 }
 
 void AgreementEngine::Ack(HubPort& link, const std::string& sender, const std::string& sid,
@@ -397,6 +489,9 @@ bool AgreementEngine::Refuse(const pairwise::AgreementParams& params, const std:
 bool AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& params,
                              SecretBytes share) {
   if (params.expires_at_ms <= now_()) return true;  // late or replayed: nothing to answer
+  if (auto why = EndedReason(params.initiator)) {
+    return Refuse(params, "the responder's hubs say the initiator ended: " + *why);
+  }
   if (params.hub_set != identity_.hub_set || params.threshold != identity_.threshold) {
     return Refuse(params, "threshold mismatch: the responder's network agrees keys " +
                               std::to_string(identity_.threshold) + " of " +
@@ -539,6 +634,15 @@ void AgreementEngine::Unstored() {
 
 void AgreementEngine::Tick() {
   const std::int64_t now = now_();
+  for (auto it = erase_pending_.begin(); it != erase_pending_.end();) {
+    it = EndPeer(*it) ? erase_pending_.erase(it) : std::next(it);
+  }
+  if (now - last_peer_check_ms_ >= kPeerCheckInterval.count()) {
+    last_peer_check_ms_ = now;
+    for (HubPort* link : links_) {
+      if (link->up()) CheckPeers(*link);
+    }
+  }
   if (std::exchange(refetch_, false)) {
     for (HubPort* link : links_) {
       if (!link->up()) continue;

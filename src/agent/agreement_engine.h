@@ -85,9 +85,25 @@ class AgreementEngine final : public HubPortListener {
   // channel (sealed end to end, so a refusal counts at once).
   void OnPeerConfirm(const std::string& sender, const channel::v1::ConfirmOffer& confirm);
 
+  // A peer ends for this device (its session erased, its agreements failed
+  // and refused) once more than n − k hubs of the set say it was revoked,
+  // rejected or disallowed: n − k lying hubs cannot end a pair, the k honest
+  // ones can (with n = k, one hub). Each link-up asks its hub again about
+  // every session peer (CheckPeers), and so does every kPeerCheckInterval;
+  // a hub's answer also withdraws its earlier word on peers it no longer
+  // names (a pair allowed again).
+  static constexpr std::chrono::milliseconds kPeerCheckInterval{60000};
+  // PeerEndedSink hears, once per ending, that `peer` ended (after its
+  // session was erased): the daemon closes its links and unloads its PPK.
+  using PeerEndedSink = std::function<void(const std::string& peer, const std::string& reason)>;
+  void SetPeerEndedSink(PeerEndedSink sink) { peer_ended_ = std::move(sink); }
+  // EndedReason is why `peer` ended for this device, if it did.
+  std::optional<std::string> EndedReason(const std::string& peer) const;
+
   void OnLinkUp(HubPort& link) override;
   void OnDelivery(HubPort& link, const channel::v1::PeerDelivery& delivery,
                   SecretBytes share) override;
+  void OnPeersEnded(HubPort& link, const channel::v1::PeersEnded& ended) override;
 
  private:
   using Sid = pairwise::AgreementId;
@@ -123,6 +139,15 @@ class AgreementEngine final : public HubPortListener {
   void Unstored();
   void OnOfferRefused(const Sid& sid, const std::string& hub_id, const std::string& message);
   std::uint64_t SessionEpoch(const std::string& peer);
+  // CheckPeers asks `link`'s hub which session peers ended.
+  void CheckPeers(HubPort& link);
+  // TakeNotice counts `hub_id`'s word that `peer` ended (or, with no
+  // reason, withdraws it) and ends the peer when enough hubs say so.
+  void TakeNotice(const std::string& hub_id, const std::string& peer,
+                  const std::optional<std::string>& reason);
+  // EndPeer fails the agreements with an ended peer and erases its session;
+  // false when the store failed (Tick tries again).
+  bool EndPeer(const std::string& peer);
 
   store::Database& db_;
   AgreementStore& agreements_;
@@ -133,6 +158,12 @@ class AgreementEngine final : public HubPortListener {
   Clock now_;
   std::vector<HubPort*> links_;
   PeerConfirmSink peer_confirm_;
+  PeerEndedSink peer_ended_;
+  // What each hub said of peers that ended: peer -> hub id -> reason.
+  std::map<std::string, std::map<std::string, std::string>> ended_notices_;
+  std::set<std::string> ended_;          // peers that reached the count
+  std::set<std::string> erase_pending_;  // ended peers whose erasure failed
+  std::int64_t last_peer_check_ms_ = 0;
   std::map<Sid, AgreementRecord> live_;
   std::map<Sid, std::vector<Done>> waiters_;
   std::map<Sid, std::map<std::string, std::string>> refusals_;  // hub id -> why

@@ -194,8 +194,19 @@ struct AgentDaemon::Parts {
     return out;
   }
 
+  // NotEnded refuses what a consumer asks of a peer that ended (revoked,
+  // rejected, disallowed), saying so rather than "no session".
+  Result<void> NotEnded(const std::string& peer) const {
+    if (auto why = engine->EndedReason(peer)) {
+      return Unexpected(ErrorCode::kPermissionDenied,
+                        "peer " + peer + " ended: " + *why + "; its session is erased");
+    }
+    return Ok();
+  }
+
   void NextKeysOnLoop(const std::string& peer, std::uint32_t count,
                       const std::optional<KeyUse>& use, const Done<std::vector<Key>>& done) {
+    if (auto live = NotEnded(peer); !live) return done(Unexpected(std::move(live).error()));
     auto keys = sessions->NextKeys(peer, count);
     if (!keys) return done(Unexpected(std::move(keys).error()));
     if (peer_channel) {
@@ -249,6 +260,7 @@ struct AgentDaemon::Parts {
 
   void KeysByIdOnLoop(const std::string& peer, const std::vector<std::string>& ids,
                       const std::optional<KeyUse>& use, const Done<std::vector<Key>>& done) {
+    if (auto live = NotEnded(peer); !live) return done(Unexpected(std::move(live).error()));
     if (peer_channel) {
       if (auto entitled = Entitled(peer, ids, use.value_or(KeyUse{})); !entitled) {
         return done(Unexpected(std::move(entitled).error()));
@@ -266,6 +278,7 @@ struct AgentDaemon::Parts {
     OnLoop<KeyInfo>(std::move(done), [this, peer, look = std::move(look)](Done<KeyInfo> d) {
       ResolvePeer(peer, [this, look, d = std::move(d)](Result<std::string> id) {
         if (!id) return d(Unexpected(std::move(id).error()));
+        if (auto live = NotEnded(*id); !live) return d(Unexpected(std::move(live).error()));
         auto key = look(*sessions, *id);
         if (!key) return d(Unexpected(std::move(key).error()));
         d(KeyInfo{key->key_id, key->fingerprint, key->id.epoch,
@@ -346,6 +359,19 @@ Result<std::unique_ptr<AgentDaemon>> AgentDaemon::Start(const AgentOptions& opti
           (void)channel->Send(peer, m, epoch);
         });
   }
+  // A peer that ended (revoked, disallowed) leaves nothing usable behind:
+  // the engine erased its session (so no key, key by id, or PPK comes out,
+  // and the peer channel closes its links); its PPK leaves charon too.
+  p->engine->SetPeerEndedSink([parts = p.get()](const std::string& peer, const std::string& why) {
+    std::fprintf(stderr, "skap-agent: peer %s ended: %s; its session is erased\n", peer.c_str(),
+                 why.c_str());
+    if (!parts->ppk) return;
+    for (std::size_t i = 0; i < parts->ppk->targets().size(); ++i) {
+      if (parts->ppk->targets()[i].peer != peer) continue;
+      parts->ppk_offered[i] = 0;
+      parts->ppk->Withdraw(i, "peer " + why);
+    }
+  });
   SKAP_RETURN_IF_ERROR(p->engine->Resume());
   if (p->peer_channel) SKAP_RETURN_IF_ERROR(p->peer_channel->Start());
   std::unique_ptr<AgentDaemon> daemon(new AgentDaemon(std::move(p)));

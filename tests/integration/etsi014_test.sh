@@ -169,7 +169,20 @@ conns=$(curl -sS --cacert "$WORK/sae-a/ca.pem" --cert "$WORK/sae-a/sae-a.pem" \
   tr '\n' ' ')
 expect_eq "$conns" "1 0 " "HTTPS keep-alive: the second request reuses the connection"
 
-# A configuration that pairs two SAEs with one peer is refused, saying why.
+# Revocation: b revoked at the hub, a's KME serves its pair no key again,
+# by enc_keys or by id (a key b handed out before included).
+out=$(post sae-b "$port_b" /api/v1/keys/sae-a/enc_keys '{"number": 1}')
+kept=$(body_of "$out" | jq -r '.keys[0].key_ID')
+hctl 1 adam device revoke "${ID[b]}" > /dev/null
+wait_until "a hears that b ended" "grep -q 'peer ${ID[b]} ended' '$WORK/agent-a.log'"
+out=$(call sae-a "$port_a" /api/v1/keys/sae-b/enc_keys)
+expect_eq "$(status_of "$out") $(body_of "$out" | jq -r .message)" \
+  "401 unauthorized: peer ${ID[b]} ended: revoked (say 1 of 1 hubs); its session is erased" \
+  "after b's revocation, enc_keys for its SAE: 401, saying why"
+out=$(call sae-a "$port_a" "/api/v1/keys/sae-b/dec_keys?key_ID=$kept")
+expect_eq "$(status_of "$out")" 401 "and dec_keys of a key b handed out before: 401"
+
+
 {
   printf 'data_dir = "%s/c"\n' "$WORK"
   kme_toml 1 sae-a "${ID[b]}" sae-b

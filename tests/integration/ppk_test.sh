@@ -174,4 +174,18 @@ sas=$(sw a --list-sas)
 [[ "$sas" == *"$second_sa, ESTABLISHED"* ]] && pass "the IKE SA that was up stays up (make-before-break)" ||
   fail "after the failed attempt: $sas"
 through_tunnel "and still carries traffic"
+
+# Revocation: b revoked at the hub, a's agent erases the session and takes
+# the PPK out of its charon, ending the IKE SA it keyed.
+hctl 1 adam device revoke "${ID[b]}" > /dev/null
+wait_until "a withdraws the PPK" '[[ $(ppk a installed_epoch) == 0 ]]'
+expect_eq "$(ppk a last_error)" "PPK withdrawn: peer revoked (say 1 of 1 hubs)" "a's status says why"
+wait_until "a's IKE SA is gone" '[[ $(sw a --list-sas | grep -c ESTABLISHED) == 0 ]]'
+pass "the IKE SA keyed with b's PPK is terminated"
+grep -q "unloaded shared key with id 'ppk-skap-skap'" "$WORK/charon-a/charon.log" &&
+  pass "a's charon unloaded the agent's PPK" || fail "a's charon log shows no unload"
+sw a --initiate --child skap > "$WORK/after-revoke.out" 2>&1 || true
+grep -q "PPK required but no PPK found for 'skap-ppk-ab'" "$WORK/after-revoke.out" &&
+  pass "a new IKE SA cannot come up: a's charon holds no PPK for b" ||
+  fail "after the withdrawal: $(tail -5 "$WORK/after-revoke.out")"
 echo "$PASSED passed, 0 failed"

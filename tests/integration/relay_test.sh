@@ -69,7 +69,9 @@ expect_eq "$(ag a status | grep "^peer ${ID[b]}")" \
 
 # A re-seed: its confirmation tags go over the relay (and the hubs).
 ag b agree a > /dev/null
-expect_eq "$(peer_field a .epoch) $(peer_field b .epoch)" "2 2" "the re-seed made epoch 2 on both sides"
+# The peer channel follows the sessions at its next tick (about a second).
+wait_until "both peer channels at epoch 2" '[[ "$(peer_field a .epoch) $(peer_field b .epoch)" == "2 2" ]]'
+pass "the re-seed made epoch 2 on both sides"
 # Acks are counted apart: "received" counts messages acted on, and until
 # now the tags were the only ones.
 wait_until "a's tag reached b through the relay" "(( \$(peer_field b .received.relay) == 1 ))"

@@ -243,6 +243,8 @@ awaitable<milliseconds> HubLink::Session() {
       conn->wake.cancel();
     } else if (frame.envelope.has_peer_delivery() && conn->up) {
       delegate_.OnDelivery(*this, frame.envelope.peer_delivery(), std::move(frame.trailer));
+    } else if (frame.envelope.has_peers_ended() && conn->up) {
+      delegate_.OnPeersEnded(*this, frame.envelope.peers_ended());
     }
   };
 

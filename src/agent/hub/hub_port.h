@@ -37,6 +37,9 @@ class HubPortListener {
   // OnDelivery: the hub hands over a peer's offer (a share's y in `share`).
   virtual void OnDelivery(HubPort& hub, const channel::v1::PeerDelivery& delivery,
                           SecretBytes share) = 0;
+  // OnPeersEnded: the hub says these peers no longer take part with this
+  // device (pushed when it happens; CheckPeers asks on link-up).
+  virtual void OnPeersEnded(HubPort& hub, const channel::v1::PeersEnded& ended) = 0;
 };
 
 }  // namespace skap::agent

@@ -186,6 +186,10 @@ void PeerChannel::Refresh() {
     if (live.contains(it->first)) {
       ++it;
     } else {
+      // The session is gone (erased: the peer ended): so are its links.
+      for (auto& w : it->second.direct) {
+        if (auto c = w.lock()) c->Close();
+      }
       it = peers_.erase(it);
       changed = true;
     }

@@ -150,6 +150,17 @@ std::string_view SessionStore::MigrationSql(int version) {
   }
 }
 
+Result<void> SessionStore::EraseInCurrentTransaction(const std::string& peer) {
+  reserved_.erase(peer);
+  ++generation_;
+  for (const char* table : {"skipped_keys", "chains", "peer_secrets", "sessions"}) {
+    SKAP_RETURN_IF_ERROR(
+        db_.Execute("DELETE FROM " + std::string(table) + " WHERE peer = $1", {peer}));
+  }
+  for (const auto& forget : fresh_session_observers_) SKAP_RETURN_IF_ERROR(forget(peer));
+  return Ok();
+}
+
 Result<void> SessionStore::ApplyInCurrentTransaction(const std::string& peer, std::uint64_t epoch,
                                                      std::span<const std::uint8_t> pair_key) {
   const std::int64_t now = now_();
@@ -172,11 +183,7 @@ Result<void> SessionStore::ApplyInCurrentTransaction(const std::string& peer, st
   ++generation_;
   if (epoch == 1) {
     // A fresh start: nothing of an earlier session with this peer remains.
-    for (const char* table : {"skipped_keys", "chains", "peer_secrets", "sessions"}) {
-      SKAP_RETURN_IF_ERROR(
-          db_.Execute("DELETE FROM " + std::string(table) + " WHERE peer = $1", {peer}));
-    }
-    for (const auto& forget : fresh_session_observers_) SKAP_RETURN_IF_ERROR(forget(peer));
+    SKAP_RETURN_IF_ERROR(EraseInCurrentTransaction(peer));
     SKAP_RETURN_IF_ERROR(
         db_.Execute("INSERT INTO sessions (peer, epoch, wrapped_root, keys_issued,"
                     " established_at_ms, reseeded_at_ms) VALUES ($1, 1, $2, 0, $3, $3)",

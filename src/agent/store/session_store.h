@@ -83,9 +83,14 @@ class SessionStore {
   Result<void> ApplyInCurrentTransaction(const std::string& peer, std::uint64_t epoch,
                                          std::span<const std::uint8_t> pair_key);
 
+  // EraseInCurrentTransaction ends the session with `peer`: its root key,
+  // chains, skipped keys and peer secrets are deleted (and scrubbed from the
+  // log by the store's next ScrubLog), so no key of it comes out again.
+  Result<void> EraseInCurrentTransaction(const std::string& peer);
+
   // OnFreshSession registers `forget`, run inside the transaction that
-  // starts a session with a peer afresh (epoch 1 again): what another store
-  // kept of the session before goes with it (the peer channel's,
+  // starts a session with a peer afresh (epoch 1 again) or erases it: what
+  // another store kept of the session goes with it (the peer channel's,
   // PeerStore::ForgetInCurrentTransaction).
   void OnFreshSession(std::function<Result<void>(const std::string& peer)> forget) {
     fresh_session_observers_.push_back(std::move(forget));

@@ -231,6 +231,10 @@ std::optional<net::HttpResponse> Etsi014Api::EncKeys(const SaeEntry& caller,
           if (keys.error().code == ErrorCode::kLimitExceeded) {
             return respond(Error(503, "the session's keys are spent until the next re-seed"));
           }
+          // The slave's device ended (revoked): this pair gets no key again.
+          if (keys.error().code == ErrorCode::kPermissionDenied) {
+            return respond(Unauthorized(keys.error().message));
+          }
           return respond(Error(503, "key data access error"));
         }
         respond(KeyContainer(*keys));

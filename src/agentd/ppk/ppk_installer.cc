@@ -58,6 +58,22 @@ Result<void> LoadPpk(const PpkTarget& t, const SecretBytes& ppk) {
   return Ok();
 }
 
+// UnloadPpk takes this agent's PPK for the connection out of charon and
+// ends the connection's IKE SAs, which were keyed with it.
+Result<void> UnloadPpk(const PpkTarget& t) {
+  SKAP_ASSIGN_OR_RETURN(auto client, ViciClient::Connect(t.vici_socket, kViciTimeoutMs));
+  ViciMessage unload;
+  SKAP_RETURN_IF_ERROR(unload.Add("id", CredentialId(t)));
+  SKAP_RETURN_IF_ERROR(client.Call("unload-shared", unload));
+  SKAP_ASSIGN_OR_RETURN(const auto sas, EstablishedSas(client, t));
+  if (sas.empty()) return Ok();
+  ViciMessage terminate;
+  SKAP_RETURN_IF_ERROR(terminate.Add("ike", t.connection));
+  SKAP_RETURN_IF_ERROR(terminate.Add("timeout", std::to_string(kViciTimeoutMs - 1000)));
+  SKAP_RETURN_IF_ERROR(client.Call("terminate", terminate));
+  return Ok();
+}
+
 // BringUp has an IKE SA with the newly installed PPK come up: a
 // reauthentication of the one up (make-before-break), or the first one.
 Result<void> BringUp(const PpkTarget& t) {
@@ -118,9 +134,22 @@ void PpkInstaller::Offer(std::size_t index, std::uint64_t epoch, SecretBytes ppk
   {
     std::lock_guard lock(mutex_);
     Slot& s = slots_.at(index);
-    if (epoch == s.offered_epoch) return;
+    if (epoch == s.offered_epoch && s.withdraw.empty()) return;
     s.offered_epoch = epoch;
     s.offered = std::move(ppk);
+    s.withdraw.clear();
+  }
+  wake_.notify_all();
+}
+
+void PpkInstaller::Withdraw(std::size_t index, std::string why) {
+  {
+    std::lock_guard lock(mutex_);
+    Slot& s = slots_.at(index);
+    s.offered_epoch = 0;
+    s.offered = SecretBytes();
+    s.pending_initiate = false;
+    s.withdraw = why.empty() ? "withdrawn" : std::move(why);
   }
   wake_.notify_all();
 }
@@ -144,6 +173,23 @@ void PpkInstaller::Work() {
 void PpkInstaller::Step(std::size_t index, std::int64_t now_ms) {
   Slot& s = slots_[index];
   const PpkTarget& t = targets_[index];
+  if (!s.withdraw.empty()) {
+    mutex_.unlock();
+    std::string error;
+    if (auto unloaded = UnloadPpk(t); !unloaded) error = unloaded.error().message;
+    mutex_.lock();
+    if (s.withdraw.empty()) return;  // offered again meanwhile
+    if (!error.empty()) {
+      s.state.last_error = "withdrawing the PPK: " + error;
+      return;  // tried again on the next turn
+    }
+    s.state.installed_epoch = 0;
+    s.state.fingerprint.clear();
+    s.state.sa_up_with_installed = false;
+    s.state.last_error = "PPK withdrawn: " + s.withdraw;
+    s.withdraw.clear();
+    return;
+  }
   if (s.offered_epoch > s.state.installed_epoch) {
     const std::uint64_t epoch = s.offered_epoch;
     SecretBytes ppk = s.offered.Clone();

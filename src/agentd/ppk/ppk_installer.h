@@ -51,6 +51,10 @@ class PpkInstaller {
   // Offer hands target `index` the PPK of session epoch `epoch`; a newer
   // epoch than the one installed gets installed.
   void Offer(std::size_t index, std::uint64_t epoch, SecretBytes ppk);
+  // Withdraw takes target `index`'s PPK out of charon (`unload-shared`) and
+  // ends the connection's IKE SAs (`terminate`): its peer ended. A later
+  // Offer installs again.
+  void Withdraw(std::size_t index, std::string why);
   std::vector<PpkStatus> Status() const;
 
  private:
@@ -60,6 +64,7 @@ class PpkInstaller {
     PpkStatus state;
     std::int64_t next_attempt_ms = 0;
     bool pending_initiate = false;
+    std::string withdraw;  // why, while a withdrawal waits to be done
   };
   void Work();
   void Step(std::size_t index, std::int64_t now_ms);

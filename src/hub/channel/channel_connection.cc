@@ -211,6 +211,7 @@ void ChannelConnection::Handle(const proto::Frame& frame) {
     case pb::Envelope::kDeliveryAck:
     case pb::Envelope::kFetchDeliveries:
     case pb::Envelope::kListPeers:
+    case pb::Envelope::kCheckPeers:
       if (id_.epoch == 0) {
         return Refuse(in.request_id(),
                       {ErrorCode::kFailedPrecondition, "not admitted: only a pre-flight report"});
@@ -327,6 +328,28 @@ void ChannelConnection::HandleAgreement(std::uint64_t request_id, const proto::F
     }
     return Reply(request_id, out);
   }
+  if (in.has_check_peers()) {
+    constexpr int kMaxAsked = 1024;
+    if (in.check_peers().device_ids_size() > kMaxAsked) {
+      return Refuse(request_id, {ErrorCode::kInvalidArgument,
+                                 "ask about at most " + std::to_string(kMaxAsked) + " peers"});
+    }
+    const std::vector<std::string> asked(in.check_peers().device_ids().begin(),
+                                         in.check_peers().device_ids().end());
+    Result<std::vector<EndedPeer>> ended = Unexpected(ErrorCode::kUnavailable, "");
+    {
+      const auto held = services_->db.Hold();
+      ended = services_->registry.devices().EndedPeersOf(device, asked);
+    }
+    if (!ended) return Refuse(request_id, ended.error());
+    auto* list = out.mutable_peers_ended();
+    for (const auto& e : *ended) {
+      auto* peer = list->add_peers();
+      peer->set_device_id(e.device_id);
+      peer->set_reason(e.reason);
+    }
+    return Reply(request_id, out);
+  }
   if (in.has_fetch_deliveries()) {
     Result<std::vector<Delivery>> pending = Unexpected(ErrorCode::kUnavailable, "");
     {
@@ -372,6 +395,16 @@ void ChannelConnection::PushDelivery(const Delivery& delivery) {
   pb::Envelope push;
   *push.mutable_peer_delivery() = delivery.message;
   Reply(0, push, delivery.share.Expose());
+  Flush();
+}
+
+void ChannelConnection::PushPeerEnded(const std::string& peer, std::string_view reason) {
+  if (closed_ || !handshaken_ || id_.epoch == 0) return;
+  pb::Envelope push;
+  auto* ended = push.mutable_peers_ended()->add_peers();
+  ended->set_device_id(peer);
+  ended->set_reason(std::string(reason));
+  Reply(0, push);
   Flush();
 }
 

@@ -83,6 +83,9 @@ class ChannelConnection : public std::enable_shared_from_this<ChannelConnection>
   void PushRatchetDue(std::string_view reason);
   // PushDelivery hands a peer's offer to the device (admitted channels only).
   void PushDelivery(const Delivery& delivery);
+  // PushPeerEnded tells the device that `peer` no longer takes part with it
+  // (admitted channels only).
+  void PushPeerEnded(const std::string& peer, std::string_view reason);
 
  private:
   void Read();

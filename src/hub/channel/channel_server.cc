@@ -85,11 +85,33 @@ Result<std::unique_ptr<ChannelServer>> ChannelServer::Start(Registry& registry, 
   SKAP_RETURN_IF_ERROR(
       net::OpenTcpAcceptor(*state->acceptor, options.host, options.port, "device channel"));
   std::weak_ptr<State> weak = state;
-  // Revocation is immediate: open channels of the device are closed.
+  // Revocation is immediate: open channels of the device are closed, and
+  // the connected devices of its network are told (the rest ask when they
+  // connect: CheckPeers).
   registry.devices().OnRevoked([weak](const std::string& device_id) {
     if (auto s = weak.lock()) {
       asio::post(s->io, [s, device_id] {
         s->services->ForEachConnection(device_id, [](ChannelConnection& c) { c.Close(); });
+        Result<std::vector<Device>> peers = Unexpected(ErrorCode::kUnavailable, "");
+        {
+          const auto held = s->services->db.Hold();
+          peers = s->services->registry.devices().PeersOf(device_id);
+        }
+        if (!peers) return;
+        for (const auto& peer : *peers) {
+          s->services->ForEachConnection(
+              peer.id, [&](ChannelConnection& c) { c.PushPeerEnded(device_id, "revoked"); });
+        }
+      });
+    }
+  });
+  registry.devices().OnPairEnded([weak](const std::string& a, const std::string& b) {
+    if (auto s = weak.lock()) {
+      asio::post(s->io, [s, a, b] {
+        s->services->ForEachConnection(
+            a, [&](ChannelConnection& c) { c.PushPeerEnded(b, "disallowed"); });
+        s->services->ForEachConnection(
+            b, [&](ChannelConnection& c) { c.PushPeerEnded(a, "disallowed"); });
       });
     }
   });

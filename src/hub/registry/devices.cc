@@ -466,7 +466,29 @@ Result<void> Devices::AllowPair(const Principal& actor, const std::string& netwo
         return nlohmann::json{{"devices", {low, high}}}.dump();
       });
   if (!changed) return Unexpected(std::move(changed).error());
+  if (!allow && changed->pair_policy == PairPolicy::kAllowList) {
+    for (const auto& observer : pair_ended_observers_) observer(device_a, device_b);
+  }
   return Ok();
+}
+
+Result<std::vector<EndedPeer>> Devices::EndedPeersOf(const std::string& device_id,
+                                                     const std::vector<std::string>& peers) {
+  SKAP_ASSIGN_OR_RETURN(auto self, Load(device_id));
+  SKAP_ASSIGN_OR_RETURN(auto network, networks_.ById(self.network_id));
+  std::vector<EndedPeer> out;
+  for (const auto& peer : peers) {
+    auto device = Load(peer);
+    if (!device || device->network_id != self.network_id || peer == device_id) continue;
+    if (device->state == DeviceState::kRevoked || device->state == DeviceState::kRejected) {
+      out.push_back({peer, std::string(DeviceStateName(device->state))});
+      continue;
+    }
+    if (device->state != DeviceState::kActive) continue;
+    SKAP_ASSIGN_OR_RETURN(const bool allowed, PairAllowed(network, device_id, peer));
+    if (!allowed) out.push_back({peer, "disallowed"});
+  }
+  return out;
 }
 
 Result<bool> Devices::PairAllowed(const Network& network, const std::string& device_a,

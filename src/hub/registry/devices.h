@@ -35,6 +35,12 @@ struct BootstrapGrant {
   SecretBytes bootstrap_key;
 };
 
+// EndedPeer is a device that no longer takes part with another, and why.
+struct EndedPeer {
+  std::string device_id;
+  std::string reason;
+};
+
 class Devices {
  public:
   // MigrationSql is this class's part of hub.db's schema version `version`
@@ -117,6 +123,19 @@ class Devices {
   Result<bool> PairAllowed(const Network& network, const std::string& device_a,
                            const std::string& device_b);
 
+  // EndedPeersOf says which of `peers` no longer take part with `device_id`
+  // (reason "revoked", "rejected" or "disallowed"): devices of its network
+  // that ended, or whose pair with it the network's policy does not allow.
+  // Ids outside its network, unknown ones and devices not yet admitted are
+  // not named (no device learns what lies outside its network).
+  Result<std::vector<EndedPeer>> EndedPeersOf(const std::string& device_id,
+                                              const std::vector<std::string>& peers);
+
+  // OnPairEnded registers an observer called after a pair of an allow-list
+  // network is disallowed (AllowPair with allow = false).
+  void OnPairEnded(std::function<void(const std::string& a, const std::string& b)> observer) {
+    pair_ended_observers_.push_back(std::move(observer));
+  }
   // OnRevoked registers an observer called after a revocation commits.
   void OnRevoked(std::function<void(const std::string& device_id)> observer) {
     revoked_observers_.push_back(std::move(observer));
@@ -137,6 +156,7 @@ class Devices {
   ChannelKeys& keys_;
   std::vector<std::function<void(const std::string&)>> revoked_observers_;
   std::vector<std::function<void(const std::string&)>> ratchet_observers_;
+  std::vector<std::function<void(const std::string&, const std::string&)>> pair_ended_observers_;
 };
 
 }  // namespace skap::hub

@@ -68,6 +68,7 @@ struct TestHub {
   std::unique_ptr<hub::AgreementRelay> relay;
   bool withhold = false;
   Lie lie = Lie::kNone;
+  hub::Principal admitter;  // of the tenant the devices belong to
   std::string only_to;      // if set, the hub lies to this device only
   std::uint8_t forged = 0;  // a counter for forged values
 
@@ -199,6 +200,16 @@ class TestPort final : public HubPort {
       done(Handle(request, *shared));
     });
   }
+  // PushEnded is this port's hub saying (truly or not) that `peer` ended.
+  void PushEnded(const std::string& peer, const std::string& reason) {
+    fabric_.Post([this, peer, reason] {
+      pb::PeersEnded ended;
+      auto* e = ended.add_peers();
+      e->set_device_id(peer);
+      e->set_reason(reason);
+      device_.engine->OnPeersEnded(*this, ended);
+    });
+  }
   // Deliver hands a delivery to this port's device.
   void Deliver(const hub::Delivery& d) {
     auto share = std::make_shared<SecretBytes>(d.share.Clone());
@@ -234,6 +245,17 @@ class TestPort final : public HubPort {
       if (auto r = hub_.relay->Acknowledge(device_.id, in.delivery_ack()); !r)
         return refuse(r.error());
       answer.envelope.mutable_offer_accepted();
+    } else if (in.has_check_peers()) {
+      const std::vector<std::string> asked(in.check_peers().device_ids().begin(),
+                                           in.check_peers().device_ids().end());
+      auto ended = hub_.registry->devices().EndedPeersOf(device_.id, asked);
+      if (!ended) return refuse(ended.error());
+      auto* list = answer.envelope.mutable_peers_ended();
+      for (const auto& e : *ended) {
+        auto* peer = list->add_peers();
+        peer->set_device_id(e.device_id);
+        peer->set_reason(e.reason);
+      }
     } else if (in.has_fetch_deliveries()) {
       auto pending = hub_.relay->PendingFor(device_.id);
       if (!pending) return refuse(pending.error());
@@ -283,6 +305,7 @@ class AgreementEngineTest : public ::testing::Test {
       const auto adm = role("adm", hub::Role::kAdmitter);
       ASSERT_TRUE(r.networks().Create(admin, "net"));
       ASSERT_TRUE(r.networks().SetHubs(admin, "net", ids, k));
+      hub->admitter = adm;
       for (const auto& device : {kA, kB}) {
         ASSERT_TRUE(r.devices().Provision(prov, "net", device.substr(0, 1), std::chrono::hours(1),
                                           false, device));
@@ -612,6 +635,55 @@ TEST_F(AgreementEngineTest, HybridAgreementsThroughRealRelays) {
   ASSERT_EQ(outcome.state, AgreementState::kConfirmed) << outcome.reason;
   EXPECT_TRUE(outcome.hybrid);
   EXPECT_TRUE(SameKeys());
+}
+
+// Revocation reaches the session: a peer ends for a device once more than
+// n − k hubs say so. One lying hub (n = 3, k = 2) cannot end a pair; the
+// honest hubs, asked as each link comes up, can; and then nothing of the
+// session is left, and no agreement with the peer starts or is answered.
+TEST_F(AgreementEngineTest, APeerEndsWhenMoreThanNMinusKHubsSaySoAndNotBefore) {
+  Setup(2, 3);
+  ASSERT_EQ(Agree(true).state, AgreementState::kConfirmed);
+  std::vector<std::string> told;
+  A().engine->SetPeerEndedSink(
+      [&](const std::string& peer, const std::string& why) { told.push_back(peer + ": " + why); });
+  A().ports[0]->PushEnded(kB, "revoked");  // hub 1 lies
+  fabric_.Run();
+  EXPECT_TRUE(told.empty());
+  EXPECT_FALSE(A().engine->EndedReason(kB));
+  ASSERT_EQ(Agree(false).state, AgreementState::kConfirmed) << "the pair goes on";
+  EXPECT_TRUE(SameKeys());
+  const auto key = B().sessions->NextKey(kA);  // B's key A could still fetch
+  ASSERT_TRUE(key);
+
+  // The operator revokes B at every hub; A hears of it as its links come up.
+  for (auto& hub : hubs_) ASSERT_TRUE(hub->registry->devices().Revoke(hub->admitter, kB));
+  for (auto& port : A().ports) A().engine->OnLinkUp(*port);
+  fabric_.Run();
+  ASSERT_EQ(told.size(), 1u) << "told once";
+  EXPECT_EQ(told[0], kB + ": revoked (say 2 of 3 hubs)") << "ended at the count, before the third";
+  EXPECT_FALSE(*A().sessions->Get(kB)) << "the session is erased";
+  EXPECT_FALSE(A().sessions->NextKey(kB));
+  EXPECT_FALSE(A().sessions->KeyById(kB, key->key_id)) << "its keys by id are gone too";
+  AgreementOutcome refused;
+  A().engine->Agree(kB, true, false, [&](const AgreementOutcome& o) { refused = o; });
+  EXPECT_EQ(refused.state, AgreementState::kFailed);
+  EXPECT_NE(refused.reason.find("ended: revoked"), std::string::npos) << refused.reason;
+}
+
+TEST_F(AgreementEngineTest, WithOneHubItsWordEndsThePairAndWithdrawingItAllowsAFreshStart) {
+  Setup(1, 1);
+  ASSERT_EQ(Agree(true).state, AgreementState::kConfirmed);
+  A().ports[0]->PushEnded(kB, "disallowed");
+  fabric_.Run();
+  EXPECT_EQ(A().engine->EndedReason(kB).value_or(""), "disallowed (say 1 of 1 hubs)");
+  EXPECT_FALSE(*A().sessions->Get(kB));
+  // The hub, asked again, no longer names B (the pair allowed again, here:
+  // it never was disallowed at the hub): A may agree afresh.
+  A().engine->OnLinkUp(*A().ports[0]);
+  fabric_.Run();
+  EXPECT_FALSE(A().engine->EndedReason(kB));
+  EXPECT_EQ(Agree(true).state, AgreementState::kConfirmed);
 }
 
 }  // namespace
