@@ -34,12 +34,13 @@ Result<std::string> HubNode::Init(const std::string& dir, const Clock& clock) {
                         entropy::EntropyService::Create(entropy::EntropyService::DefaultSources()));
   SKAP_ASSIGN_OR_RETURN(auto keystore, keystore::FileKeystore::Create(KekPath(dir), *entropy));
   SKAP_ASSIGN_OR_RETURN(auto db, store::SqliteDatabase::Open(DbPath(dir), true));
-  SKAP_RETURN_IF_ERROR(store::Migrate(*db, HubMigrations(), clock));
+  SKAP_RETURN_IF_ERROR(store::Migrate(*db, HubMigrations(*keystore), clock));
   SKAP_ASSIGN_OR_RETURN(std::string hub_id, crypto::NewUuid(*entropy));
   SecretBytes audit_key(AuditLog::kMacKeySize);
   SKAP_RETURN_IF_ERROR(
       entropy->Generate(audit_key.MutableExpose(), entropy::PredictionResistance::kYes));
-  SKAP_ASSIGN_OR_RETURN(auto wrapped, keystore->Wrap(audit_key.Expose()));
+  SKAP_ASSIGN_OR_RETURN(auto wrapped,
+                        keystore->Wrap(audit_key.Expose(), HubKeyBinding(kAuditKeyName)));
   AuditLog audit(*db, std::move(audit_key), clock);
   const std::int64_t now = clock();
   SKAP_RETURN_IF_ERROR(store::InTransaction(*db, [&]() -> Result<void> {
@@ -63,7 +64,7 @@ Result<std::unique_ptr<HubNode>> HubNode::Open(const std::string& dir,
                         entropy::EntropyService::Create(entropy::EntropyService::DefaultSources()));
   SKAP_ASSIGN_OR_RETURN(node->keystore_, keystore::FileKeystore::Open(KekPath(dir)));
   SKAP_ASSIGN_OR_RETURN(node->db_, store::SqliteDatabase::Open(DbPath(dir), false));
-  SKAP_RETURN_IF_ERROR(store::Migrate(*node->db_, HubMigrations(), node->clock_));
+  SKAP_RETURN_IF_ERROR(store::Migrate(*node->db_, HubMigrations(*node->keystore_), node->clock_));
   SKAP_ASSIGN_OR_RETURN(auto info, node->db_->Query("SELECT hub_id FROM hub_info WHERE id = 1"));
   SKAP_ASSIGN_OR_RETURN(auto keys, node->db_->Query("SELECT wrapped FROM hub_keys WHERE name = $1",
                                                     {std::string(kAuditKeyName)}));
@@ -72,7 +73,8 @@ Result<std::unique_ptr<HubNode>> HubNode::Open(const std::string& dir,
   }
   node->hub_id_ = store::AsText(info[0][0]).value_or("");
   SKAP_ASSIGN_OR_RETURN(auto audit_key,
-                        node->keystore_->Unwrap(store::AsBlob(keys[0][0]).value_or(store::Blob{})));
+                        node->keystore_->Unwrap(store::AsBlob(keys[0][0]).value_or(store::Blob{}),
+                                                HubKeyBinding(kAuditKeyName)));
   node->audit_ = std::make_unique<AuditLog>(*node->db_, std::move(audit_key), node->clock_);
   node->registry_ = std::make_unique<Registry>(*node->db_, *node->keystore_, *node->entropy_,
                                                *node->audit_, node->hub_id_, node->clock_);

@@ -11,6 +11,7 @@
 #include "hub/registry/networks.h"
 #include "hub/registry/operators.h"
 #include "hub/registry/tenants.h"
+#include "keystore/rebind.h"
 
 namespace skap::hub {
 namespace {
@@ -64,12 +65,14 @@ std::string Sql(int version) {
       return Join({Operators::MigrationSql(8)});
     case 9:
       return Join({AuditLog::MigrationSql(9)});
+    case 10:
+      return "-- every wrapped key is bound to its row: rows change, the schema does not\n";
     default:
       return {};
   }
 }
 
-constexpr std::array<std::string_view, 9> kDescriptions = {
+constexpr std::array<std::string_view, 10> kDescriptions = {
     "audit log and hub keys",
     "registry",
     "channel key ratchet",
@@ -79,25 +82,36 @@ constexpr std::array<std::string_view, 9> kDescriptions = {
     "the mailbox stores kinds as numbers",
     "operator tokens may expire",
     "audit entries carry their tenant",
+    "wrapped keys bound to their rows",
 };
 
 }  // namespace
 
-std::span<const store::Migration> HubMigrations() {
+keystore::WrapBinding HubKeyBinding(std::string_view name) {
+  return {keystore::kPurposeHubKey, std::string(name)};
+}
+
+std::vector<store::Migration> HubMigrations(keystore::Keystore& kek) {
   static const auto sql_of = [] {
     std::array<std::string, kDescriptions.size()> sql;
     for (std::size_t i = 0; i < sql.size(); ++i) sql[i] = Sql(static_cast<int>(i + 1));
     return sql;
   }();
-  static const auto list = [] {
-    std::array<store::Migration, kDescriptions.size()> out{};
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      out[i] =
-          store::Migration{static_cast<std::int64_t>(i + 1), kDescriptions[i], sql_of[i], nullptr};
-    }
-    return out;
-  }();
-  return list;
+  std::vector<store::Migration> out;
+  for (std::size_t i = 0; i < sql_of.size(); ++i) {
+    out.push_back({static_cast<std::int64_t>(i + 1), kDescriptions[i], sql_of[i], nullptr});
+  }
+  // Version 10: each owner binds the keys of its tables.
+  out[9].convert = [&kek](store::Database& db) -> Result<void> {
+    SKAP_RETURN_IF_ERROR(keystore::BindWrappedColumn(
+        db, kek, {"hub_keys", "wrapped", {"name"}, [](const store::Row& key) {
+                    return HubKeyBinding(store::AsText(key[0]).value_or(""));
+                  }}));
+    SKAP_RETURN_IF_ERROR(Operators::BindWrappedKeys(db, kek));
+    SKAP_RETURN_IF_ERROR(ChannelKeys::BindWrappedKeys(db, kek));
+    return AgreementRelay::BindWrappedKeys(db, kek);
+  };
+  return out;
 }
 
 }  // namespace skap::hub

@@ -8,11 +8,16 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/byte_writer.h"
 #include "common/secret_file.h"
+#include "crypto/hkdf.h"
 #include "crypto/key_wrap.h"
 
 namespace skap::keystore {
 namespace {
+
+// kBindingLabel starts the HKDF info of a bound KEK (keystore.h says how).
+constexpr std::string_view kBindingLabel = "skap kek binding v1";
 
 Unexpected SystemError(const std::string& what) {
   return Unexpected(ErrorCode::kIoError, what + ": " + ErrnoText(errno));
@@ -82,11 +87,26 @@ Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::string& path
   return std::unique_ptr<FileKeystore>(new FileKeystore(path, std::move(kek)));
 }
 
-Result<std::vector<std::uint8_t>> FileKeystore::Wrap(std::span<const std::uint8_t> key) {
-  return crypto::WrapKey(kek_.Expose(), key);
+Result<SecretBytes> FileKeystore::BoundKek(const WrapBinding& binding) const {
+  std::vector<std::uint8_t> info(kBindingLabel.begin(), kBindingLabel.end());
+  AppendField32(info, binding.purpose);
+  AppendField32(info, binding.row);
+  return crypto::Hkdf(crypto::Hash::kSha256, {}, kek_.Expose(), info, crypto::kKekSize);
 }
 
-Result<SecretBytes> FileKeystore::Unwrap(std::span<const std::uint8_t> wrapped) {
+Result<std::vector<std::uint8_t>> FileKeystore::Wrap(std::span<const std::uint8_t> key,
+                                                     const WrapBinding& binding) {
+  SKAP_ASSIGN_OR_RETURN(const auto kek, BoundKek(binding));
+  return crypto::WrapKey(kek.Expose(), key);
+}
+
+Result<SecretBytes> FileKeystore::Unwrap(std::span<const std::uint8_t> wrapped,
+                                         const WrapBinding& binding) {
+  SKAP_ASSIGN_OR_RETURN(const auto kek, BoundKek(binding));
+  return crypto::UnwrapKey(kek.Expose(), wrapped);
+}
+
+Result<SecretBytes> FileKeystore::UnwrapUnbound(std::span<const std::uint8_t> wrapped) {
   return crypto::UnwrapKey(kek_.Expose(), wrapped);
 }
 

@@ -24,11 +24,16 @@ class FileKeystore final : public Keystore {
   static Result<std::unique_ptr<FileKeystore>> Open(const std::string& path);
 
   std::string Describe() const override { return "file:" + path_; }
-  Result<std::vector<std::uint8_t>> Wrap(std::span<const std::uint8_t> key) override;
-  Result<SecretBytes> Unwrap(std::span<const std::uint8_t> wrapped) override;
+  Result<std::vector<std::uint8_t>> Wrap(std::span<const std::uint8_t> key,
+                                         const WrapBinding& binding) override;
+  Result<SecretBytes> Unwrap(std::span<const std::uint8_t> wrapped,
+                             const WrapBinding& binding) override;
+  Result<SecretBytes> UnwrapUnbound(std::span<const std::uint8_t> wrapped) override;
 
  private:
   FileKeystore(std::string path, SecretBytes kek) : path_(std::move(path)), kek_(std::move(kek)) {}
+  // BoundKek derives the KEK for `binding` (keystore.h gives the derivation).
+  Result<SecretBytes> BoundKek(const WrapBinding& binding) const;
   std::string path_;
   SecretBytes kek_;
 };

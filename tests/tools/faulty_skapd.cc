@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <string>
 
+#include "hub/channel/agreement_relay.h"
 #include "hub/hub_daemon.h"
 
 namespace {
@@ -108,10 +109,14 @@ class KeepingRelay final : public ForwardingRelay {
                               std::span<const std::uint8_t> share) override {
     auto delivery = ForwardingRelay::OfferShare(sender, offer, share);
     if (!delivery) return delivery;
-    auto wrapped = node_.keystore().Wrap(share);
-    if (!wrapped) return skap::Unexpected(wrapped.error());
     const std::string message = offer.SerializeAsString();
     const std::string& sid = offer.header().sid();
+    const auto& h = offer.header();
+    auto wrapped =
+        node_.keystore().Wrap(share, skap::hub::AgreementRelay::ShareBinding(
+                                         skap::store::Blob(sid.begin(), sid.end()), sender,
+                                         sender == h.initiator() ? h.responder() : h.initiator()));
+    if (!wrapped) return skap::Unexpected(wrapped.error());
     auto kept = node_.database().Execute(
         "INSERT OR IGNORE INTO kept_shares (sid, sender, message, wrapped_share)"
         " VALUES ($1, $2, $3, $4)",

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/hex.h"
+#include "hub/channel/agreement_relay.h"
 #include "keystore/file_keystore.h"
 #include "proto/channel.pb.h"
 #include "store/sqlite/sqlite_database.h"
@@ -43,9 +44,13 @@ int main(int argc, char** argv) {
     const auto message = skap::store::AsBlob(row[1]).value_or(skap::store::Blob{});
     skap::channel::v1::ShareOffer offer;
     if (!offer.ParseFromArray(message.data(), static_cast<int>(message.size()))) return 1;
-    auto share = (*kek)->Unwrap(skap::store::AsBlob(row[2]).value_or(skap::store::Blob{}));
-    if (!share) return 1;
     const auto& h = offer.header();
+    const std::string sender = skap::store::AsText(row[0]).value_or("");
+    auto share = (*kek)->Unwrap(skap::store::AsBlob(row[2]).value_or(skap::store::Blob{}),
+                                skap::hub::AgreementRelay::ShareBinding(
+                                    skap::store::Blob(h.sid().begin(), h.sid().end()), sender,
+                                    sender == h.initiator() ? h.responder() : h.initiator()));
+    if (!share) return 1;
     const nlohmann::json line{
         {"sid", skap::HexEncode(skap::AsBytes(h.sid()))},
         {"sender", skap::store::AsText(row[0]).value_or("")},

@@ -10,13 +10,18 @@
 namespace skap::agent {
 namespace {
 
-constexpr std::array<std::string_view, 5> kDescriptions = {
-    "pairwise agreements and sessions", "a chain per direction", "the peer channel",
-    "agreements as one record", "agreements' old columns dropped"};
+constexpr std::array<std::string_view, 6> kDescriptions = {"pairwise agreements and sessions",
+                                                           "a chain per direction",
+                                                           "the peer channel",
+                                                           "agreements as one record",
+                                                           "agreements' old columns dropped",
+                                                           "wrapped keys bound to their rows"};
 
 // Sql is schema version `version`: each store's part of it, in the order
 // the version first ran them (a released version never changes).
 std::string Sql(int version) {
+  if (version == 6)
+    return "-- every wrapped key is bound to its row: rows change, the schema does not\n";
   return std::string(AgreementStore::MigrationSql(version)) +
          std::string(SessionStore::MigrationSql(version)) +
          std::string(PeerStore::MigrationSql(version));
@@ -37,6 +42,11 @@ std::vector<store::Migration> AgentMigrations(keystore::Keystore& kek) {
   // Version 4 carries the agreements over to their one encoding.
   out[3].convert = [&kek](store::Database& db) {
     return AgreementStore::ConvertToRecords(db, kek);
+  };
+  // Version 6 binds every wrapped key to its row (keystore/keystore.h).
+  out[5].convert = [&kek](store::Database& db) -> Result<void> {
+    SKAP_RETURN_IF_ERROR(AgreementStore::BindWrappedKeys(db, kek));
+    return SessionStore::BindWrappedKeys(db, kek);
   };
   return out;
 }

@@ -48,7 +48,7 @@ using store::Blob;
 namespace spb = skap::agent::v1;
 
 constexpr std::string_view kColumns =
-    "SELECT record, role, peer, state, created_at_ms FROM agreements ";
+    "SELECT record, role, peer, state, created_at_ms, sid FROM agreements ";
 
 std::optional<AgreementState> ParseState(std::string_view name) {
   for (auto s : {AgreementState::kRunning, AgreementState::kConfirmed, AgreementState::kFailed}) {
@@ -57,23 +57,66 @@ std::optional<AgreementState> ParseState(std::string_view name) {
   return std::nullopt;
 }
 
+// The places of a record's secrets, for their bindings.
+constexpr std::string_view kOwnSecret = "own secret";
+constexpr std::string_view kOwnShare = "own share";
+constexpr std::string_view kPeerShare = "peer share";
+constexpr std::string_view kOwnX25519 = "own x25519";
+
 std::string Text(std::span<const std::uint8_t> bytes) { return {bytes.begin(), bytes.end()}; }
 std::vector<std::uint8_t> Bytes(const std::string& text) { return {text.begin(), text.end()}; }
 
+// SecretBinding binds one secret of a record to the agreement's row (its
+// sid) and to its place in the record.
+keystore::WrapBinding SecretBinding(const Blob& sid, std::string_view field, std::uint32_t index) {
+  return {keystore::kPurposeAgreementSecrets,
+          keystore::RowOf({std::string_view(reinterpret_cast<const char*>(sid.data()), sid.size()),
+                           field, std::to_string(index)})};
+}
+
 // Wrapped wraps one secret under the KEK, as the record's bytes.
-Result<std::string> Wrapped(keystore::Keystore& kek, const SecretBytes& secret) {
-  SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek.Wrap(secret.Expose()));
+Result<std::string> Wrapped(keystore::Keystore& kek, const SecretBytes& secret,
+                            const keystore::WrapBinding& binding) {
+  SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek.Wrap(secret.Expose(), binding));
   return Text(wrapped);
 }
 
-Result<SecretBytes> Unwrapped(keystore::Keystore& kek, const std::string& wrapped) {
-  return kek.Unwrap(AsBytes(wrapped));
+// Unbound says a record's secrets were wrapped before bindings (schema
+// versions 4 and 5), for the migration that binds them.
+enum class Unbound : bool { kNo, kYes };
+
+Result<SecretBytes> Unwrapped(keystore::Keystore& kek, const std::string& wrapped,
+                              const keystore::WrapBinding& binding, Unbound unbound) {
+  return unbound == Unbound::kYes ? kek.UnwrapUnbound(AsBytes(wrapped))
+                                  : kek.Unwrap(AsBytes(wrapped), binding);
 }
 
-// PutSnapshot puts a running agreement's state machine into `out`, each
-// secret wrapped.
-Result<void> PutSnapshot(keystore::Keystore& kek, const pairwise::Agreement::Snapshot& s,
-                         spb::AgreementRecord& out) {
+// PutSecrets puts a running agreement's secrets into `out`, each wrapped for
+// row `sid`, in place of any there.
+Result<void> PutSecrets(keystore::Keystore& kek, const Blob& sid,
+                        const pairwise::Agreement::Snapshot& s, spb::AgreementRecord& out) {
+  out.clear_wrapped_own_shares();
+  out.clear_wrapped_peer_shares();
+  SKAP_ASSIGN_OR_RETURN(*out.mutable_wrapped_own_secret(),
+                        Wrapped(kek, s.own_secret, SecretBinding(sid, kOwnSecret, 0)));
+  for (std::uint32_t i = 0; i < s.own_shares.size(); ++i) {
+    SKAP_ASSIGN_OR_RETURN(*out.add_wrapped_own_shares(),
+                          Wrapped(kek, s.own_shares[i], SecretBinding(sid, kOwnShare, i)));
+  }
+  for (const auto& [index, y] : s.peer_shares) {
+    SKAP_ASSIGN_OR_RETURN((*out.mutable_wrapped_peer_shares())[index],
+                          Wrapped(kek, y, SecretBinding(sid, kPeerShare, index)));
+  }
+  if (!s.own_x25519.empty()) {
+    SKAP_ASSIGN_OR_RETURN(*out.mutable_wrapped_own_x25519(),
+                          Wrapped(kek, s.own_x25519, SecretBinding(sid, kOwnX25519, 0)));
+  }
+  return Ok();
+}
+
+// PutSnapshot puts a running agreement's state machine into `out`.
+Result<void> PutSnapshot(keystore::Keystore& kek, const Blob& sid,
+                         const pairwise::Agreement::Snapshot& s, spb::AgreementRecord& out) {
   std::set<unsigned> sources;
   for (const auto& [source, tags] : s.peer_tags) sources.insert(source);
   for (const auto& [source, p] : s.peer_x25519) sources.insert(source);
@@ -87,21 +130,11 @@ Result<void> PutSnapshot(keystore::Keystore& kek, const pairwise::Agreement::Sna
       seen.set_responder_x25519(Text(p->second));
     }
   }
-  SKAP_ASSIGN_OR_RETURN(*out.mutable_wrapped_own_secret(), Wrapped(kek, s.own_secret));
-  for (const auto& y : s.own_shares) {
-    SKAP_ASSIGN_OR_RETURN(*out.add_wrapped_own_shares(), Wrapped(kek, y));
-  }
-  for (const auto& [index, y] : s.peer_shares) {
-    SKAP_ASSIGN_OR_RETURN((*out.mutable_wrapped_peer_shares())[index], Wrapped(kek, y));
-  }
-  if (!s.own_x25519.empty()) {
-    SKAP_ASSIGN_OR_RETURN(*out.mutable_wrapped_own_x25519(), Wrapped(kek, s.own_x25519));
-  }
-  return Ok();
+  return PutSecrets(kek, sid, s, out);
 }
 
-Result<void> TakeSnapshot(keystore::Keystore& kek, const spb::AgreementRecord& in,
-                          pairwise::Agreement::Snapshot& s) {
+Result<void> TakeSnapshot(keystore::Keystore& kek, const Blob& sid, const spb::AgreementRecord& in,
+                          pairwise::Agreement::Snapshot& s, Unbound unbound = Unbound::kNo) {
   for (const auto& seen : in.peer_tags()) {
     for (const auto& t : seen.tags()) s.peer_tags[seen.source()].push_back(Bytes(t));
     if (!seen.responder_x25519().empty()) {
@@ -114,17 +147,21 @@ Result<void> TakeSnapshot(keystore::Keystore& kek, const spb::AgreementRecord& i
   for (const auto& t : in.legacy_peer_tags())
     s.peer_tags[pairwise::kLegacySource].push_back(Bytes(t));
   for (const auto& k : in.legacy_peer_x25519()) s.peer_x25519[legacy++] = Bytes(k);
-  SKAP_ASSIGN_OR_RETURN(s.own_secret, Unwrapped(kek, in.wrapped_own_secret()));
-  for (const auto& y : in.wrapped_own_shares()) {
-    SKAP_ASSIGN_OR_RETURN(auto share, Unwrapped(kek, y));
+  SKAP_ASSIGN_OR_RETURN(s.own_secret, Unwrapped(kek, in.wrapped_own_secret(),
+                                                SecretBinding(sid, kOwnSecret, 0), unbound));
+  for (std::uint32_t i = 0; i < static_cast<std::uint32_t>(in.wrapped_own_shares_size()); ++i) {
+    SKAP_ASSIGN_OR_RETURN(auto share, Unwrapped(kek, in.wrapped_own_shares(static_cast<int>(i)),
+                                                SecretBinding(sid, kOwnShare, i), unbound));
     s.own_shares.push_back(std::move(share));
   }
   for (const auto& [index, y] : in.wrapped_peer_shares()) {
-    SKAP_ASSIGN_OR_RETURN(auto share, Unwrapped(kek, y));
+    SKAP_ASSIGN_OR_RETURN(auto share,
+                          Unwrapped(kek, y, SecretBinding(sid, kPeerShare, index), unbound));
     s.peer_shares.emplace(index, std::move(share));
   }
   if (!in.wrapped_own_x25519().empty()) {
-    SKAP_ASSIGN_OR_RETURN(s.own_x25519, Unwrapped(kek, in.wrapped_own_x25519()));
+    SKAP_ASSIGN_OR_RETURN(s.own_x25519, Unwrapped(kek, in.wrapped_own_x25519(),
+                                                  SecretBinding(sid, kOwnX25519, 0), unbound));
   }
   return Ok();
 }
@@ -228,9 +265,10 @@ Result<void> AgreementStore::ConvertToRecords(store::Database& db, keystore::Key
         unsigned legacy = pairwise::kLegacySource;
         tags(pub.value("peer_x25519", json::array()),
              [&](std::string k) { snapshot.peer_x25519[legacy++] = Bytes(k); });
-        SKAP_ASSIGN_OR_RETURN(auto secrets, kek.Unwrap(*wrapped));
+        SKAP_ASSIGN_OR_RETURN(auto secrets, kek.UnwrapUnbound(*wrapped));
         SKAP_RETURN_IF_ERROR(UnpackSecrets(secrets.Expose(), snapshot));
-        SKAP_RETURN_IF_ERROR(PutSnapshot(kek, snapshot, record));
+        // Written bound at once: version 6's binding leaves bound records be.
+        SKAP_RETURN_IF_ERROR(PutSnapshot(kek, AsBlob(row[0]).value_or(Blob{}), snapshot, record));
       }
     } catch (const std::exception&) {  // a JSON field or an index that does not parse
       return malformed;
@@ -239,6 +277,31 @@ Result<void> AgreementStore::ConvertToRecords(store::Database& db, keystore::Key
     SKAP_RETURN_IF_ERROR(
         db.Execute("UPDATE agreements SET record = $2 WHERE sid = $1",
                    {AsBlob(row[0]).value_or(Blob{}), Blob(bytes.begin(), bytes.end())}));
+  }
+  return Ok();
+}
+
+Result<void> AgreementStore::BindWrappedKeys(store::Database& db, keystore::Keystore& kek) {
+  SKAP_ASSIGN_OR_RETURN(auto rows,
+                        db.Query("SELECT sid, record FROM agreements WHERE state = 'running'"));
+  for (const auto& row : rows) {
+    const Blob sid = AsBlob(row[0]).value_or(Blob{});
+    const Blob bytes = AsBlob(row[1]).value_or(Blob{});
+    spb::AgreementRecord record;
+    if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      return Unexpected(ErrorCode::kMalformedInput, "a stored agreement");
+    }
+    if (record.wrapped_own_secret().empty()) continue;
+    // Version 4's conversion, run in the same upgrade, wrote bound secrets.
+    if (kek.Unwrap(AsBytes(record.wrapped_own_secret()), SecretBinding(sid, kOwnSecret, 0))) {
+      continue;
+    }
+    pairwise::Agreement::Snapshot snapshot;
+    SKAP_RETURN_IF_ERROR(TakeSnapshot(kek, sid, record, snapshot, Unbound::kYes));
+    SKAP_RETURN_IF_ERROR(PutSecrets(kek, sid, snapshot, record));
+    const std::string out = record.SerializeAsString();
+    SKAP_RETURN_IF_ERROR(db.Execute("UPDATE agreements SET record = $2 WHERE sid = $1",
+                                    {sid, Blob(out.begin(), out.end())}));
   }
   return Ok();
 }
@@ -258,6 +321,7 @@ std::string_view AgreementStateName(AgreementState state) {
 Result<void> AgreementStore::SaveInCurrentTransaction(const AgreementRecord& r) {
   spb::AgreementRecord record;
   proto::FillHeader(r.params, *record.mutable_header());
+  const Blob sid(r.params.sid.begin(), r.params.sid.end());
   for (const auto& t : r.tags_out) record.add_tags_out(Text(t));
   record.set_refusal_out(r.refusal_out);
   for (const unsigned hub : r.inconsistent_hubs) record.add_inconsistent_hubs(hub);
@@ -267,10 +331,9 @@ Result<void> AgreementStore::SaveInCurrentTransaction(const AgreementRecord& r) 
   record.set_reason(r.reason);
   if (r.state == AgreementState::kRunning && r.agreement) {
     SKAP_ASSIGN_OR_RETURN(auto snapshot, r.agreement->TakeSnapshot());
-    SKAP_RETURN_IF_ERROR(PutSnapshot(kek_, snapshot, record));
+    SKAP_RETURN_IF_ERROR(PutSnapshot(kek_, sid, snapshot, record));
   }
   const std::string bytes = record.SerializeAsString();
-  const Blob sid(r.params.sid.begin(), r.params.sid.end());
   const std::int64_t now = now_();
   // A responder that refused a header a hub altered answers the sid again
   // under another: the row then follows its header throughout.
@@ -312,7 +375,7 @@ Result<AgreementRecord> AgreementStore::FromRow(const store::Row& row, bool with
     pairwise::Agreement::Snapshot snapshot;
     snapshot.params = r.params;
     snapshot.role = r.role;
-    SKAP_RETURN_IF_ERROR(TakeSnapshot(kek_, record, snapshot));
+    SKAP_RETURN_IF_ERROR(TakeSnapshot(kek_, AsBlob(row[5]).value_or(Blob{}), record, snapshot));
     SKAP_ASSIGN_OR_RETURN(auto agreement, pairwise::Agreement::Restore(std::move(snapshot)));
     r.agreement.emplace(std::move(agreement));
   }

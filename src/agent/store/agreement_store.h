@@ -56,6 +56,9 @@ class AgreementStore {
   // state, packed secrets) as one AgreementRecord, its secrets wrapped one by
   // one under `kek`: schema version 4's conversion.
   static Result<void> ConvertToRecords(store::Database& db, keystore::Keystore& kek);
+  // BindWrappedKeys binds the secrets of running agreements wrapped before
+  // bindings to their rows (schema version 6; keystore/keystore.h).
+  static Result<void> BindWrappedKeys(store::Database& db, keystore::Keystore& kek);
 
   AgreementStore(store::Database& db, keystore::Keystore& kek, Clock now)
       : db_(db), kek_(kek), now_(std::move(now)) {}

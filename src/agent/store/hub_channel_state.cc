@@ -16,7 +16,18 @@
 namespace skap::agent {
 namespace {
 
-constexpr std::array<std::uint8_t, 4> kMagic = {'S', 'K', 'S', '2'};
+// Version 3 binds the wrapped keys to the file's hub, device and epoch
+// (keystore.h); version 2, read once and rewritten, wrapped them unbound.
+constexpr std::array<std::uint8_t, 4> kMagic = {'S', 'K', 'S', '3'};
+constexpr std::array<std::uint8_t, 4> kMagicUnbound = {'S', 'K', 'S', '2'};
+
+keystore::WrapBinding KeyBinding(const HubChannelState& s) {
+  return {keystore::kPurposeHubChannelKey,
+          keystore::RowOf({s.hub.hub_id, s.hub.device_id, std::to_string(s.epoch)})};
+}
+keystore::WrapBinding NonceBinding(const HubChannelState& s) {
+  return {keystore::kPurposeEnrolmentNonce, keystore::RowOf({s.hub.hub_id, s.hub.device_id})};
+}
 
 void AppendLength16(SecretBytes& out, std::size_t n) {
   const std::array<std::uint8_t, 2> length = {static_cast<std::uint8_t>(n >> 8),
@@ -58,10 +69,11 @@ Result<void> SaveHubChannelState(const std::string& path, const HubChannelState&
       {"threshold", h.threshold},
       {"epoch", state.epoch},
       {"status", state.status}}.dump();
-  SKAP_ASSIGN_OR_RETURN(const auto wrapped_key, kek.Wrap(state.key.Expose()));
+  SKAP_ASSIGN_OR_RETURN(const auto wrapped_key, kek.Wrap(state.key.Expose(), KeyBinding(state)));
   std::vector<std::uint8_t> wrapped_nonce;
   if (!state.enrolment_nonce.empty()) {
-    SKAP_ASSIGN_OR_RETURN(wrapped_nonce, kek.Wrap(state.enrolment_nonce.Expose()));
+    SKAP_ASSIGN_OR_RETURN(wrapped_nonce,
+                          kek.Wrap(state.enrolment_nonce.Expose(), NonceBinding(state)));
   }
   SecretBytes out;
   out.Append(kMagic);
@@ -82,8 +94,10 @@ Result<void> SaveHubChannelState(const std::string& path, const HubChannelState&
 Result<HubChannelState> LoadHubChannelState(const std::string& path, keystore::Keystore& kek) {
   SKAP_ASSIGN_OR_RETURN(auto raw, ReadSecretFile(path, 1 << 16));
   auto bytes = raw.Expose();
-  if (bytes.size() < 8 || !std::equal(kMagic.begin(), kMagic.end(), bytes.begin())) {
-    return Malformed("not a version-2 state file");
+  if (bytes.size() < 8) return Malformed("truncated");
+  const bool unbound = std::equal(kMagicUnbound.begin(), kMagicUnbound.end(), bytes.begin());
+  if (!unbound && !std::equal(kMagic.begin(), kMagic.end(), bytes.begin())) {
+    return Malformed("not a version-2 or version-3 state file");
   }
   const std::size_t n = (std::size_t{bytes[4]} << 24) | (std::size_t{bytes[5]} << 16) |
                         (std::size_t{bytes[6]} << 8) | bytes[7];
@@ -114,10 +128,16 @@ Result<HubChannelState> LoadHubChannelState(const std::string& path, keystore::K
   } catch (const nlohmann::json::exception&) {
     return Malformed("public part lacks a field");
   }
-  SKAP_ASSIGN_OR_RETURN(state.key, kek.Unwrap(*wrapped_key));
+  const auto unwrap = [&](std::span<const std::uint8_t> wrapped,
+                          const keystore::WrapBinding& binding) {
+    return unbound ? kek.UnwrapUnbound(wrapped) : kek.Unwrap(wrapped, binding);
+  };
+  SKAP_ASSIGN_OR_RETURN(state.key, unwrap(*wrapped_key, KeyBinding(state)));
   if (!wrapped_nonce->empty()) {
-    SKAP_ASSIGN_OR_RETURN(state.enrolment_nonce, kek.Unwrap(*wrapped_nonce));
+    SKAP_ASSIGN_OR_RETURN(state.enrolment_nonce, unwrap(*wrapped_nonce, NonceBinding(state)));
   }
+  // A version-2 file is rewritten bound at once, so no unbound copy stays.
+  if (unbound) SKAP_RETURN_IF_ERROR(SaveHubChannelState(path, state, kek));
   return state;
 }
 

@@ -5,6 +5,7 @@
 
 #include "common/crash_point.h"
 #include "crypto/fingerprint.h"
+#include "keystore/rebind.h"
 
 namespace skap::agent {
 namespace {
@@ -100,6 +101,25 @@ Blob BlobOf(const pairwise::KeyIdTag& tag) { return Blob(tag.begin(), tag.end())
 std::int64_t Int(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 std::int64_t Int(ChainDirection d) { return static_cast<std::int64_t>(d); }
 
+// Each wrapped key is bound to its row (keystore.h): a root key or PS_e to its
+// peer and epoch, a chain key to its chain, a skipped key to its key id.
+keystore::WrapBinding RootBinding(const std::string& peer, std::int64_t epoch) {
+  return {keystore::kPurposeSessionRoot, keystore::RowOf({peer, std::to_string(epoch)})};
+}
+keystore::WrapBinding SecretBinding(const std::string& peer, std::uint64_t epoch) {
+  return {keystore::kPurposePeerSecret, keystore::RowOf({peer, std::to_string(epoch)})};
+}
+keystore::WrapBinding ChainBinding(const std::string& peer, std::uint64_t epoch, ChainDirection d) {
+  return {keystore::kPurposeChainKey,
+          keystore::RowOf({peer, std::to_string(epoch), std::to_string(Int(d))})};
+}
+keystore::WrapBinding SkippedBinding(const std::string& peer, std::uint64_t epoch, ChainDirection d,
+                                     std::uint32_t index) {
+  return {keystore::kPurposeSkippedKey,
+          keystore::RowOf(
+              {peer, std::to_string(epoch), std::to_string(Int(d)), std::to_string(index)})};
+}
+
 constexpr std::string_view kNoSession = "no session with this peer: agree a key first";
 // The session's epoch, and when it was last re-seeded (for max_age).
 constexpr std::string_view kEpochAndAge =
@@ -150,6 +170,41 @@ std::string_view SessionStore::MigrationSql(int version) {
   }
 }
 
+Result<void> SessionStore::BindWrappedKeys(store::Database& db, keystore::Keystore& kek) {
+  const auto text = [](const store::Value& v) { return AsText(v).value_or(""); };
+  const auto number = [](const store::Value& v) { return AsInt(v).value_or(-1); };
+  const auto direction = [&](const store::Value& v) {
+    return static_cast<ChainDirection>(number(v));
+  };
+  const std::array<keystore::WrappedColumn, 4> columns = {{
+      {"sessions",
+       "wrapped_root",
+       {"peer", "epoch"},
+       [&](const store::Row& k) { return RootBinding(text(k[0]), number(k[1])); }},
+      {"peer_secrets",
+       "wrapped_secret",
+       {"peer", "epoch"},
+       [&](const store::Row& k) {
+         return SecretBinding(text(k[0]), static_cast<std::uint64_t>(number(k[1])));
+       }},
+      {"chains",
+       "wrapped_chain",
+       {"peer", "epoch", "direction"},
+       [&](const store::Row& k) {
+         return ChainBinding(text(k[0]), static_cast<std::uint64_t>(number(k[1])), direction(k[2]));
+       }},
+      {"skipped_keys",
+       "wrapped_key",
+       {"peer", "epoch", "direction", "idx"},
+       [&](const store::Row& k) {
+         return SkippedBinding(text(k[0]), static_cast<std::uint64_t>(number(k[1])),
+                               direction(k[2]), static_cast<std::uint32_t>(number(k[3])));
+       }},
+  }};
+  for (const auto& c : columns) SKAP_RETURN_IF_ERROR(keystore::BindWrappedColumn(db, kek, c));
+  return Ok();
+}
+
 Result<void> SessionStore::EraseInCurrentTransaction(const std::string& peer) {
   reserved_.erase(peer);
   ++generation_;
@@ -174,11 +229,13 @@ Result<void> SessionStore::ApplyInCurrentTransaction(const std::string& peer, st
                         "session epoch mismatch: this side is at epoch " + std::to_string(current) +
                             ", the agreement makes epoch " + std::to_string(epoch));
     }
-    SKAP_ASSIGN_OR_RETURN(previous_root, kek_.Unwrap(AsBlob(rows[0][1]).value_or(Blob{})));
+    SKAP_ASSIGN_OR_RETURN(previous_root, kek_.Unwrap(AsBlob(rows[0][1]).value_or(Blob{}),
+                                                     RootBinding(peer, current)));
   }
   SKAP_ASSIGN_OR_RETURN(auto root, pairwise::NextRootKey(previous_root.Expose(), pair_key));
   SKAP_ASSIGN_OR_RETURN(const auto tag, pairwise::DeriveKeyIdTag(root.Expose()));
-  SKAP_ASSIGN_OR_RETURN(const auto wrapped_root, kek_.Wrap(root.Expose()));
+  SKAP_ASSIGN_OR_RETURN(const auto wrapped_root,
+                        kek_.Wrap(root.Expose(), RootBinding(peer, Int(epoch))));
   reserved_.erase(peer);  // keys of this side's previous chain stay unused
   ++generation_;
   if (epoch == 1) {
@@ -203,7 +260,8 @@ Result<void> SessionStore::ApplyInCurrentTransaction(const std::string& peer, st
   SKAP_RETURN_IF_ERROR(StorePeerSecret(peer, epoch, root.Expose()));
   for (const ChainDirection d : kDirections) {
     SKAP_ASSIGN_OR_RETURN(auto chain, pairwise::FirstChainKey(root.Expose(), epoch, d));
-    SKAP_ASSIGN_OR_RETURN(const auto wrapped_chain, kek_.Wrap(chain.Expose()));
+    SKAP_ASSIGN_OR_RETURN(const auto wrapped_chain,
+                          kek_.Wrap(chain.Expose(), ChainBinding(peer, epoch, d)));
     SKAP_RETURN_IF_ERROR(
         db_.Execute("INSERT INTO chains (peer, epoch, direction, key_id_tag, wrapped_chain,"
                     " next_index) VALUES ($1, $2, $3, $4, $5, 0)",
@@ -293,7 +351,8 @@ Result<SessionStore::EpochPpk> SessionStore::CurrentPpk(const std::string& peer)
   SKAP_RETURN_IF_ERROR(ServesKeys(rows[0][2]));
   EpochPpk out;
   out.epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));
-  SKAP_ASSIGN_OR_RETURN(auto root, kek_.Unwrap(AsBlob(rows[0][1]).value_or(Blob{})));
+  SKAP_ASSIGN_OR_RETURN(auto root, kek_.Unwrap(AsBlob(rows[0][1]).value_or(Blob{}),
+                                               RootBinding(peer, Int(out.epoch))));
   SKAP_ASSIGN_OR_RETURN(out.ppk, pairwise::DerivePpk(root.Expose(), out.epoch));
   return out;
 }
@@ -301,7 +360,7 @@ Result<SessionStore::EpochPpk> SessionStore::CurrentPpk(const std::string& peer)
 Result<void> SessionStore::StorePeerSecret(const std::string& peer, std::uint64_t epoch,
                                            std::span<const std::uint8_t> root) {
   SKAP_ASSIGN_OR_RETURN(auto secret, pairwise::DerivePeerSecret(root, epoch));
-  SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek_.Wrap(secret.Expose()));
+  SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek_.Wrap(secret.Expose(), SecretBinding(peer, epoch)));
   SKAP_RETURN_IF_ERROR(db_.Execute(
       "INSERT OR REPLACE INTO peer_secrets (peer, epoch, wrapped_secret) VALUES ($1, $2, $3)",
       {peer, Int(epoch), Blob(wrapped)}));
@@ -318,7 +377,8 @@ Result<std::vector<SessionStore::EpochSecret>> SessionStore::PeerSecrets(const s
                                              {peer}));
   // A session made before the peer channel existed has no PS_e stored yet.
   if (rows.empty() || static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0)) != current) {
-    SKAP_ASSIGN_OR_RETURN(auto root, kek_.Unwrap(AsBlob(session[0][1]).value_or(Blob{})));
+    SKAP_ASSIGN_OR_RETURN(auto root, kek_.Unwrap(AsBlob(session[0][1]).value_or(Blob{}),
+                                                 RootBinding(peer, Int(current))));
     SKAP_RETURN_IF_ERROR(StorePeerSecret(peer, current, root.Expose()));
     return PeerSecrets(peer);
   }
@@ -326,7 +386,8 @@ Result<std::vector<SessionStore::EpochSecret>> SessionStore::PeerSecrets(const s
   for (const auto& row : rows) {
     EpochSecret e;
     e.epoch = static_cast<std::uint64_t>(AsInt(row[0]).value_or(0));
-    SKAP_ASSIGN_OR_RETURN(e.secret, kek_.Unwrap(AsBlob(row[1]).value_or(Blob{})));
+    SKAP_ASSIGN_OR_RETURN(
+        e.secret, kek_.Unwrap(AsBlob(row[1]).value_or(Blob{}), SecretBinding(peer, e.epoch)));
     out.push_back(std::move(e));
   }
   return out;
@@ -346,7 +407,8 @@ Result<std::vector<SessionStore::Taken>> SessionStore::TakeRunInTransaction(cons
     return Unexpected(ErrorCode::kLimitExceeded, "this epoch's keys are spent: re-seed");
   }
   const std::uint32_t n = std::min(at_most, left);
-  SKAP_ASSIGN_OR_RETURN(auto ck, kek_.Unwrap(chain->wrapped_chain));
+  SKAP_ASSIGN_OR_RETURN(auto ck,
+                        kek_.Unwrap(chain->wrapped_chain, ChainBinding(peer, epoch, mine)));
   std::vector<Taken> out;
   out.reserve(n);
   for (std::uint32_t i = 0; i < n; ++i) {
@@ -354,7 +416,8 @@ Result<std::vector<SessionStore::Taken>> SessionStore::TakeRunInTransaction(cons
     ck = std::move(step.next_chain_key);
     out.push_back({{epoch, mine, chain->next_index + i}, chain->tag, std::move(step.consumer_key)});
   }
-  SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek_.Wrap(ck.Expose()));
+  SKAP_ASSIGN_OR_RETURN(const auto wrapped,
+                        kek_.Wrap(ck.Expose(), ChainBinding(peer, epoch, mine)));
   // The chain key past the run replaces the one before it in the same
   // commit that records the run as taken: forward secrecy, and no re-issue.
   SKAP_RETURN_IF_ERROR(
@@ -460,7 +523,9 @@ Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::strin
     if (skipped.empty()) {
       return Unexpected(ErrorCode::kNotFound, "that key was handed out already and is erased");
     }
-    SKAP_ASSIGN_OR_RETURN(out.key, kek_.Unwrap(AsBlob(skipped[0][0]).value_or(Blob{})));
+    SKAP_ASSIGN_OR_RETURN(out.key,
+                          kek_.Unwrap(AsBlob(skipped[0][0]).value_or(Blob{}),
+                                      SkippedBinding(peer, id->epoch, id->direction, id->index)));
     if (!take) return out;
     SKAP_RETURN_IF_ERROR(db_.Execute(
         "DELETE FROM skipped_keys WHERE peer = $1 AND epoch = $2 AND direction = $3 AND idx = $4",
@@ -475,7 +540,8 @@ Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::strin
         ErrorCode::kLimitExceeded,
         "key id too far ahead of this side's chain (window " + std::to_string(window_) + " keys)");
   }
-  SKAP_ASSIGN_OR_RETURN(auto ck, kek_.Unwrap(chain->wrapped_chain));
+  SKAP_ASSIGN_OR_RETURN(
+      auto ck, kek_.Unwrap(chain->wrapped_chain, ChainBinding(peer, id->epoch, id->direction)));
   for (std::uint32_t j = chain->next_index;; ++j) {
     SKAP_ASSIGN_OR_RETURN(auto step, pairwise::ChainStep(ck.Expose()));
     ck = std::move(step.next_chain_key);
@@ -484,14 +550,17 @@ Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::strin
       break;
     }
     if (!take) continue;
-    SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek_.Wrap(step.consumer_key.Expose()));
+    SKAP_ASSIGN_OR_RETURN(
+        const auto wrapped,
+        kek_.Wrap(step.consumer_key.Expose(), SkippedBinding(peer, id->epoch, id->direction, j)));
     SKAP_RETURN_IF_ERROR(
         db_.Execute("INSERT INTO skipped_keys (peer, epoch, direction, idx, wrapped_key)"
                     " VALUES ($1, $2, $3, $4, $5)",
                     {peer, Int(id->epoch), Int(id->direction), std::int64_t{j}, Blob(wrapped)}));
   }
   if (!take) return out;
-  SKAP_ASSIGN_OR_RETURN(const auto wrapped_chain, kek_.Wrap(ck.Expose()));
+  SKAP_ASSIGN_OR_RETURN(const auto wrapped_chain,
+                        kek_.Wrap(ck.Expose(), ChainBinding(peer, id->epoch, id->direction)));
   SKAP_RETURN_IF_ERROR(SaveChain(db_, peer, id->epoch, id->direction, Blob(wrapped_chain),
                                  std::int64_t{id->index} + 1));
   if (current) {
@@ -537,7 +606,8 @@ Result<IssuedKey> SessionStore::PeekNextKey(const std::string& peer) {
   if (chain->next_index >= pairwise::kMaxChainIndex) {
     return Unexpected(ErrorCode::kLimitExceeded, "this epoch's keys are spent: re-seed");
   }
-  SKAP_ASSIGN_OR_RETURN(auto ck, kek_.Unwrap(chain->wrapped_chain));
+  SKAP_ASSIGN_OR_RETURN(auto ck,
+                        kek_.Unwrap(chain->wrapped_chain, ChainBinding(peer, epoch, mine)));
   SKAP_ASSIGN_OR_RETURN(auto step, pairwise::ChainStep(ck.Expose()));
   return Issue({epoch, mine, chain->next_index}, std::move(step.consumer_key), chain->tag);
 }

@@ -52,6 +52,9 @@ class SessionStore {
   // `version` (its tables' DDL; agent_schema.h orders the whole), empty if
   // it has none.
   static std::string_view MigrationSql(int version);
+  // BindWrappedKeys binds the keys wrapped before bindings to their rows
+  // (schema version 6; keystore/rebind.h).
+  static Result<void> BindWrappedKeys(store::Database& db, keystore::Keystore& kek);
 
   // `self` is this device's id (it decides which chain is this side's).
   // `window` bounds how far past the next key a key id may lie, and how

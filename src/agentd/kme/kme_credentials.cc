@@ -25,15 +25,26 @@ Result<std::string> ReadText(const std::string& path) {
   return text.str();
 }
 
-Result<SecretBytes> ReadWrappedKey(const std::string& path, keystore::Keystore& kek) {
-  SKAP_ASSIGN_OR_RETURN(auto wrapped, ReadSecretFile(path));
-  return kek.Unwrap(wrapped.Expose());
+// A private key's file is bound to its name (ca.key.wrapped, server.key.wrapped):
+// one key's file copied over the other's does not unwrap.
+keystore::WrapBinding FileBinding(const std::string& path) {
+  return {keystore::kPurposeKmePrivateKey, std::filesystem::path(path).filename().string()};
 }
 
 Result<void> WriteWrappedKey(const std::string& path, keystore::Keystore& kek,
                              const SecretBytes& der) {
-  SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek.Wrap(der.Expose()));
+  SKAP_ASSIGN_OR_RETURN(const auto wrapped, kek.Wrap(der.Expose(), FileBinding(path)));
   return WriteSecretFile(path, wrapped);
+}
+
+Result<SecretBytes> ReadWrappedKey(const std::string& path, keystore::Keystore& kek) {
+  SKAP_ASSIGN_OR_RETURN(auto wrapped, ReadSecretFile(path));
+  if (auto key = kek.Unwrap(wrapped.Expose(), FileBinding(path))) return key;
+  // Written before bindings: read once unbound and rewritten bound.
+  SKAP_ASSIGN_OR_RETURN(auto key, kek.UnwrapUnbound(wrapped.Expose()));
+  SKAP_ASSIGN_OR_RETURN(const auto bound, kek.Wrap(key.Expose(), FileBinding(path)));
+  SKAP_RETURN_IF_ERROR(ReplaceSecretFile(path, bound));
+  return key;
 }
 
 Result<void> WriteText(const std::string& path, const std::string& text) {

@@ -7,6 +7,7 @@
 #include "common/crash_point.h"
 #include "common/ct.h"
 #include "common/hex.h"
+#include "keystore/rebind.h"
 #include "pairwise/agreement.h"
 #include "proto/agreement_header.h"
 
@@ -79,6 +80,13 @@ std::int64_t Kind(pb::DeliveryKind kind) { return static_cast<std::int64_t>(kind
 
 }  // namespace
 
+keystore::WrapBinding AgreementRelay::ShareBinding(const Blob& sid, const std::string& sender,
+                                                   const std::string& recipient) {
+  return {keystore::kPurposeMailboxShare,
+          keystore::RowOf({std::string_view(reinterpret_cast<const char*>(sid.data()), sid.size()),
+                           sender, recipient})};
+}
+
 std::string_view AgreementRelay::MigrationSql(int version) {
   switch (version) {
     case 5:
@@ -88,6 +96,17 @@ std::string_view AgreementRelay::MigrationSql(int version) {
     default:
       return {};
   }
+}
+
+Result<void> AgreementRelay::BindWrappedKeys(store::Database& db, keystore::Keystore& kek) {
+  // A share's row is (sid, sender, kind); its recipient completes the
+  // binding, so the UPDATE's key includes it too.
+  return keystore::BindWrappedColumn(
+      db, kek,
+      {"mailbox", "wrapped_share", {"sid", "sender", "recipient"}, [](const store::Row& key) {
+         return ShareBinding(AsBlob(key[0]).value_or(Blob{}), AsText(key[1]).value_or(""),
+                             AsText(key[2]).value_or(""));
+       }});
 }
 
 Result<AgreementRelay::Route> AgreementRelay::RouteFor(const std::string& sender,
@@ -128,7 +147,8 @@ Result<void> AgreementRelay::CheckRoom(const std::string& recipient) {
 }
 
 Result<Delivery> AgreementRelay::MakeDelivery(const std::string& recipient,
-                                              const std::string& sender, pb::DeliveryKind kind,
+                                              const std::string& sender, const Blob& sid,
+                                              pb::DeliveryKind kind,
                                               std::span<const std::uint8_t> message,
                                               const std::optional<Blob>& wrapped_share) {
   Delivery d;
@@ -139,7 +159,8 @@ Result<Delivery> AgreementRelay::MakeDelivery(const std::string& recipient,
     if (!wrapped_share || !d.message.mutable_share()->ParseFromArray(message.data(), size)) {
       return Unexpected(ErrorCode::kMalformedInput, "stored share offer");
     }
-    SKAP_ASSIGN_OR_RETURN(d.share, keystore_.Unwrap(*wrapped_share));
+    SKAP_ASSIGN_OR_RETURN(d.share,
+                          keystore_.Unwrap(*wrapped_share, ShareBinding(sid, sender, recipient)));
   } else if (!d.message.mutable_confirm()->ParseFromArray(message.data(), size)) {
     return Unexpected(ErrorCode::kMalformedInput, "stored confirmation");
   }
@@ -196,7 +217,8 @@ Result<Delivery> AgreementRelay::OfferShare(const std::string& sender, const pb:
       const auto wrapped = AsBlob(existing[0][1]);
       bool same = AsBlob(existing[0][0]).value_or(Blob{}) == message;
       if (same && wrapped) {
-        SKAP_ASSIGN_OR_RETURN(auto stored, keystore_.Unwrap(*wrapped));
+        SKAP_ASSIGN_OR_RETURN(auto stored,
+                              keystore_.Unwrap(*wrapped, ShareBinding(sid, sender, recipient)));
         same = ct::Equal(stored.Expose(), share);
       }
       if (!same) {
@@ -204,13 +226,14 @@ Result<Delivery> AgreementRelay::OfferShare(const std::string& sender, const pb:
                           "agreement id already used (a replayed or altered share)");
       }
       if (wrapped) {
-        SKAP_ASSIGN_OR_RETURN(
-            delivery, MakeDelivery(recipient, sender, pb::DELIVERY_KIND_SHARE, message, wrapped));
+        SKAP_ASSIGN_OR_RETURN(delivery, MakeDelivery(recipient, sender, sid,
+                                                     pb::DELIVERY_KIND_SHARE, message, wrapped));
       }
       return Ok();
     }
     SKAP_RETURN_IF_ERROR(CheckRoom(recipient));
-    SKAP_ASSIGN_OR_RETURN(auto wrapped, keystore_.Wrap(share));
+    SKAP_ASSIGN_OR_RETURN(auto wrapped,
+                          keystore_.Wrap(share, ShareBinding(sid, sender, recipient)));
     SKAP_RETURN_IF_ERROR(db_.Execute(
         "INSERT INTO mailbox (sid, sender, kind, recipient, message, wrapped_share, state,"
         " expires_at_ms, created_at_ms, changed_at_ms)"
@@ -229,7 +252,7 @@ Result<Delivery> AgreementRelay::OfferShare(const std::string& sender, const pb:
          route.network.tenant_id},
         now));
     SKAP_ASSIGN_OR_RETURN(
-        delivery, MakeDelivery(recipient, sender, pb::DELIVERY_KIND_SHARE, message, wrapped));
+        delivery, MakeDelivery(recipient, sender, sid, pb::DELIVERY_KIND_SHARE, message, wrapped));
     CrashPoint("hub.share.before-commit");
     return Ok();
   });
@@ -294,8 +317,8 @@ Result<Delivery> AgreementRelay::OfferConfirm(const std::string& sender,
         {"device:" + sender, "agreement.confirm", SidText(offer.sid()), "ok", detail.dump(),
          route.network.tenant_id},
         now));
-    SKAP_ASSIGN_OR_RETURN(delivery, MakeDelivery(route.recipient, sender, pb::DELIVERY_KIND_CONFIRM,
-                                                 message, std::nullopt));
+    SKAP_ASSIGN_OR_RETURN(delivery, MakeDelivery(route.recipient, sender, sid,
+                                                 pb::DELIVERY_KIND_CONFIRM, message, std::nullopt));
     return Ok();
   });
   if (!done) {
@@ -307,17 +330,18 @@ Result<Delivery> AgreementRelay::OfferConfirm(const std::string& sender,
 
 Result<std::vector<Delivery>> AgreementRelay::PendingFor(const std::string& recipient) {
   SKAP_ASSIGN_OR_RETURN(
-      auto rows, db_.Query("SELECT sender, kind, message, wrapped_share FROM mailbox"
+      auto rows, db_.Query("SELECT sender, kind, message, wrapped_share, sid FROM mailbox"
                            " WHERE recipient = $1 AND state = 'pending' AND expires_at_ms > $2"
                            " ORDER BY kind, created_at_ms LIMIT $3",  // shares first
                            {recipient, now_(), limits_.max_pending}));
   std::vector<Delivery> out;
   out.reserve(rows.size());
   for (const auto& row : rows) {
-    SKAP_ASSIGN_OR_RETURN(auto d,
-                          MakeDelivery(recipient, AsText(row[0]).value_or(""),
-                                       static_cast<pb::DeliveryKind>(AsInt(row[1]).value_or(0)),
-                                       AsBlob(row[2]).value_or(Blob{}), AsBlob(row[3])));
+    SKAP_ASSIGN_OR_RETURN(
+        auto d,
+        MakeDelivery(recipient, AsText(row[0]).value_or(""), AsBlob(row[4]).value_or(Blob{}),
+                     static_cast<pb::DeliveryKind>(AsInt(row[1]).value_or(0)),
+                     AsBlob(row[2]).value_or(Blob{}), AsBlob(row[3])));
     out.push_back(std::move(d));
   }
   return out;

@@ -66,6 +66,13 @@ class AgreementRelay final : public Relay {
   // MigrationSql is this class's part of hub.db's schema version `version`
   // (its tables' DDL; hub/schema.cc orders the whole), empty if none.
   static std::string_view MigrationSql(int version);
+  // BindWrappedKeys binds the shares wrapped before bindings to their
+  // mailbox rows (schema version 10; keystore/rebind.h).
+  static Result<void> BindWrappedKeys(store::Database& db, keystore::Keystore& kek);
+  // ShareBinding binds a stored share to its mailbox row: its agreement,
+  // sender and recipient (keystore/keystore.h).
+  static keystore::WrapBinding ShareBinding(const store::Blob& sid, const std::string& sender,
+                                            const std::string& recipient);
 
   AgreementRelay(Registry& registry, store::Database& db, keystore::Keystore& keystore,
                  AuditLog& audit, Clock now, RelayLimits limits = {})
@@ -109,7 +116,7 @@ class AgreementRelay final : public Relay {
   Result<Route> RouteFor(const std::string& sender, const std::string& recipient);
   // MakeDelivery builds a delivery from a stored offer.
   Result<Delivery> MakeDelivery(const std::string& recipient, const std::string& sender,
-                                channel::v1::DeliveryKind kind,
+                                const store::Blob& sid, channel::v1::DeliveryKind kind,
                                 std::span<const std::uint8_t> message,
                                 const std::optional<store::Blob>& wrapped_share);
   Result<void> CheckRoom(const std::string& recipient);

@@ -1,6 +1,7 @@
 #include "hub/registry/channel_keys.h"
 
 #include "crypto/channel_key.h"
+#include "keystore/rebind.h"
 
 namespace skap::hub {
 namespace {
@@ -32,6 +33,12 @@ using store::AsBlob;
 using store::AsInt;
 using store::Blob;
 
+// A channel key is bound to its device and epoch: a row's key copied to
+// another device, or to another epoch of the same device, does not unwrap.
+keystore::WrapBinding KeyBinding(const std::string& device_id, std::int64_t epoch) {
+  return {keystore::kPurposeDeviceChannelKey, keystore::RowOf({device_id, std::to_string(epoch)})};
+}
+
 }  // namespace
 
 std::string_view ChannelKeys::MigrationSql(int version) {
@@ -47,9 +54,21 @@ std::string_view ChannelKeys::MigrationSql(int version) {
   }
 }
 
+Result<void> ChannelKeys::BindWrappedKeys(store::Database& db, keystore::Keystore& kek) {
+  for (const auto& [column, epoch] :
+       {std::pair{"wrapped_key", "epoch"}, std::pair{"previous_wrapped_key", "previous_epoch"}}) {
+    SKAP_RETURN_IF_ERROR(keystore::BindWrappedColumn(
+        db, kek, {"channel_keys", column, {"device_id", epoch}, [](const store::Row& key) {
+                    return KeyBinding(store::AsText(key[0]).value_or(""),
+                                      AsInt(key[1]).value_or(-1));
+                  }}));
+  }
+  return Ok();
+}
+
 Result<void> ChannelKeys::StoreBootstrapInCurrentTransaction(const std::string& device_id,
                                                              std::span<const std::uint8_t> key) {
-  SKAP_ASSIGN_OR_RETURN(auto wrapped, c_.keystore.Wrap(key));
+  SKAP_ASSIGN_OR_RETURN(auto wrapped, c_.keystore.Wrap(key, KeyBinding(device_id, 0)));
   SKAP_RETURN_IF_ERROR(
       c_.db.Execute("INSERT INTO channel_keys (device_id, epoch, wrapped_key, changed_at_ms)"
                     " VALUES ($1, 0, $2, $3)",
@@ -107,7 +126,7 @@ Result<ChannelKey> ChannelKeys::KeyFor(const std::string& device_id, std::int64_
       break;
   }
   if (!wrapped) return refused;
-  SKAP_ASSIGN_OR_RETURN(auto key, c_.keystore.Unwrap(*wrapped));
+  SKAP_ASSIGN_OR_RETURN(auto key, c_.keystore.Unwrap(*wrapped, KeyBinding(device_id, epoch)));
   return ChannelKey{epoch, std::move(key)};
 }
 
@@ -174,13 +193,15 @@ Result<std::vector<std::uint8_t>> ChannelKeys::Step(const std::string& device_id
                                                     std::int64_t epoch,
                                                     std::span<const std::uint8_t> from_wrapped,
                                                     std::span<const std::uint8_t> device_nonce) {
-  SKAP_ASSIGN_OR_RETURN(auto from, c_.keystore.Unwrap(from_wrapped));
+  SKAP_ASSIGN_OR_RETURN(auto from,
+                        c_.keystore.Unwrap(from_wrapped, KeyBinding(device_id, epoch - 1)));
   std::vector<std::uint8_t> hub_nonce(crypto::kChannelNonceSize);
   SKAP_RETURN_IF_ERROR(c_.rng.Fill(hub_nonce));
   SKAP_ASSIGN_OR_RETURN(
       auto next, crypto::NextChannelKey(from.Expose(), static_cast<std::uint64_t>(epoch), hub_nonce,
                                         device_nonce, c_.hub_id, device_id));
-  SKAP_ASSIGN_OR_RETURN(auto wrapped, c_.keystore.Wrap(next.Expose()));
+  SKAP_ASSIGN_OR_RETURN(auto wrapped,
+                        c_.keystore.Wrap(next.Expose(), KeyBinding(device_id, epoch)));
   const std::int64_t now = c_.now();
   // A new epoch is due by nobody's request yet.
   SKAP_RETURN_IF_ERROR(

@@ -44,6 +44,9 @@ class ChannelKeys {
   // MigrationSql is this class's part of hub.db's schema version `version`
   // (its tables' DDL; hub/schema.cc orders the whole), empty if none.
   static std::string_view MigrationSql(int version);
+  // BindWrappedKeys binds the channel keys wrapped before bindings to their
+  // device and epoch (schema version 10; keystore/rebind.h).
+  static Result<void> BindWrappedKeys(store::Database& db, keystore::Keystore& kek);
 
   // DeviceLookup finds a device (registry.h wires it to Devices::Load).
   using DeviceLookup = std::function<Result<Device>(const std::string& device_id)>;

@@ -7,6 +7,7 @@
 #include "common/ct.h"
 #include "common/hex.h"
 #include "crypto/hash.h"
+#include "keystore/rebind.h"
 #include "proto/admin_identity.h"
 
 namespace skap::hub {
@@ -56,6 +57,10 @@ std::optional<std::int64_t> ExpiresAt(std::int64_t now_ms,
   return now_ms + std::chrono::duration_cast<std::chrono::milliseconds>(*lifetime).count();
 }
 
+keystore::WrapBinding AdminPskBinding(const std::string& name) {
+  return {keystore::kPurposeOperatorAdminPsk, name};
+}
+
 }  // namespace
 
 std::string_view Operators::MigrationSql(int version) {
@@ -71,7 +76,14 @@ std::string_view Operators::MigrationSql(int version) {
   }
 }
 
-Result<Operators::Credentials> Operators::NewCredentials() {
+Result<void> Operators::BindWrappedKeys(store::Database& db, keystore::Keystore& kek) {
+  return keystore::BindWrappedColumn(
+      db, kek, {"operators", "wrapped_admin_psk", {"name"}, [](const store::Row& key) {
+                  return AdminPskBinding(store::AsText(key[0]).value_or(""));
+                }});
+}
+
+Result<Operators::Credentials> Operators::NewCredentials(const std::string& name) {
   Credentials out;
   std::array<std::uint8_t, 32> random{};
   SKAP_RETURN_IF_ERROR(c_.rng.Fill(random));
@@ -81,7 +93,8 @@ Result<Operators::Credentials> Operators::NewCredentials() {
   out.token.Append(AsBytes(hex));
   SKAP_ASSIGN_OR_RETURN(out.token_hash, crypto::Digest(crypto::Hash::kSha256, out.token.Expose()));
   SKAP_ASSIGN_OR_RETURN(auto admin_psk, proto::AdminPskFromToken(out.token.Expose()));
-  SKAP_ASSIGN_OR_RETURN(out.wrapped_admin_psk, c_.keystore.Wrap(admin_psk.Expose()));
+  SKAP_ASSIGN_OR_RETURN(out.wrapped_admin_psk,
+                        c_.keystore.Wrap(admin_psk.Expose(), AdminPskBinding(name)));
   return out;
 }
 
@@ -108,7 +121,7 @@ Result<OperatorToken> Operators::Add(const Principal& actor, const std::string& 
     }
     SKAP_RETURN_IF_ERROR(tenants_.Name(tenant_id));
     SKAP_RETURN_IF_ERROR(CheckLifetime(lifetime));
-    SKAP_ASSIGN_OR_RETURN(auto made, NewCredentials());
+    SKAP_ASSIGN_OR_RETURN(auto made, NewCredentials(name));
     token.token = std::move(made.token);
     // 0 stands for "never" (NULL): no token expires at the epoch.
     const std::int64_t expires = expires_at_ms.value_or(0);
@@ -178,7 +191,7 @@ Result<SecretBytes> Operators::AdminPsk(const std::string& operator_name) {
   if (rows.empty() || !Live(rows[0], 1, 2)) return refused;
   const auto wrapped = AsBlob(rows[0][0]);
   if (!wrapped || wrapped->empty()) return refused;
-  return c_.keystore.Unwrap(*wrapped);
+  return c_.keystore.Unwrap(*wrapped, AdminPskBinding(operator_name));
 }
 
 Result<std::optional<std::string>> Operators::TenantOf(const std::string& operator_name) {
@@ -313,7 +326,7 @@ Result<OperatorToken> Operators::NewToken(const Principal& actor, const std::str
       expires_at = current;
     }
     if (self && current) expires_at = std::min(expires_at.value_or(*current), *current);
-    SKAP_ASSIGN_OR_RETURN(auto made, NewCredentials());
+    SKAP_ASSIGN_OR_RETURN(auto made, NewCredentials(name));
     token.token = std::move(made.token);
     // 0 stands for "never" (NULL): no token expires at the epoch.
     const std::int64_t expires = expires_at.value_or(0);

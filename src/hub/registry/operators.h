@@ -41,6 +41,9 @@ class Operators {
   // MigrationSql is this class's part of hub.db's schema version `version`
   // (its tables' DDL; hub/schema.cc orders the whole), empty if none.
   static std::string_view MigrationSql(int version);
+  // BindWrappedKeys binds the admin PSKs wrapped before bindings to their
+  // rows (schema version 10; keystore/rebind.h).
+  static Result<void> BindWrappedKeys(store::Database& db, keystore::Keystore& kek);
 
   Operators(RegistryContext& context, Tenants& tenants) : c_(context), tenants_(tenants) {}
 
@@ -89,13 +92,14 @@ class Operators {
   // RefusedLogin audits a failed authentication, under `name` (for its
   // tenant) when it named an operator, and returns the refusal.
   Unexpected RefusedLogin(const std::string& name);
-  // NewCredentials makes a token, its hash and its wrapped admin PSK.
+  // NewCredentials makes a token, its hash and its admin PSK wrapped for
+  // operator `name`'s row.
   struct Credentials {
     SecretBytes token;
     std::vector<std::uint8_t> token_hash;
     std::vector<std::uint8_t> wrapped_admin_psk;
   };
-  Result<Credentials> NewCredentials();
+  Result<Credentials> NewCredentials(const std::string& name);
   // Live is the operator row's checks: enabled, and not expired.
   bool Live(const store::Row& row, std::size_t disabled_column, std::size_t expires_column) const;
 

@@ -284,9 +284,9 @@ class AgreementEngineTest : public ::testing::Test {
     for (unsigned i = 0; i < n; ++i) {
       auto hub = std::make_unique<TestHub>();
       hub->id = ids[i];
-      hub->db = hub::OpenTestHubDb(hub->dir);
       hub->rng = std::move(*crypto::CtrDrbg::Create({}));
       hub->kek = std::move(*keystore::FileKeystore::Create(hub->dir.File("kek"), *hub->rng));
+      hub->db = hub::OpenTestHubDb(hub->dir, *hub->kek);
       hub->audit = std::make_unique<hub::AuditLog>(
           *hub->db, SecretBytes::Copy(std::vector<std::uint8_t>(48, 7)), SystemClock());
       hub->registry = std::make_unique<hub::Registry>(*hub->db, *hub->kek, *hub->rng, *hub->audit,

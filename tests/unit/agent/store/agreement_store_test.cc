@@ -3,12 +3,17 @@
 // stopped; its secrets are wrapped at rest.
 #include "agent/store/agreement_store.h"
 
+#include <fstream>
+#include <iterator>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "agent/store/agent_schema.h"
 #include "common/ct.h"
 #include "common/hex.h"
+#include "common/secret_file.h"
+#include "crypto/key_wrap.h"
 #include "keystore/file_keystore.h"
 #include "proto/agreement_header.h"
 #include "proto/agreement_record.pb.h"
@@ -80,10 +85,23 @@ TEST_F(AgentDirTest, ARestoredAgreementCarriesOnToTheSameKey) {
                                            share.end()) == stored.end());
   v1::AgreementRecord at_rest;
   ASSERT_TRUE(at_rest.ParseFromArray(stored.data(), static_cast<int>(stored.size())));
-  EXPECT_TRUE(store_->kek().Unwrap(AsBytes(at_rest.wrapped_own_secret())));
+  // Each secret is bound to the agreement's row and its place in it
+  // (keystore.h): RowOf(sid, place, index).
+  const auto sid = Params().sid;
+  const std::string_view sid_text(reinterpret_cast<const char*>(sid.data()), sid.size());
+  const auto binding = [&](std::string_view place, std::uint32_t index) {
+    return keystore::WrapBinding{keystore::kPurposeAgreementSecrets,
+                                 keystore::RowOf({sid_text, place, std::to_string(index)})};
+  };
+  EXPECT_TRUE(
+      store_->kek().Unwrap(AsBytes(at_rest.wrapped_own_secret()), binding("own secret", 0)));
+  EXPECT_FALSE(store_->kek().UnwrapUnbound(AsBytes(at_rest.wrapped_own_secret())));
   ASSERT_EQ(at_rest.wrapped_peer_shares_size(), 2);
   for (const auto& [index, y] : at_rest.wrapped_peer_shares()) {
-    EXPECT_TRUE(store_->kek().Unwrap(AsBytes(y))) << "the share of hub " << index;
+    EXPECT_TRUE(store_->kek().Unwrap(AsBytes(y), binding("peer share", index)))
+        << "the share of hub " << index;
+    EXPECT_FALSE(store_->kek().Unwrap(AsBytes(y), binding("peer share", index + 1)))
+        << "a share moved to another hub's place";
   }
 }
 
@@ -107,13 +125,19 @@ TEST_F(AgentDirTest, EndedRecordsKeepNoSecretsAndArePurgedAfterExpiry) {
   EXPECT_FALSE(*records.Load(Params().sid));
 }
 
-TEST_F(AgentDirTest, ChannelStatesAreWrappedUnderTheLocalKek) {
+// SampleHubState is one hub's channel state, at epoch 4.
+HubChannelState SampleHubState() {
   HubChannelState state;
   state.hub.hub_id = "1a0c6f0e-9a41-4d6b-8f57-3b0d2c4e5a61";
   state.hub.device_id = "device-a";
   state.hub.hub_set = {state.hub.hub_id};
   state.epoch = 4;
   state.key = SecretBytes::Copy(std::vector<std::uint8_t>(32, 0xab));
+  return state;
+}
+
+TEST_F(AgentDirTest, ChannelStatesAreWrappedUnderTheLocalKek) {
+  const HubChannelState state = SampleHubState();
   ASSERT_TRUE(store_->SaveHub(state));
   auto back = store_->LoadHub(state.hub.hub_id);
   ASSERT_TRUE(back) << back.error().message;
@@ -125,6 +149,61 @@ TEST_F(AgentDirTest, ChannelStatesAreWrappedUnderTheLocalKek) {
   auto second = AgentDir::Open(store_->dir(), false);
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().code, ErrorCode::kFailedPrecondition);
+}
+
+// A channel state file's wrapped keys are bound to its hub, device and epoch;
+// a file of version 2 (keys wrapped under the bare KEK) is read once and
+// rewritten bound.
+TEST_F(AgentDirTest, ChannelStateKeysAreBoundAndOldFilesRewritten) {
+  const HubChannelState state = SampleHubState();
+  ASSERT_TRUE(store_->SaveHub(state));
+  HubChannelState other = state.Clone();
+  other.hub.hub_id = "2b1d7a1f-0b52-4e7c-9a68-4c1e3d5f6b72";
+  other.key = SecretBytes::Copy(std::vector<std::uint8_t>(32, 0xcd));
+  ASSERT_TRUE(store_->SaveHub(other));
+  const std::string path = store_->dir() + "/hubs/" + state.hub.hub_id + ".state";
+  const std::string other_path = store_->dir() + "/hubs/" + other.hub.hub_id + ".state";
+  const auto read = [](const std::string& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
+  };
+  const auto write = [](const std::string& p, const std::vector<std::uint8_t>& bytes) {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
+  };
+  // The layout: magic ‖ u32 n ‖ n bytes of JSON ‖ u16 ‖ wrapped key ‖ u16 ‖ nonce.
+  const auto key_at = [](const std::vector<std::uint8_t>& bytes) {
+    const std::size_t n = (std::size_t{bytes[4]} << 24) | (std::size_t{bytes[5]} << 16) |
+                          (std::size_t{bytes[6]} << 8) | bytes[7];
+    return 8 + n + 2;
+  };
+  const auto original = read(path);
+  ASSERT_EQ(std::string(original.begin(), original.begin() + 4), "SKS3");
+  // The other hub's wrapped key put into this hub's file does not unwrap.
+  auto swapped = original;
+  const auto theirs = read(other_path);
+  std::copy_n(theirs.begin() + static_cast<std::ptrdiff_t>(key_at(theirs)), 40,
+              swapped.begin() + static_cast<std::ptrdiff_t>(key_at(swapped)));
+  write(path, swapped);
+  EXPECT_EQ(store_->LoadHub(state.hub.hub_id).error().code, ErrorCode::kAuthenticationFailed);
+
+  // Version 2: the same key wrapped under the bare KEK.
+  const auto kek = ReadSecretFile(store_->dir() + "/local.kek");
+  ASSERT_TRUE(kek);
+  const auto unbound = crypto::WrapKey(kek->Expose(), state.key.Expose());
+  ASSERT_TRUE(unbound && unbound->size() == 40);
+  auto old = original;
+  old[3] = '2';
+  std::copy(unbound->begin(), unbound->end(),
+            old.begin() + static_cast<std::ptrdiff_t>(key_at(old)));
+  write(path, old);
+  auto back = store_->LoadHub(state.hub.hub_id);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_TRUE(ct::Equal(back->key.Expose(), state.key.Expose()));
+  const auto rewritten = read(path);
+  EXPECT_EQ(std::string(rewritten.begin(), rewritten.begin() + 4), "SKS3");
+  EXPECT_TRUE(store_->LoadHub(state.hub.hub_id));
 }
 
 // An agent of schema version 3 kept a running agreement as a header, a JSON
@@ -156,7 +235,10 @@ TEST(AgreementUpgradeTest, AVersion3AgreementBecomesOneRecordAndCarriesOn) {
     packed.Append(y.Expose());
   }
   packed.Append(std::vector<std::uint8_t>{0});  // no X25519 key
-  const auto wrapped = (*kek)->Wrap(packed.Expose());
+  // Version 3 wrapped under the bare KEK (RFC 5649 with the file's key).
+  const auto kek_bytes = ReadSecretFile(dir.File("kek"));
+  ASSERT_TRUE(kek_bytes);
+  const auto wrapped = crypto::WrapKey(kek_bytes->Expose(), packed.Expose());
   ASSERT_TRUE(wrapped);
   channel::v1::AgreementHeader header;
   proto::FillHeader(Params(), header);
@@ -177,7 +259,7 @@ TEST(AgreementUpgradeTest, AVersion3AgreementBecomesOneRecordAndCarriesOn) {
        public_state.dump(), store::Blob(*wrapped), Params().expires_at_ms}));
 
   ASSERT_TRUE(store::Migrate(**db, migrations, SystemClock()));
-  EXPECT_EQ(*store::SchemaVersion(**db), 5);
+  EXPECT_EQ(*store::SchemaVersion(**db), 6);
   EXPECT_FALSE((*db)->Query("SELECT public_state FROM agreements")) << "the old columns are gone";
   AgreementStore records(**db, **kek, [] { return std::int64_t{1'700'000'000'000}; });
   auto loaded = records.Load(sid);

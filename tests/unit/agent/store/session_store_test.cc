@@ -7,12 +7,16 @@
 #include <fstream>
 #include <iterator>
 #include <set>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
 #include "agent/store/agent_schema.h"
+#include "common/byte_writer.h"
 #include "common/ct.h"
 #include "common/hex.h"
+#include "common/secret_file.h"
+#include "crypto/key_wrap.h"
 #include "store/migrations.h"
 #include "unit/agent/store/agent_dir_fixture.h"
 
@@ -332,13 +336,23 @@ TEST_F(SessionStoreTest, SessionKeysAreStoredWrapped) {
   auto key = mine_->NextKey("peer");
   ASSERT_TRUE(key);
   auto rows = store_->db().Query(
-      "SELECT wrapped_root FROM sessions UNION ALL SELECT wrapped_chain FROM chains");
+      "SELECT wrapped_root, 'session root', peer || '/' || epoch FROM sessions UNION ALL"
+      " SELECT wrapped_chain, 'chain key', peer || '/' || epoch || '/' || direction FROM chains");
   ASSERT_TRUE(rows);
   ASSERT_EQ(rows->size(), 3u) << "the root and two chains";
   for (const auto& row : *rows) {
     const auto blob = store::AsBlob(row[0]).value_or(store::Blob{});
     EXPECT_EQ(blob.size(), 56u) << "48 bytes wrapped with RFC 5649 padding";
-    EXPECT_TRUE(store_->kek().Unwrap(blob));
+    // Bound to the row (keystore.h): RowOf(peer, epoch[, direction]).
+    std::vector<std::string> parts;
+    std::stringstream in(store::AsText(row[2]).value_or(""));
+    for (std::string part; std::getline(in, part, '/');) parts.push_back(part);
+    const std::string purpose = store::AsText(row[1]).value_or("");
+    const std::string bound = parts.size() == 2 ? keystore::RowOf({parts[0], parts[1]})
+                                                : keystore::RowOf({parts[0], parts[1], parts[2]});
+    EXPECT_TRUE(store_->kek().Unwrap(blob, {purpose, bound})) << purpose;
+    EXPECT_FALSE(store_->kek().Unwrap(blob, {purpose, keystore::RowOf({"another peer", "1"})}));
+    EXPECT_FALSE(store_->kek().UnwrapUnbound(blob)) << purpose;
   }
 }
 
@@ -388,6 +402,89 @@ TEST_F(SessionStoreTest, PeerSecretsFollowTheEpochsHeld) {
     EXPECT_EQ(blob.size(), 40u) << "32 bytes wrapped (RFC 5649)";
   }
   EXPECT_FALSE(mine_->PeerSecrets("stranger"));
+}
+
+// An agent of schema version 5 wrapped every key under the bare KEK.
+// Version 6 rewraps each bound to its row, and the session goes on with the
+// same keys; a skipped key (out of order) is carried over too.
+TEST_F(SessionStoreTest, KeysWrappedBeforeBindingsAreBoundByTheUpgrade) {
+  Apply(1, 0x21);
+  auto first = theirs_->NextKey("me");
+  auto second = theirs_->NextKey("me");
+  ASSERT_TRUE(first && second);
+  // "me" fetches the second by id first: the first becomes a skipped key.
+  ASSERT_TRUE(mine_->KeyById("peer", second->key_id));
+  auto next = mine_->PeekNextKey("peer");
+  ASSERT_TRUE(next);
+  auto ppk = mine_->CurrentPpk("peer");
+  ASSERT_TRUE(ppk);
+
+  // Back to version 5: each key of sessions, chains, peer_secrets and
+  // skipped_keys wrapped as version 5 wrapped it.
+  const auto kek = ReadSecretFile(dir_.File("agent") + "/local.kek");
+  ASSERT_TRUE(kek);
+  store::Database& db = store_->db();
+  struct Column {
+    const char* table;
+    const char* column;
+    const char* purpose;
+    const char* key;  // the row's key, as SQL that joins it with '/'
+    const char* where;
+  };
+  const Column columns[] = {
+      {"sessions", "wrapped_root", "session root", "peer || '/' || epoch",
+       "peer = $2 AND epoch = $3"},
+      {"peer_secrets", "wrapped_secret", "peer secret", "peer || '/' || epoch",
+       "peer = $2 AND epoch = $3"},
+      {"chains", "wrapped_chain", "chain key", "peer || '/' || epoch || '/' || direction",
+       "peer = $2 AND epoch = $3 AND direction = $4"},
+      {"skipped_keys", "wrapped_key", "skipped key",
+       "peer || '/' || epoch || '/' || direction || '/' || idx",
+       "peer = $2 AND epoch = $3 AND direction = $4 AND idx = $5"}};
+  int rewrapped = 0;
+  for (const Column& c : columns) {
+    auto rows = db.Query(std::string("SELECT ") + c.column + ", " + c.key + " FROM " + c.table);
+    ASSERT_TRUE(rows);
+    for (const auto& row : *rows) {
+      std::vector<std::string> parts;
+      std::stringstream in(store::AsText(row[1]).value_or(""));
+      for (std::string part; std::getline(in, part, '/');) parts.push_back(part);
+      std::vector<std::uint8_t> joined;
+      for (const auto& part : parts) AppendField32(joined, part);
+      const std::string bound(joined.begin(), joined.end());
+      auto key =
+          store_->kek().Unwrap(store::AsBlob(row[0]).value_or(store::Blob{}), {c.purpose, bound});
+      ASSERT_TRUE(key) << c.table;
+      auto unbound = crypto::WrapKey(kek->Expose(), key->Expose());
+      ASSERT_TRUE(unbound);
+      const std::string sql =
+          std::string("UPDATE ") + c.table + " SET " + c.column + " = $1 WHERE " + c.where;
+      const store::Blob value(*unbound);
+      const std::int64_t epoch = std::stoll(parts[1]);
+      auto done = parts.size() == 2 ? db.Execute(sql, {value, parts[0], epoch})
+                  : parts.size() == 3
+                      ? db.Execute(sql, {value, parts[0], epoch, std::stoll(parts[2])})
+                      : db.Execute(sql, {value, parts[0], epoch, std::stoll(parts[2]),
+                                         std::stoll(parts[3])});
+      ASSERT_TRUE(done && *done == 1) << c.table;
+      ++rewrapped;
+    }
+  }
+  EXPECT_EQ(rewrapped, 1 + 1 + 2 + 1) << "root, PS_1, two chains, one skipped key";
+  ASSERT_TRUE(db.Execute("DELETE FROM schema_migrations WHERE version = 6"));
+  EXPECT_FALSE(mine_->PeekNextKey("peer")) << "unbound keys are refused";
+
+  ASSERT_TRUE(store::Migrate(db, AgentMigrations(store_->kek()), SystemClock()));
+  EXPECT_EQ(*store::SchemaVersion(db), 6);
+  auto same_next = mine_->PeekNextKey("peer");
+  ASSERT_TRUE(same_next) << same_next.error().message;
+  EXPECT_TRUE(ct::Equal(same_next->key.Expose(), next->key.Expose()));
+  auto same_ppk = mine_->CurrentPpk("peer");
+  ASSERT_TRUE(same_ppk);
+  EXPECT_TRUE(ct::Equal(same_ppk->ppk.Expose(), ppk->ppk.Expose()));
+  auto skipped = mine_->KeyById("peer", first->key_id);
+  ASSERT_TRUE(skipped) << skipped.error().message;
+  EXPECT_TRUE(ct::Equal(skipped->key.Expose(), first->key.Expose()));
 }
 
 }  // namespace

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include "common/byte_writer.h"
+#include "crypto/ctr_drbg.h"
 #include "crypto/hmac.h"
 #include "hub/registry/audit_checkpoint.h"
+#include "keystore/file_keystore.h"
 #include "unit/hub/test_hub_db.h"
 
 namespace skap::hub {
@@ -16,7 +18,9 @@ namespace {
 class AuditLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = OpenTestHubDb(dir_);
+    rng_ = std::move(*crypto::CtrDrbg::Create({}));
+    kek_ = std::move(*keystore::FileKeystore::Create(dir_.File("kek"), *rng_));
+    db_ = OpenTestHubDb(dir_, *kek_);
     ASSERT_TRUE(db_);
     log_ = std::make_unique<AuditLog>(*db_, SecretBytes::Copy(std::vector<std::uint8_t>(48, 0x11)),
                                       SystemClock());
@@ -29,6 +33,8 @@ class AuditLogTest : public ::testing::Test {
     }
   }
   testing::TempDir dir_;
+  std::unique_ptr<crypto::CtrDrbg> rng_;
+  std::unique_ptr<keystore::FileKeystore> kek_;
   std::unique_ptr<store::SqliteDatabase> db_;
   std::unique_ptr<AuditLog> log_;
 };

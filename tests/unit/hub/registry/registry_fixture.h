@@ -22,10 +22,10 @@ inline const std::string kHubC = "3c2e8b2a-1c63-4f8d-8b79-5d2f4e6a7c83";
 class RegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = OpenTestHubDb(dir_);
-    ASSERT_TRUE(db_);
     rng_ = std::move(*crypto::CtrDrbg::Create({}));
     keystore_ = std::move(*keystore::FileKeystore::Create(dir_.File("kek"), *rng_));
+    db_ = OpenTestHubDb(dir_, *keystore_);
+    ASSERT_TRUE(db_);
     audit_ = std::make_unique<AuditLog>(*db_, SecretBytes::Copy(std::vector<std::uint8_t>(48, 7)),
                                         SystemClock());
     registry_ = std::make_unique<Registry>(*db_, *keystore_, *rng_, *audit_, kHubA,
