@@ -29,6 +29,15 @@ void PrintStatus(const json& s) {
         x.value("expired", false)
             ? "; EXPIRED: older than session_max_age_s, no key until a re-seed"
             : "");
+    if (x.contains("reseed_failure")) {
+      const auto& f = x["reseed_failure"];
+      std::string blamed;
+      for (const auto& hub : f.value("blamed_hubs", std::vector<std::string>{})) {
+        blamed += (blamed.empty() ? "" : ", ") + hub;
+      }
+      std::printf("  last scheduled re-seed FAILED: %s%s%s\n", f.value("reason", "").c_str(),
+                  blamed.empty() ? "" : "; hubs blamed: ", blamed.c_str());
+    }
   }
   if (s.contains("peer_channel")) {
     const auto& pc = s["peer_channel"];

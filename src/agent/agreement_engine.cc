@@ -692,9 +692,24 @@ void AgreementEngine::Tick() {
     if ((old || used) && UpLinks() >= identity_.threshold &&
         now - tried >= options_.lifetime.count()) {
       tried = now;
-      Agree(s.peer, false, options_.hybrid, [](const AgreementOutcome&) {});
+      Agree(s.peer, false, options_.hybrid, [this, peer = s.peer](const AgreementOutcome& o) {
+        if (o.state != AgreementState::kFailed) return;
+        ReseedFailure& f = reseed_failures_[peer];
+        f = ReseedFailure{now_(), o.reason, o.inconsistent_hubs};
+        if (reseed_failed_) reseed_failed_(peer, f);
+      });
     }
   }
+}
+
+std::optional<AgreementEngine::ReseedFailure> AgreementEngine::LastReseedFailure(
+    const std::string& peer) const {
+  const auto f = reseed_failures_.find(peer);
+  if (f == reseed_failures_.end()) return std::nullopt;
+  // Any re-seed since (scheduled, by hand, or the peer's) answers it.
+  auto session = sessions_.Get(peer);
+  if (session && *session && (*session)->reseeded_at_ms >= f->second.at_ms) return std::nullopt;
+  return f->second;
 }
 
 std::vector<AgreementOutcome> AgreementEngine::Recent(std::size_t limit) {

@@ -100,6 +100,18 @@ class AgreementEngine final : public HubPortListener {
   // EndedReason is why `peer` ended for this device, if it did.
   std::optional<std::string> EndedReason(const std::string& peer) const;
 
+  // A scheduled re-seed that fails is kept (why, and the hubs whose shares
+  // were wrong where that is certain) until a re-seed with the peer
+  // succeeds: status shows it, and ReseedFailedSink hears each one.
+  struct ReseedFailure {
+    std::int64_t at_ms = 0;
+    std::string reason;
+    std::vector<std::string> blamed_hubs;
+  };
+  std::optional<ReseedFailure> LastReseedFailure(const std::string& peer) const;
+  using ReseedFailedSink = std::function<void(const std::string& peer, const ReseedFailure&)>;
+  void SetReseedFailedSink(ReseedFailedSink sink) { reseed_failed_ = std::move(sink); }
+
   void OnLinkUp(HubPort& link) override;
   void OnDelivery(HubPort& link, const channel::v1::PeerDelivery& delivery,
                   SecretBytes share) override;
@@ -159,6 +171,7 @@ class AgreementEngine final : public HubPortListener {
   std::vector<HubPort*> links_;
   PeerConfirmSink peer_confirm_;
   PeerEndedSink peer_ended_;
+  ReseedFailedSink reseed_failed_;
   // What each hub said of peers that ended: peer -> hub id -> reason.
   std::map<std::string, std::map<std::string, std::string>> ended_notices_;
   std::set<std::string> ended_;          // peers that reached the count
@@ -173,7 +186,8 @@ class AgreementEngine final : public HubPortListener {
   // that comes back up resends only what its hub does not hold yet.
   std::map<Sid, std::set<std::string>> shares_held_;
   std::map<Sid, std::set<std::string>> confirm_held_;
-  std::map<std::string, std::int64_t> reseed_tried_ms_;  // peer -> last scheduled attempt
+  std::map<std::string, std::int64_t> reseed_tried_ms_;   // peer -> last scheduled attempt
+  std::map<std::string, ReseedFailure> reseed_failures_;  // peer -> last failed scheduled re-seed
   std::int64_t last_purge_ms_ = 0;
   bool refetch_ = false;  // a delivery went unacknowledged: fetch again at the next Tick
   // Agreements whose latest state is in memory only (a store failed): the

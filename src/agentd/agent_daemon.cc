@@ -287,9 +287,15 @@ struct AgentDaemon::Parts {
     });
   }
 
-  static SessionStatus SessionStatusOf(const SessionInfo& s) {
-    return {s.peer,        s.epoch,   s.next_index,        s.peer_next_index,
-            s.keys_issued, s.expired, s.established_at_ms, s.reseeded_at_ms};
+  SessionStatus SessionStatusOf(const SessionInfo& s) const {
+    SessionStatus out{s.peer,        s.epoch,   s.next_index,        s.peer_next_index,
+                      s.keys_issued, s.expired, s.established_at_ms, s.reseeded_at_ms};
+    if (auto failed = engine->LastReseedFailure(s.peer)) {
+      out.reseed_failed_at_ms = failed->at_ms;
+      out.reseed_failure = std::move(failed->reason);
+      out.reseed_blamed_hubs = std::move(failed->blamed_hubs);
+    }
+    return out;
   }
 
   static std::vector<Key> KeysOf(std::vector<IssuedKey> issued) {
@@ -311,6 +317,11 @@ Result<std::unique_ptr<AgentDaemon>> AgentDaemon::Start(const AgentOptions& opti
                         entropy::EntropyService::Create(entropy::EntropyService::DefaultSources()));
   SKAP_ASSIGN_OR_RETURN(p->store, AgentDir::Open(options.data_dir, false, nullptr, p->clock));
   SKAP_ASSIGN_OR_RETURN(auto hubs, p->store->LoadHubs());
+  // Keys from before bindings: agent.db's upgrade rewrapped its rows, and
+  // LoadHubs rewrote the state files; with the KME's files rewritten too,
+  // unbound keys are refused from now on (keystore/keystore.h).
+  SKAP_RETURN_IF_ERROR(kme::BindCredentialFiles(options.data_dir, p->store->kek()));
+  SKAP_RETURN_IF_ERROR(p->store->kek().RefuseUnbound());
   if (hubs.empty()) {
     return Unexpected(ErrorCode::kFailedPrecondition,
                       options.data_dir + " is enrolled at no hub (skap-agent enroll)");
@@ -372,6 +383,15 @@ Result<std::unique_ptr<AgentDaemon>> AgentDaemon::Start(const AgentOptions& opti
       parts->ppk->Withdraw(i, "peer " + why);
     }
   });
+  // A scheduled re-seed that fails is logged, with the hubs it blames.
+  p->engine->SetReseedFailedSink(
+      [](const std::string& peer, const AgreementEngine::ReseedFailure& f) {
+        std::string blamed;
+        for (const auto& hub : f.blamed_hubs) blamed += (blamed.empty() ? "" : ", ") + hub;
+        std::fprintf(stderr, "skap-agent: scheduled re-seed with peer %s failed: %s%s%s\n",
+                     peer.c_str(), f.reason.c_str(),
+                     blamed.empty() ? "" : "; hubs blamed: ", blamed.c_str());
+      });
   SKAP_RETURN_IF_ERROR(p->engine->Resume());
   if (p->peer_channel) SKAP_RETURN_IF_ERROR(p->peer_channel->Start());
   std::unique_ptr<AgentDaemon> daemon(new AgentDaemon(std::move(p)));
@@ -505,7 +525,7 @@ void AgentDaemon::Session(const std::string& peer, Done<std::optional<SessionSta
         auto session = p->sessions->Get(peer);
         if (!session) return d(Unexpected(std::move(session).error()));
         if (!*session) return d(std::optional<SessionStatus>());
-        d(std::optional<SessionStatus>(Parts::SessionStatusOf(**session)));
+        d(std::optional<SessionStatus>(p->SessionStatusOf(**session)));
       });
 }
 

@@ -35,6 +35,7 @@ Result<std::string> HubNode::Init(const std::string& dir, const Clock& clock) {
   SKAP_ASSIGN_OR_RETURN(auto keystore, keystore::FileKeystore::Create(KekPath(dir), *entropy));
   SKAP_ASSIGN_OR_RETURN(auto db, store::SqliteDatabase::Open(DbPath(dir), true));
   SKAP_RETURN_IF_ERROR(store::Migrate(*db, HubMigrations(*keystore), clock));
+  SKAP_RETURN_IF_ERROR(keystore->RefuseUnbound());
   SKAP_ASSIGN_OR_RETURN(std::string hub_id, crypto::NewUuid(*entropy));
   SecretBytes audit_key(AuditLog::kMacKeySize);
   SKAP_RETURN_IF_ERROR(
@@ -65,6 +66,9 @@ Result<std::unique_ptr<HubNode>> HubNode::Open(const std::string& dir,
   SKAP_ASSIGN_OR_RETURN(node->keystore_, keystore::FileKeystore::Open(KekPath(dir)));
   SKAP_ASSIGN_OR_RETURN(node->db_, store::SqliteDatabase::Open(DbPath(dir), false));
   SKAP_RETURN_IF_ERROR(store::Migrate(*node->db_, HubMigrations(*node->keystore_), node->clock_));
+  // Every key of hub.db is bound now (version 10): a writer who rolls the
+  // schema back cannot have an old unbound key rebound (keystore.h).
+  SKAP_RETURN_IF_ERROR(node->keystore_->RefuseUnbound());
   SKAP_ASSIGN_OR_RETURN(auto info, node->db_->Query("SELECT hub_id FROM hub_info WHERE id = 1"));
   SKAP_ASSIGN_OR_RETURN(auto keys, node->db_->Query("SELECT wrapped FROM hub_keys WHERE name = $1",
                                                     {std::string(kAuditKeyName)}));

@@ -88,7 +88,7 @@ constexpr std::array<std::string_view, 10> kDescriptions = {
 }  // namespace
 
 keystore::WrapBinding HubKeyBinding(std::string_view name) {
-  return {keystore::kPurposeHubKey, std::string(name)};
+  return {keystore::kPurposeHubKey, keystore::RowOf({name})};
 }
 
 std::vector<store::Migration> HubMigrations(keystore::Keystore& kek) {

@@ -58,7 +58,7 @@ Result<std::unique_ptr<FileKeystore>> FileKeystore::Create(const std::string& pa
     return error;
   }
   SKAP_RETURN_IF_ERROR(SyncDirectoryOf(path));
-  return std::unique_ptr<FileKeystore>(new FileKeystore(path, std::move(kek)));
+  return std::unique_ptr<FileKeystore>(new FileKeystore(path, std::move(kek), false));
 }
 
 Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::string& path) {
@@ -84,7 +84,9 @@ Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::string& path
   if (read(f.fd, out.data(), out.size()) != static_cast<ssize_t>(out.size())) {
     return SystemError("read " + path);
   }
-  return std::unique_ptr<FileKeystore>(new FileKeystore(path, std::move(kek)));
+  std::error_code ec;
+  const bool refused = std::filesystem::exists(path + ".bound", ec);
+  return std::unique_ptr<FileKeystore>(new FileKeystore(path, std::move(kek), refused));
 }
 
 Result<SecretBytes> FileKeystore::BoundKek(const WrapBinding& binding) const {
@@ -107,7 +109,23 @@ Result<SecretBytes> FileKeystore::Unwrap(std::span<const std::uint8_t> wrapped,
 }
 
 Result<SecretBytes> FileKeystore::UnwrapUnbound(std::span<const std::uint8_t> wrapped) {
+  if (unbound_refused_) {
+    return Unexpected(ErrorCode::kFailedPrecondition,
+                      "a key wrapped without its binding is refused: every key under " + path_ +
+                          " was bound already (" + BoundMarkerPath() + ")");
+  }
   return crypto::UnwrapKey(kek_.Expose(), wrapped);
+}
+
+Result<void> FileKeystore::RefuseUnbound() {
+  if (unbound_refused_) return Ok();
+  const std::string marker = BoundMarkerPath();
+  const FileDescriptor f{
+      open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, kKekFileMode)};
+  if (f.fd < 0 || fsync(f.fd) != 0) return SystemError("create " + marker);
+  SKAP_RETURN_IF_ERROR(SyncDirectoryOf(marker));
+  unbound_refused_ = true;
+  return Ok();
 }
 
 }  // namespace skap::keystore

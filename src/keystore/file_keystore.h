@@ -29,13 +29,18 @@ class FileKeystore final : public Keystore {
   Result<SecretBytes> Unwrap(std::span<const std::uint8_t> wrapped,
                              const WrapBinding& binding) override;
   Result<SecretBytes> UnwrapUnbound(std::span<const std::uint8_t> wrapped) override;
+  // RefuseUnbound creates PATH.bound (mode 0600, fsynced); Open reads it.
+  Result<void> RefuseUnbound() override;
 
  private:
-  FileKeystore(std::string path, SecretBytes kek) : path_(std::move(path)), kek_(std::move(kek)) {}
+  FileKeystore(std::string path, SecretBytes kek, bool unbound_refused)
+      : path_(std::move(path)), kek_(std::move(kek)), unbound_refused_(unbound_refused) {}
   // BoundKek derives the KEK for `binding` (keystore.h gives the derivation).
   Result<SecretBytes> BoundKek(const WrapBinding& binding) const;
+  std::string BoundMarkerPath() const { return path_ + ".bound"; }
   std::string path_;
   SecretBytes kek_;
+  bool unbound_refused_ = false;
 };
 
 }  // namespace skap::keystore

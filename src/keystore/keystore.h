@@ -60,8 +60,15 @@ class Keystore {
   virtual Result<SecretBytes> Unwrap(std::span<const std::uint8_t> wrapped,
                                      const WrapBinding& binding) = 0;
   // UnwrapUnbound unwraps a key wrapped under the KEK itself, as every key was
-  // before bindings. Only the migrations that rewrap those rows call it.
+  // before bindings: only the upgrades that rewrap those keys call it, and
+  // only until RefuseUnbound.
   virtual Result<SecretBytes> UnwrapUnbound(std::span<const std::uint8_t> wrapped) = 0;
+  // RefuseUnbound makes every later UnwrapUnbound fail (kFailedPrecondition),
+  // for good: it is recorded beside the KEK, out of a database writer's
+  // reach. The daemons call it once their stores are rewrapped, so that a
+  // writer who rolls the schema back cannot have an old unbound key (one of
+  // their own) rebound into someone else's row. Calling it again is a no-op.
+  virtual Result<void> RefuseUnbound() = 0;
 };
 
 }  // namespace skap::keystore

@@ -29,25 +29,38 @@ Result<void> BindWrappedColumn(store::Database& db, Keystore& kek, const Wrapped
     }
     auto key = kek.UnwrapUnbound(*wrapped);
     if (!key) {
+      // Refused (the keystore takes no unbound key any more), or not a key
+      // wrapped under this KEK at all.
       return Unexpected(ErrorCode::kFailedPrecondition,
-                        named + " holds a key that does not unwrap under the KEK");
+                        key.error().code == ErrorCode::kFailedPrecondition
+                            ? named + ": " + key.error().message
+                            : named + " holds a key that does not unwrap under the KEK");
     }
     row.resize(n);
     SKAP_ASSIGN_OR_RETURN(const auto bound, kek.Wrap(key->Expose(), c.binding(row)));
     const store::Blob value(bound.begin(), bound.end());
+    Result<std::int64_t> changed = 0;
     switch (n) {
       case 1:
-        SKAP_RETURN_IF_ERROR(db.Execute(update, {value, row[0]}));
+        changed = db.Execute(update, {value, row[0]});
         break;
       case 2:
-        SKAP_RETURN_IF_ERROR(db.Execute(update, {value, row[0], row[1]}));
+        changed = db.Execute(update, {value, row[0], row[1]});
         break;
       case 3:
-        SKAP_RETURN_IF_ERROR(db.Execute(update, {value, row[0], row[1], row[2]}));
+        changed = db.Execute(update, {value, row[0], row[1], row[2]});
         break;
       default:
-        SKAP_RETURN_IF_ERROR(db.Execute(update, {value, row[0], row[1], row[2], row[3]}));
+        changed = db.Execute(update, {value, row[0], row[1], row[2], row[3]});
         break;
+    }
+    if (!changed) return Unexpected(std::move(changed).error());
+    // The row key names exactly this row (a NULL key column names none, a
+    // partial key several): anything else would leave or copy a key.
+    if (*changed != 1) {
+      return Unexpected(
+          ErrorCode::kFailedPrecondition,
+          named + ": a row key that names " + std::to_string(*changed) + " rows, not one");
     }
   }
   return Ok();

@@ -12,8 +12,8 @@
 namespace skap::keystore {
 
 // WrappedColumn names one column of wrapped keys, the columns of its row's
-// key (one to four), and the binding of a row given those key columns'
-// values, in order.
+// key (one to four: the whole key, so that it names one row), and the
+// binding of a row given those key columns' values, in order.
 struct WrappedColumn {
   std::string_view table;
   std::string_view column;

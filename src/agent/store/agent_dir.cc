@@ -66,7 +66,13 @@ Result<HubChannelState> AgentDir::LoadHub(const std::string& hub_id) {
   if (!crypto::IsCanonicalUuid(hub_id) || !std::filesystem::exists(HubPath(hub_id))) {
     return Unexpected(ErrorCode::kNotFound, "not enrolled at hub " + hub_id);
   }
-  return LoadHubChannelState(HubPath(hub_id), *kek_);
+  SKAP_ASSIGN_OR_RETURN(auto state, LoadHubChannelState(HubPath(hub_id), *kek_));
+  // A whole file copied over another hub's is not that hub's state.
+  if (state.hub.hub_id != hub_id) {
+    return Unexpected(ErrorCode::kFailedPrecondition,
+                      HubPath(hub_id) + " holds the state of hub " + state.hub.hub_id);
+  }
+  return state;
 }
 
 Result<std::vector<HubChannelState>> AgentDir::LoadHubs() {

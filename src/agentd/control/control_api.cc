@@ -65,6 +65,11 @@ json StatusJson(const EndpointStatus& s) {
                             {"expired", x.expired},
                             {"established_at_ms", x.established_at_ms},
                             {"reseeded_at_ms", x.reseeded_at_ms}});
+    if (x.reseed_failed_at_ms != 0) {
+      sessions.back()["reseed_failure"] = json{{"at_ms", x.reseed_failed_at_ms},
+                                               {"reason", x.reseed_failure},
+                                               {"blamed_hubs", x.reseed_blamed_hubs}};
+    }
   }
   out["sessions"] = sessions;
   if (s.peer_channel) {

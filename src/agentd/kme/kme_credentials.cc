@@ -28,7 +28,8 @@ Result<std::string> ReadText(const std::string& path) {
 // A private key's file is bound to its name (ca.key.wrapped, server.key.wrapped):
 // one key's file copied over the other's does not unwrap.
 keystore::WrapBinding FileBinding(const std::string& path) {
-  return {keystore::kPurposeKmePrivateKey, std::filesystem::path(path).filename().string()};
+  return {keystore::kPurposeKmePrivateKey,
+          keystore::RowOf({std::filesystem::path(path).filename().string()})};
 }
 
 Result<void> WriteWrappedKey(const std::string& path, keystore::Keystore& kek,
@@ -39,12 +40,15 @@ Result<void> WriteWrappedKey(const std::string& path, keystore::Keystore& kek,
 
 Result<SecretBytes> ReadWrappedKey(const std::string& path, keystore::Keystore& kek) {
   SKAP_ASSIGN_OR_RETURN(auto wrapped, ReadSecretFile(path));
-  if (auto key = kek.Unwrap(wrapped.Expose(), FileBinding(path))) return key;
-  // Written before bindings: read once unbound and rewritten bound.
-  SKAP_ASSIGN_OR_RETURN(auto key, kek.UnwrapUnbound(wrapped.Expose()));
-  SKAP_ASSIGN_OR_RETURN(const auto bound, kek.Wrap(key.Expose(), FileBinding(path)));
+  auto key = kek.Unwrap(wrapped.Expose(), FileBinding(path));
+  if (key) return key;
+  // Written before bindings: read once unbound and rewritten bound (until the
+  // keystore refuses unbound keys: BindCredentialFiles runs before that).
+  auto unbound = kek.UnwrapUnbound(wrapped.Expose());
+  if (!unbound) return key;
+  SKAP_ASSIGN_OR_RETURN(const auto bound, kek.Wrap(unbound->Expose(), FileBinding(path)));
   SKAP_RETURN_IF_ERROR(ReplaceSecretFile(path, bound));
-  return key;
+  return unbound;
 }
 
 Result<void> WriteText(const std::string& path, const std::string& text) {
@@ -78,6 +82,16 @@ Result<void> EnsureCredentials(const std::string& data_dir, keystore::Keystore& 
   fs::remove_all(dir, ec);  // a set without its server certificate is incomplete
   fs::rename(fresh, dir, ec);
   if (ec) return Unexpected(ErrorCode::kIoError, "cannot rename " + fresh + ": " + ec.message());
+  return Ok();
+}
+
+Result<void> BindCredentialFiles(const std::string& data_dir, keystore::Keystore& kek) {
+  const std::string dir = Dir(data_dir);
+  for (const char* name : {"/ca.key.wrapped", "/server.key.wrapped"}) {
+    std::error_code ec;
+    if (!fs::exists(dir + name, ec)) continue;
+    SKAP_RETURN_IF_ERROR(ReadWrappedKey(dir + name, kek));
+  }
   return Ok();
 }
 

@@ -37,6 +37,10 @@ struct IssuedCertificate {
   std::string sha256;  // fingerprint of the DER certificate, lowercase hex
 };
 
+// BindCredentialFiles rewrites the private keys' files, if there are any and
+// they were wrapped before bindings, bound to their names (keystore.h).
+Result<void> BindCredentialFiles(const std::string& data_dir, keystore::Keystore& kek);
+
 // EnsureCredentials makes the CA and the server certificate in `data_dir` if
 // they are missing. `server_names` become the server certificate's DNS names
 // (IP literals become IP addresses).

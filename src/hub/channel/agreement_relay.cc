@@ -100,13 +100,17 @@ std::string_view AgreementRelay::MigrationSql(int version) {
 
 Result<void> AgreementRelay::BindWrappedKeys(store::Database& db, keystore::Keystore& kek) {
   // A share's row is (sid, sender, kind); its recipient completes the
-  // binding, so the UPDATE's key includes it too.
-  return keystore::BindWrappedColumn(
-      db, kek,
-      {"mailbox", "wrapped_share", {"sid", "sender", "recipient"}, [](const store::Row& key) {
-         return ShareBinding(AsBlob(key[0]).value_or(Blob{}), AsText(key[1]).value_or(""),
-                             AsText(key[2]).value_or(""));
-       }});
+  // binding (the sender's confirmation has the same sid, sender and
+  // recipient, and no share).
+  return keystore::BindWrappedColumn(db, kek,
+                                     {"mailbox",
+                                      "wrapped_share",
+                                      {"sid", "sender", "kind", "recipient"},
+                                      [](const store::Row& key) {
+                                        return ShareBinding(AsBlob(key[0]).value_or(Blob{}),
+                                                            AsText(key[1]).value_or(""),
+                                                            AsText(key[3]).value_or(""));
+                                      }});
 }
 
 Result<AgreementRelay::Route> AgreementRelay::RouteFor(const std::string& sender,

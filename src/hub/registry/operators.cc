@@ -58,7 +58,7 @@ std::optional<std::int64_t> ExpiresAt(std::int64_t now_ms,
 }
 
 keystore::WrapBinding AdminPskBinding(const std::string& name) {
-  return {keystore::kPurposeOperatorAdminPsk, name};
+  return {keystore::kPurposeOperatorAdminPsk, keystore::RowOf({name})};
 }
 
 }  // namespace

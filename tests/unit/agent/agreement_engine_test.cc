@@ -278,8 +278,9 @@ class TestPort final : public HubPort {
 
 class AgreementEngineTest : public ::testing::Test {
  protected:
-  // Setup makes n hubs (threshold k) and the devices a and b, admitted at each.
-  void Setup(unsigned k, unsigned n) {
+  // Setup makes n hubs (threshold k) and the devices a and b, admitted at
+  // each; `reseed_interval` (0: off) schedules re-seeds.
+  void Setup(unsigned k, unsigned n, std::chrono::milliseconds reseed_interval = {}) {
     std::vector<std::string> ids(kHubIds.begin(), kHubIds.begin() + n);
     for (unsigned i = 0; i < n; ++i) {
       auto hub = std::make_unique<TestHub>();
@@ -317,6 +318,7 @@ class AgreementEngineTest : public ::testing::Test {
     EngineOptions options;
     options.lifetime = std::chrono::milliseconds(1000);
     options.confirm_grace = std::chrono::milliseconds(1000);
+    options.reseed_interval = reseed_interval;
     for (const auto& id : {kA, kB}) {
       auto d = std::make_unique<TestDevice>();
       d->id = id;
@@ -684,6 +686,51 @@ TEST_F(AgreementEngineTest, WithOneHubItsWordEndsThePairAndWithdrawingItAllowsAF
   fabric_.Run();
   EXPECT_FALSE(A().engine->EndedReason(kB));
   EXPECT_EQ(Agree(true).state, AgreementState::kConfirmed);
+}
+
+// A scheduled re-seed that fails is not silent: the initiator keeps why (for
+// status) and tells its sink (the daemon logs it), until a re-seed succeeds.
+TEST_F(AgreementEngineTest, AFailedScheduledReseedIsKeptUntilOneSucceeds) {
+  Setup(2, 3, std::chrono::milliseconds(10000));
+  ASSERT_EQ(Agree(/*fresh=*/true).state, AgreementState::kConfirmed);
+  std::vector<std::string> heard;
+  A().engine->SetReseedFailedSink(
+      [&](const std::string& peer, const AgreementEngine::ReseedFailure& f) {
+        heard.push_back(peer + ": " + f.reason);
+      });
+  EXPECT_FALSE(A().engine->LastReseedFailure(kB));
+  // Two of three hubs withhold: the scheduled re-seed cannot complete.
+  hubs_[1]->withhold = hubs_[2]->withhold = true;
+  const auto epoch = Epoch(A(), kB);
+  now_ms_ += 10001;
+  for (int i = 0; i < 4; ++i) {
+    A().engine->Tick();
+    B().engine->Tick();
+    fabric_.Run();
+    now_ms_ += 600;
+  }
+  const auto failed = A().engine->LastReseedFailure(kB);
+  ASSERT_TRUE(failed);
+  EXPECT_FALSE(failed->reason.empty());
+  EXPECT_GT(failed->at_ms, 0);
+  ASSERT_FALSE(heard.empty());
+  EXPECT_EQ(heard.front().substr(0, kB.size()), kB);
+  EXPECT_EQ(Epoch(A(), kB), epoch);
+  EXPECT_EQ(Epoch(B(), kA), epoch) << "no split";
+
+  // The hubs deliver again: the next scheduled attempt succeeds and the
+  // failure is answered.
+  hubs_[1]->withhold = hubs_[2]->withhold = false;
+  for (int i = 0; i < 6 && Epoch(A(), kB) == epoch; ++i) {
+    now_ms_ += 1000;
+    A().engine->Tick();
+    B().engine->Tick();
+    fabric_.Run();
+  }
+  EXPECT_EQ(Epoch(A(), kB), epoch + 1);
+  EXPECT_EQ(Epoch(B(), kA), epoch + 1);
+  EXPECT_FALSE(A().engine->LastReseedFailure(kB));
+  EXPECT_TRUE(SameKeys());
 }
 
 }  // namespace

@@ -187,6 +187,9 @@ TEST_F(AgentDirTest, ChannelStateKeysAreBoundAndOldFilesRewritten) {
               swapped.begin() + static_cast<std::ptrdiff_t>(key_at(swapped)));
   write(path, swapped);
   EXPECT_EQ(store_->LoadHub(state.hub.hub_id).error().code, ErrorCode::kAuthenticationFailed);
+  // The other hub's whole file in this hub's place is not this hub's state.
+  write(path, theirs);
+  EXPECT_EQ(store_->LoadHub(state.hub.hub_id).error().code, ErrorCode::kFailedPrecondition);
 
   // Version 2: the same key wrapped under the bare KEK.
   const auto kek = ReadSecretFile(store_->dir() + "/local.kek");
@@ -204,6 +207,10 @@ TEST_F(AgentDirTest, ChannelStateKeysAreBoundAndOldFilesRewritten) {
   const auto rewritten = read(path);
   EXPECT_EQ(std::string(rewritten.begin(), rewritten.begin() + 4), "SKS3");
   EXPECT_TRUE(store_->LoadHub(state.hub.hub_id));
+  // Once the daemon has refused unbound keys, a version-2 file is refused.
+  ASSERT_TRUE(store_->kek().RefuseUnbound());
+  write(path, old);
+  EXPECT_EQ(store_->LoadHub(state.hub.hub_id).error().code, ErrorCode::kFailedPrecondition);
 }
 
 // An agent of schema version 3 kept a running agreement as a header, a JSON

@@ -6,6 +6,7 @@
 #include "common/secret_file.h"
 #include "crypto/key_wrap.h"
 #include "hub/schema.h"
+#include "keystore/file_keystore.h"
 #include "keystore/keystore.h"
 #include "unit/hub/registry/registry_fixture.h"
 
@@ -37,6 +38,7 @@ TEST_F(RegistryTest, AWrappedKeyMovedToAnotherRowDoesNotUnwrap) {
   // Within one row: after admission the bootstrap key (epoch 0) is kept as
   // the previous key; put in place of epoch 1 it does not unwrap as epoch 1.
   Enrol(a);
+  ASSERT_TRUE(registry_->channel_keys().KeyFor(a.device.id, 1));
   ASSERT_TRUE(
       db_->Execute("UPDATE channel_keys SET wrapped_key = previous_wrapped_key"
                    " WHERE device_id = $1",
@@ -93,16 +95,24 @@ TEST_F(RegistryTest, KeysWrappedBeforeBindingsAreBoundByTheUpgrade) {
   EXPECT_FALSE(keystore_->UnwrapUnbound(WrappedKeyOf(*db_, a.device.id)))
       << "no unbound copy is left";
 
-  // A key that does not unwrap under the bare KEK (junk, or a key bound
-  // already) stops the upgrade, which names the column and changes nothing.
+  // Once the hub runs on the bound store it refuses unbound keys for good
+  // (HubNode::Open): a writer who rolls the schema back to plant an old
+  // unbound key (their own device's, say) in another device's row stops the
+  // upgrade instead of having it rebound.
+  ASSERT_TRUE(keystore_->RefuseUnbound());
+  const BootstrapGrant b = Provision("sensor-b");
+  ASSERT_TRUE(db_->Execute("UPDATE channel_keys SET wrapped_key = $1 WHERE device_id = $2",
+                           {store::Blob(*unbound_key), b.device.id}));
   ASSERT_TRUE(db_->Execute("DELETE FROM schema_migrations WHERE version = 10"));
   const auto refused = store::Migrate(*db_, HubMigrations(*keystore_), SystemClock());
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().message.find("operators.wrapped_admin_psk holds a key that does not"
-                                         " unwrap under the KEK"),
+  EXPECT_NE(refused.error().message.find("a key wrapped without its binding is refused"),
             std::string::npos)
       << refused.error().message;
-  EXPECT_TRUE(registry_->operators().AdminPsk("alice"));
+  EXPECT_FALSE(registry_->channel_keys().KeyFor(b.device.id, 0));
+  auto reopened = keystore::FileKeystore::Open(dir_.File("kek"));
+  ASSERT_TRUE(reopened);
+  EXPECT_FALSE((*reopened)->UnwrapUnbound(*unbound_key)) << "the refusal outlives the process";
 }
 
 }  // namespace
