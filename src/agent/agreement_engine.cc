@@ -186,6 +186,9 @@ void AgreementEngine::SendConfirm(const AgreementRecord& r, HubPort* only) {
     if (auto th = pairwise::TranscriptHash(r.params)) {
       confirm.set_refused_transcript(std::string(th->begin(), th->end()));
     }
+    confirm.set_refusal_kind(static_cast<pb::RefusalKind>(r.refusal_kind));
+    confirm.set_responder_epoch(r.refusal_epoch);
+    confirm.set_refusal_mac(std::string(r.refusal_mac.begin(), r.refusal_mac.end()));
   }
   if (r.agreement) {  // a responder's tags travel with its public key (hybrid mode)
     const auto p = r.agreement->responder_public();
@@ -365,18 +368,28 @@ bool AgreementEngine::OnConfirm(const std::string& sender, const pb::ConfirmOffe
       auto own = pairwise::TranscriptHash(r.params);
       if (!own || !ct::Equal(*own, AsBytes(confirm.refused_transcript()))) return true;
     }
-    // Sealed end to end, a refusal is the peer's own word. Through the hubs
-    // it may be one hub's forgery: it counts once more than n - k hubs
-    // carry it, which no n - k lying hubs can reach on their own. (The
-    // count is kept in memory: after a restart the agreement ends at expiry.)
-    if (source == pairwise::kPeerChannelSource) {
-      Fail(r, "the peer refused: " + confirm.refusal());
+    // Sealed end to end, or under the session both sides hold, a refusal
+    // is the peer's own word. Otherwise it may be one hub's forgery: it
+    // counts once more than n - k hubs carry it, which no n - k lying hubs
+    // can reach on their own (the count is kept in memory: after a restart
+    // the agreement ends at expiry).
+    const auto kind = static_cast<pairwise::RefusalKind>(confirm.refusal_kind());
+    if (source == pairwise::kPeerChannelSource || RefusalIsThePeers(r, confirm)) {
+      TakeRefusal(r, confirm.refusal(), kind, confirm.responder_epoch());
       return true;
     }
     auto& carried = peer_refusals_[r.params.sid];
-    carried[source] = confirm.refusal();
-    if (carried.size() > r.params.hub_count() - r.params.threshold) {
-      Fail(r, "the peer refused: " + confirm.refusal());
+    carried[source] = {confirm.refusal(), confirm.refusal_kind(), confirm.responder_epoch()};
+    const std::size_t liars = r.params.hub_count() - r.params.threshold;
+    if (carried.size() > liars) {
+      // What it says counts only as far as more than n - k copies agree.
+      const auto agreeing = std::count_if(carried.begin(), carried.end(), [&](const auto& c) {
+        return c.second.kind == confirm.refusal_kind() &&
+               c.second.responder_epoch == confirm.responder_epoch();
+      });
+      TakeRefusal(r, confirm.refusal(),
+                  static_cast<std::size_t>(agreeing) > liars ? kind : pairwise::RefusalKind::kOther,
+                  confirm.responder_epoch());
     }
     return true;
   }
@@ -471,7 +484,55 @@ bool AgreementEngine::JudgeLateShare(AgreementRecord& r, unsigned index, const S
   return false;
 }
 
-bool AgreementEngine::Refuse(const pairwise::AgreementParams& params, const std::string& reason) {
+bool AgreementEngine::RefusalIsThePeers(const AgreementRecord& r, const pb::ConfirmOffer& confirm) {
+  if (confirm.refusal_mac().empty()) return false;
+  auto secrets = sessions_.PeerSecrets(r.peer);
+  auto th = pairwise::TranscriptHash(r.params);
+  if (!secrets || !th) return false;
+  // The responder keys it under the epoch before the offer's if it holds
+  // that one, else under its own current epoch: try each this side holds.
+  for (const auto& held : *secrets) {
+    auto mac = pairwise::RefusalMac(held.secret.Expose(), *th, confirm.responder_epoch(),
+                                    static_cast<pairwise::RefusalKind>(confirm.refusal_kind()),
+                                    confirm.refusal());
+    if (mac && ct::Equal(*mac, AsBytes(confirm.refusal_mac()))) return true;
+  }
+  return false;
+}
+
+void AgreementEngine::TakeRefusal(AgreementRecord& r, const std::string& reason,
+                                  pairwise::RefusalKind kind, std::uint64_t responder_epoch) {
+  const std::uint64_t own = SessionEpoch(r.peer);
+  // A re-seed whose last message (the initiator's tag) reached no hub in
+  // time leaves its initiator an epoch ahead of its responder. Neither can
+  // re-seed the other then, and the responder cannot catch up (it never
+  // learnt which candidate was right). The side ahead, told so by the peer
+  // itself, starts the session afresh: one side only, so two fresh starts
+  // never cross.
+  const bool split = kind == pairwise::RefusalKind::kEpochMismatch && r.params.session_epoch != 1 &&
+                     responder_epoch < own;
+  if (!split) return Fail(r, "the peer refused: " + reason);
+  std::vector<Done> waiting;
+  if (auto w = waiters_.find(r.params.sid); w != waiters_.end()) {
+    waiting = std::move(w->second);
+    waiters_.erase(w);
+  }
+  Fail(r, "the peer refused: " + reason + "; the session split (the peer is at epoch " +
+              std::to_string(responder_epoch) + ", this side at " + std::to_string(own) +
+              "): it starts afresh");
+  auto started = Start(r.peer, true, r.params.hybrid() || options_.hybrid);
+  if (!started) {
+    AgreementOutcome o = OutcomeOf(r);
+    o.reason += "; cannot start afresh: " + started.error().message;
+    for (auto& done : waiting) done(o);
+    return;
+  }
+  auto& moved = waiters_[*started];
+  for (auto& done : waiting) moved.push_back(std::move(done));
+}
+
+bool AgreementEngine::Refuse(const pairwise::AgreementParams& params, const std::string& reason,
+                             pairwise::RefusalKind kind) {
   AgreementRecord r;
   r.params = params;
   r.role = Role::kResponder;
@@ -479,7 +540,28 @@ bool AgreementEngine::Refuse(const pairwise::AgreementParams& params, const std:
   r.state = AgreementState::kFailed;
   r.reason = "refused: " + reason;
   r.refusal_out = reason;
+  r.refusal_kind = kind;
+  r.refusal_epoch = SessionEpoch(params.initiator);
   r.created_at_ms = now_();
+  if (r.refusal_epoch > 0) {
+    // Keyed under the epoch the initiator holds (the one before its
+    // offer's) where this side holds it too, else under this side's own.
+    auto secrets = sessions_.PeerSecrets(params.initiator);
+    auto th = pairwise::TranscriptHash(params);
+    if (secrets && th) {
+      const std::uint64_t theirs = params.session_epoch - 1;
+      const SessionStore::EpochSecret* key = nullptr;
+      for (const auto& held : *secrets) {
+        if (held.epoch == theirs || (key == nullptr && held.epoch == r.refusal_epoch)) key = &held;
+      }
+      if (key != nullptr) {
+        if (auto mac =
+                pairwise::RefusalMac(key->secret.Expose(), *th, r.refusal_epoch, kind, reason)) {
+          r.refusal_mac = std::move(*mac);
+        }
+      }
+    }
+  }
   if (!agreements_.Save(r)) return false;
   auto& stored = live_.insert_or_assign(params.sid, std::move(r)).first->second;
   SendConfirm(stored, nullptr);
@@ -499,8 +581,14 @@ bool AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& par
   }
   const std::uint64_t current = SessionEpoch(params.initiator);
   if (params.session_epoch != 1 && params.session_epoch != current + 1) {
-    return Refuse(params, "session epoch mismatch: the responder is at epoch " +
-                              std::to_string(current) + "; agree afresh (--fresh)");
+    // An offer of an epoch this side holds already comes from a peer that
+    // is behind (it never got this side's last tag): re-seeding from here
+    // lets it refuse under the epoch both hold, and the split heals
+    // (TakeRefusal). A forged offer costs no more than one re-seed.
+    if (current > 0 && params.session_epoch <= current) catch_up_.insert(params.initiator);
+    return Refuse(params,
+                  "session epoch mismatch: the responder is at epoch " + std::to_string(current),
+                  pairwise::RefusalKind::kEpochMismatch);
   }
   // Both sides re-seeding at once: the agreement of the lower device id goes
   // ahead. The offer came through one hub and may be its forgery, so this
@@ -509,7 +597,8 @@ bool AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& par
   for (auto& [sid, mine] : live_) {
     if (mine.peer == params.initiator && mine.role == Role::kInitiator &&
         mine.state == AgreementState::kRunning && identity_.device_id < params.initiator) {
-      return Refuse(params, "both sides started an agreement; the responder's goes ahead");
+      return Refuse(params, "both sides started an agreement; the responder's goes ahead",
+                    pairwise::RefusalKind::kConcurrent);
     }
   }
   auto agreement = pairwise::Agreement::Start(params, Role::kResponder, rng_);
@@ -678,6 +767,18 @@ void AgreementEngine::Tick() {
     last_purge_ms_ = now;
     (void)agreements_.Purge(now - options_.confirm_grace.count());
   }
+  // Peers found an epoch behind: a re-seed from here, at most one per
+  // agreement lifetime each.
+  for (auto it = catch_up_.begin(); it != catch_up_.end();) {
+    auto& tried = reseed_tried_ms_[*it];
+    if (UpLinks() < identity_.threshold || now - tried < options_.lifetime.count()) {
+      ++it;
+      continue;
+    }
+    tried = now;
+    Reseed(*it, false, options_.hybrid);
+    it = catch_up_.erase(it);
+  }
   // Scheduled re-seeds; the device with the lower id starts them, so the
   // two sides do not race each other.
   if (options_.reseed_interval.count() == 0 && options_.reseed_after_keys == 0) return;
@@ -692,14 +793,18 @@ void AgreementEngine::Tick() {
     if ((old || used) && UpLinks() >= identity_.threshold &&
         now - tried >= options_.lifetime.count()) {
       tried = now;
-      Agree(s.peer, false, options_.hybrid, [this, peer = s.peer](const AgreementOutcome& o) {
-        if (o.state != AgreementState::kFailed) return;
-        ReseedFailure& f = reseed_failures_[peer];
-        f = ReseedFailure{now_(), o.reason, o.inconsistent_hubs};
-        if (reseed_failed_) reseed_failed_(peer, f);
-      });
+      Reseed(s.peer, false, options_.hybrid);
     }
   }
+}
+
+void AgreementEngine::Reseed(const std::string& peer, bool fresh, bool hybrid) {
+  Agree(peer, fresh, hybrid, [this, peer](const AgreementOutcome& o) {
+    if (o.state != AgreementState::kFailed) return;
+    ReseedFailure& f = reseed_failures_[peer];
+    f = ReseedFailure{now_(), o.reason, o.inconsistent_hubs};
+    if (reseed_failed_) reseed_failed_(peer, f);
+  });
 }
 
 std::optional<AgreementEngine::ReseedFailure> AgreementEngine::LastReseedFailure(

@@ -144,7 +144,21 @@ class AgreementEngine final : public HubPortListener {
   void Finish(const AgreementRecord& record);
   // Refuse answers an agreement this device will not take part in; false
   // when the refusal could not be stored.
-  bool Refuse(const pairwise::AgreementParams& params, const std::string& reason);
+  // A refusal is authenticated under this side's session with the
+  // initiator when there is one (pairwise::RefusalMac).
+  bool Refuse(const pairwise::AgreementParams& params, const std::string& reason,
+              pairwise::RefusalKind kind = pairwise::RefusalKind::kOther);
+  // RefusalIsThePeers is true when `confirm`'s refusal carries a MAC that
+  // one of the epochs this side holds with the peer verifies.
+  bool RefusalIsThePeers(const AgreementRecord& record, const channel::v1::ConfirmOffer& confirm);
+  // TakeRefusal ends `record` on the peer's counted refusal; an epoch
+  // mismatch that shows this side ahead of the peer (the split the last
+  // message of a re-seed can leave) starts the session afresh from here.
+  void TakeRefusal(AgreementRecord& record, const std::string& reason, pairwise::RefusalKind kind,
+                   std::uint64_t responder_epoch);
+  // Reseed starts an agreement with `peer` that is not a person's: its
+  // failure is kept for status (LastReseedFailure).
+  void Reseed(const std::string& peer, bool fresh, bool hybrid);
   static void Ack(HubPort& link, const std::string& sender, const std::string& sid,
                   channel::v1::DeliveryKind kind);
   // Unstored notes a delivery left unacknowledged because the store failed.
@@ -181,7 +195,16 @@ class AgreementEngine final : public HubPortListener {
   std::map<Sid, std::vector<Done>> waiters_;
   std::map<Sid, std::map<std::string, std::string>> refusals_;  // hub id -> why
   // The peer's refusals as each hub carried them (hub index -> why).
-  std::map<Sid, std::map<unsigned, std::string>> peer_refusals_;
+  struct CarriedRefusal {
+    std::string reason;
+    int kind = 0;
+    std::uint64_t responder_epoch = 0;
+  };
+  std::map<Sid, std::map<unsigned, CarriedRefusal>> peer_refusals_;
+  // Peers whose offer showed them an epoch behind this side: this side
+  // re-seeds with them at the next Tick, so that they can refuse it under
+  // the epoch both hold and the split heals (TakeRefusal).
+  std::set<std::string> catch_up_;
   // The hubs that have stored this agreement's share or current tags: a link
   // that comes back up resends only what its hub does not hold yet.
   std::map<Sid, std::set<std::string>> shares_held_;

@@ -11,11 +11,13 @@
 namespace skap::pairwise {
 namespace {
 
-constexpr std::string_view kPairLabel = "skap v1 pair";
+constexpr std::string_view kPairLabel = "skap v2 pair";
 constexpr std::string_view kTranscriptLabel = "skap v1 transcript";
 constexpr std::string_view kConfirmLabel = "skap v1 confirm";
 constexpr std::string_view kHybridLabel = "skap v1 hybrid";
+constexpr std::string_view kRefusalLabel = "skap v2 refusal";
 constexpr std::size_t kX25519PublicSize = 32;
+constexpr std::size_t kRefusalKeyBytes = 32;
 
 }  // namespace
 
@@ -54,6 +56,10 @@ unsigned AgreementParams::HubIndex(std::string_view hub_id) const {
 
 std::vector<std::uint8_t> PairInfo(const AgreementParams& params) {
   std::vector<std::uint8_t> info(kPairLabel.begin(), kPairLabel.end());
+  // Version 2 binds the expiry and the epoch into K_AB itself, not only
+  // into th: a key can never stand for another epoch's agreement.
+  AppendU64(info, static_cast<std::uint64_t>(params.expires_at_ms));
+  AppendU64(info, params.session_epoch);
   AppendField16(info, params.initiator);
   AppendField16(info, params.responder);
   info.push_back(static_cast<std::uint8_t>(params.hub_count()));
@@ -105,6 +111,20 @@ Result<SecretBytes> HybridPairKey(std::span<const std::uint8_t> pair_key,
   at = std::copy(initiator_public.begin(), initiator_public.end(), at);
   std::copy(responder_public.begin(), responder_public.end(), at);
   return crypto::Hkdf(crypto::Hash::kSha384, pair_key, shared, info, kSecretBytes);
+}
+
+Result<std::vector<std::uint8_t>> RefusalMac(std::span<const std::uint8_t> peer_secret,
+                                             std::span<const std::uint8_t> refused_transcript,
+                                             std::uint64_t responder_epoch, RefusalKind kind,
+                                             std::string_view reason) {
+  SKAP_ASSIGN_OR_RETURN(
+      const auto key, crypto::HkdfExpand(crypto::Hash::kSha384, peer_secret, AsBytes(kRefusalLabel),
+                                         kRefusalKeyBytes));
+  std::vector<std::uint8_t> message(refused_transcript.begin(), refused_transcript.end());
+  AppendU64(message, responder_epoch);
+  message.push_back(static_cast<std::uint8_t>(kind));
+  AppendField32(message, reason);
+  return crypto::HmacTag(crypto::Hash::kSha384, key.Expose(), message);
 }
 
 Result<std::vector<std::uint8_t>> ConfirmTag(std::span<const std::uint8_t> pair_key, Role role,

@@ -2,8 +2,8 @@
 // moves, and the derivations over it (docs/protocol.md, "Derivations"):
 // clang-format off
 //
-//   info     = "skap v1 pair" ‖ lp16(A) ‖ lp16(B) ‖ u8(n) ‖ lp16(hub_1) ‖ … ‖ lp16(hub_n)
-//              ‖ u8(k) ‖ u8(n)
+//   info     = "skap v2 pair" ‖ u64(expires_at_ms) ‖ u64(session_epoch) ‖ lp16(A) ‖ lp16(B)
+//              ‖ u8(n) ‖ lp16(hub_1) ‖ … ‖ lp16(hub_n) ‖ u8(k) ‖ u8(n)
 //   th       = SHA-384("skap v1 transcript" ‖ sid ‖ u64(expires_at_ms) ‖ u64(session_epoch)
 //              ‖ info [‖ P_A])
 //   K_AB     = HKDF-SHA-384(salt = sid, IKM = S_A ‖ S_B, info, L = 32)
@@ -16,6 +16,13 @@
 //                           info = "skap v1 hybrid" ‖ P_A ‖ P_B, L = 32)
 //   tag_role = HMAC-SHA-384(K_H, "skap v1 confirm" ‖ role ‖ th ‖ P_B)
 // K_H then stands for K_AB everywhere after the agreement.
+//
+// A responder with a session with the initiator authenticates its refusal
+// under it (PS_e, session_keys.h), so the initiator can take it as the
+// peer's own word whichever hubs carried it:
+//   RFK_e       = HKDF-Expand(PS_e, "skap v2 refusal", 32)   (HKDF with SHA-384)
+//   refusal_mac = HMAC-SHA-384(RFK_e, refused th ‖ u64(responder_epoch) ‖ u8(kind)
+//                              ‖ lp32(reason))
 //
 // clang-format on
 // A is the initiator's device id, B the responder's; the hub set is sorted
@@ -35,6 +42,10 @@
 
 namespace skap::pairwise {
 
+// kProtocolVersion is the agreement protocol this code speaks
+// (docs/protocol.md); every header carries it, and a header of another
+// version is refused before anything is derived from it.
+inline constexpr std::uint32_t kProtocolVersion = 2;
 // kSecretBytes is the size of each side's contribution S_A, S_B and of K_AB.
 inline constexpr std::size_t kSecretBytes = 32;
 // kMaxHubs bounds n (1 <= k <= n <= 16).
@@ -78,6 +89,20 @@ Result<SecretBytes> HybridPairKey(std::span<const std::uint8_t> pair_key,
                                   std::span<const std::uint8_t> shared,
                                   std::span<const std::uint8_t> initiator_public,
                                   std::span<const std::uint8_t> responder_public);
+// RefusalKind says why a responder refused, in a form the initiator acts
+// on (channel.proto's RefusalKind has the same numbers).
+enum class RefusalKind : std::uint8_t {
+  kOther = 0,
+  kEpochMismatch = 1,  // the responder's session epoch cannot take the agreement's
+  kConcurrent = 2,     // both sides started one; the responder's goes ahead
+};
+// RefusalMac is refusal_mac above, under `peer_secret` (PS_e of the
+// responder's epoch e with the initiator).
+Result<std::vector<std::uint8_t>> RefusalMac(std::span<const std::uint8_t> peer_secret,
+                                             std::span<const std::uint8_t> refused_transcript,
+                                             std::uint64_t responder_epoch, RefusalKind kind,
+                                             std::string_view reason);
+
 // ConfirmTag is tag_role: proof to the peer that the sender holds the key
 // (K_AB, or K_H with `responder_public` = P_B in hybrid mode).
 Result<std::vector<std::uint8_t>> ConfirmTag(std::span<const std::uint8_t> pair_key, Role role,

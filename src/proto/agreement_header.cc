@@ -1,6 +1,7 @@
 #include "proto/agreement_header.h"
 
 #include <algorithm>
+#include <string>
 
 namespace skap::proto {
 
@@ -8,6 +9,12 @@ Result<pairwise::AgreementParams> ParamsFromHeader(const channel::v1::AgreementH
   pairwise::AgreementParams params;
   if (header.sid().size() != params.sid.size()) {
     return Unexpected(ErrorCode::kInvalidArgument, "agreement: sid must be 16 bytes");
+  }
+  if (header.protocol_version() != pairwise::kProtocolVersion) {
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      "agreement: protocol version " + std::to_string(header.protocol_version()) +
+                          " (0: version 1); this " + "side speaks version " +
+                          std::to_string(pairwise::kProtocolVersion) + ": upgrade the older side");
   }
   if (header.hub_set_size() > static_cast<int>(pairwise::kMaxHubs)) {
     return Unexpected(ErrorCode::kInvalidArgument, "agreement: 1 to 16 hubs");
@@ -26,6 +33,7 @@ Result<pairwise::AgreementParams> ParamsFromHeader(const channel::v1::AgreementH
 }
 
 void FillHeader(const pairwise::AgreementParams& params, channel::v1::AgreementHeader& header) {
+  header.set_protocol_version(pairwise::kProtocolVersion);
   header.set_sid(std::string(params.sid.begin(), params.sid.end()));
   header.set_initiator(params.initiator);
   header.set_responder(params.responder);

@@ -11,7 +11,7 @@ first key the initiator handed out of the session the agreement made
   - k - 1 hubs cannot: completed with guessed shares for a missing hub, they
     give other keys every time (k - 1 shares are independent of the secret).
 Written apart from the C++: GF(2^8) and HKDF come from
-tests/vectors/pairwise_v1.py.
+tests/vectors/pairwise_v2.py.
 
 usage: reconstruct.py KEY_HEX SID_HEX HUB_SHARES_FILE...
 """
@@ -24,7 +24,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "vectors"))
-import pairwise_v1 as v  # noqa: E402
+import pairwise_v2 as v  # noqa: E402
 
 
 def gf_inv(a):
@@ -51,9 +51,9 @@ def first_key(h, sid, s_a, s_b):
     """key_{1,d,0} of the session an epoch-1 agreement makes, d the chain the
     initiator hands out (docs/protocol.md)."""
     hubs = h["hub_set"]
-    n, k = len(hubs), h["threshold"]
-    info = b"skap v1 pair" + v.lp16(h["initiator"]) + v.lp16(h["responder"]) + bytes([n])
-    info += b"".join(v.lp16(x) for x in hubs) + bytes([k, n])
+    k = h["threshold"]
+    info = v.pair_info(h["initiator"], h["responder"], hubs, k, h["expires_at_ms"],
+                       h["session_epoch"])
     pair_key = v.hkdf_sha384(sid, s_a + s_b, info, 32)
     root = hmac.new(b"\0" * 48, pair_key, hashlib.sha384).digest()
     d = 0 if h["initiator"].encode() < h["responder"].encode() else 1

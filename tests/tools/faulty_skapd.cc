@@ -7,6 +7,10 @@
 //   lie-refusals    hands over every confirmation as a refusal "from" its
 //                   sender, as a hub that wants a pair to stop would
 //                   (agreement_lying_hub_test.sh);
+//   drop-confirms   never hands a confirmation to the device whose id is in
+//                   $SKAP_FAULT_DEVICE (it stores them, as a hub that lost
+//                   them would), so an initiator's last tag can be lost on
+//                   every hub (epoch_split_test.sh);
 //   keep-shares     keeps a copy of every share it relays (wrapped under
 //                   its KEK, in a table of its own, kept_shares) where the
 //                   hub erases its own at delivery, as a curious hub would
@@ -14,6 +18,7 @@
 //                   it back).
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "hub/channel/agreement_relay.h"
@@ -97,8 +102,35 @@ class RefusalForgingRelay final : public ForwardingRelay {
     auto* confirm = d.message.mutable_confirm();
     confirm->clear_tags();
     confirm->clear_responder_x25519();
+    // The most a refusal can claim: the sender has no session at all, so
+    // that an initiator that took it would start afresh; its MAC is junk.
     confirm->set_refusal("session epoch mismatch (forged by a hub)");
+    confirm->set_refusal_kind(pb::REFUSAL_KIND_EPOCH_MISMATCH);
+    confirm->set_responder_epoch(0);
+    confirm->set_refusal_mac(std::string(48, 'x'));
   }
+};
+
+// ConfirmDroppingRelay keeps every confirmation for one device from it.
+class ConfirmDroppingRelay final : public ForwardingRelay {
+ public:
+  ConfirmDroppingRelay(Relay& own, std::string device)
+      : ForwardingRelay(own), device_(std::move(device)) {}
+  Result<Delivery> OfferConfirm(const std::string& sender, const pb::ConfirmOffer& offer) override {
+    auto delivery = ForwardingRelay::OfferConfirm(sender, offer);
+    if (delivery && delivery->recipient == device_) delivery->recipient.clear();  // not pushed
+    return delivery;
+  }
+  Result<std::vector<Delivery>> PendingFor(const std::string& recipient) override {
+    auto pending = ForwardingRelay::PendingFor(recipient);
+    if (pending && recipient == device_) {
+      std::erase_if(*pending, [](const Delivery& d) { return d.message.has_confirm(); });
+    }
+    return pending;
+  }
+
+ private:
+  std::string device_;
 };
 
 // KeepingRelay keeps every share it is offered.
@@ -131,9 +163,9 @@ class KeepingRelay final : public ForwardingRelay {
 };
 
 int Usage() {
-  std::fprintf(
-      stderr,
-      "usage: faulty_skapd --fault corrupt-shares|lie-refusals|keep-shares run --config FILE\n");
+  std::fprintf(stderr,
+               "usage: faulty_skapd --fault corrupt-shares|lie-refusals|drop-confirms|keep-shares"
+               " run --config FILE\n");
   return 2;
 }
 
@@ -145,8 +177,15 @@ int main(int argc, char** argv) {
     return Usage();
   }
   const std::string fault = argv[2];
-  if (fault != "corrupt-shares" && fault != "lie-refusals" && fault != "keep-shares") {
+  if (fault != "corrupt-shares" && fault != "lie-refusals" && fault != "drop-confirms" &&
+      fault != "keep-shares") {
     return Usage();
+  }
+  // Read once, before the hub starts any thread.
+  const char* device = std::getenv("SKAP_FAULT_DEVICE");  // NOLINT(concurrency-mt-unsafe)
+  if (fault == "drop-confirms" && (device == nullptr || *device == '\0')) {
+    std::fprintf(stderr, "faulty_skapd: drop-confirms needs SKAP_FAULT_DEVICE\n");
+    return 2;
   }
   auto config = skap::hub::LoadHubConfig(argv[5]);
   if (!config) {
@@ -159,8 +198,9 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   skap::hub::HubSeams seams;
-  seams.relay = [fault](Relay& own, skap::hub::HubNode& node) -> std::unique_ptr<Relay> {
+  seams.relay = [fault, device](Relay& own, skap::hub::HubNode& node) -> std::unique_ptr<Relay> {
     if (fault == "corrupt-shares") return std::make_unique<CorruptingRelay>(own);
+    if (fault == "drop-confirms") return std::make_unique<ConfirmDroppingRelay>(own, device);
     if (fault == "lie-refusals") return std::make_unique<RefusalForgingRelay>(own);
     (void)node.database().Execute(
         "CREATE TABLE IF NOT EXISTS kept_shares (sid BLOB NOT NULL, sender TEXT NOT NULL,"

@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
         {"responder", h.responder()},
         {"hub_set", std::vector<std::string>(h.hub_set().begin(), h.hub_set().end())},
         {"threshold", h.threshold()},
+        {"expires_at_ms", h.expires_at_ms()},
         {"session_epoch", h.session_epoch()},
         {"initiator_x25519", skap::HexEncode(skap::AsBytes(h.initiator_x25519()))},
         {"x", offer.hub_index()},

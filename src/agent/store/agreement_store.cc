@@ -324,6 +324,9 @@ Result<void> AgreementStore::SaveInCurrentTransaction(const AgreementRecord& r) 
   const Blob sid(r.params.sid.begin(), r.params.sid.end());
   for (const auto& t : r.tags_out) record.add_tags_out(Text(t));
   record.set_refusal_out(r.refusal_out);
+  record.set_refusal_kind(static_cast<std::uint32_t>(r.refusal_kind));
+  record.set_refusal_epoch(r.refusal_epoch);
+  record.set_refusal_mac(Text(r.refusal_mac));
   for (const unsigned hub : r.inconsistent_hubs) record.add_inconsistent_hubs(hub);
   for (const auto& [index, check] : r.share_checks) {
     (*record.mutable_share_checks())[index] = Text(check);
@@ -359,6 +362,12 @@ Result<AgreementRecord> AgreementStore::FromRow(const store::Row& row, bool with
   spb::AgreementRecord record;
   if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return malformed;
   AgreementRecord r;
+  // Records stored before headers carried a protocol version are this
+  // device's own, carried on under the version it speaks now (a peer that
+  // still speaks version 1 then matches no tag: the agreement fails cleanly).
+  if (record.header().protocol_version() == 0) {
+    record.mutable_header()->set_protocol_version(pairwise::kProtocolVersion);
+  }
   SKAP_ASSIGN_OR_RETURN(r.params, proto::ParamsFromHeader(record.header()));
   r.role = AsText(row[1]).value_or("") == "initiator" ? pairwise::Role::kInitiator
                                                       : pairwise::Role::kResponder;
@@ -368,6 +377,11 @@ Result<AgreementRecord> AgreementStore::FromRow(const store::Row& row, bool with
   r.state = *state;
   for (const auto& t : record.tags_out()) r.tags_out.push_back(Bytes(t));
   r.refusal_out = record.refusal_out();
+  if (record.refusal_kind() <= static_cast<std::uint32_t>(pairwise::RefusalKind::kConcurrent)) {
+    r.refusal_kind = static_cast<pairwise::RefusalKind>(record.refusal_kind());
+  }
+  r.refusal_epoch = record.refusal_epoch();
+  r.refusal_mac = Bytes(record.refusal_mac());
   r.inconsistent_hubs.assign(record.inconsistent_hubs().begin(), record.inconsistent_hubs().end());
   r.reason = record.reason();
   for (const auto& [index, check] : record.share_checks()) r.share_checks[index] = Bytes(check);

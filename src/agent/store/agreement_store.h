@@ -37,6 +37,11 @@ struct AgreementRecord {
   // What to send the peer through every hub (public): tags, or a refusal.
   std::vector<pairwise::Tag> tags_out;
   std::string refusal_out;
+  // With a refusal: its kind, this side's session epoch with the peer, and
+  // its MAC under that session (empty without one): pairwise::RefusalMac.
+  pairwise::RefusalKind refusal_kind = pairwise::RefusalKind::kOther;
+  std::uint64_t refusal_epoch = 0;
+  std::vector<std::uint8_t> refusal_mac;
   // The hubs whose shares disagreed with the confirmed value, and check
   // values of the shares still to come (pairwise::MissingShareChecks).
   std::vector<unsigned> inconsistent_hubs;

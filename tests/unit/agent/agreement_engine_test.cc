@@ -70,6 +70,9 @@ struct TestHub {
   Lie lie = Lie::kNone;
   hub::Principal admitter;  // of the tenant the devices belong to
   std::string only_to;      // if set, the hub lies to this device only
+  // If set, confirmations to this device are lost (not a lie: what a long
+  // outage between the last tag and the purge does).
+  std::string drop_confirms_to;
   std::uint8_t forged = 0;  // a counter for forged values
 
   // Tamper turns one delivery into what this hub hands over instead.
@@ -84,6 +87,7 @@ struct TestHub {
     };
     const std::string sid =
         d.message.has_share() ? d.message.share().header().sid() : d.message.confirm().sid();
+    if (d.message.has_confirm() && d.recipient == drop_confirms_to) return out;
     switch (only_to.empty() || only_to == d.recipient ? lie : Lie::kNone) {
       case Lie::kNone:
         break;
@@ -110,7 +114,13 @@ struct TestHub {
         f.message.set_sender(d.message.sender());
         f.message.mutable_confirm()->set_sid(sid);
         f.message.mutable_confirm()->set_recipient(d.recipient);
+        // As damaging as a refusal can be: it claims the sender has no
+        // session at all, which would make the recipient start afresh if
+        // it counted, and carries a MAC no session made.
         f.message.mutable_confirm()->set_refusal("forged by a hub");
+        f.message.mutable_confirm()->set_refusal_kind(pb::REFUSAL_KIND_EPOCH_MISMATCH);
+        f.message.mutable_confirm()->set_responder_epoch(0);
+        f.message.mutable_confirm()->set_refusal_mac(std::string(48, static_cast<char>(++forged)));
         out.push_back(std::move(f));
         break;
       }
@@ -517,6 +527,83 @@ std::string LieName(const ::testing::TestParamInfo<LyingCase>& info) {
 }
 INSTANTIATE_TEST_SUITE_P(KOfN, LyingHubs, ::testing::ValuesIn(AllLies()), LieName);
 
+// The last message of a re-seed, the initiator's tag, lost on every hub
+// (the initiator cut off until the hubs purged it): the initiator is an
+// epoch ahead. With n - k of the hubs withholding everything from then on,
+// so that no refusal reaches the count of hubs, the two sides still heal
+// without anyone starting afresh by hand: the responder's refusal is
+// authenticated under the epoch both hold, and the side ahead starts afresh.
+// Whichever side tries to re-seed first.
+class EpochSplit
+    : public AgreementEngineTest,
+      public ::testing::WithParamInterface<std::tuple<std::tuple<unsigned, unsigned>, bool>> {};
+
+TEST_P(EpochSplit, HealsWithoutAnOperator) {
+  const auto [kn, behind_starts] = GetParam();
+  const auto [k, n] = kn;
+  Setup(k, n);
+  ASSERT_EQ(Agree(true).state, AgreementState::kConfirmed);
+  ASSERT_EQ(Agree(false).state, AgreementState::kConfirmed);
+  for (auto& hub : hubs_) hub->drop_confirms_to = kB;
+  const auto split = Agree(false);
+  ASSERT_EQ(split.state, AgreementState::kConfirmed) << split.reason;
+  for (const auto& o : B().engine->Recent(8)) {
+    if (o.sid == split.sid) {
+      EXPECT_EQ(o.state, AgreementState::kFailed) << "expired at b";
+    }
+  }
+  ASSERT_EQ(Epoch(A(), kB), 3u);
+  ASSERT_EQ(Epoch(B(), kA), 2u) << "split";
+  for (unsigned i = 0; i < n; ++i) {
+    hubs_[i]->drop_confirms_to.clear();
+    if (i < n - k) hubs_[i]->lie = Lie::kWithhold;
+  }
+  const auto first = Agree(false, false, /*from_b=*/behind_starts);
+  if (behind_starts) {
+    // a refuses b's offer under the epoch both hold: b's attempt ends at
+    // once, and a re-seeds in turn at its next tick.
+    EXPECT_EQ(first.state, AgreementState::kFailed);
+    EXPECT_NE(first.reason.find("session epoch mismatch"), std::string::npos) << first.reason;
+    fabric_.Run();  // what a's tick (in Agree) started
+    for (int i = 0; i < 4 && Epoch(A(), kB) != 1; ++i) {
+      now_ms_ += 1500;
+      A().engine->Tick();
+      B().engine->Tick();
+      fabric_.Run();
+    }
+  } else {
+    EXPECT_EQ(first.state, AgreementState::kConfirmed) << first.reason;
+  }
+  EXPECT_EQ(Epoch(A(), kB), 1u) << "started afresh";
+  EXPECT_EQ(Epoch(B(), kA), 1u);
+  EXPECT_TRUE(SameKeys());
+  bool said = false;
+  for (const auto& o : A().engine->Recent(8)) {
+    said = said || o.reason.find("starts afresh") != std::string::npos;
+  }
+  EXPECT_TRUE(said) << "the healing is in a's record";
+  // And the pair re-seeds on from there.
+  const auto next = Agree(false);
+  EXPECT_EQ(next.state, AgreementState::kConfirmed) << next.reason;
+  EXPECT_EQ(Epoch(A(), kB), 2u);
+  EXPECT_EQ(Epoch(B(), kA), 2u);
+  EXPECT_TRUE(SameKeys());
+}
+
+std::string SplitName(
+    const ::testing::TestParamInfo<std::tuple<std::tuple<unsigned, unsigned>, bool>>& info) {
+  const auto& [kn, behind] = info.param;
+  return std::to_string(std::get<0>(kn)) + "of" + std::to_string(std::get<1>(kn)) +
+         (behind ? "_BehindStarts" : "_AheadStarts");
+}
+INSTANTIATE_TEST_SUITE_P(
+    KOfN, EpochSplit,
+    ::testing::Combine(::testing::Values(std::make_tuple(1u, 1u), std::make_tuple(1u, 3u),
+                                         std::make_tuple(2u, 3u), std::make_tuple(2u, 5u),
+                                         std::make_tuple(3u, 5u)),
+                       ::testing::Bool()),
+    SplitName);
+
 // With n = k any hub can stop an agreement (by withholding), but none can
 // split it: a refusal forged to the responder, even after the initiator
 // confirmed, is not taken (only an initiator is ever refused).
@@ -602,15 +689,23 @@ TEST_F(AgreementEngineTest, SessionEpochsMustFollowOrStartAfresh) {
   ASSERT_EQ(Agree(false).state, AgreementState::kConfirmed);
   ASSERT_EQ(Agree(false).state, AgreementState::kConfirmed);
   EXPECT_EQ(Epoch(A(), kB), 2u);
-  // b loses its session (a fresh install, say): a's next re-seed is refused
-  // with the reason, and --fresh repairs it.
+  // b loses its session (a fresh install, say): a's next re-seed is
+  // refused, and a, the side ahead, starts the session afresh by itself.
   ASSERT_TRUE(store::InTransaction(B().store->db(), [&] {
     return B().sessions->ApplyInCurrentTransaction(kA, 1, std::vector<std::uint8_t>(32, 9));
   }));
-  const auto refused = Agree(false);
-  EXPECT_EQ(refused.state, AgreementState::kFailed);
-  EXPECT_NE(refused.reason.find("session epoch mismatch"), std::string::npos) << refused.reason;
-  EXPECT_EQ(Epoch(A(), kB), 2u);
+  const auto healed = Agree(false);
+  EXPECT_EQ(healed.state, AgreementState::kConfirmed) << healed.reason;
+  EXPECT_EQ(Epoch(A(), kB), 1u);
+  EXPECT_EQ(Epoch(B(), kA), 1u);
+  EXPECT_TRUE(SameKeys());
+  bool said = false;
+  for (const auto& o : A().engine->Recent(8)) {
+    said = said || (o.reason.find("session epoch mismatch") != std::string::npos &&
+                    o.reason.find("starts afresh") != std::string::npos);
+  }
+  EXPECT_TRUE(said) << "the refused re-seed says why the session started afresh";
+  // --fresh by hand still starts afresh too.
   EXPECT_EQ(Agree(true).state, AgreementState::kConfirmed);
   EXPECT_EQ(Epoch(A(), kB), 1u);
   EXPECT_TRUE(SameKeys());

@@ -1,5 +1,5 @@
-// docs/protocol.md's derivations against tests/vectors/pairwise_v1.json,
-// which tests/vectors/pairwise_v1.py computes without any of this code.
+// docs/protocol.md's derivations against tests/vectors/pairwise_v2.json,
+// which tests/vectors/pairwise_v2.py computes without any of this code.
 #include "pairwise/agreement_params.h"
 
 #include <fstream>
@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/ct.h"
 #include "common/hex.h"
 #include "crypto/shamir.h"
 
@@ -14,8 +15,8 @@ namespace skap::pairwise {
 namespace {
 
 nlohmann::json Vectors() {
-  std::ifstream in(std::string(SKAP_SOURCE_DIR) + "/tests/vectors/pairwise_v1.json");
-  EXPECT_TRUE(in) << "tests/vectors/pairwise_v1.json is missing";
+  std::ifstream in(std::string(SKAP_SOURCE_DIR) + "/tests/vectors/pairwise_v2.json");
+  EXPECT_TRUE(in) << "tests/vectors/pairwise_v2.json is missing";
   return nlohmann::json::parse(in);
 }
 
@@ -85,6 +86,42 @@ TEST(AgreementParamsTest, ShamirSharesFromAnIndependentFieldRebuild) {
   std::vector<crypto::Share> three;
   for (int i : {4, 1, 2}) three.push_back(shares[static_cast<std::size_t>(i)].Clone());
   EXPECT_EQ(HexEncode(crypto::CombineShares(three)->Expose()), shamir["secret"]);
+}
+
+TEST(AgreementParamsTest, TheRefusalMacMatchesTheCheckedInVector) {
+  const auto v = Vectors()["refusal"];
+  const auto kind = static_cast<RefusalKind>(v["kind"].get<int>());
+  auto mac = RefusalMac(Hex(v["peer_secret"]), Hex(v["refused_transcript"]), v["responder_epoch"],
+                        kind, v["reason"].get<std::string>());
+  ASSERT_TRUE(mac);
+  EXPECT_EQ(HexEncode(*mac), v["mac"]);
+  // Every field is bound: the epoch, the kind and the reason.
+  EXPECT_NE(*RefusalMac(Hex(v["peer_secret"]), Hex(v["refused_transcript"]), 2, kind,
+                        v["reason"].get<std::string>()),
+            *mac);
+  EXPECT_NE(*RefusalMac(Hex(v["peer_secret"]), Hex(v["refused_transcript"]), v["responder_epoch"],
+                        RefusalKind::kConcurrent, v["reason"].get<std::string>()),
+            *mac);
+  EXPECT_NE(*RefusalMac(Hex(v["peer_secret"]), Hex(v["refused_transcript"]), v["responder_epoch"],
+                        kind, "another reason"),
+            *mac);
+}
+
+TEST(AgreementParamsTest, ThePairKeyBindsTheEpochAndTheExpiry) {
+  // Protocol version 2: the same contributions under a header that differs
+  // only in its epoch or expiry give another K_AB, not only another th.
+  const auto c = Vectors()["cases"][1];
+  const auto params = ParamsOf(c);
+  const auto s_a = Hex(c["initiator_secret"]);
+  const auto s_b = Hex(c["responder_secret"]);
+  const auto key = DerivePairKey(params, s_a, s_b);
+  ASSERT_TRUE(key);
+  auto other = params;
+  other.session_epoch += 1;
+  EXPECT_FALSE(ct::Equal(DerivePairKey(other, s_a, s_b)->Expose(), key->Expose()));
+  other = params;
+  other.expires_at_ms += 1;
+  EXPECT_FALSE(ct::Equal(DerivePairKey(other, s_a, s_b)->Expose(), key->Expose()));
 }
 
 TEST(AgreementParamsTest, BadParametersAreRefused) {

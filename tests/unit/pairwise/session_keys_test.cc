@@ -1,5 +1,5 @@
 // The session derivations (docs/protocol.md, "Session") against
-// tests/vectors/pairwise_v1.json, computed by tests/vectors/pairwise_v1.py
+// tests/vectors/pairwise_v2.json, computed by tests/vectors/pairwise_v2.py
 // without any of this code.
 #include "pairwise/session_keys.h"
 
@@ -15,8 +15,8 @@ namespace skap::pairwise {
 namespace {
 
 nlohmann::json SessionVectors() {
-  std::ifstream in(std::string(SKAP_SOURCE_DIR) + "/tests/vectors/pairwise_v1.json");
-  EXPECT_TRUE(in) << "tests/vectors/pairwise_v1.json is missing";
+  std::ifstream in(std::string(SKAP_SOURCE_DIR) + "/tests/vectors/pairwise_v2.json");
+  EXPECT_TRUE(in) << "tests/vectors/pairwise_v2.json is missing";
   return nlohmann::json::parse(in)["session"];
 }
 

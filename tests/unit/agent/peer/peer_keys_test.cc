@@ -1,5 +1,5 @@
 // The peer channel's keys and sealing (docs/peer.md) against
-// tests/vectors/pairwise_v1.json, computed by tests/vectors/pairwise_v1.py
+// tests/vectors/pairwise_v2.json, computed by tests/vectors/pairwise_v2.py
 // independently of this code; then what Open must refuse.
 #include "agent/peer/peer_keys.h"
 
@@ -17,8 +17,8 @@ namespace skap::peer {
 namespace {
 
 nlohmann::json Epochs() {
-  std::ifstream in(std::string(SKAP_SOURCE_DIR) + "/tests/vectors/pairwise_v1.json");
-  EXPECT_TRUE(in) << "tests/vectors/pairwise_v1.json is missing";
+  std::ifstream in(std::string(SKAP_SOURCE_DIR) + "/tests/vectors/pairwise_v2.json");
+  EXPECT_TRUE(in) << "tests/vectors/pairwise_v2.json is missing";
   return nlohmann::json::parse(in)["session"];
 }
 

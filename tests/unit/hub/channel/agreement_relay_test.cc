@@ -165,6 +165,10 @@ TEST_F(AgreementRelayTest, OffersThatBreakTheNetworksRulesAreRefused) {
   ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(a_, offer, share_); }),
                           ErrorCode::kFailedPrecondition, "threshold mismatch");
   offer = Offer(a_, b_);
+  offer.mutable_header()->clear_protocol_version();  // as a version 1 agent sends it
+  ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(a_, offer, share_); }),
+                          ErrorCode::kInvalidArgument, "protocol version 0 (0: version 1)");
+  offer = Offer(a_, b_);
   offer.mutable_header()->clear_hub_set();
   offer.mutable_header()->add_hub_set(kHubA);
   offer.mutable_header()->set_threshold(1);

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Generates pairwise_v1.json: known answers for docs/protocol.md's
+"""Generates pairwise_v2.json: known answers for docs/protocol.md's
 derivations, computed here independently of the C++ code (Python's hashlib and
 hmac, and a GF(2^8) written from FIPS 197's field definition).
 
-    python3 tests/vectors/pairwise_v1.py > tests/vectors/pairwise_v1.json
+    python3 tests/vectors/pairwise_v2.py > tests/vectors/pairwise_v2.json
 """
 import hashlib
 import hmac
@@ -66,11 +66,18 @@ RFC7748_BOB_PUBLIC = bytes.fromhex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78
 RFC7748_SHARED = bytes.fromhex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742")
 
 
-def case(name, sid, a, b, hubs, k, expires, epoch, s_a, s_b, hybrid=False):
+def pair_info(a, b, hubs, k, expires, epoch):
+    """K_AB's HKDF info, protocol version 2: it binds the expiry and the
+    session epoch as well as the parties, the hub set and k."""
     hubs = sorted(hubs)
     n = len(hubs)
-    info = b"skap v1 pair" + lp16(a) + lp16(b) + bytes([n])
-    info += b"".join(lp16(h) for h in hubs) + bytes([k, n])
+    info = b"skap v2 pair" + struct.pack(">QQ", expires, epoch) + lp16(a) + lp16(b) + bytes([n])
+    return info + b"".join(lp16(h) for h in hubs) + bytes([k, n])
+
+
+def case(name, sid, a, b, hubs, k, expires, epoch, s_a, s_b, hybrid=False):
+    hubs = sorted(hubs)
+    info = pair_info(a, b, hubs, k, expires, epoch)
     p_a = RFC7748_ALICE_PUBLIC if hybrid else b""
     p_b = RFC7748_BOB_PUBLIC if hybrid else b""
     th = hashlib.sha384(b"skap v1 transcript" + sid + struct.pack(">QQ", expires, epoch)
@@ -145,6 +152,16 @@ def peer_channel(root, e, a, b, counter):
             "aad_a": (b"skap v1 peer" + lp16(a) + struct.pack(">QQ", e, counter)).hex()}
 
 
+def refusal(peer_secret, refused_th, responder_epoch, kind, reason):
+    """A responder's refusal MAC under its session's PS_e (protocol v2)."""
+    key = hkdf_expand_sha384(peer_secret, b"skap v2 refusal", 32)
+    message = refused_th + struct.pack(">QB", responder_epoch, kind)
+    message += struct.pack(">I", len(reason.encode())) + reason.encode()
+    return {"peer_secret": peer_secret.hex(), "refused_transcript": refused_th.hex(),
+            "responder_epoch": responder_epoch, "kind": kind, "reason": reason,
+            "mac": hmac.new(key, message, hashlib.sha384).digest().hex()}
+
+
 def main():
     s_a = bytes(range(1, 33))
     s_b = bytes(range(0xA0, 0xC0))
@@ -161,10 +178,14 @@ def main():
     coefficients = [bytes((7 * i + 3) & 0xFF for i in range(32)),
                     bytes((11 * i + 5) & 0xFF for i in range(32))]
     shares = shamir_shares(s_a, coefficients, [1, 2, 3, 4, 5])
+    epochs = session([bytes.fromhex(c["pair_key"]) for c in cases[:2]])
     json.dump({
-        "source": "tests/vectors/pairwise_v1.py (independent of the C++ code)",
+        "source": "tests/vectors/pairwise_v2.py (independent of the C++ code)",
         "cases": cases,
-        "session": session([bytes.fromhex(c["pair_key"]) for c in cases[:2]]),
+        "session": epochs,
+        "refusal": refusal(bytes.fromhex(epochs[0]["peer"]["secret"]),
+                           bytes.fromhex(cases[1]["transcript_hash"]), 1, 1,
+                           "session epoch mismatch: the responder is at epoch 1"),
         "shamir": {"threshold": 3, "secret": s_a.hex(),
                    "shares": {str(x): y.hex() for x, y in shares.items()}},
     }, fp=__import__("sys").stdout, indent=1)
