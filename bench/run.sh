@@ -10,7 +10,7 @@ per=${SECONDS_PER:-3}
 
 cmake --preset release -DSKAP_BUILD_BENCH=ON >/dev/null
 cmake --build --preset release -j 2 --target skap_bench provision_bench channel_bench \
-  agreement_bench kerberos_bench relay_bench skapd skapctl skap-agent >/dev/null
+  agreement_bench kerberos_bench relay_bench decode_bench skapd skapctl skap-agent >/dev/null
 
 speed() {  # speed <args...>: bytes per second from `openssl speed -mr`
   openssl speed -mr -seconds "$per" "$@" 2>/dev/null | awk -F: '/^\+F:/ {v=$NF} END {print v}'
@@ -69,6 +69,21 @@ printf "%-44s %18s\n" "Shamir split, 32 B, k=3 n=5" "$(per_s "$(ips BM_ShamirSpl
 printf "%-44s %18s\n" "Shamir combine, 32 B, 3 shares" "$(per_s "$(ips BM_ShamirCombine3of5)")"
 printf "%-44s %18s\n" "TLS 1.3 PSK handshake, psk_ke (in memory)" "$(per_s "$(ips BM_TlsPskHandshake/0)")"
 printf "%-44s %18s\n" "TLS 1.3 PSK handshake, psk_dhe_ke (in memory)" "$(per_s "$(ips BM_TlsPskHandshake/1)")"
+
+echo
+echo "decoding the peer's contribution, n = 16, k = 8, n - k altered (bench/decode_bench.cc):"
+dcsv=$(build/release/bench/decode_bench --benchmark_format=csv --benchmark_min_time=1 2>/dev/null)
+dms() {  # dms <benchmark name>: CPU ms per iteration
+  echo "$dcsv" | awk -F, -v name="\"$1\"" '$1 == name {
+    t = $4; u = $5; gsub(/"/, "", u)
+    f = (u == "ns") ? 1e-6 : (u == "us") ? 1e-3 : (u == "ms") ? 1 : 1e3; printf "%.3f", t * f }'
+}
+base=$(dms BM_CombineShares)
+printf "%-44s %12s %14s\n" "measurement" "CPU ms" "x baseline"
+for b in BM_CombineShares BM_ReseedDecode BM_FirstAgreementDecode/0 BM_FirstAgreementDecode/8; do
+  printf "%-44s %12s %14s\n" "$b" "$(dms "$b")" \
+    "$(awk -v a="$(dms "$b")" -v z="$base" 'BEGIN { if (z > 0) printf "%.0f", a / z }')"
+done
 
 echo
 echo "the hub under load (bench/hub_bench.sh):"

@@ -50,9 +50,26 @@ Result<void> AgreementEngine::Resume() {
   // agent may have died just before its commit); the hubs hear the rest
   // when the links come up.
   for (auto& [sid, r] : live_) {
-    if (r.state == AgreementState::kRunning && r.agreement) Progress(r);
+    if (r.state != AgreementState::kRunning || !r.agreement) continue;
+    if (auto authenticated = AuthenticateShares(r); !authenticated) {
+      Fail(r, authenticated.error().message);
+      continue;
+    }
+    Progress(r);
   }
   return Ok();
+}
+
+Result<void> AgreementEngine::AuthenticateShares(AgreementRecord& r) {
+  if (!r.agreement || r.params.session_epoch < 2) return Ok();
+  SKAP_ASSIGN_OR_RETURN(const auto secrets, sessions_.PeerSecrets(r.peer));
+  const std::uint64_t under = r.params.session_epoch - 1;
+  for (const auto& held : secrets) {
+    if (held.epoch == under) return r.agreement->AuthenticateShares(held.secret.Expose());
+  }
+  return Unexpected(ErrorCode::kFailedPrecondition,
+                    "the session no longer holds epoch " + std::to_string(under) +
+                        ", which this re-seed's shares are authenticated under");
 }
 
 unsigned AgreementEngine::UpLinks() const {
@@ -138,6 +155,7 @@ Result<AgreementEngine::Sid> AgreementEngine::Start(const std::string& peer, boo
                         pairwise::Agreement::Start(r.params, Role::kInitiator, rng_, hybrid));
   r.params = agreement.params();  // with P_A in hybrid mode
   r.agreement.emplace(std::move(agreement));
+  SKAP_RETURN_IF_ERROR(AuthenticateShares(r));
   // Stored before any share leaves: a restart resends these same shares.
   SKAP_RETURN_IF_ERROR(agreements_.Save(r));
   CrashPoint("agent.agree.after-start");
@@ -160,6 +178,11 @@ void AgreementEngine::SendShares(const AgreementRecord& r, HubPort* only) {
     auto* offer = request.mutable_share_offer();
     proto::FillHeader(r.params, *offer->mutable_header());
     offer->set_hub_index(index);
+    if (r.agreement->shares_authenticated()) {
+      if (auto mac = r.agreement->OwnShareMac(index)) {
+        offer->set_share_mac(std::string(mac->begin(), mac->end()));
+      }
+    }
     const Sid sid = r.params.sid;
     const std::string hub = link->hub_id();
     link->Request(std::move(request), SecretBytes::Copy(r.agreement->OwnShare(index)),
@@ -434,12 +457,16 @@ void AgreementEngine::OnDelivery(HubPort& link, const pb::PeerDelivery& delivery
     auto stored = agreements_.Load(params->sid);
     if (stored && *stored) {
       it = live_.emplace(params->sid, std::move(**stored)).first;
+      if (auto authenticated = AuthenticateShares(it->second); !authenticated) {
+        Fail(it->second, authenticated.error().message);
+      }
     } else if (!stored) {
       return Unstored();  // cannot tell whether it is known
     }
   }
   if (it == live_.end()) {
-    if (params->responder == identity_.device_id && !Answer(link, *params, std::move(share))) {
+    if (params->responder == identity_.device_id &&
+        !Answer(link, *params, std::move(share), AsBytes(offer.share_mac()))) {
       return Unstored();
     }
     return Ack(link, sender, offer.header().sid(), pb::DELIVERY_KIND_SHARE);
@@ -451,16 +478,29 @@ void AgreementEngine::OnDelivery(HubPort& link, const pb::PeerDelivery& delivery
     // The header this side refused may have been one hub's alteration: a
     // share under another header is answered on its own merits (the
     // refusal named the header it refused, so it stops nothing else).
-    if (!Answer(link, *params, std::move(share))) return Unstored();
+    if (!Answer(link, *params, std::move(share), AsBytes(offer.share_mac()))) return Unstored();
     return Ack(link, sender, offer.header().sid(), pb::DELIVERY_KIND_SHARE);
   }
-  // A share from a hub that altered the header changes nothing.
+  // A share from a hub that altered the header changes nothing; with the
+  // header proven by a share's MAC (a re-seed), it names that hub.
+  if (!SameParams(r.params, *params) && r.state == AgreementState::kRunning && r.agreement &&
+      r.agreement->shares_authenticated() &&
+      std::find(r.agreement->rejected_hubs().begin(), r.agreement->rejected_hubs().end(), index) ==
+          r.agreement->rejected_hubs().end()) {
+    r.agreement->NameHub(index);
+    if (!Progress(r)) return Unstored();
+  }
   if (SameParams(r.params, *params)) {
+    const std::size_t named = r.agreement ? r.agreement->rejected_hubs().size() : 0;
     if (r.state == AgreementState::kRunning && r.agreement &&
-        r.agreement->AddPeerShare(index, share.Expose())) {
+        (r.agreement->AddPeerShare(index, share.Expose(), AsBytes(offer.share_mac())) ||
+         r.agreement->rejected_hubs().size() != named)) {
+      // A share that failed its MAC names its hub: stored like a share.
       if (!Progress(r)) return Unstored();
     } else if (r.state == AgreementState::kConfirmed) {
       if (!JudgeLateShare(r, index, share)) return Unstored();
+    } else if (r.state == AgreementState::kFailed && !r.refusal_out.empty()) {
+      NoteUnproven(*params, index);  // another hub with the header refused
     }
   }
   Ack(link, sender, offer.header().sid(), pb::DELIVERY_KIND_SHARE);
@@ -531,6 +571,12 @@ void AgreementEngine::TakeRefusal(AgreementRecord& r, const std::string& reason,
   for (auto& done : waiting) moved.push_back(std::move(done));
 }
 
+void AgreementEngine::NoteUnproven(const pairwise::AgreementParams& params, unsigned index) {
+  if (params.session_epoch < 2 || index == 0) return;  // only a re-seed's header is ever proven
+  if (unproven_.size() >= kMaxUnproven && !unproven_.contains(params.sid)) return;
+  unproven_[params.sid][index] = params.expires_at_ms;
+}
+
 bool AgreementEngine::Refuse(const pairwise::AgreementParams& params, const std::string& reason,
                              pairwise::RefusalKind kind) {
   AgreementRecord r;
@@ -569,15 +615,23 @@ bool AgreementEngine::Refuse(const pairwise::AgreementParams& params, const std:
 }
 
 bool AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& params,
-                             SecretBytes share) {
+                             SecretBytes share, std::span<const std::uint8_t> share_mac) {
   if (params.expires_at_ms <= now_()) return true;  // late or replayed: nothing to answer
+  const unsigned index = params.HubIndex(link.hub_id());
+  // A header refused here may be one a hub altered: if the sid's real
+  // header is proven later (a re-seed's share MAC), that hub is named.
+  const auto refuse = [&](const std::string& reason,
+                          pairwise::RefusalKind kind = pairwise::RefusalKind::kOther) {
+    NoteUnproven(params, index);
+    return Refuse(params, reason, kind);
+  };
   if (auto why = EndedReason(params.initiator)) {
-    return Refuse(params, "the responder's hubs say the initiator ended: " + *why);
+    return refuse("the responder's hubs say the initiator ended: " + *why);
   }
   if (params.hub_set != identity_.hub_set || params.threshold != identity_.threshold) {
-    return Refuse(params, "threshold mismatch: the responder's network agrees keys " +
-                              std::to_string(identity_.threshold) + " of " +
-                              std::to_string(identity_.hub_set.size()) + " over other hubs");
+    return refuse("threshold mismatch: the responder's network agrees keys " +
+                  std::to_string(identity_.threshold) + " of " +
+                  std::to_string(identity_.hub_set.size()) + " over other hubs");
   }
   const std::uint64_t current = SessionEpoch(params.initiator);
   if (params.session_epoch != 1 && params.session_epoch != current + 1) {
@@ -586,8 +640,7 @@ bool AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& par
     // lets it refuse under the epoch both hold, and the split heals
     // (TakeRefusal). A forged offer costs no more than one re-seed.
     if (current > 0 && params.session_epoch <= current) catch_up_.insert(params.initiator);
-    return Refuse(params,
-                  "session epoch mismatch: the responder is at epoch " + std::to_string(current),
+    return refuse("session epoch mismatch: the responder is at epoch " + std::to_string(current),
                   pairwise::RefusalKind::kEpochMismatch);
   }
   // Both sides re-seeding at once: the agreement of the lower device id goes
@@ -597,19 +650,34 @@ bool AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& par
   for (auto& [sid, mine] : live_) {
     if (mine.peer == params.initiator && mine.role == Role::kInitiator &&
         mine.state == AgreementState::kRunning && identity_.device_id < params.initiator) {
-      return Refuse(params, "both sides started an agreement; the responder's goes ahead",
+      return refuse("both sides started an agreement; the responder's goes ahead",
                     pairwise::RefusalKind::kConcurrent);
     }
   }
   auto agreement = pairwise::Agreement::Start(params, Role::kResponder, rng_);
-  if (!agreement) return Refuse(params, agreement.error().message);
+  if (!agreement) return refuse(agreement.error().message);
   AgreementRecord r;
   r.params = params;
   r.role = Role::kResponder;
   r.peer = params.initiator;
   r.created_at_ms = now_();
   r.agreement.emplace(std::move(*agreement));
-  if (!r.agreement->AddPeerShare(params.HubIndex(link.hub_id()), share.Expose())) return true;
+  if (!AuthenticateShares(r)) return false;  // this side holds epoch e - 1: only the store failed
+  // A re-seed's header is taken only with a share the initiator made for
+  // it: one a hub forged or altered (its header included) starts nothing.
+  if (!r.agreement->AddPeerShare(index, share.Expose(), share_mac)) {
+    if (r.agreement->shares_authenticated()) NoteUnproven(params, index);
+    return true;
+  }
+  // Hubs that delivered this sid before with a share that failed its MAC,
+  // or under another header, lied: only the initiator makes a share's MAC,
+  // and an honest hub hands over the header it was given.
+  if (auto before = unproven_.find(params.sid); before != unproven_.end()) {
+    if (r.agreement->shares_authenticated()) {
+      for (const auto& [hub, expiry] : before->second) r.agreement->NameHub(hub);
+    }
+    unproven_.erase(before);
+  }
   if (!agreements_.Save(r)) return false;
   CrashPoint("agent.respond.after-start");
   auto& stored = live_.insert_or_assign(params.sid, std::move(r)).first->second;
@@ -698,6 +766,12 @@ void AgreementEngine::Fail(AgreementRecord& r, const std::string& reason) {
   if (r.state != AgreementState::kRunning) return;
   r.state = AgreementState::kFailed;
   r.reason = reason;
+  if (r.agreement) {  // hubs whose share failed its MAC are blamed for the failure
+    for (unsigned hub : r.agreement->rejected_hubs()) {
+      const auto at = std::lower_bound(r.inconsistent_hubs.begin(), r.inconsistent_hubs.end(), hub);
+      if (at == r.inconsistent_hubs.end() || *at != hub) r.inconsistent_hubs.insert(at, hub);
+    }
+  }
   r.agreement.reset();
   (void)agreements_.Save(r);
   Finish(r);
@@ -754,6 +828,10 @@ void AgreementEngine::Tick() {
                                                  : ""));
     }
   }
+  std::erase_if(unproven_, [now](const auto& entry) {
+    return std::all_of(entry.second.begin(), entry.second.end(),
+                       [now](const auto& hub) { return hub.second < now; });
+  });
   for (auto it = live_.begin(); it != live_.end();) {
     const bool gone = it->second.state != AgreementState::kRunning &&
                       it->second.params.expires_at_ms + options_.confirm_grace.count() < now;

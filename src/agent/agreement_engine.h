@@ -125,7 +125,14 @@ class AgreementEngine final : public HubPortListener {
   Result<Sid> Start(const std::string& peer, bool fresh, bool hybrid);
   // Answer handles the first share of an agreement the peer started; false
   // when what it must store could not be (the delivery is not acknowledged).
-  bool Answer(HubPort& link, const pairwise::AgreementParams& params, SecretBytes share);
+  bool Answer(HubPort& link, const pairwise::AgreementParams& params, SecretBytes share,
+              std::span<const std::uint8_t> share_mac);
+  // NoteUnproven remembers that hub `index` delivered a share of `params`'s
+  // sid that proved nothing (refused, or failing its MAC), until expiry.
+  void NoteUnproven(const pairwise::AgreementParams& params, unsigned index);
+  // AuthenticateShares keys a re-seed's share MACs (pairwise::ShareMac)
+  // under the epoch before the one it makes, which this side must hold.
+  Result<void> AuthenticateShares(AgreementRecord& record);
   // Progress stores what arrived, sends what is due and confirms if it can;
   // false when the store failed.
   bool Progress(AgreementRecord& record);
@@ -205,6 +212,12 @@ class AgreementEngine final : public HubPortListener {
   // re-seeds with them at the next Tick, so that they can refuse it under
   // the epoch both hold and the split heals (TakeRefusal).
   std::set<std::string> catch_up_;
+  // Re-seed shares that failed their MAC before this side held the
+  // agreement (sid -> hub index -> the header they came under): once a share
+  // the initiator made starts the agreement, their hubs are named. In memory,
+  // at most kMaxUnproven sids, dropped at expiry.
+  static constexpr std::size_t kMaxUnproven = 1024;
+  std::map<Sid, std::map<unsigned, std::int64_t>> unproven_;
   // The hubs that have stored this agreement's share or current tags: a link
   // that comes back up resends only what its hub does not hold yet.
   std::map<Sid, std::set<std::string>> shares_held_;

@@ -38,6 +38,7 @@ Result<Agreement::Snapshot> Agreement::TakeSnapshot() const {
   s.peer_tags = peer_tags_;
   s.own_x25519 = own_x25519_.private_key.Clone();
   s.peer_x25519 = peer_x25519_;
+  s.rejected_hubs = rejected_;
   return s;
 }
 
@@ -68,6 +69,8 @@ Result<Agreement> Agreement::Restore(Snapshot snapshot) {
     a.own_x25519_.private_key = std::move(snapshot.own_x25519);
   }
   a.peer_x25519_ = std::move(snapshot.peer_x25519);
+  a.rejected_ = std::move(snapshot.rejected_hubs);
+  std::sort(a.rejected_.begin(), a.rejected_.end());
   return a;
 }
 
@@ -76,10 +79,47 @@ std::span<const std::uint8_t> Agreement::OwnShare(unsigned hub_index) const {
   return own_shares_[hub_index - 1].Expose();
 }
 
-Result<void> Agreement::AddPeerShare(unsigned hub_index, std::span<const std::uint8_t> y) {
+Result<void> Agreement::AuthenticateShares(std::span<const std::uint8_t> previous_peer_secret) {
+  SKAP_ASSIGN_OR_RETURN(share_mac_key_, ShareMacKey(previous_peer_secret));
+  return Ok();
+}
+
+Result<std::vector<std::uint8_t>> Agreement::OwnShareMac(unsigned hub_index) const {
+  if (share_mac_key_.empty()) {
+    return Unexpected(ErrorCode::kFailedPrecondition, "shares are not authenticated");
+  }
+  return ShareMac(share_mac_key_.Expose(), role_, transcript_, hub_index, OwnShare(hub_index));
+}
+
+void Agreement::NameHub(unsigned hub_index) {
+  if (confirmed_ || hub_index < 1 || hub_index > params_.hub_count()) return;
+  const auto at = std::lower_bound(rejected_.begin(), rejected_.end(), hub_index);
+  if (at != rejected_.end() && *at == hub_index) return;
+  rejected_.insert(at, hub_index);
+  // Whatever it delivered before counts no more.
+  peer_shares_.erase(hub_index);
+  peer_tags_.erase(hub_index);
+}
+
+Result<void> Agreement::AddPeerShare(unsigned hub_index, std::span<const std::uint8_t> y,
+                                     std::span<const std::uint8_t> mac) {
   if (confirmed_) return Ok();  // a late share changes nothing any more
   if (hub_index < 1 || hub_index > params_.hub_count() || y.size() != kSecretBytes) {
     return Unexpected(ErrorCode::kInvalidArgument, "share: hub index or size out of range");
+  }
+  if (!share_mac_key_.empty()) {
+    const auto named = std::lower_bound(rejected_.begin(), rejected_.end(), hub_index);
+    if (named != rejected_.end() && *named == hub_index) {
+      return Unexpected(ErrorCode::kPermissionDenied,
+                        "share: hub " + std::to_string(hub_index) + " altered a share already");
+    }
+    SKAP_ASSIGN_OR_RETURN(const auto expected,
+                          ShareMac(share_mac_key_.Expose(), PeerRole(), transcript_, hub_index, y));
+    if (!ct::Equal(expected, mac)) {
+      rejected_.insert(named, hub_index);
+      return Unexpected(ErrorCode::kPermissionDenied,
+                        "share: hub " + std::to_string(hub_index) + "'s share fails its MAC");
+    }
   }
   if (auto it = peer_shares_.find(hub_index); it != peer_shares_.end()) {
     if (ct::Equal(it->second.Expose(), y)) return Ok();
@@ -174,7 +214,10 @@ Result<bool> Agreement::TryConfirm() {
       // polynomial is F. With k = 1 every honest share is the value itself.
       const std::size_t k = params_.threshold;
       const bool all_at_hand = peer_shares_.size() == params_.hub_count();
-      const bool certain = k == 1 || candidate.support.size() + 1 >= params_.hub_count() ||
+      // Authenticated shares are all the sender's: F is the polynomial
+      // they lie on, and the hubs named are those whose share failed its MAC.
+      const bool certain = k == 1 || shares_authenticated() ||
+                           candidate.support.size() + 1 >= params_.hub_count() ||
                            (all_at_hand && candidate.rebuilt_by == candidate.support);
       share_checks_.clear();
       inconsistent_.clear();
@@ -198,6 +241,10 @@ Result<bool> Agreement::TryConfirm() {
           }
         }
       }  // otherwise F cannot be told yet, and shares are not kept to tell it later
+      for (unsigned index : rejected_) {
+        const auto at = std::lower_bound(inconsistent_.begin(), inconsistent_.end(), index);
+        if (at == inconsistent_.end() || *at != index) inconsistent_.insert(at, index);
+      }
       confirmed_ = true;
       key_ = std::move(*key);
       // The contributions are no longer needed: only K_AB goes on.

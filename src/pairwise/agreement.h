@@ -70,6 +70,8 @@ class Agreement {
     SecretBytes own_x25519;                          // hybrid mode: this side's private key
     // The initiator's view of P_B, by source (one each).
     std::map<unsigned, std::vector<std::uint8_t>> peer_x25519;
+    // Hubs whose share failed its MAC (re-seeds), ascending.
+    std::vector<unsigned> rejected_hubs;
   };
   // TakeSnapshot copies the state out (kFailedPrecondition once confirmed:
   // then only the key goes on).
@@ -82,10 +84,30 @@ class Agreement {
   // OwnShare is y_i for hub i (1-based), to send to that hub.
   std::span<const std::uint8_t> OwnShare(unsigned hub_index) const;
 
+  // AuthenticateShares makes a re-seed's shares authenticated end to end
+  // under PS_{e-1} of the session both sides hold (agreement_params.h):
+  // from then on OwnShareMac gives each share's MAC, and AddPeerShare takes
+  // only a peer share whose MAC holds. Not stored: whoever restores the
+  // agreement calls it again.
+  Result<void> AuthenticateShares(std::span<const std::uint8_t> previous_peer_secret);
+  bool shares_authenticated() const { return !share_mac_key_.empty(); }
+  // OwnShareMac is share_mac_i of this side's share for hub i.
+  Result<std::vector<std::uint8_t>> OwnShareMac(unsigned hub_index) const;
+
   // AddPeerShare records the peer's share carried by hub `hub_index`. The
   // same share again is ignored; a different one for the same hub is
-  // refused (kInvalidArgument), as is an index outside the hub set.
-  Result<void> AddPeerShare(unsigned hub_index, std::span<const std::uint8_t> y);
+  // refused (kInvalidArgument), as is an index outside the hub set. With
+  // shares authenticated, a share whose `mac` fails names its hub (in
+  // rejected_hubs and, once confirmed, inconsistent_hubs) and is refused
+  // (kPermissionDenied), as is anything more from that hub.
+  Result<void> AddPeerShare(unsigned hub_index, std::span<const std::uint8_t> y,
+                            std::span<const std::uint8_t> mac = {});
+  // NameHub rejects hub `hub_index` as a liar: with shares authenticated,
+  // for a share that failed its MAC or came under another header than this
+  // agreement's (which only the initiator makes) before this side held it.
+  void NameHub(unsigned hub_index);
+  // rejected_hubs are the hubs whose share failed its MAC, ascending.
+  const std::vector<unsigned>& rejected_hubs() const { return rejected_; }
   // AddPeerTags records confirmation tags from the peer as `source`
   // delivered them (a hub index, or kPeerChannelSource): at most kMaxTags
   // per source. In hybrid mode the initiator also gets the
@@ -111,7 +133,8 @@ class Agreement {
   // key is K_AB (K_H in hybrid mode); only once confirmed.
   const SecretBytes& key() const { return key_; }
   // inconsistent_hubs are the indices whose share is surely not the
-  // sender's (only meaningful once confirmed): never an honest hub. A lying
+  // sender's (only meaningful once confirmed): never an honest hub. With
+  // authenticated shares, exactly the hubs whose share failed its MAC. A lying
   // hub goes unnamed when the shares at hand cannot tell the sender's
   // polynomial from one that liars made through the same value.
   const std::vector<unsigned>& inconsistent_hubs() const { return inconsistent_; }
@@ -150,6 +173,8 @@ class Agreement {
   SecretBytes key_;
   std::vector<unsigned> inconsistent_;
   std::map<unsigned, ShareCheckValue> share_checks_;
+  SecretBytes share_mac_key_;       // SMK_e, re-seeds only
+  std::vector<unsigned> rejected_;  // hubs whose share failed its MAC
 };
 
 }  // namespace skap::pairwise

@@ -16,6 +16,7 @@ constexpr std::string_view kTranscriptLabel = "skap v1 transcript";
 constexpr std::string_view kConfirmLabel = "skap v1 confirm";
 constexpr std::string_view kHybridLabel = "skap v1 hybrid";
 constexpr std::string_view kRefusalLabel = "skap v2 refusal";
+constexpr std::string_view kShareMacLabel = "skap v2 share mac";
 constexpr std::size_t kX25519PublicSize = 32;
 constexpr std::size_t kRefusalKeyBytes = 32;
 
@@ -125,6 +126,27 @@ Result<std::vector<std::uint8_t>> RefusalMac(std::span<const std::uint8_t> peer_
   message.push_back(static_cast<std::uint8_t>(kind));
   AppendField32(message, reason);
   return crypto::HmacTag(crypto::Hash::kSha384, key.Expose(), message);
+}
+
+Result<SecretBytes> ShareMacKey(std::span<const std::uint8_t> peer_secret) {
+  return crypto::HkdfExpand(crypto::Hash::kSha384, peer_secret, AsBytes(kShareMacLabel),
+                            kSecretBytes);
+}
+
+Result<std::vector<std::uint8_t>> ShareMac(std::span<const std::uint8_t> share_mac_key, Role sender,
+                                           std::span<const std::uint8_t> transcript_hash,
+                                           unsigned index, std::span<const std::uint8_t> y) {
+  if (index < 1 || index > kMaxHubs || y.size() != kSecretBytes) {
+    return Unexpected(ErrorCode::kInvalidArgument, "share mac: hub index or share size");
+  }
+  const auto role = RoleName(sender);
+  // The share is secret: the message is built in wiped memory.
+  SecretBytes message(role.size() + transcript_hash.size() + 1 + y.size());
+  auto at = std::copy(role.begin(), role.end(), message.MutableExpose().begin());
+  at = std::copy(transcript_hash.begin(), transcript_hash.end(), at);
+  *at++ = static_cast<std::uint8_t>(index);
+  std::copy(y.begin(), y.end(), at);
+  return crypto::HmacTag(crypto::Hash::kSha384, share_mac_key, message.Expose());
 }
 
 Result<std::vector<std::uint8_t>> ConfirmTag(std::span<const std::uint8_t> pair_key, Role role,

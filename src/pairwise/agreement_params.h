@@ -24,6 +24,12 @@
 //   refusal_mac = HMAC-SHA-384(RFK_e, refused th ‖ u64(responder_epoch) ‖ u8(kind)
 //                              ‖ lp32(reason))
 //
+// A re-seed (session epoch e ≥ 2) authenticates each share end to end under
+// the session both sides hold, epoch e - 1, so a hub that alters a share,
+// or the header it came under, is caught and named by the recipient:
+//   SMK_e       = HKDF-Expand(PS_{e-1}, "skap v2 share mac", 32)
+//   share_mac_i = HMAC-SHA-384(SMK_e, sender's role ‖ th ‖ u8(i) ‖ y_i)
+//
 // clang-format on
 // A is the initiator's device id, B the responder's; the hub set is sorted
 // ascending, so both sides and every hub see one order, and hub i (1-based)
@@ -102,6 +108,14 @@ Result<std::vector<std::uint8_t>> RefusalMac(std::span<const std::uint8_t> peer_
                                              std::span<const std::uint8_t> refused_transcript,
                                              std::uint64_t responder_epoch, RefusalKind kind,
                                              std::string_view reason);
+
+// ShareMacKey is SMK_e above from PS_{e-1}.
+Result<SecretBytes> ShareMacKey(std::span<const std::uint8_t> peer_secret);
+// ShareMac is share_mac_i: `sender` made share y_i for hub `index` of the
+// agreement with transcript hash `transcript_hash`.
+Result<std::vector<std::uint8_t>> ShareMac(std::span<const std::uint8_t> share_mac_key, Role sender,
+                                           std::span<const std::uint8_t> transcript_hash,
+                                           unsigned index, std::span<const std::uint8_t> y);
 
 // ConfirmTag is tag_role: proof to the peer that the sender holds the key
 // (K_AB, or K_H with `responder_public` = P_B in hybrid mode).

@@ -162,6 +162,14 @@ def refusal(peer_secret, refused_th, responder_epoch, kind, reason):
             "mac": hmac.new(key, message, hashlib.sha384).digest().hex()}
 
 
+def share_mac(previous_peer_secret, sender_role, th, index, y):
+    """A re-seed's share MAC under PS_{e-1} (protocol v2)."""
+    key = hkdf_expand_sha384(previous_peer_secret, b"skap v2 share mac", 32)
+    mac = hmac.new(key, sender_role + th + bytes([index]) + y, hashlib.sha384).digest()
+    return {"previous_peer_secret": previous_peer_secret.hex(), "sender": sender_role.decode(),
+            "transcript_hash": th.hex(), "index": index, "share": y.hex(), "mac": mac.hex()}
+
+
 def main():
     s_a = bytes(range(1, 33))
     s_b = bytes(range(0xA0, 0xC0))
@@ -186,6 +194,10 @@ def main():
         "refusal": refusal(bytes.fromhex(epochs[0]["peer"]["secret"]),
                            bytes.fromhex(cases[1]["transcript_hash"]), 1, 1,
                            "session epoch mismatch: the responder is at epoch 1"),
+        # The 2-of-3 case is a re-seed (epoch 2): its shares are MACed under
+        # epoch 1's PS_e; hub 1 carries the Shamir vector's share x = 1.
+        "share_mac": share_mac(bytes.fromhex(epochs[0]["peer"]["secret"]), b"initiator",
+                               bytes.fromhex(cases[1]["transcript_hash"]), 1, shares[1]),
         "shamir": {"threshold": 3, "secret": s_a.hex(),
                    "shares": {str(x): y.hex() for x, y in shares.items()}},
     }, fp=__import__("sys").stdout, indent=1)

@@ -130,6 +130,8 @@ Result<void> PutSnapshot(keystore::Keystore& kek, const Blob& sid,
       seen.set_responder_x25519(Text(p->second));
     }
   }
+  out.clear_rejected_hubs();
+  for (unsigned hub : s.rejected_hubs) out.add_rejected_hubs(hub);
   return PutSecrets(kek, sid, s, out);
 }
 
@@ -147,6 +149,7 @@ Result<void> TakeSnapshot(keystore::Keystore& kek, const Blob& sid, const spb::A
   for (const auto& t : in.legacy_peer_tags())
     s.peer_tags[pairwise::kLegacySource].push_back(Bytes(t));
   for (const auto& k : in.legacy_peer_x25519()) s.peer_x25519[legacy++] = Bytes(k);
+  s.rejected_hubs.assign(in.rejected_hubs().begin(), in.rejected_hubs().end());
   SKAP_ASSIGN_OR_RETURN(s.own_secret, Unwrapped(kek, in.wrapped_own_secret(),
                                                 SecretBinding(sid, kOwnSecret, 0), unbound));
   for (std::uint32_t i = 0; i < static_cast<std::uint32_t>(in.wrapped_own_shares_size()); ++i) {

@@ -107,6 +107,17 @@ TEST(AgreementParamsTest, TheRefusalMacMatchesTheCheckedInVector) {
             *mac);
 }
 
+TEST(AgreementParamsTest, TheShareMacMatchesTheCheckedInVector) {
+  const auto v = Vectors()["share_mac"];
+  auto key = ShareMacKey(Hex(v["previous_peer_secret"]));
+  ASSERT_TRUE(key);
+  const Role sender = v["sender"] == "initiator" ? Role::kInitiator : Role::kResponder;
+  auto mac =
+      ShareMac(key->Expose(), sender, Hex(v["transcript_hash"]), v["index"], Hex(v["share"]));
+  ASSERT_TRUE(mac);
+  EXPECT_EQ(HexEncode(*mac), v["mac"]);
+}
+
 TEST(AgreementParamsTest, ThePairKeyBindsTheEpochAndTheExpiry) {
   // Protocol version 2: the same contributions under a header that differs
   // only in its epoch or expiry give another K_AB, not only another th.

@@ -3,6 +3,7 @@
 // skapd hubs are integration tests.)
 #include "pairwise/agreement.h"
 
+#include <algorithm>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -335,6 +336,101 @@ TEST(AgreementTest, TagsFromAnotherAgreementDoNotConfirm) {
   a->AddPeerTags(1, *b->TagsToSend());
   EXPECT_TRUE(*a->TryConfirm());
   EXPECT_EQ(a->Status(), "confirmed");
+}
+
+}  // namespace
+}  // namespace skap::pairwise
+
+namespace skap::pairwise {
+namespace {
+
+// A re-seed's shares authenticated end to end: with n = 16, k = 8 and the
+// n - k = 8 hubs of every other index altering the shares they carry, both
+// sides take only the shares whose MAC holds, rebuild one candidate, confirm
+// one key, and name exactly the altering hubs; snapshot and restore keep the
+// verdict. (Without MACs this case makes C(16, 8) candidates: bench/.)
+TEST(AgreementTest, AuthenticatedSharesNameEveryAlteredShareAndLeaveOneCandidate) {
+  auto rng = testing::SeededRng("authenticated shares");
+  auto params = Params(8, 16);
+  std::sort(params.hub_set.begin(), params.hub_set.end());  // "hub-10" before "hub-2"
+  params.session_epoch = 2;
+  const std::vector<std::uint8_t> previous(32, 0x42);  // PS_1, both sides
+  auto a = Agreement::Start(params, Role::kInitiator, *rng);
+  auto b = Agreement::Start(params, Role::kResponder, *rng);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->AuthenticateShares(previous));
+  ASSERT_TRUE(b->AuthenticateShares(previous));
+  std::vector<unsigned> liars;
+  for (unsigned hub = 2; hub <= 16; hub += 2) liars.push_back(hub);
+  const auto carry = [&](const Agreement& from, Agreement& to) {
+    for (unsigned hub = 1; hub <= 16; ++hub) {
+      std::vector<std::uint8_t> y(from.OwnShare(hub).begin(), from.OwnShare(hub).end());
+      const auto mac = from.OwnShareMac(hub);
+      ASSERT_TRUE(mac);
+      const bool lies = hub % 2 == 0;
+      if (lies) y[0] ^= 0x01;
+      const auto added = to.AddPeerShare(hub, y, *mac);
+      EXPECT_EQ(static_cast<bool>(added), !lies) << "hub " << hub;
+      if (lies) {
+        EXPECT_EQ(added.error().code, ErrorCode::kPermissionDenied);
+      }
+    }
+  };
+  carry(*a, *b);
+  carry(*b, *a);
+  // The responder tags one candidate: the only value its shares rebuild.
+  const auto tags = b->TagsToSend();
+  ASSERT_TRUE(tags);
+  EXPECT_EQ(tags->size(), 1u);
+  EXPECT_EQ(b->rejected_hubs(), liars);
+  // Kept across a restart, and a named hub's later share is refused too.
+  auto snapshot = b->TakeSnapshot();
+  ASSERT_TRUE(snapshot);
+  auto restored = Agreement::Restore(std::move(*snapshot));
+  ASSERT_TRUE(restored);
+  ASSERT_TRUE(restored->AuthenticateShares(previous));
+  EXPECT_EQ(restored->rejected_hubs(), liars);
+  EXPECT_FALSE(restored->AddPeerShare(
+      2, std::vector<std::uint8_t>(a->OwnShare(2).begin(), a->OwnShare(2).end()),
+      *a->OwnShareMac(2)))
+      << "a hub that altered one share is not believed for another";
+  a->AddPeerTags(1, *tags);
+  ASSERT_TRUE(a->TryConfirm());
+  ASSERT_TRUE(a->confirmed());
+  restored->AddPeerTags(1, *a->TagsToSend());
+  ASSERT_TRUE(restored->TryConfirm());
+  ASSERT_TRUE(restored->confirmed());
+  EXPECT_TRUE(ct::Equal(a->key().Expose(), restored->key().Expose()));
+  EXPECT_EQ(a->inconsistent_hubs(), liars);
+  EXPECT_EQ(restored->inconsistent_hubs(), liars);
+}
+
+// A share MAC binds the sender's role and the header: the initiator's own
+// share, handed back to it as the responder's, fails; so does a share under
+// an altered header, and one without a MAC.
+TEST(AgreementTest, AShareMacBindsTheSenderAndTheHeader) {
+  auto rng = testing::SeededRng("share mac binding");
+  auto params = Params(2, 3);
+  params.session_epoch = 5;
+  const std::vector<std::uint8_t> previous(32, 0x17);
+  auto a = Agreement::Start(params, Role::kInitiator, *rng);
+  ASSERT_TRUE(a && a->AuthenticateShares(previous));
+  auto altered = params;
+  altered.expires_at_ms -= 1;
+  auto b = Agreement::Start(altered, Role::kResponder, *rng);
+  ASSERT_TRUE(b && b->AuthenticateShares(previous));
+  const auto own = a->OwnShare(1);
+  const std::vector<std::uint8_t> y(own.begin(), own.end());
+  EXPECT_FALSE(a->AddPeerShare(1, y, *a->OwnShareMac(1))) << "reflected to its sender";
+  EXPECT_FALSE(b->AddPeerShare(1, y, *a->OwnShareMac(1))) << "under another header";
+  auto c = Agreement::Start(params, Role::kResponder, *rng);
+  ASSERT_TRUE(c && c->AuthenticateShares(previous));
+  EXPECT_FALSE(
+      c->AddPeerShare(2, std::vector<std::uint8_t>(a->OwnShare(2).begin(), a->OwnShare(2).end())))
+      << "without its MAC";
+  EXPECT_TRUE(
+      c->AddPeerShare(3, std::vector<std::uint8_t>(a->OwnShare(3).begin(), a->OwnShare(3).end()),
+                      *a->OwnShareMac(3)));
 }
 
 }  // namespace
