@@ -396,7 +396,10 @@ bool AgreementEngine::OnConfirm(const std::string& sender, const pb::ConfirmOffe
     // counts once more than n - k hubs carry it, which no n - k lying hubs
     // can reach on their own (the count is kept in memory: after a restart
     // the agreement ends at expiry).
-    const auto kind = static_cast<pairwise::RefusalKind>(confirm.refusal_kind());
+    const bool known_kind =
+        confirm.refusal_kind() >= 0 && confirm.refusal_kind() <= pb::REFUSAL_KIND_DIVERGED;
+    const auto kind = known_kind ? static_cast<pairwise::RefusalKind>(confirm.refusal_kind())
+                                 : pairwise::RefusalKind::kOther;
     if (source == pairwise::kPeerChannelSource || RefusalIsThePeers(r, confirm)) {
       TakeRefusal(r, confirm.refusal(), kind, confirm.responder_epoch());
       return true;
@@ -525,7 +528,10 @@ bool AgreementEngine::JudgeLateShare(AgreementRecord& r, unsigned index, const S
 }
 
 bool AgreementEngine::RefusalIsThePeers(const AgreementRecord& r, const pb::ConfirmOffer& confirm) {
-  if (confirm.refusal_mac().empty()) return false;
+  if (confirm.refusal_mac().empty() || confirm.refusal_kind() < 0 ||
+      confirm.refusal_kind() > pb::REFUSAL_KIND_DIVERGED) {
+    return false;
+  }
   auto secrets = sessions_.PeerSecrets(r.peer);
   auto th = pairwise::TranscriptHash(r.params);
   if (!secrets || !th) return false;
@@ -543,23 +549,42 @@ bool AgreementEngine::RefusalIsThePeers(const AgreementRecord& r, const pb::Conf
 void AgreementEngine::TakeRefusal(AgreementRecord& r, const std::string& reason,
                                   pairwise::RefusalKind kind, std::uint64_t responder_epoch) {
   const std::uint64_t own = SessionEpoch(r.peer);
+  // Until the agreement that made this side's epoch has expired at the
+  // peer too (lifetime and grace after this side committed it), the peer
+  // may still take its last tag: it is late, not split.
+  auto session = sessions_.Get(r.peer);
+  const bool settled = session && *session &&
+                       now_() - (*session)->reseeded_at_ms >=
+                           options_.lifetime.count() + options_.confirm_grace.count();
   // A re-seed whose last message (the initiator's tag) reached no hub in
   // time leaves its initiator an epoch ahead of its responder. Neither can
   // re-seed the other then, and the responder cannot catch up (it never
   // learnt which candidate was right). The side ahead, told so by the peer
   // itself, starts the session afresh: one side only, so two fresh starts
   // never cross.
-  const bool split = kind == pairwise::RefusalKind::kEpochMismatch && r.params.session_epoch != 1 &&
-                     responder_epoch < own;
+  // Sessions that diverged at one epoch heal the same way, from the side
+  // with the lower device id (the one that schedules re-seeds), so that two
+  // fresh starts never cross; the other side's attempt just fails.
+  const bool diverged = kind == pairwise::RefusalKind::kDiverged && r.params.session_epoch != 1;
+  if (diverged && identity_.device_id > r.peer) {
+    return Fail(r, "the peer refused: " + reason +
+                       "; the peer (the lower device id) starts afresh at its next re-seed, or "
+                       "agree --fresh");
+  }
+  const bool split = (kind == pairwise::RefusalKind::kEpochMismatch &&
+                      r.params.session_epoch != 1 && responder_epoch < own && settled) ||
+                     diverged;
   if (!split) return Fail(r, "the peer refused: " + reason);
   std::vector<Done> waiting;
   if (auto w = waiters_.find(r.params.sid); w != waiters_.end()) {
     waiting = std::move(w->second);
     waiters_.erase(w);
   }
-  Fail(r, "the peer refused: " + reason + "; the session split (the peer is at epoch " +
-              std::to_string(responder_epoch) + ", this side at " + std::to_string(own) +
-              "): it starts afresh");
+  Fail(r, "the peer refused: " + reason +
+              (diverged ? std::string("; the sessions diverged: the session starts afresh")
+                        : "; the session split (the peer is at epoch " +
+                              std::to_string(responder_epoch) + ", this side at " +
+                              std::to_string(own) + "): it starts afresh"));
   auto started = Start(r.peer, true, r.params.hybrid() || options_.hybrid);
   if (!started) {
     AgreementOutcome o = OutcomeOf(r);
@@ -571,10 +596,30 @@ void AgreementEngine::TakeRefusal(AgreementRecord& r, const std::string& reason,
   for (auto& done : waiting) moved.push_back(std::move(done));
 }
 
-void AgreementEngine::NoteUnproven(const pairwise::AgreementParams& params, unsigned index) {
+bool AgreementEngine::ShareIsTheInitiators(const pairwise::AgreementParams& params, unsigned index,
+                                           const SecretBytes& share,
+                                           std::span<const std::uint8_t> share_mac) {
+  if (params.session_epoch < 2 || share_mac.empty()) return false;
+  auto secrets = sessions_.PeerSecrets(params.initiator);
+  auto th = pairwise::TranscriptHash(params);
+  if (!secrets || !th) return false;
+  for (const auto& held : *secrets) {
+    if (held.epoch != params.session_epoch - 1) continue;
+    auto key = pairwise::ShareMacKey(held.secret.Expose());
+    if (!key) return false;
+    auto mac = pairwise::ShareMac(key->Expose(), Role::kInitiator, *th, index, share.Expose());
+    return mac && ct::Equal(*mac, share_mac);
+  }
+  return false;
+}
+
+void AgreementEngine::NoteUnproven(const pairwise::AgreementParams& params, unsigned index,
+                                   bool mac_failed) {
   if (params.session_epoch < 2 || index == 0) return;  // only a re-seed's header is ever proven
   if (unproven_.size() >= kMaxUnproven && !unproven_.contains(params.sid)) return;
-  unproven_[params.sid][index] = params.expires_at_ms;
+  auto th = pairwise::TranscriptHash(params);
+  unproven_[params.sid][index] = {params.expires_at_ms, th ? *th : std::vector<std::uint8_t>{},
+                                  mac_failed};
 }
 
 bool AgreementEngine::Refuse(const pairwise::AgreementParams& params, const std::string& reason,
@@ -635,12 +680,30 @@ bool AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& par
   }
   const std::uint64_t current = SessionEpoch(params.initiator);
   if (params.session_epoch != 1 && params.session_epoch != current + 1) {
+    // An agreement this side answered that would bring it to the epoch
+    // before the offer's may still confirm (the initiator's tag late, not
+    // lost): no split to report yet.
+    for (const auto& [sid, mine] : live_) {
+      if (mine.peer == params.initiator && mine.role == Role::kResponder &&
+          mine.state == AgreementState::kRunning && mine.params.session_epoch == current + 1 &&
+          params.session_epoch == current + 2) {
+        return refuse("session epoch mismatch: the responder is at epoch " +
+                      std::to_string(current) + " and still waits for the tag of epoch " +
+                      std::to_string(current + 1));
+      }
+    }
     // An offer of an epoch this side holds already comes from a peer that
     // is behind (it never got this side's last tag): re-seeding from here
     // lets it refuse under the epoch both hold, and the split heals
-    // (TakeRefusal). A forged offer costs no more than one re-seed.
-    if (current > 0 && params.session_epoch <= current) catch_up_.insert(params.initiator);
-    return refuse("session epoch mismatch: the responder is at epoch " + std::to_string(current),
+    // (TakeRefusal). Only an offer the peer itself made counts (its share's
+    // MAC under the epoch before the offer's), so a hub cannot make this
+    // side re-seed.
+    if (current > 0 && params.session_epoch == current &&
+        ShareIsTheInitiators(params, index, share, share_mac)) {
+      catch_up_.insert(params.initiator);
+    }
+    return refuse("session epoch mismatch: the responder is at epoch " + std::to_string(current) +
+                      " (a split heals at the next re-seed; if not, agree --fresh)",
                   pairwise::RefusalKind::kEpochMismatch);
   }
   // Both sides re-seeding at once: the agreement of the lower device id goes
@@ -666,7 +729,24 @@ bool AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& par
   // A re-seed's header is taken only with a share the initiator made for
   // it: one a hub forged or altered (its header included) starts nothing.
   if (!r.agreement->AddPeerShare(index, share.Expose(), share_mac)) {
-    if (r.agreement->shares_authenticated()) NoteUnproven(params, index);
+    if (!r.agreement->shares_authenticated()) return true;
+    NoteUnproven(params, index, /*mac_failed=*/true);
+    // More than n - k hubs handing over this header with shares that fail
+    // their MACs include an honest one: the initiator made them under
+    // another key than this side's. The two sessions diverged at one epoch
+    // (a fresh start whose last tag was lost): say so, so that it heals.
+    const auto th = pairwise::TranscriptHash(params);
+    std::size_t failed = 0;
+    for (const auto& [hub, seen] : unproven_[params.sid]) {
+      failed += seen.mac_failed && th && seen.transcript == *th ? 1U : 0U;
+    }
+    if (failed > params.hub_count() - params.threshold) {
+      return refuse(
+          "the sessions diverged: the initiator's shares fail their MACs under the "
+          "responder's epoch " +
+              std::to_string(current) + " at " + std::to_string(failed) + " hubs",
+          pairwise::RefusalKind::kDiverged);
+    }
     return true;
   }
   // Hubs that delivered this sid before with a share that failed its MAC,
@@ -674,7 +754,7 @@ bool AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& par
   // and an honest hub hands over the header it was given.
   if (auto before = unproven_.find(params.sid); before != unproven_.end()) {
     if (r.agreement->shares_authenticated()) {
-      for (const auto& [hub, expiry] : before->second) r.agreement->NameHub(hub);
+      for (const auto& [hub, seen] : before->second) r.agreement->NameHub(hub);
     }
     unproven_.erase(before);
   }
@@ -830,7 +910,7 @@ void AgreementEngine::Tick() {
   }
   std::erase_if(unproven_, [now](const auto& entry) {
     return std::all_of(entry.second.begin(), entry.second.end(),
-                       [now](const auto& hub) { return hub.second < now; });
+                       [now](const auto& hub) { return hub.second.expires_at_ms < now; });
   });
   for (auto it = live_.begin(); it != live_.end();) {
     const bool gone = it->second.state != AgreementState::kRunning &&

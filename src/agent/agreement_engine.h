@@ -127,9 +127,16 @@ class AgreementEngine final : public HubPortListener {
   // when what it must store could not be (the delivery is not acknowledged).
   bool Answer(HubPort& link, const pairwise::AgreementParams& params, SecretBytes share,
               std::span<const std::uint8_t> share_mac);
+  // ShareIsTheInitiators is true when `share_mac` proves that the
+  // initiator made `share` for hub `index` under `params` (a re-seed's MAC,
+  // keyed under the epoch before the offer's, which this side holds).
+  bool ShareIsTheInitiators(const pairwise::AgreementParams& params, unsigned index,
+                            const SecretBytes& share, std::span<const std::uint8_t> share_mac);
   // NoteUnproven remembers that hub `index` delivered a share of `params`'s
   // sid that proved nothing (refused, or failing its MAC), until expiry.
-  void NoteUnproven(const pairwise::AgreementParams& params, unsigned index);
+  // With `mac_failed`, its share failed its MAC.
+  void NoteUnproven(const pairwise::AgreementParams& params, unsigned index,
+                    bool mac_failed = false);
   // AuthenticateShares keys a re-seed's share MACs (pairwise::ShareMac)
   // under the epoch before the one it makes, which this side must hold.
   Result<void> AuthenticateShares(AgreementRecord& record);
@@ -217,7 +224,12 @@ class AgreementEngine final : public HubPortListener {
   // the initiator made starts the agreement, their hubs are named. In memory,
   // at most kMaxUnproven sids, dropped at expiry.
   static constexpr std::size_t kMaxUnproven = 1024;
-  std::map<Sid, std::map<unsigned, std::int64_t>> unproven_;
+  struct Unproven {
+    std::int64_t expires_at_ms = 0;
+    std::vector<std::uint8_t> transcript;  // th of the header it came under
+    bool mac_failed = false;               // (else refused)
+  };
+  std::map<Sid, std::map<unsigned, Unproven>> unproven_;
   // The hubs that have stored this agreement's share or current tags: a link
   // that comes back up resends only what its hub does not hold yet.
   std::map<Sid, std::set<std::string>> shares_held_;

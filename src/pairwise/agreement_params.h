@@ -101,6 +101,7 @@ enum class RefusalKind : std::uint8_t {
   kOther = 0,
   kEpochMismatch = 1,  // the responder's session epoch cannot take the agreement's
   kConcurrent = 2,     // both sides started one; the responder's goes ahead
+  kDiverged = 3,       // a re-seed's shares fail their MACs at more than n - k hubs
 };
 // RefusalMac is refusal_mac above, under `peer_secret` (PS_e of the
 // responder's epoch e with the initiator).

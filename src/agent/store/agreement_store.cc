@@ -380,7 +380,7 @@ Result<AgreementRecord> AgreementStore::FromRow(const store::Row& row, bool with
   r.state = *state;
   for (const auto& t : record.tags_out()) r.tags_out.push_back(Bytes(t));
   r.refusal_out = record.refusal_out();
-  if (record.refusal_kind() <= static_cast<std::uint32_t>(pairwise::RefusalKind::kConcurrent)) {
+  if (record.refusal_kind() <= static_cast<std::uint32_t>(pairwise::RefusalKind::kDiverged)) {
     r.refusal_kind = static_cast<pairwise::RefusalKind>(record.refusal_kind());
   }
   r.refusal_epoch = record.refusal_epoch();

@@ -288,6 +288,18 @@ Result<Delivery> AgreementRelay::OfferConfirm(const std::string& sender,
     if (!offer.responder_x25519().empty() && offer.responder_x25519().size() != 32) {
       return Unexpected(ErrorCode::kInvalidArgument, "an X25519 public key is 32 bytes");
     }
+    // A refusal's fields (protocol version 2) only with a refusal, and as
+    // the protocol sizes them: the hub carries nothing it cannot bound.
+    const bool refusal_fields = offer.refusal_kind() != 0 || offer.responder_epoch() != 0 ||
+                                !offer.refusal_mac().empty() || !offer.refused_transcript().empty();
+    if ((refusal_fields && offer.refusal().empty()) ||
+        offer.refusal_kind() > channel::v1::REFUSAL_KIND_DIVERGED || offer.refusal_kind() < 0 ||
+        offer.refusal_mac().size() > kMaxTagBytes ||
+        offer.refused_transcript().size() > kMaxTagBytes) {
+      return Unexpected(ErrorCode::kInvalidArgument,
+                        "a refusal's kind, MAC (at most " + std::to_string(kMaxTagBytes) +
+                            " bytes) and transcript come with a refusal only");
+    }
     SKAP_ASSIGN_OR_RETURN(auto route, RouteFor(sender, offer.recipient()));
     const std::int64_t now = now_();
     const std::int64_t keep_until = offer.expires_at_ms() + limits_.confirm_grace.count();

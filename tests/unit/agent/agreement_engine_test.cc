@@ -362,6 +362,14 @@ class AgreementEngineTest : public ::testing::Test {
     }
   }
 
+  // AtEpochTwo sets up k of n hubs and runs a first agreement and a
+  // re-seed: both sides at epoch 2, holding epoch 1 as their previous one.
+  void AtEpochTwo(unsigned k, unsigned n) {
+    Setup(k, n);
+    ASSERT_EQ(Agree(true).state, AgreementState::kConfirmed);
+    ASSERT_EQ(Agree(false).state, AgreementState::kConfirmed);
+  }
+
   TestDevice& A() { return *devices_[0]; }
   TestDevice& B() { return *devices_[1]; }
 
@@ -369,10 +377,13 @@ class AgreementEngineTest : public ::testing::Test {
   // end (advancing the clock past every timeout) and returns the
   // initiator's outcome.
   AgreementOutcome Agree(bool fresh, bool hybrid = false, bool from_b = false) {
-    AgreementOutcome outcome;
+    // Shared: an agreement that starts afresh carries the callback on, and
+    // may end after this returns.
+    auto result = std::make_shared<AgreementOutcome>();
+    auto& outcome = *result;
     (from_b ? B() : A())
         .engine->Agree(from_b ? kA : kB, fresh, hybrid,
-                       [&](const AgreementOutcome& o) { outcome = o; });
+                       [result](const AgreementOutcome& o) { *result = o; });
     fabric_.Run();
     for (int i = 0; i < 3 && outcome.state == AgreementState::kRunning; ++i) {
       now_ms_ += 1500;
@@ -389,7 +400,7 @@ class AgreementEngineTest : public ::testing::Test {
     now_ms_ += 5000;  // past every grace period: the next agreement is on its own
     A().engine->Tick();
     B().engine->Tick();
-    return outcome;
+    return *result;
   }
 
   // SameKeys checks that a key either side hands out is the one the other
@@ -549,9 +560,7 @@ class EpochSplit
 TEST_P(EpochSplit, HealsWithoutAnOperator) {
   const auto [kn, behind_starts] = GetParam();
   const auto [k, n] = kn;
-  Setup(k, n);
-  ASSERT_EQ(Agree(true).state, AgreementState::kConfirmed);
-  ASSERT_EQ(Agree(false).state, AgreementState::kConfirmed);
+  ASSERT_NO_FATAL_FAILURE(AtEpochTwo(k, n));
   for (auto& hub : hubs_) hub->drop_confirms_to = kB;
   const auto split = Agree(false);
   ASSERT_EQ(split.state, AgreementState::kConfirmed) << split.reason;
@@ -595,6 +604,89 @@ TEST_P(EpochSplit, HealsWithoutAnOperator) {
   EXPECT_EQ(next.state, AgreementState::kConfirmed) << next.reason;
   EXPECT_EQ(Epoch(A(), kB), 2u);
   EXPECT_EQ(Epoch(B(), kA), 2u);
+  EXPECT_TRUE(SameKeys());
+}
+
+// The last tag only late, not lost: the responder still waits for it when
+// the initiator re-seeds again. Neither side takes that for a split: the
+// second re-seed is refused, the late tag confirms the first, and the pair
+// goes on at one epoch without starting afresh.
+TEST_F(AgreementEngineTest, ALateLastTagIsNotASplit) {
+  ASSERT_NO_FATAL_FAILURE(AtEpochTwo(2, 3));
+  for (auto& hub : hubs_) hub->drop_confirms_to = kB;
+  AgreementOutcome first;
+  A().engine->Agree(kB, false, false, [&](const AgreementOutcome& o) { first = o; });
+  fabric_.Run();
+  ASSERT_EQ(first.state, AgreementState::kConfirmed);
+  ASSERT_EQ(Epoch(A(), kB), 3u);
+  ASSERT_EQ(Epoch(B(), kA), 2u) << "b waits for a's tag";
+  for (auto& hub : hubs_) hub->drop_confirms_to.clear();
+  auto second = std::make_shared<AgreementOutcome>();
+  A().engine->Agree(kB, false, false, [second](const AgreementOutcome& o) { *second = o; });
+  fabric_.Run();
+  EXPECT_EQ(second->state, AgreementState::kFailed);
+  EXPECT_NE(second->reason.find("still waits for the tag"), std::string::npos) << second->reason;
+  EXPECT_EQ(Epoch(A(), kB), 3u) << "not started afresh";
+  for (auto& port : B().ports) B().engine->OnLinkUp(*port);  // b fetches what waits: the tag
+  fabric_.Run();
+  EXPECT_EQ(Epoch(B(), kA), 3u);
+  EXPECT_TRUE(SameKeys());
+}
+
+// A hub that forges a stale offer "from" the peer (an epoch this side
+// holds already) cannot make this side re-seed: only an offer whose share
+// the peer MACed counts.
+TEST_F(AgreementEngineTest, AForgedStaleOfferStartsNoReseed) {
+  ASSERT_NO_FATAL_FAILURE(AtEpochTwo(2, 3));
+  const auto before = A().engine->Recent(16).size();
+  pairwise::AgreementParams forged;
+  forged.sid.fill(0x66);
+  forged.initiator = kB;
+  forged.responder = kA;
+  forged.hub_set = {kHubIds[0], kHubIds[1], kHubIds[2]};
+  forged.threshold = 2;
+  forged.expires_at_ms = now_ms_ + 900;
+  forged.session_epoch = 2;  // a's current epoch: b would be one behind
+  pb::PeerDelivery offer;
+  offer.set_sender(kB);
+  proto::FillHeader(forged, *offer.mutable_share()->mutable_header());
+  offer.mutable_share()->set_hub_index(1);
+  offer.mutable_share()->set_share_mac(std::string(48, 'f'));
+  A().engine->OnDelivery(*A().ports[0], offer, SecretBytes(32));
+  fabric_.Run();
+  now_ms_ += 1500;
+  A().engine->Tick();
+  fabric_.Run();
+  EXPECT_EQ(A().engine->Recent(16).size(), before + 1) << "only the refusal: no re-seed";
+  EXPECT_EQ(Epoch(A(), kB), 2u);
+  EXPECT_EQ(Epoch(B(), kA), 2u);
+}
+
+// Two sessions at one epoch with different roots (a fresh start whose
+// last tag was lost): every re-seed share fails its MAC at the other side.
+// The responder says so once more than n - k hubs carried such shares, and
+// the side with the lower device id starts afresh; the other side's own
+// attempt only fails, so two fresh starts never cross.
+TEST_F(AgreementEngineTest, SessionsThatDivergedAtOneEpochHeal) {
+  Setup(2, 3);
+  ASSERT_EQ(Agree(true).state, AgreementState::kConfirmed);
+  ASSERT_TRUE(store::InTransaction(B().store->db(), [&] {
+    return B().sessions->ApplyInCurrentTransaction(kA, 1, std::vector<std::uint8_t>(32, 9));
+  }));
+  ASSERT_EQ(Epoch(A(), kB), 1u);
+  ASSERT_EQ(Epoch(B(), kA), 1u);
+  ASSERT_FALSE(SameKeys()) << "diverged";
+  const auto from_b = Agree(false, false, /*from_b=*/true);
+  EXPECT_EQ(from_b.state, AgreementState::kFailed);
+  EXPECT_NE(from_b.reason.find("diverged"), std::string::npos) << from_b.reason;
+  EXPECT_NE(from_b.reason.find("agree --fresh"), std::string::npos) << from_b.reason;
+  EXPECT_EQ(Epoch(B(), kA), 1u) << "b, the higher id, does not start afresh";
+  const auto from_a = Agree(false);
+  EXPECT_EQ(from_a.state, AgreementState::kConfirmed) << from_a.reason;
+  EXPECT_EQ(Epoch(A(), kB), 1u);
+  EXPECT_EQ(Epoch(B(), kA), 1u);
+  EXPECT_TRUE(SameKeys());
+  EXPECT_EQ(Agree(false).state, AgreementState::kConfirmed) << "and re-seeds on";
   EXPECT_TRUE(SameKeys());
 }
 

@@ -243,6 +243,18 @@ TEST_F(AgreementRelayTest, ConfirmationsAreRelayedAndTheNewestReplacesTheLast) {
   empty.clear_refusal();
   ExpectRefused<Delivery>([&] { return relay_->OfferConfirm(b_, empty); },
                           ErrorCode::kInvalidArgument, "up to 16 tags or a refusal");
+  pb::ConfirmOffer tagged_refusal = confirm;  // a refusal's fields on tags
+  tagged_refusal.set_refusal_mac(std::string(48, 'm'));
+  ExpectRefused<Delivery>([&] { return relay_->OfferConfirm(b_, tagged_refusal); },
+                          ErrorCode::kInvalidArgument, "come with a refusal only");
+  pb::ConfirmOffer odd_kind = refusal;
+  odd_kind.set_refusal_kind(static_cast<pb::RefusalKind>(257));
+  ExpectRefused<Delivery>([&] { return relay_->OfferConfirm(b_, odd_kind); },
+                          ErrorCode::kInvalidArgument, "a refusal's kind");
+  pb::ConfirmOffer long_mac = refusal;
+  long_mac.set_refusal_mac(std::string(65, 'm'));
+  ExpectRefused<Delivery>([&] { return relay_->OfferConfirm(b_, long_mac); },
+                          ErrorCode::kInvalidArgument, "at most 64 bytes");
   pb::ConfirmOffer many = confirm;
   for (int i = 0; i < 16; ++i) many.add_tags(std::string(48, 'v'));
   ExpectRefused<Delivery>([&] { return relay_->OfferConfirm(b_, many); },
