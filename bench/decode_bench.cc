@@ -4,10 +4,11 @@
 // secret from k shares (crypto::CombineShares), the least any decoder does.
 //
 //   BM_CombineShares              k = 8 shares -> one secret (the baseline)
-//   BM_ReseedDecode               a re-seed: every share MACed under the
-//                                 session (pairwise::ShareMac); the 8 altered
-//                                 ones are refused on arrival, one candidate
-//                                 is left and tagged: the responder's whole work
+//   BM_ReseedDecode/m             a re-seed: every share MACed under the
+//                                 session (pairwise::ShareMac); m of them
+//                                 altered (0 or 8), refused on arrival; one
+//                                 candidate is rebuilt and tagged: the
+//                                 responder's whole work
 //   BM_FirstAgreementDecode/m     a first agreement (no session, so no MACs):
 //                                 every k-subset of the 16 shares with m of
 //                                 them altered is rebuilt (C(16, 8) = 12 870)
@@ -58,6 +59,7 @@ void BM_CombineShares(benchmark::State& state) {
 BENCHMARK(BM_CombineShares)->Unit(benchmark::kMicrosecond);
 
 void BM_ReseedDecode(benchmark::State& state) {
+  const auto altered = static_cast<unsigned>(state.range(0));
   auto rng = Rng();
   const auto params = Params(2);
   const std::vector<std::uint8_t> previous(32, 0x42);
@@ -68,7 +70,7 @@ void BM_ReseedDecode(benchmark::State& state) {
   for (unsigned hub = 1; hub <= kN; ++hub) {
     std::vector<std::uint8_t> y(initiator->OwnShare(hub).begin(), initiator->OwnShare(hub).end());
     macs.push_back(*initiator->OwnShareMac(hub));
-    if (hub % 2 == 0) y[0] ^= 0x01;  // the n - k liars
+    if (hub <= 2 * altered && hub % 2 == 0) y[0] ^= 0x01;  // the liars
     ys.push_back(std::move(y));
   }
   std::size_t candidates = 0;
@@ -85,7 +87,7 @@ void BM_ReseedDecode(benchmark::State& state) {
   }
   state.counters["candidates"] = static_cast<double>(candidates);
 }
-BENCHMARK(BM_ReseedDecode)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ReseedDecode)->Arg(0)->Arg(8)->Unit(benchmark::kMillisecond);
 
 void BM_FirstAgreementDecode(benchmark::State& state) {
   auto rng = Rng();

@@ -401,7 +401,11 @@ bool AgreementEngine::OnConfirm(const std::string& sender, const pb::ConfirmOffe
     const auto kind = known_kind ? static_cast<pairwise::RefusalKind>(confirm.refusal_kind())
                                  : pairwise::RefusalKind::kOther;
     if (source == pairwise::kPeerChannelSource || RefusalIsThePeers(r, confirm)) {
-      TakeRefusal(r, confirm.refusal(), kind, confirm.responder_epoch());
+      // A refusal that verifies under this side's session shows the two
+      // hold one key: whatever it says, the sessions did not diverge.
+      TakeRefusal(r, confirm.refusal(),
+                  kind == pairwise::RefusalKind::kDiverged ? pairwise::RefusalKind::kOther : kind,
+                  confirm.responder_epoch());
       return true;
     }
     auto& carried = peer_refusals_[r.params.sid];
@@ -448,7 +452,10 @@ void AgreementEngine::OnDelivery(HubPort& link, const pb::PeerDelivery& delivery
   auto params = proto::ParamsFromHeader(offer.header());
   // The share is the one this hub carries: its position in the set, not
   // what the offer claims.
-  const unsigned index = params ? params->HubIndex(link.hub_id()) : 0;
+  // The share is the one this hub carries: its position in this device's
+  // own hub set, never in the set the header claims (a hub could list a
+  // set of its own making to pass for another position).
+  const unsigned index = params && params->HubIndex(link.hub_id()) != 0 ? OwnHubIndex(link) : 0;
   if (!params || index == 0 || share.size() != pairwise::kSecretBytes ||
       sender !=
           (params->initiator == identity_.device_id ? params->responder : params->initiator)) {
@@ -596,6 +603,12 @@ void AgreementEngine::TakeRefusal(AgreementRecord& r, const std::string& reason,
   for (auto& done : waiting) moved.push_back(std::move(done));
 }
 
+unsigned AgreementEngine::OwnHubIndex(const HubPort& link) const {
+  const auto& hubs = identity_.hub_set;
+  const auto it = std::find(hubs.begin(), hubs.end(), link.hub_id());
+  return it == hubs.end() ? 0 : static_cast<unsigned>(it - hubs.begin()) + 1;
+}
+
 bool AgreementEngine::ShareIsTheInitiators(const pairwise::AgreementParams& params, unsigned index,
                                            const SecretBytes& share,
                                            std::span<const std::uint8_t> share_mac) {
@@ -616,10 +629,19 @@ bool AgreementEngine::ShareIsTheInitiators(const pairwise::AgreementParams& para
 void AgreementEngine::NoteUnproven(const pairwise::AgreementParams& params, unsigned index,
                                    bool mac_failed) {
   if (params.session_epoch < 2 || index == 0) return;  // only a re-seed's header is ever proven
-  if (unproven_.size() >= kMaxUnproven && !unproven_.contains(params.sid)) return;
+  if (unproven_.size() >= kMaxUnproven && !unproven_.contains(params.sid)) {
+    // Full (a flood of made-up sids): the entry that expires first goes.
+    auto soonest =
+        std::min_element(unproven_.begin(), unproven_.end(), [](const auto& a, const auto& b) {
+          return a.second.begin()->second.expires_at_ms < b.second.begin()->second.expires_at_ms;
+        });
+    unproven_.erase(soonest);
+  }
   auto th = pairwise::TranscriptHash(params);
-  unproven_[params.sid][index] = {params.expires_at_ms, th ? *th : std::vector<std::uint8_t>{},
-                                  mac_failed};
+  // A header may claim any expiry: it is kept no longer than a hub may keep
+  // an agreement's shares, so a flood of far-off expiries cannot pin it.
+  const std::int64_t keep_until = std::min(params.expires_at_ms, now_() + kUnprovenKeep.count());
+  unproven_[params.sid][index] = {keep_until, th ? *th : std::vector<std::uint8_t>{}, mac_failed};
 }
 
 bool AgreementEngine::Refuse(const pairwise::AgreementParams& params, const std::string& reason,
@@ -662,7 +684,7 @@ bool AgreementEngine::Refuse(const pairwise::AgreementParams& params, const std:
 bool AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& params,
                              SecretBytes share, std::span<const std::uint8_t> share_mac) {
   if (params.expires_at_ms <= now_()) return true;  // late or replayed: nothing to answer
-  const unsigned index = params.HubIndex(link.hub_id());
+  const unsigned index = OwnHubIndex(link);
   // A header refused here may be one a hub altered: if the sid's real
   // header is proven later (a re-seed's share MAC), that hub is named.
   const auto refuse = [&](const std::string& reason,
@@ -737,10 +759,15 @@ bool AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& par
     // (a fresh start whose last tag was lost): say so, so that it heals.
     const auto th = pairwise::TranscriptHash(params);
     std::size_t failed = 0;
-    for (const auto& [hub, seen] : unproven_[params.sid]) {
-      failed += seen.mac_failed && th && seen.transcript == *th ? 1U : 0U;
+    if (auto noted = unproven_.find(params.sid); noted != unproven_.end()) {
+      for (const auto& [hub, seen] : noted->second) {
+        failed += seen.mac_failed && th && seen.transcript == *th ? 1U : 0U;
+      }
     }
     if (failed > params.hub_count() - params.threshold) {
+      // The lower device id heals it (TakeRefusal): as the responder, it
+      // re-seeds in turn, which the peer refuses the same way.
+      if (identity_.device_id < params.initiator) catch_up_.insert(params.initiator);
       return refuse(
           "the sessions diverged: the initiator's shares fail their MACs under the "
           "responder's epoch " +
@@ -753,8 +780,13 @@ bool AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& par
   // or under another header, lied: only the initiator makes a share's MAC,
   // and an honest hub hands over the header it was given.
   if (auto before = unproven_.find(params.sid); before != unproven_.end()) {
-    if (r.agreement->shares_authenticated()) {
-      for (const auto& [hub, seen] : before->second) r.agreement->NameHub(hub);
+    const auto th = pairwise::TranscriptHash(params);
+    if (r.agreement->shares_authenticated() && th) {
+      // Hubs refused under this very header carried it faithfully (the
+      // refusal's reason may have gone since): they are not named.
+      for (const auto& [hub, seen] : before->second) {
+        if (seen.mac_failed || seen.transcript != *th) r.agreement->NameHub(hub);
+      }
     }
     unproven_.erase(before);
   }
@@ -828,9 +860,11 @@ bool AgreementEngine::Progress(AgreementRecord& r) {
   // to apply its epoch.
   std::vector<Sid> superseded;
   for (const auto& [sid, other] : live_) {
+    // A fresh start also ends the re-seeds still running: their shares are
+    // MACed under the session it replaced.
     if (sid != r.params.sid && other.peer == r.peer && other.state == AgreementState::kRunning &&
         other.params.session_epoch != 1 &&
-        other.params.session_epoch != r.params.session_epoch + 1) {
+        (other.params.session_epoch != r.params.session_epoch + 1 || r.params.session_epoch == 1)) {
       superseded.push_back(sid);
     }
   }

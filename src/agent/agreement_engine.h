@@ -127,6 +127,9 @@ class AgreementEngine final : public HubPortListener {
   // when what it must store could not be (the delivery is not acknowledged).
   bool Answer(HubPort& link, const pairwise::AgreementParams& params, SecretBytes share,
               std::span<const std::uint8_t> share_mac);
+  // OwnHubIndex is `link`'s hub's position (1-based) in this device's hub
+  // set, 0 if it is not in it.
+  unsigned OwnHubIndex(const HubPort& link) const;
   // ShareIsTheInitiators is true when `share_mac` proves that the
   // initiator made `share` for hub `index` under `params` (a re-seed's MAC,
   // keyed under the epoch before the offer's, which this side holds).
@@ -224,6 +227,7 @@ class AgreementEngine final : public HubPortListener {
   // the initiator made starts the agreement, their hubs are named. In memory,
   // at most kMaxUnproven sids, dropped at expiry.
   static constexpr std::size_t kMaxUnproven = 1024;
+  static constexpr std::chrono::milliseconds kUnprovenKeep{600'000};
   struct Unproven {
     std::int64_t expires_at_ms = 0;
     std::vector<std::uint8_t> transcript;  // th of the header it came under

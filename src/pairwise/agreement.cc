@@ -116,7 +116,7 @@ Result<void> Agreement::AddPeerShare(unsigned hub_index, std::span<const std::ui
     SKAP_ASSIGN_OR_RETURN(const auto expected,
                           ShareMac(share_mac_key_.Expose(), PeerRole(), transcript_, hub_index, y));
     if (!ct::Equal(expected, mac)) {
-      rejected_.insert(named, hub_index);
+      NameHub(hub_index);
       return Unexpected(ErrorCode::kPermissionDenied,
                         "share: hub " + std::to_string(hub_index) + "'s share fails its MAC");
     }
@@ -132,6 +132,8 @@ Result<void> Agreement::AddPeerShare(unsigned hub_index, std::span<const std::ui
 
 bool Agreement::AddPeerTags(unsigned source, const std::vector<Tag>& tags,
                             std::span<const std::uint8_t> responder_public) {
+  // A hub named for altering a share is believed in nothing else.
+  if (std::binary_search(rejected_.begin(), rejected_.end(), source)) return false;
   bool changed = false;
   if (role_ == Role::kInitiator && params_.hybrid() &&
       responder_public.size() == crypto::kX25519KeySize && !peer_x25519_.contains(source)) {
@@ -186,10 +188,31 @@ Result<SecretBytes> Agreement::KeyFor(std::span<const std::uint8_t> peer_secret,
                        responder_public);
 }
 
+Result<std::vector<Candidate>> Agreement::Candidates() const {
+  if (!shares_authenticated()) return RebuildCandidates(params_, peer_shares_);
+  // Every share held is the peer's own: any k of them rebuild its value,
+  // and all of them lie on its polynomial. One rebuild, whatever n is.
+  std::vector<Candidate> out;
+  if (peer_shares_.size() < params_.threshold) return out;
+  std::map<unsigned, SecretBytes> first_k;
+  Candidate only;
+  for (const auto& [index, y] : peer_shares_) {
+    if (first_k.size() < params_.threshold) first_k.emplace(index, y.Clone());
+    only.support.push_back(index);
+  }
+  SKAP_ASSIGN_OR_RETURN(auto rebuilt, RebuildCandidates(params_, first_k));
+  if (rebuilt.size() != 1)
+    return Unexpected(ErrorCode::kFailedPrecondition, "k shares rebuild one value");
+  only.secret = std::move(rebuilt.front().secret);
+  only.rebuilt_by = only.support;
+  out.push_back(std::move(only));
+  return out;
+}
+
 Result<bool> Agreement::TryConfirm() {
   if (confirmed_) return true;
   if (peer_tags_.empty()) return false;
-  SKAP_ASSIGN_OR_RETURN(auto candidates, RebuildCandidates(params_, peer_shares_));
+  SKAP_ASSIGN_OR_RETURN(auto candidates, Candidates());
   for (auto& candidate : candidates) {
     for (const auto& responder_public : ResponderPublics()) {
       // A key X25519 refuses (a small-order P_B a hub slipped in) matches nothing.
@@ -267,7 +290,7 @@ Result<std::vector<Tag>> Agreement::TagsToSend() const {
     return tags;
   }
   if (role_ == Role::kInitiator) return tags;  // the initiator speaks only once sure
-  SKAP_ASSIGN_OR_RETURN(auto candidates, RebuildCandidates(params_, peer_shares_));
+  SKAP_ASSIGN_OR_RETURN(auto candidates, Candidates());
   const auto responder_public = ResponderPublics().front();
   // The best supported first. Up to n = 5 there are never more than
   // C(5, 2) = 10 candidates, so none is dropped; with more hubs, enough

@@ -157,6 +157,9 @@ class Agreement {
   // (responder), those received (initiator), or one empty value outside
   // hybrid mode.
   std::vector<std::vector<std::uint8_t>> ResponderPublics() const;
+  // Candidates are the values the peer's shares rebuild (hub_shares.h):
+  // with shares authenticated, the one value any k of them rebuild.
+  Result<std::vector<Candidate>> Candidates() const;
   Role PeerRole() const { return role_ == Role::kInitiator ? Role::kResponder : Role::kInitiator; }
 
   AgreementParams params_;

@@ -66,6 +66,7 @@ using store::AsText;
 using store::Blob;
 
 constexpr std::size_t kMaxTagBytes = 64;
+constexpr std::size_t kShareMacBytes = 48;  // HMAC-SHA-384 (pairwise::ShareMac)
 constexpr std::size_t kMaxRefusal = 256;
 
 // SidText names an agreement in the audit log (the sid in hex, bounded).
@@ -178,6 +179,9 @@ Result<Delivery> AgreementRelay::OfferShare(const std::string& sender, const pb:
     SKAP_ASSIGN_OR_RETURN(auto params, proto::ParamsFromHeader(offer.header()));
     if (share.size() != pairwise::kSecretBytes) {
       return Unexpected(ErrorCode::kInvalidArgument, "a share is 32 bytes");
+    }
+    if (!offer.share_mac().empty() && offer.share_mac().size() != kShareMacBytes) {
+      return Unexpected(ErrorCode::kInvalidArgument, "a share's MAC is 48 bytes");
     }
     if (sender != params.initiator && sender != params.responder) {
       return Unexpected(ErrorCode::kPermissionDenied, "a device offers only its own shares");

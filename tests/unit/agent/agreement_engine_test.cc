@@ -55,6 +55,7 @@ enum class Lie {
   kForgedConcurrent,  // with each delivery, an offer of a new agreement "from" the sender
   kRefusableHeader,   // a share's header with an epoch the responder must refuse
   kPoisonedHeader,    // a share's header altered into one the responder would take
+  kShiftedHubSet,     // a share's header with a hub set that puts this hub first
 };
 
 // TestHub is a real hub's registry and relay, and how it lies.
@@ -154,6 +155,21 @@ struct TestHub {
           auto c = copy(d);
           auto* header = c.message.mutable_share()->mutable_header();
           header->set_expires_at_ms(header->expires_at_ms() - 1);
+          out.push_back(std::move(c));
+          return out;
+        }
+        break;
+      case Lie::kShiftedHubSet:
+        if (d.message.has_share()) {
+          // Its own id first, then fillers that sort after every real id:
+          // in that set it would pass for hub 1.
+          auto c = copy(d);
+          auto* header = c.message.mutable_share()->mutable_header();
+          const int n = header->hub_set_size();
+          header->clear_hub_set();
+          header->add_hub_set(id);
+          for (int i = 1; i < n; ++i) header->add_hub_set("zz-filler-" + std::to_string(i));
+          c.message.mutable_share()->set_hub_index(1);
           out.push_back(std::move(c));
           return out;
         }
@@ -512,7 +528,8 @@ TEST_P(LyingHubs, CannotStopSplitOrFrameAnyone) {
     // authenticated end to end: the hubs that altered a share or its header
     // are named exactly on both sides, colluding or not, and nobody else.
     const bool alters = lie == Lie::kCorruptShare || lie == Lie::kColludingOffsets ||
-                        lie == Lie::kRefusableHeader || lie == Lie::kPoisonedHeader;
+                        lie == Lie::kRefusableHeader || lie == Lie::kPoisonedHeader ||
+                        lie == Lie::kShiftedHubSet;
     const auto named = alters ? liars : std::vector<std::string>{};
     EXPECT_EQ(outcome.inconsistent_hubs, named);
     EXPECT_EQ(responder_outcome_.inconsistent_hubs, named);
@@ -523,7 +540,7 @@ std::vector<LyingCase> AllLies() {
   std::vector<LyingCase> out;
   for (Lie lie : {Lie::kWithhold, Lie::kCorruptShare, Lie::kColludingOffsets, Lie::kForgedRefusal,
                   Lie::kTagFlood, Lie::kPublicKeyFlood, Lie::kForgedConcurrent,
-                  Lie::kRefusableHeader, Lie::kPoisonedHeader}) {
+                  Lie::kRefusableHeader, Lie::kPoisonedHeader, Lie::kShiftedHubSet}) {
     for (unsigned n = 2; n <= 5; ++n) {
       for (unsigned k = 1; k < n; ++k) out.push_back({lie, k, n});
     }
@@ -540,7 +557,8 @@ std::string LieName(const ::testing::TestParamInfo<LyingCase>& info) {
                                                     {Lie::kPublicKeyFlood, "PublicKeyFlood"},
                                                     {Lie::kForgedConcurrent, "ForgedConcurrent"},
                                                     {Lie::kRefusableHeader, "RefusableHeader"},
-                                                    {Lie::kPoisonedHeader, "PoisonedHeader"}};
+                                                    {Lie::kPoisonedHeader, "PoisonedHeader"},
+                                                    {Lie::kShiftedHubSet, "ShiftedHubSet"}};
   return kNames.at(info.param.lie) + "_" + std::to_string(info.param.k) + "of" +
          std::to_string(info.param.n);
 }

@@ -423,6 +423,9 @@ TEST(AgreementTest, AShareMacBindsTheSenderAndTheHeader) {
   const std::vector<std::uint8_t> y(own.begin(), own.end());
   EXPECT_FALSE(a->AddPeerShare(1, y, *a->OwnShareMac(1))) << "reflected to its sender";
   EXPECT_FALSE(b->AddPeerShare(1, y, *a->OwnShareMac(1))) << "under another header";
+  auto d = Agreement::Start(params, Role::kResponder, *rng);
+  ASSERT_TRUE(d && d->AuthenticateShares(previous));
+  EXPECT_FALSE(d->AddPeerShare(2, y, *a->OwnShareMac(1))) << "hub 1's share and MAC as hub 2's";
   auto c = Agreement::Start(params, Role::kResponder, *rng);
   ASSERT_TRUE(c && c->AuthenticateShares(previous));
   EXPECT_FALSE(

@@ -165,6 +165,10 @@ TEST_F(AgreementRelayTest, OffersThatBreakTheNetworksRulesAreRefused) {
   ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(a_, offer, share_); }),
                           ErrorCode::kFailedPrecondition, "threshold mismatch");
   offer = Offer(a_, b_);
+  offer.set_share_mac(std::string(47, 'm'));
+  ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(a_, offer, share_); }),
+                          ErrorCode::kInvalidArgument, "a share's MAC is 48 bytes");
+  offer = Offer(a_, b_);
   offer.mutable_header()->clear_protocol_version();  // as a version 1 agent sends it
   ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(a_, offer, share_); }),
                           ErrorCode::kInvalidArgument, "protocol version 0 (0: version 1)");
