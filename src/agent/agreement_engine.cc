@@ -51,6 +51,15 @@ Result<void> AgreementEngine::Resume() {
   // when the links come up.
   for (auto& [sid, r] : live_) {
     if (r.state != AgreementState::kRunning || !r.agreement) continue;
+    // A re-seed started before the session's fresh start is keyed under the
+    // session that start replaced (a crash came before it was superseded).
+    if (r.params.session_epoch >= 2) {
+      auto session = sessions_.Get(r.peer);
+      if (session && *session && r.created_at_ms < (*session)->established_at_ms) {
+        Fail(r, "superseded by a fresh start of the session");
+        continue;
+      }
+    }
     if (auto authenticated = AuthenticateShares(r); !authenticated) {
       Fail(r, authenticated.error().message);
       continue;
@@ -408,6 +417,11 @@ bool AgreementEngine::OnConfirm(const std::string& sender, const pb::ConfirmOffe
                   confirm.responder_epoch());
       return true;
     }
+    // A hub named for altering a share is believed in nothing else.
+    if (r.agreement && std::binary_search(r.agreement->rejected_hubs().begin(),
+                                          r.agreement->rejected_hubs().end(), source)) {
+      return true;
+    }
     auto& carried = peer_refusals_[r.params.sid];
     carried[source] = {confirm.refusal(), confirm.refusal_kind(), confirm.responder_epoch()};
     const std::size_t liars = r.params.hub_count() - r.params.threshold;
@@ -455,7 +469,7 @@ void AgreementEngine::OnDelivery(HubPort& link, const pb::PeerDelivery& delivery
   // The share is the one this hub carries: its position in this device's
   // own hub set, never in the set the header claims (a hub could list a
   // set of its own making to pass for another position).
-  const unsigned index = params && params->HubIndex(link.hub_id()) != 0 ? OwnHubIndex(link) : 0;
+  const unsigned index = params ? OwnHubIndex(link) : 0;
   if (!params || index == 0 || share.size() != pairwise::kSecretBytes ||
       sender !=
           (params->initiator == identity_.device_id ? params->responder : params->initiator)) {
@@ -510,7 +524,10 @@ void AgreementEngine::OnDelivery(HubPort& link, const pb::PeerDelivery& delivery
     } else if (r.state == AgreementState::kConfirmed) {
       if (!JudgeLateShare(r, index, share)) return Unstored();
     } else if (r.state == AgreementState::kFailed && !r.refusal_out.empty()) {
-      NoteUnproven(*params, index);  // another hub with the header refused
+      // Another hub with the header refused: a faithful carrier if its
+      // share is the initiator's.
+      NoteUnproven(*params, index,
+                   !ShareIsTheInitiators(*params, index, share, AsBytes(offer.share_mac())));
     }
   }
   Ack(link, sender, offer.header().sid(), pb::DELIVERY_KIND_SHARE);
@@ -629,13 +646,27 @@ bool AgreementEngine::ShareIsTheInitiators(const pairwise::AgreementParams& para
 void AgreementEngine::NoteUnproven(const pairwise::AgreementParams& params, unsigned index,
                                    bool mac_failed) {
   if (params.session_epoch < 2 || index == 0) return;  // only a re-seed's header is ever proven
-  if (unproven_.size() >= kMaxUnproven && !unproven_.contains(params.sid)) {
-    // Full (a flood of made-up sids): the entry that expires first goes.
-    auto soonest =
-        std::min_element(unproven_.begin(), unproven_.end(), [](const auto& a, const auto& b) {
-          return a.second.begin()->second.expires_at_ms < b.second.begin()->second.expires_at_ms;
-        });
-    unproven_.erase(soonest);
+  // Each hub has its share of the room: a flood of made-up sids through one
+  // hub pushes out only that hub's own notes.
+  const std::size_t quota =
+      std::max<std::size_t>(1, kMaxUnproven / std::max<std::size_t>(1, identity_.hub_set.size()));
+  if (auto known = unproven_.find(params.sid);
+      known == unproven_.end() || !known->second.contains(index)) {
+    std::size_t held = 0;
+    auto oldest = unproven_.end();
+    for (auto it = unproven_.begin(); it != unproven_.end(); ++it) {
+      const auto note = it->second.find(index);
+      if (note == it->second.end()) continue;
+      ++held;
+      if (oldest == unproven_.end() ||
+          note->second.expires_at_ms < oldest->second.at(index).expires_at_ms) {
+        oldest = it;
+      }
+    }
+    if (held >= quota && oldest != unproven_.end()) {
+      oldest->second.erase(index);
+      if (oldest->second.empty()) unproven_.erase(oldest);
+    }
   }
   auto th = pairwise::TranscriptHash(params);
   // A header may claim any expiry: it is kept no longer than a hub may keep
@@ -764,7 +795,14 @@ bool AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& par
         failed += seen.mac_failed && th && seen.transcript == *th ? 1U : 0U;
       }
     }
-    if (failed > params.hub_count() - params.threshold) {
+    // Unless a fresh start this side answered may still confirm: the
+    // initiator keyed these under the session that start makes.
+    const bool fresh_waiting = std::any_of(live_.begin(), live_.end(), [&](const auto& entry) {
+      const auto& mine = entry.second;
+      return mine.peer == params.initiator && mine.role == Role::kResponder &&
+             mine.state == AgreementState::kRunning && mine.params.session_epoch == 1;
+    });
+    if (failed > params.hub_count() - params.threshold && !fresh_waiting) {
       // The lower device id heals it (TakeRefusal): as the responder, it
       // re-seeds in turn, which the peer refuses the same way.
       if (identity_.device_id < params.initiator) catch_up_.insert(params.initiator);
@@ -857,7 +895,8 @@ bool AgreementEngine::Progress(AgreementRecord& r) {
   // What else runs with this peer and can no longer apply (its epoch is
   // neither the next one nor a fresh start) ends now. Not in the commit
   // above: after a crash in between, such an agreement fails when it tries
-  // to apply its epoch.
+  // to apply its epoch, and a re-seed older than a fresh start is ended
+  // by Resume.
   std::vector<Sid> superseded;
   for (const auto& [sid, other] : live_) {
     // A fresh start also ends the re-seeds still running: their shares are

@@ -222,10 +222,11 @@ class AgreementEngine final : public HubPortListener {
   // re-seeds with them at the next Tick, so that they can refuse it under
   // the epoch both hold and the split heals (TakeRefusal).
   std::set<std::string> catch_up_;
-  // Re-seed shares that failed their MAC before this side held the
-  // agreement (sid -> hub index -> the header they came under): once a share
-  // the initiator made starts the agreement, their hubs are named. In memory,
-  // at most kMaxUnproven sids, dropped at expiry.
+  // Re-seed shares that proved nothing before this side held the agreement
+  // (refused, or failing their MAC; sid -> hub index -> the header they
+  // came under): once a share the initiator made starts the agreement, the
+  // hubs of other headers or failed MACs are named. In memory, at most
+  // kMaxUnproven / n notes per hub, each kept at most kUnprovenKeep.
   static constexpr std::size_t kMaxUnproven = 1024;
   static constexpr std::chrono::milliseconds kUnprovenKeep{600'000};
   struct Unproven {

@@ -99,6 +99,7 @@ void Agreement::NameHub(unsigned hub_index) {
   // Whatever it delivered before counts no more.
   peer_shares_.erase(hub_index);
   peer_tags_.erase(hub_index);
+  peer_x25519_.erase(hub_index);
 }
 
 Result<void> Agreement::AddPeerShare(unsigned hub_index, std::span<const std::uint8_t> y,
