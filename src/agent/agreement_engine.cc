@@ -464,8 +464,6 @@ void AgreementEngine::OnDelivery(HubPort& link, const pb::PeerDelivery& delivery
   if (!delivery.has_share()) return;
   const auto& offer = delivery.share();
   auto params = proto::ParamsFromHeader(offer.header());
-  // The share is the one this hub carries: its position in the set, not
-  // what the offer claims.
   // The share is the one this hub carries: its position in this device's
   // own hub set, never in the set the header claims (a hub could list a
   // set of its own making to pass for another position).
