@@ -357,6 +357,9 @@ class AgreementEngineTest : public ::testing::Test {
     options.lifetime = std::chrono::milliseconds(1000);
     options.confirm_grace = std::chrono::milliseconds(1000);
     options.reseed_interval = reseed_interval;
+    options_ = options;
+    ids_ = ids;
+    k_ = k;
     for (const auto& id : {kA, kB}) {
       auto d = std::make_unique<TestDevice>();
       d->id = id;
@@ -384,6 +387,18 @@ class AgreementEngineTest : public ::testing::Test {
     Setup(k, n);
     ASSERT_EQ(Agree(true).state, AgreementState::kConfirmed);
     ASSERT_EQ(Agree(false).state, AgreementState::kConfirmed);
+  }
+
+  // Restart gives device `d` a new engine over the same stores (as a
+  // restarted daemon) and resumes it.
+  void Restart(TestDevice& d) {
+    d.engine = std::make_unique<AgreementEngine>(
+        d.store->db(), *d.records, *d.sessions, *hubs_[0]->rng,
+        Identity{d.id, d.id.substr(0, 1), "net", ids_, k_}, options_, [this] { return now_ms_; });
+    std::vector<HubPort*> ports;
+    for (auto& port : d.ports) ports.push_back(port.get());
+    d.engine->SetLinks(ports);
+    ASSERT_TRUE(d.engine->Resume());
   }
 
   TestDevice& A() { return *devices_[0]; }
@@ -437,6 +452,9 @@ class AgreementEngineTest : public ::testing::Test {
   }
 
   std::int64_t now_ms_ = 1'700'000'000'000;
+  EngineOptions options_;
+  std::vector<std::string> ids_;
+  unsigned k_ = 1;
   AgreementOutcome responder_outcome_;  // of the last Agree
   Fabric fabric_;
   std::vector<std::unique_ptr<TestHub>> hubs_;
@@ -706,6 +724,35 @@ TEST_F(AgreementEngineTest, SessionsThatDivergedAtOneEpochHeal) {
   EXPECT_TRUE(SameKeys());
   EXPECT_EQ(Agree(false).state, AgreementState::kConfirmed) << "and re-seeds on";
   EXPECT_TRUE(SameKeys());
+}
+
+// A crash between a fresh start's commit and the end of the re-seeds it
+// supersedes: at restart, a re-seed started before the fresh start (its
+// shares MACed under the session that start replaced) ends, rather than go
+// on under the new session's keys and get honest hubs named.
+TEST_F(AgreementEngineTest, AReseedOlderThanAFreshStartEndsAtRestart) {
+  Setup(2, 3);
+  ASSERT_EQ(Agree(true).state, AgreementState::kConfirmed);
+  for (auto& hub : hubs_) hub->withhold = true;
+  A().engine->Agree(kB, false, false, [](const AgreementOutcome&) {});
+  fabric_.Run();
+  const auto running = A().engine->Recent(1);
+  ASSERT_EQ(running.size(), 1u);
+  ASSERT_EQ(running[0].state, AgreementState::kRunning);
+  ASSERT_EQ(running[0].session_epoch, 2u);
+  now_ms_ += 10;
+  ASSERT_TRUE(store::InTransaction(A().store->db(), [&] {
+    return A().sessions->ApplyInCurrentTransaction(kB, 1, std::vector<std::uint8_t>(32, 5));
+  }));
+  ASSERT_NO_FATAL_FAILURE(Restart(A()));
+  bool ended = false;
+  for (const auto& o : A().engine->Recent(4)) {
+    if (o.sid == running[0].sid) {
+      ended = o.state == AgreementState::kFailed &&
+              o.reason.find("superseded by a fresh start") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(ended);
 }
 
 std::string SplitName(
