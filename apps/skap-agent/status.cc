@@ -29,6 +29,11 @@ void PrintStatus(const json& s) {
         x.value("expired", false)
             ? "; EXPIRED: older than session_max_age_s, no key until a re-seed"
             : "");
+    if (const auto waiting = x.value("keys_waiting", 0LL), aged = x.value("keys_aged_out", 0LL);
+        waiting > 0 || aged > 0) {
+      std::printf("  keys of the peer's chain not fetched yet: %lld waiting, %lld aged out\n",
+                  waiting, aged);
+    }
     if (x.contains("reseed_failure")) {
       const auto& f = x["reseed_failure"];
       std::string blamed;

@@ -125,6 +125,11 @@ struct SessionStatus {
   bool expired = false;               // older than session_max_age_s: serves no key until re-seeded
   std::int64_t established_at_ms = 0;
   std::int64_t reseeded_at_ms = 0;
+  // Keys of the peer's chain stepped over to reach a later id: waiting to be
+  // fetched by id (at most key_window), and aged out unfetched since the
+  // session started.
+  std::int64_t keys_waiting = 0;
+  std::int64_t keys_aged_out = 0;
   // The last scheduled re-seed's failure, while no re-seed has succeeded
   // since (reseed_failed_at_ms 0: none): why, and the hubs blamed.
   std::int64_t reseed_failed_at_ms = 0;

@@ -1010,16 +1010,18 @@ void AgreementEngine::Tick() {
   }
   // Scheduled re-seeds; the device with the lower id starts them, so the
   // two sides do not race each other.
-  if (options_.reseed_interval.count() == 0 && options_.reseed_after_keys == 0) return;
+  // A chain three quarters spent re-seeds whatever the settings, started by
+  // the side whose chain it is: past kMaxKeysPerEpoch it hands out nothing.
   auto sessions = sessions_.List();
   if (!sessions) return;
   for (const auto& s : *sessions) {
-    if (identity_.device_id > s.peer) continue;
+    const bool spent = s.next_index >= pairwise::kMaxKeysPerEpoch / 4 * 3;
+    if (identity_.device_id > s.peer && !spent) continue;
     const bool old = options_.reseed_interval.count() > 0 &&
                      now - s.reseeded_at_ms >= options_.reseed_interval.count();
     const bool used = options_.reseed_after_keys > 0 && s.keys_issued >= options_.reseed_after_keys;
     auto& tried = reseed_tried_ms_[s.peer];
-    if ((old || used) && UpLinks() >= identity_.threshold &&
+    if ((old || used || spent) && UpLinks() >= identity_.threshold &&
         now - tried >= options_.lifetime.count()) {
       tried = now;
       Reseed(s.peer, false, options_.hybrid);

@@ -288,8 +288,9 @@ struct AgentDaemon::Parts {
   }
 
   SessionStatus SessionStatusOf(const SessionInfo& s) const {
-    SessionStatus out{s.peer,        s.epoch,   s.next_index,        s.peer_next_index,
-                      s.keys_issued, s.expired, s.established_at_ms, s.reseeded_at_ms};
+    SessionStatus out{s.peer,         s.epoch,        s.next_index,        s.peer_next_index,
+                      s.keys_issued,  s.expired,      s.established_at_ms, s.reseeded_at_ms,
+                      s.keys_waiting, s.keys_aged_out};
     if (auto failed = engine->LastReseedFailure(s.peer)) {
       out.reseed_failed_at_ms = failed->at_ms;
       out.reseed_failure = std::move(failed->reason);

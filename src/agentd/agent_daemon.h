@@ -34,7 +34,7 @@ struct AgentOptions {
   std::string control_socket;  // default: <data_dir>/control.sock
   HubLinkOptions link;
   EngineOptions engine;
-  std::uint32_t key_window = 1024;  // out-of-order key ids per session
+  std::uint32_t key_window = 1024;  // keys stepped over kept per session
   std::uint32_t key_reserve = 64;   // keys of this side's chain taken per commit
   // How long after its last re-seed a session serves keys; 0: no bound.
   std::chrono::seconds session_max_age{7 * 86400};

@@ -38,6 +38,16 @@ read -r id_b fp_b hex_b < <(ag b key a --id "$id" --reveal)
 expect_eq "$id_b $fp_b $hex_b" "$id $fp $hex_a" "the peer fetches the same key by its id"
 expect_eq "${#hex_a}" 64 "a 256-bit key"
 expect_fail "handed out already" "a key is handed out once per side" ag b key a --id "$id"
+# Keys b steps over to reach a later id wait for it, and status counts them
+# (one already: a's key b never fetched, above).
+expect_eq "$(ag b status --json | jq -c '.sessions[0] | [.keys_waiting, .keys_aged_out]')" '[1,0]' \
+  "the key b stepped over to reach the last id waits to be fetched"
+for _ in 1 2; do ag a key b --reveal > /dev/null; done
+read -r third _ < <(ag a key b --reveal)
+ag b key a --id "$third" --reveal > /dev/null
+expect_eq "$(ag b status --json | jq -c '.sessions[0] | [.keys_waiting, .keys_aged_out]')" '[3,0]' \
+  "and so do the two b stepped over now"
+expect_eq "$(ag b status | grep -c 'not fetched yet: 3 waiting, 0 aged out')" 1 "and b's status says so"
 
 # What each hub saw: one share from each side, at its own index, and no key.
 for i in 1 2 3; do

@@ -10,12 +10,13 @@
 namespace skap::agent {
 namespace {
 
-constexpr std::array<std::string_view, 6> kDescriptions = {"pairwise agreements and sessions",
+constexpr std::array<std::string_view, 7> kDescriptions = {"pairwise agreements and sessions",
                                                            "a chain per direction",
                                                            "the peer channel",
                                                            "agreements as one record",
                                                            "agreements' old columns dropped",
-                                                           "wrapped keys bound to their rows"};
+                                                           "wrapped keys bound to their rows",
+                                                           "keys aged out of the window counted"};
 
 // Sql is schema version `version`: each store's part of it, in the order
 // the version first ran them (a released version never changes).

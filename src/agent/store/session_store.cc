@@ -82,6 +82,11 @@ CREATE TABLE peer_secrets (
   PRIMARY KEY (peer, epoch)
 );
 )sql";
+// Version 7 counts the keys of the peer's chain that aged out unfetched
+// (the window was full).
+constexpr std::string_view kSessionsV7 = R"sql(
+ALTER TABLE sessions ADD COLUMN keys_aged_out BIGINT NOT NULL DEFAULT 0;
+)sql";
 
 using pairwise::ChainDirection;
 using store::AsBlob;
@@ -165,6 +170,8 @@ std::string_view SessionStore::MigrationSql(int version) {
       return kSessionsV2;
     case 3:
       return kSessionsV3;
+    case 7:
+      return kSessionsV7;
     default:
       return {};
   }
@@ -275,7 +282,8 @@ namespace {
 // The chain positions are those of the current epoch; $1 is this side's direction.
 constexpr std::string_view kInfoQuery =
     "SELECT s.peer, s.epoch, s.previous_epoch, s.keys_issued, s.established_at_ms,"
-    " s.reseeded_at_ms,"
+    " s.reseeded_at_ms, s.keys_aged_out,"
+    " (SELECT COUNT(*) FROM skipped_keys k WHERE k.peer = s.peer),"
     " (SELECT next_index FROM chains c WHERE c.peer = s.peer AND c.epoch = s.epoch"
     "   AND c.direction = $1),"
     " (SELECT next_index FROM chains c WHERE c.peer = s.peer AND c.epoch = s.epoch"
@@ -290,8 +298,10 @@ SessionInfo InfoFromRow(const store::Row& row) {
   s.keys_issued = AsInt(row[3]).value_or(0);
   s.established_at_ms = AsInt(row[4]).value_or(0);
   s.reseeded_at_ms = AsInt(row[5]).value_or(0);
-  s.next_index = static_cast<std::uint32_t>(AsInt(row[6]).value_or(0));
-  s.peer_next_index = static_cast<std::uint32_t>(AsInt(row[7]).value_or(0));
+  s.keys_aged_out = AsInt(row[6]).value_or(0);
+  s.keys_waiting = AsInt(row[7]).value_or(0);
+  s.next_index = static_cast<std::uint32_t>(AsInt(row[8]).value_or(0));
+  s.peer_next_index = static_cast<std::uint32_t>(AsInt(row[9]).value_or(0));
   return s;
 }
 
@@ -402,7 +412,7 @@ Result<std::vector<SessionStore::Taken>> SessionStore::TakeRunInTransaction(cons
   const auto epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));
   SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, epoch, mine));
   if (!chain) return Unexpected(ErrorCode::kFailedPrecondition, "session without its chain");
-  const std::uint32_t left = pairwise::kMaxChainIndex - chain->next_index;
+  const std::uint32_t left = pairwise::kMaxKeysPerEpoch - chain->next_index;
   if (left < at_least) {
     return Unexpected(ErrorCode::kLimitExceeded, "this epoch's keys are spent: re-seed");
   }
@@ -510,7 +520,8 @@ Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::strin
   SKAP_RETURN_IF_ERROR(ServesKeys(rows[0][1]));
   const bool current = held == Int(id->epoch);
   SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, id->epoch, id->direction));
-  if (!chain || !pairwise::KeyIdMatches(key_id, chain->tag)) {
+  if (!chain || !pairwise::KeyIdMatches(key_id, chain->tag) ||
+      id->index >= pairwise::kMaxKeysPerEpoch) {
     return Unexpected(ErrorCode::kNotFound, std::string(kNoSuchKey));
   }
   out.tag = chain->tag;
@@ -521,7 +532,8 @@ Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::strin
                   " epoch = $2 AND direction = $3 AND idx = $4",
                   {peer, Int(id->epoch), Int(id->direction), std::int64_t{id->index}}));
     if (skipped.empty()) {
-      return Unexpected(ErrorCode::kNotFound, "that key was handed out already and is erased");
+      return Unexpected(ErrorCode::kNotFound,
+                        "that key was handed out already, or aged out unfetched: it is erased");
     }
     SKAP_ASSIGN_OR_RETURN(out.key,
                           kek_.Unwrap(AsBlob(skipped[0][0]).value_or(Blob{}),
@@ -532,13 +544,28 @@ Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::strin
         {peer, Int(id->epoch), Int(id->direction), std::int64_t{id->index}}));
     return out;
   }
+  // The chain steps to the key, however far ahead (kMaxKeysPerEpoch bounds
+  // it). Of the keys stepped over only the last `window_` are kept, and the
+  // oldest kept age out to make room for them: a consumer that fell behind
+  // loses the keys it never fetched, never the ones after them.
   const std::uint32_t skip = id->index - chain->next_index;
-  SKAP_ASSIGN_OR_RETURN(auto kept,
-                        db_.Query("SELECT COUNT(*) FROM skipped_keys WHERE peer = $1", {peer}));
-  if (skip > window_ || AsInt(kept[0][0]).value_or(0) + skip > window_) {
-    return Unexpected(
-        ErrorCode::kLimitExceeded,
-        "key id too far ahead of this side's chain (window " + std::to_string(window_) + " keys)");
+  const std::uint32_t keep = std::min(skip, window_);
+  if (take) {
+    SKAP_ASSIGN_OR_RETURN(auto kept,
+                          db_.Query("SELECT COUNT(*) FROM skipped_keys WHERE peer = $1", {peer}));
+    const std::int64_t room = std::int64_t{window_} - AsInt(kept[0][0]).value_or(0);
+    const std::int64_t evict = std::max<std::int64_t>(0, std::int64_t{keep} - room);
+    if (evict > 0) {
+      SKAP_RETURN_IF_ERROR(
+          db_.Execute("DELETE FROM skipped_keys WHERE peer = $1 AND (epoch, direction, idx) IN"
+                      " (SELECT epoch, direction, idx FROM skipped_keys WHERE peer = $1"
+                      "  ORDER BY epoch, direction, idx LIMIT $2)",
+                      {peer, evict}));
+    }
+    if (const std::int64_t aged = evict + (skip - keep); aged > 0) {
+      SKAP_RETURN_IF_ERROR(db_.Execute(
+          "UPDATE sessions SET keys_aged_out = keys_aged_out + $2 WHERE peer = $1", {peer, aged}));
+    }
   }
   SKAP_ASSIGN_OR_RETURN(
       auto ck, kek_.Unwrap(chain->wrapped_chain, ChainBinding(peer, id->epoch, id->direction)));
@@ -549,7 +576,7 @@ Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::strin
       out.key = std::move(step.consumer_key);
       break;
     }
-    if (!take) continue;
+    if (!take || id->index - j > keep) continue;
     SKAP_ASSIGN_OR_RETURN(
         const auto wrapped,
         kek_.Wrap(step.consumer_key.Expose(), SkippedBinding(peer, id->epoch, id->direction, j)));
@@ -603,7 +630,7 @@ Result<IssuedKey> SessionStore::PeekNextKey(const std::string& peer) {
   const ChainDirection mine = pairwise::IssuingDirection(self_, peer);
   SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, epoch, mine));
   if (!chain) return Unexpected(ErrorCode::kFailedPrecondition, "session without its chain");
-  if (chain->next_index >= pairwise::kMaxChainIndex) {
+  if (chain->next_index >= pairwise::kMaxKeysPerEpoch) {
     return Unexpected(ErrorCode::kLimitExceeded, "this epoch's keys are spent: re-seed");
   }
   SKAP_ASSIGN_OR_RETURN(auto ck,

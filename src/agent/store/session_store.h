@@ -33,6 +33,10 @@ struct SessionInfo {
   std::uint32_t peer_next_index = 0;  // of the peer's chain, as far as fetched by id
   std::optional<std::uint64_t> previous_epoch;
   std::int64_t keys_issued = 0;  // since the last re-seed
+  // Keys of the peer's chain stepped over to reach a later id: kept, waiting
+  // to be fetched by id (at most the window), and aged out unfetched.
+  std::int64_t keys_waiting = 0;
+  std::int64_t keys_aged_out = 0;
   std::int64_t established_at_ms = 0;
   std::int64_t reseeded_at_ms = 0;
   bool expired = false;  // older than the store's max age: serves no key
@@ -57,8 +61,9 @@ class SessionStore {
   static Result<void> BindWrappedKeys(store::Database& db, keystore::Keystore& kek);
 
   // `self` is this device's id (it decides which chain is this side's).
-  // `window` bounds how far past the next key a key id may lie, and how
-  // many skipped keys are kept per session. `reserve` is how many keys of
+  // `window` bounds how many keys skipped over to reach a later id are kept
+  // per session (the oldest age out to make room); how far ahead an id may
+  // lie is bounded by pairwise::kMaxKeysPerEpoch alone. `reserve` is how many keys of
   // this side's chain one commit takes off it: they wait in memory to be
   // handed out, so a run of next keys costs one commit per `reserve` keys.
   // A crash loses the ones not yet handed out on this side (never hands
@@ -111,7 +116,7 @@ class SessionStore {
   // NextKey hands out the next key of this side's chain of the current epoch.
   Result<IssuedKey> NextKey(const std::string& peer);
   // KeyById hands out the key of the peer's chain that `key_id` names: ahead
-  // of the chain (within the window, keeping the keys skipped over), or one
+  // of the chain (keeping the last `window` keys skipped over), or one
   // skipped earlier. A key already handed out is gone, and ids of this
   // side's own chain are not fetched by id: kNotFound.
   Result<IssuedKey> KeyById(const std::string& peer, const std::string& key_id);

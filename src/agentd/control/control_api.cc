@@ -62,6 +62,8 @@ json StatusJson(const EndpointStatus& s) {
                             {"next_index", x.next_index},
                             {"peer_next_index", x.peer_next_index},
                             {"keys_issued_since_reseed", x.keys_issued},
+                            {"keys_waiting", x.keys_waiting},
+                            {"keys_aged_out", x.keys_aged_out},
                             {"expired", x.expired},
                             {"established_at_ms", x.established_at_ms},
                             {"reseeded_at_ms", x.reseeded_at_ms}});

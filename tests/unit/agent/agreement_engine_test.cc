@@ -993,5 +993,33 @@ TEST_F(AgreementEngineTest, AFailedScheduledReseedIsKeptUntilOneSucceeds) {
   EXPECT_TRUE(SameKeys());
 }
 
+// A chain three quarters spent starts a re-seed though none is scheduled,
+// from the side whose chain it is (here the higher id, which schedules
+// none): past kMaxKeysPerEpoch it would hand out nothing.
+TEST_F(AgreementEngineTest, AChainNearlySpentReseedsItself) {
+  Setup(2, 3);
+  ASSERT_EQ(Agree(/*fresh=*/true).state, AgreementState::kConfirmed);
+  const auto epoch = Epoch(B(), kA);
+  for (int i = 0; i < 3; ++i) {
+    B().engine->Tick();
+    fabric_.Run();
+    now_ms_ += 1000;
+  }
+  ASSERT_EQ(Epoch(B(), kA), epoch) << "nothing scheduled, nothing spent";
+  // B's chain (d = 1, the higher id's) at three quarters of its keys.
+  ASSERT_TRUE(B().store->db().Execute(
+      "UPDATE chains SET next_index = $1 WHERE peer = $2 AND epoch = $3 AND direction = 1",
+      {std::int64_t{pairwise::kMaxKeysPerEpoch / 4 * 3}, kA, static_cast<std::int64_t>(epoch)}));
+  for (int i = 0; i < 4 && Epoch(A(), kB) == epoch; ++i) {
+    B().engine->Tick();
+    A().engine->Tick();
+    fabric_.Run();
+    now_ms_ += 1000;
+  }
+  EXPECT_EQ(Epoch(B(), kA), epoch + 1);
+  EXPECT_EQ(Epoch(A(), kB), epoch + 1);
+  EXPECT_TRUE(SameKeys());
+}
+
 }  // namespace
 }  // namespace skap::agent

@@ -266,7 +266,7 @@ TEST(AgreementUpgradeTest, AVersion3AgreementBecomesOneRecordAndCarriesOn) {
        public_state.dump(), store::Blob(*wrapped), Params().expires_at_ms}));
 
   ASSERT_TRUE(store::Migrate(**db, migrations, SystemClock()));
-  EXPECT_EQ(*store::SchemaVersion(**db), 6);
+  EXPECT_EQ(*store::SchemaVersion(**db), 7);
   EXPECT_FALSE((*db)->Query("SELECT public_state FROM agreements")) << "the old columns are gone";
   AgreementStore records(**db, **kek, [] { return std::int64_t{1'700'000'000'000}; });
   auto loaded = records.Load(sid);

@@ -3,6 +3,7 @@
 // both; the window; re-seeds.
 #include "agent/store/session_store.h"
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -112,23 +113,61 @@ TEST_F(SessionStoreTest, AKeyGoesOncePerSideAndThePeerFetchesItById) {
   EXPECT_NE(next->key_id, a->key_id);
 }
 
-TEST_F(SessionStoreTest, KeysAheadAreFetchedWithinTheWindowAndTheSkippedOnesKept) {
+// WithIndex is `key_id` with its index replaced: what a consumer holding
+// one id of a chain can forge (the index is not authenticated).
+std::string WithIndex(const std::string& key_id, std::uint32_t index) {
+  const auto id = pairwise::ParseKeyId(key_id);
+  char last[9];
+  std::snprintf(last, sizeof last, "%08x",
+                (static_cast<std::uint32_t>(id->direction) << 31) | index);
+  return key_id.substr(0, key_id.size() - 8) + last;
+}
+
+TEST_F(SessionStoreTest, KeysAheadAreFetchedAndOnlyTheOldestUnfetchedAgeOut) {
   Apply(1, 0x33);
   std::vector<IssuedKey> ahead;
+  ahead.reserve(25);
   for (int i = 0; i < 4; ++i) ahead.push_back(std::move(*mine_->NextKey("peer")));
-  // The peer fetches key 3 first, then 1: both come out right.
+  // The peer fetches key 3 first, then 1: both come out right, and 0 and 2
+  // wait.
   auto third = theirs_->KeyById("me", ahead[3].key_id);
   ASSERT_TRUE(third) << third.error().message;
   EXPECT_TRUE(ct::Equal(third->key.Expose(), ahead[3].key.Expose()));
   auto first = theirs_->KeyById("me", ahead[1].key_id);
   ASSERT_TRUE(first);
   EXPECT_TRUE(ct::Equal(first->key.Expose(), ahead[1].key.Expose()));
-  // Ten ahead is beyond the window of 4.
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(mine_->NextKey("peer"));
-  auto far = mine_->NextKey("peer");
-  auto refused = theirs_->KeyById("me", far->key_id);
-  ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, ErrorCode::kLimitExceeded);
+  EXPECT_EQ(theirs_->Get("me")->value().keys_waiting, 2);
+  // The master runs 20 keys ahead, five times the window of 4: the key it
+  // handed out last comes out, and so does every later one.
+  for (int i = 0; i < 20; ++i) ahead.push_back(std::move(*mine_->NextKey("peer")));
+  auto last = theirs_->KeyById("me", ahead[23].key_id);
+  ASSERT_TRUE(last) << last.error().message;
+  EXPECT_TRUE(ct::Equal(last->key.Expose(), ahead[23].key.Expose()));
+  ahead.push_back(std::move(*mine_->NextKey("peer")));
+  auto after = theirs_->KeyById("me", ahead[24].key_id);
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_TRUE(ct::Equal(after->key.Expose(), ahead[24].key.Expose()));
+  // The window keeps the last four stepped over (19 to 22); the two that
+  // waited (0, 2) and the fifteen before 19 aged out, and status says so.
+  const auto info = theirs_->Get("me")->value();
+  EXPECT_EQ(info.keys_waiting, 4);
+  EXPECT_EQ(info.keys_aged_out, 17);
+  for (const int i : {19, 22}) {
+    auto kept = theirs_->KeyById("me", ahead[static_cast<std::size_t>(i)].key_id);
+    ASSERT_TRUE(kept) << i << ": " << kept.error().message;
+    EXPECT_TRUE(ct::Equal(kept->key.Expose(), ahead[static_cast<std::size_t>(i)].key.Expose()));
+  }
+  for (const int i : {0, 2, 18}) {
+    auto gone = theirs_->KeyById("me", ahead[static_cast<std::size_t>(i)].key_id);
+    ASSERT_FALSE(gone) << i;
+    EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
+  }
+  // An id past the most keys a chain hands out in an epoch is no key: a
+  // forged index costs no stepping.
+  auto forged = theirs_->KeyById("me", WithIndex(ahead[0].key_id, pairwise::kMaxKeysPerEpoch));
+  ASSERT_FALSE(forged);
+  EXPECT_EQ(forged.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(theirs_->Get("me")->value().keys_aged_out, 17);
 }
 
 TEST_F(SessionStoreTest, APeekShowsTheKeyThatWillBeHandedOutAndTakesNothing) {
@@ -471,11 +510,12 @@ TEST_F(SessionStoreTest, KeysWrappedBeforeBindingsAreBoundByTheUpgrade) {
     }
   }
   EXPECT_EQ(rewrapped, 1 + 1 + 2 + 1) << "root, PS_1, two chains, one skipped key";
-  ASSERT_TRUE(db.Execute("DELETE FROM schema_migrations WHERE version = 6"));
+  ASSERT_TRUE(db.Execute("ALTER TABLE sessions DROP COLUMN keys_aged_out"));  // version 7's
+  ASSERT_TRUE(db.Execute("DELETE FROM schema_migrations WHERE version >= 6"));
   EXPECT_FALSE(mine_->PeekNextKey("peer")) << "unbound keys are refused";
 
   ASSERT_TRUE(store::Migrate(db, AgentMigrations(store_->kek()), SystemClock()));
-  EXPECT_EQ(*store::SchemaVersion(db), 6);
+  EXPECT_EQ(*store::SchemaVersion(db), 7);
   auto same_next = mine_->PeekNextKey("peer");
   ASSERT_TRUE(same_next) << same_next.error().message;
   EXPECT_TRUE(ct::Equal(same_next->key.Expose(), next->key.Expose()));
