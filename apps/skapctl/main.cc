@@ -57,6 +57,7 @@ int Main(int argc, char** argv) {
   skap::ctl::AddOperator(app, g);
   skap::ctl::AddDevice(app, g);
   skap::ctl::AddAudit(app, g);
+  skap::ctl::AddTenant(app, g);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

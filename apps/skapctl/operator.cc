@@ -1,5 +1,5 @@
-// skapctl operator add | list | disable | token: the operators of a tenant,
-// one role each. A token is written once, to a file of mode 0600.
+// skapctl operator add | list | disable | token | approve: the operators of
+// a tenant, one role each. A token is written once, to a file of mode 0600.
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -27,10 +27,20 @@ json WithLifetime(json body, const OperatorOptions& o) {
   return body;
 }
 
-// WriteToken writes the token a reply carries, or fails with the reply's error.
-void WriteToken(const AdminReply& reply, const std::string& path) {
+// WriteToken writes the token a reply carries, or fails with the reply's
+// error; true if it waits for a second tenant-admin's approval.
+bool WriteToken(AdminReply reply, const std::string& path) {
   if (reply.status / 100 != 2) ReplyError(reply);
   if (auto w = WriteSecretFile(path, reply.body.Expose()); !w) Fail(w.error());
+  return reply.headers["X-Skap-Approval"] == "pending";
+}
+
+// PendingNote is what an operator whose token waits for approval is told.
+void PendingNote(const std::string& name) {
+  std::fprintf(stderr,
+               "the tenant has dual control: the token works once a second tenant-admin runs "
+               "'skapctl operator approve %s'\n",
+               Shown(name).c_str());
 }
 
 std::string When(const json& ms) {
@@ -43,14 +53,22 @@ std::string When(const json& ms) {
   return text;
 }
 
+std::string State(const json& o) {
+  if (o.value("disabled", true)) return "disabled";
+  if (o.value("pending_approval_by", json()).is_string()) {
+    return "pending approval (granted by " + Field(o, "pending_approval_by") + ")";
+  }
+  return "enabled";
+}
+
 void PrintOperators(const json& operators) {
-  std::printf("%-24s  %-12s  %-8s  %-4s  %-20s  %s\n", "NAME", "ROLE", "STATE", "TLS", "EXPIRES",
-              "TENANT");
+  std::printf("%-24s  %-12s  %-4s  %-20s  %-36s  %s\n", "NAME", "ROLE", "TLS", "EXPIRES", "TENANT",
+              "STATE");
   for (const auto& o : operators) {
-    std::printf("%-24s  %-12s  %-8s  %-4s  %-20s  %s\n", Field(o, "name").c_str(),
-                Field(o, "role").c_str(), o.value("disabled", true) ? "disabled" : "enabled",
-                o.value("tls", false) ? "yes" : "no",
-                When(o.value("expires_at_ms", json())).c_str(), Field(o, "tenant").c_str());
+    std::printf("%-24s  %-12s  %-4s  %-20s  %-36s  %s\n", Field(o, "name").c_str(),
+                Field(o, "role").c_str(), o.value("tls", false) ? "yes" : "no",
+                When(o.value("expires_at_ms", json())).c_str(), Field(o, "tenant").c_str(),
+                State(o).c_str());
   }
 }
 
@@ -75,11 +93,13 @@ void AddOperator(CLI::App& app, const Globals& g) {
       ->required();
   AddLifetimeOption(*add, *o);
   add->callback([&g, o] {
-    WriteToken(Call(g, "POST", "/v1/operators",
-                    WithLifetime(json{{"name", o->name}, {"role", o->role}}, *o).dump()),
-               o->token_out);
-    std::fprintf(stderr, "operator %s (%s) added; token written to %s\n", o->name.c_str(),
+    const bool pending =
+        WriteToken(Call(g, "POST", "/v1/operators",
+                        WithLifetime(json{{"name", o->name}, {"role", o->role}}, *o).dump()),
+                   o->token_out);
+    std::fprintf(stderr, "operator %s (%s) added; token written to %s\n", Shown(o->name).c_str(),
                  o->role.c_str(), o->token_out.c_str());
+    if (pending) PendingNote(o->name);
   });
 
   auto* list = op->add_subcommand("list", "List your tenant's operators (tenant-admin, auditor)");
@@ -105,11 +125,23 @@ void AddOperator(CLI::App& app, const Globals& g) {
       ->required();
   AddLifetimeOption(*token, *o);
   token->callback([&g, o] {
-    WriteToken(Call(g, "POST", "/v1/operators/" + o->name + "/token",
-                    WithLifetime(json::object(), *o).dump()),
-               o->token_out);
+    const bool pending = WriteToken(Call(g, "POST", "/v1/operators/" + o->name + "/token",
+                                         WithLifetime(json::object(), *o).dump()),
+                                    o->token_out);
     std::fprintf(stderr, "operator %s has a new token, written to %s; the old one is dead\n",
                  Shown(o->name).c_str(), o->token_out.c_str());
+    if (pending) PendingNote(o->name);
+  });
+
+  auto* approve = op->add_subcommand(
+      "approve",
+      "Approve an operator (or a new token) another tenant-admin granted under dual control "
+      "(tenant-admin, not the one who granted it)");
+  approve->add_option("name", o->name, "Operator name")->required();
+  approve->callback([&g, o] {
+    const auto reply = Call(g, "POST", "/v1/operators/" + o->name + "/approve");
+    if (reply.status / 100 != 2) ReplyError(reply);
+    std::fprintf(stderr, "operator %s approved: their token works now\n", Shown(o->name).c_str());
   });
 }
 

@@ -67,12 +67,14 @@ std::string Sql(int version) {
       return Join({AuditLog::MigrationSql(9)});
     case 10:
       return "-- every wrapped key is bound to its row: rows change, the schema does not\n";
+    case 11:
+      return Join({Operators::MigrationSql(11)});
     default:
       return {};
   }
 }
 
-constexpr std::array<std::string_view, 10> kDescriptions = {
+constexpr std::array<std::string_view, 11> kDescriptions = {
     "audit log and hub keys",
     "registry",
     "channel key ratchet",
@@ -83,6 +85,7 @@ constexpr std::array<std::string_view, 10> kDescriptions = {
     "operator tokens may expire",
     "audit entries carry their tenant",
     "wrapped keys bound to their rows",
+    "dual control",
 };
 
 }  // namespace

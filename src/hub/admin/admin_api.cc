@@ -233,9 +233,11 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
     auto token = registry_.operators().Add(actor, actor.tenant_id, in["name"].get<std::string>(),
                                            *role, *lifetime);
     if (!token) return Failure(token.error());
+    const bool pending = token->pending_approval;
     net::HttpResponse r = Text(std::move(token->token));
     r.status = 201;
     r.headers["X-Skap-Operator"] = token->name;
+    if (pending) r.headers["X-Skap-Approval"] = "pending";
     return r;
   }
   if (seg.size() == 2 && seg[1] == "operators" && get) {
@@ -243,13 +245,15 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
     if (!list) return Failure(list.error());
     json out = json::array();
     for (const auto& o : *list) {
-      out.push_back(json{{"name", o.name},
-                         {"tenant", o.tenant_id},
-                         {"role", hub::RoleName(o.role)},
-                         {"created_at_ms", o.created_at_ms},
-                         {"disabled", o.disabled},
-                         {"expires_at_ms", o.expires_at_ms ? json(*o.expires_at_ms) : json()},
-                         {"tls", o.tls}});
+      out.push_back(json{
+          {"name", o.name},
+          {"tenant", o.tenant_id},
+          {"role", hub::RoleName(o.role)},
+          {"created_at_ms", o.created_at_ms},
+          {"disabled", o.disabled},
+          {"expires_at_ms", o.expires_at_ms ? json(*o.expires_at_ms) : json()},
+          {"tls", o.tls},
+          {"pending_approval_by", o.pending_approval_by ? json(*o.pending_approval_by) : json()}});
     }
     return Json(200, out);
   }
@@ -264,9 +268,41 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
     if (!lifetime) return Failure(lifetime.error());
     auto token = registry_.operators().NewToken(actor, seg[2], *lifetime);
     if (!token) return Failure(token.error());
+    const bool pending = token->pending_approval;
     net::HttpResponse r = Text(std::move(token->token));
     r.headers["X-Skap-Operator"] = token->name;
+    if (pending) r.headers["X-Skap-Approval"] = "pending";
     return r;
+  }
+  if (seg.size() == 4 && seg[1] == "operators" && seg[3] == "approve" && post) {
+    if (auto done = registry_.operators().Approve(actor, seg[2]); !done) {
+      return Failure(done.error());
+    }
+    return Json(200, json{{"name", seg[2]}, {"approved", true}});
+  }
+  if (seg.size() == 2 && seg[1] == "tenant" && (get || post)) {
+    if (actor.kind != hub::Principal::Kind::kOperator) {
+      return Failure(ErrorCode::kPermissionDenied, "the tenant is an operator's");
+    }
+    Result<hub::DualControlState> state = hub::DualControlState{};
+    if (post) {
+      const json in = body();
+      if (!in.is_object() || !in.value("dual_control", json()).is_boolean()) {
+        return Failure(ErrorCode::kInvalidArgument, R"(body must be {"dual_control": true|false})");
+      }
+      state = registry_.operators().SetDualControl(actor, actor.tenant_id,
+                                                   in["dual_control"].get<bool>());
+    } else {
+      state = registry_.operators().DualControlOf(actor.tenant_id);
+    }
+    if (!state) return Failure(state.error());
+    auto name = registry_.tenants().Name(actor.tenant_id);
+    if (!name) return Failure(name.error());
+    return Json(200, json{{"id", actor.tenant_id},
+                          {"name", *name},
+                          {"dual_control", state->on},
+                          {"off_requested_by",
+                           state->off_requested_by ? json(*state->off_requested_by) : json()}});
   }
 
   if (seg.size() == 2 && seg[1] == "devices" && post) {

@@ -12,6 +12,9 @@
 //   GET  /v1/operators                                                   tenant-admin, auditor
 //   POST /v1/operators/{name}/disable                                    tenant-admin
 //   POST /v1/operators/{name}/token      {"expires_in_s"}                tenant-admin, or oneself
+//   POST /v1/operators/{name}/approve                                    another tenant-admin
+//   GET  /v1/tenant                                                      any role
+//   POST /v1/tenant                      {"dual_control": bool}          tenant-admin
 //   POST /v1/devices                     {"network","name","id","lifetime_s",
 //                                         "can_provision","split":{"k","m"}}  provisioner
 //   GET  /v1/devices?network=N[&state=S]                                 any role

@@ -1,5 +1,6 @@
 #include "hub/registry/operators.h"
 
+#include <algorithm>
 #include <array>
 
 #include <nlohmann/json.hpp>
@@ -33,6 +34,16 @@ ALTER TABLE operators ADD COLUMN wrapped_admin_psk BLOB;
 constexpr std::string_view kOperatorsV8 = R"sql(
 ALTER TABLE operators ADD COLUMN expires_at_ms BIGINT;
 )sql";
+// Version 11: dual control. A tenant with a row in dual_control has it on;
+// there an operator granted a role (or given a token) by one tenant-admin
+// waits for a second one's approval, and turning it off takes two.
+constexpr std::string_view kOperatorsV11 = R"sql(
+ALTER TABLE operators ADD COLUMN pending_approval_by TEXT;  -- who granted it; NULL: approved
+CREATE TABLE dual_control (
+  tenant_id TEXT PRIMARY KEY REFERENCES tenants (id),
+  off_requested_by TEXT             -- the tenant-admin who asked to turn it off, until a second does
+);
+)sql";
 
 using store::AsBlob;
 using store::AsInt;
@@ -57,6 +68,13 @@ std::optional<std::int64_t> ExpiresAt(std::int64_t now_ms,
   return now_ms + std::chrono::duration_cast<std::chrono::milliseconds>(*lifetime).count();
 }
 
+// NeedsApproval: under dual control, a grant of `role` by `actor` waits for
+// a second tenant-admin. The hub is trusted with every grant; an auditor
+// only reads.
+bool NeedsApproval(const Principal& actor, Role role) {
+  return actor.kind != Principal::Kind::kHub && role != Role::kAuditor;
+}
+
 keystore::WrapBinding AdminPskBinding(const std::string& name) {
   return {keystore::kPurposeOperatorAdminPsk, keystore::RowOf({name})};
 }
@@ -71,6 +89,8 @@ std::string_view Operators::MigrationSql(int version) {
       return kOperatorsV4;
     case 8:
       return kOperatorsV8;
+    case 11:
+      return kOperatorsV11;
     default:
       return {};
   }
@@ -100,9 +120,17 @@ Result<Operators::Credentials> Operators::NewCredentials(const std::string& name
 
 bool Operators::Live(const store::Row& row, std::size_t disabled_column,
                      std::size_t expires_column) const {
+  // The pending column follows the expiry in every query that asks.
   if (AsInt(row[disabled_column]).value_or(1) != 0) return false;
+  if (AsText(row[expires_column + 1])) return false;
   const auto expires = AsInt(row[expires_column]);
   return !expires || c_.now() < *expires;
+}
+
+Result<bool> Operators::DualControlInTransaction(const std::string& tenant_id) {
+  SKAP_ASSIGN_OR_RETURN(
+      auto rows, c_.db.Query("SELECT 1 FROM dual_control WHERE tenant_id = $1", {tenant_id}));
+  return !rows.empty();
 }
 
 Result<OperatorToken> Operators::Add(const Principal& actor, const std::string& tenant_id,
@@ -123,15 +151,21 @@ Result<OperatorToken> Operators::Add(const Principal& actor, const std::string& 
     SKAP_RETURN_IF_ERROR(CheckLifetime(lifetime));
     SKAP_ASSIGN_OR_RETURN(auto made, NewCredentials(name));
     token.token = std::move(made.token);
-    // 0 stands for "never" (NULL): no token expires at the epoch.
+    SKAP_ASSIGN_OR_RETURN(const bool dual, DualControlInTransaction(tenant_id));
+    token.pending_approval = dual && NeedsApproval(actor, role);
+    // 0 stands for "never" (NULL): no token expires at the epoch; "" for
+    // no approval pending.
     const std::int64_t expires = expires_at_ms.value_or(0);
-    SKAP_RETURN_IF_ERROR(c_.db.Execute(
-        "INSERT INTO operators (name, tenant_id, role, token_hash, wrapped_admin_psk,"
-        " created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, 0))",
-        {name, tenant_id, std::string(RoleName(role)), Blob(made.token_hash),
-         Blob(made.wrapped_admin_psk), c_.now(), expires}));
+    SKAP_RETURN_IF_ERROR(
+        c_.db.Execute("INSERT INTO operators (name, tenant_id, role, token_hash, wrapped_admin_psk,"
+                      " created_at_ms, expires_at_ms, pending_approval_by)"
+                      " VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, 0), NULLIF($8, ''))",
+                      {name, tenant_id, std::string(RoleName(role)), Blob(made.token_hash),
+                       Blob(made.wrapped_admin_psk), c_.now(), expires,
+                       token.pending_approval ? actor.name : std::string()}));
     nlohmann::json detail{{"tenant", tenant_id}, {"role", RoleName(role)}};
     if (expires_at_ms) detail["expires_at_ms"] = *expires_at_ms;
+    if (token.pending_approval) detail["pending_approval"] = true;
     SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
         {actor.AuditName(), "operator.add", name, "ok", detail.dump(), tenant_id}, c_.now()));
     return Ok();
@@ -167,10 +201,10 @@ Unexpected Operators::RefusedLogin(const std::string& name) {
 
 Result<Principal> Operators::Named(const std::string& operator_name) {
   const Unexpected refused(ErrorCode::kAuthenticationFailed, "authentication failed");
-  SKAP_ASSIGN_OR_RETURN(
-      auto rows, c_.db.Query("SELECT name, tenant_id, role, disabled, expires_at_ms FROM operators"
-                             " WHERE name = $1",
-                             {operator_name}));
+  SKAP_ASSIGN_OR_RETURN(auto rows,
+                        c_.db.Query("SELECT name, tenant_id, role, disabled, expires_at_ms,"
+                                    " pending_approval_by FROM operators WHERE name = $1",
+                                    {operator_name}));
   if (rows.empty() || !Live(rows[0], 3, 4)) return refused;
   auto role = ParseRole(AsText(rows[0][2]).value_or(""));
   if (!role) return refused;
@@ -184,10 +218,10 @@ Result<Principal> Operators::Named(const std::string& operator_name) {
 
 Result<SecretBytes> Operators::AdminPsk(const std::string& operator_name) {
   const Unexpected refused(ErrorCode::kAuthenticationFailed, "authentication failed");
-  SKAP_ASSIGN_OR_RETURN(
-      auto rows, c_.db.Query("SELECT wrapped_admin_psk, disabled, expires_at_ms FROM operators"
-                             " WHERE name = $1",
-                             {operator_name}));
+  SKAP_ASSIGN_OR_RETURN(auto rows,
+                        c_.db.Query("SELECT wrapped_admin_psk, disabled, expires_at_ms,"
+                                    " pending_approval_by FROM operators WHERE name = $1",
+                                    {operator_name}));
   if (rows.empty() || !Live(rows[0], 1, 2)) return refused;
   const auto wrapped = AsBlob(rows[0][0]);
   if (!wrapped || wrapped->empty()) return refused;
@@ -235,10 +269,11 @@ Result<std::vector<OperatorInfo>> Operators::List(const Principal& actor) {
   SKAP_ASSIGN_OR_RETURN(
       auto rows,
       hub ? c_.db.Query("SELECT name, tenant_id, role, created_at_ms, disabled, expires_at_ms,"
-                        " wrapped_admin_psk IS NOT NULL FROM operators ORDER BY tenant_id, name")
+                        " wrapped_admin_psk IS NOT NULL, pending_approval_by FROM operators"
+                        " ORDER BY tenant_id, name")
           : c_.db.Query("SELECT name, tenant_id, role, created_at_ms, disabled, expires_at_ms,"
-                        " wrapped_admin_psk IS NOT NULL FROM operators WHERE tenant_id = $1"
-                        " ORDER BY name",
+                        " wrapped_admin_psk IS NOT NULL, pending_approval_by FROM operators"
+                        " WHERE tenant_id = $1 ORDER BY name",
                         {actor.tenant_id}));
   std::vector<OperatorInfo> out;
   out.reserve(rows.size());
@@ -252,6 +287,7 @@ Result<std::vector<OperatorInfo>> Operators::List(const Principal& actor) {
     o.disabled = AsInt(row[4]).value_or(1) != 0;
     o.expires_at_ms = AsInt(row[5]);
     o.tls = AsInt(row[6]).value_or(0) != 0;
+    o.pending_approval_by = AsText(row[7]);
     out.push_back(std::move(o));
   }
   return out;
@@ -289,10 +325,10 @@ Result<OperatorToken> Operators::NewToken(const Principal& actor, const std::str
   OperatorToken token{name, {}};
   const auto expires_at_ms = ExpiresAt(c_.now(), lifetime);
   auto done = store::InTransaction(c_.db, [&]() -> Result<void> {
-    SKAP_ASSIGN_OR_RETURN(
-        auto rows, c_.db.Query("SELECT tenant_id, disabled, role, expires_at_ms FROM operators"
-                               " WHERE name = $1",
-                               {name}));
+    SKAP_ASSIGN_OR_RETURN(auto rows,
+                          c_.db.Query("SELECT tenant_id, disabled, role, expires_at_ms,"
+                                      " pending_approval_by FROM operators WHERE name = $1",
+                                      {name}));
     const bool hub = actor.kind == Principal::Kind::kHub;
     if (rows.empty() || (!hub && AsText(rows[0][0]).value_or("") != actor.tenant_id)) {
       return Unexpected(ErrorCode::kNotFound, "no such operator");
@@ -328,14 +364,25 @@ Result<OperatorToken> Operators::NewToken(const Principal& actor, const std::str
     if (self && current) expires_at = std::min(expires_at.value_or(*current), *current);
     SKAP_ASSIGN_OR_RETURN(auto made, NewCredentials(name));
     token.token = std::move(made.token);
+    // Whoever holds a token acts in the role: under dual control a token one
+    // tenant-admin gives another operator waits for a second's approval, as
+    // a grant does. The hub's approves; one's own keeps what was.
+    const std::string tenant = AsText(rows[0][0]).value_or("");
+    const auto role = ParseRole(AsText(rows[0][2]).value_or(""));
+    SKAP_ASSIGN_OR_RETURN(const bool dual, DualControlInTransaction(tenant));
+    token.pending_approval = !self && dual && role && NeedsApproval(actor, *role);
+    const std::string pending = token.pending_approval ? actor.name
+                                : self                 ? AsText(rows[0][4]).value_or("")
+                                                       : std::string();
     // 0 stands for "never" (NULL): no token expires at the epoch.
     const std::int64_t expires = expires_at.value_or(0);
-    SKAP_RETURN_IF_ERROR(
-        c_.db.Execute("UPDATE operators SET token_hash = $2, wrapped_admin_psk = $3,"
-                      " expires_at_ms = NULLIF($4, 0) WHERE name = $1",
-                      {name, Blob(made.token_hash), Blob(made.wrapped_admin_psk), expires}));
+    SKAP_RETURN_IF_ERROR(c_.db.Execute(
+        "UPDATE operators SET token_hash = $2, wrapped_admin_psk = $3,"
+        " expires_at_ms = NULLIF($4, 0), pending_approval_by = NULLIF($5, '') WHERE name = $1",
+        {name, Blob(made.token_hash), Blob(made.wrapped_admin_psk), expires, pending}));
     nlohmann::json detail = nlohmann::json::object();
     if (expires_at) detail["expires_at_ms"] = *expires_at;
+    if (token.pending_approval) detail["pending_approval"] = true;
     SKAP_RETURN_IF_ERROR(
         c_.audit.AppendInCurrentTransaction({actor.AuditName(), "operator.token", name, "ok",
                                              detail.dump(), AsText(rows[0][0]).value_or("")},
@@ -344,6 +391,109 @@ Result<OperatorToken> Operators::NewToken(const Principal& actor, const std::str
   });
   if (!done) return c_.Refuse(actor, "operator.token", name, std::move(done).error());
   return token;
+}
+
+Result<void> Operators::Approve(const Principal& actor, const std::string& name) {
+  auto done = store::InTransaction(c_.db, [&]() -> Result<void> {
+    SKAP_ASSIGN_OR_RETURN(
+        auto rows,
+        c_.db.Query(
+            "SELECT tenant_id, pending_approval_by, disabled FROM operators WHERE name = $1",
+            {name}));
+    const bool hub = actor.kind == Principal::Kind::kHub;
+    if (rows.empty() || (!hub && AsText(rows[0][0]).value_or("") != actor.tenant_id)) {
+      return Unexpected(ErrorCode::kNotFound, "no such operator");
+    }
+    if (!hub && !IsOperatorWithRole(actor, Role::kTenantAdmin)) {
+      return Denied("approving a grant needs the tenant-admin role");
+    }
+    const auto granted_by = AsText(rows[0][1]);
+    if (!granted_by) {
+      return Unexpected(ErrorCode::kFailedPrecondition, "nothing of that operator awaits approval");
+    }
+    if (AsInt(rows[0][2]).value_or(1) != 0) {
+      return Unexpected(ErrorCode::kFailedPrecondition, "the operator is disabled");
+    }
+    if (!hub && (actor.name == *granted_by || actor.name == name)) {
+      return Denied("the tenant-admin who granted it cannot approve it: a second one must");
+    }
+    SKAP_RETURN_IF_ERROR(
+        c_.db.Execute("UPDATE operators SET pending_approval_by = NULL WHERE name = $1", {name}));
+    SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
+        {actor.AuditName(), "operator.approve", name, "ok",
+         nlohmann::json{{"granted_by", *granted_by}}.dump(), AsText(rows[0][0]).value_or("")},
+        c_.now()));
+    return Ok();
+  });
+  if (!done) return c_.Refuse(actor, "operator.approve", name, std::move(done).error());
+  return Ok();
+}
+
+Result<DualControlState> Operators::DualControlOf(const std::string& tenant_id) {
+  SKAP_ASSIGN_OR_RETURN(
+      auto rows,
+      c_.db.Query("SELECT off_requested_by FROM dual_control WHERE tenant_id = $1", {tenant_id}));
+  DualControlState out;
+  out.on = !rows.empty();
+  if (out.on) out.off_requested_by = AsText(rows[0][0]);
+  return out;
+}
+
+Result<DualControlState> Operators::SetDualControl(const Principal& actor,
+                                                   const std::string& tenant_id, bool on) {
+  auto done = store::InTransaction(c_.db, [&]() -> Result<void> {
+    const bool hub = actor.kind == Principal::Kind::kHub;
+    if (!hub && !(IsOperatorWithRole(actor, Role::kTenantAdmin) && actor.tenant_id == tenant_id)) {
+      return Denied("dual control is set by a tenant-admin of the tenant");
+    }
+    SKAP_RETURN_IF_ERROR(tenants_.Name(tenant_id));
+    SKAP_ASSIGN_OR_RETURN(const auto now, DualControlOf(tenant_id));
+    std::string change;
+    if (on && !now.on) {
+      // Else nobody could approve a grant: the tenant would need the hub.
+      SKAP_ASSIGN_OR_RETURN(auto admins,
+                            c_.db.Query("SELECT disabled, expires_at_ms, pending_approval_by"
+                                        " FROM operators WHERE tenant_id = $1 AND role = $2",
+                                        {tenant_id, std::string(RoleName(Role::kTenantAdmin))}));
+      const auto live = std::count_if(admins.begin(), admins.end(),
+                                      [&](const store::Row& row) { return Live(row, 0, 1); });
+      if (live < 2) {
+        return Unexpected(ErrorCode::kFailedPrecondition,
+                          "dual control needs two tenant-admins: add a second one first");
+      }
+      SKAP_RETURN_IF_ERROR(
+          c_.db.Execute("INSERT INTO dual_control (tenant_id) VALUES ($1)", {tenant_id}));
+      change = "on";
+    } else if (on && now.off_requested_by) {
+      SKAP_RETURN_IF_ERROR(c_.db.Execute(
+          "UPDATE dual_control SET off_requested_by = NULL WHERE tenant_id = $1", {tenant_id}));
+      change = "off request withdrawn";
+    } else if (!on && now.on) {
+      // One tenant-admin asks, a second one (or the hub) turns it off: else
+      // one could turn it off, grant alone, and turn it on again. A request
+      // whose tenant-admin is no longer live counts for nothing.
+      const bool second = now.off_requested_by && *now.off_requested_by != actor.name &&
+                          Named(*now.off_requested_by).has_value();
+      if (hub || second) {
+        SKAP_RETURN_IF_ERROR(
+            c_.db.Execute("DELETE FROM dual_control WHERE tenant_id = $1", {tenant_id}));
+        change = "off";
+      } else if (now.off_requested_by != actor.name) {
+        SKAP_RETURN_IF_ERROR(
+            c_.db.Execute("UPDATE dual_control SET off_requested_by = $2 WHERE tenant_id = $1",
+                          {tenant_id, actor.name}));
+        change = "off requested";
+      }
+    }
+    if (change.empty()) return Ok();  // as it was: nothing to audit
+    SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
+        {actor.AuditName(), "tenant.dual_control", tenant_id, "ok",
+         nlohmann::json{{"change", change}}.dump(), tenant_id},
+        c_.now()));
+    return Ok();
+  });
+  if (!done) return c_.Refuse(actor, "tenant.dual_control", tenant_id, std::move(done).error());
+  return DualControlOf(tenant_id);
 }
 
 }  // namespace skap::hub

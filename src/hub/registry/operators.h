@@ -23,6 +23,16 @@ namespace skap::hub {
 struct OperatorToken {
   std::string name;
   SecretBytes token;  // ASCII "skapop1-" + 64 hex digits
+  // Under dual control: the token authenticates only once a second
+  // tenant-admin approves (Operators::Approve).
+  bool pending_approval = false;
+};
+
+// DualControlState is a tenant's dual control: on or off, and while on,
+// the tenant-admin who asked to turn it off, until a second one does.
+struct DualControlState {
+  bool on = false;
+  std::optional<std::string> off_requested_by;
 };
 
 // OperatorInfo is what may be shown of an operator (no token, no PSK).
@@ -34,6 +44,9 @@ struct OperatorInfo {
   bool disabled = false;
   std::optional<std::int64_t> expires_at_ms;  // none: the token never expires
   bool tls = false;                           // has a PSK for the TLS admin listener
+  // Under dual control: the tenant-admin whose grant (or new token) awaits a
+  // second one's approval; until then the operator does not authenticate.
+  std::optional<std::string> pending_approval_by;
 };
 
 class Operators {
@@ -50,6 +63,8 @@ class Operators {
   // Add creates an operator in `tenant_id` with `role` (the hub, or a
   // tenant-admin of that tenant) and returns their token, once. A token
   // with a `lifetime` stops authenticating that long after it is made.
+  // Where the tenant has dual control, an operator a tenant-admin adds in
+  // any role but auditor authenticates only once a second one approves.
   Result<OperatorToken> Add(const Principal& actor, const std::string& tenant_id,
                             const std::string& name, Role role,
                             std::optional<std::chrono::seconds> lifetime = std::nullopt);
@@ -65,8 +80,22 @@ class Operators {
   // NewToken gives an enabled operator a new token (and TLS PSK), returned
   // once; the old token and every TLS connection made with it stop at once.
   // The hub, a tenant-admin of their tenant, or the operator themself.
+  // Under dual control a token one tenant-admin gives another operator
+  // (not an auditor) waits for a second's approval, as a grant does; the
+  // hub's is approved.
   Result<OperatorToken> NewToken(const Principal& actor, const std::string& name,
                                  std::optional<std::chrono::seconds> lifetime);
+  // Approve lets an operator whose grant or token awaits approval
+  // authenticate: a tenant-admin of their tenant other than the one who
+  // granted it (and than the operator), or the hub.
+  Result<void> Approve(const Principal& actor, const std::string& name);
+  // SetDualControl turns a tenant's dual control on (a tenant-admin of it,
+  // with a second live tenant-admin there to approve, or the hub) or off
+  // (two different tenant-admins asking in turn, or the hub), and returns
+  // how it stands.
+  Result<DualControlState> SetDualControl(const Principal& actor, const std::string& tenant_id,
+                                          bool on);
+  Result<DualControlState> DualControlOf(const std::string& tenant_id);
   // Authenticate maps a token to its operator, or kAuthenticationFailed
   // without saying why (audited).
   Result<Principal> Authenticate(std::string_view token);
@@ -100,8 +129,11 @@ class Operators {
     std::vector<std::uint8_t> wrapped_admin_psk;
   };
   Result<Credentials> NewCredentials(const std::string& name);
-  // Live is the operator row's checks: enabled, and not expired.
+  // Live is the operator row's checks: enabled, not expired, and no
+  // approval pending (the column after the expiry's).
   bool Live(const store::Row& row, std::size_t disabled_column, std::size_t expires_column) const;
+
+  Result<bool> DualControlInTransaction(const std::string& tenant_id);
 
   RegistryContext& c_;
   Tenants& tenants_;

@@ -291,6 +291,124 @@ std::string TextOf(const SecretBytes& token) {
   return {t.begin(), t.end()};
 }
 
+// PendingBy is who granted `name` a role awaiting approval, as listed.
+std::optional<std::string> PendingBy(Operators& ops, const Principal& actor,
+                                     const std::string& name) {
+  const auto list = ops.List(actor);
+  for (const auto& o : *list) {
+    if (o.name == name) return o.pending_approval_by;
+  }
+  return std::nullopt;
+}
+
+// Dual control against one tenant-admin: whatever they grant alone (a role,
+// a sock-puppet tenant-admin, a new token for an operator with a role) does
+// not authenticate until a second tenant-admin approves, and turning dual
+// control off takes two as well.
+TEST_F(RegistryTest, DualControlMakesEveryGrantWaitForASecondTenantAdmin) {
+  auto& ops = registry_->operators();
+  EXPECT_EQ(ops.SetDualControl(admin_, tenant_, true).error().code, ErrorCode::kFailedPrecondition)
+      << "with one tenant-admin nobody could approve";
+  auto bob_token = ops.Add(admin_, tenant_, "bob", Role::kTenantAdmin);
+  ASSERT_TRUE(bob_token);
+  EXPECT_FALSE(bob_token->pending_approval) << "dual control is off";
+  const auto bob = ops.Authenticate(TextOf(bob_token->token));
+  ASSERT_TRUE(bob);
+  EXPECT_EQ(ops.SetDualControl(provisioner_, tenant_, true).error().code,
+            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(ops.SetDualControl(other_admin_, tenant_, true).error().code,
+            ErrorCode::kPermissionDenied);
+  auto on = ops.SetDualControl(admin_, tenant_, true);
+  ASSERT_TRUE(on) << on.error().message;
+  EXPECT_TRUE(on->on);
+  EXPECT_FALSE(ops.DualControlOf(other_tenant_)->on) << "one tenant's setting only";
+
+  // A provisioner alice grants waits for bob.
+  auto prov = ops.Add(admin_, tenant_, "prov2", Role::kProvisioner);
+  ASSERT_TRUE(prov);
+  EXPECT_TRUE(prov->pending_approval);
+  EXPECT_FALSE(ops.Authenticate(TextOf(prov->token)));
+  EXPECT_FALSE(ops.AdminPsk("prov2")) << "nor over TLS";
+  EXPECT_EQ(PendingBy(ops, admin_, "prov2"), "alice");
+  EXPECT_EQ(ops.Approve(admin_, "prov2").error().code, ErrorCode::kPermissionDenied)
+      << "not by the tenant-admin who granted it";
+  EXPECT_EQ(ops.Approve(provisioner_, "prov2").error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(ops.Approve(other_admin_, "prov2").error().code, ErrorCode::kNotFound)
+      << "another tenant's operator is not there";
+  ASSERT_TRUE(ops.Approve(*bob, "prov2"));
+  EXPECT_TRUE(ops.Authenticate(TextOf(prov->token)));
+  EXPECT_TRUE(ops.AdminPsk("prov2"));
+  EXPECT_EQ(ops.Approve(*bob, "prov2").error().code, ErrorCode::kFailedPrecondition);
+
+  // A second tenant-admin of alice's own making waits too (else she would
+  // approve her grants with it); an auditor does not.
+  auto carol = ops.Add(admin_, tenant_, "carol", Role::kTenantAdmin);
+  ASSERT_TRUE(carol);
+  EXPECT_TRUE(carol->pending_approval);
+  EXPECT_FALSE(ops.Authenticate(TextOf(carol->token)));
+  auto watcher = ops.Add(admin_, tenant_, "watcher", Role::kAuditor);
+  ASSERT_TRUE(watcher);
+  EXPECT_FALSE(watcher->pending_approval);
+  EXPECT_TRUE(ops.Authenticate(TextOf(watcher->token)));
+
+  // A new token alice gives pat would let her act as pat: it waits, and
+  // pat's old one is dead meanwhile.
+  auto pat = ops.NewToken(admin_, "pat", std::nullopt);
+  ASSERT_TRUE(pat);
+  EXPECT_TRUE(pat->pending_approval);
+  EXPECT_FALSE(ops.Authenticate(TextOf(pat->token)));
+  ASSERT_TRUE(ops.Approve(*bob, "pat"));
+  const auto pat_now = ops.Authenticate(TextOf(pat->token));
+  ASSERT_TRUE(pat_now);
+  // Renewing one's own token needs nobody; the hub's token is approved.
+  auto renewed = ops.NewToken(*pat_now, "pat", std::nullopt);
+  ASSERT_TRUE(renewed);
+  EXPECT_FALSE(renewed->pending_approval);
+  EXPECT_TRUE(ops.Authenticate(TextOf(renewed->token)));
+  auto from_hub = ops.NewToken(Principal::Hub(), "carol", std::nullopt);
+  ASSERT_TRUE(from_hub);
+  const auto carol_now = ops.Authenticate(TextOf(from_hub->token));
+  ASSERT_TRUE(carol_now);
+
+  // Off takes two: alice asks (again: still asked), bob completes it.
+  auto asked = ops.SetDualControl(admin_, tenant_, false);
+  ASSERT_TRUE(asked);
+  EXPECT_TRUE(asked->on);
+  EXPECT_EQ(asked->off_requested_by, "alice");
+  EXPECT_TRUE(ops.SetDualControl(admin_, tenant_, false)->on);
+  // A request by a tenant-admin disabled since counts for nothing.
+  ASSERT_TRUE(ops.Disable(*bob, "alice"));
+  auto after_disable = ops.SetDualControl(*bob, tenant_, false);
+  ASSERT_TRUE(after_disable);
+  EXPECT_TRUE(after_disable->on);
+  EXPECT_EQ(after_disable->off_requested_by, "bob");
+  auto off = ops.SetDualControl(*carol_now, tenant_, false);
+  ASSERT_TRUE(off);
+  EXPECT_FALSE(off->on);
+  auto plain = ops.Add(*bob, tenant_, "prov3", Role::kProvisioner);
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->pending_approval);
+  EXPECT_TRUE(ops.Authenticate(TextOf(plain->token)));
+  // Each step is in the tenant's audit log, and so is each refusal.
+  const auto outcomes = [&](const char* action) {
+    AuditFilter filter;
+    filter.action = action;
+    filter.tenant = tenant_;
+    std::vector<std::string> out;
+    const auto entries = audit_->List(filter);
+    for (const auto& e : *entries) out.push_back(e.record.outcome);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(outcomes("operator.approve"),
+            (std::vector<std::string>{"ok", "ok", "refused:failed-precondition",
+                                      "refused:permission-denied", "refused:permission-denied"}));
+  EXPECT_EQ(outcomes("tenant.dual_control"),
+            (std::vector<std::string>{"ok", "ok", "ok", "ok", "refused:failed-precondition",
+                                      "refused:permission-denied"}))
+      << "on, off asked (by alice, then by bob), off; another tenant's refusal is its own";
+}
+
 TEST_F(RegistryTest, OperatorsAreListedDisabledGivenNewTokensAndExpire) {
   auto& ops = registry_->operators();
   // Listing: a tenant's own operators to its tenant-admin and auditor only.

@@ -80,12 +80,15 @@ TEST_F(RegistryTest, KeysWrappedBeforeBindingsAreBoundByTheUpgrade) {
                              {store::Blob(*unbound), name}));
   }
   EXPECT_GE(operators->size(), 6u);
-  ASSERT_TRUE(db_->Execute("DELETE FROM schema_migrations WHERE version = 10"));
+  // Version 11's changes undone.
+  ASSERT_TRUE(db_->Execute("ALTER TABLE operators DROP COLUMN pending_approval_by"));
+  ASSERT_TRUE(db_->Execute("DROP TABLE dual_control"));
+  ASSERT_TRUE(db_->Execute("DELETE FROM schema_migrations WHERE version >= 10"));
   EXPECT_FALSE(registry_->channel_keys().KeyFor(a.device.id, 0)) << "unbound keys are refused";
 
   const auto upgraded = store::Migrate(*db_, HubMigrations(*keystore_), SystemClock());
   ASSERT_TRUE(upgraded) << upgraded.error().message;
-  EXPECT_EQ(*store::SchemaVersion(*db_), 10);
+  EXPECT_EQ(*store::SchemaVersion(*db_), 11);
   const auto key = registry_->channel_keys().KeyFor(a.device.id, 0);
   ASSERT_TRUE(key) << key.error().message;
   EXPECT_TRUE(ct::Equal(key->key.Expose(), a.bootstrap_key.Expose()));
@@ -103,7 +106,10 @@ TEST_F(RegistryTest, KeysWrappedBeforeBindingsAreBoundByTheUpgrade) {
   const BootstrapGrant b = Provision("sensor-b");
   ASSERT_TRUE(db_->Execute("UPDATE channel_keys SET wrapped_key = $1 WHERE device_id = $2",
                            {store::Blob(*unbound_key), b.device.id}));
-  ASSERT_TRUE(db_->Execute("DELETE FROM schema_migrations WHERE version = 10"));
+  // Version 11's changes undone.
+  ASSERT_TRUE(db_->Execute("ALTER TABLE operators DROP COLUMN pending_approval_by"));
+  ASSERT_TRUE(db_->Execute("DROP TABLE dual_control"));
+  ASSERT_TRUE(db_->Execute("DELETE FROM schema_migrations WHERE version >= 10"));
   const auto refused = store::Migrate(*db_, HubMigrations(*keystore_), SystemClock());
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message.find("a key wrapped without its binding is refused"),
