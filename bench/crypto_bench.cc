@@ -206,7 +206,7 @@ void BM_TlsPskHandshake(benchmark::State& state) {
   const auto identity = *skap::crypto::EncodeImportedIdentity(id);
   const auto psk = std::move(*skap::crypto::ImportPsk(kKey, id));
   auto server_context = *skap::crypto::TlsPskContext::CreateServer(
-      [&](std::span<const std::uint8_t>) -> skap::Result<skap::SecretBytes> {
+      [&](std::span<const std::uint8_t>, std::string_view) -> skap::Result<skap::SecretBytes> {
         return psk.Clone();
       });
   auto client_context = *skap::crypto::TlsPskContext::CreateClient(mode);

@@ -91,7 +91,7 @@ struct TlsCallbacks {
     if (session == nullptr) return 0;
     const std::span<const std::uint8_t> id(identity, identity_len);
     session->presented_.assign(id.begin(), id.end());
-    auto psk = session->context_->impl().lookup(id);
+    auto psk = session->context_->impl().lookup(id, session->client_);
     if (!psk) return 1;  // no such PSK: the handshake fails without detail
     auto digest = Digest(Hash::kSha256, psk->Expose());
     if (!digest) return 0;
@@ -205,8 +205,9 @@ Result<std::unique_ptr<TlsPskSession::Impl>> NewSsl(TlsPskContext& context, TlsP
 }  // namespace
 
 Result<std::unique_ptr<TlsPskSession>> TlsPskSession::NewServer(
-    std::shared_ptr<TlsPskContext> context) {
+    std::shared_ptr<TlsPskContext> context, std::string client) {
   std::unique_ptr<TlsPskSession> session(new TlsPskSession());
+  session->client_ = std::move(client);
   SKAP_ASSIGN_OR_RETURN(session->impl_, NewSsl(*context, session.get()));
   session->context_ = std::move(context);
   SSL_set_accept_state(session->impl_->ssl.get());

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -43,9 +44,11 @@ std::optional<KeyExchangeMode> ParseKeyExchangeMode(std::string_view name);
 class TlsPskContext {
  public:
   // PskLookup maps the PSK identity of a ClientHello to the imported PSK, or
-  // fails (unknown identity, revoked device, wrong epoch ...). It runs inside
-  // the handshake.
-  using PskLookup = std::function<Result<SecretBytes>(std::span<const std::uint8_t> identity)>;
+  // fails (unknown identity, revoked device, wrong epoch, too many failures
+  // from that client ...). It runs inside the handshake, and is told the
+  // client the session was made for (TlsPskSession::NewServer).
+  using PskLookup = std::function<Result<SecretBytes>(std::span<const std::uint8_t> identity,
+                                                      std::string_view client)>;
 
   // CreateServer accepts psk_dhe_ke always and psk_ke if `allow_psk_only`.
   static Result<std::shared_ptr<TlsPskContext>> CreateServer(PskLookup lookup,
@@ -72,8 +75,10 @@ class TlsPskContext {
 // TlsPskSession is one connection. Not thread-safe.
 class TlsPskSession {
  public:
-  // NewServer starts the server side of a connection.
-  static Result<std::unique_ptr<TlsPskSession>> NewServer(std::shared_ptr<TlsPskContext> context);
+  // NewServer starts the server side of a connection from `client` (its
+  // address, as the caller names it: handed to the PSK lookup).
+  static Result<std::unique_ptr<TlsPskSession>> NewServer(std::shared_ptr<TlsPskContext> context,
+                                                          std::string client = {});
   // NewClient starts the client side, authenticating with `identity` (the
   // encoded ImportedIdentity) and `imported_psk` (its ipskx).
   static Result<std::unique_ptr<TlsPskSession>> NewClient(std::shared_ptr<TlsPskContext> context,
@@ -112,6 +117,8 @@ class TlsPskSession {
   // public, and enough for the server to tell later whether the PSK of that
   // identity is still the same (a new operator token ends old connections).
   const std::vector<std::uint8_t>& psk_sha256() const { return psk_sha256_; }
+  // client is, on the server, what NewServer was told.
+  const std::string& client() const { return client_; }
   // used_dhe reports whether (EC)DHE took part (psk_dhe_ke) after the
   // handshake.
   bool used_dhe() const;
@@ -125,6 +132,7 @@ class TlsPskSession {
   std::vector<std::uint8_t> identity_;
   std::vector<std::uint8_t> presented_;
   std::vector<std::uint8_t> psk_sha256_;
+  std::string client_;
   SecretBytes psk_;
   bool peer_closed_ = false;
   friend struct TlsCallbacks;

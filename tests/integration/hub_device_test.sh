@@ -84,6 +84,15 @@ expect_fail "refused the channel key" "a revoked device is refused" "$AGENT" con
 expect_eq "$(ctl alice audit verify | cut -d: -f1)" "audit chain intact" "audit chain intact"
 refusals=$(ctl alice --json audit list --target "$id1" | jq '[.[] | select(.action=="channel.psk-failed")] | length')
 expect_eq "$refusals" 2 "both refused handshakes are audited"
+# A flood under that claim: five failures from one source are audited, the
+# rest are refused before the key lookup and only counted; another claim
+# from the same source still gets through.
+for _ in $(seq 8); do
+  "$AGENT" connect --data s1 > /dev/null 2>&1 && fail "a revoked device got through"
+done
+refusals=$(ctl alice --json audit list --target "$id1" | jq '[.[] | select(.action=="channel.psk-failed")] | length')
+expect_eq "$refusals" 5 "ten failed handshakes of one claim from one source leave five audit entries"
+expect_eq "$("$AGENT" connect --data s2)" pending "another device on the same address still connects"
 limited=$(ctl alice --json audit list --target "$id1" | jq '[.[] | select(.action=="channel.entropy")] | length')
 expect_eq "$limited" 1 "the rate-limit refusal is audited"
 

@@ -183,19 +183,20 @@ Result<std::unique_ptr<DirectServer>> DirectServer::Start(asio::io_context& io,
   // The lookup runs inside the handshake: an identity no session of this
   // device derives is refused, without saying why. psk_dhe_ke only: a
   // link's traffic stays secret even if the session is later stolen.
-  SKAP_ASSIGN_OR_RETURN(state->tls,
-                        crypto::TlsPskContext::CreateServer(
-                            [weak](std::span<const std::uint8_t> wire) -> Result<SecretBytes> {
-                              auto s = weak.lock();
-                              if (!s) return Unexpected(ErrorCode::kUnavailable, "stopping");
-                              SKAP_ASSIGN_OR_RETURN(auto id, crypto::DecodeOurIdentity(wire));
-                              auto who = s->handlers.lookup(id.external_identity);
-                              if (!who || id.context != IdentityOf(id.external_identity).context) {
-                                return Unexpected(ErrorCode::kAuthenticationFailed, "unknown peer");
-                              }
-                              return crypto::ImportPsk(who->psk.Expose(), id);
-                            },
-                            /*allow_psk_only=*/false));
+  SKAP_ASSIGN_OR_RETURN(
+      state->tls,
+      crypto::TlsPskContext::CreateServer(
+          [weak](std::span<const std::uint8_t> wire, std::string_view) -> Result<SecretBytes> {
+            auto s = weak.lock();
+            if (!s) return Unexpected(ErrorCode::kUnavailable, "stopping");
+            SKAP_ASSIGN_OR_RETURN(auto id, crypto::DecodeOurIdentity(wire));
+            auto who = s->handlers.lookup(id.external_identity);
+            if (!who || id.context != IdentityOf(id.external_identity).context) {
+              return Unexpected(ErrorCode::kAuthenticationFailed, "unknown peer");
+            }
+            return crypto::ImportPsk(who->psk.Expose(), id);
+          },
+          /*allow_psk_only=*/false));
   SKAP_RETURN_IF_ERROR(net::OpenTcpAcceptor(state->acceptor, host, port, "peer listener"));
   asio::co_spawn(io,
                  net::AcceptLoop(

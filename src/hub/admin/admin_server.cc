@@ -5,6 +5,8 @@
 #include <boost/asio.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
+#include "hub/guard/auth_failures.h"
 #include "net/http/server.h"
 #include "proto/admin_identity.h"
 
@@ -19,6 +21,10 @@ struct AdminServer::State {
   asio::io_context io;
   std::unique_ptr<net::HttpServer> unix_socket;
   std::unique_ptr<net::HttpServer> tls;
+  // Refused handshakes on the TLS listener, per claimed operator and source
+  // (used on this server's thread only).
+  AuthFailures auth_failures;
+  Clock now = SystemClock();
   std::thread thread;
 };
 
@@ -43,8 +49,13 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(
     SKAP_ASSIGN_OR_RETURN(
         auto context,
         crypto::TlsPskContext::CreateServer(
-            [&registry, &db](std::span<const std::uint8_t> wire) -> Result<SecretBytes> {
+            [&registry, &db, s = state.get()](std::span<const std::uint8_t> wire,
+                                              std::string_view client) -> Result<SecretBytes> {
               SKAP_ASSIGN_OR_RETURN(auto name, proto::ParseAdminIdentity(wire));
+              // Spent by failures: refused before it takes the database.
+              if (s->auth_failures.Spent(client, name, s->now())) {
+                return Unexpected(ErrorCode::kAuthenticationFailed, "too many failures");
+              }
               Result<SecretBytes> epsk = [&] {
                 const auto held = db.Hold();
                 return registry.operators().AdminPsk(name);
@@ -64,14 +75,21 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(
         // the socket. The claimed name is only a claim: the target, not the actor.
         // It goes to the tenant of the operator named, if one is: that
         // tenant sees attempts on its operators, and no one else's.
-        [&audit, &db, &registry](const crypto::TlsPskSession& session) {
+        // Counted per claimed name and source (AuthFailures): past a few,
+        // attempts are refused unaudited, and the next one audited says
+        // how many.
+        [&audit, &db, &registry, s = state.get()](const crypto::TlsPskSession& session) {
           auto claimed = proto::ParseAdminIdentity(session.presented_identity());
+          const auto verdict =
+              s->auth_failures.Failed(session.client(), claimed ? *claimed : "", s->now());
+          if (!verdict.audit) return;
+          nlohmann::json detail{{"via", "tls"}};
+          if (verdict.suppressed > 0) detail["refused_unaudited_before"] = verdict.suppressed;
           const auto held = db.Hold();
           const auto tenant = claimed ? registry.operators().TenantOf(*claimed)
                                       : Result<std::optional<std::string>>(std::nullopt);
           (void)audit.Append({"unknown-operator", "operator.authenticate", claimed ? *claimed : "",
-                              "refused:authentication-failed",
-                              nlohmann::json{{"via", "tls"}}.dump(),
+                              "refused:authentication-failed", detail.dump(),
                               tenant && *tenant ? **tenant : std::string()});
         }};
     auto listening =

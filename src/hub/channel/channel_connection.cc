@@ -55,7 +55,11 @@ Result<void> ChannelConnection::Start() {
   // would hold each behind the peer's delayed ACK (40 ms on Linux).
   boost::system::error_code ignored;
   socket_.set_option(Tcp::no_delay(true), ignored);
-  SKAP_ASSIGN_OR_RETURN(tls_, crypto::TlsPskSession::NewServer(services_->tls));
+  // The source address, for counting failed handshakes: the claim a
+  // flood makes is its own, the address it comes from less so.
+  const auto remote = socket_.remote_endpoint(ignored);
+  SKAP_ASSIGN_OR_RETURN(tls_, crypto::TlsPskSession::NewServer(
+                                  services_->tls, ignored ? "?" : remote.address().to_string()));
   Read();
   return Ok();
 }
@@ -83,13 +87,20 @@ void ChannelConnection::OnRead(boost::system::error_code ec, std::size_t n) {
   if (!handshaken_) {
     auto done = tls_->Handshake();
     if (!done) {
-      // A failed PSK is a security event: audit who it claimed to be.
+      // A failed PSK is a security event: audit who it claimed to be, and
+      // how many attempts of that claim from that source were refused
+      // unaudited before it (AuthFailures).
       auto claimed =
           proto::ParseChannelIdentity(tls_->presented_identity(), services_->registry.hub_id());
-      services_->AuditEvent(claimed ? "device:" + claimed->device_id : "unknown-device",
-                            "channel.psk-failed", claimed ? claimed->device_id : "",
-                            "refused:authentication-failed", "{}",
-                            claimed ? claimed->device_id : "");
+      const std::string device = claimed ? claimed->device_id : "";
+      const auto verdict =
+          services_->auth_failures.Failed(tls_->client(), device, services_->now());
+      if (verdict.audit) {
+        nlohmann::json detail = nlohmann::json::object();
+        if (verdict.suppressed > 0) detail["refused_unaudited_before"] = verdict.suppressed;
+        services_->AuditEvent(claimed ? "device:" + device : "unknown-device", "channel.psk-failed",
+                              device, "refused:authentication-failed", detail.dump(), device);
+      }
       Flush();
       return Close();
     }

@@ -17,7 +17,8 @@
 #include "crypto/tls_psk.h"
 #include "hub/channel/agreement_relay.h"
 #include "hub/channel/channel_server.h"
-#include "hub/channel/rate_limiter.h"
+#include "hub/guard/auth_failures.h"
+#include "hub/guard/rate_limiter.h"
 #include "net/write_queue.h"
 #include "proto/channel_identity.h"
 #include "proto/frame.h"
@@ -49,6 +50,9 @@ struct ChannelServices {
   Clock now;
   std::shared_ptr<crypto::TlsPskContext> tls;
   RateLimiter entropy_limiter;
+  // Failed handshakes, per claimed device and source address: refused
+  // before the key lookup once spent, audited in aggregate.
+  AuthFailures auth_failures;
   // Sessions opened at each device's current epoch since it began. Kept in
   // memory: after a restart the count starts again and the age bound still
   // holds, which is cheaper than a database write per handshake.

@@ -70,10 +70,16 @@ Result<std::unique_ptr<ChannelServer>> ChannelServer::Start(Registry& registry, 
   SKAP_ASSIGN_OR_RETURN(
       state->services->tls,
       crypto::TlsPskContext::CreateServer(
-          [weak_services](std::span<const std::uint8_t> wire) -> Result<SecretBytes> {
+          [weak_services](std::span<const std::uint8_t> wire,
+                          std::string_view client) -> Result<SecretBytes> {
             auto s = weak_services.lock();
             if (!s) return Unexpected(ErrorCode::kUnavailable, "stopping");
             SKAP_ASSIGN_OR_RETURN(auto id, proto::ParseChannelIdentity(wire, s->registry.hub_id()));
+            // A claim spent by failures is refused before it takes the
+            // database (ChannelConnection::OnRead counts it).
+            if (s->auth_failures.Spent(client, id.device_id, s->now())) {
+              return Unexpected(ErrorCode::kAuthenticationFailed, "too many failures");
+            }
             const auto held = s->db.Hold();
             SKAP_ASSIGN_OR_RETURN(auto key,
                                   s->registry.channel_keys().KeyFor(id.device_id, id.epoch));

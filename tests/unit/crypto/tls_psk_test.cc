@@ -39,7 +39,7 @@ class TlsPskTest : public ::testing::Test {
     identity_ = *EncodeImportedIdentity(id);
     psk_ = std::move(*ImportPsk(channel_key_, id));
     auto server = TlsPskContext::CreateServer(
-        [this](std::span<const std::uint8_t> presented) -> Result<SecretBytes> {
+        [this](std::span<const std::uint8_t> presented, std::string_view) -> Result<SecretBytes> {
           ++lookups_;
           if (!std::equal(presented.begin(), presented.end(), identity_.begin(), identity_.end())) {
             return Unexpected(ErrorCode::kAuthenticationFailed, "unknown identity");
@@ -123,7 +123,9 @@ TEST_F(TlsPskTest, UnknownIdentityFails) {
 
 TEST_F(TlsPskTest, ServerCanRequireDhe) {
   auto strict = TlsPskContext::CreateServer(
-      [this](std::span<const std::uint8_t>) -> Result<SecretBytes> { return psk_.Clone(); },
+      [this](std::span<const std::uint8_t>, std::string_view) -> Result<SecretBytes> {
+        return psk_.Clone();
+      },
       /*allow_psk_only=*/false);
   ASSERT_TRUE(strict);
   Endpoints refused = Connect(KeyExchangeMode::kPskOnly, identity_, psk_.Clone(), *strict);

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "hub/channel/rate_limiter.h"
-
 namespace skap::hub {
 namespace {
 
@@ -22,20 +20,6 @@ TEST(RatchetPolicyTest, DueByOperatorAgeOrSessions) {
 TEST(RatchetPolicyTest, ZeroSessionsMeansNoSessionBound) {
   const RatchetPolicy policy{std::chrono::seconds(60), 0};
   EXPECT_FALSE(RatchetDueReason(policy, {1, 0, false}, 1'000'000, 1));
-}
-
-TEST(RateLimiterTest, BurstThenSustainedRatePerKey) {
-  RateLimiter limiter(100, 300);  // 100 units/s, 300 saved up
-  EXPECT_TRUE(limiter.Take("a", 300, 0).allowed);
-  auto refused = limiter.Take("a", 50, 0);
-  EXPECT_FALSE(refused.allowed);
-  EXPECT_EQ(refused.retry_after_ms, 500);
-  EXPECT_TRUE(limiter.Take("b", 300, 0).allowed) << "keys have their own buckets";
-  EXPECT_FALSE(limiter.Take("a", 50, 499).allowed);
-  EXPECT_TRUE(limiter.Take("a", 50, 500).allowed);
-  EXPECT_TRUE(limiter.Take("a", 300, 1'000'000).allowed) << "refills up to the burst only";
-  EXPECT_FALSE(limiter.Take("a", 1, 1'000'000).allowed);
-  EXPECT_FALSE(limiter.Take("c", 301, 0).allowed) << "more than the burst never goes";
 }
 
 }  // namespace

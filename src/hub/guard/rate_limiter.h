@@ -1,8 +1,9 @@
-// A token bucket per key (device id): `rate` units per second, at most
-// `burst` saved up. Not thread-safe; the channel server uses it from its one
-// thread.
+// A token bucket per key (a device id, a claimed identity, a source): `rate`
+// units per second, at most `burst` saved up. Not thread-safe; each user
+// keeps its own, on its one thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -23,6 +24,13 @@ class RateLimiter {
   // Take spends `units` of `key`'s bucket at `now_ms` if it holds them. A
   // request larger than the burst can never go ahead.
   RateDecision Take(const std::string& key, double units, std::int64_t now_ms);
+  // Holds is whether `key`'s bucket holds `units` at `now_ms`, spending nothing.
+  bool Holds(const std::string& key, double units, std::int64_t now_ms) const;
+  // ForgetIdle drops the buckets full again at `now_ms` (as a new key's
+  // would be); Clear drops every one. size is how many are kept.
+  void ForgetIdle(std::int64_t now_ms);
+  void Clear() { buckets_.clear(); }
+  std::size_t size() const { return buckets_.size(); }
 
  private:
   struct Bucket {
