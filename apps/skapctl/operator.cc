@@ -28,18 +28,20 @@ json WithLifetime(json body, const OperatorOptions& o) {
 }
 
 // WriteToken writes the token a reply carries, or fails with the reply's
-// error; true if it waits for a second tenant-admin's approval.
-bool WriteToken(AdminReply reply, const std::string& path) {
+// error; false (nothing written) if it waits for a second tenant-admin's
+// approval (202).
+bool WriteToken(const AdminReply& reply, const std::string& path) {
   if (reply.status / 100 != 2) ReplyError(reply);
+  if (reply.status == 202) return false;
   if (auto w = WriteSecretFile(path, reply.body.Expose()); !w) Fail(w.error());
-  return reply.headers["X-Skap-Approval"] == "pending";
+  return true;
 }
 
-// PendingNote is what an operator whose token waits for approval is told.
+// PendingNote is what a tenant-admin whose grant waits for approval is told.
 void PendingNote(const std::string& name) {
   std::fprintf(stderr,
-               "the tenant has dual control: the token works once a second tenant-admin runs "
-               "'skapctl operator approve %s'\n",
+               "the tenant has dual control: no token was written; a second tenant-admin runs "
+               "'skapctl operator approve %s --token-out FILE' and hands that token over\n",
                Shown(name).c_str());
 }
 
@@ -93,13 +95,15 @@ void AddOperator(CLI::App& app, const Globals& g) {
       ->required();
   AddLifetimeOption(*add, *o);
   add->callback([&g, o] {
-    const bool pending =
-        WriteToken(Call(g, "POST", "/v1/operators",
-                        WithLifetime(json{{"name", o->name}, {"role", o->role}}, *o).dump()),
-                   o->token_out);
+    if (!WriteToken(Call(g, "POST", "/v1/operators",
+                         WithLifetime(json{{"name", o->name}, {"role", o->role}}, *o).dump()),
+                    o->token_out)) {
+      std::fprintf(stderr, "operator %s (%s) added, pending approval\n", Shown(o->name).c_str(),
+                   o->role.c_str());
+      return PendingNote(o->name);
+    }
     std::fprintf(stderr, "operator %s (%s) added; token written to %s\n", Shown(o->name).c_str(),
                  o->role.c_str(), o->token_out.c_str());
-    if (pending) PendingNote(o->name);
   });
 
   auto* list = op->add_subcommand("list", "List your tenant's operators (tenant-admin, auditor)");
@@ -125,12 +129,15 @@ void AddOperator(CLI::App& app, const Globals& g) {
       ->required();
   AddLifetimeOption(*token, *o);
   token->callback([&g, o] {
-    const bool pending = WriteToken(Call(g, "POST", "/v1/operators/" + o->name + "/token",
-                                         WithLifetime(json::object(), *o).dump()),
-                                    o->token_out);
+    if (!WriteToken(Call(g, "POST", "/v1/operators/" + o->name + "/token",
+                         WithLifetime(json::object(), *o).dump()),
+                    o->token_out)) {
+      std::fprintf(stderr, "operator %s: the old token is dead, the new one pending approval\n",
+                   Shown(o->name).c_str());
+      return PendingNote(o->name);
+    }
     std::fprintf(stderr, "operator %s has a new token, written to %s; the old one is dead\n",
                  Shown(o->name).c_str(), o->token_out.c_str());
-    if (pending) PendingNote(o->name);
   });
 
   auto* approve = op->add_subcommand(
@@ -138,10 +145,14 @@ void AddOperator(CLI::App& app, const Globals& g) {
       "Approve an operator (or a new token) another tenant-admin granted under dual control "
       "(tenant-admin, not the one who granted it)");
   approve->add_option("name", o->name, "Operator name")->required();
+  approve
+      ->add_option("--token-out", o->token_out,
+                   "File for the operator's token, to hand over (created 0600; '-' stdout)")
+      ->required();
   approve->callback([&g, o] {
-    const auto reply = Call(g, "POST", "/v1/operators/" + o->name + "/approve");
-    if (reply.status / 100 != 2) ReplyError(reply);
-    std::fprintf(stderr, "operator %s approved: their token works now\n", Shown(o->name).c_str());
+    WriteToken(Call(g, "POST", "/v1/operators/" + o->name + "/approve"), o->token_out);
+    std::fprintf(stderr, "operator %s approved; their token is written to %s\n",
+                 Shown(o->name).c_str(), o->token_out.c_str());
   });
 }
 

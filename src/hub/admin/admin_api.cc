@@ -233,11 +233,12 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
     auto token = registry_.operators().Add(actor, actor.tenant_id, in["name"].get<std::string>(),
                                            *role, *lifetime);
     if (!token) return Failure(token.error());
-    const bool pending = token->pending_approval;
+    if (token->pending_approval) {
+      return Json(202, json{{"name", token->name}, {"pending_approval", true}});
+    }
     net::HttpResponse r = Text(std::move(token->token));
     r.status = 201;
     r.headers["X-Skap-Operator"] = token->name;
-    if (pending) r.headers["X-Skap-Approval"] = "pending";
     return r;
   }
   if (seg.size() == 2 && seg[1] == "operators" && get) {
@@ -268,17 +269,19 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
     if (!lifetime) return Failure(lifetime.error());
     auto token = registry_.operators().NewToken(actor, seg[2], *lifetime);
     if (!token) return Failure(token.error());
-    const bool pending = token->pending_approval;
+    if (token->pending_approval) {
+      return Json(202, json{{"name", token->name}, {"pending_approval", true}});
+    }
     net::HttpResponse r = Text(std::move(token->token));
     r.headers["X-Skap-Operator"] = token->name;
-    if (pending) r.headers["X-Skap-Approval"] = "pending";
     return r;
   }
   if (seg.size() == 4 && seg[1] == "operators" && seg[3] == "approve" && post) {
-    if (auto done = registry_.operators().Approve(actor, seg[2]); !done) {
-      return Failure(done.error());
-    }
-    return Json(200, json{{"name", seg[2]}, {"approved", true}});
+    auto token = registry_.operators().Approve(actor, seg[2]);
+    if (!token) return Failure(token.error());
+    net::HttpResponse r = Text(std::move(token->token));
+    r.headers["X-Skap-Operator"] = token->name;
+    return r;
   }
   if (seg.size() == 2 && seg[1] == "tenant" && (get || post)) {
     if (actor.kind != hub::Principal::Kind::kOperator) {

@@ -39,6 +39,12 @@ ALTER TABLE operators ADD COLUMN expires_at_ms BIGINT;
 // waits for a second one's approval, and turning it off takes two.
 constexpr std::string_view kOperatorsV11 = R"sql(
 ALTER TABLE operators ADD COLUMN pending_approval_by TEXT;  -- who granted it; NULL: approved
+-- Who granted the operator ('hub', or a tenant-admin), and who approved the
+-- grant under dual control (NULL: nobody; both NULL for operators made
+-- before this version): a tenant-admin counts towards turning dual control
+-- on only if the hub made them or a second tenant-admin approved them.
+ALTER TABLE operators ADD COLUMN granted_by TEXT;
+ALTER TABLE operators ADD COLUMN approved_by TEXT;
 CREATE TABLE dual_control (
   tenant_id TEXT PRIMARY KEY REFERENCES tenants (id),
   off_requested_by TEXT             -- the tenant-admin who asked to turn it off, until a second does
@@ -150,19 +156,22 @@ Result<OperatorToken> Operators::Add(const Principal& actor, const std::string& 
     SKAP_RETURN_IF_ERROR(tenants_.Name(tenant_id));
     SKAP_RETURN_IF_ERROR(CheckLifetime(lifetime));
     SKAP_ASSIGN_OR_RETURN(auto made, NewCredentials(name));
-    token.token = std::move(made.token);
     SKAP_ASSIGN_OR_RETURN(const bool dual, DualControlInTransaction(tenant_id));
     token.pending_approval = dual && NeedsApproval(actor, role);
+    // A grant that waits gives its granter no token: the approver gets the
+    // one that works (Approve), so no one person ever holds it alone.
+    if (!token.pending_approval) token.token = std::move(made.token);
     // 0 stands for "never" (NULL): no token expires at the epoch; "" for
     // no approval pending.
     const std::int64_t expires = expires_at_ms.value_or(0);
     SKAP_RETURN_IF_ERROR(
         c_.db.Execute("INSERT INTO operators (name, tenant_id, role, token_hash, wrapped_admin_psk,"
-                      " created_at_ms, expires_at_ms, pending_approval_by)"
-                      " VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, 0), NULLIF($8, ''))",
+                      " created_at_ms, expires_at_ms, pending_approval_by, granted_by)"
+                      " VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, 0), NULLIF($8, ''), $9)",
                       {name, tenant_id, std::string(RoleName(role)), Blob(made.token_hash),
                        Blob(made.wrapped_admin_psk), c_.now(), expires,
-                       token.pending_approval ? actor.name : std::string()}));
+                       token.pending_approval ? actor.name : std::string(),
+                       actor.kind == Principal::Kind::kHub ? std::string("hub") : actor.name}));
     nlohmann::json detail{{"tenant", tenant_id}, {"role", RoleName(role)}};
     if (expires_at_ms) detail["expires_at_ms"] = *expires_at_ms;
     if (token.pending_approval) detail["pending_approval"] = true;
@@ -363,14 +372,15 @@ Result<OperatorToken> Operators::NewToken(const Principal& actor, const std::str
     }
     if (self && current) expires_at = std::min(expires_at.value_or(*current), *current);
     SKAP_ASSIGN_OR_RETURN(auto made, NewCredentials(name));
-    token.token = std::move(made.token);
     // Whoever holds a token acts in the role: under dual control a token one
-    // tenant-admin gives another operator waits for a second's approval, as
-    // a grant does. The hub's approves; one's own keeps what was.
+    // tenant-admin asks for another operator waits for a second's approval,
+    // as a grant does, and goes to the approver; the old one stops now. The
+    // hub's approves; one's own keeps what was.
     const std::string tenant = AsText(rows[0][0]).value_or("");
     const auto role = ParseRole(AsText(rows[0][2]).value_or(""));
     SKAP_ASSIGN_OR_RETURN(const bool dual, DualControlInTransaction(tenant));
     token.pending_approval = !self && dual && role && NeedsApproval(actor, *role);
+    if (!token.pending_approval) token.token = std::move(made.token);
     const std::string pending = token.pending_approval ? actor.name
                                 : self                 ? AsText(rows[0][4]).value_or("")
                                                        : std::string();
@@ -393,7 +403,8 @@ Result<OperatorToken> Operators::NewToken(const Principal& actor, const std::str
   return token;
 }
 
-Result<void> Operators::Approve(const Principal& actor, const std::string& name) {
+Result<OperatorToken> Operators::Approve(const Principal& actor, const std::string& name) {
+  OperatorToken token{name, {}};
   auto done = store::InTransaction(c_.db, [&]() -> Result<void> {
     SKAP_ASSIGN_OR_RETURN(
         auto rows,
@@ -417,8 +428,15 @@ Result<void> Operators::Approve(const Principal& actor, const std::string& name)
     if (!hub && (actor.name == *granted_by || actor.name == name)) {
       return Denied("the tenant-admin who granted it cannot approve it: a second one must");
     }
-    SKAP_RETURN_IF_ERROR(
-        c_.db.Execute("UPDATE operators SET pending_approval_by = NULL WHERE name = $1", {name}));
+    // The token that works is made now and goes to the approver: the
+    // granter never held it.
+    SKAP_ASSIGN_OR_RETURN(auto made, NewCredentials(name));
+    token.token = std::move(made.token);
+    SKAP_RETURN_IF_ERROR(c_.db.Execute(
+        "UPDATE operators SET pending_approval_by = NULL, approved_by = $2, token_hash = $3,"
+        " wrapped_admin_psk = $4 WHERE name = $1",
+        {name, hub ? std::string("hub") : actor.name, Blob(made.token_hash),
+         Blob(made.wrapped_admin_psk)}));
     SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
         {actor.AuditName(), "operator.approve", name, "ok",
          nlohmann::json{{"granted_by", *granted_by}}.dump(), AsText(rows[0][0]).value_or("")},
@@ -426,7 +444,7 @@ Result<void> Operators::Approve(const Principal& actor, const std::string& name)
     return Ok();
   });
   if (!done) return c_.Refuse(actor, "operator.approve", name, std::move(done).error());
-  return Ok();
+  return token;
 }
 
 Result<DualControlState> Operators::DualControlOf(const std::string& tenant_id) {
@@ -453,13 +471,17 @@ Result<DualControlState> Operators::SetDualControl(const Principal& actor,
       // Else nobody could approve a grant: the tenant would need the hub.
       SKAP_ASSIGN_OR_RETURN(auto admins,
                             c_.db.Query("SELECT disabled, expires_at_ms, pending_approval_by"
-                                        " FROM operators WHERE tenant_id = $1 AND role = $2",
+                                        " FROM operators WHERE tenant_id = $1 AND role = $2"
+                                        " AND (granted_by = 'hub' OR approved_by IS NOT NULL)",
                                         {tenant_id, std::string(RoleName(Role::kTenantAdmin))}));
       const auto live = std::count_if(admins.begin(), admins.end(),
                                       [&](const store::Row& row) { return Live(row, 0, 1); });
+      // Counted only if the hub made them or a second one approved them: a
+      // tenant-admin another made alone may be that one's second self.
       if (live < 2) {
         return Unexpected(ErrorCode::kFailedPrecondition,
-                          "dual control needs two tenant-admins: add a second one first");
+                          "dual control needs two tenant-admins the hub made (skapd operator add)"
+                          " or a second tenant-admin approved");
       }
       SKAP_RETURN_IF_ERROR(
           c_.db.Execute("INSERT INTO dual_control (tenant_id) VALUES ($1)", {tenant_id}));

@@ -22,9 +22,9 @@ namespace skap::hub {
 // OperatorToken is an operator's credential, shown once at creation.
 struct OperatorToken {
   std::string name;
-  SecretBytes token;  // ASCII "skapop1-" + 64 hex digits
-  // Under dual control: the token authenticates only once a second
-  // tenant-admin approves (Operators::Approve).
+  SecretBytes token;  // ASCII "skapop1-" + 64 hex digits; empty while approval is pending
+  // Under dual control: nothing authenticates until a second tenant-admin
+  // approves, and the approver is given the token (Operators::Approve).
   bool pending_approval = false;
 };
 
@@ -64,7 +64,8 @@ class Operators {
   // tenant-admin of that tenant) and returns their token, once. A token
   // with a `lifetime` stops authenticating that long after it is made.
   // Where the tenant has dual control, an operator a tenant-admin adds in
-  // any role but auditor authenticates only once a second one approves.
+  // any role but auditor authenticates only once a second one approves,
+  // and the token returned is empty: the approver gets the one that works.
   Result<OperatorToken> Add(const Principal& actor, const std::string& tenant_id,
                             const std::string& name, Role role,
                             std::optional<std::chrono::seconds> lifetime = std::nullopt);
@@ -87,10 +88,12 @@ class Operators {
                                  std::optional<std::chrono::seconds> lifetime);
   // Approve lets an operator whose grant or token awaits approval
   // authenticate: a tenant-admin of their tenant other than the one who
-  // granted it (and than the operator), or the hub.
-  Result<void> Approve(const Principal& actor, const std::string& name);
+  // granted it (and than the operator), or the hub. It makes the token that
+  // works and returns it, once, to the approver.
+  Result<OperatorToken> Approve(const Principal& actor, const std::string& name);
   // SetDualControl turns a tenant's dual control on (a tenant-admin of it,
-  // with a second live tenant-admin there to approve, or the hub) or off
+  // with two live tenant-admins there the hub made or a second one
+  // approved, or the hub) or off
   // (two different tenant-admins asking in turn, or the hub), and returns
   // how it stands.
   Result<DualControlState> SetDualControl(const Principal& actor, const std::string& tenant_id,

@@ -54,4 +54,10 @@ Result<std::string> Tenants::Name(const std::string& tenant_id) {
   return store::AsText(rows[0][0]).value_or("");
 }
 
+Result<std::string> Tenants::IdOf(const std::string& name) {
+  SKAP_ASSIGN_OR_RETURN(auto rows, c_.db.Query("SELECT id FROM tenants WHERE name = $1", {name}));
+  if (rows.empty()) return Unexpected(ErrorCode::kNotFound, "no such tenant");
+  return store::AsText(rows[0][0]).value_or("");
+}
+
 }  // namespace skap::hub

@@ -22,6 +22,8 @@ class Tenants {
   Result<std::string> Create(const Principal& actor, const std::string& name);
   // Name is a tenant's name; kNotFound if there is no such tenant.
   Result<std::string> Name(const std::string& tenant_id);
+  // IdOf is the id of the tenant named so; kNotFound if there is none.
+  Result<std::string> IdOf(const std::string& name);
 
  private:
   RegistryContext& c_;

@@ -309,11 +309,17 @@ TEST_F(RegistryTest, DualControlMakesEveryGrantWaitForASecondTenantAdmin) {
   auto& ops = registry_->operators();
   EXPECT_EQ(ops.SetDualControl(admin_, tenant_, true).error().code, ErrorCode::kFailedPrecondition)
       << "with one tenant-admin nobody could approve";
+  // A second tenant-admin alice makes alone may be alice herself: it does
+  // not count. One the hub makes does.
   auto bob_token = ops.Add(admin_, tenant_, "bob", Role::kTenantAdmin);
   ASSERT_TRUE(bob_token);
   EXPECT_FALSE(bob_token->pending_approval) << "dual control is off";
-  const auto bob = ops.Authenticate(TextOf(bob_token->token));
-  ASSERT_TRUE(bob);
+  ASSERT_TRUE(ops.Authenticate(TextOf(bob_token->token)));
+  EXPECT_EQ(ops.SetDualControl(admin_, tenant_, true).error().code, ErrorCode::kFailedPrecondition);
+  auto hal_token = ops.Add(Principal::Hub(), tenant_, "hal", Role::kTenantAdmin);
+  ASSERT_TRUE(hal_token);
+  const auto hal = ops.Authenticate(TextOf(hal_token->token));
+  ASSERT_TRUE(hal);
   EXPECT_EQ(ops.SetDualControl(provisioner_, tenant_, true).error().code,
             ErrorCode::kPermissionDenied);
   EXPECT_EQ(ops.SetDualControl(other_admin_, tenant_, true).error().code,
@@ -323,44 +329,52 @@ TEST_F(RegistryTest, DualControlMakesEveryGrantWaitForASecondTenantAdmin) {
   EXPECT_TRUE(on->on);
   EXPECT_FALSE(ops.DualControlOf(other_tenant_)->on) << "one tenant's setting only";
 
-  // A provisioner alice grants waits for bob.
+  // A provisioner alice grants waits for a second tenant-admin, and alice
+  // never holds a token of it: the approver is given the one that works.
   auto prov = ops.Add(admin_, tenant_, "prov2", Role::kProvisioner);
   ASSERT_TRUE(prov);
   EXPECT_TRUE(prov->pending_approval);
-  EXPECT_FALSE(ops.Authenticate(TextOf(prov->token)));
-  EXPECT_FALSE(ops.AdminPsk("prov2")) << "nor over TLS";
+  EXPECT_TRUE(prov->token.empty());
+  EXPECT_FALSE(ops.AdminPsk("prov2")) << "nothing authenticates, over TLS neither";
+  EXPECT_FALSE(ops.Named("prov2"));
   EXPECT_EQ(PendingBy(ops, admin_, "prov2"), "alice");
   EXPECT_EQ(ops.Approve(admin_, "prov2").error().code, ErrorCode::kPermissionDenied)
       << "not by the tenant-admin who granted it";
   EXPECT_EQ(ops.Approve(provisioner_, "prov2").error().code, ErrorCode::kPermissionDenied);
   EXPECT_EQ(ops.Approve(other_admin_, "prov2").error().code, ErrorCode::kNotFound)
       << "another tenant's operator is not there";
-  ASSERT_TRUE(ops.Approve(*bob, "prov2"));
-  EXPECT_TRUE(ops.Authenticate(TextOf(prov->token)));
+  auto approved = ops.Approve(*hal, "prov2");
+  ASSERT_TRUE(approved) << approved.error().message;
+  EXPECT_TRUE(ops.Authenticate(TextOf(approved->token)));
   EXPECT_TRUE(ops.AdminPsk("prov2"));
-  EXPECT_EQ(ops.Approve(*bob, "prov2").error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(ops.Approve(*hal, "prov2").error().code, ErrorCode::kFailedPrecondition);
 
-  // A second tenant-admin of alice's own making waits too (else she would
-  // approve her grants with it); an auditor does not.
+  // A tenant-admin of alice's making waits too (else she would approve her
+  // grants with it); an auditor does not.
   auto carol = ops.Add(admin_, tenant_, "carol", Role::kTenantAdmin);
   ASSERT_TRUE(carol);
   EXPECT_TRUE(carol->pending_approval);
-  EXPECT_FALSE(ops.Authenticate(TextOf(carol->token)));
+  EXPECT_FALSE(ops.Named("carol"));
   auto watcher = ops.Add(admin_, tenant_, "watcher", Role::kAuditor);
   ASSERT_TRUE(watcher);
   EXPECT_FALSE(watcher->pending_approval);
   EXPECT_TRUE(ops.Authenticate(TextOf(watcher->token)));
 
-  // A new token alice gives pat would let her act as pat: it waits, and
-  // pat's old one is dead meanwhile.
+  // A new token alice asks for pat would let her act as pat: pat's old one
+  // stops, and the new one goes to the approver.
+  const auto pat_before = TlsPeerNow(*registry_, "pat");
   auto pat = ops.NewToken(admin_, "pat", std::nullopt);
   ASSERT_TRUE(pat);
   EXPECT_TRUE(pat->pending_approval);
-  EXPECT_FALSE(ops.Authenticate(TextOf(pat->token)));
-  ASSERT_TRUE(ops.Approve(*bob, "pat"));
-  const auto pat_now = ops.Authenticate(TextOf(pat->token));
+  EXPECT_TRUE(pat->token.empty());
+  EXPECT_FALSE(ops.FromTlsPeer(pat_before));
+  EXPECT_FALSE(ops.Named("pat"));
+  auto pat_token = ops.Approve(*hal, "pat");
+  ASSERT_TRUE(pat_token);
+  const auto pat_now = ops.Authenticate(TextOf(pat_token->token));
   ASSERT_TRUE(pat_now);
-  // Renewing one's own token needs nobody; the hub's token is approved.
+  // Renewing one's own token needs nobody; the hub's token lets a pending
+  // operator in (the hub is trusted) but does not count as an approval.
   auto renewed = ops.NewToken(*pat_now, "pat", std::nullopt);
   ASSERT_TRUE(renewed);
   EXPECT_FALSE(renewed->pending_approval);
@@ -370,22 +384,22 @@ TEST_F(RegistryTest, DualControlMakesEveryGrantWaitForASecondTenantAdmin) {
   const auto carol_now = ops.Authenticate(TextOf(from_hub->token));
   ASSERT_TRUE(carol_now);
 
-  // Off takes two: alice asks (again: still asked), bob completes it.
+  // Off takes two: alice asks (again: still asked), hal completes it.
   auto asked = ops.SetDualControl(admin_, tenant_, false);
   ASSERT_TRUE(asked);
   EXPECT_TRUE(asked->on);
   EXPECT_EQ(asked->off_requested_by, "alice");
   EXPECT_TRUE(ops.SetDualControl(admin_, tenant_, false)->on);
   // A request by a tenant-admin disabled since counts for nothing.
-  ASSERT_TRUE(ops.Disable(*bob, "alice"));
-  auto after_disable = ops.SetDualControl(*bob, tenant_, false);
+  ASSERT_TRUE(ops.Disable(*hal, "alice"));
+  auto after_disable = ops.SetDualControl(*hal, tenant_, false);
   ASSERT_TRUE(after_disable);
   EXPECT_TRUE(after_disable->on);
-  EXPECT_EQ(after_disable->off_requested_by, "bob");
+  EXPECT_EQ(after_disable->off_requested_by, "hal");
   auto off = ops.SetDualControl(*carol_now, tenant_, false);
   ASSERT_TRUE(off);
   EXPECT_FALSE(off->on);
-  auto plain = ops.Add(*bob, tenant_, "prov3", Role::kProvisioner);
+  auto plain = ops.Add(*hal, tenant_, "prov3", Role::kProvisioner);
   ASSERT_TRUE(plain);
   EXPECT_FALSE(plain->pending_approval);
   EXPECT_TRUE(ops.Authenticate(TextOf(plain->token)));
@@ -405,8 +419,8 @@ TEST_F(RegistryTest, DualControlMakesEveryGrantWaitForASecondTenantAdmin) {
                                       "refused:permission-denied", "refused:permission-denied"}));
   EXPECT_EQ(outcomes("tenant.dual_control"),
             (std::vector<std::string>{"ok", "ok", "ok", "ok", "refused:failed-precondition",
-                                      "refused:permission-denied"}))
-      << "on, off asked (by alice, then by bob), off; another tenant's refusal is its own";
+                                      "refused:failed-precondition", "refused:permission-denied"}))
+      << "on, off asked (by alice, then by hal), off; another tenant's refusal is its own";
 }
 
 TEST_F(RegistryTest, OperatorsAreListedDisabledGivenNewTokensAndExpire) {

@@ -81,7 +81,9 @@ TEST_F(RegistryTest, KeysWrappedBeforeBindingsAreBoundByTheUpgrade) {
   }
   EXPECT_GE(operators->size(), 6u);
   // Version 11's changes undone.
-  ASSERT_TRUE(db_->Execute("ALTER TABLE operators DROP COLUMN pending_approval_by"));
+  for (const char* column : {"pending_approval_by", "granted_by", "approved_by"}) {
+    ASSERT_TRUE(db_->Execute(std::string("ALTER TABLE operators DROP COLUMN ") + column));
+  }
   ASSERT_TRUE(db_->Execute("DROP TABLE dual_control"));
   ASSERT_TRUE(db_->Execute("DELETE FROM schema_migrations WHERE version >= 10"));
   EXPECT_FALSE(registry_->channel_keys().KeyFor(a.device.id, 0)) << "unbound keys are refused";
@@ -107,7 +109,9 @@ TEST_F(RegistryTest, KeysWrappedBeforeBindingsAreBoundByTheUpgrade) {
   ASSERT_TRUE(db_->Execute("UPDATE channel_keys SET wrapped_key = $1 WHERE device_id = $2",
                            {store::Blob(*unbound_key), b.device.id}));
   // Version 11's changes undone.
-  ASSERT_TRUE(db_->Execute("ALTER TABLE operators DROP COLUMN pending_approval_by"));
+  for (const char* column : {"pending_approval_by", "granted_by", "approved_by"}) {
+    ASSERT_TRUE(db_->Execute(std::string("ALTER TABLE operators DROP COLUMN ") + column));
+  }
   ASSERT_TRUE(db_->Execute("DROP TABLE dual_control"));
   ASSERT_TRUE(db_->Execute("DELETE FROM schema_migrations WHERE version >= 10"));
   const auto refused = store::Migrate(*db_, HubMigrations(*keystore_), SystemClock());
