@@ -1011,11 +1011,14 @@ void AgreementEngine::Tick() {
   // Scheduled re-seeds; the device with the lower id starts them, so the
   // two sides do not race each other.
   // A chain three quarters spent re-seeds whatever the settings, started by
-  // the side whose chain it is: past kMaxKeysPerEpoch it hands out nothing.
+  // the side that sees it: past kMaxKeysPerEpoch this side hands out
+  // nothing, and the peer's chain stepped that far here (by a forged id
+  // too) leaves it no key of that epoch to fetch.
   auto sessions = sessions_.List();
   if (!sessions) return;
   for (const auto& s : *sessions) {
-    const bool spent = s.next_index >= pairwise::kMaxKeysPerEpoch / 4 * 3;
+    constexpr std::uint32_t kNearlySpent = pairwise::kMaxKeysPerEpoch / 4 * 3;
+    const bool spent = s.next_index >= kNearlySpent || s.peer_next_index >= kNearlySpent;
     if (identity_.device_id > s.peer && !spent) continue;
     const bool old = options_.reseed_interval.count() > 0 &&
                      now - s.reseeded_at_ms >= options_.reseed_interval.count();

@@ -43,9 +43,9 @@ inline constexpr std::uint32_t kMaxChainIndex = (std::uint32_t{1} << 31) - 1;
 // kMaxKeysPerEpoch is how many keys one chain hands out in one epoch (then
 // "spent: re-seed"), below what the id could carry: a side steps its peer's
 // chain to reach a key id, one HMAC pair a step, and this bounds what one id
-// (a forged one too: the index is not authenticated) can cost it, about 2.6 s
-// of CPU at -O1 on this box (bench/crypto_bench.cc, KdfChainStep).
-inline constexpr std::uint32_t kMaxKeysPerEpoch = std::uint32_t{1} << 20;
+// (a forged one too: the index is not authenticated) can cost it, about
+// 0.65 s of CPU at -O1 on this box (bench/crypto_bench.cc, KdfChainStep).
+inline constexpr std::uint32_t kMaxKeysPerEpoch = std::uint32_t{1} << 18;
 
 // ChainDirection names one of an epoch's two chains.
 enum class ChainDirection : std::uint8_t {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <tuple>
+#include <utility>
 
 #include "common/crash_point.h"
 #include "crypto/fingerprint.h"
@@ -412,7 +414,10 @@ Result<std::vector<SessionStore::Taken>> SessionStore::TakeRunInTransaction(cons
   const auto epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));
   SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, epoch, mine));
   if (!chain) return Unexpected(ErrorCode::kFailedPrecondition, "session without its chain");
-  const std::uint32_t left = pairwise::kMaxKeysPerEpoch - chain->next_index;
+  // A chain made before the bound may already lie past it.
+  const std::uint32_t left = chain->next_index >= pairwise::kMaxKeysPerEpoch
+                                 ? 0
+                                 : pairwise::kMaxKeysPerEpoch - chain->next_index;
   if (left < at_least) {
     return Unexpected(ErrorCode::kLimitExceeded, "this epoch's keys are spent: re-seed");
   }
@@ -492,7 +497,8 @@ Result<bool> SessionStore::NamesPeerKey(const std::string& peer, const std::stri
 
 Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::string& peer,
                                                                 const std::string& key_id,
-                                                                bool take) {
+                                                                ById mode) {
+  const bool take = mode == ById::kTake;
   const auto id = pairwise::ParseKeyId(key_id);
   if (!id) return Unexpected(ErrorCode::kInvalidArgument, "not a SKAP key id");
   if (id->direction == pairwise::IssuingDirection(self_, peer)) {
@@ -535,6 +541,7 @@ Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::strin
       return Unexpected(ErrorCode::kNotFound,
                         "that key was handed out already, or aged out unfetched: it is erased");
     }
+    if (mode == ById::kCheck) return out;
     SKAP_ASSIGN_OR_RETURN(out.key,
                           kek_.Unwrap(AsBlob(skipped[0][0]).value_or(Blob{}),
                                       SkippedBinding(peer, id->epoch, id->direction, id->index)));
@@ -550,6 +557,14 @@ Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::strin
   // loses the keys it never fetched, never the ones after them.
   const std::uint32_t skip = id->index - chain->next_index;
   const std::uint32_t keep = std::min(skip, window_);
+  // Showing keeps nothing, so it could step a forged id's whole way again
+  // and again: a key further ahead than the window is shown by taking it.
+  if (mode == ById::kPeek && skip > window_) {
+    return Unexpected(ErrorCode::kLimitExceeded, "that key is more than key_window (" +
+                                                     std::to_string(window_) +
+                                                     ") keys ahead: it is shown only when taken");
+  }
+  if (mode == ById::kCheck) return out;
   if (take) {
     SKAP_ASSIGN_OR_RETURN(auto kept,
                           db_.Query("SELECT COUNT(*) FROM skipped_keys WHERE peer = $1", {peer}));
@@ -599,11 +614,30 @@ Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::strin
 
 Result<std::vector<IssuedKey>> SessionStore::KeysById(const std::string& peer,
                                                       const std::vector<std::string>& key_ids) {
-  std::vector<Taken> taken;
+  std::vector<Taken> taken(key_ids.size());
   SKAP_RETURN_IF_ERROR(store::InTransaction(db_, [&]() -> Result<void> {
-    for (const auto& key_id : key_ids) {
-      SKAP_ASSIGN_OR_RETURN(auto t, TakeByIdInTransaction(peer, key_id, true));
-      taken.push_back(std::move(t));
+    // Every id is checked before any chain steps: else a request that fails
+    // at its last id would step (and roll back) as often as it is sent.
+    std::vector<std::pair<pairwise::KeyId, std::size_t>> order;
+    order.reserve(key_ids.size());
+    for (std::size_t i = 0; i < key_ids.size(); ++i) {
+      SKAP_ASSIGN_OR_RETURN(auto t, TakeByIdInTransaction(peer, key_ids[i], ById::kCheck));
+      order.emplace_back(t.id, i);
+    }
+    // Taken in chain order, so a key later in the request cannot age out
+    // one earlier in it; an id asked for twice is refused.
+    const auto key = [](const pairwise::KeyId& k) {
+      return std::tuple(k.epoch, static_cast<int>(k.direction), k.index);
+    };
+    std::sort(order.begin(), order.end(),
+              [&](const auto& a, const auto& b) { return key(a.first) < key(b.first); });
+    for (std::size_t i = 1; i < order.size(); ++i) {
+      if (key(order[i].first) == key(order[i - 1].first)) {
+        return Unexpected(ErrorCode::kInvalidArgument, "a key id is asked for twice");
+      }
+    }
+    for (const auto& [id, i] : order) {
+      SKAP_ASSIGN_OR_RETURN(taken[i], TakeByIdInTransaction(peer, key_ids[i], ById::kTake));
     }
     return Ok();
   }));
@@ -612,7 +646,7 @@ Result<std::vector<IssuedKey>> SessionStore::KeysById(const std::string& peer,
 }
 
 Result<IssuedKey> SessionStore::PeekKeyById(const std::string& peer, const std::string& key_id) {
-  SKAP_ASSIGN_OR_RETURN(auto t, TakeByIdInTransaction(peer, key_id, false));
+  SKAP_ASSIGN_OR_RETURN(auto t, TakeByIdInTransaction(peer, key_id, ById::kPeek));
   return Issue(t.id, std::move(t.key), t.tag);
 }
 

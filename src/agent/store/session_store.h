@@ -179,10 +179,14 @@ class SessionStore {
     std::uint64_t epoch = 0;
     std::deque<Taken> keys;
   };
-  // TakeByIdInTransaction finds the key `key_id` names; with `take` it
-  // takes it off its chain (or the skipped keys), else it changes nothing.
+  // ById says what TakeByIdInTransaction does with the key an id names:
+  // only check that it could be taken (no stepping, no key), show it (a key
+  // at most `window` ahead: showing steps without keeping), or take it.
+  enum class ById { kCheck, kPeek, kTake };
+  // TakeByIdInTransaction finds the key `key_id` names; kTake takes it off
+  // its chain (or the skipped keys), the others change nothing.
   Result<Taken> TakeByIdInTransaction(const std::string& peer, const std::string& key_id,
-                                      bool take);
+                                      ById mode);
   static Result<std::vector<IssuedKey>> IssueAll(std::vector<Taken> taken);
   static Result<IssuedKey> Issue(pairwise::KeyId id, SecretBytes key,
                                  const pairwise::KeyIdTag& tag);

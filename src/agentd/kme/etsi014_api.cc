@@ -143,26 +143,28 @@ std::optional<net::HttpResponse> Etsi014Api::Status(const SaeEntry& caller,
   if (slave != caller.remote_sae) {
     return Unauthorized("SAE " + caller.id + " shares no keys with SAE " + slave);
   }
-  endpoint_.Session(
-      caller.peer, [this, caller, slave, respond](Result<std::optional<SessionStatus>> session) {
-        if (!session) return respond(Error(503, "key data access error"));
-        if (!*session) {
-          return respond(
-              Error(503, "no key material yet: this device has agreed no key with the slave's"));
-        }
-        respond(Reply(
-            200, json{{"source_KME_ID", self_},
-                      {"target_KME_ID", caller.peer},
-                      {"master_SAE_ID", caller.id},
-                      {"slave_SAE_ID", slave},
-                      {"key_size", kKeyBits},
-                      {"stored_key_count", pairwise::kMaxKeysPerEpoch - (*session)->next_index},
-                      {"max_key_count", pairwise::kMaxKeysPerEpoch},
-                      {"max_key_per_request", max_keys_per_request_},
-                      {"max_key_size", kKeyBits},
-                      {"min_key_size", kKeyBits},
-                      {"max_SAE_ID_count", 0}}));
-      });
+  endpoint_.Session(caller.peer, [this, caller, slave,
+                                  respond](Result<std::optional<SessionStatus>> session) {
+    if (!session) return respond(Error(503, "key data access error"));
+    if (!*session) {
+      return respond(
+          Error(503, "no key material yet: this device has agreed no key with the slave's"));
+    }
+    respond(Reply(
+        200, json{{"source_KME_ID", self_},
+                  {"target_KME_ID", caller.peer},
+                  {"master_SAE_ID", caller.id},
+                  {"slave_SAE_ID", slave},
+                  {"key_size", kKeyBits},
+                  {"stored_key_count", (*session)->next_index >= pairwise::kMaxKeysPerEpoch
+                                           ? 0
+                                           : pairwise::kMaxKeysPerEpoch - (*session)->next_index},
+                  {"max_key_count", pairwise::kMaxKeysPerEpoch},
+                  {"max_key_per_request", max_keys_per_request_},
+                  {"max_key_size", kKeyBits},
+                  {"min_key_size", kKeyBits},
+                  {"max_SAE_ID_count", 0}}));
+  });
   return std::nullopt;
 }
 

@@ -1006,18 +1006,36 @@ TEST_F(AgreementEngineTest, AChainNearlySpentReseedsItself) {
     now_ms_ += 1000;
   }
   ASSERT_EQ(Epoch(B(), kA), epoch) << "nothing scheduled, nothing spent";
-  // B's chain (d = 1, the higher id's) at three quarters of its keys.
-  ASSERT_TRUE(B().store->db().Execute(
-      "UPDATE chains SET next_index = $1 WHERE peer = $2 AND epoch = $3 AND direction = 1",
-      {std::int64_t{pairwise::kMaxKeysPerEpoch / 4 * 3}, kA, static_cast<std::int64_t>(epoch)}));
-  for (int i = 0; i < 4 && Epoch(A(), kB) == epoch; ++i) {
-    B().engine->Tick();
-    A().engine->Tick();
-    fabric_.Run();
-    now_ms_ += 1000;
-  }
+  // Chain d = 1 (the higher id's, B's to hand out) at `index` in the store of `d`.
+  const auto set_chain = [&](TestDevice& d, const std::string& peer, std::uint64_t e,
+                             std::uint32_t index) {
+    ASSERT_TRUE(d.store->db().Execute(
+        "UPDATE chains SET next_index = $1 WHERE peer = $2 AND epoch = $3 AND direction = 1",
+        {std::int64_t{index}, peer, static_cast<std::int64_t>(e)}));
+  };
+  const auto run = [&](std::uint64_t from) {
+    for (int i = 0; i < 4 && Epoch(A(), kB) == from; ++i) {
+      B().engine->Tick();
+      A().engine->Tick();
+      fabric_.Run();
+      now_ms_ += 1000;
+    }
+  };
+  constexpr std::uint32_t kNearlySpent = pairwise::kMaxKeysPerEpoch / 4 * 3;
+  set_chain(B(), kA, epoch, kNearlySpent - 1);
+  run(epoch);
+  ASSERT_EQ(Epoch(B(), kA), epoch) << "one key short of three quarters";
+  set_chain(B(), kA, epoch, kNearlySpent);
+  run(epoch);
   EXPECT_EQ(Epoch(B(), kA), epoch + 1);
   EXPECT_EQ(Epoch(A(), kB), epoch + 1);
+  EXPECT_TRUE(SameKeys());
+  // A's view of B's chain stepped that far (a forged id asked for at A):
+  // A re-seeds, though it is not A's own chain.
+  set_chain(A(), kB, epoch + 1, kNearlySpent);
+  run(epoch + 1);
+  EXPECT_EQ(Epoch(A(), kB), epoch + 2);
+  EXPECT_EQ(Epoch(B(), kA), epoch + 2);
   EXPECT_TRUE(SameKeys());
 }
 

@@ -152,7 +152,7 @@ TEST_F(SessionStoreTest, KeysAheadAreFetchedAndOnlyTheOldestUnfetchedAgeOut) {
   const auto info = theirs_->Get("me")->value();
   EXPECT_EQ(info.keys_waiting, 4);
   EXPECT_EQ(info.keys_aged_out, 17);
-  for (const int i : {19, 22}) {
+  for (const int i : {19, 20, 21, 22}) {
     auto kept = theirs_->KeyById("me", ahead[static_cast<std::size_t>(i)].key_id);
     ASSERT_TRUE(kept) << i << ": " << kept.error().message;
     EXPECT_TRUE(ct::Equal(kept->key.Expose(), ahead[static_cast<std::size_t>(i)].key.Expose()));
@@ -168,6 +168,40 @@ TEST_F(SessionStoreTest, KeysAheadAreFetchedAndOnlyTheOldestUnfetchedAgeOut) {
   ASSERT_FALSE(forged);
   EXPECT_EQ(forged.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(theirs_->Get("me")->value().keys_aged_out, 17);
+}
+
+// What a forged index may cost: one stepping per epoch, never a repeated
+// one. A key far ahead is not shown without being taken, and a request with
+// a bad id anywhere in it steps nothing.
+TEST_F(SessionStoreTest, AFarIdIsNeitherShownNorSteppedByARequestThatFails) {
+  Apply(1, 0x35);
+  std::vector<IssuedKey> ahead;
+  ahead.reserve(12);
+  for (int i = 0; i < 12; ++i) ahead.push_back(std::move(*mine_->NextKey("peer")));
+  auto far = theirs_->PeekKeyById("me", ahead[10].key_id);
+  ASSERT_FALSE(far);
+  EXPECT_EQ(far.error().code, ErrorCode::kLimitExceeded) << "10 ahead, window 4";
+  EXPECT_TRUE(theirs_->PeekKeyById("me", ahead[4].key_id)) << "within the window it is shown";
+  // A far id, then one of this side's own chain: refused whole, and nothing
+  // changes (every id is checked before any steps).
+  auto mine = theirs_->NextKey("me");
+  ASSERT_TRUE(mine);
+  auto refused = theirs_->KeysById("me", {ahead[10].key_id, mine->key_id});
+  ASSERT_FALSE(refused);
+  const auto after = theirs_->Get("me")->value();
+  EXPECT_EQ(after.peer_next_index, 0u);
+  EXPECT_EQ(after.keys_aged_out, 0);
+  EXPECT_EQ(after.keys_waiting, 0);
+  EXPECT_EQ(theirs_->KeysById("me", {ahead[3].key_id, ahead[3].key_id}).error().code,
+            ErrorCode::kInvalidArgument)
+      << "one id twice";
+  // Later ids before earlier ones in one request: both come out, in the
+  // order asked.
+  auto both = theirs_->KeysById("me", {ahead[11].key_id, ahead[7].key_id});
+  ASSERT_TRUE(both) << both.error().message;
+  EXPECT_EQ((*both)[0].key_id, ahead[11].key_id);
+  EXPECT_TRUE(ct::Equal((*both)[0].key.Expose(), ahead[11].key.Expose()));
+  EXPECT_TRUE(ct::Equal((*both)[1].key.Expose(), ahead[7].key.Expose()));
 }
 
 TEST_F(SessionStoreTest, APeekShowsTheKeyThatWillBeHandedOutAndTakesNothing) {
