@@ -5,9 +5,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "apps/skapctl/cli.h"
 #include "common/secret_file.h"
+#include "proto/admin_identity.h"
 
 namespace skap::ctl {
 namespace {
@@ -27,22 +29,22 @@ json WithLifetime(json body, const OperatorOptions& o) {
   return body;
 }
 
-// WriteToken writes the token a reply carries, or fails with the reply's
-// error; false (nothing written) if it waits for a second tenant-admin's
-// approval (202).
+// WriteToken writes the token (or token part) a reply carries, or fails
+// with the reply's error; false if it is the granter's part of a grant that
+// waits for a second tenant-admin's approval (202).
 bool WriteToken(const AdminReply& reply, const std::string& path) {
   if (reply.status / 100 != 2) ReplyError(reply);
-  if (reply.status == 202) return false;
   if (auto w = WriteSecretFile(path, reply.body.Expose()); !w) Fail(w.error());
-  return true;
+  return reply.status != 202;
 }
 
 // PendingNote is what a tenant-admin whose grant waits for approval is told.
-void PendingNote(const std::string& name) {
+void PendingNote(const std::string& name, const std::string& path) {
   std::fprintf(stderr,
-               "the tenant has dual control: no token was written; a second tenant-admin runs "
-               "'skapctl operator approve %s --token-out FILE' and hands that token over\n",
-               Shown(name).c_str());
+               "the tenant has dual control: %s holds one part of the token; a second "
+               "tenant-admin runs 'skapctl operator approve %s --token-out FILE' for the other, "
+               "and the operator joins the two ('skapctl operator join')\n",
+               path.c_str(), Shown(name).c_str());
 }
 
 std::string When(const json& ms) {
@@ -100,7 +102,7 @@ void AddOperator(CLI::App& app, const Globals& g) {
                     o->token_out)) {
       std::fprintf(stderr, "operator %s (%s) added, pending approval\n", Shown(o->name).c_str(),
                    o->role.c_str());
-      return PendingNote(o->name);
+      return PendingNote(o->name, o->token_out);
     }
     std::fprintf(stderr, "operator %s (%s) added; token written to %s\n", Shown(o->name).c_str(),
                  o->role.c_str(), o->token_out.c_str());
@@ -134,7 +136,7 @@ void AddOperator(CLI::App& app, const Globals& g) {
                     o->token_out)) {
       std::fprintf(stderr, "operator %s: the old token is dead, the new one pending approval\n",
                    Shown(o->name).c_str());
-      return PendingNote(o->name);
+      return PendingNote(o->name, o->token_out);
     }
     std::fprintf(stderr, "operator %s has a new token, written to %s; the old one is dead\n",
                  Shown(o->name).c_str(), o->token_out.c_str());
@@ -147,12 +149,34 @@ void AddOperator(CLI::App& app, const Globals& g) {
   approve->add_option("name", o->name, "Operator name")->required();
   approve
       ->add_option("--token-out", o->token_out,
-                   "File for the operator's token, to hand over (created 0600; '-' stdout)")
+                   "File for your part of the operator's token, to hand over (created 0600; '-' "
+                   "stdout)")
       ->required();
   approve->callback([&g, o] {
     WriteToken(Call(g, "POST", "/v1/operators/" + o->name + "/approve"), o->token_out);
-    std::fprintf(stderr, "operator %s approved; their token is written to %s\n",
+    std::fprintf(stderr,
+                 "operator %s approved; your part of their token is written to %s: they join it "
+                 "with the granter's ('skapctl operator join')\n",
                  Shown(o->name).c_str(), o->token_out.c_str());
+  });
+
+  auto* join = op->add_subcommand(
+      "join",
+      "Join the two parts of a token granted under dual control (no hub is asked): the "
+      "operator's own step");
+  auto parts = std::make_shared<std::vector<std::string>>();
+  join->add_option("--part", *parts, "A part's file (give both)")->required()->expected(2);
+  join->add_option("--token-out", o->token_out, "File for the token (created 0600; '-' stdout)")
+      ->required();
+  join->callback([o, parts] {
+    auto a = ReadSecretFile((*parts)[0]);
+    if (!a) Fail(a.error());
+    auto b = ReadSecretFile((*parts)[1]);
+    if (!b) Fail(b.error());
+    auto joined = proto::JoinOperatorTokenParts(a->Expose(), b->Expose());
+    if (!joined) Fail(joined.error());
+    if (auto w = WriteSecretFile(o->token_out, joined->Expose()); !w) Fail(w.error());
+    std::fprintf(stderr, "token written to %s\n", o->token_out.c_str());
   });
 }
 

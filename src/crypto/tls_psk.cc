@@ -1,5 +1,6 @@
 #include "crypto/tls_psk.h"
 
+#include <algorithm>
 #include <array>
 
 #include <openssl/err.h>
@@ -90,6 +91,15 @@ struct TlsCallbacks {
     TlsPskSession* session = SessionOf(ssl);
     if (session == nullptr) return 0;
     const std::span<const std::uint8_t> id(identity, identity_len);
+    // OpenSSL asks once per identity the ClientHello offers; only the first
+    // is looked up (and again, the same one, after a HelloRetryRequest), so
+    // one ClientHello costs one lookup however many it lists, and the
+    // identity a refusal is charged to is the one looked up.
+    if (session->looked_up_ &&
+        !std::equal(id.begin(), id.end(), session->presented_.begin(), session->presented_.end())) {
+      return 1;
+    }
+    session->looked_up_ = true;
     session->presented_.assign(id.begin(), id.end());
     auto psk = session->context_->impl().lookup(id, session->client_);
     if (!psk) return 1;  // no such PSK: the handshake fails without detail

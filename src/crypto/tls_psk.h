@@ -110,8 +110,9 @@ class TlsPskSession {
   // psk_identity is the identity the handshake used (on the server: the one
   // the client presented and PskLookup accepted).
   const std::vector<std::uint8_t>& psk_identity() const { return identity_; }
-  // presented_identity is, on the server, the last identity the client
-  // offered, accepted or not (for auditing refused handshakes).
+  // presented_identity is, on the server, the identity the client offered
+  // first, the only one looked up, accepted or not (for auditing refused
+  // handshakes).
   const std::vector<std::uint8_t>& presented_identity() const { return presented_; }
   // psk_sha256 is, on the server, the SHA-256 of the PSK the handshake used:
   // public, and enough for the server to tell later whether the PSK of that
@@ -131,6 +132,7 @@ class TlsPskSession {
   std::shared_ptr<TlsPskContext> context_;
   std::vector<std::uint8_t> identity_;
   std::vector<std::uint8_t> presented_;
+  bool looked_up_ = false;  // the first offered identity was looked up
   std::vector<std::uint8_t> psk_sha256_;
   std::string client_;
   SecretBytes psk_;

@@ -31,6 +31,7 @@ struct WrapBinding {
 // The purposes, written down once. A purpose names one column's meaning.
 inline constexpr std::string_view kPurposeHubKey = "hub key";
 inline constexpr std::string_view kPurposeOperatorAdminPsk = "operator admin psk";
+inline constexpr std::string_view kPurposeOperatorTokenPart = "operator token part";
 inline constexpr std::string_view kPurposeDeviceChannelKey = "device channel key";
 inline constexpr std::string_view kPurposeMailboxShare = "mailbox share";
 inline constexpr std::string_view kPurposeAgreementSecrets = "agreement secrets";

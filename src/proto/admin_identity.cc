@@ -1,6 +1,7 @@
 #include "proto/admin_identity.h"
 
 #include "common/byte_writer.h"
+#include "common/ct.h"
 #include "common/hex.h"
 #include "crypto/hkdf.h"
 
@@ -52,6 +53,61 @@ Result<crypto::ImportedExternalPsk> ImportAdminPsk(const std::string& operator_n
                                                    std::span<const std::uint8_t> epsk) {
   SKAP_ASSIGN_OR_RETURN(auto imported, MakeIdentity(operator_name));
   return crypto::ImportExternalPsk(epsk, imported);
+}
+
+namespace {
+
+constexpr std::size_t kTokenBytes = 32;
+
+// BytesAfter is the 32 bytes a token or part of `prefix` spells in hex.
+Result<SecretBytes> BytesAfter(std::span<const std::uint8_t> text, std::string_view prefix) {
+  const std::string_view view(reinterpret_cast<const char*>(text.data()), text.size());
+  std::string_view rest = view;
+  while (!rest.empty() && (rest.back() == '\n' || rest.back() == '\r')) rest.remove_suffix(1);
+  if (rest.substr(0, prefix.size()) != prefix || rest.size() != prefix.size() + 2 * kTokenBytes) {
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      "not a " + std::string(prefix) + "... value of 64 hex digits");
+  }
+  auto bytes = HexDecode(rest.substr(prefix.size()));
+  if (!bytes) return Unexpected(ErrorCode::kInvalidArgument, "not hex after the prefix");
+  auto out = SecretBytes::Copy(*bytes);
+  SecureWipe(bytes->data(), bytes->size());
+  return out;
+}
+
+SecretBytes Spelled(std::string_view prefix, std::span<const std::uint8_t> bytes) {
+  std::string hex = HexEncode(bytes);
+  SecretBytes out = SecretBytes::Copy(AsBytes(prefix));
+  out.Append(AsBytes(hex));
+  SecureWipe(hex.data(), hex.size());
+  return out;
+}
+
+}  // namespace
+
+Result<OperatorTokenParts> SplitOperatorToken(std::span<const std::uint8_t> token,
+                                              std::span<const std::uint8_t> mask) {
+  if (mask.size() != kTokenBytes) {
+    return Unexpected(ErrorCode::kInvalidArgument, "a token's mask is 32 bytes");
+  }
+  SKAP_ASSIGN_OR_RETURN(auto raw, BytesAfter(token, kOperatorTokenPrefix));
+  SecretBytes masked = SecretBytes::Copy(raw.Expose());
+  auto m = masked.MutableExpose();
+  for (std::size_t i = 0; i < kTokenBytes; ++i) m[i] ^= mask[i];
+  return OperatorTokenParts{Spelled(kOperatorTokenPartPrefix, masked.Expose()),
+                            Spelled(kOperatorTokenPartPrefix, mask)};
+}
+
+Result<SecretBytes> JoinOperatorTokenParts(std::span<const std::uint8_t> a,
+                                           std::span<const std::uint8_t> b) {
+  SKAP_ASSIGN_OR_RETURN(auto x, BytesAfter(a, kOperatorTokenPartPrefix));
+  SKAP_ASSIGN_OR_RETURN(const auto y, BytesAfter(b, kOperatorTokenPartPrefix));
+  if (ct::Equal(x.Expose(), y.Expose())) {
+    return Unexpected(ErrorCode::kInvalidArgument, "the same part twice: join the two parts");
+  }
+  auto m = x.MutableExpose();
+  for (std::size_t i = 0; i < kTokenBytes; ++i) m[i] ^= y.Expose()[i];
+  return Spelled(kOperatorTokenPrefix, x.Expose());
 }
 
 }  // namespace skap::proto

@@ -11,6 +11,7 @@
 
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -18,6 +19,25 @@
 #include "crypto/psk_importer.h"
 
 namespace skap::proto {
+
+// An operator's token is kOperatorTokenPrefix and 64 hex digits (32 random
+// bytes). Under dual control it is handed out as two parts, one to each
+// tenant-admin of the grant, so neither holds it: a part is
+// kOperatorTokenPartPrefix and the hex of the token's bytes XOR a random
+// mask (the one part) or of the mask (the other); the operator joins them.
+inline constexpr std::string_view kOperatorTokenPrefix = "skapop1-";
+inline constexpr std::string_view kOperatorTokenPartPrefix = "skappart1-";
+
+struct OperatorTokenParts {
+  SecretBytes first;
+  SecretBytes second;
+};
+// SplitOperatorToken splits `token` under the 32-byte `mask`.
+Result<OperatorTokenParts> SplitOperatorToken(std::span<const std::uint8_t> token,
+                                              std::span<const std::uint8_t> mask);
+// JoinOperatorTokenParts is the token the two parts make (in either order).
+Result<SecretBytes> JoinOperatorTokenParts(std::span<const std::uint8_t> a,
+                                           std::span<const std::uint8_t> b);
 
 // AdminPskFromToken derives an operator's epsk from their token.
 Result<SecretBytes> AdminPskFromToken(std::span<const std::uint8_t> token);

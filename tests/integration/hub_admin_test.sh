@@ -116,16 +116,23 @@ expect_fail "skapd operator add" "a second tenant-admin olga made alone does not
   --data "$WORK/data" 2> /dev/null
 ctl olga tenant set --dual-control on > /dev/null
 expect_eq "$(ctl olga3 tenant show | grep -c 'dual control: on')" 1 "with one the hub made, it turns on"
-ctl olga operator add prov9 --role provisioner --token-out prov9.token 2> add.err
+ctl olga operator add prov9 --role provisioner --token-out prov9.part1 2> add.err
 grep -q "skapctl operator approve prov9" add.err && pass "skapctl says the new provisioner waits for approval" ||
   fail "add said: $(cat add.err)"
-[[ ! -e prov9.token ]] && pass "and the granting tenant-admin gets no token" || fail "a token was written"
+cp prov9.part1 prov9.token
+expect_fail "authentication-failed" "the granting tenant-admin's part is no token" \
+  ctl prov9 device list --network plant-x
+rm prov9.token
 expect_eq "$(ctl olga operator list | grep prov9 | grep -c 'pending approval (granted by olga)')" 1 \
   "the list shows who granted it"
 expect_fail "permission-denied" "the granting tenant-admin cannot approve it" \
   ctl olga operator approve prov9 --token-out x.token
-ctl olga3 operator approve prov9 --token-out prov9.token 2> /dev/null
-ctl prov9 device list --network plant-x > /dev/null && pass "the approver's token works" ||
+ctl olga3 operator approve prov9 --token-out prov9.part2 2> /dev/null
+cp prov9.part2 prov9.token
+expect_fail "authentication-failed" "nor is the approver's" ctl prov9 device list --network plant-x
+rm prov9.token
+"$SKAPCTL" operator join --part prov9.part1 --part prov9.part2 --token-out prov9.token 2> /dev/null
+ctl prov9 device list --network plant-x > /dev/null && pass "the two parts joined are the token, and it works" ||
   fail "prov9 refused after approval"
 ctl olga tenant set --dual-control off > /dev/null
 expect_eq "$(ctl olga --json tenant show | jq -c '[.dual_control, .off_requested_by]')" '[true,"olga"]' \

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <set>
 #include <tuple>
 #include <utility>
 
@@ -541,6 +542,7 @@ Result<SessionStore::Taken> SessionStore::TakeByIdInTransaction(const std::strin
       return Unexpected(ErrorCode::kNotFound,
                         "that key was handed out already, or aged out unfetched: it is erased");
     }
+    out.waiting = true;
     if (mode == ById::kCheck) return out;
     SKAP_ASSIGN_OR_RETURN(out.key,
                           kek_.Unwrap(AsBlob(skipped[0][0]).value_or(Blob{}),
@@ -620,14 +622,19 @@ Result<std::vector<IssuedKey>> SessionStore::KeysById(const std::string& peer,
     // at its last id would step (and roll back) as often as it is sent.
     std::vector<std::pair<pairwise::KeyId, std::size_t>> order;
     order.reserve(key_ids.size());
+    std::set<std::tuple<std::uint64_t, int, std::uint32_t>> waiting;
     for (std::size_t i = 0; i < key_ids.size(); ++i) {
       SKAP_ASSIGN_OR_RETURN(auto t, TakeByIdInTransaction(peer, key_ids[i], ById::kCheck));
+      if (t.waiting) waiting.emplace(t.id.epoch, static_cast<int>(t.id.direction), t.id.index);
       order.emplace_back(t.id, i);
     }
-    // Taken in chain order, so a key later in the request cannot age out
-    // one earlier in it; an id asked for twice is refused.
-    const auto key = [](const pairwise::KeyId& k) {
-      return std::tuple(k.epoch, static_cast<int>(k.direction), k.index);
+    // Taken in chain order, keys already stepped over (waiting) first, so
+    // stepping for one id cannot age out another the request asks for; an
+    // id asked for twice is refused.
+    const auto key = [&](const pairwise::KeyId& k) {
+      return std::tuple(
+          !waiting.contains(std::tuple(k.epoch, static_cast<int>(k.direction), k.index)), k.epoch,
+          static_cast<int>(k.direction), k.index);
     };
     std::sort(order.begin(), order.end(),
               [&](const auto& a, const auto& b) { return key(a.first) < key(b.first); });

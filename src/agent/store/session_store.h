@@ -161,6 +161,7 @@ class SessionStore {
     pairwise::KeyId id;
     pairwise::KeyIdTag tag{};
     SecretBytes key;
+    bool waiting = false;  // stepped over earlier, kept in skipped_keys
   };
   // TakeRunInTransaction takes between `at_least` and `at_most` keys off
   // this side's chain of the current epoch (fewer than `at_least` left:

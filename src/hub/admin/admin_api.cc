@@ -234,7 +234,12 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
                                            *role, *lifetime);
     if (!token) return Failure(token.error());
     if (token->pending_approval) {
-      return Json(202, json{{"name", token->name}, {"pending_approval", true}});
+      // The granter's part of the token only (202): the approver gets the other.
+      net::HttpResponse r = Text(std::move(token->token));
+      r.status = 202;
+      r.headers["X-Skap-Operator"] = token->name;
+      r.headers["X-Skap-Approval"] = "pending";
+      return r;
     }
     net::HttpResponse r = Text(std::move(token->token));
     r.status = 201;
@@ -270,7 +275,12 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
     auto token = registry_.operators().NewToken(actor, seg[2], *lifetime);
     if (!token) return Failure(token.error());
     if (token->pending_approval) {
-      return Json(202, json{{"name", token->name}, {"pending_approval", true}});
+      // The granter's part of the token only (202): the approver gets the other.
+      net::HttpResponse r = Text(std::move(token->token));
+      r.status = 202;
+      r.headers["X-Skap-Operator"] = token->name;
+      r.headers["X-Skap-Approval"] = "pending";
+      return r;
     }
     net::HttpResponse r = Text(std::move(token->token));
     r.headers["X-Skap-Operator"] = token->name;

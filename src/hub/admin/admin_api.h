@@ -9,11 +9,11 @@
 //   POST /v1/networks/{name}/pair-policy {"policy":"any"|"allow-list"}   tenant-admin
 //   POST /v1/networks/{name}/pairs       {"a","b","allow"}               tenant-admin
 //   POST /v1/operators                   {"name","role","expires_in_s"}  tenant-admin
-//        (201 and the token, or 202 where dual control makes it wait)
+//        (201 and the token, or 202 and the granter's part where dual control makes it wait)
 //   GET  /v1/operators                                                   tenant-admin, auditor
 //   POST /v1/operators/{name}/disable                                    tenant-admin
 //   POST /v1/operators/{name}/token      {"expires_in_s"}                tenant-admin, or oneself
-//   POST /v1/operators/{name}/approve    (the token, to the approver)    another tenant-admin
+//   POST /v1/operators/{name}/approve    (the approver's part)           another tenant-admin
 //   GET  /v1/tenant                                                      any role
 //   POST /v1/tenant                      {"dual_control": bool}          tenant-admin
 //   POST /v1/devices                     {"network","name","id","lifetime_s",

@@ -1,22 +1,53 @@
 #include "hub/guard/auth_failures.h"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+
 namespace skap::hub {
+namespace {
+
+// SourceOf is the key of an address: an IPv4 address as it is (also when
+// it comes IPv4-mapped), an IPv6 one by its /64, the least one network is
+// given (else one host could draw from 2^64 buckets).
+std::string SourceOf(std::string_view address) {
+  std::array<unsigned char, 16> v6{};
+  const std::string text(address);
+  if (inet_pton(AF_INET6, text.c_str(), v6.data()) != 1) return text;
+  std::array<char, INET6_ADDRSTRLEN> out{};
+  constexpr std::array<unsigned char, 12> kMapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::equal(kMapped.begin(), kMapped.end(), v6.begin())) {
+    return inet_ntop(AF_INET, v6.data() + 12, out.data(), out.size()) != nullptr ? out.data()
+                                                                                 : text;
+  }
+  std::fill(v6.begin() + 8, v6.end(), 0);
+  if (inet_ntop(AF_INET6, v6.data(), out.data(), out.size()) == nullptr) return text;
+  return std::string(out.data()) + "/64";
+}
+
+// kMaxClaimBytes: a claim longer than any identity (255 bytes) is junk;
+// past it the key keeps only the start, so junk cannot grow the tables.
+constexpr std::size_t kMaxClaimBytes = 256;
+
+}  // namespace
 
 AuthFailures::AuthFailures(AuthFailureLimits limits)
     : limits_(limits),
       claims_(limits.per_claim_per_s, limits.per_claim_burst),
-      sources_(limits.per_source_per_s, limits.per_source_burst) {}
+      sources_(limits.per_source_per_s, limits.per_source_burst),
+      listener_(limits.audited_per_s, limits.audited_burst) {}
 
 std::string AuthFailures::ClaimKey(std::string_view source, std::string_view identity) {
-  // '\n' is in neither an address nor a parsed identity.
-  std::string key(source);
+  // The source's key first: no address holds '\n'.
+  std::string key = SourceOf(source);
   key += '\n';
-  key += identity;
+  key += identity.substr(0, kMaxClaimBytes);
   return key;
 }
 
 bool AuthFailures::Spent(std::string_view source, std::string_view identity, std::int64_t now_ms) {
-  return !sources_.Holds(std::string(source), 1, now_ms) ||
+  return !sources_.Holds(SourceOf(source), 1, now_ms) ||
          !claims_.Holds(ClaimKey(source, identity), 1, now_ms);
 }
 
@@ -28,9 +59,16 @@ AuthFailureVerdict AuthFailures::Failed(std::string_view source, std::string_vie
     ++suppressed_[claim];
     return {};
   }
-  (void)sources_.Take(std::string(source), 1, now_ms);
+  (void)sources_.Take(SourceOf(source), 1, now_ms);
   (void)claims_.Take(claim, 1, now_ms);
-  AuthFailureVerdict out{true, 0};
+  // Many sources together are bounded too: past the listener's allowance a
+  // failure is counted, not audited, and the next one audited says so.
+  if (!listener_.Take("", 1, now_ms).allowed) {
+    ++unaudited_on_listener_;
+    return {};
+  }
+  AuthFailureVerdict out{true, 0, unaudited_on_listener_};
+  unaudited_on_listener_ = 0;
   if (const auto it = suppressed_.find(claim); it != suppressed_.end()) {
     out.suppressed = it->second;
     suppressed_.erase(it);

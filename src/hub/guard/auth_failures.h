@@ -23,10 +23,14 @@ struct AuthFailureLimits {
   // one a minute (a device with a stale key retries well inside this).
   double per_claim_burst = 5;
   double per_claim_per_s = 1.0 / 60;
-  // Failures from one source under any identities: a burst, then one every
-  // two seconds.
+  // Failures from one source (an IPv4 address, an IPv6 /64) under any
+  // identities: a burst, then one every two seconds.
   double per_source_burst = 30;
   double per_source_per_s = 0.5;
+  // Failures audited one by one on the whole listener, from all sources
+  // together: a burst, then one a second; past it they are counted.
+  double audited_burst = 100;
+  double audited_per_s = 1;
   // Buckets kept; past it the idle (refilled) ones are dropped, and if all
   // are busy every one is (memory stays bounded; limiting starts afresh).
   std::size_t max_tracked = 4096;
@@ -36,6 +40,9 @@ struct AuthFailureLimits {
 struct AuthFailureVerdict {
   bool audit = false;           // audit this failure
   std::int64_t suppressed = 0;  // refused attempts of this claim since it was last audited
+  // Failures of any claim left unaudited since the last audited one, for
+  // want of the listener's allowance.
+  std::int64_t unaudited_on_listener = 0;
 };
 
 class AuthFailures {
@@ -61,6 +68,8 @@ class AuthFailures {
   AuthFailureLimits limits_;
   RateLimiter claims_;
   RateLimiter sources_;
+  RateLimiter listener_;
+  std::int64_t unaudited_on_listener_ = 0;
   std::unordered_map<std::string, std::int64_t> suppressed_;  // by claim key
 };
 

@@ -45,6 +45,9 @@ ALTER TABLE operators ADD COLUMN pending_approval_by TEXT;  -- who granted it; N
 -- on only if the hub made them or a second tenant-admin approved them.
 ALTER TABLE operators ADD COLUMN granted_by TEXT;
 ALTER TABLE operators ADD COLUMN approved_by TEXT;
+-- The approver's part of a pending operator's token (wrapped): the granter
+-- was given the other part, and only the two together make the token.
+ALTER TABLE operators ADD COLUMN wrapped_token_part BLOB;
 CREATE TABLE dual_control (
   tenant_id TEXT PRIMARY KEY REFERENCES tenants (id),
   off_requested_by TEXT             -- the tenant-admin who asked to turn it off, until a second does
@@ -56,7 +59,7 @@ using store::AsInt;
 using store::AsText;
 using store::Blob;
 
-constexpr std::string_view kTokenPrefix = "skapop1-";
+constexpr std::string_view kTokenPrefix = proto::kOperatorTokenPrefix;
 
 // CheckLifetime bounds a token's lifetime: 60 s to 10 years.
 Result<void> CheckLifetime(std::optional<std::chrono::seconds> lifetime) {
@@ -83,6 +86,10 @@ bool NeedsApproval(const Principal& actor, Role role) {
 
 keystore::WrapBinding AdminPskBinding(const std::string& name) {
   return {keystore::kPurposeOperatorAdminPsk, keystore::RowOf({name})};
+}
+
+keystore::WrapBinding TokenPartBinding(const std::string& name) {
+  return {keystore::kPurposeOperatorTokenPart, keystore::RowOf({name})};
 }
 
 }  // namespace
@@ -124,6 +131,18 @@ Result<Operators::Credentials> Operators::NewCredentials(const std::string& name
   return out;
 }
 
+Result<std::vector<std::uint8_t>> Operators::SplitForApproval(const std::string& name,
+                                                              const SecretBytes& token,
+                                                              SecretBytes& granter_part) {
+  std::array<std::uint8_t, 32> mask{};
+  SKAP_RETURN_IF_ERROR(c_.rng.Fill(mask));
+  auto parts = proto::SplitOperatorToken(token.Expose(), mask);
+  SecureWipe(mask.data(), mask.size());
+  if (!parts) return Unexpected(std::move(parts).error());
+  granter_part = std::move(parts->first);
+  return c_.keystore.Wrap(parts->second.Expose(), TokenPartBinding(name));
+}
+
 bool Operators::Live(const store::Row& row, std::size_t disabled_column,
                      std::size_t expires_column) const {
   // The pending column follows the expiry in every query that asks.
@@ -158,9 +177,15 @@ Result<OperatorToken> Operators::Add(const Principal& actor, const std::string& 
     SKAP_ASSIGN_OR_RETURN(auto made, NewCredentials(name));
     SKAP_ASSIGN_OR_RETURN(const bool dual, DualControlInTransaction(tenant_id));
     token.pending_approval = dual && NeedsApproval(actor, role);
-    // A grant that waits gives its granter no token: the approver gets the
-    // one that works (Approve), so no one person ever holds it alone.
-    if (!token.pending_approval) token.token = std::move(made.token);
+    // A grant that waits gives its granter one part of the token and keeps
+    // the other for the approver (Approve): only the two together, which
+    // the operator joins, make it.
+    std::vector<std::uint8_t> approver_part;
+    if (token.pending_approval) {
+      SKAP_ASSIGN_OR_RETURN(approver_part, SplitForApproval(name, made.token, token.token));
+    } else {
+      token.token = std::move(made.token);
+    }
     // 0 stands for "never" (NULL): no token expires at the epoch; "" for
     // no approval pending.
     const std::int64_t expires = expires_at_ms.value_or(0);
@@ -172,6 +197,11 @@ Result<OperatorToken> Operators::Add(const Principal& actor, const std::string& 
                        Blob(made.wrapped_admin_psk), c_.now(), expires,
                        token.pending_approval ? actor.name : std::string(),
                        actor.kind == Principal::Kind::kHub ? std::string("hub") : actor.name}));
+    if (token.pending_approval) {
+      SKAP_RETURN_IF_ERROR(
+          c_.db.Execute("UPDATE operators SET wrapped_token_part = $2 WHERE name = $1",
+                        {name, Blob(approver_part)}));
+    }
     nlohmann::json detail{{"tenant", tenant_id}, {"role", RoleName(role)}};
     if (expires_at_ms) detail["expires_at_ms"] = *expires_at_ms;
     if (token.pending_approval) detail["pending_approval"] = true;
@@ -380,7 +410,12 @@ Result<OperatorToken> Operators::NewToken(const Principal& actor, const std::str
     const auto role = ParseRole(AsText(rows[0][2]).value_or(""));
     SKAP_ASSIGN_OR_RETURN(const bool dual, DualControlInTransaction(tenant));
     token.pending_approval = !self && dual && role && NeedsApproval(actor, *role);
-    if (!token.pending_approval) token.token = std::move(made.token);
+    std::vector<std::uint8_t> approver_part;
+    if (token.pending_approval) {
+      SKAP_ASSIGN_OR_RETURN(approver_part, SplitForApproval(name, made.token, token.token));
+    } else {
+      token.token = std::move(made.token);
+    }
     const std::string pending = token.pending_approval ? actor.name
                                 : self                 ? AsText(rows[0][4]).value_or("")
                                                        : std::string();
@@ -388,8 +423,14 @@ Result<OperatorToken> Operators::NewToken(const Principal& actor, const std::str
     const std::int64_t expires = expires_at.value_or(0);
     SKAP_RETURN_IF_ERROR(c_.db.Execute(
         "UPDATE operators SET token_hash = $2, wrapped_admin_psk = $3,"
-        " expires_at_ms = NULLIF($4, 0), pending_approval_by = NULLIF($5, '') WHERE name = $1",
+        " expires_at_ms = NULLIF($4, 0), pending_approval_by = NULLIF($5, ''),"
+        " wrapped_token_part = NULL WHERE name = $1",
         {name, Blob(made.token_hash), Blob(made.wrapped_admin_psk), expires, pending}));
+    if (token.pending_approval) {
+      SKAP_RETURN_IF_ERROR(
+          c_.db.Execute("UPDATE operators SET wrapped_token_part = $2 WHERE name = $1",
+                        {name, Blob(approver_part)}));
+    }
     nlohmann::json detail = nlohmann::json::object();
     if (expires_at) detail["expires_at_ms"] = *expires_at;
     if (token.pending_approval) detail["pending_approval"] = true;
@@ -409,7 +450,8 @@ Result<OperatorToken> Operators::Approve(const Principal& actor, const std::stri
     SKAP_ASSIGN_OR_RETURN(
         auto rows,
         c_.db.Query(
-            "SELECT tenant_id, pending_approval_by, disabled FROM operators WHERE name = $1",
+            "SELECT tenant_id, pending_approval_by, disabled, wrapped_token_part FROM operators"
+            " WHERE name = $1",
             {name}));
     const bool hub = actor.kind == Principal::Kind::kHub;
     if (rows.empty() || (!hub && AsText(rows[0][0]).value_or("") != actor.tenant_id)) {
@@ -428,15 +470,18 @@ Result<OperatorToken> Operators::Approve(const Principal& actor, const std::stri
     if (!hub && (actor.name == *granted_by || actor.name == name)) {
       return Denied("the tenant-admin who granted it cannot approve it: a second one must");
     }
-    // The token that works is made now and goes to the approver: the
-    // granter never held it.
-    SKAP_ASSIGN_OR_RETURN(auto made, NewCredentials(name));
-    token.token = std::move(made.token);
-    SKAP_RETURN_IF_ERROR(c_.db.Execute(
-        "UPDATE operators SET pending_approval_by = NULL, approved_by = $2, token_hash = $3,"
-        " wrapped_admin_psk = $4 WHERE name = $1",
-        {name, hub ? std::string("hub") : actor.name, Blob(made.token_hash),
-         Blob(made.wrapped_admin_psk)}));
+    // The approver is given the other part of the token; the granter holds
+    // one, and neither alone authenticates.
+    const auto wrapped_part = AsBlob(rows[0][3]);
+    if (!wrapped_part || wrapped_part->empty()) {
+      return Unexpected(ErrorCode::kFailedPrecondition,
+                        "the grant keeps no part for an approver: grant it again");
+    }
+    SKAP_ASSIGN_OR_RETURN(token.token, c_.keystore.Unwrap(*wrapped_part, TokenPartBinding(name)));
+    SKAP_RETURN_IF_ERROR(
+        c_.db.Execute("UPDATE operators SET pending_approval_by = NULL, approved_by = $2,"
+                      " wrapped_token_part = NULL WHERE name = $1",
+                      {name, hub ? std::string("hub") : actor.name}));
     SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
         {actor.AuditName(), "operator.approve", name, "ok",
          nlohmann::json{{"granted_by", *granted_by}}.dump(), AsText(rows[0][0]).value_or("")},

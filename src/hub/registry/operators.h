@@ -22,9 +22,11 @@ namespace skap::hub {
 // OperatorToken is an operator's credential, shown once at creation.
 struct OperatorToken {
   std::string name;
-  SecretBytes token;  // ASCII "skapop1-" + 64 hex digits; empty while approval is pending
+  // ASCII "skapop1-" + 64 hex digits; while approval is pending, the
+  // granter's part of it ("skappart1-" + 64 hex digits, proto/admin_identity.h).
+  SecretBytes token;
   // Under dual control: nothing authenticates until a second tenant-admin
-  // approves, and the approver is given the token (Operators::Approve).
+  // approves, who is given the other part (Operators::Approve).
   bool pending_approval = false;
 };
 
@@ -65,7 +67,7 @@ class Operators {
   // with a `lifetime` stops authenticating that long after it is made.
   // Where the tenant has dual control, an operator a tenant-admin adds in
   // any role but auditor authenticates only once a second one approves,
-  // and the token returned is empty: the approver gets the one that works.
+  // and what is returned is only the granter's part of the token.
   Result<OperatorToken> Add(const Principal& actor, const std::string& tenant_id,
                             const std::string& name, Role role,
                             std::optional<std::chrono::seconds> lifetime = std::nullopt);
@@ -88,8 +90,8 @@ class Operators {
                                  std::optional<std::chrono::seconds> lifetime);
   // Approve lets an operator whose grant or token awaits approval
   // authenticate: a tenant-admin of their tenant other than the one who
-  // granted it (and than the operator), or the hub. It makes the token that
-  // works and returns it, once, to the approver.
+  // granted it (and than the operator), or the hub. It returns, once, the
+  // approver's part of the token; the operator joins it with the granter's.
   Result<OperatorToken> Approve(const Principal& actor, const std::string& name);
   // SetDualControl turns a tenant's dual control on (a tenant-admin of it,
   // with two live tenant-admins there the hub made or a second one
@@ -132,6 +134,12 @@ class Operators {
     std::vector<std::uint8_t> wrapped_admin_psk;
   };
   Result<Credentials> NewCredentials(const std::string& name);
+  // SplitForApproval splits `token` in two (proto/admin_identity.h): the
+  // granter's part goes to `granter_part`, the approver's comes back
+  // wrapped for operator `name`'s row.
+  Result<std::vector<std::uint8_t>> SplitForApproval(const std::string& name,
+                                                     const SecretBytes& token,
+                                                     SecretBytes& granter_part);
   // Live is the operator row's checks: enabled, not expired, and no
   // approval pending (the column after the expiry's).
   bool Live(const store::Row& row, std::size_t disabled_column, std::size_t expires_column) const;

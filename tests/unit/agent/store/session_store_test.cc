@@ -176,7 +176,7 @@ TEST_F(SessionStoreTest, KeysAheadAreFetchedAndOnlyTheOldestUnfetchedAgeOut) {
 TEST_F(SessionStoreTest, AFarIdIsNeitherShownNorSteppedByARequestThatFails) {
   Apply(1, 0x35);
   std::vector<IssuedKey> ahead;
-  ahead.reserve(12);
+  ahead.reserve(24);
   for (int i = 0; i < 12; ++i) ahead.push_back(std::move(*mine_->NextKey("peer")));
   auto far = theirs_->PeekKeyById("me", ahead[10].key_id);
   ASSERT_FALSE(far);
@@ -195,13 +195,22 @@ TEST_F(SessionStoreTest, AFarIdIsNeitherShownNorSteppedByARequestThatFails) {
   EXPECT_EQ(theirs_->KeysById("me", {ahead[3].key_id, ahead[3].key_id}).error().code,
             ErrorCode::kInvalidArgument)
       << "one id twice";
-  // Later ids before earlier ones in one request: both come out, in the
-  // order asked.
-  auto both = theirs_->KeysById("me", {ahead[11].key_id, ahead[7].key_id});
+  // Later ids before earlier ones in one request: all come out, in the
+  // order asked, though stepping to 11 with a window of 4 would age 3 out.
+  auto both = theirs_->KeysById("me", {ahead[11].key_id, ahead[3].key_id, ahead[7].key_id});
   ASSERT_TRUE(both) << both.error().message;
   EXPECT_EQ((*both)[0].key_id, ahead[11].key_id);
   EXPECT_TRUE(ct::Equal((*both)[0].key.Expose(), ahead[11].key.Expose()));
-  EXPECT_TRUE(ct::Equal((*both)[1].key.Expose(), ahead[7].key.Expose()));
+  EXPECT_TRUE(ct::Equal((*both)[1].key.Expose(), ahead[3].key.Expose()));
+  EXPECT_TRUE(ct::Equal((*both)[2].key.Expose(), ahead[7].key.Expose()));
+  // A waiting key, then one far enough ahead to age it out: the waiting one
+  // is taken first, so neither is lost.
+  for (int i = 0; i < 12; ++i) ahead.push_back(std::move(*mine_->NextKey("peer")));
+  auto fetched = theirs_->KeysById("me", {ahead[16].key_id});  // 12 to 15 wait
+  ASSERT_TRUE(fetched) << fetched.error().message;
+  auto pair = theirs_->KeysById("me", {ahead[23].key_id, ahead[12].key_id});
+  ASSERT_TRUE(pair) << pair.error().message;
+  EXPECT_TRUE(ct::Equal((*pair)[1].key.Expose(), ahead[12].key.Expose()));
 }
 
 TEST_F(SessionStoreTest, APeekShowsTheKeyThatWillBeHandedOutAndTakesNothing) {

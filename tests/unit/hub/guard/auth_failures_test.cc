@@ -41,6 +41,8 @@ TEST(AuthFailuresTest, AClaimIsAuditedAFewTimesThenRefusedAndCounted) {
                          .per_claim_per_s = 1.0 / 60,
                          .per_source_burst = 100,
                          .per_source_per_s = 1,
+                         .audited_burst = 100,
+                         .audited_per_s = 1,
                          .max_tracked = 4096});
   std::int64_t now = 1'000'000;
   for (int i = 0; i < 3; ++i) {
@@ -72,6 +74,8 @@ TEST(AuthFailuresTest, ASourceTryingManyClaimsIsRefusedForAll) {
                          .per_claim_per_s = 1.0 / 60,
                          .per_source_burst = 4,
                          .per_source_per_s = 0.5,
+                         .audited_burst = 100,
+                         .audited_per_s = 1,
                          .max_tracked = 4096});
   const std::int64_t now = 5'000;
   for (int i = 0; i < 4; ++i) {
@@ -83,11 +87,48 @@ TEST(AuthFailuresTest, ASourceTryingManyClaimsIsRefusedForAll) {
   EXPECT_FALSE(failures.Spent("198.51.100.7", "claim-0", now + 2'000)) << "two seconds refill one";
 }
 
+TEST(AuthFailuresTest, AnIpv6NetworkIsOneSourceAndAMappedIpv4AddressItsAddress) {
+  AuthFailures failures({.per_claim_burst = 100,
+                         .per_claim_per_s = 1,
+                         .per_source_burst = 2,
+                         .per_source_per_s = 1.0 / 60,
+                         .audited_burst = 100,
+                         .audited_per_s = 1,
+                         .max_tracked = 4096});
+  EXPECT_TRUE(failures.Failed("2001:db8:0:7::1", "a", 0).audit);
+  EXPECT_TRUE(failures.Failed("2001:db8:0:7:ffff::2", "b", 0).audit);
+  EXPECT_TRUE(failures.Spent("2001:db8:0:7:1234::9", "c", 0)) << "the same /64";
+  EXPECT_FALSE(failures.Spent("2001:db8:0:8::1", "c", 0)) << "another /64";
+  EXPECT_TRUE(failures.Failed("::ffff:192.0.2.9", "a", 0).audit);
+  EXPECT_TRUE(failures.Failed("192.0.2.9", "b", 0).audit);
+  EXPECT_TRUE(failures.Spent("::ffff:192.0.2.9", "c", 0)) << "one address, however written";
+}
+
+TEST(AuthFailuresTest, ManySourcesTogetherAreAuditedWithinTheListenersAllowance) {
+  AuthFailures failures({.per_claim_burst = 5,
+                         .per_claim_per_s = 1.0 / 60,
+                         .per_source_burst = 5,
+                         .per_source_per_s = 1.0 / 60,
+                         .audited_burst = 3,
+                         .audited_per_s = 1,
+                         .max_tracked = 4096});
+  int audited = 0;
+  for (int i = 0; i < 10; ++i) {
+    audited += failures.Failed("198.51.100." + std::to_string(i), "x", 0).audit ? 1 : 0;
+  }
+  EXPECT_EQ(audited, 3);
+  const auto later = failures.Failed("198.51.100.200", "x", 1000);
+  EXPECT_TRUE(later.audit);
+  EXPECT_EQ(later.unaudited_on_listener, 7) << "the entry says how many went unaudited";
+}
+
 TEST(AuthFailuresTest, MemoryStaysBoundedUnderAFloodOfClaims) {
   AuthFailures failures({.per_claim_burst = 1,
                          .per_claim_per_s = 1.0 / 60,
                          .per_source_burst = 1e9,
                          .per_source_per_s = 1e9,
+                         .audited_burst = 1e9,
+                         .audited_per_s = 1e9,
                          .max_tracked = 64});
   for (int i = 0; i < 10'000; ++i) (void)failures.Failed("203.0.113.9", std::to_string(i), 0);
   // Bounded: the limiter started afresh when full, so a claim it forgot may

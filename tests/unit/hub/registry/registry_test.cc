@@ -329,12 +329,13 @@ TEST_F(RegistryTest, DualControlMakesEveryGrantWaitForASecondTenantAdmin) {
   EXPECT_TRUE(on->on);
   EXPECT_FALSE(ops.DualControlOf(other_tenant_)->on) << "one tenant's setting only";
 
-  // A provisioner alice grants waits for a second tenant-admin, and alice
-  // never holds a token of it: the approver is given the one that works.
+  // A provisioner alice grants waits for a second tenant-admin, and neither
+  // of them holds its token: each is given a part, and only the two joined
+  // authenticate.
   auto prov = ops.Add(admin_, tenant_, "prov2", Role::kProvisioner);
   ASSERT_TRUE(prov);
   EXPECT_TRUE(prov->pending_approval);
-  EXPECT_TRUE(prov->token.empty());
+  EXPECT_FALSE(ops.Authenticate(TextOf(prov->token))) << "the granter's part is no token";
   EXPECT_FALSE(ops.AdminPsk("prov2")) << "nothing authenticates, over TLS neither";
   EXPECT_FALSE(ops.Named("prov2"));
   EXPECT_EQ(PendingBy(ops, admin_, "prov2"), "alice");
@@ -345,7 +346,11 @@ TEST_F(RegistryTest, DualControlMakesEveryGrantWaitForASecondTenantAdmin) {
       << "another tenant's operator is not there";
   auto approved = ops.Approve(*hal, "prov2");
   ASSERT_TRUE(approved) << approved.error().message;
-  EXPECT_TRUE(ops.Authenticate(TextOf(approved->token)));
+  EXPECT_FALSE(ops.Authenticate(TextOf(approved->token))) << "nor is the approver's";
+  EXPECT_FALSE(proto::JoinOperatorTokenParts(approved->token.Expose(), approved->token.Expose()));
+  auto joined = proto::JoinOperatorTokenParts(prov->token.Expose(), approved->token.Expose());
+  ASSERT_TRUE(joined);
+  EXPECT_TRUE(ops.Authenticate(TextOf(*joined))) << "the two joined are";
   EXPECT_TRUE(ops.AdminPsk("prov2"));
   EXPECT_EQ(ops.Approve(*hal, "prov2").error().code, ErrorCode::kFailedPrecondition);
 
@@ -361,17 +366,19 @@ TEST_F(RegistryTest, DualControlMakesEveryGrantWaitForASecondTenantAdmin) {
   EXPECT_TRUE(ops.Authenticate(TextOf(watcher->token)));
 
   // A new token alice asks for pat would let her act as pat: pat's old one
-  // stops, and the new one goes to the approver.
+  // stops, and the new one comes in two parts.
   const auto pat_before = TlsPeerNow(*registry_, "pat");
   auto pat = ops.NewToken(admin_, "pat", std::nullopt);
   ASSERT_TRUE(pat);
   EXPECT_TRUE(pat->pending_approval);
-  EXPECT_TRUE(pat->token.empty());
   EXPECT_FALSE(ops.FromTlsPeer(pat_before));
   EXPECT_FALSE(ops.Named("pat"));
-  auto pat_token = ops.Approve(*hal, "pat");
+  auto pat_part = ops.Approve(*hal, "pat");
+  ASSERT_TRUE(pat_part);
+  const auto pat_token =
+      proto::JoinOperatorTokenParts(pat->token.Expose(), pat_part->token.Expose());
   ASSERT_TRUE(pat_token);
-  const auto pat_now = ops.Authenticate(TextOf(pat_token->token));
+  const auto pat_now = ops.Authenticate(TextOf(*pat_token));
   ASSERT_TRUE(pat_now);
   // Renewing one's own token needs nobody; the hub's token lets a pending
   // operator in (the hub is trusted) but does not count as an approval.

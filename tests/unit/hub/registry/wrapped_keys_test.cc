@@ -81,7 +81,8 @@ TEST_F(RegistryTest, KeysWrappedBeforeBindingsAreBoundByTheUpgrade) {
   }
   EXPECT_GE(operators->size(), 6u);
   // Version 11's changes undone.
-  for (const char* column : {"pending_approval_by", "granted_by", "approved_by"}) {
+  for (const char* column :
+       {"pending_approval_by", "granted_by", "approved_by", "wrapped_token_part"}) {
     ASSERT_TRUE(db_->Execute(std::string("ALTER TABLE operators DROP COLUMN ") + column));
   }
   ASSERT_TRUE(db_->Execute("DROP TABLE dual_control"));
@@ -109,7 +110,8 @@ TEST_F(RegistryTest, KeysWrappedBeforeBindingsAreBoundByTheUpgrade) {
   ASSERT_TRUE(db_->Execute("UPDATE channel_keys SET wrapped_key = $1 WHERE device_id = $2",
                            {store::Blob(*unbound_key), b.device.id}));
   // Version 11's changes undone.
-  for (const char* column : {"pending_approval_by", "granted_by", "approved_by"}) {
+  for (const char* column :
+       {"pending_approval_by", "granted_by", "approved_by", "wrapped_token_part"}) {
     ASSERT_TRUE(db_->Execute(std::string("ALTER TABLE operators DROP COLUMN ") + column));
   }
   ASSERT_TRUE(db_->Execute("DROP TABLE dual_control"));
