@@ -2,6 +2,7 @@
 // a tenant, one role each. A token is written once, to a file of mode 0600.
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,14 @@ bool WriteToken(const AdminReply& reply, const std::string& path) {
   if (reply.status / 100 != 2) ReplyError(reply);
   if (auto w = WriteSecretFile(path, reply.body.Expose()); !w) Fail(w.error());
   return reply.status != 202;
+}
+
+// FreshPath fails before anything is asked of the hub when `path` exists:
+// a token the hub made is shown once, and would be lost if it could not be
+// written afterwards.
+void FreshPath(const std::string& path) {
+  std::error_code ec;
+  if (path != "-" && std::filesystem::exists(path, ec)) Fail(path + " exists: give a new file");
 }
 
 // PendingNote is what a tenant-admin whose grant waits for approval is told.
@@ -97,6 +106,7 @@ void AddOperator(CLI::App& app, const Globals& g) {
       ->required();
   AddLifetimeOption(*add, *o);
   add->callback([&g, o] {
+    FreshPath(o->token_out);
     if (!WriteToken(Call(g, "POST", "/v1/operators",
                          WithLifetime(json{{"name", o->name}, {"role", o->role}}, *o).dump()),
                     o->token_out)) {
@@ -131,6 +141,7 @@ void AddOperator(CLI::App& app, const Globals& g) {
       ->required();
   AddLifetimeOption(*token, *o);
   token->callback([&g, o] {
+    FreshPath(o->token_out);
     if (!WriteToken(Call(g, "POST", "/v1/operators/" + o->name + "/token",
                          WithLifetime(json::object(), *o).dump()),
                     o->token_out)) {
@@ -153,6 +164,7 @@ void AddOperator(CLI::App& app, const Globals& g) {
                    "stdout)")
       ->required();
   approve->callback([&g, o] {
+    FreshPath(o->token_out);
     WriteToken(Call(g, "POST", "/v1/operators/" + o->name + "/approve"), o->token_out);
     std::fprintf(stderr,
                  "operator %s approved; your part of their token is written to %s: they join it "
@@ -169,6 +181,7 @@ void AddOperator(CLI::App& app, const Globals& g) {
   join->add_option("--token-out", o->token_out, "File for the token (created 0600; '-' stdout)")
       ->required();
   join->callback([o, parts] {
+    FreshPath(o->token_out);
     auto a = ReadSecretFile((*parts)[0]);
     if (!a) Fail(a.error());
     auto b = ReadSecretFile((*parts)[1]);

@@ -24,7 +24,7 @@ struct AdminServer::State {
   // Refused handshakes on the TLS listener, per claimed operator and source
   // (used on this server's thread only).
   AuthFailures auth_failures;
-  Clock now = SystemClock();
+  Clock now = MonotonicNowMs;  // buckets refill by intervals: a wall-clock step must not stop them
   std::thread thread;
 };
 
