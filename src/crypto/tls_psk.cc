@@ -91,13 +91,18 @@ struct TlsCallbacks {
     TlsPskSession* session = SessionOf(ssl);
     if (session == nullptr) return 0;
     const std::span<const std::uint8_t> id(identity, identity_len);
-    // OpenSSL asks once per identity the ClientHello offers; only the first
-    // is looked up (and again, the same one, after a HelloRetryRequest), so
-    // one ClientHello costs one lookup however many it lists, and the
-    // identity a refusal is charged to is the one looked up.
-    if (session->looked_up_ &&
-        !std::equal(id.begin(), id.end(), session->presented_.begin(), session->presented_.end())) {
-      return 1;
+    // OpenSSL asks once per identity the ClientHello offers, repeats
+    // included. One lookup a connection: the first identity is looked up,
+    // the same one again (a repeat, or after a HelloRetryRequest) is
+    // answered from that lookup, and any other is skipped; so a ClientHello
+    // costs one lookup however many it lists, and a refusal is charged to
+    // the identity looked up.
+    const bool same =
+        std::equal(id.begin(), id.end(), session->presented_.begin(), session->presented_.end());
+    if (session->looked_up_) {
+      if (!same || session->psk_.size() == 0) return 1;
+      *out = NewPskSession(ssl, session->psk_.Expose());
+      return *out == nullptr ? 0 : 1;
     }
     session->looked_up_ = true;
     session->presented_.assign(id.begin(), id.end());
@@ -109,6 +114,7 @@ struct TlsCallbacks {
     if (*out == nullptr) return 0;
     session->identity_.assign(id.begin(), id.end());
     session->psk_sha256_ = std::move(*digest);
+    session->psk_ = std::move(*psk);  // on the server, the PSK the lookup found
     return 1;
   }
 

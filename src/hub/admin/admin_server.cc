@@ -85,9 +85,6 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(
           if (!verdict.audit) return;
           nlohmann::json detail{{"via", "tls"}};
           if (verdict.suppressed > 0) detail["refused_unaudited_before"] = verdict.suppressed;
-          if (verdict.unaudited_on_listener > 0) {
-            detail["unaudited_on_listener_before"] = verdict.unaudited_on_listener;
-          }
           const auto held = db.Hold();
           const auto tenant = claimed ? registry.operators().TenantOf(*claimed)
                                       : Result<std::optional<std::string>>(std::nullopt);

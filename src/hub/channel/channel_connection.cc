@@ -94,13 +94,10 @@ void ChannelConnection::OnRead(boost::system::error_code ec, std::size_t n) {
           proto::ParseChannelIdentity(tls_->presented_identity(), services_->registry.hub_id());
       const std::string device = claimed ? claimed->device_id : "";
       const auto verdict =
-          services_->auth_failures.Failed(tls_->client(), device, services_->now());
+          services_->auth_failures.Failed(tls_->client(), device, MonotonicNowMs());
       if (verdict.audit) {
         nlohmann::json detail = nlohmann::json::object();
         if (verdict.suppressed > 0) detail["refused_unaudited_before"] = verdict.suppressed;
-        if (verdict.unaudited_on_listener > 0) {
-          detail["unaudited_on_listener_before"] = verdict.unaudited_on_listener;
-        }
         services_->AuditEvent(claimed ? "device:" + device : "unknown-device", "channel.psk-failed",
                               device, "refused:authentication-failed", detail.dump(), device);
       }

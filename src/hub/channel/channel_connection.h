@@ -51,7 +51,8 @@ struct ChannelServices {
   std::shared_ptr<crypto::TlsPskContext> tls;
   RateLimiter entropy_limiter;
   // Failed handshakes, per claimed device and source address: refused
-  // before the key lookup once spent, audited in aggregate.
+  // before the key lookup once spent, audited in aggregate. Its buckets
+  // refill on the monotonic clock (a wall-clock step must not stop them).
   AuthFailures auth_failures;
   // Sessions opened at each device's current epoch since it began. Kept in
   // memory: after a restart the count starts again and the age bound still

@@ -77,7 +77,7 @@ Result<std::unique_ptr<ChannelServer>> ChannelServer::Start(Registry& registry, 
             SKAP_ASSIGN_OR_RETURN(auto id, proto::ParseChannelIdentity(wire, s->registry.hub_id()));
             // A claim spent by failures is refused before it takes the
             // database (ChannelConnection::OnRead counts it).
-            if (s->auth_failures.Spent(client, id.device_id, s->now())) {
+            if (s->auth_failures.Spent(client, id.device_id, MonotonicNowMs())) {
               return Unexpected(ErrorCode::kAuthenticationFailed, "too many failures");
             }
             const auto held = s->db.Hold();

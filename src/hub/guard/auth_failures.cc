@@ -13,7 +13,8 @@ namespace {
 // given (else one host could draw from 2^64 buckets).
 std::string SourceOf(std::string_view address) {
   std::array<unsigned char, 16> v6{};
-  const std::string text(address);
+  // A link-local address may carry its scope ("fe80::1%eth0"): one host.
+  const std::string text(address.substr(0, address.find('%')));
   if (inet_pton(AF_INET6, text.c_str(), v6.data()) != 1) return text;
   std::array<char, INET6_ADDRSTRLEN> out{};
   constexpr std::array<unsigned char, 12> kMapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -62,13 +63,12 @@ AuthFailureVerdict AuthFailures::Failed(std::string_view source, std::string_vie
   (void)sources_.Take(SourceOf(source), 1, now_ms);
   (void)claims_.Take(claim, 1, now_ms);
   // Many sources together are bounded too: past the listener's allowance a
-  // failure is counted, not audited, and the next one audited says so.
+  // failure is counted under its claim, not audited, as a spent one is.
   if (!listener_.Take("", 1, now_ms).allowed) {
-    ++unaudited_on_listener_;
+    ++suppressed_[claim];
     return {};
   }
-  AuthFailureVerdict out{true, 0, unaudited_on_listener_};
-  unaudited_on_listener_ = 0;
+  AuthFailureVerdict out{true, 0};
   if (const auto it = suppressed_.find(claim); it != suppressed_.end()) {
     out.suppressed = it->second;
     suppressed_.erase(it);

@@ -28,7 +28,8 @@ struct AuthFailureLimits {
   double per_source_burst = 30;
   double per_source_per_s = 0.5;
   // Failures audited one by one on the whole listener, from all sources
-  // together: a burst, then one a second; past it they are counted.
+  // together: a burst, then one a second; past it they are counted under
+  // their claims.
   double audited_burst = 100;
   double audited_per_s = 1;
   // Buckets kept; past it the idle (refilled) ones are dropped, and if all
@@ -38,11 +39,9 @@ struct AuthFailureLimits {
 
 // AuthFailureVerdict is what to do with one failed attempt.
 struct AuthFailureVerdict {
-  bool audit = false;           // audit this failure
-  std::int64_t suppressed = 0;  // refused attempts of this claim since it was last audited
-  // Failures of any claim left unaudited since the last audited one, for
-  // want of the listener's allowance.
-  std::int64_t unaudited_on_listener = 0;
+  bool audit = false;  // audit this failure
+  // attempts of this claim refused, or left unaudited, since it was last audited
+  std::int64_t suppressed = 0;
 };
 
 class AuthFailures {
@@ -69,7 +68,6 @@ class AuthFailures {
   RateLimiter claims_;
   RateLimiter sources_;
   RateLimiter listener_;
-  std::int64_t unaudited_on_listener_ = 0;
   std::unordered_map<std::string, std::int64_t> suppressed_;  // by claim key
 };
 

@@ -348,8 +348,8 @@ Result<void> Operators::Disable(const Principal& actor, const std::string& name)
       return Unexpected(ErrorCode::kInvalidArgument,
                         "an operator cannot disable themself: ask another tenant-admin");
     }
-    SKAP_RETURN_IF_ERROR(
-        c_.db.Execute("UPDATE operators SET disabled = 1 WHERE name = $1", {name}));
+    SKAP_RETURN_IF_ERROR(c_.db.Execute(
+        "UPDATE operators SET disabled = 1, wrapped_token_part = NULL WHERE name = $1", {name}));
     SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
         {actor.AuditName(), "operator.disable", name, "ok", "{}", AsText(rows[0][0]).value_or("")},
         c_.now()));

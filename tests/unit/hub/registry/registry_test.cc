@@ -351,6 +351,12 @@ TEST_F(RegistryTest, DualControlMakesEveryGrantWaitForASecondTenantAdmin) {
   auto joined = proto::JoinOperatorTokenParts(prov->token.Expose(), approved->token.Expose());
   ASSERT_TRUE(joined);
   EXPECT_TRUE(ops.Authenticate(TextOf(*joined))) << "the two joined are";
+  // Neither part's bytes are the token's, now the operator is live.
+  for (const auto* part : {&prov->token, &approved->token}) {
+    std::string as_token = TextOf(*part);
+    as_token.replace(0, proto::kOperatorTokenPartPrefix.size(), proto::kOperatorTokenPrefix);
+    EXPECT_FALSE(ops.Authenticate(as_token));
+  }
   EXPECT_TRUE(ops.AdminPsk("prov2"));
   EXPECT_EQ(ops.Approve(*hal, "prov2").error().code, ErrorCode::kFailedPrecondition);
 
