@@ -1,4 +1,4 @@
-// skapctl operator add | list | disable | token | approve: the operators of
+// skapctl operator add | list | disable | token | approve | join: the operators of
 // a tenant, one role each. A token is written once, to a file of mode 0600.
 #include <cstdio>
 #include <ctime>

@@ -54,6 +54,18 @@ net::HttpResponse Text(SecretBytes body) {
   return r;
 }
 
+// TokenReply carries a token made for an operator (`status`), or, where dual
+// control makes the grant wait, the granter's part of it (202): the
+// approver is given the other.
+net::HttpResponse TokenReply(hub::OperatorToken token, int status) {
+  const bool pending = token.pending_approval;
+  net::HttpResponse r = Text(std::move(token.token));
+  r.status = pending ? 202 : status;
+  r.headers["X-Skap-Operator"] = token.name;
+  if (pending) r.headers["X-Skap-Approval"] = "pending";
+  return r;
+}
+
 json DeviceJson(const hub::Device& d) {
   json j{{"id", d.id},
          {"name", d.name},
@@ -233,18 +245,7 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
     auto token = registry_.operators().Add(actor, actor.tenant_id, in["name"].get<std::string>(),
                                            *role, *lifetime);
     if (!token) return Failure(token.error());
-    if (token->pending_approval) {
-      // The granter's part of the token only (202): the approver gets the other.
-      net::HttpResponse r = Text(std::move(token->token));
-      r.status = 202;
-      r.headers["X-Skap-Operator"] = token->name;
-      r.headers["X-Skap-Approval"] = "pending";
-      return r;
-    }
-    net::HttpResponse r = Text(std::move(token->token));
-    r.status = 201;
-    r.headers["X-Skap-Operator"] = token->name;
-    return r;
+    return TokenReply(std::move(*token), 201);
   }
   if (seg.size() == 2 && seg[1] == "operators" && get) {
     auto list = registry_.operators().List(actor);
@@ -274,17 +275,7 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
     if (!lifetime) return Failure(lifetime.error());
     auto token = registry_.operators().NewToken(actor, seg[2], *lifetime);
     if (!token) return Failure(token.error());
-    if (token->pending_approval) {
-      // The granter's part of the token only (202): the approver gets the other.
-      net::HttpResponse r = Text(std::move(token->token));
-      r.status = 202;
-      r.headers["X-Skap-Operator"] = token->name;
-      r.headers["X-Skap-Approval"] = "pending";
-      return r;
-    }
-    net::HttpResponse r = Text(std::move(token->token));
-    r.headers["X-Skap-Operator"] = token->name;
-    return r;
+    return TokenReply(std::move(*token), 200);
   }
   if (seg.size() == 4 && seg[1] == "operators" && seg[3] == "approve" && post) {
     auto token = registry_.operators().Approve(actor, seg[2]);
