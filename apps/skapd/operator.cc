@@ -24,11 +24,17 @@ struct OperatorOptions {
   std::optional<int> expires_in_days;
 };
 
+// Lifetime is the token's lifetime --expires-in-days asks for (none: as the
+// command's default).
+std::optional<std::chrono::seconds> Lifetime(const OperatorOptions& o) {
+  if (!o.expires_in_days) return std::nullopt;
+  return std::chrono::seconds(std::int64_t{*o.expires_in_days} * 86400);
+}
+
 void NewToken(const OperatorOptions& o) {
   auto node = skap::hub::HubNode::Open(o.data_dir);
   if (!node) Fail("opening " + o.data_dir, node.error());
-  std::optional<std::chrono::seconds> lifetime;
-  if (o.expires_in_days) lifetime = std::chrono::seconds(std::int64_t{*o.expires_in_days} * 86400);
+  const auto lifetime = Lifetime(o);
   auto token =
       (*node)->registry().operators().NewToken(skap::hub::Principal::Hub(), o.name, lifetime);
   if (!token) Fail("a new token for " + o.name, token.error());
@@ -44,8 +50,7 @@ void Add(const OperatorOptions& o) {
   if (!tenant) Fail("finding tenant " + o.tenant, tenant.error());
   auto role = skap::hub::ParseRole(o.role);
   if (!role) Fail("the role", role.error());
-  std::optional<std::chrono::seconds> lifetime;
-  if (o.expires_in_days) lifetime = std::chrono::seconds(std::int64_t{*o.expires_in_days} * 86400);
+  const auto lifetime = Lifetime(o);
   auto token = (*node)->registry().operators().Add(skap::hub::Principal::Hub(), *tenant, o.name,
                                                    *role, lifetime);
   if (!token) Fail("adding " + o.name, token.error());

@@ -23,4 +23,10 @@ Result<void> OpenTcpAcceptor(boost::asio::ip::tcp::acceptor& acceptor, const std
   return Ok();
 }
 
+std::string RemoteAddress(const boost::asio::ip::tcp::socket& socket) {
+  boost::system::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  return ec ? "?" : remote.address().to_string();
+}
+
 }  // namespace skap::net

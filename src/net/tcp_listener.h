@@ -1,5 +1,6 @@
-// Opening a TCP listening socket from a configured host and port, shared by
-// the device channel and the TLS admin listener.
+// Opening a TCP listening socket from a configured host and port, and
+// naming a connection's peer, shared by the device channel and the TLS
+// admin listener.
 #pragma once
 
 #include <cstdint>
@@ -18,5 +19,10 @@ namespace skap::net {
 // the listener in errors ("device channel").
 Result<void> OpenTcpAcceptor(boost::asio::ip::tcp::acceptor& acceptor, const std::string& host,
                              std::uint16_t port, std::string_view what);
+
+// RemoteAddress is the address of the connected socket's peer, as text
+// ("?" if the socket has none any more): what failed handshakes are counted
+// under.
+std::string RemoteAddress(const boost::asio::ip::tcp::socket& socket);
 
 }  // namespace skap::net

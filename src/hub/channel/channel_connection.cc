@@ -6,6 +6,7 @@
 
 #include "common/hex.h"
 #include "crypto/channel_key.h"
+#include "net/tcp_listener.h"
 
 namespace skap::hub {
 namespace {
@@ -57,9 +58,8 @@ Result<void> ChannelConnection::Start() {
   socket_.set_option(Tcp::no_delay(true), ignored);
   // The source address, for counting failed handshakes: the claim a
   // flood makes is its own, the address it comes from less so.
-  const auto remote = socket_.remote_endpoint(ignored);
-  SKAP_ASSIGN_OR_RETURN(tls_, crypto::TlsPskSession::NewServer(
-                                  services_->tls, ignored ? "?" : remote.address().to_string()));
+  SKAP_ASSIGN_OR_RETURN(
+      tls_, crypto::TlsPskSession::NewServer(services_->tls, net::RemoteAddress(socket_)));
   Read();
   return Ok();
 }

@@ -39,28 +39,34 @@ AuthFailures::AuthFailures(AuthFailureLimits limits)
       sources_(limits.per_source_per_s, limits.per_source_burst),
       listener_(limits.audited_per_s, limits.audited_burst) {}
 
-std::string AuthFailures::ClaimKey(std::string_view source, std::string_view identity) {
+std::string AuthFailures::ClaimKey(const std::string& source_key, std::string_view identity) {
   // The source's key first: no address holds '\n'.
-  std::string key = SourceOf(source);
+  std::string key = source_key;
   key += '\n';
   key += identity.substr(0, kMaxClaimBytes);
   return key;
 }
 
+bool AuthFailures::SpentKeys(const std::string& source_key, const std::string& claim_key,
+                             std::int64_t now_ms) const {
+  return !sources_.Holds(source_key, 1, now_ms) || !claims_.Holds(claim_key, 1, now_ms);
+}
+
 bool AuthFailures::Spent(std::string_view source, std::string_view identity, std::int64_t now_ms) {
-  return !sources_.Holds(SourceOf(source), 1, now_ms) ||
-         !claims_.Holds(ClaimKey(source, identity), 1, now_ms);
+  const std::string source_key = SourceOf(source);
+  return SpentKeys(source_key, ClaimKey(source_key, identity), now_ms);
 }
 
 AuthFailureVerdict AuthFailures::Failed(std::string_view source, std::string_view identity,
                                         std::int64_t now_ms) {
   Bound(now_ms);
-  const std::string claim = ClaimKey(source, identity);
-  if (Spent(source, identity, now_ms)) {
+  const std::string source_key = SourceOf(source);
+  const std::string claim = ClaimKey(source_key, identity);
+  if (SpentKeys(source_key, claim, now_ms)) {
     ++suppressed_[claim];
     return {};
   }
-  (void)sources_.Take(SourceOf(source), 1, now_ms);
+  (void)sources_.Take(source_key, 1, now_ms);
   (void)claims_.Take(claim, 1, now_ms);
   // Many sources together are bounded too: past the listener's allowance a
   // failure is counted under its claim, not audited, as a spent one is.

@@ -61,7 +61,10 @@ class AuthFailures {
   }
 
  private:
-  static std::string ClaimKey(std::string_view source, std::string_view identity);
+  // ClaimKey is the key of `identity` from the source whose key is `source_key`.
+  static std::string ClaimKey(const std::string& source_key, std::string_view identity);
+  bool SpentKeys(const std::string& source_key, const std::string& claim_key,
+                 std::int64_t now_ms) const;
   void Bound(std::int64_t now_ms);
 
   AuthFailureLimits limits_;

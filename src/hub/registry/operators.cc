@@ -131,16 +131,26 @@ Result<Operators::Credentials> Operators::NewCredentials(const std::string& name
   return out;
 }
 
-Result<std::vector<std::uint8_t>> Operators::SplitForApproval(const std::string& name,
-                                                              const SecretBytes& token,
-                                                              SecretBytes& granter_part) {
+Result<void> Operators::HandOutInTransaction(const std::string& name, SecretBytes token,
+                                             OperatorToken& out) {
+  if (!out.pending_approval) {
+    out.token = std::move(token);
+    return Ok();
+  }
+  // A grant that waits gives its granter one part of the token and keeps
+  // the other for the approver (Approve): only the two together, which the
+  // operator joins, make it.
   std::array<std::uint8_t, 32> mask{};
   SKAP_RETURN_IF_ERROR(c_.rng.Fill(mask));
   auto parts = proto::SplitOperatorToken(token.Expose(), mask);
   SecureWipe(mask.data(), mask.size());
   if (!parts) return Unexpected(std::move(parts).error());
-  granter_part = std::move(parts->first);
-  return c_.keystore.Wrap(parts->second.Expose(), TokenPartBinding(name));
+  SKAP_ASSIGN_OR_RETURN(const auto wrapped,
+                        c_.keystore.Wrap(parts->second.Expose(), TokenPartBinding(name)));
+  SKAP_RETURN_IF_ERROR(c_.db.Execute("UPDATE operators SET wrapped_token_part = $2 WHERE name = $1",
+                                     {name, Blob(wrapped)}));
+  out.token = std::move(parts->first);
+  return Ok();
 }
 
 bool Operators::Live(const store::Row& row, std::size_t disabled_column,
@@ -177,15 +187,6 @@ Result<OperatorToken> Operators::Add(const Principal& actor, const std::string& 
     SKAP_ASSIGN_OR_RETURN(auto made, NewCredentials(name));
     SKAP_ASSIGN_OR_RETURN(const bool dual, DualControlInTransaction(tenant_id));
     token.pending_approval = dual && NeedsApproval(actor, role);
-    // A grant that waits gives its granter one part of the token and keeps
-    // the other for the approver (Approve): only the two together, which
-    // the operator joins, make it.
-    std::vector<std::uint8_t> approver_part;
-    if (token.pending_approval) {
-      SKAP_ASSIGN_OR_RETURN(approver_part, SplitForApproval(name, made.token, token.token));
-    } else {
-      token.token = std::move(made.token);
-    }
     // 0 stands for "never" (NULL): no token expires at the epoch; "" for
     // no approval pending.
     const std::int64_t expires = expires_at_ms.value_or(0);
@@ -197,11 +198,7 @@ Result<OperatorToken> Operators::Add(const Principal& actor, const std::string& 
                        Blob(made.wrapped_admin_psk), c_.now(), expires,
                        token.pending_approval ? actor.name : std::string(),
                        actor.kind == Principal::Kind::kHub ? std::string("hub") : actor.name}));
-    if (token.pending_approval) {
-      SKAP_RETURN_IF_ERROR(
-          c_.db.Execute("UPDATE operators SET wrapped_token_part = $2 WHERE name = $1",
-                        {name, Blob(approver_part)}));
-    }
+    SKAP_RETURN_IF_ERROR(HandOutInTransaction(name, std::move(made.token), token));
     nlohmann::json detail{{"tenant", tenant_id}, {"role", RoleName(role)}};
     if (expires_at_ms) detail["expires_at_ms"] = *expires_at_ms;
     if (token.pending_approval) detail["pending_approval"] = true;
@@ -410,12 +407,6 @@ Result<OperatorToken> Operators::NewToken(const Principal& actor, const std::str
     const auto role = ParseRole(AsText(rows[0][2]).value_or(""));
     SKAP_ASSIGN_OR_RETURN(const bool dual, DualControlInTransaction(tenant));
     token.pending_approval = !self && dual && role && NeedsApproval(actor, *role);
-    std::vector<std::uint8_t> approver_part;
-    if (token.pending_approval) {
-      SKAP_ASSIGN_OR_RETURN(approver_part, SplitForApproval(name, made.token, token.token));
-    } else {
-      token.token = std::move(made.token);
-    }
     const std::string pending = token.pending_approval ? actor.name
                                 : self                 ? AsText(rows[0][4]).value_or("")
                                                        : std::string();
@@ -426,11 +417,7 @@ Result<OperatorToken> Operators::NewToken(const Principal& actor, const std::str
         " expires_at_ms = NULLIF($4, 0), pending_approval_by = NULLIF($5, ''),"
         " wrapped_token_part = NULL WHERE name = $1",
         {name, Blob(made.token_hash), Blob(made.wrapped_admin_psk), expires, pending}));
-    if (token.pending_approval) {
-      SKAP_RETURN_IF_ERROR(
-          c_.db.Execute("UPDATE operators SET wrapped_token_part = $2 WHERE name = $1",
-                        {name, Blob(approver_part)}));
-    }
+    SKAP_RETURN_IF_ERROR(HandOutInTransaction(name, std::move(made.token), token));
     nlohmann::json detail = nlohmann::json::object();
     if (expires_at) detail["expires_at_ms"] = *expires_at;
     if (token.pending_approval) detail["pending_approval"] = true;

@@ -134,12 +134,10 @@ class Operators {
     std::vector<std::uint8_t> wrapped_admin_psk;
   };
   Result<Credentials> NewCredentials(const std::string& name);
-  // SplitForApproval splits `token` in two (proto/admin_identity.h): the
-  // granter's part goes to `granter_part`, the approver's comes back
-  // wrapped for operator `name`'s row.
-  Result<std::vector<std::uint8_t>> SplitForApproval(const std::string& name,
-                                                     const SecretBytes& token,
-                                                     SecretBytes& granter_part);
+  // HandOutInTransaction gives `out` the token made for operator `name`'s
+  // row, or where the grant waits for approval, the granter's part of it,
+  // storing the approver's part wrapped in that row (proto/admin_identity.h).
+  Result<void> HandOutInTransaction(const std::string& name, SecretBytes token, OperatorToken& out);
   // Live is the operator row's checks: enabled, not expired, and no
   // approval pending (the column after the expiry's).
   bool Live(const store::Row& row, std::size_t disabled_column, std::size_t expires_column) const;

@@ -89,10 +89,8 @@ void OnTcpSocket(const std::shared_ptr<HttpServer::State>& state, Tcp::socket so
     stream = std::make_unique<CertificateTlsServerStream>(std::move(socket), *tls->context);
   } else {
     // The client's address goes to the PSK lookup (failures are counted per source).
-    boost::system::error_code ec;
-    const auto remote = socket.remote_endpoint(ec);
     auto session = crypto::TlsPskSession::NewServer(
-        std::get<PskTransport>(state->transport).context, ec ? "?" : remote.address().to_string());
+        std::get<PskTransport>(state->transport).context, RemoteAddress(socket));
     if (!session) return;
     stream = std::make_unique<TlsPskServerStream>(std::move(socket), std::move(*session));
   }
