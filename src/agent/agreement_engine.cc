@@ -486,27 +486,31 @@ void AgreementEngine::OnDelivery(HubPort& link, const pb::PeerDelivery& delivery
       return Unstored();  // cannot tell whether it is known
     }
   }
-  if (it == live_.end()) {
-    if (params->responder == identity_.device_id &&
-        !Answer(link, *params, std::move(share), AsBytes(offer.share_mac()))) {
-      return Unstored();
+  // A header this side may answer (a sid it does not hold, or one whose
+  // header it refused) is taken only when it is proven (a re-seed's share
+  // MAC) or when k hubs carry it: fewer than k lying hubs cannot make this
+  // side answer a header of theirs, nor refuse the real one.
+  const bool answerable =
+      params->responder == identity_.device_id &&
+      (it == live_.end() ||
+       (!SameParams(it->second.params, *params) && it->second.role == Role::kResponder &&
+        it->second.state == AgreementState::kFailed && !it->second.refusal_out.empty()));
+  if (answerable) {
+    if (params->expires_at_ms <= now_()) {  // late or replayed: nothing to answer
+      return Ack(link, sender, offer.header().sid(), pb::DELIVERY_KIND_SHARE);
     }
-    return Ack(link, sender, offer.header().sid(), pb::DELIVERY_KIND_SHARE);
-  }
-  AgreementRecord& r = it->second;
-  if (!SameParams(r.params, *params) && r.role == Role::kResponder &&
-      r.state == AgreementState::kFailed && !r.refusal_out.empty() &&
-      params->responder == identity_.device_id) {
-    // The header this side refused may have been one hub's alteration: a
-    // share under another header is answered on its own merits (the
-    // refusal named the header it refused, so it stops nothing else).
+    const bool proven = ShareIsTheInitiators(*params, index, share, AsBytes(offer.share_mac()));
+    if (!proven && !Adopted(*params)) return Hold(link, delivery, std::move(share), *params, index);
     if (!Answer(link, *params, std::move(share), AsBytes(offer.share_mac()))) return Unstored();
-    return Ack(link, sender, offer.header().sid(), pb::DELIVERY_KIND_SHARE);
+    Ack(link, sender, offer.header().sid(), pb::DELIVERY_KIND_SHARE);
+    return ReleaseHeld(params->sid);  // what other hubs carried is judged against it
   }
-  // A share from a hub that altered the header changes nothing; with the
-  // header proven by a share's MAC (a re-seed), it names that hub.
+  if (it == live_.end()) return Ack(link, sender, offer.header().sid(), pb::DELIVERY_KIND_SHARE);
+  AgreementRecord& r = it->second;
+  // A share from a hub that altered the header changes nothing, and names
+  // that hub: the record's header is the initiator's own, or one proven by
+  // a share's MAC, or one k hubs carried (of whom fewer than k lie).
   if (!SameParams(r.params, *params) && r.state == AgreementState::kRunning && r.agreement &&
-      r.agreement->shares_authenticated() &&
       std::find(r.agreement->rejected_hubs().begin(), r.agreement->rejected_hubs().end(), index) ==
           r.agreement->rejected_hubs().end()) {
     r.agreement->NameHub(index);
@@ -529,6 +533,71 @@ void AgreementEngine::OnDelivery(HubPort& link, const pb::PeerDelivery& delivery
     }
   }
   Ack(link, sender, offer.header().sid(), pb::DELIVERY_KIND_SHARE);
+}
+
+bool AgreementEngine::Adopted(const pairwise::AgreementParams& params) const {
+  const auto found = adopted_.find(params.sid);
+  if (found == adopted_.end()) return false;
+  const auto th = pairwise::TranscriptHash(params);
+  return th && *th == found->second.transcript;
+}
+
+void AgreementEngine::Hold(HubPort& link, const pb::PeerDelivery& delivery, SecretBytes share,
+                           const pairwise::AgreementParams& params, unsigned index) {
+  auto th = pairwise::TranscriptHash(params);
+  if (!th)
+    return Ack(link, delivery.sender(), delivery.share().header().sid(), pb::DELIVERY_KIND_SHARE);
+  // Each hub has its share of the room, as for unproven notes: a flood of
+  // made-up sids through one hub pushes out only that hub's own. What is
+  // pushed out stays unacknowledged at its hub, which hands it over again.
+  const std::size_t quota =
+      std::max<std::size_t>(1, kMaxUnproven / std::max<std::size_t>(1, identity_.hub_set.size()));
+  if (auto known = held_.find(params.sid); known == held_.end() || !known->second.contains(index)) {
+    std::size_t count = 0;
+    auto oldest = held_.end();
+    for (auto h = held_.begin(); h != held_.end(); ++h) {
+      const auto entry = h->second.find(index);
+      if (entry == h->second.end()) continue;
+      ++count;
+      if (oldest == held_.end() ||
+          entry->second.expires_at_ms < oldest->second.at(index).expires_at_ms) {
+        oldest = h;
+      }
+    }
+    if (count >= quota && oldest != held_.end()) {
+      oldest->second.erase(index);
+      if (oldest->second.empty()) held_.erase(oldest);
+    }
+  }
+  const std::int64_t keep_until = std::min(params.expires_at_ms, now_() + kUnprovenKeep.count());
+  auto& of_sid = held_[params.sid];
+  of_sid.insert_or_assign(index, HeldShare{&link, delivery, std::move(share), *th, keep_until});
+  // The header of this device's own network sets k (never the one a header
+  // claims).
+  const auto carriers = std::count_if(of_sid.begin(), of_sid.end(), [&](const auto& entry) {
+    return entry.second.transcript == *th;
+  });
+  if (static_cast<std::size_t>(carriers) < identity_.threshold) return;
+  adopted_.insert_or_assign(params.sid, AdoptedHeader{*th, keep_until});
+  ReleaseHeld(params.sid);
+}
+
+void AgreementEngine::ReleaseHeld(const Sid& sid) {
+  auto found = held_.find(sid);
+  if (found == held_.end()) return;
+  auto entries = std::move(found->second);
+  held_.erase(found);
+  const auto adopted = adopted_.find(sid);
+  // The adopted header's shares first (the first of them starts the
+  // agreement), then the others, which name their hubs.
+  for (const bool of_adopted : {true, false}) {
+    for (auto& [index, held] : entries) {
+      const bool same = adopted != adopted_.end() && held.transcript == adopted->second.transcript;
+      if (same != of_adopted || held.link == nullptr) continue;
+      HubPort& link = *std::exchange(held.link, nullptr);
+      OnDelivery(link, held.delivery, std::move(held.share));
+    }
+  }
 }
 
 bool AgreementEngine::JudgeLateShare(AgreementRecord& r, unsigned index, const SecretBytes& share) {
@@ -979,6 +1048,11 @@ void AgreementEngine::Tick() {
                                                  : ""));
     }
   }
+  for (auto h = held_.begin(); h != held_.end();) {
+    std::erase_if(h->second, [now](const auto& entry) { return entry.second.expires_at_ms < now; });
+    h = h->second.empty() ? held_.erase(h) : std::next(h);
+  }
+  std::erase_if(adopted_, [now](const auto& entry) { return entry.second.expires_at_ms < now; });
   std::erase_if(unproven_, [now](const auto& entry) {
     return std::all_of(entry.second.begin(), entry.second.end(),
                        [now](const auto& hub) { return hub.second.expires_at_ms < now; });

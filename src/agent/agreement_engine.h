@@ -176,6 +176,14 @@ class AgreementEngine final : public HubPortListener {
   // Reseed starts an agreement with `peer` that is not a person's: its
   // failure is kept for status (LastReseedFailure).
   void Reseed(const std::string& peer, bool fresh, bool hybrid);
+  // Adopted is true when k hubs carried `params` as the header of its sid.
+  bool Adopted(const pairwise::AgreementParams& params) const;
+  // Hold keeps a share under a header not proven yet, unacknowledged, and
+  // adopts the header once k hubs carry it.
+  void Hold(HubPort& link, const channel::v1::PeerDelivery& delivery, SecretBytes share,
+            const pairwise::AgreementParams& params, unsigned index);
+  // ReleaseHeld hands the shares held for `sid` over again (OnDelivery).
+  void ReleaseHeld(const Sid& sid);
   static void Ack(HubPort& link, const std::string& sender, const std::string& sid,
                   channel::v1::DeliveryKind kind);
   // Unstored notes a delivery left unacknowledged because the store failed.
@@ -235,6 +243,23 @@ class AgreementEngine final : public HubPortListener {
     bool mac_failed = false;               // (else refused)
   };
   std::map<Sid, std::map<unsigned, Unproven>> unproven_;
+  // Shares under a header this side could answer but that is not proven
+  // yet (sid -> hub index), unacknowledged: once k hubs carry one header it
+  // is adopted (adopted_) and they are handed over again, its own first
+  // (ReleaseHeld). In memory, kMaxUnproven / n per hub, until expiry.
+  struct HeldShare {
+    HubPort* link = nullptr;
+    channel::v1::PeerDelivery delivery;
+    SecretBytes share;
+    std::vector<std::uint8_t> transcript;  // th of its header
+    std::int64_t expires_at_ms = 0;
+  };
+  std::map<Sid, std::map<unsigned, HeldShare>> held_;
+  struct AdoptedHeader {
+    std::vector<std::uint8_t> transcript;
+    std::int64_t expires_at_ms = 0;
+  };
+  std::map<Sid, AdoptedHeader> adopted_;
   // The hubs that have stored this agreement's share or current tags: a link
   // that comes back up resends only what its hub does not hold yet.
   std::map<Sid, std::set<std::string>> shares_held_;

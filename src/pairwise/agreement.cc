@@ -108,12 +108,12 @@ Result<void> Agreement::AddPeerShare(unsigned hub_index, std::span<const std::ui
   if (hub_index < 1 || hub_index > params_.hub_count() || y.size() != kSecretBytes) {
     return Unexpected(ErrorCode::kInvalidArgument, "share: hub index or size out of range");
   }
+  if (const auto named = std::lower_bound(rejected_.begin(), rejected_.end(), hub_index);
+      named != rejected_.end() && *named == hub_index) {
+    return Unexpected(ErrorCode::kPermissionDenied,
+                      "share: hub " + std::to_string(hub_index) + " altered a share already");
+  }
   if (!share_mac_key_.empty()) {
-    const auto named = std::lower_bound(rejected_.begin(), rejected_.end(), hub_index);
-    if (named != rejected_.end() && *named == hub_index) {
-      return Unexpected(ErrorCode::kPermissionDenied,
-                        "share: hub " + std::to_string(hub_index) + " altered a share already");
-    }
     SKAP_ASSIGN_OR_RETURN(const auto expected,
                           ShareMac(share_mac_key_.Expose(), PeerRole(), transcript_, hub_index, y));
     if (!ct::Equal(expected, mac)) {

@@ -99,12 +99,13 @@ class Agreement {
   // refused (kInvalidArgument), as is an index outside the hub set. With
   // shares authenticated, a share whose `mac` fails names its hub (in
   // rejected_hubs and, once confirmed, inconsistent_hubs) and is refused
-  // (kPermissionDenied), as is anything more from that hub.
+  // (kPermissionDenied), as is anything more from a named hub.
   Result<void> AddPeerShare(unsigned hub_index, std::span<const std::uint8_t> y,
                             std::span<const std::uint8_t> mac = {});
-  // NameHub rejects hub `hub_index` as a liar: with shares authenticated,
-  // for a share that failed its MAC or came under another header than this
-  // agreement's (which only the initiator makes) before this side held it.
+  // NameHub rejects hub `hub_index` as a liar: for a share that failed its
+  // MAC, or that came under another header than this agreement's (which only
+  // the initiator makes, and which this side holds as made, as proven by a
+  // share's MAC, or as k hubs carried it). Nothing more from it counts.
   void NameHub(unsigned hub_index);
   // rejected_hubs are the hubs whose share failed its MAC, ascending.
   const std::vector<unsigned>& rejected_hubs() const { return rejected_; }

@@ -582,6 +582,65 @@ std::string LieName(const ::testing::TestParamInfo<LyingCase>& info) {
 }
 INSTANTIATE_TEST_SUITE_P(KOfN, LyingHubs, ::testing::ValuesIn(AllLies()), LieName);
 
+// First agreements (no session yet, so no share MACs) under fewer than k
+// liars, as many as n - k allow: for every 2 <= k < n <= 5, every such set
+// and each way of lying, both sides confirm one key at epoch 1. A hub that
+// altered a header is named exactly (the header every side adopts is the one
+// k hubs carried, and fewer than k lie); one that altered a share is never
+// confused with an honest one, though it can go unnamed.
+class FirstAgreementLyingHubs : public AgreementEngineTest,
+                                public ::testing::WithParamInterface<LyingCase> {};
+
+TEST_P(FirstAgreementLyingHubs, CannotStopSplitOrFrameAnyone) {
+  const auto [lie, k, n] = GetParam();
+  Setup(k, n);
+  const bool hybrid = lie == Lie::kPublicKeyFlood;
+  const bool from_b = lie == Lie::kForgedConcurrent;
+  for (unsigned mask = 1; mask < (1u << n); ++mask) {
+    std::vector<std::string> liars;
+    for (unsigned i = 0; i < n; ++i) {
+      const bool lies = (mask & (1u << i)) != 0;
+      hubs_[i]->lie = lies ? lie : Lie::kNone;
+      if (lies) liars.push_back(hubs_[i]->id);
+    }
+    if (liars.size() > n - k || liars.size() >= k) continue;
+    SCOPED_TRACE("k=" + std::to_string(k) + " n=" + std::to_string(n) +
+                 " lying mask=" + std::to_string(mask));
+    const auto outcome = Agree(/*fresh=*/true, hybrid, from_b);
+    EXPECT_EQ(outcome.state, AgreementState::kConfirmed) << outcome.reason;
+    EXPECT_EQ(Epoch(A(), kB), 1U);
+    EXPECT_EQ(Epoch(B(), kA), 1U);
+    EXPECT_TRUE(SameKeys());
+    EXPECT_EQ(responder_outcome_.sid, outcome.sid);
+    EXPECT_EQ(responder_outcome_.state, AgreementState::kConfirmed) << responder_outcome_.reason;
+    const bool alters_header =
+        lie == Lie::kRefusableHeader || lie == Lie::kPoisonedHeader || lie == Lie::kShiftedHubSet;
+    const bool alters_share = lie == Lie::kCorruptShare || lie == Lie::kColludingOffsets;
+    const std::vector<std::string>& responder_named = responder_outcome_.inconsistent_hubs;
+    for (const auto* named : {&outcome.inconsistent_hubs, &responder_named}) {
+      if (alters_header) {
+        EXPECT_EQ(*named, liars);
+      } else if (alters_share) {
+        for (const auto& hub : *named) {
+          EXPECT_NE(std::find(liars.begin(), liars.end(), hub), liars.end()) << hub << " framed";
+        }
+      } else {
+        EXPECT_TRUE(named->empty());
+      }
+    }
+  }
+}
+
+std::vector<LyingCase> FirstAgreementLies() {
+  std::vector<LyingCase> out;
+  for (const auto& c : AllLies()) {
+    if (c.k >= 2) out.push_back(c);  // with k = 1 no liar is fewer than k
+  }
+  return out;
+}
+INSTANTIATE_TEST_SUITE_P(KOfN, FirstAgreementLyingHubs, ::testing::ValuesIn(FirstAgreementLies()),
+                         LieName);
+
 // The last message of a re-seed, the initiator's tag, lost on every hub
 // (the initiator cut off until the hubs purged it): the initiator is an
 // epoch ahead. With n - k of the hubs withholding everything from then on,
@@ -671,7 +730,7 @@ TEST_F(AgreementEngineTest, ALateLastTagIsNotASplit) {
 
 // A hub that forges a stale offer "from" the peer (an epoch this side
 // holds already) cannot make this side re-seed: only an offer whose share
-// the peer MACed counts.
+// the peer MACed counts. Through fewer than k hubs it is not even refused.
 TEST_F(AgreementEngineTest, AForgedStaleOfferStartsNoReseed) {
   ASSERT_NO_FATAL_FAILURE(AtEpochTwo(2, 3));
   const auto before = A().engine->Recent(16).size();
@@ -689,6 +748,19 @@ TEST_F(AgreementEngineTest, AForgedStaleOfferStartsNoReseed) {
   offer.mutable_share()->set_hub_index(1);
   offer.mutable_share()->set_share_mac(std::string(48, 'f'));
   A().engine->OnDelivery(*A().ports[0], offer, SecretBytes(32));
+  fabric_.Run();
+  now_ms_ += 1500;
+  A().engine->Tick();
+  fabric_.Run();
+  // One hub's header, unproven, is not even refused (k hubs must carry it).
+  EXPECT_EQ(A().engine->Recent(16).size(), before) << "no refusal, no re-seed";
+  // Two hubs (k) carrying it: refused, and still no re-seed.
+  forged.sid.fill(0x67);
+  forged.expires_at_ms = now_ms_ + 900;
+  proto::FillHeader(forged, *offer.mutable_share()->mutable_header());
+  A().engine->OnDelivery(*A().ports[0], offer, SecretBytes(32));
+  offer.mutable_share()->set_hub_index(2);
+  A().engine->OnDelivery(*A().ports[1], offer, SecretBytes(32));
   fabric_.Run();
   now_ms_ += 1500;
   A().engine->Tick();
