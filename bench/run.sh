@@ -80,7 +80,8 @@ dms() {  # dms <benchmark name>: CPU ms per iteration
 }
 base=$(dms BM_CombineShares)
 printf "%-44s %12s %14s\n" "measurement" "CPU ms" "x baseline"
-for b in BM_CombineShares BM_ReseedDecode/0 BM_ReseedDecode/8 BM_FirstAgreementDecode/0 \
+for b in BM_CombineShares BM_ReseedDecode/0 BM_ReseedDecode/8 BM_CheckedFirstAgreementDecode/0 \
+  BM_CheckedFirstAgreementDecode/8 BM_FirstAgreementDecode/0 \
   BM_FirstAgreementDecode/8; do
   printf "%-44s %12s %14s\n" "$b" "$(dms "$b")" \
     "$(awk -v a="$(dms "$b")" -v z="$base" 'BEGIN { if (z > 0) printf "%.0f", a / z }')"

@@ -23,6 +23,13 @@ std::optional<pairwise::AgreementId> SidFrom(const std::string& bytes) {
   return sid;
 }
 
+// ChecksOf is the list of share check values a share offer carries.
+std::vector<pairwise::ShareCheckValue> ChecksOf(const pb::ShareOffer& offer) {
+  std::vector<pairwise::ShareCheckValue> out;
+  for (const auto& check : offer.share_checks()) out.emplace_back(check.begin(), check.end());
+  return out;
+}
+
 bool SameParams(const pairwise::AgreementParams& a, const pairwise::AgreementParams& b) {
   return a.sid == b.sid && a.initiator == b.initiator && a.responder == b.responder &&
          a.hub_set == b.hub_set && a.threshold == b.threshold &&
@@ -191,6 +198,9 @@ void AgreementEngine::SendShares(const AgreementRecord& r, HubPort* only) {
       if (auto mac = r.agreement->OwnShareMac(index)) {
         offer->set_share_mac(std::string(mac->begin(), mac->end()));
       }
+    } else if (auto checks = r.agreement->OwnShareChecks()) {
+      for (const auto& check : *checks)
+        offer->add_share_checks(std::string(check.begin(), check.end()));
     }
     const Sid sid = r.params.sid;
     const std::string hub = link->hub_id();
@@ -501,7 +511,9 @@ void AgreementEngine::OnDelivery(HubPort& link, const pb::PeerDelivery& delivery
     }
     const bool proven = ShareIsTheInitiators(*params, index, share, AsBytes(offer.share_mac()));
     if (!proven && !Adopted(*params)) return Hold(link, delivery, std::move(share), *params, index);
-    if (!Answer(link, *params, std::move(share), AsBytes(offer.share_mac()))) return Unstored();
+    if (!Answer(link, *params, std::move(share), AsBytes(offer.share_mac()), ChecksOf(offer))) {
+      return Unstored();
+    }
     Ack(link, sender, offer.header().sid(), pb::DELIVERY_KIND_SHARE);
     return ReleaseHeld(params->sid);  // what other hubs carried is judged against it
   }
@@ -519,7 +531,8 @@ void AgreementEngine::OnDelivery(HubPort& link, const pb::PeerDelivery& delivery
   if (SameParams(r.params, *params)) {
     const std::size_t named = r.agreement ? r.agreement->rejected_hubs().size() : 0;
     if (r.state == AgreementState::kRunning && r.agreement &&
-        (r.agreement->AddPeerShare(index, share.Expose(), AsBytes(offer.share_mac())) ||
+        (r.agreement->AddPeerShare(index, share.Expose(), AsBytes(offer.share_mac()),
+                                   ChecksOf(offer)) ||
          r.agreement->rejected_hubs().size() != named)) {
       // A share that failed its MAC names its hub: stored like a share.
       if (!Progress(r)) return Unstored();
@@ -780,7 +793,8 @@ bool AgreementEngine::Refuse(const pairwise::AgreementParams& params, const std:
 }
 
 bool AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& params,
-                             SecretBytes share, std::span<const std::uint8_t> share_mac) {
+                             SecretBytes share, std::span<const std::uint8_t> share_mac,
+                             std::vector<pairwise::ShareCheckValue> checks) {
   if (params.expires_at_ms <= now_()) return true;  // late or replayed: nothing to answer
   const unsigned index = OwnHubIndex(link);
   // A header refused here may be one a hub altered: if the sid's real
@@ -848,7 +862,7 @@ bool AgreementEngine::Answer(HubPort& link, const pairwise::AgreementParams& par
   if (!AuthenticateShares(r)) return false;  // this side holds epoch e - 1: only the store failed
   // A re-seed's header is taken only with a share the initiator made for
   // it: one a hub forged or altered (its header included) starts nothing.
-  if (!r.agreement->AddPeerShare(index, share.Expose(), share_mac)) {
+  if (!r.agreement->AddPeerShare(index, share.Expose(), share_mac, std::move(checks))) {
     if (!r.agreement->shares_authenticated()) return true;
     NoteUnproven(params, index, /*mac_failed=*/true);
     // More than n - k hubs handing over this header with shares that fail

@@ -126,7 +126,8 @@ class AgreementEngine final : public HubPortListener {
   // Answer handles the first share of an agreement the peer started; false
   // when what it must store could not be (the delivery is not acknowledged).
   bool Answer(HubPort& link, const pairwise::AgreementParams& params, SecretBytes share,
-              std::span<const std::uint8_t> share_mac);
+              std::span<const std::uint8_t> share_mac,
+              std::vector<pairwise::ShareCheckValue> checks);
   // OwnHubIndex is `link`'s hub's position (1-based) in this device's hub
   // set, 0 if it is not in it.
   unsigned OwnHubIndex(const HubPort& link) const;

@@ -39,6 +39,7 @@ Result<Agreement::Snapshot> Agreement::TakeSnapshot() const {
   s.own_x25519 = own_x25519_.private_key.Clone();
   s.peer_x25519 = peer_x25519_;
   s.rejected_hubs = rejected_;
+  s.peer_checks = peer_checks_;
   return s;
 }
 
@@ -60,6 +61,9 @@ Result<Agreement> Agreement::Restore(Snapshot snapshot) {
   }
   // As stored: the caps applied when they arrived.
   a.peer_tags_ = std::move(snapshot.peer_tags);
+  for (auto& [index, checks] : snapshot.peer_checks) {
+    if (a.peer_shares_.contains(index)) a.peer_checks_[index] = std::move(checks);
+  }
   if (a.params_.hybrid()) {  // both sides hold their key pair until confirmation
     if (snapshot.own_x25519.size() != crypto::kX25519KeySize) {
       return Unexpected(ErrorCode::kMalformedInput, "agreement record: X25519 key");
@@ -77,6 +81,15 @@ Result<Agreement> Agreement::Restore(Snapshot snapshot) {
 std::span<const std::uint8_t> Agreement::OwnShare(unsigned hub_index) const {
   if (hub_index < 1 || hub_index > own_shares_.size()) return {};
   return own_shares_[hub_index - 1].Expose();
+}
+
+Result<std::vector<ShareCheckValue>> Agreement::OwnShareChecks() const {
+  std::vector<ShareCheckValue> out;
+  for (unsigned i = 1; i <= own_shares_.size(); ++i) {
+    SKAP_ASSIGN_OR_RETURN(auto check, ShareCheck(params_, i, own_shares_[i - 1].Expose()));
+    out.push_back(std::move(check));
+  }
+  return out;
 }
 
 Result<void> Agreement::AuthenticateShares(std::span<const std::uint8_t> previous_peer_secret) {
@@ -98,12 +111,14 @@ void Agreement::NameHub(unsigned hub_index) {
   rejected_.insert(at, hub_index);
   // Whatever it delivered before counts no more.
   peer_shares_.erase(hub_index);
+  peer_checks_.erase(hub_index);
   peer_tags_.erase(hub_index);
   peer_x25519_.erase(hub_index);
 }
 
 Result<void> Agreement::AddPeerShare(unsigned hub_index, std::span<const std::uint8_t> y,
-                                     std::span<const std::uint8_t> mac) {
+                                     std::span<const std::uint8_t> mac,
+                                     std::vector<ShareCheckValue> checks) {
   if (confirmed_) return Ok();  // a late share changes nothing any more
   if (hub_index < 1 || hub_index > params_.hub_count() || y.size() != kSecretBytes) {
     return Unexpected(ErrorCode::kInvalidArgument, "share: hub index or size out of range");
@@ -128,6 +143,12 @@ Result<void> Agreement::AddPeerShare(unsigned hub_index, std::span<const std::ui
                       "share: hub " + std::to_string(hub_index) + " already delivered another one");
   }
   peer_shares_.emplace(hub_index, SecretBytes::Copy(y));
+  const bool well_formed = checks.size() == params_.hub_count() &&
+                           std::all_of(checks.begin(), checks.end(), [](const ShareCheckValue& c) {
+                             return c.size() == kShareCheckBytes;
+                           });
+  if (!well_formed) checks.clear();
+  if (share_mac_key_.empty()) peer_checks_.insert_or_assign(hub_index, std::move(checks));
   return Ok();
 }
 
@@ -189,8 +210,54 @@ Result<SecretBytes> Agreement::KeyFor(std::span<const std::uint8_t> peer_secret,
                        responder_public);
 }
 
+Result<std::vector<Candidate>> Agreement::CheckedCandidates() const {
+  const std::size_t k = params_.threshold;
+  // Each distinct list the hubs carried, with how many carried it.
+  std::vector<std::pair<const std::vector<ShareCheckValue>*, std::size_t>> lists;
+  for (const auto& [index, checks] : peer_checks_) {
+    const auto at = std::find_if(lists.begin(), lists.end(),
+                                 [&](const auto& list) { return *list.first == checks; });
+    if (at == lists.end()) {
+      lists.emplace_back(&checks, 1);
+    } else {
+      ++at->second;
+    }
+  }
+  std::vector<Candidate> out;
+  bool unchecked = false;
+  for (const auto& [checks, carriers] : lists) {
+    if (carriers < k) continue;
+    if (checks->empty()) {
+      unchecked = true;
+      continue;
+    }
+    Candidate candidate;
+    std::map<unsigned, SecretBytes> first_k;
+    for (const auto& [index, y] : peer_shares_) {
+      SKAP_ASSIGN_OR_RETURN(const auto value, ShareCheck(params_, index, y.Expose()));
+      if (value != (*checks)[index - 1]) continue;  // check values are public
+      candidate.support.push_back(index);
+      if (first_k.size() < k) first_k.emplace(index, y.Clone());
+    }
+    if (candidate.support.size() < k) continue;
+    SKAP_ASSIGN_OR_RETURN(auto rebuilt, RebuildCandidates(params_, first_k));
+    if (rebuilt.size() != 1) {
+      return Unexpected(ErrorCode::kFailedPrecondition, "k shares rebuild one value");
+    }
+    candidate.secret = std::move(rebuilt.front().secret);
+    candidate.rebuilt_by = candidate.support;
+    candidate.checks = *checks;
+    out.push_back(std::move(candidate));
+  }
+  if (unchecked) {
+    SKAP_ASSIGN_OR_RETURN(auto every, RebuildCandidates(params_, peer_shares_));
+    for (auto& candidate : every) out.push_back(std::move(candidate));
+  }
+  return out;
+}
+
 Result<std::vector<Candidate>> Agreement::Candidates() const {
-  if (!shares_authenticated()) return RebuildCandidates(params_, peer_shares_);
+  if (!shares_authenticated()) return CheckedCandidates();
   // Every share held is the peer's own: any k of them rebuild its value,
   // and all of them lie on its polynomial. One rebuild, whatever n is.
   std::vector<Candidate> out;
@@ -240,7 +307,10 @@ Result<bool> Agreement::TryConfirm() {
       const bool all_at_hand = peer_shares_.size() == params_.hub_count();
       // Authenticated shares are all the sender's: F is the polynomial
       // they lie on, and the hubs named are those whose share failed its MAC.
-      const bool certain = k == 1 || shares_authenticated() ||
+      // Shares verified by the sender's check values (a list k hubs
+      // carried) are exactly the sender's.
+      const bool checked = !candidate.checks.empty();
+      const bool certain = k == 1 || shares_authenticated() || checked ||
                            candidate.support.size() + 1 >= params_.hub_count() ||
                            (all_at_hand && candidate.rebuilt_by == candidate.support);
       share_checks_.clear();
@@ -248,10 +318,23 @@ Result<bool> Agreement::TryConfirm() {
       if (certain) {
         // Shares off F name their hubs; hubs yet to deliver are judged later
         // by one-way checks of the shares F says they carry.
-        SKAP_ASSIGN_OR_RETURN(share_checks_,
-                              MissingShareChecks(params_, peer_shares_, candidate.support));
+        if (checked) {
+          for (unsigned index = 1; index <= params_.hub_count(); ++index) {
+            if (!peer_shares_.contains(index)) share_checks_[index] = candidate.checks[index - 1];
+          }
+        } else {
+          SKAP_ASSIGN_OR_RETURN(share_checks_,
+                                MissingShareChecks(params_, peer_shares_, candidate.support));
+        }
         for (const auto& [index, y] : peer_shares_) {
-          if (!std::binary_search(candidate.support.begin(), candidate.support.end(), index)) {
+          // Off the polynomial, or carrying a list of check values of its
+          // own making with it.
+          const auto carried = peer_checks_.find(index);
+          const bool altered_checks = checked && carried != peer_checks_.end() &&
+                                      !carried->second.empty() &&
+                                      carried->second != candidate.checks;
+          if (altered_checks ||
+              !std::binary_search(candidate.support.begin(), candidate.support.end(), index)) {
             inconsistent_.push_back(index);
           }
         }
@@ -275,6 +358,7 @@ Result<bool> Agreement::TryConfirm() {
       own_secret_ = SecretBytes();
       own_shares_.clear();
       peer_shares_.clear();
+      peer_checks_.clear();
       own_x25519_.private_key = SecretBytes();
       return true;
     }

@@ -72,6 +72,9 @@ class Agreement {
     std::map<unsigned, std::vector<std::uint8_t>> peer_x25519;
     // Hubs whose share failed its MAC (re-seeds), ascending.
     std::vector<unsigned> rejected_hubs;
+    // The check values of the peer's shares each hub carried with its share
+    // (first agreements; empty: none).
+    std::map<unsigned, std::vector<ShareCheckValue>> peer_checks;
   };
   // TakeSnapshot copies the state out (kFailedPrecondition once confirmed:
   // then only the key goes on).
@@ -94,14 +97,23 @@ class Agreement {
   // OwnShareMac is share_mac_i of this side's share for hub i.
   Result<std::vector<std::uint8_t>> OwnShareMac(unsigned hub_index) const;
 
-  // AddPeerShare records the peer's share carried by hub `hub_index`. The
+  // OwnShareChecks are the check values (ShareCheck) of this side's n
+  // shares, to send with each share of a first agreement: the peer verifies
+  // every share by them once k hubs have carried the same list.
+  Result<std::vector<ShareCheckValue>> OwnShareChecks() const;
+
+  // AddPeerShare records the peer's share carried by hub `hub_index`, with
+  // the list of check values that hub carried with it (`checks`; ignored
+  // with shares authenticated, and taken as none unless it holds one value
+  // for each hub). The
   // same share again is ignored; a different one for the same hub is
   // refused (kInvalidArgument), as is an index outside the hub set. With
   // shares authenticated, a share whose `mac` fails names its hub (in
   // rejected_hubs and, once confirmed, inconsistent_hubs) and is refused
   // (kPermissionDenied), as is anything more from a named hub.
   Result<void> AddPeerShare(unsigned hub_index, std::span<const std::uint8_t> y,
-                            std::span<const std::uint8_t> mac = {});
+                            std::span<const std::uint8_t> mac = {},
+                            std::vector<ShareCheckValue> checks = {});
   // NameHub rejects hub `hub_index` as a liar: for a share that failed its
   // MAC, or that came under another header than this agreement's (which only
   // the initiator makes, and which this side holds as made, as proven by a
@@ -159,8 +171,15 @@ class Agreement {
   // hybrid mode.
   std::vector<std::vector<std::uint8_t>> ResponderPublics() const;
   // Candidates are the values the peer's shares rebuild (hub_shares.h):
-  // with shares authenticated, the one value any k of them rebuild.
+  // with shares authenticated, the one value any k of them rebuild;
+  // otherwise CheckedCandidates.
   Result<std::vector<Candidate>> Candidates() const;
+  // CheckedCandidates are, for each list of check values that k hubs or
+  // more carried, the value its shares rebuild (one rebuild per list, and
+  // fewer than k lying hubs cannot carry a list of their own so far); and,
+  // when k hubs or more carried none (a sender of an older release), every
+  // value some k shares rebuild.
+  Result<std::vector<Candidate>> CheckedCandidates() const;
   Role PeerRole() const { return role_ == Role::kInitiator ? Role::kResponder : Role::kInitiator; }
 
   AgreementParams params_;
@@ -169,6 +188,7 @@ class Agreement {
   SecretBytes own_secret_;
   std::vector<SecretBytes> own_shares_;
   std::map<unsigned, SecretBytes> peer_shares_;
+  std::map<unsigned, std::vector<ShareCheckValue>> peer_checks_;  // by hub; empty: none
   std::map<unsigned, std::vector<Tag>> peer_tags_;
   crypto::X25519KeyPair own_x25519_;
   std::map<unsigned, std::vector<std::uint8_t>> peer_x25519_;

@@ -22,6 +22,10 @@ Result<std::vector<SecretBytes>> SplitForHubs(std::span<const std::uint8_t> secr
                                               unsigned threshold, unsigned hub_count,
                                               crypto::Rng& rng);
 
+// ShareCheckValue is a one-way check value of one hub's share (SHA-256).
+using ShareCheckValue = std::vector<std::uint8_t>;
+inline constexpr std::size_t kShareCheckBytes = 32;
+
 // Candidate is one value that some k-subset of the received shares rebuilds,
 // with the hub indices that support it (every share consistent with it).
 struct Candidate {
@@ -32,6 +36,10 @@ struct Candidate {
   // rebuild the same value too (hubs that chose their offsets together):
   // then which polynomial is the sender's cannot be told from the shares.
   std::vector<unsigned> rebuilt_by;
+  // checks are the sender's check values of its n shares (ShareCheck) that
+  // `support` was verified by, if it was (a first agreement's): then
+  // `support` is exactly the shares the sender made.
+  std::vector<ShareCheckValue> checks;
 };
 
 // RebuildCandidates returns the distinct values rebuilt by every k-subset
@@ -43,11 +51,11 @@ struct Candidate {
 Result<std::vector<Candidate>> RebuildCandidates(const AgreementParams& params,
                                                  const std::map<unsigned, SecretBytes>& shares);
 
-// ShareCheckValue is a one-way check value of one hub's share.
-using ShareCheckValue = std::vector<std::uint8_t>;
-
 // ShareCheck is SHA-256("skap v1 share check" ‖ sid ‖ u8(index) ‖ y): it
-// tells whether a share is the one expected without keeping that share.
+// tells whether a share is the one expected without keeping that share. A
+// first agreement's sender sends the check values of all its shares with
+// each share (one-way: k − 1 shares and every check value still leave the
+// whole 256-bit secret to guess).
 Result<ShareCheckValue> ShareCheck(const AgreementParams& params, unsigned index,
                                    std::span<const std::uint8_t> y);
 

@@ -170,6 +170,13 @@ def share_mac(previous_peer_secret, sender_role, th, index, y):
             "transcript_hash": th.hex(), "index": index, "share": y.hex(), "mac": mac.hex()}
 
 
+def share_checks(sid, shares):
+    """A first agreement's share check values (sent with each share)."""
+    return {"sid": sid.hex(), "shares": {str(x): y.hex() for x, y in shares.items()},
+            "checks": {str(x): hashlib.sha256(b"skap v1 share check" + sid + bytes([x]) + y)
+                       .hexdigest() for x, y in shares.items()}}
+
+
 def main():
     s_a = bytes(range(1, 33))
     s_b = bytes(range(0xA0, 0xC0))
@@ -198,6 +205,9 @@ def main():
         # epoch 1's PS_e; hub 1 carries the Shamir vector's share x = 1.
         "share_mac": share_mac(bytes.fromhex(epochs[0]["peer"]["secret"]), b"initiator",
                                bytes.fromhex(cases[1]["transcript_hash"]), 1, shares[1]),
+        # A first agreement's check values of the Shamir vector's shares,
+        # under the one-hub case's sid.
+        "share_checks": share_checks(bytes(16), shares),
         "shamir": {"threshold": 3, "secret": s_a.hex(),
                    "shares": {str(x): y.hex() for x, y in shares.items()}},
     }, fp=__import__("sys").stdout, indent=1)

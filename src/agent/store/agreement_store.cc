@@ -132,6 +132,12 @@ Result<void> PutSnapshot(keystore::Keystore& kek, const Blob& sid,
   }
   out.clear_rejected_hubs();
   for (unsigned hub : s.rejected_hubs) out.add_rejected_hubs(hub);
+  out.clear_peer_share_checks();
+  for (const auto& [hub, checks] : s.peer_checks) {
+    auto& carried = *out.add_peer_share_checks();
+    carried.set_hub(hub);
+    for (const auto& check : checks) carried.add_checks(Text(check));
+  }
   return PutSecrets(kek, sid, s, out);
 }
 
@@ -150,6 +156,10 @@ Result<void> TakeSnapshot(keystore::Keystore& kek, const Blob& sid, const spb::A
     s.peer_tags[pairwise::kLegacySource].push_back(Bytes(t));
   for (const auto& k : in.legacy_peer_x25519()) s.peer_x25519[legacy++] = Bytes(k);
   s.rejected_hubs.assign(in.rejected_hubs().begin(), in.rejected_hubs().end());
+  for (const auto& carried : in.peer_share_checks()) {
+    auto& checks = s.peer_checks[carried.hub()];
+    for (const auto& check : carried.checks()) checks.push_back(Bytes(check));
+  }
   SKAP_ASSIGN_OR_RETURN(s.own_secret, Unwrapped(kek, in.wrapped_own_secret(),
                                                 SecretBinding(sid, kOwnSecret, 0), unbound));
   for (std::uint32_t i = 0; i < static_cast<std::uint32_t>(in.wrapped_own_shares_size()); ++i) {

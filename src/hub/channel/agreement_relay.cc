@@ -183,6 +183,13 @@ Result<Delivery> AgreementRelay::OfferShare(const std::string& sender, const pb:
     if (!offer.share_mac().empty() && offer.share_mac().size() != kShareMacBytes) {
       return Unexpected(ErrorCode::kInvalidArgument, "a share's MAC is 48 bytes");
     }
+    const auto& checks = offer.share_checks();
+    if (!checks.empty() && (static_cast<std::size_t>(checks.size()) != params.hub_count() ||
+                            std::any_of(checks.begin(), checks.end(), [](const std::string& c) {
+                              return c.size() != pairwise::kShareCheckBytes;
+                            }))) {
+      return Unexpected(ErrorCode::kInvalidArgument, "share checks: one of 32 bytes for each hub");
+    }
     if (sender != params.initiator && sender != params.responder) {
       return Unexpected(ErrorCode::kPermissionDenied, "a device offers only its own shares");
     }
@@ -202,6 +209,16 @@ Result<Delivery> AgreementRelay::OfferShare(const std::string& sender, const pb:
       return Unexpected(ErrorCode::kInvalidArgument, "this hub carries share " +
                                                          std::to_string(index) + ", not " +
                                                          std::to_string(offer.hub_index()));
+    }
+    if (!checks.empty() && index >= 1) {
+      // The one check value a hub can verify: its own share's.
+      SKAP_ASSIGN_OR_RETURN(const auto own, pairwise::ShareCheck(params, index, share));
+      const auto& listed = checks[static_cast<int>(index) - 1];
+      if (!std::equal(own.begin(), own.end(), listed.begin(), listed.end(),
+                      [](std::uint8_t a, char b) { return a == static_cast<std::uint8_t>(b); })) {
+        return Unexpected(ErrorCode::kInvalidArgument,
+                          "share checks: the check value of this hub's share does not match it");
+      }
     }
     const std::int64_t now = now_();
     if (params.expires_at_ms <= now) {

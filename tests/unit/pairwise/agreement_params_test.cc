@@ -10,6 +10,7 @@
 #include "common/ct.h"
 #include "common/hex.h"
 #include "crypto/shamir.h"
+#include "pairwise/hub_shares.h"
 
 namespace skap::pairwise {
 namespace {
@@ -116,6 +117,20 @@ TEST(AgreementParamsTest, TheShareMacMatchesTheCheckedInVector) {
       ShareMac(key->Expose(), sender, Hex(v["transcript_hash"]), v["index"], Hex(v["share"]));
   ASSERT_TRUE(mac);
   EXPECT_EQ(HexEncode(*mac), v["mac"]);
+}
+
+TEST(AgreementParamsTest, TheShareChecksMatchTheCheckedInVector) {
+  const auto v = Vectors()["share_checks"];
+  AgreementParams params;
+  const auto sid = Hex(v["sid"]);
+  ASSERT_EQ(sid.size(), params.sid.size());
+  std::copy(sid.begin(), sid.end(), params.sid.begin());
+  ASSERT_EQ(v["checks"].size(), 5u);
+  for (const auto& [x, y] : v["shares"].items()) {
+    auto check = ShareCheck(params, static_cast<unsigned>(std::stoi(x)), Hex(y));
+    ASSERT_TRUE(check);
+    EXPECT_EQ(HexEncode(*check), v["checks"][x]) << "hub " << x;
+  }
 }
 
 TEST(AgreementParamsTest, ThePairKeyBindsTheEpochAndTheExpiry) {

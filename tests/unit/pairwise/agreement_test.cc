@@ -405,6 +405,82 @@ TEST(AgreementTest, AuthenticatedSharesNameEveryAlteredShareAndLeaveOneCandidate
   EXPECT_EQ(restored->inconsistent_hubs(), liars);
 }
 
+// A first agreement's shares carry the sender's check values: with the list
+// k hubs carried alike, every altered share is found exactly and one
+// candidate is left, at n = 16, k = 8 with 8 shares altered (colluding or
+// not), and with 7 liars that also carry a list of their own (fewer than k:
+// it never counts).
+TEST(AgreementTest, CheckedSharesNameEveryAlteredShareAndLeaveOneCandidate) {
+  for (const bool forged_list : {false, true}) {
+    SCOPED_TRACE(forged_list ? "7 liars with a list of their own" : "8 liars altering shares");
+    auto rng = testing::SeededRng("checked shares");
+    auto params = Params(8, 16);
+    std::sort(params.hub_set.begin(), params.hub_set.end());
+    auto a = Agreement::Start(params, Role::kInitiator, *rng);
+    auto b = Agreement::Start(params, Role::kResponder, *rng);
+    ASSERT_TRUE(a && b);
+    std::vector<unsigned> liars;
+    for (unsigned hub = 2; hub <= (forged_list ? 14U : 16U); hub += 2) liars.push_back(hub);
+    const auto carry = [&](const Agreement& from, Agreement& to) {
+      auto checks = from.OwnShareChecks();
+      ASSERT_TRUE(checks);
+      ASSERT_EQ(checks->size(), 16u);
+      std::vector<ShareCheckValue> own_list(16, ShareCheckValue(32, 0xee));
+      own_list[0] = (*checks)[0];  // a made-up list, right for hub 1
+      for (unsigned hub = 1; hub <= 16; ++hub) {
+        std::vector<std::uint8_t> y(from.OwnShare(hub).begin(), from.OwnShare(hub).end());
+        const bool lies = std::find(liars.begin(), liars.end(), hub) != liars.end();
+        if (lies && !forged_list) y[hub % 32] ^= 0x01;  // colluding: offsets of their choice
+        ASSERT_TRUE(to.AddPeerShare(hub, y, {}, lies && forged_list ? own_list : *checks));
+      }
+    };
+    carry(*a, *b);
+    carry(*b, *a);
+    const auto tags = b->TagsToSend();
+    ASSERT_TRUE(tags);
+    EXPECT_EQ(tags->size(), 1u) << "one candidate: the value the verified shares rebuild";
+    // Kept across a restart.
+    auto snapshot = b->TakeSnapshot();
+    ASSERT_TRUE(snapshot);
+    auto restored = Agreement::Restore(std::move(*snapshot));
+    ASSERT_TRUE(restored);
+    EXPECT_EQ(*restored->TagsToSend(), *tags);
+    a->AddPeerTags(1, *tags);
+    ASSERT_TRUE(a->TryConfirm());
+    ASSERT_TRUE(a->confirmed());
+    restored->AddPeerTags(1, *a->TagsToSend());
+    ASSERT_TRUE(restored->TryConfirm());
+    ASSERT_TRUE(restored->confirmed());
+    EXPECT_TRUE(ct::Equal(a->key().Expose(), restored->key().Expose()));
+    EXPECT_EQ(a->inconsistent_hubs(), liars);
+    EXPECT_EQ(restored->inconsistent_hubs(), liars);
+  }
+}
+
+// Fewer than k hubs carrying one list is no list: the side waits (no
+// candidate, no tag) rather than trust it, and a sender that sends no list
+// at all (an older release) is decoded as before.
+TEST(AgreementTest, AListFewerThanKHubsCarryCountsForNothing) {
+  auto rng = testing::SeededRng("checked shares, few");
+  const auto params = Params(2, 3);
+  auto a = Agreement::Start(params, Role::kInitiator, *rng);
+  auto b = Agreement::Start(params, Role::kResponder, *rng);
+  auto old = Agreement::Start(params, Role::kResponder, *rng);
+  ASSERT_TRUE(a && b && old);
+  const auto checks = a->OwnShareChecks();
+  ASSERT_TRUE(checks);
+  const auto share = [&](unsigned hub) {
+    return std::vector<std::uint8_t>(a->OwnShare(hub).begin(), a->OwnShare(hub).end());
+  };
+  ASSERT_TRUE(b->AddPeerShare(1, share(1), {}, *checks));
+  ASSERT_TRUE(b->AddPeerShare(2, share(2), {}, {}));  // its hub dropped the list
+  EXPECT_TRUE(b->TagsToSend()->empty()) << "one hub's list, one hub's none: nothing yet";
+  ASSERT_TRUE(b->AddPeerShare(3, share(3), {}, *checks));
+  EXPECT_EQ(b->TagsToSend()->size(), 1u);
+  for (unsigned hub = 1; hub <= 3; ++hub) ASSERT_TRUE(old->AddPeerShare(hub, share(hub)));
+  EXPECT_EQ(old->TagsToSend()->size(), 1u) << "no list anywhere: every k-subset, as before";
+}
+
 // A share MAC binds the sender's role and the header: the initiator's own
 // share, handed back to it as the responder's, fails; so does a share under
 // an altered header, and one without a MAC.

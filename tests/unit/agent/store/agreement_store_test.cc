@@ -52,9 +52,12 @@ TEST_F(AgentDirTest, ARestoredAgreementCarriesOnToTheSameKey) {
   auto a = pairwise::Agreement::Start(Params(), pairwise::Role::kInitiator, *rng_);
   auto b = pairwise::Agreement::Start(Params(), pairwise::Role::kResponder, *rng_);
   ASSERT_TRUE(a && b);
-  // B has two of A's shares when it is stored; A has B's three.
-  ASSERT_TRUE(b->AddPeerShare(1, a->OwnShare(1)));
-  ASSERT_TRUE(b->AddPeerShare(3, a->OwnShare(3)));
+  // B has two of A's shares when it is stored, with A's check values; A
+  // has B's three.
+  const auto checks = a->OwnShareChecks();
+  ASSERT_TRUE(checks);
+  ASSERT_TRUE(b->AddPeerShare(1, a->OwnShare(1), {}, *checks));
+  ASSERT_TRUE(b->AddPeerShare(3, a->OwnShare(3), {}, *checks));
   AgreementRecord record;
   record.params = Params();
   record.role = pairwise::Role::kResponder;
@@ -73,6 +76,10 @@ TEST_F(AgentDirTest, ARestoredAgreementCarriesOnToTheSameKey) {
   EXPECT_EQ(back.tags_out, record.tags_out);
   ASSERT_TRUE(back.agreement);
   EXPECT_EQ(back.agreement->peer_share_count(), 2u);
+  const auto snapshot = back.agreement->TakeSnapshot();
+  ASSERT_TRUE(snapshot);
+  EXPECT_EQ(snapshot->peer_checks, (std::map<unsigned, std::vector<pairwise::ShareCheckValue>>{
+                                       {1, *checks}, {3, *checks}}));
 
   ExpectSameKey(*a, *back.agreement);
 

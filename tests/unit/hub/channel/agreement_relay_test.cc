@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/ct.h"
+#include "pairwise/hub_shares.h"
 #include "proto/agreement_header.h"
 #include "unit/hub/registry/registry_fixture.h"
 
@@ -168,6 +169,22 @@ TEST_F(AgreementRelayTest, OffersThatBreakTheNetworksRulesAreRefused) {
   offer.set_share_mac(std::string(47, 'm'));
   ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(a_, offer, share_); }),
                           ErrorCode::kInvalidArgument, "a share's MAC is 48 bytes");
+  offer = Offer(a_, b_);
+  offer.add_share_checks(std::string(32, 'c'));  // one value, for three hubs
+  ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(a_, offer, share_); }),
+                          ErrorCode::kInvalidArgument, "one of 32 bytes for each hub");
+  offer = Offer(a_, b_);
+  for (int i = 0; i < 3; ++i) offer.add_share_checks(std::string(32, 'c'));
+  ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(a_, offer, share_); }),
+                          ErrorCode::kInvalidArgument, "does not match");
+  {  // the right value for this hub's share (1) is taken; the others it cannot check
+    const auto params = proto::ParamsFromHeader(offer.header());
+    ASSERT_TRUE(params);
+    const auto own = pairwise::ShareCheck(*params, 1, share_);
+    ASSERT_TRUE(own);
+    offer.set_share_checks(0, std::string(own->begin(), own->end()));
+    EXPECT_TRUE(relay_->OfferShare(a_, offer, share_));
+  }
   offer = Offer(a_, b_);
   offer.mutable_header()->clear_protocol_version();  // as a version 1 agent sends it
   ExpectRefused<Delivery>(Call([&] { return relay_->OfferShare(a_, offer, share_); }),
