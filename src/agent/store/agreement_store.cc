@@ -382,9 +382,16 @@ Result<AgreementRecord> AgreementStore::FromRow(const store::Row& row, bool with
     record.mutable_header()->set_protocol_version(pairwise::kProtocolVersion);
   }
   SKAP_ASSIGN_OR_RETURN(r.params, proto::ParamsFromHeader(record.header()));
-  r.role = AsText(row[1]).value_or("") == "initiator" ? pairwise::Role::kInitiator
-                                                      : pairwise::Role::kResponder;
+  const auto role = AsText(row[1]).value_or("");
+  if (role != "initiator" && role != "responder") return malformed;
+  r.role = role == "initiator" ? pairwise::Role::kInitiator : pairwise::Role::kResponder;
   r.peer = AsText(row[2]).value_or("");
+  // The index columns must say what the record's header says: a confirmed
+  // agreement's key goes to the session with `peer`.
+  if (r.peer != (r.role == pairwise::Role::kInitiator ? r.params.responder : r.params.initiator)) {
+    return Unexpected(ErrorCode::kMalformedInput,
+                      "agreement record: its peer column is not the other side of its header");
+  }
   const auto state = ParseState(AsText(row[3]).value_or(""));
   if (!state) return malformed;
   r.state = *state;

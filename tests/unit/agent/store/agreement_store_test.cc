@@ -83,6 +83,19 @@ TEST_F(AgentDirTest, ARestoredAgreementCarriesOnToTheSameKey) {
 
   ExpectSameKey(*a, *back.agreement);
 
+  // A row whose peer or role column is not what its header says is refused
+  // (its key would go to another peer's session).
+  for (const char* change : {"UPDATE agreements SET peer = 'device-c'",
+                             "UPDATE agreements SET role = 'initiator'"}) {
+    ASSERT_TRUE(store_->db().Execute("SAVEPOINT s"));
+    ASSERT_TRUE(store_->db().Execute(change));
+    auto altered = records.Load(Params().sid);
+    ASSERT_FALSE(altered) << change;
+    EXPECT_NE(altered.error().message.find("peer column"), std::string::npos) << change;
+    ASSERT_TRUE(store_->db().Execute("ROLLBACK TO s"));
+    ASSERT_TRUE(store_->db().Execute("RELEASE s"));
+  }
+
   // At rest: S_B, B's shares and A's shares are wrapped, none in the clear.
   auto rows = store_->db().Query("SELECT record FROM agreements");
   ASSERT_TRUE(rows);
