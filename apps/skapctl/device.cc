@@ -75,6 +75,13 @@ void ProvisionFromCsv(const Globals& g, const DeviceOptions& o) {
   for (const auto& d : *devices) {
     json body{{"network", o.network}, {"name", d.name}, {"can_provision", d.can_provision}};
     if (o.lifetime_s > 0) body["lifetime_s"] = o.lifetime_s;
+    // Created before the hub makes the bundle, so none is made for a file
+    // that cannot be written (removed again if the row is refused).
+    auto file = NewSecretFile::Create(bundle_path(d.name));
+    if (!file) {
+      progress.Finish(done);
+      Fail(file.error());
+    }
     auto reply = CallAdmin(g.endpoint, *token, "POST", "/v1/devices", body.dump());
     if (!reply) {
       progress.Finish(done);
@@ -88,7 +95,7 @@ void ProvisionFromCsv(const Globals& g, const DeviceOptions& o) {
       const auto error = json::parse(reply->BodyText(), nullptr, false);
       failures.push_back(o.csv_file + ":" + std::to_string(d.line) + " " + d.name + ": " +
                          (error.is_object() ? Field(error, "message") : "refused"));
-    } else if (auto w = WriteSecretFile(bundle_path(d.name), reply->body.Expose()); !w) {
+    } else if (auto w = file->Write(reply->body.Expose()); !w) {
       progress.Finish(done);
       Fail(w.error());
     } else {
@@ -103,21 +110,26 @@ void ProvisionFromCsv(const Globals& g, const DeviceOptions& o) {
   Exit(failures.empty() ? 0 : 1);
 }
 
-// WriteParts writes each part of a split bundle, as text and as QR codes.
+std::string PartBase(const DeviceOptions& o, unsigned index) {
+  return o.parts_dir + "/" + o.name + ".part" + std::to_string(index);
+}
+
+// WriteParts writes each part of a split bundle into `files` (one per part,
+// created before the hub was asked), and as QR codes.
 void WriteParts(const DeviceOptions& o, std::string_view text, unsigned k, unsigned m,
-                const std::string& id) {
-  std::filesystem::create_directories(o.parts_dir);
+                const std::string& id, std::vector<NewSecretFile>& files) {
   unsigned index = 0;
   while (!text.empty()) {
     const auto newline = text.find('\n');
     const std::string_view part = text.substr(0, newline);
     text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
     if (part.empty()) continue;
+    if (index == files.size()) Fail("the hub sent more parts than asked for");
     ++index;
-    const std::string base = o.parts_dir + "/" + o.name + ".part" + std::to_string(index);
+    const std::string base = PartBase(o, index);
     std::string line(part);
     line.push_back('\n');
-    auto written = WriteSecretFile(base + ".txt", AsBytes(line));
+    auto written = files[index - 1].Write(AsBytes(line));
     SecureWipe(line.data(), line.size());
     if (!written) Fail(written.error());
     if (o.qr == "png" || o.qr == "both") {
@@ -160,11 +172,26 @@ void Provision(const Globals& g, DeviceOptions o) {
   } else if (o.out_file.empty()) {
     o.out_file = o.name + ".skapbundle";
   }
+  // The files are created before the hub makes the bundle, so none is made
+  // for a file that cannot be written (removed again if anything fails).
+  std::vector<NewSecretFile> files;
+  if (!o.split.empty()) {
+    std::filesystem::create_directories(o.parts_dir);
+    for (unsigned i = 1; i <= m; ++i) {
+      auto file = NewSecretFile::Create(PartBase(o, i) + ".txt");
+      if (!file) Fail(file.error());
+      files.push_back(std::move(*file));
+    }
+  } else {
+    auto file = NewSecretFile::Create(o.out_file);
+    if (!file) Fail(file.error());
+    files.push_back(std::move(*file));
+  }
   auto reply = Call(g, "POST", "/v1/devices", body.dump());
   if (reply.status / 100 != 2) ReplyError(reply);
   const std::string id = reply.headers["X-Skap-Device-Id"];
-  if (!o.split.empty()) return WriteParts(o, reply.BodyText(), k, m, id);
-  if (auto w = WriteSecretFile(o.out_file, reply.body.Expose()); !w) Fail(w.error());
+  if (!o.split.empty()) return WriteParts(o, reply.BodyText(), k, m, id, files);
+  if (auto w = files.front().Write(reply.body.Expose()); !w) Fail(w.error());
   std::fprintf(stderr, "device %s (%s) provisioned; bundle written to %s\n", o.name.c_str(),
                Shown(id).c_str(), o.out_file.c_str());
 }

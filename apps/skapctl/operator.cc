@@ -2,7 +2,6 @@
 // a tenant, one role each. A token is written once, to a file of mode 0600.
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,18 +32,19 @@ json WithLifetime(json body, const OperatorOptions& o) {
 // WriteToken writes the token (or token part) a reply carries, or fails
 // with the reply's error; false if it is the granter's part of a grant that
 // waits for a second tenant-admin's approval (202).
-bool WriteToken(const AdminReply& reply, const std::string& path) {
+bool WriteToken(const AdminReply& reply, NewSecretFile& file) {
   if (reply.status / 100 != 2) ReplyError(reply);
-  if (auto w = WriteSecretFile(path, reply.body.Expose()); !w) Fail(w.error());
+  if (auto w = file.Write(reply.body.Expose()); !w) Fail(w.error());
   return reply.status != 202;
 }
 
-// FreshPath fails before anything is asked of the hub when `path` exists:
-// a token the hub made is shown once, and would be lost if it could not be
-// written afterwards.
-void FreshPath(const std::string& path) {
-  std::error_code ec;
-  if (path != "-" && std::filesystem::exists(path, ec)) Fail(path + " exists: give a new file");
+// FreshFile creates the token's file before anything is asked of the hub: a
+// token the hub made is shown once, and would be lost if it could not be
+// written afterwards. It is removed again if the program fails before.
+NewSecretFile FreshFile(const std::string& path) {
+  auto file = NewSecretFile::Create(path);
+  if (!file) Fail(file.error().message + ": give a new file");
+  return std::move(*file);
 }
 
 // PendingNote is what a tenant-admin whose grant waits for approval is told.
@@ -106,10 +106,10 @@ void AddOperator(CLI::App& app, const Globals& g) {
       ->required();
   AddLifetimeOption(*add, *o);
   add->callback([&g, o] {
-    FreshPath(o->token_out);
+    auto file = FreshFile(o->token_out);
     if (!WriteToken(Call(g, "POST", "/v1/operators",
                          WithLifetime(json{{"name", o->name}, {"role", o->role}}, *o).dump()),
-                    o->token_out)) {
+                    file)) {
       std::fprintf(stderr, "operator %s (%s) added, pending approval\n", Shown(o->name).c_str(),
                    o->role.c_str());
       return PendingNote(o->name, o->token_out);
@@ -141,10 +141,10 @@ void AddOperator(CLI::App& app, const Globals& g) {
       ->required();
   AddLifetimeOption(*token, *o);
   token->callback([&g, o] {
-    FreshPath(o->token_out);
+    auto file = FreshFile(o->token_out);
     if (!WriteToken(Call(g, "POST", "/v1/operators/" + o->name + "/token",
                          WithLifetime(json::object(), *o).dump()),
-                    o->token_out)) {
+                    file)) {
       std::fprintf(stderr, "operator %s: the old token is dead, the new one pending approval\n",
                    Shown(o->name).c_str());
       return PendingNote(o->name, o->token_out);
@@ -164,8 +164,8 @@ void AddOperator(CLI::App& app, const Globals& g) {
                    "stdout)")
       ->required();
   approve->callback([&g, o] {
-    FreshPath(o->token_out);
-    WriteToken(Call(g, "POST", "/v1/operators/" + o->name + "/approve"), o->token_out);
+    auto file = FreshFile(o->token_out);
+    WriteToken(Call(g, "POST", "/v1/operators/" + o->name + "/approve"), file);
     std::fprintf(stderr,
                  "operator %s approved; your part of their token is written to %s: they join it "
                  "with the granter's ('skapctl operator join')\n",
@@ -180,16 +180,26 @@ void AddOperator(CLI::App& app, const Globals& g) {
   join->add_option("--part", *parts, "A part's file (give both)")->required()->expected(2);
   join->add_option("--token-out", o->token_out, "File for the token (created 0600; '-' stdout)")
       ->required();
-  join->callback([o, parts] {
-    FreshPath(o->token_out);
+  auto keep_parts = std::make_shared<bool>(false);
+  join->add_flag("--keep-parts", *keep_parts,
+                 "Leave the part files (by default they are overwritten and removed once the "
+                 "token is written)");
+  join->callback([o, parts, keep_parts] {
+    auto file = FreshFile(o->token_out);
     auto a = ReadSecretFile((*parts)[0]);
     if (!a) Fail(a.error());
     auto b = ReadSecretFile((*parts)[1]);
     if (!b) Fail(b.error());
     auto joined = proto::JoinOperatorTokenParts(a->Expose(), b->Expose());
     if (!joined) Fail(joined.error());
-    if (auto w = WriteSecretFile(o->token_out, joined->Expose()); !w) Fail(w.error());
+    if (auto w = file.Write(joined->Expose()); !w) Fail(w.error());
     std::fprintf(stderr, "token written to %s\n", o->token_out.c_str());
+    if (*keep_parts) return;
+    for (const auto& part : *parts) {
+      auto removed = RemoveSecretFile(part);
+      if (!removed) Fail("the token is written, but " + removed.error().message);
+      if (*removed) std::fprintf(stderr, "part %s overwritten and removed\n", part.c_str());
+    }
   });
 }
 

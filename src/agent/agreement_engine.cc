@@ -560,31 +560,45 @@ void AgreementEngine::Hold(HubPort& link, const pb::PeerDelivery& delivery, Secr
   auto th = pairwise::TranscriptHash(params);
   if (!th)
     return Ack(link, delivery.sender(), delivery.share().header().sid(), pb::DELIVERY_KIND_SHARE);
-  // Each hub has its share of the room, as for unproven notes: a flood of
-  // made-up sids through one hub pushes out only that hub's own. What is
-  // pushed out stays unacknowledged at its hub, which hands it over again.
+  // Each hub has its share of the room, as for unproven notes (a flood of
+  // made-up sids through one hub pushes out only that hub's own), and each
+  // sender its share of that hub's, as large as a hub's room for one sender
+  // (agreement_max_pending_per_sender), so one device's flood pushes out only
+  // its own. What is pushed out stays unacknowledged at its hub, which hands
+  // it over again at the next link-up.
   const std::size_t quota =
       std::max<std::size_t>(1, kMaxUnproven / std::max<std::size_t>(1, identity_.hub_set.size()));
   if (auto known = held_.find(params.sid); known == held_.end() || !known->second.contains(index)) {
-    std::size_t count = 0;
-    auto oldest = held_.end();
+    std::size_t of_hub = 0;
+    std::size_t of_sender = 0;
+    auto oldest_of_hub = held_.end();
+    auto oldest_of_sender = held_.end();
+    const auto older = [&](auto candidate, auto current) {
+      return current == held_.end() ||
+             candidate->second.at(index).expires_at_ms < current->second.at(index).expires_at_ms;
+    };
     for (auto h = held_.begin(); h != held_.end(); ++h) {
       const auto entry = h->second.find(index);
       if (entry == h->second.end()) continue;
-      ++count;
-      if (oldest == held_.end() ||
-          entry->second.expires_at_ms < oldest->second.at(index).expires_at_ms) {
-        oldest = h;
-      }
+      ++of_hub;
+      if (older(h, oldest_of_hub)) oldest_of_hub = h;
+      if (entry->second.delivery.sender() != delivery.sender()) continue;
+      ++of_sender;
+      if (older(h, oldest_of_sender)) oldest_of_sender = h;
     }
-    if (count >= quota && oldest != held_.end()) {
-      oldest->second.erase(index);
-      if (oldest->second.empty()) held_.erase(oldest);
+    auto evict = of_sender >= kMaxHeldPerSender ? oldest_of_sender
+                 : of_hub >= quota              ? oldest_of_hub
+                                                : held_.end();
+    if (evict != held_.end()) {
+      evict->second.erase(index);
+      if (evict->second.empty()) held_.erase(evict);
     }
   }
   const std::int64_t keep_until = std::min(params.expires_at_ms, now_() + kUnprovenKeep.count());
   auto& of_sid = held_[params.sid];
-  of_sid.insert_or_assign(index, HeldShare{&link, delivery, std::move(share), *th, keep_until});
+  HeldShare held{&link, delivery, std::move(share), *th, keep_until};
+  held.delivery.DiscardUnknownFields();  // what OnDelivery reads, no more
+  of_sid.insert_or_assign(index, std::move(held));
   // The header of this device's own network sets k (never the one a header
   // claims).
   const auto carriers = std::count_if(of_sid.begin(), of_sid.end(), [&](const auto& entry) {

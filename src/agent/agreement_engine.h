@@ -247,7 +247,8 @@ class AgreementEngine final : public HubPortListener {
   // Shares under a header this side could answer but that is not proven
   // yet (sid -> hub index), unacknowledged: once k hubs carry one header it
   // is adopted (adopted_) and they are handed over again, its own first
-  // (ReleaseHeld). In memory, kMaxUnproven / n per hub, until expiry.
+  // (ReleaseHeld). In memory, kMaxUnproven / n per hub and
+  // kMaxHeldPerSender of those per sender, until expiry.
   struct HeldShare {
     HubPort* link = nullptr;
     channel::v1::PeerDelivery delivery;
@@ -256,6 +257,7 @@ class AgreementEngine final : public HubPortListener {
     std::int64_t expires_at_ms = 0;
   };
   std::map<Sid, std::map<unsigned, HeldShare>> held_;
+  static constexpr std::size_t kMaxHeldPerSender = 64;  // per hub
   struct AdoptedHeader {
     std::vector<std::uint8_t> transcript;
     std::int64_t expires_at_ms = 0;

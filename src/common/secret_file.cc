@@ -20,32 +20,51 @@ Unexpected SystemError(const std::string& what) {
 
 }  // namespace
 
-Result<void> WriteSecretFile(const std::string& path, std::span<const std::uint8_t> bytes) {
-  const bool to_stdout = path == "-";
-  const int fd =
-      to_stdout ? STDOUT_FILENO : open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+Result<NewSecretFile> NewSecretFile::Create(const std::string& path) {
+  if (path == "-") return NewSecretFile(path, STDOUT_FILENO);
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     return errno == EEXIST
                ? Unexpected(ErrorCode::kFailedPrecondition, path + " exists; not overwriting it")
                : SystemError("create " + path);
   }
+  return NewSecretFile(path, fd);
+}
+
+NewSecretFile::NewSecretFile(NewSecretFile&& other) noexcept
+    : path_(std::move(other.path_)),
+      fd_(std::exchange(other.fd_, -1)),
+      written_(std::exchange(other.written_, true)) {}
+
+NewSecretFile::~NewSecretFile() {
+  if (fd_ < 0 || path_ == "-") return;
+  close(fd_);
+  if (!written_) unlink(path_.c_str());  // created by this object, and empty
+}
+
+Result<void> NewSecretFile::Write(std::span<const std::uint8_t> bytes) {
+  const bool to_stdout = path_ == "-";
+  if (written_ || fd_ < 0) {
+    return Unexpected(ErrorCode::kFailedPrecondition, path_ + " is written already");
+  }
   std::size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    const ssize_t n = write(fd_, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      auto error = SystemError("write " + path);
-      if (!to_stdout) close(fd);
-      return error;
-    }
+    if (n <= 0) return SystemError("write " + path_);  // the destructor removes it
     done += static_cast<std::size_t>(n);
   }
-  if (!to_stdout) {
-    const bool synced = fsync(fd) == 0;
-    close(fd);
-    if (!synced) return SystemError("fsync " + path);
-  }
+  written_ = true;
+  if (to_stdout) return Ok();
+  const bool synced = fsync(fd_) == 0;
+  close(std::exchange(fd_, -1));
+  if (!synced) return SystemError("fsync " + path_);
   return Ok();
+}
+
+Result<void> WriteSecretFile(const std::string& path, std::span<const std::uint8_t> bytes) {
+  SKAP_ASSIGN_OR_RETURN(auto file, NewSecretFile::Create(path));
+  return file.Write(bytes);
 }
 
 Result<void> ReplaceSecretFile(const std::string& path, std::span<const std::uint8_t> bytes) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "common/result.h"
 #include "common/secret_bytes.h"
@@ -14,6 +15,30 @@ namespace skap {
 // WriteSecretFile creates `path` with mode 0600 (failing if it exists),
 // writes `bytes`, and fsyncs it. The path "-" writes to standard output.
 Result<void> WriteSecretFile(const std::string& path, std::span<const std::uint8_t> bytes);
+
+// NewSecretFile is a file created (mode 0600, failing if it exists) before
+// the secret it will hold is known, so that a secret shown once (a token a
+// server makes) is never made for a file that cannot be written. Written
+// once; removed if it goes out of scope unwritten. The path "-" is
+// standard output, and creates nothing.
+class NewSecretFile {
+ public:
+  static Result<NewSecretFile> Create(const std::string& path);
+  NewSecretFile(NewSecretFile&& other) noexcept;
+  NewSecretFile& operator=(NewSecretFile&&) = delete;
+  NewSecretFile(const NewSecretFile&) = delete;
+  NewSecretFile& operator=(const NewSecretFile&) = delete;
+  ~NewSecretFile();
+
+  // Write writes `bytes`, fsyncs and closes the file.
+  Result<void> Write(std::span<const std::uint8_t> bytes);
+
+ private:
+  NewSecretFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  std::string path_;
+  int fd_ = -1;
+  bool written_ = false;
+};
 
 // ReplaceSecretFile puts `bytes` at `path` so that a crash leaves either the
 // old file or the new one, never a torn one: written to `path`.tmp (mode

@@ -8,7 +8,7 @@
 namespace skap::hub {
 namespace {
 
-constexpr std::array<std::string_view, 15> kKeys = {"data_dir",
+constexpr std::array<std::string_view, 16> kKeys = {"data_dir",
                                                     "admin_socket",
                                                     "audit_checkpoint",
                                                     "admin_listen",
@@ -22,7 +22,8 @@ constexpr std::array<std::string_view, 15> kKeys = {"data_dir",
                                                     "entropy_rate_bytes_per_s",
                                                     "entropy_burst_bytes",
                                                     "agreement_max_lifetime_s",
-                                                    "agreement_max_pending"};
+                                                    "agreement_max_pending",
+                                                    "agreement_max_pending_per_sender"};
 
 // SplitHostPort reads `key`'s "host:port" into `host` and `port`.
 Result<void> SplitHostPort(const std::string& path, std::string_view key, const std::string& text,
@@ -100,6 +101,9 @@ Result<HubConfig> LoadHubConfig(const std::string& path) {
   c.relay.confirm_grace = std::chrono::seconds(lifetime);
   SKAP_ASSIGN_OR_RETURN(c.relay.max_pending,
                         config::Integer(table, path, "agreement_max_pending", 4096, 16, 1'000'000));
+  SKAP_ASSIGN_OR_RETURN(
+      c.relay.max_pending_per_sender,
+      config::Integer(table, path, "agreement_max_pending_per_sender", 64, 4, 1'000'000));
   return c;
 }
 

@@ -62,7 +62,10 @@ Result<Agreement> Agreement::Restore(Snapshot snapshot) {
   // As stored: the caps applied when they arrived.
   a.peer_tags_ = std::move(snapshot.peer_tags);
   for (auto& [index, checks] : snapshot.peer_checks) {
-    if (a.peer_shares_.contains(index)) a.peer_checks_[index] = std::move(checks);
+    // As AddPeerShare takes them: one 32-byte value per hub, or none.
+    if (!a.peer_shares_.contains(index)) continue;
+    if (!a.WellFormed(checks)) checks.clear();
+    a.peer_checks_[index] = std::move(checks);
   }
   if (a.params_.hybrid()) {  // both sides hold their key pair until confirmation
     if (snapshot.own_x25519.size() != crypto::kX25519KeySize) {
@@ -143,11 +146,7 @@ Result<void> Agreement::AddPeerShare(unsigned hub_index, std::span<const std::ui
                       "share: hub " + std::to_string(hub_index) + " already delivered another one");
   }
   peer_shares_.emplace(hub_index, SecretBytes::Copy(y));
-  const bool well_formed = checks.size() == params_.hub_count() &&
-                           std::all_of(checks.begin(), checks.end(), [](const ShareCheckValue& c) {
-                             return c.size() == kShareCheckBytes;
-                           });
-  if (!well_formed) checks.clear();
+  if (!WellFormed(checks)) checks.clear();
   if (share_mac_key_.empty()) peer_checks_.insert_or_assign(hub_index, std::move(checks));
   return Ok();
 }
@@ -208,6 +207,12 @@ Result<SecretBytes> Agreement::KeyFor(std::span<const std::uint8_t> peer_secret,
   SKAP_ASSIGN_OR_RETURN(auto shared, crypto::X25519(own_x25519_.private_key.Expose(), peer_public));
   return HybridPairKey(pair_key.Expose(), shared.Expose(), params_.initiator_x25519,
                        responder_public);
+}
+
+bool Agreement::WellFormed(const std::vector<ShareCheckValue>& checks) const {
+  return checks.size() == params_.hub_count() &&
+         std::all_of(checks.begin(), checks.end(),
+                     [](const ShareCheckValue& c) { return c.size() == kShareCheckBytes; });
 }
 
 Result<std::vector<Candidate>> Agreement::CheckedCandidates() const {

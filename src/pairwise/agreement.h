@@ -180,6 +180,8 @@ class Agreement {
   // when k hubs or more carried none (a sender of an older release), every
   // value some k shares rebuild.
   Result<std::vector<Candidate>> CheckedCandidates() const;
+  // WellFormed is true for a list of one check value per hub.
+  bool WellFormed(const std::vector<ShareCheckValue>& checks) const;
   Role PeerRole() const { return role_ == Role::kInitiator ? Role::kResponder : Role::kInitiator; }
 
   AgreementParams params_;

@@ -127,6 +127,13 @@ expect_eq "$(ctl olga operator list | grep prov9 | grep -c 'pending approval (gr
   "the list shows who granted it"
 expect_fail "permission-denied" "the granting tenant-admin cannot approve it" \
   ctl olga operator approve prov9 --token-out x.token
+[ ! -e x.token ] && pass "a refused request leaves no token file behind" ||
+  fail "x.token was left behind"
+touch taken.token
+expect_fail "exists" "an existing token file is refused before the hub is asked" \
+  ctl olga operator token olga --token-out taken.token
+ctl olga operator list > /dev/null && pass "so olga's token was not renewed and lost" ||
+  fail "olga's token stopped working"
 ctl olga3 operator approve prov9 --token-out prov9.part2 2> /dev/null
 cp prov9.part2 prov9.token
 expect_fail "authentication-failed" "nor is the approver's" ctl prov9 device list --network plant-x
@@ -134,6 +141,8 @@ rm prov9.token
 "$SKAPCTL" operator join --part prov9.part1 --part prov9.part2 --token-out prov9.token 2> /dev/null
 ctl prov9 device list --network plant-x > /dev/null && pass "the two parts joined are the token, and it works" ||
   fail "prov9 refused after approval"
+[ ! -e prov9.part1 ] && [ ! -e prov9.part2 ] && pass "join removes both part files" ||
+  fail "the part files were left behind"
 ctl olga tenant set --dual-control off > /dev/null
 expect_eq "$(ctl olga --json tenant show | jq -c '[.dual_control, .off_requested_by]')" '[true,"olga"]' \
   "one tenant-admin only asks to turn it off"

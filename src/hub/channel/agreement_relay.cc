@@ -141,12 +141,21 @@ Result<AgreementRelay::Route> AgreementRelay::RouteFor(const std::string& sender
   return Route{recipient, std::move(network)};
 }
 
-Result<void> AgreementRelay::CheckRoom(const std::string& recipient) {
-  SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT COUNT(*) FROM mailbox WHERE recipient = $1"
-                                             " AND state = 'pending'",
-                                             {recipient}));
+Result<void> AgreementRelay::CheckRoom(const std::string& sender, const std::string& recipient) {
+  SKAP_ASSIGN_OR_RETURN(auto rows,
+                        db_.Query("SELECT COUNT(*), COALESCE(SUM(CASE WHEN sender = $2 THEN 1 ELSE"
+                                  " 0 END), 0) FROM mailbox WHERE recipient = $1 AND state ="
+                                  " 'pending'",
+                                  {recipient, sender}));
   if (AsInt(rows[0][0]).value_or(0) >= limits_.max_pending) {
     return Unexpected(ErrorCode::kLimitExceeded, "the peer has too many undelivered offers");
+  }
+  // One sender's flood fills only its own room: the recipient's from
+  // everyone else stays open (a responder leaves an offer undelivered, not
+  // acknowledged, until k hubs carry its header).
+  if (AsInt(rows[0][1]).value_or(0) >= limits_.max_pending_per_sender) {
+    return Unexpected(ErrorCode::kLimitExceeded,
+                      "too many of this device's offers to the peer are undelivered");
   }
   return Ok();
 }
@@ -256,7 +265,7 @@ Result<Delivery> AgreementRelay::OfferShare(const std::string& sender, const pb:
       }
       return Ok();
     }
-    SKAP_RETURN_IF_ERROR(CheckRoom(recipient));
+    SKAP_RETURN_IF_ERROR(CheckRoom(sender, recipient));
     SKAP_ASSIGN_OR_RETURN(auto wrapped,
                           keystore_.Wrap(share, ShareBinding(sid, sender, recipient)));
     SKAP_RETURN_IF_ERROR(db_.Execute(
@@ -330,7 +339,7 @@ Result<Delivery> AgreementRelay::OfferConfirm(const std::string& sender,
     if (offer.expires_at_ms() > now + limits_.max_lifetime.count()) {
       return Unexpected(ErrorCode::kInvalidArgument, "the agreement expires too far ahead");
     }
-    SKAP_RETURN_IF_ERROR(CheckRoom(route.recipient));
+    SKAP_RETURN_IF_ERROR(CheckRoom(sender, route.recipient));
     const Blob sid = BytesOf(offer.sid());
     const Blob message = BytesOf(offer.SerializeAsString());
     // Tags may be sent again with more candidates once more shares arrived:

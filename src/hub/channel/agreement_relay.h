@@ -30,8 +30,10 @@ struct RelayLimits {
   // confirm_grace is how long after an agreement's expiry its confirmation
   // tags are still relayed: the last tag must not be lost to a close call.
   std::chrono::milliseconds confirm_grace = std::chrono::minutes(10);
-  // max_pending bounds the undelivered offers waiting for one device.
+  // max_pending bounds the undelivered offers waiting for one device, and
+  // max_pending_per_sender those from one sender among them.
   std::int64_t max_pending = 4096;
+  std::int64_t max_pending_per_sender = 64;
 };
 
 // Delivery is one stored offer on its way to its recipient; none (an empty
@@ -119,7 +121,7 @@ class AgreementRelay final : public Relay {
                                 const store::Blob& sid, channel::v1::DeliveryKind kind,
                                 std::span<const std::uint8_t> message,
                                 const std::optional<store::Blob>& wrapped_share);
-  Result<void> CheckRoom(const std::string& recipient);
+  Result<void> CheckRoom(const std::string& sender, const std::string& recipient);
 
   Registry& registry_;
   store::Database& db_;

@@ -62,6 +62,8 @@ TEST(TypedSettingsTest, TheHubRefusesEveryKeyOfTheWrongType) {
       {"entropy_burst_bytes = {}", "entropy_burst_bytes must be an integer"},
       {"agreement_max_lifetime_s = \"600\"", "agreement_max_lifetime_s must be an integer"},
       {"agreement_max_pending = false", "agreement_max_pending must be an integer"},
+      {"agreement_max_pending_per_sender = \"64\"",
+       "agreement_max_pending_per_sender must be an integer"},
   };
   ExpectEachRefused(dir, base, cases, hub::LoadHubConfig);
   auto off = hub::LoadHubConfig(Write(dir, base + "allow_psk_only = false\n"));

@@ -479,6 +479,13 @@ TEST(AgreementTest, AListFewerThanKHubsCarryCountsForNothing) {
   EXPECT_EQ(b->TagsToSend()->size(), 1u);
   for (unsigned hub = 1; hub <= 3; ++hub) ASSERT_TRUE(old->AddPeerShare(hub, share(hub)));
   EXPECT_EQ(old->TagsToSend()->size(), 1u) << "no list anywhere: every k-subset, as before";
+  // A stored list of the wrong length (a damaged record) is taken as none.
+  auto snapshot = b->TakeSnapshot();
+  ASSERT_TRUE(snapshot);
+  snapshot->peer_checks[1].resize(1);
+  auto restored = Agreement::Restore(std::move(*snapshot));
+  ASSERT_TRUE(restored);
+  EXPECT_EQ(restored->TagsToSend()->size(), 1u) << "hubs 1 and 2 carried none: k, the fallback";
 }
 
 // A share MAC binds the sender's role and the header: the initiator's own

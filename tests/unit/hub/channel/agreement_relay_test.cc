@@ -309,5 +309,20 @@ TEST_F(AgreementRelayTest, AFullMailboxRefusesMore) {
                           ErrorCode::kLimitExceeded, "too many undelivered");
 }
 
+// One sender's undelivered offers fill only its own room at the recipient:
+// another sender's still get through.
+TEST_F(AgreementRelayTest, OneSendersFloodLeavesTheOthersRoom) {
+  limits_.max_pending_per_sender = 2;
+  const std::string c = Active("c");
+  relay_ = std::make_unique<AgreementRelay>(
+      *registry_, *db_, *keystore_, *audit_, [this] { return now_ms_; }, limits_);
+  ASSERT_TRUE(relay_->OfferShare(a_, Offer(a_, b_, 1), share_));
+  ASSERT_TRUE(relay_->OfferShare(a_, Offer(a_, b_, 2), share_));
+  ExpectRefused<Delivery>([&] { return relay_->OfferShare(a_, Offer(a_, b_, 3), share_); },
+                          ErrorCode::kLimitExceeded, "this device's offers to the peer");
+  EXPECT_TRUE(relay_->OfferShare(c, Offer(c, b_, 4), share_)) << "another sender to b";
+  EXPECT_TRUE(relay_->OfferShare(a_, Offer(a_, c, 5), share_)) << "a to another peer";
+}
+
 }  // namespace
 }  // namespace skap::hub
