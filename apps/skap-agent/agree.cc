@@ -5,6 +5,7 @@
 #include <string>
 
 #include "apps/skap-agent/cli.h"
+#include "common/shown.h"
 
 namespace skap::agentcli {
 namespace {
@@ -36,11 +37,12 @@ void AddAgree(CLI::App& app) {
     json body{{"peer", o->peer}, {"fresh", o->fresh}};
     if (o->hybrid_flag->count() > 0) body["hybrid"] = o->hybrid;
     Answer(o->daemon, o->daemon.Call("POST", "/v1/agreements", body.dump()), [o](const json& r) {
-      std::printf("agreed with %s: session epoch %llu%s (sid %s)\n", o->peer.c_str(),
+      std::printf("agreed with %s: session epoch %llu%s (sid %s)\n", Shown(o->peer).c_str(),
                   static_cast<unsigned long long>(r.value("session_epoch", 0ULL)),
-                  r.value("hybrid", false) ? ", hybrid" : "", r.value("sid", "").c_str());
+                  r.value("hybrid", false) ? ", hybrid" : "", Shown(r.value("sid", "")).c_str());
       for (const auto& h : r["inconsistent_hubs"]) {
-        std::printf("inconsistent share from hub %s\n", h.get<std::string>().c_str());
+        std::printf("inconsistent share from hub %s\n",
+                    Shown(h.is_string() ? h.get<std::string>() : std::string()).c_str());
       }
     });
   });

@@ -5,6 +5,7 @@
 
 #include "common/secret_bytes.h"
 #include "common/secret_file.h"
+#include "common/shown.h"
 
 namespace skap::agentcli {
 namespace {
@@ -18,12 +19,12 @@ std::string Text(const SecretBytes& bytes) {
 }  // namespace
 
 void Fail(const std::string& what, const Error& error) {
-  std::fprintf(stderr, "skap-agent: %s: %s\n", what.c_str(), ToString(error).c_str());
+  std::fprintf(stderr, "skap-agent: %s: %s\n", Shown(what).c_str(), Shown(ToString(error)).c_str());
   throw CLI::RuntimeError(1);
 }
 
 void Fail(const std::string& message) {
-  std::fprintf(stderr, "skap-agent: %s\n", message.c_str());
+  std::fprintf(stderr, "skap-agent: %s\n", Shown(message).c_str());
   throw CLI::RuntimeError(1);
 }
 
@@ -73,7 +74,8 @@ void Answer(const Daemon& d, const Result<net::HttpResponse>& reply,
     Fail("the agent answered HTTP " + std::to_string(reply->status));
   }
   if (d.json_output) {
-    std::printf("%s\n", body.dump(2).c_str());
+    // Non-ASCII escaped: no C1 control reaches the terminal.
+    std::printf("%s\n", body.dump(2, ' ', true).c_str());
   } else {
     human(body);
   }

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "apps/skap-agent/cli.h"
+#include "common/shown.h"
 
 namespace skap::agentcli {
 
@@ -13,8 +14,8 @@ void AddPeers(CLI::App& app) {
   peers->callback([daemon] {
     Answer(*daemon, daemon->Call("GET", "/v1/peers"), [](const nlohmann::json& list) {
       for (const auto& p : list) {
-        std::printf("%s  %-20s  session epoch %llu\n", p.value("id", "").c_str(),
-                    p.value("name", "").c_str(),
+        std::printf("%s  %-20s  session epoch %llu\n", Shown(p.value("id", "")).c_str(),
+                    Shown(p.value("name", "")).c_str(),
                     static_cast<unsigned long long>(p.value("session_epoch", 0ULL)));
       }
     });

@@ -5,26 +5,33 @@
 #include <string>
 
 #include "apps/skap-agent/cli.h"
+#include "common/shown.h"
 
 namespace skap::agentcli {
 namespace {
 
 using nlohmann::json;
 
+// Text is a string member of the daemon's JSON as it may reach the
+// terminal: names, reasons and errors come from peers and hubs.
+std::string Text(const json& j, const char* key, const char* otherwise = "") {
+  return Shown(j.value(key, otherwise));
+}
+
 void PrintStatus(const json& s) {
   const auto& dev = s["device"];
   std::printf("device %s (%s), network %s: keys agreed %u of %zu hubs\n",
-              dev.value("name", "").c_str(), dev.value("id", "").c_str(),
-              dev.value("network", "").c_str(), dev.value("threshold", 0U), dev["hub_set"].size());
+              Text(dev, "name", "").c_str(), Text(dev, "id", "").c_str(),
+              Text(dev, "network", "").c_str(), dev.value("threshold", 0U), dev["hub_set"].size());
   std::printf("hubs reachable: %u\n", s.value("hubs_up", 0U));
   for (const auto& h : s["hubs"]) {
-    std::printf("  hub %s: %s\n", h.value("id", "").c_str(), h.value("status", "").c_str());
+    std::printf("  hub %s: %s\n", Text(h, "id", "").c_str(), Text(h, "status", "").c_str());
   }
   std::printf("entropy: %s\n", s["entropy"].value("operational", false) ? "operational" : "FAILED");
   for (const auto& x : s["sessions"]) {
     std::printf(
         "session with %s: epoch %llu, next key %u of this side's chain, %u of the peer's%s\n",
-        x.value("peer", "").c_str(), static_cast<unsigned long long>(x.value("epoch", 0ULL)),
+        Text(x, "peer", "").c_str(), static_cast<unsigned long long>(x.value("epoch", 0ULL)),
         x.value("next_index", 0U), x.value("peer_next_index", 0U),
         x.value("expired", false)
             ? "; EXPIRED: older than session_max_age_s, no key until a re-seed"
@@ -38,38 +45,38 @@ void PrintStatus(const json& s) {
       const auto& f = x["reseed_failure"];
       std::string blamed;
       for (const auto& hub : f.value("blamed_hubs", std::vector<std::string>{})) {
-        blamed += (blamed.empty() ? "" : ", ") + hub;
+        blamed += (blamed.empty() ? "" : ", ") + Shown(hub);
       }
-      std::printf("  last scheduled re-seed FAILED: %s%s%s\n", f.value("reason", "").c_str(),
+      std::printf("  last scheduled re-seed FAILED: %s%s%s\n", Text(f, "reason", "").c_str(),
                   blamed.empty() ? "" : "; hubs blamed: ", blamed.c_str());
     }
   }
   if (s.contains("peer_channel")) {
     const auto& pc = s["peer_channel"];
-    std::printf("peer relay: %s\n", pc.value("relay", "").c_str());
+    std::printf("peer relay: %s\n", Text(pc, "relay", "").c_str());
     for (const auto& p : pc["peers"]) {
-      const std::string direct = p.value("direct", "");
+      const std::string direct = Text(p, "direct");
       std::printf("peer %s: over %s (direct link: %s), %lld waiting for its ack\n",
-                  p.value("peer", "").c_str(), p.value("transport", "").c_str(),
+                  Text(p, "peer", "").c_str(), Text(p, "transport", "").c_str(),
                   direct.empty() ? "not configured" : direct.c_str(),
                   static_cast<long long>(p.value("pending", 0LL)));
     }
   }
   if (s.contains("ppk")) {
     for (const auto& p : s["ppk"]) {
-      const std::string error = p.value("last_error", "");
+      const std::string error = Text(p, "last_error");
       std::printf("ppk for %s (connection %s): epoch %llu, fingerprint %s%s%s%s\n",
-                  p.value("peer", "").c_str(), p.value("connection", "").c_str(),
+                  Text(p, "peer", "").c_str(), Text(p, "connection", "").c_str(),
                   static_cast<unsigned long long>(p.value("installed_epoch", 0ULL)),
-                  p.value("fingerprint", "-").c_str(),
+                  Text(p, "fingerprint", "-").c_str(),
                   p.value("sa_up_with_installed", false) ? ", IKE SA up with it" : "",
                   error.empty() ? "" : ", last error: ", error.c_str());
     }
   }
   for (const auto& a : s["agreements"]) {
-    std::printf("agreement %s with %s (%s): %s %s\n", a.value("sid", "").c_str(),
-                a.value("peer", "").c_str(), a.value("role", "").c_str(),
-                a.value("state", "").c_str(), a.value("reason", "").c_str());
+    std::printf("agreement %s with %s (%s): %s %s\n", Text(a, "sid", "").c_str(),
+                Text(a, "peer", "").c_str(), Text(a, "role", "").c_str(),
+                Text(a, "state", "").c_str(), Text(a, "reason", "").c_str());
   }
 }
 
@@ -81,8 +88,9 @@ void OfflineStatus(const std::string& data_dir) {
   if (!hubs) Fail("reading the hubs", hubs.error());
   for (const auto& h : *hubs) {
     std::printf("device %s (%s), network %s, hub %s at %s: %s, key epoch %lld\n",
-                h.hub.device_name.c_str(), h.hub.device_id.c_str(), h.hub.network_name.c_str(),
-                h.hub.hub_id.c_str(), h.hub.hub_address.c_str(), h.status.c_str(),
+                Shown(h.hub.device_name).c_str(), Shown(h.hub.device_id).c_str(),
+                Shown(h.hub.network_name).c_str(), Shown(h.hub.hub_id).c_str(),
+                Shown(h.hub.hub_address).c_str(), Shown(h.status).c_str(),
                 static_cast<long long>(h.epoch));
   }
 }

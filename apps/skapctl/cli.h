@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "common/result.h"
 #include "common/secret_bytes.h"
+#include "common/shown.h"
 
 namespace skap::ctl {
 
@@ -50,11 +51,7 @@ AdminReply Call(const Globals& g, const std::string& method, const std::string& 
 // Show prints a 2xx reply's JSON (`human` formats it unless --json; without
 // one the JSON is printed), or fails with its error.
 void Show(const Globals& g, const AdminReply& reply, void (*human)(const nlohmann::json&));
-// Shown is `text` as it may reach the operator's terminal: every control
-// character (C0, DEL, and C1 in UTF-8) as \xNN, so nothing a client put in
-// a name, a target or a message can drive the terminal. Field is a JSON
-// string member, shown so.
-std::string Shown(std::string_view text);
+// Field is a JSON string member, Shown (common/shown.h).
 std::string Field(const nlohmann::json& j, const char* key);
 // Dumped is JSON for the terminal: non-ASCII escaped (\uXXXX, so no C1
 // control), DEL as \u007f, still valid JSON with the same content.
