@@ -69,12 +69,14 @@ std::string Sql(int version) {
       return "-- every wrapped key is bound to its row: rows change, the schema does not\n";
     case 11:
       return Join({Operators::MigrationSql(11)});
+    case 12:
+      return Join({Operators::MigrationSql(12)});
     default:
       return {};
   }
 }
 
-constexpr std::array<std::string_view, 11> kDescriptions = {
+constexpr std::array<std::string_view, 12> kDescriptions = {
     "audit log and hub keys",
     "registry",
     "channel key ratchet",
@@ -86,6 +88,7 @@ constexpr std::array<std::string_view, 11> kDescriptions = {
     "audit entries carry their tenant",
     "wrapped keys bound to their rows",
     "dual control",
+    "an off request for dual control lapses",
 };
 
 }  // namespace

@@ -54,6 +54,12 @@ CREATE TABLE dual_control (
 );
 )sql";
 
+// Version 12: when the off request was made; it lapses after
+// Operators::kOffRequestLifetime (one made before this counts for nothing).
+constexpr std::string_view kOperatorsV12 = R"sql(
+ALTER TABLE dual_control ADD COLUMN off_requested_at_ms BIGINT;
+)sql";
+
 using store::AsBlob;
 using store::AsInt;
 using store::AsText;
@@ -104,6 +110,8 @@ std::string_view Operators::MigrationSql(int version) {
       return kOperatorsV8;
     case 11:
       return kOperatorsV11;
+    case 12:
+      return kOperatorsV12;
     default:
       return {};
   }
@@ -480,12 +488,19 @@ Result<OperatorToken> Operators::Approve(const Principal& actor, const std::stri
 }
 
 Result<DualControlState> Operators::DualControlOf(const std::string& tenant_id) {
-  SKAP_ASSIGN_OR_RETURN(
-      auto rows,
-      c_.db.Query("SELECT off_requested_by FROM dual_control WHERE tenant_id = $1", {tenant_id}));
+  SKAP_ASSIGN_OR_RETURN(auto rows,
+                        c_.db.Query("SELECT off_requested_by, off_requested_at_ms FROM dual_control"
+                                    " WHERE tenant_id = $1",
+                                    {tenant_id}));
   DualControlState out;
   out.on = !rows.empty();
-  if (out.on) out.off_requested_by = AsText(rows[0][0]);
+  if (!out.on) return out;
+  // A request a second tenant-admin did not complete in time lapses: it
+  // cannot wait for months to be completed by someone who never saw it.
+  const auto asked_at = AsInt(rows[0][1]);
+  if (asked_at && c_.now() - *asked_at < kOffRequestLifetime.count()) {
+    out.off_requested_by = AsText(rows[0][0]);
+  }
   return out;
 }
 
@@ -519,8 +534,10 @@ Result<DualControlState> Operators::SetDualControl(const Principal& actor,
           c_.db.Execute("INSERT INTO dual_control (tenant_id) VALUES ($1)", {tenant_id}));
       change = "on";
     } else if (on && now.off_requested_by) {
-      SKAP_RETURN_IF_ERROR(c_.db.Execute(
-          "UPDATE dual_control SET off_requested_by = NULL WHERE tenant_id = $1", {tenant_id}));
+      SKAP_RETURN_IF_ERROR(
+          c_.db.Execute("UPDATE dual_control SET off_requested_by = NULL, off_requested_at_ms ="
+                        " NULL WHERE tenant_id = $1",
+                        {tenant_id}));
       change = "off request withdrawn";
     } else if (!on && now.on) {
       // One tenant-admin asks, a second one (or the hub) turns it off: else
@@ -534,8 +551,9 @@ Result<DualControlState> Operators::SetDualControl(const Principal& actor,
         change = "off";
       } else if (now.off_requested_by != actor.name) {
         SKAP_RETURN_IF_ERROR(
-            c_.db.Execute("UPDATE dual_control SET off_requested_by = $2 WHERE tenant_id = $1",
-                          {tenant_id, actor.name}));
+            c_.db.Execute("UPDATE dual_control SET off_requested_by = $2, off_requested_at_ms = $3"
+                          " WHERE tenant_id = $1",
+                          {tenant_id, actor.name, c_.now()}));
         change = "off requested";
       }
     }

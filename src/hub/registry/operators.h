@@ -100,6 +100,9 @@ class Operators {
   // how it stands.
   Result<DualControlState> SetDualControl(const Principal& actor, const std::string& tenant_id,
                                           bool on);
+  // An off request a second tenant-admin has not completed lapses after
+  // this long (asking again renews it).
+  static constexpr std::chrono::milliseconds kOffRequestLifetime{24 * 3600 * 1000};
   Result<DualControlState> DualControlOf(const std::string& tenant_id);
   // Authenticate maps a token to its operator, or kAuthenticationFailed
   // without saying why (audited).

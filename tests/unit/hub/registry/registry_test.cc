@@ -397,10 +397,15 @@ TEST_F(RegistryTest, DualControlMakesEveryGrantWaitForASecondTenantAdmin) {
   const auto carol_now = ops.Authenticate(TextOf(from_hub->token));
   ASSERT_TRUE(carol_now);
 
+  // An off request not completed within a day lapses: carol's, then a day.
+  ASSERT_TRUE(ops.SetDualControl(*carol_now, tenant_, false));
+  EXPECT_EQ(ops.DualControlOf(tenant_)->off_requested_by, "carol");
+  now_ms_ += Operators::kOffRequestLifetime.count();
+  EXPECT_FALSE(ops.DualControlOf(tenant_)->off_requested_by) << "lapsed";
   // Off takes two: alice asks (again: still asked), hal completes it.
   auto asked = ops.SetDualControl(admin_, tenant_, false);
   ASSERT_TRUE(asked);
-  EXPECT_TRUE(asked->on);
+  EXPECT_TRUE(asked->on) << "carol's lapsed request does not complete alice's";
   EXPECT_EQ(asked->off_requested_by, "alice");
   EXPECT_TRUE(ops.SetDualControl(admin_, tenant_, false)->on);
   // A request by a tenant-admin disabled since counts for nothing.
@@ -431,9 +436,10 @@ TEST_F(RegistryTest, DualControlMakesEveryGrantWaitForASecondTenantAdmin) {
             (std::vector<std::string>{"ok", "ok", "refused:failed-precondition",
                                       "refused:permission-denied", "refused:permission-denied"}));
   EXPECT_EQ(outcomes("tenant.dual_control"),
-            (std::vector<std::string>{"ok", "ok", "ok", "ok", "refused:failed-precondition",
+            (std::vector<std::string>{"ok", "ok", "ok", "ok", "ok", "refused:failed-precondition",
                                       "refused:failed-precondition", "refused:permission-denied"}))
-      << "on, off asked (by alice, then by hal), off; another tenant's refusal is its own";
+      << "on, off asked (by carol, lapsed; by alice, then by hal), off; another tenant's refusal "
+         "is its own";
 }
 
 TEST_F(RegistryTest, OperatorsAreListedDisabledGivenNewTokensAndExpire) {

@@ -91,7 +91,7 @@ TEST_F(RegistryTest, KeysWrappedBeforeBindingsAreBoundByTheUpgrade) {
 
   const auto upgraded = store::Migrate(*db_, HubMigrations(*keystore_), SystemClock());
   ASSERT_TRUE(upgraded) << upgraded.error().message;
-  EXPECT_EQ(*store::SchemaVersion(*db_), 11);
+  EXPECT_EQ(*store::SchemaVersion(*db_), 12);
   const auto key = registry_->channel_keys().KeyFor(a.device.id, 0);
   ASSERT_TRUE(key) << key.error().message;
   EXPECT_TRUE(ct::Equal(key->key.Expose(), a.bootstrap_key.Expose()));
