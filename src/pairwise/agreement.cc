@@ -219,7 +219,8 @@ Result<std::vector<Candidate>> Agreement::CheckedCandidates() const {
   const std::size_t k = params_.threshold;
   // Each distinct list the hubs carried, with how many carried it.
   std::vector<std::pair<const std::vector<ShareCheckValue>*, std::size_t>> lists;
-  for (const auto& [index, checks] : peer_checks_) {
+  for (const auto& carried : peer_checks_) {
+    const std::vector<ShareCheckValue>& checks = carried.second;
     const auto at = std::find_if(lists.begin(), lists.end(),
                                  [&](const auto& list) { return *list.first == checks; });
     if (at == lists.end()) {
