@@ -415,6 +415,18 @@ class AgreementEngineTest : public ::testing::Test {
     ASSERT_TRUE(d.engine->Resume());
   }
 
+  // MakeLiars has the hubs of `mask` (bit i: hub i) lie with `lie`, the
+  // others not, and returns the liars' ids.
+  std::vector<std::string> MakeLiars(unsigned mask, Lie lie) {
+    std::vector<std::string> liars;
+    for (unsigned i = 0; i < hubs_.size(); ++i) {
+      const bool lies = (mask & (1u << i)) != 0;
+      hubs_[i]->lie = lies ? lie : Lie::kNone;
+      if (lies) liars.push_back(hubs_[i]->id);
+    }
+    return liars;
+  }
+
   TestDevice& A() { return *devices_[0]; }
   TestDevice& B() { return *devices_[1]; }
 
@@ -538,12 +550,7 @@ TEST_P(LyingHubs, CannotStopSplitOrFrameAnyone) {
   const bool from_b = lie == Lie::kForgedConcurrent;
   ASSERT_EQ(Agree(true, hybrid, from_b).state, AgreementState::kConfirmed) << "all honest";
   for (unsigned mask = 1; mask < (1u << n); ++mask) {
-    std::vector<std::string> liars;
-    for (unsigned i = 0; i < n; ++i) {
-      const bool lies = (mask & (1u << i)) != 0;
-      hubs_[i]->lie = lies ? lie : Lie::kNone;
-      if (lies) liars.push_back(hubs_[i]->id);
-    }
+    const auto liars = MakeLiars(mask, lie);
     if (liars.size() > n - k) continue;
     SCOPED_TRACE("k=" + std::to_string(k) + " n=" + std::to_string(n) +
                  " lying mask=" + std::to_string(mask));
@@ -613,12 +620,7 @@ TEST_P(FirstAgreementLyingHubs, CannotStopSplitOrFrameAnyone) {
   const bool hybrid = lie == Lie::kPublicKeyFlood;
   const bool from_b = lie == Lie::kForgedConcurrent;
   for (unsigned mask = 1; mask < (1u << n); ++mask) {
-    std::vector<std::string> liars;
-    for (unsigned i = 0; i < n; ++i) {
-      const bool lies = (mask & (1u << i)) != 0;
-      hubs_[i]->lie = lies ? lie : Lie::kNone;
-      if (lies) liars.push_back(hubs_[i]->id);
-    }
+    const auto liars = MakeLiars(mask, lie);
     if (liars.size() > n - k || liars.size() >= k) continue;
     SCOPED_TRACE("k=" + std::to_string(k) + " n=" + std::to_string(n) +
                  " lying mask=" + std::to_string(mask));

@@ -349,6 +349,21 @@ namespace {
 // sides take only the shares whose MAC holds, rebuild one candidate, confirm
 // one key, and name exactly the altering hubs; snapshot and restore keep the
 // verdict. (Without MACs this case makes C(16, 8) candidates: bench/.)
+// ExpectBothConfirm has initiator `a` take responder `b`'s `tags` and `b`
+// take a's: both confirm one key and name exactly `liars`.
+void ExpectBothConfirm(Agreement& a, Agreement& b, const std::vector<Tag>& tags,
+                       const std::vector<unsigned>& liars) {
+  a.AddPeerTags(1, tags);
+  ASSERT_TRUE(a.TryConfirm());
+  ASSERT_TRUE(a.confirmed());
+  b.AddPeerTags(1, *a.TagsToSend());
+  ASSERT_TRUE(b.TryConfirm());
+  ASSERT_TRUE(b.confirmed());
+  EXPECT_TRUE(ct::Equal(a.key().Expose(), b.key().Expose()));
+  EXPECT_EQ(a.inconsistent_hubs(), liars);
+  EXPECT_EQ(b.inconsistent_hubs(), liars);
+}
+
 TEST(AgreementTest, AuthenticatedSharesNameEveryAlteredShareAndLeaveOneCandidate) {
   auto rng = testing::SeededRng("authenticated shares");
   auto params = Params(8, 16);
@@ -394,15 +409,7 @@ TEST(AgreementTest, AuthenticatedSharesNameEveryAlteredShareAndLeaveOneCandidate
       2, std::vector<std::uint8_t>(a->OwnShare(2).begin(), a->OwnShare(2).end()),
       *a->OwnShareMac(2)))
       << "a hub that altered one share is not believed for another";
-  a->AddPeerTags(1, *tags);
-  ASSERT_TRUE(a->TryConfirm());
-  ASSERT_TRUE(a->confirmed());
-  restored->AddPeerTags(1, *a->TagsToSend());
-  ASSERT_TRUE(restored->TryConfirm());
-  ASSERT_TRUE(restored->confirmed());
-  EXPECT_TRUE(ct::Equal(a->key().Expose(), restored->key().Expose()));
-  EXPECT_EQ(a->inconsistent_hubs(), liars);
-  EXPECT_EQ(restored->inconsistent_hubs(), liars);
+  ExpectBothConfirm(*a, *restored, *tags, liars);
 }
 
 // A first agreement's shares carry the sender's check values: with the list
@@ -445,15 +452,7 @@ TEST(AgreementTest, CheckedSharesNameEveryAlteredShareAndLeaveOneCandidate) {
     auto restored = Agreement::Restore(std::move(*snapshot));
     ASSERT_TRUE(restored);
     EXPECT_EQ(*restored->TagsToSend(), *tags);
-    a->AddPeerTags(1, *tags);
-    ASSERT_TRUE(a->TryConfirm());
-    ASSERT_TRUE(a->confirmed());
-    restored->AddPeerTags(1, *a->TagsToSend());
-    ASSERT_TRUE(restored->TryConfirm());
-    ASSERT_TRUE(restored->confirmed());
-    EXPECT_TRUE(ct::Equal(a->key().Expose(), restored->key().Expose()));
-    EXPECT_EQ(a->inconsistent_hubs(), liars);
-    EXPECT_EQ(restored->inconsistent_hubs(), liars);
+    ExpectBothConfirm(*a, *restored, *tags, liars);
   }
 }
 
