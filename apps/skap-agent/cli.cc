@@ -74,8 +74,13 @@ void Answer(const Daemon& d, const Result<net::HttpResponse>& reply,
     Fail("the agent answered HTTP " + std::to_string(reply->status));
   }
   if (d.json_output) {
-    // Non-ASCII escaped: no C1 control reaches the terminal.
-    std::printf("%s\n", body.dump(2, ' ', true).c_str());
+    // Non-ASCII escaped (no C1 control reaches the terminal), and DEL too:
+    // still valid JSON with the same content.
+    std::string text = body.dump(2, ' ', true);
+    for (auto at = text.find('\x7f'); at != std::string::npos; at = text.find('\x7f', at)) {
+      text.replace(at, 1, "\\u007f");
+    }
+    std::printf("%s\n", text.c_str());
   } else {
     human(body);
   }

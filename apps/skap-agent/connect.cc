@@ -6,6 +6,7 @@
 
 #include "agent/hub/enrolment.h"
 #include "apps/skap-agent/cli.h"
+#include "common/shown.h"
 
 namespace skap::agentcli {
 namespace {
@@ -36,12 +37,12 @@ void AddConnect(CLI::App& app) {
     for (const auto& id : hubs) {
       auto result = agent::ChannelStep(*d.dir, id, *d.entropy, summary, mode);
       if (!result) {
-        std::fprintf(stderr, "skap-agent: connect to hub %s: %s\n", id.c_str(),
-                     ToString(result.error()).c_str());
+        std::fprintf(stderr, "skap-agent: connect to hub %s: %s\n", Shown(id).c_str(),
+                     Shown(ToString(result.error())).c_str());
         failed = true;
         continue;
       }
-      std::printf("%s\n", result->c_str());
+      std::printf("%s\n", Shown(*result).c_str());
     }
     if (failed) throw CLI::RuntimeError(1);
   });

@@ -11,6 +11,7 @@
 #include "agent/hub/enrolment.h"
 #include "apps/skap-agent/cli.h"
 #include "common/secret_file.h"
+#include "common/shown.h"
 
 namespace skap::agentcli {
 namespace {
@@ -34,9 +35,9 @@ void Enroll(const EnrollOptions& o) {
     auto state = agent::EnrolFromBundle(*d.dir, *bundle);
     if (!state) Fail("enrolling", state.error());
     std::printf("enrolled device %s (%s) of network %s at hub %s (%s)\n",
-                bundle->info.device_name.c_str(), bundle->info.device_id.c_str(),
-                bundle->info.network_name.c_str(), bundle->info.hub_id.c_str(),
-                bundle->info.hub_address.c_str());
+                Shown(bundle->info.device_name).c_str(), Shown(bundle->info.device_id).c_str(),
+                Shown(bundle->info.network_name).c_str(), Shown(bundle->info.hub_id).c_str(),
+                Shown(bundle->info.hub_address).c_str());
   }
   // Only once every bundle is enrolled: a failure above keeps them all for
   // another try.

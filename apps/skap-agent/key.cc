@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "apps/skap-agent/cli.h"
+#include "common/shown.h"
 
 namespace skap::agentcli {
 namespace {
@@ -51,13 +52,14 @@ void AddKey(CLI::App& app) {
       reply = o->daemon.Call(o->key_id.empty() ? "POST" : "GET", target);
     }
     if (o->reveal && reply && reply->status == 200) {
-      std::printf("%s %s %.*s\n", reply->headers["X-Skap-Key-Id"].c_str(),
-                  reply->headers["X-Skap-Fingerprint"].c_str(),
+      std::printf("%s %s %.*s\n", Shown(reply->headers["X-Skap-Key-Id"]).c_str(),
+                  Shown(reply->headers["X-Skap-Fingerprint"]).c_str(),
                   static_cast<int>(reply->body.size()), reply->BodyText().data());
       return;
     }
     Answer(o->daemon, reply, [](const nlohmann::json& k) {
-      std::printf("%s %s\n", k.value("key_id", "").c_str(), k.value("fingerprint", "").c_str());
+      std::printf("%s %s\n", Shown(k.value("key_id", "")).c_str(),
+                  Shown(k.value("fingerprint", "")).c_str());
     });
   });
 }

@@ -142,6 +142,10 @@ void WriteParts(const DeviceOptions& o, std::string_view text, unsigned k, unsig
       std::fwrite(art->Expose().data(), 1, art->size(), stdout);
     }
   }
+  if (index != m) {
+    Fail("the hub sent " + std::to_string(index) + " parts, not " + std::to_string(m) +
+         "; those written are kept");
+  }
   std::fprintf(stderr, "device %s (%s) provisioned; %u parts (any %u rebuild it) in %s\n",
                o.name.c_str(), Shown(id).c_str(), index, k, o.parts_dir.c_str());
 }
@@ -178,6 +182,13 @@ void Provision(const Globals& g, DeviceOptions o) {
   if (!o.split.empty()) {
     std::filesystem::create_directories(o.parts_dir);
     for (unsigned i = 1; i <= m; ++i) {
+      // A QR file in the way would stop the writing once the hub made the
+      // bundle: refused before.
+      std::error_code ec;
+      if ((o.qr == "png" || o.qr == "both") &&
+          std::filesystem::exists(PartBase(o, i) + ".png", ec)) {
+        Fail(PartBase(o, i) + ".png exists; not overwriting it");
+      }
       auto file = NewSecretFile::Create(PartBase(o, i) + ".txt");
       if (!file) Fail(file.error());
       files.push_back(std::move(*file));

@@ -180,11 +180,15 @@ void AddOperator(CLI::App& app, const Globals& g) {
   join->add_option("--part", *parts, "A part's file (give both)")->required()->expected(2);
   join->add_option("--token-out", o->token_out, "File for the token (created 0600; '-' stdout)")
       ->required();
-  auto keep_parts = std::make_shared<bool>(false);
-  join->add_flag("--keep-parts", *keep_parts,
-                 "Leave the part files (by default they are overwritten and removed once the "
-                 "token is written)");
-  join->callback([o, parts, keep_parts] {
+  auto remove_parts = std::make_shared<bool>(false);
+  join->add_flag("--remove-parts", *remove_parts,
+                 "Overwrite and remove the two part files once the token is written to a file "
+                 "(check first that the token works: a wrong pair joins into a token that does "
+                 "not, and the parts are the only way back)");
+  join->callback([o, parts, remove_parts] {
+    if (*remove_parts && o->token_out == "-") {
+      Fail("--remove-parts needs --token-out FILE: a token on standard output may not be kept");
+    }
     auto file = FreshFile(o->token_out);
     auto a = ReadSecretFile((*parts)[0]);
     if (!a) Fail(a.error());
@@ -194,11 +198,14 @@ void AddOperator(CLI::App& app, const Globals& g) {
     if (!joined) Fail(joined.error());
     if (auto w = file.Write(joined->Expose()); !w) Fail(w.error());
     std::fprintf(stderr, "token written to %s\n", o->token_out.c_str());
-    if (*keep_parts) return;
+    if (!*remove_parts) return;
     for (const auto& part : *parts) {
       auto removed = RemoveSecretFile(part);
       if (!removed) Fail("the token is written, but " + removed.error().message);
-      if (*removed) std::fprintf(stderr, "part %s overwritten and removed\n", part.c_str());
+      std::fprintf(
+          stderr,
+          *removed ? "part %s overwritten and removed\n" : "part %s left: not a regular file\n",
+          Shown(part).c_str());
     }
   });
 }

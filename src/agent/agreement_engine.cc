@@ -569,26 +569,33 @@ void AgreementEngine::Hold(HubPort& link, const pb::PeerDelivery& delivery, Secr
   const std::size_t quota =
       std::max<std::size_t>(1, kMaxUnproven / std::max<std::size_t>(1, identity_.hub_set.size()));
   if (auto known = held_.find(params.sid); known == held_.end() || !known->second.contains(index)) {
+    // Per sender at this hub: how many it holds, and its oldest.
+    std::map<std::string, std::pair<std::size_t, decltype(held_)::iterator>> senders;
     std::size_t of_hub = 0;
-    std::size_t of_sender = 0;
-    auto oldest_of_hub = held_.end();
-    auto oldest_of_sender = held_.end();
-    const auto older = [&](auto candidate, auto current) {
-      return current == held_.end() ||
-             candidate->second.at(index).expires_at_ms < current->second.at(index).expires_at_ms;
-    };
     for (auto h = held_.begin(); h != held_.end(); ++h) {
       const auto entry = h->second.find(index);
       if (entry == h->second.end()) continue;
       ++of_hub;
-      if (older(h, oldest_of_hub)) oldest_of_hub = h;
-      if (entry->second.delivery.sender() != delivery.sender()) continue;
-      ++of_sender;
-      if (older(h, oldest_of_sender)) oldest_of_sender = h;
+      auto [at, fresh] = senders.try_emplace(entry->second.delivery.sender(), 0, h);
+      ++at->second.first;
+      if (!fresh &&
+          entry->second.expires_at_ms < at->second.second->second.at(index).expires_at_ms) {
+        at->second.second = h;
+      }
     }
-    auto evict = of_sender >= kMaxHeldPerSender ? oldest_of_sender
-                 : of_hub >= quota              ? oldest_of_hub
-                                                : held_.end();
+    // The sender's own oldest when it holds its most; when the hub's room
+    // is full, the oldest of the sender holding most (a flood pushes out
+    // its own, never a sender with fewer).
+    auto evict = held_.end();
+    if (auto mine = senders.find(delivery.sender());
+        mine != senders.end() && mine->second.first >= kMaxHeldPerSender) {
+      evict = mine->second.second;
+    } else if (of_hub >= quota && !senders.empty()) {
+      const auto most = std::max_element(
+          senders.begin(), senders.end(),
+          [](const auto& x, const auto& y) { return x.second.first < y.second.first; });
+      evict = most->second.second;
+    }
     if (evict != held_.end()) {
       evict->second.erase(index);
       if (evict->second.empty()) held_.erase(evict);

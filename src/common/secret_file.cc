@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 namespace skap {
 namespace {
@@ -34,12 +35,21 @@ Result<NewSecretFile> NewSecretFile::Create(const std::string& path) {
 NewSecretFile::NewSecretFile(NewSecretFile&& other) noexcept
     : path_(std::move(other.path_)),
       fd_(std::exchange(other.fd_, -1)),
-      written_(std::exchange(other.written_, true)) {}
+      written_(std::exchange(other.written_, true)),
+      partial_(std::exchange(other.partial_, 0)) {}
 
 NewSecretFile::~NewSecretFile() {
   if (fd_ < 0 || path_ == "-") return;
+  if (!written_) {
+    // Created by this object: what a failed write left in it is zeroed
+    // first, then the file goes.
+    const std::vector<std::uint8_t> zeros(partial_, 0);
+    if (!zeros.empty() && pwrite(fd_, zeros.data(), zeros.size(), 0) >= 0) {
+      [[maybe_unused]] const int synced = fsync(fd_);  // best effort: it goes anyway
+    }
+    unlink(path_.c_str());
+  }
   close(fd_);
-  if (!written_) unlink(path_.c_str());  // created by this object, and empty
 }
 
 Result<void> NewSecretFile::Write(std::span<const std::uint8_t> bytes) {
@@ -53,6 +63,7 @@ Result<void> NewSecretFile::Write(std::span<const std::uint8_t> bytes) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return SystemError("write " + path_);  // the destructor removes it
     done += static_cast<std::size_t>(n);
+    partial_ = done;
   }
   written_ = true;
   if (to_stdout) return Ok();

@@ -38,6 +38,7 @@ class NewSecretFile {
   std::string path_;
   int fd_ = -1;
   bool written_ = false;
+  std::size_t partial_ = 0;  // bytes a failed write left
 };
 
 // ReplaceSecretFile puts `bytes` at `path` so that a crash leaves either the

@@ -138,10 +138,13 @@ ctl olga3 operator approve prov9 --token-out prov9.part2 2> /dev/null
 cp prov9.part2 prov9.token
 expect_fail "authentication-failed" "nor is the approver's" ctl prov9 device list --network plant-x
 rm prov9.token
-"$SKAPCTL" operator join --part prov9.part1 --part prov9.part2 --token-out prov9.token 2> /dev/null
+expect_fail "needs --token-out FILE" "parts are not removed for a token on standard output" \
+  "$SKAPCTL" operator join --part prov9.part1 --part prov9.part2 --token-out - --remove-parts
+"$SKAPCTL" operator join --part prov9.part1 --part prov9.part2 --token-out prov9.token \
+  --remove-parts 2> /dev/null
 ctl prov9 device list --network plant-x > /dev/null && pass "the two parts joined are the token, and it works" ||
   fail "prov9 refused after approval"
-[ ! -e prov9.part1 ] && [ ! -e prov9.part2 ] && pass "join removes both part files" ||
+[ ! -e prov9.part1 ] && [ ! -e prov9.part2 ] && pass "join --remove-parts removes both part files" ||
   fail "the part files were left behind"
 ctl olga tenant set --dual-control off > /dev/null
 expect_eq "$(ctl olga --json tenant show | jq -c '[.dual_control, .off_requested_by]')" '[true,"olga"]' \

@@ -339,9 +339,15 @@ Result<Delivery> AgreementRelay::OfferConfirm(const std::string& sender,
     if (offer.expires_at_ms() > now + limits_.max_lifetime.count()) {
       return Unexpected(ErrorCode::kInvalidArgument, "the agreement expires too far ahead");
     }
-    SKAP_RETURN_IF_ERROR(CheckRoom(sender, route.recipient));
     const Blob sid = BytesOf(offer.sid());
     const Blob message = BytesOf(offer.SerializeAsString());
+    // Tags that replace the sender's own row take no new room (a full room
+    // must not stop a sender from updating, or repeating, what it sent).
+    SKAP_ASSIGN_OR_RETURN(auto existing,
+                          db_.Query("SELECT 1 FROM mailbox WHERE sid = $1 AND sender = $2 AND"
+                                    " kind = $3",
+                                    {sid, sender, Kind(pb::DELIVERY_KIND_CONFIRM)}));
+    if (existing.empty()) SKAP_RETURN_IF_ERROR(CheckRoom(sender, route.recipient));
     // Tags may be sent again with more candidates once more shares arrived:
     // the newest set replaces the last and goes out again.
     SKAP_ASSIGN_OR_RETURN(

@@ -549,12 +549,13 @@ Result<DualControlState> Operators::SetDualControl(const Principal& actor,
         SKAP_RETURN_IF_ERROR(
             c_.db.Execute("DELETE FROM dual_control WHERE tenant_id = $1", {tenant_id}));
         change = "off";
-      } else if (now.off_requested_by != actor.name) {
+      } else {
+        // A new request, or the same tenant-admin's again: renewed.
         SKAP_RETURN_IF_ERROR(
             c_.db.Execute("UPDATE dual_control SET off_requested_by = $2, off_requested_at_ms = $3"
                           " WHERE tenant_id = $1",
                           {tenant_id, actor.name, c_.now()}));
-        change = "off requested";
+        change = now.off_requested_by == actor.name ? "off request renewed" : "off requested";
       }
     }
     if (change.empty()) return Ok();  // as it was: nothing to audit

@@ -344,11 +344,6 @@ TEST(AgreementTest, TagsFromAnotherAgreementDoNotConfirm) {
 namespace skap::pairwise {
 namespace {
 
-// A re-seed's shares authenticated end to end: with n = 16, k = 8 and the
-// n - k = 8 hubs of every other index altering the shares they carry, both
-// sides take only the shares whose MAC holds, rebuild one candidate, confirm
-// one key, and name exactly the altering hubs; snapshot and restore keep the
-// verdict. (Without MACs this case makes C(16, 8) candidates: bench/.)
 // ExpectBothConfirm has initiator `a` take responder `b`'s `tags` and `b`
 // take a's: both confirm one key and name exactly `liars`.
 void ExpectBothConfirm(Agreement& a, Agreement& b, const std::vector<Tag>& tags,
@@ -364,6 +359,12 @@ void ExpectBothConfirm(Agreement& a, Agreement& b, const std::vector<Tag>& tags,
   EXPECT_EQ(b.inconsistent_hubs(), liars);
 }
 
+// A re-seed's shares authenticated end to end: with n = 16, k = 8 and the
+// n - k = 8 hubs of every other index altering the shares they carry, both
+// sides take only the shares whose MAC holds, rebuild one candidate, confirm
+// one key, and name exactly the altering hubs; snapshot and restore keep the
+// verdict. (Without MACs or check values this case makes C(16, 8) candidates:
+// bench/.)
 TEST(AgreementTest, AuthenticatedSharesNameEveryAlteredShareAndLeaveOneCandidate) {
   auto rng = testing::SeededRng("authenticated shares");
   auto params = Params(8, 16);

@@ -407,7 +407,11 @@ TEST_F(RegistryTest, DualControlMakesEveryGrantWaitForASecondTenantAdmin) {
   ASSERT_TRUE(asked);
   EXPECT_TRUE(asked->on) << "carol's lapsed request does not complete alice's";
   EXPECT_EQ(asked->off_requested_by, "alice");
+  // Asking again renews it: 23 hours on, then asked again, 2 more hours on.
+  now_ms_ += Operators::kOffRequestLifetime.count() - 3600 * 1000;
   EXPECT_TRUE(ops.SetDualControl(admin_, tenant_, false)->on);
+  now_ms_ += 2 * 3600 * 1000;
+  EXPECT_EQ(ops.DualControlOf(tenant_)->off_requested_by, "alice") << "renewed, not lapsed";
   // A request by a tenant-admin disabled since counts for nothing.
   ASSERT_TRUE(ops.Disable(*hal, "alice"));
   auto after_disable = ops.SetDualControl(*hal, tenant_, false);
@@ -435,10 +439,12 @@ TEST_F(RegistryTest, DualControlMakesEveryGrantWaitForASecondTenantAdmin) {
   EXPECT_EQ(outcomes("operator.approve"),
             (std::vector<std::string>{"ok", "ok", "refused:failed-precondition",
                                       "refused:permission-denied", "refused:permission-denied"}));
-  EXPECT_EQ(outcomes("tenant.dual_control"),
-            (std::vector<std::string>{"ok", "ok", "ok", "ok", "ok", "refused:failed-precondition",
-                                      "refused:failed-precondition", "refused:permission-denied"}))
-      << "on, off asked (by carol, lapsed; by alice, then by hal), off; another tenant's refusal "
+  EXPECT_EQ(
+      outcomes("tenant.dual_control"),
+      (std::vector<std::string>{"ok", "ok", "ok", "ok", "ok", "ok", "refused:failed-precondition",
+                                "refused:failed-precondition", "refused:permission-denied"}))
+      << "on, off asked (by carol, lapsed; by alice, renewed; then by hal), off; another tenant's "
+         "refusal "
          "is its own";
 }
 
