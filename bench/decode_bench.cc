@@ -21,6 +21,7 @@
 //
 // bench/run.sh prints the ratios.
 #include <algorithm>
+#include <span>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -54,6 +55,31 @@ std::unique_ptr<skap::crypto::CtrDrbg> Rng() {
   return std::move(*skap::crypto::CtrDrbg::Create({}));
 }
 
+// AlterAsALiar changes every byte of hub `hub`'s share, as a liar would.
+void AlterAsALiar(std::span<std::uint8_t> y, unsigned hub) {
+  for (std::size_t b = 0; b < y.size(); ++b) {
+    y[b] ^= static_cast<std::uint8_t>(1 + b + std::size_t{31} * hub);
+  }
+}
+
+// TimeResponder times a fresh responder taking the n shares (`take`) and
+// tagging its candidates, and counts the candidates.
+template <typename Take>
+void TimeResponder(benchmark::State& state, const skap::pairwise::AgreementParams& params,
+                   skap::crypto::Rng& rng, const Take& take) {
+  std::size_t candidates = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto responder = Agreement::Start(params, Role::kResponder, rng);
+    state.ResumeTiming();
+    take(*responder);
+    auto tags = responder->TagsToSend();
+    candidates = tags->size();
+    benchmark::DoNotOptimize(tags);
+  }
+  state.counters["candidates"] = static_cast<double>(candidates);
+}
+
 void BM_CombineShares(benchmark::State& state) {
   auto rng = Rng();
   const std::vector<std::uint8_t> secret(32, 0x11);
@@ -79,19 +105,11 @@ void BM_ReseedDecode(benchmark::State& state) {
     if (hub <= 2 * altered && hub % 2 == 0) y[0] ^= 0x01;  // the liars
     ys.push_back(std::move(y));
   }
-  std::size_t candidates = 0;
-  for (auto _ : state) {
-    state.PauseTiming();
-    auto responder = Agreement::Start(params, Role::kResponder, *rng);
-    state.ResumeTiming();
-    (void)responder->AuthenticateShares(previous);
+  TimeResponder(state, params, *rng, [&](Agreement& responder) {
+    (void)responder.AuthenticateShares(previous);
     for (unsigned hub = 1; hub <= kN; ++hub)
-      (void)responder->AddPeerShare(hub, ys[hub - 1], macs[hub - 1]);
-    auto tags = responder->TagsToSend();
-    candidates = tags->size();
-    benchmark::DoNotOptimize(tags);
-  }
-  state.counters["candidates"] = static_cast<double>(candidates);
+      (void)responder.AddPeerShare(hub, ys[hub - 1], macs[hub - 1]);
+  });
 }
 BENCHMARK(BM_ReseedDecode)->Arg(0)->Arg(8)->Unit(benchmark::kMillisecond);
 
@@ -104,11 +122,7 @@ void BM_FirstAgreementDecode(benchmark::State& state) {
   std::map<unsigned, skap::SecretBytes> shares;
   for (unsigned hub = 1; hub <= kN; ++hub) {
     auto y = (*split)[hub - 1].Clone();
-    if (hub <= 2 * altered && hub % 2 == 0) {  // every byte, as a liar would
-      for (std::size_t b = 0; b < y.size(); ++b) {
-        y.MutableExpose()[b] ^= static_cast<std::uint8_t>(1 + b + std::size_t{31} * hub);
-      }
-    }
+    if (hub <= 2 * altered && hub % 2 == 0) AlterAsALiar(y.MutableExpose(), hub);
     shares.emplace(hub, std::move(y));
   }
   std::size_t candidates = 0;
@@ -130,25 +144,13 @@ void BM_CheckedFirstAgreementDecode(benchmark::State& state) {
   std::vector<std::vector<std::uint8_t>> ys;
   for (unsigned hub = 1; hub <= kN; ++hub) {
     std::vector<std::uint8_t> y(initiator->OwnShare(hub).begin(), initiator->OwnShare(hub).end());
-    if (hub <= 2 * altered && hub % 2 == 0) {  // every byte, as a liar would
-      for (std::size_t b = 0; b < y.size(); ++b) {
-        y[b] ^= static_cast<std::uint8_t>(1 + b + std::size_t{31} * hub);
-      }
-    }
+    if (hub <= 2 * altered && hub % 2 == 0) AlterAsALiar(y, hub);
     ys.push_back(std::move(y));
   }
-  std::size_t candidates = 0;
-  for (auto _ : state) {
-    state.PauseTiming();
-    auto responder = Agreement::Start(params, Role::kResponder, *rng);
-    state.ResumeTiming();
+  TimeResponder(state, params, *rng, [&](Agreement& responder) {
     for (unsigned hub = 1; hub <= kN; ++hub)
-      (void)responder->AddPeerShare(hub, ys[hub - 1], {}, checks);
-    auto tags = responder->TagsToSend();
-    candidates = tags->size();
-    benchmark::DoNotOptimize(tags);
-  }
-  state.counters["candidates"] = static_cast<double>(candidates);
+      (void)responder.AddPeerShare(hub, ys[hub - 1], {}, checks);
+  });
 }
 BENCHMARK(BM_CheckedFirstAgreementDecode)->Arg(0)->Arg(8)->Unit(benchmark::kMillisecond);
 
