@@ -98,7 +98,7 @@ void AddOperator(CLI::App& app, const Globals& g) {
   auto* op = app.add_subcommand("operator", "Operators of your tenant");
   op->require_subcommand(1);
   auto* add = op->add_subcommand("add", "Add an operator (tenant-admin)");
-  add->add_option("name", o->name, "Operator name")->required();
+  add->add_option("name", o->name, "Operator name (it becomes NAME@TENANT)")->required();
   add->add_option("--role", o->role, "tenant-admin, provisioner, admitter or auditor")
       ->required()
       ->check(CLI::IsMember({"tenant-admin", "provisioner", "admitter", "auditor"}));
@@ -107,14 +107,17 @@ void AddOperator(CLI::App& app, const Globals& g) {
   AddLifetimeOption(*add, *o);
   add->callback([&g, o] {
     auto file = FreshFile(o->token_out);
-    if (!WriteToken(Call(g, "POST", "/v1/operators",
-                         WithLifetime(json{{"name", o->name}, {"role", o->role}}, *o).dump()),
-                    file)) {
-      std::fprintf(stderr, "operator %s (%s) added, pending approval\n", Shown(o->name).c_str(),
+    const auto reply = Call(g, "POST", "/v1/operators",
+                            WithLifetime(json{{"name", o->name}, {"role", o->role}}, *o).dump());
+    // The hub qualifies the name by the tenant's: the name to use from now on.
+    const auto named = reply.headers.find("X-Skap-Operator");
+    const std::string name = named != reply.headers.end() ? named->second : o->name;
+    if (!WriteToken(reply, file)) {
+      std::fprintf(stderr, "operator %s (%s) added, pending approval\n", Shown(name).c_str(),
                    o->role.c_str());
-      return PendingNote(o->name, o->token_out);
+      return PendingNote(name, o->token_out);
     }
-    std::fprintf(stderr, "operator %s (%s) added; token written to %s\n", Shown(o->name).c_str(),
+    std::fprintf(stderr, "operator %s (%s) added; token written to %s\n", Shown(name).c_str(),
                  o->role.c_str(), o->token_out.c_str());
   });
 

@@ -56,7 +56,7 @@ void Add(const OperatorOptions& o) {
   if (!token) Fail("adding " + o.name, token.error());
   WriteToken(o.token_out, std::move(token->token));
   std::fprintf(stderr, "operator %s (%s) added to tenant %s by the hub; token written to %s\n",
-               o.name.c_str(), o.role.c_str(), o.tenant.c_str(), o.token_out.c_str());
+               token->name.c_str(), o.role.c_str(), o.tenant.c_str(), o.token_out.c_str());
 }
 
 }  // namespace
@@ -83,7 +83,7 @@ void AddOperator(CLI::App& app) {
       "Add an operator to a tenant as the hub (a tenant-admin made so counts for dual "
       "control)");
   add->add_option("--data", o->data_dir, "Data directory of the hub")->required();
-  add->add_option("name", o->name, "Operator name")->required();
+  add->add_option("name", o->name, "Operator name (it becomes NAME@TENANT)")->required();
   add->add_option("--tenant", o->tenant, "Tenant name")->required();
   add->add_option("--role", o->role, "tenant-admin, provisioner, admitter or auditor")
       ->required()

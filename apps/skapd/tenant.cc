@@ -28,7 +28,7 @@ void CreateTenant(const TenantOptions& o) {
   if (!token) Fail("creating the admin", token.error());
   WriteToken(o.token_out, std::move(token->token));
   std::fprintf(stderr, "tenant %s (%s) created; tenant-admin %s's token written to %s\n",
-               o.name.c_str(), tenant_id->c_str(), o.admin.c_str(), o.token_out.c_str());
+               o.name.c_str(), tenant_id->c_str(), token->name.c_str(), o.token_out.c_str());
 }
 
 }  // namespace
@@ -41,7 +41,8 @@ void AddTenant(CLI::App& app) {
   auto* create = tenant->add_subcommand("create", "Create a tenant and its first tenant-admin");
   create->add_option("--data", o->data_dir, "Data directory of the hub")->required();
   create->add_option("--name", o->name, "Tenant name")->required();
-  create->add_option("--admin", o->admin, "Name of the first tenant-admin")->required();
+  create->add_option("--admin", o->admin, "Name of the first tenant-admin (it becomes NAME@TENANT)")
+      ->required();
   create
       ->add_option("--token-out", o->token_out,
                    "File to write the admin's token to (created 0600; '-' for stdout)")

@@ -63,7 +63,7 @@ pass "the hub ran out of descriptors on all three listeners"
 release
 expect_accepting_again "$WORK/hub1.log" "device channel" "admin socket" "admin listener"
 expect_eq "$(hctl 1 alice hub id)" "${HUB_ID[1]}" "the admin socket serves again"
-expect_eq "$(SKAP_HUB_ADMIN=127.0.0.1:$ADMIN_PORT "$SKAPCTL" --socket /nonexistent --operator alice \
+expect_eq "$(SKAP_HUB_ADMIN=127.0.0.1:$ADMIN_PORT "$SKAPCTL" --socket /nonexistent --operator alice@acme \
   --token-file "$WORK/hub1/alice.token" hub id)" "${HUB_ID[1]}" "the admin TLS port serves again"
 hctl 1 pat device provision --network plant-1 --name c --out "$WORK/c.skapbundle" 2> /dev/null
 "$AGENT" enroll --data "$WORK/c" "$WORK/c.skapbundle" > /dev/null

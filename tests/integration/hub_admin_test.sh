@@ -86,11 +86,27 @@ expect_eq "$(ctl audrey --json audit list --actor unknown-operator | jq length)"
 # A second tenant on the same hub: neither tenant reads the other's entries.
 "$SKAPD" tenant create --data "$WORK/data" --name globex --admin olga --token-out olga.token 2> /dev/null
 ctl olga network create plant-x > /dev/null
-expect_eq "$(ctl audrey --json audit list | jq '[.[] | select(.actor == "olga")] | length')" 0 \
+expect_eq "$(ctl audrey --json audit list | jq '[.[] | select(.actor == "olga@globex")] | length')" 0 \
   "acme's auditor reads none of globex's entries"
 expect_eq "$(ctl olga --json audit list | jq -r '[.[] | .action] | join(" ")')" \
   "tenant.create operator.add network.create" "globex's tenant-admin reads globex's only"
 expect_eq "$(ctl olga audit verify)" "audit chain intact: 3 entries" "and verifies them within the hub's chain"
+# Each tenant names its operators apart: globex may have a pat of its own,
+# and nothing tells globex that acme has one.
+ctl olga operator add pat --role auditor --token-out globex-pat.token 2> add.err
+grep -q "operator pat@globex (auditor) added" add.err && pass "globex adds its own pat beside acme's" ||
+  fail "add said: $(cat add.err)"
+expect_eq "$(ctl globex-pat --json operator list | jq -r '[.[].name] | join(" ")')" "olga@globex pat@globex" \
+  "globex's pat is globex's"
+expect_eq "$(ctl pat --json device list --network plant-1 | jq 'length > 0')" true "acme's pat still sees acme's network"
+expect_fail "failed-precondition" "a name taken in the tenant is refused there" \
+  ctl olga operator add pat --role auditor --token-out again.token
+taken=$(ctl olga operator add pat@acme --role auditor --token-out t1.token 2>&1 || true)
+unknown=$(ctl olga operator add nobody@acme --role auditor --token-out t2.token 2>&1 || true)
+[[ -n "$taken" && "$taken" == "$unknown" ]] && pass "naming another tenant's operator answers as naming no one" ||
+  fail "'$taken' vs '$unknown'"
+expect_eq "$(SKAP_TOKEN_FILE= "$SKAPCTL" --json operator list | jq -r '[.[] | select(.name | startswith("pat@")) | .name] | sort | join(" ")')" \
+  "pat@acme pat@globex" "the hub lists both"
 
 globex=$(SKAP_TOKEN_FILE= "$SKAPCTL" --json audit list --action tenant.create | jq -r '.[] | select(.detail.name == "globex") | .target')
 expect_eq "$(SKAP_TOKEN_FILE= "$SKAPCTL" --json audit list --tenant "$globex" | jq -r '[.[].tenant] | unique | join(" ")')" \
@@ -100,11 +116,11 @@ expect_fail "unknown filter" "an operator cannot ask for another tenant" ctl aud
 # A tenant-admin whose token is lost gets a new one from the hub only.
 ctl olga operator add olga2 --role tenant-admin --token-out olga2.token 2> /dev/null
 expect_fail "skapd operator token" "one tenant-admin cannot give another a token" \
-  ctl olga operator token olga2 --token-out taken.token
-"$SKAPD" operator token olga2 --data "$WORK/data" --token-out olga2.new.token 2> /dev/null
+  ctl olga operator token olga2@globex --token-out taken.token
+"$SKAPD" operator token olga2@globex --data "$WORK/data" --token-out olga2.new.token 2> /dev/null
 expect_fail "authentication-failed" "the hub's new token kills the old one" ctl olga2 operator list
 mv olga2.new.token olga2.token
-expect_eq "$(ctl olga2 --json operator list | jq -r '[.[].name] | join(" ")')" "olga olga2" \
+expect_eq "$(ctl olga2 --json operator list | jq -r '[.[].name] | join(" ")')" "olga2@globex olga@globex pat@globex" \
   "and the new one works"
 
 # Dual control: what one tenant-admin grants alone waits for a second one,
@@ -117,24 +133,24 @@ expect_fail "skapd operator add" "a second tenant-admin olga made alone does not
 ctl olga tenant set --dual-control on > /dev/null
 expect_eq "$(ctl olga3 tenant show | grep -c 'dual control: on')" 1 "with one the hub made, it turns on"
 ctl olga operator add prov9 --role provisioner --token-out prov9.part1 2> add.err
-grep -q "skapctl operator approve prov9" add.err && pass "skapctl says the new provisioner waits for approval" ||
+grep -q "skapctl operator approve prov9@globex" add.err && pass "skapctl says the new provisioner waits for approval" ||
   fail "add said: $(cat add.err)"
 cp prov9.part1 prov9.token
 expect_fail "authentication-failed" "the granting tenant-admin's part is no token" \
   ctl prov9 device list --network plant-x
 rm prov9.token
-expect_eq "$(ctl olga operator list | grep prov9 | grep -c 'pending approval (granted by olga)')" 1 \
+expect_eq "$(ctl olga operator list | grep prov9@globex | grep -c 'pending approval (granted by olga@globex)')" 1 \
   "the list shows who granted it"
 expect_fail "permission-denied" "the granting tenant-admin cannot approve it" \
-  ctl olga operator approve prov9 --token-out x.token
+  ctl olga operator approve prov9@globex --token-out x.token
 [ ! -e x.token ] && pass "a refused request leaves no token file behind" ||
   fail "x.token was left behind"
 touch taken.token
 expect_fail "exists" "an existing token file is refused before the hub is asked" \
-  ctl olga operator token olga --token-out taken.token
+  ctl olga operator token olga@globex --token-out taken.token
 ctl olga operator list > /dev/null && pass "so olga's token was not renewed and lost" ||
   fail "olga's token stopped working"
-ctl olga3 operator approve prov9 --token-out prov9.part2 2> /dev/null
+ctl olga3 operator approve prov9@globex --token-out prov9.part2 2> /dev/null
 cp prov9.part2 prov9.token
 expect_fail "authentication-failed" "nor is the approver's" ctl prov9 device list --network plant-x
 rm prov9.token
@@ -147,11 +163,11 @@ ctl prov9 device list --network plant-x > /dev/null && pass "the two parts joine
 [ ! -e prov9.part1 ] && [ ! -e prov9.part2 ] && pass "join --remove-parts removes both part files" ||
   fail "the part files were left behind"
 ctl olga tenant set --dual-control off > /dev/null
-expect_eq "$(ctl olga --json tenant show | jq -c '[.dual_control, .off_requested_by]')" '[true,"olga"]' \
+expect_eq "$(ctl olga --json tenant show | jq -c '[.dual_control, .off_requested_by]')" '[true,"olga@globex"]' \
   "one tenant-admin only asks to turn it off"
 ctl olga3 tenant set --dual-control off > /dev/null
 expect_eq "$(ctl olga --json tenant show | jq .dual_control)" false "a second one turns it off"
 expect_eq "$(SKAP_TOKEN_FILE= "$SKAPCTL" --json audit list --action operator.approve | jq -r '.[] | select(.outcome == "ok") | .actor + ">" + .target')" \
-  "olga3>prov9" "the approval is audited"
+  "olga3@globex>prov9@globex" "the approval is audited"
 
 echo "$PASSED passed, 0 failed"

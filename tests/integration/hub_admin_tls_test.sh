@@ -23,11 +23,13 @@ export SKAP_HUB_ADMIN=127.0.0.1:$admin_port
 tls() {
   local who=$1
   shift
-  "$SKAPCTL" --socket /nonexistent --operator "$who" --token-file "$who.token" "$@"
+  "$SKAPCTL" --socket /nonexistent --operator "$who@acme" --token-file "$who.token" "$@"
 }
 
 tls alice network create plant-1 > /dev/null
-tls alice operator add pat --role provisioner --token-out pat.token 2> /dev/null
+tls alice operator add pat --role provisioner --token-out pat.token 2> add.err
+grep -q "operator pat@acme (provisioner) added" add.err && pass "skapctl names the operator as the hub made it" ||
+  fail "$(cat add.err)"
 tls alice operator add audrey --role auditor --token-out audrey.token 2> /dev/null
 pass "tenant-admin sets up over TLS"
 
@@ -42,18 +44,18 @@ expect_fail "psk_ke" "an unknown key exchange is a clear error" tls pat --key-ex
 expect_fail "permission-denied" "roles are checked over TLS as on the socket" \
   tls pat network create plant-2
 expect_fail "refused the TLS handshake" "a token under another operator's name is refused" \
-  "$SKAPCTL" --operator pat --token-file alice.token network create plant-3
+  "$SKAPCTL" --operator pat@acme --token-file alice.token network create plant-3
 expect_fail "refused the TLS handshake" "an unknown operator is refused" \
   "$SKAPCTL" --operator mallory --token-file alice.token network create plant-3
 printf 'skapop1-%064d\n' 0 > forged.token
 chmod 600 forged.token
 expect_fail "refused the TLS handshake" "a wrong token is refused" \
-  "$SKAPCTL" --operator alice --token-file forged.token network create plant-3
+  "$SKAPCTL" --operator alice@acme --token-file forged.token network create plant-3
 
 refused=$(tls audrey --json audit list --actor unknown-operator |
   jq -r '[.[] | select(.action == "operator.authenticate") | .target + "/" + .outcome] | join(" ")')
 expect_eq "$refused" \
-  "pat/refused:authentication-failed alice/refused:authentication-failed" \
+  "pat@acme/refused:authentication-failed alice@acme/refused:authentication-failed" \
   "each refused handshake naming one of the tenant's operators is the tenant's to see (mallory's, no one's, is the hub's)"
 # A name that is a terminal escape reaches the auditor's table escaped.
 expect_fail "refused the TLS handshake" "a name with control characters is refused" \
@@ -77,28 +79,28 @@ pass "no token in the hub's log or database"
 # The operators' lifecycle, over TLS: listed, given a new token (the old one
 # dies), disabled at once; each step audited.
 expect_eq "$(tls audrey --json operator list | jq -r '[.[] | .name + ":" + .role] | join(" ")')" \
-  "alice:tenant-admin audrey:auditor pat:provisioner" "an auditor lists the tenant's operators"
+  "alice@acme:tenant-admin audrey@acme:auditor pat@acme:provisioner" "an auditor lists the tenant's operators"
 expect_fail "permission-denied" "a provisioner may not list them" tls pat operator list
 mv pat.token pat.old.token
-"$SKAPCTL" --operator pat --token-file pat.old.token operator token pat --token-out pat.token 2> /dev/null
+"$SKAPCTL" --operator pat@acme --token-file pat.old.token operator token pat@acme --token-out pat.token 2> /dev/null
 expect_fail "refused the TLS handshake" "after a new token the old one no longer authenticates" \
-  "$SKAPCTL" --operator pat --token-file pat.old.token --json device list --network plant-1
+  "$SKAPCTL" --operator pat@acme --token-file pat.old.token --json device list --network plant-1
 expect_eq "$(tls pat --json device list --network plant-1 | jq length)" 1 "the new token works"
 expect_fail "permission-denied" "a new token for another operator needs the tenant-admin" \
-  tls pat operator token audrey --token-out stolen.token
+  tls pat operator token audrey@acme --token-out stolen.token
 [[ ! -e stolen.token ]] && pass "and no token file is written" || fail "a refused token was written"
-expect_fail "cannot disable themself" "a tenant-admin cannot disable themself" tls alice operator disable alice
-tls alice operator disable audrey 2> /dev/null
+expect_fail "cannot disable themself" "a tenant-admin cannot disable themself" tls alice operator disable alice@acme
+tls alice operator disable audrey@acme 2> /dev/null
 expect_fail "refused the TLS handshake" "a disabled operator is refused at once" tls audrey audit verify
-expect_eq "$(tls alice --json operator list | jq -r '.[] | select(.name == "audrey") | .disabled')" true \
+expect_eq "$(tls alice --json operator list | jq -r '.[] | select(.name == "audrey@acme") | .disabled')" true \
   "the list shows them disabled"
 tls alice operator add temp --role auditor --expires-in-days 1 --token-out temp.token 2> /dev/null
-expect_eq "$(( ($(tls alice --json operator list | jq '.[] | select(.name == "temp") | .expires_at_ms') / 1000 - $(date +%s) + 60) / 3600 ))" 24 \
+expect_eq "$(( ($(tls alice --json operator list | jq '.[] | select(.name == "temp@acme") | .expires_at_ms') / 1000 - $(date +%s) + 60) / 3600 ))" 24 \
   "a token made to expire in a day says so"
 expect_eq "$(tls alice --json audit list --action operator.token | jq -r '[.[] | .actor + ">" + .target + ":" + .outcome] | sort | join(" ")')" \
-  "pat>audrey:refused:permission-denied pat>pat:ok" "the new token and the refused one are audited"
+  "pat@acme>audrey@acme:refused:permission-denied pat@acme>pat@acme:ok" "the new token and the refused one are audited"
 expect_eq "$(tls alice --json audit list --action operator.disable | jq -r '[.[] | .target + ":" + .outcome] | sort | join(" ")')" \
-  "alice:refused:invalid-argument audrey:ok" "the refused and the done disable are audited"
+  "alice@acme:refused:invalid-argument audrey@acme:ok" "the refused and the done disable are audited"
 
 # A hub that demands psk_dhe_ke refuses psk_ke, also for operators.
 kill "$HUB_PID"
@@ -115,11 +117,11 @@ expect_eq "$(tls alice --json device list --network plant-1 | jq length)" 1 \
 # before the key lookup; another operator from the same source still gets in.
 count_refused() {
   tls alice --json audit list --actor unknown-operator |
-    jq '[.[] | select(.action == "operator.authenticate" and .target == "pat")] | length'
+    jq '[.[] | select(.action == "operator.authenticate" and .target == "pat@acme")] | length'
 }
 before=$(count_refused)
 for _ in $(seq 10); do
-  "$SKAPCTL" --operator pat --token-file forged.token device list --network plant-1 > /dev/null 2>&1 &&
+  "$SKAPCTL" --operator pat@acme --token-file forged.token device list --network plant-1 > /dev/null 2>&1 &&
     fail "a forged token got through"
 done
 expect_eq "$(( $(count_refused) - before ))" 5 \

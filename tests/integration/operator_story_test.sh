@@ -47,8 +47,8 @@ story=$(ctl audrey --json audit list --target "$id" | jq -r '[.[] | .action + "/
 expect_eq "$story" "device.provision/ok device.preflight/ok device.admit/ok device.ratchet/ok device.revoke/ok channel.psk-failed/refused:authentication-failed" \
   "the audit log tells the device's whole story"
 actors=$(ctl audrey --json audit list --target "$id" | jq -r '[.[] | .actor] | unique | join(" ")')
-expect_eq "$actors" "adam device:$id pat" "and who did each step"
-expect_eq "$(ctl alice --json operator list | jq -r '[.[].name] | join(" ")')" "adam alice audrey pat" \
+expect_eq "$actors" "adam@acme device:$id pat@acme" "and who did each step"
+expect_eq "$(ctl alice --json operator list | jq -r '[.[].name] | join(" ")')" "adam@acme alice@acme audrey@acme pat@acme" \
   "the tenant-admin lists the tenant's operators"
 expect_eq "$(SKAP_TOKEN_FILE= "$SKAPCTL" --json audit list --action hub.init | jq length)" 1 \
   "the hub's socket without a token reads the hub's own entries too"

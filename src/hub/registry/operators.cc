@@ -176,23 +176,43 @@ Result<bool> Operators::DualControlInTransaction(const std::string& tenant_id) {
   return !rows.empty();
 }
 
+Result<std::string> Operators::QualifiedName(const std::string& name,
+                                             const std::string& tenant_name) {
+  // "pat@acme" is taken as "pat" in acme; in any other tenant it is refused
+  // without a look at whether that tenant exists.
+  std::string local = name;
+  if (const auto at = name.rfind('@'); at != std::string::npos) {
+    if (std::string_view(name).substr(at + 1) != tenant_name) {
+      return Unexpected(ErrorCode::kInvalidArgument,
+                        "an operator's name is NAME or NAME@" + tenant_name + " in this tenant");
+    }
+    local = name.substr(0, at);
+  }
+  SKAP_RETURN_IF_ERROR(CheckName("operator", local));
+  // With the '@' no operator's name is "hub" or "device:..." (other actors).
+  return local + "@" + tenant_name;
+}
+
 Result<OperatorToken> Operators::Add(const Principal& actor, const std::string& tenant_id,
                                      const std::string& name, Role role,
                                      std::optional<std::chrono::seconds> lifetime) {
-  OperatorToken token{name, {}};
+  OperatorToken token{{}, {}};
   const auto expires_at_ms = ExpiresAt(c_.now(), lifetime);
   auto done = store::InTransaction(c_.db, [&]() -> Result<void> {
     const bool allowed =
         actor.kind == Principal::Kind::kHub ||
         (IsOperatorWithRole(actor, Role::kTenantAdmin) && actor.tenant_id == tenant_id);
     if (!allowed) return Denied("adding an operator needs the tenant-admin role in that tenant");
-    SKAP_RETURN_IF_ERROR(CheckName("operator", name));
-    if (name.rfind("device:", 0) == 0 || name == "hub") {
-      return Unexpected(ErrorCode::kInvalidArgument, "operator name is reserved");
+    SKAP_ASSIGN_OR_RETURN(const std::string tenant_name, tenants_.Name(tenant_id));
+    SKAP_ASSIGN_OR_RETURN(token.name, QualifiedName(name, tenant_name));
+    SKAP_ASSIGN_OR_RETURN(auto taken,
+                          c_.db.Query("SELECT 1 FROM operators WHERE name = $1", {token.name}));
+    if (!taken.empty()) {
+      return Unexpected(ErrorCode::kFailedPrecondition,
+                        "the tenant already has an operator of that name");
     }
-    SKAP_RETURN_IF_ERROR(tenants_.Name(tenant_id));
     SKAP_RETURN_IF_ERROR(CheckLifetime(lifetime));
-    SKAP_ASSIGN_OR_RETURN(auto made, NewCredentials(name));
+    SKAP_ASSIGN_OR_RETURN(auto made, NewCredentials(token.name));
     SKAP_ASSIGN_OR_RETURN(const bool dual, DualControlInTransaction(tenant_id));
     token.pending_approval = dual && NeedsApproval(actor, role);
     // 0 stands for "never" (NULL): no token expires at the epoch; "" for
@@ -202,16 +222,16 @@ Result<OperatorToken> Operators::Add(const Principal& actor, const std::string& 
         c_.db.Execute("INSERT INTO operators (name, tenant_id, role, token_hash, wrapped_admin_psk,"
                       " created_at_ms, expires_at_ms, pending_approval_by, granted_by)"
                       " VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, 0), NULLIF($8, ''), $9)",
-                      {name, tenant_id, std::string(RoleName(role)), Blob(made.token_hash),
+                      {token.name, tenant_id, std::string(RoleName(role)), Blob(made.token_hash),
                        Blob(made.wrapped_admin_psk), c_.now(), expires,
                        token.pending_approval ? actor.name : std::string(),
                        actor.kind == Principal::Kind::kHub ? std::string("hub") : actor.name}));
-    SKAP_RETURN_IF_ERROR(HandOutInTransaction(name, std::move(made.token), token));
+    SKAP_RETURN_IF_ERROR(HandOutInTransaction(token.name, std::move(made.token), token));
     nlohmann::json detail{{"tenant", tenant_id}, {"role", RoleName(role)}};
     if (expires_at_ms) detail["expires_at_ms"] = *expires_at_ms;
     if (token.pending_approval) detail["pending_approval"] = true;
     SKAP_RETURN_IF_ERROR(c_.audit.AppendInCurrentTransaction(
-        {actor.AuditName(), "operator.add", name, "ok", detail.dump(), tenant_id}, c_.now()));
+        {actor.AuditName(), "operator.add", token.name, "ok", detail.dump(), tenant_id}, c_.now()));
     return Ok();
   });
   if (!done) return c_.Refuse(actor, "operator.add", name, std::move(done).error());

@@ -63,7 +63,9 @@ class Operators {
   Operators(RegistryContext& context, Tenants& tenants) : c_(context), tenants_(tenants) {}
 
   // Add creates an operator in `tenant_id` with `role` (the hub, or a
-  // tenant-admin of that tenant) and returns their token, once. A token
+  // tenant-admin of that tenant) and returns their token, once, with their
+  // name: `name` qualified by the tenant's (QualifiedName), so tenants
+  // choose names apart and no answer tells another tenant's. A token
   // with a `lifetime` stops authenticating that long after it is made.
   // Where the tenant has dual control, an operator a tenant-admin adds in
   // any role but auditor authenticates only once a second one approves,
@@ -141,6 +143,11 @@ class Operators {
   // row, or where the grant waits for approval, the granter's part of it,
   // storing the approver's part wrapped in that row (proto/admin_identity.h).
   Result<void> HandOutInTransaction(const std::string& name, SecretBytes token, OperatorToken& out);
+  // QualifiedName is "NAME@TENANT" for `name` ("NAME" or already
+  // "NAME@TENANT") in the tenant named `tenant_name`. Operators added by
+  // earlier releases keep the unqualified names they had (their wrapped
+  // PSKs are bound to those names).
+  static Result<std::string> QualifiedName(const std::string& name, const std::string& tenant_name);
   // Live is the operator row's checks: enabled, not expired, and no
   // approval pending (the column after the expiry's).
   bool Live(const store::Row& row, std::size_t disabled_column, std::size_t expires_column) const;

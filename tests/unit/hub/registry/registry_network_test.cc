@@ -27,7 +27,7 @@ TEST_F(RegistryTest, TheTenantAdminSetsHubsAndThresholdAndBundlesCarryThem) {
   auto entries = audit_->List({.action = "network.set-hubs"});
   ASSERT_TRUE(entries);
   ASSERT_EQ(entries->size(), 1u);
-  EXPECT_EQ((*entries)[0].record.actor, "alice");
+  EXPECT_EQ((*entries)[0].record.actor, "alice@acme");
 }
 
 TEST_F(RegistryTest, BadHubSetsAreRefusedAuditedAndChangeNothing) {

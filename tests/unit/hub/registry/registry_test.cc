@@ -17,7 +17,7 @@ namespace {
 TEST_F(RegistryTest, DeviceLifecycleFromBundleToRevocation) {
   BootstrapGrant grant = Provision("sensor-1");
   EXPECT_EQ(grant.device.state, DeviceState::kProvisioned);
-  EXPECT_EQ(grant.device.provisioned_by, "pat");
+  EXPECT_EQ(grant.device.provisioned_by, "pat@acme");
   EXPECT_EQ(grant.bootstrap_key.size(), 32u);
   EXPECT_EQ(grant.hub_id, kHubA);
   EXPECT_EQ(grant.tenant_name, "acme");
@@ -30,7 +30,7 @@ TEST_F(RegistryTest, DeviceLifecycleFromBundleToRevocation) {
   auto admitted = registry_->devices().Get(admin_, grant.device.id);
   ASSERT_TRUE(admitted);
   EXPECT_EQ(admitted->state, DeviceState::kActive);
-  EXPECT_EQ(admitted->admitted_by, "adam");
+  EXPECT_EQ(admitted->admitted_by, "adam@acme");
 
   // The device derives epoch 1 from its bootstrap key and the hub's nonce
   // and gets the same key the hub stored.
@@ -81,7 +81,7 @@ TEST_F(RegistryTest, ProvisionerCannotAdmitEvenAfterARoleChange) {
   EXPECT_EQ(by_role.error().code, ErrorCode::kPermissionDenied);
 
   // Pat is made an admitter later: still never for the devices pat provisioned.
-  ASSERT_TRUE(db_->Execute("UPDATE operators SET role = 'admitter' WHERE name = 'pat'"));
+  ASSERT_TRUE(db_->Execute("UPDATE operators SET role = 'admitter' WHERE name = 'pat@acme'"));
   Principal pat_now = provisioner_;
   pat_now.role = Role::kAdmitter;
   auto own = registry_->devices().Admit(pat_now, grant.device.id);
@@ -89,7 +89,7 @@ TEST_F(RegistryTest, ProvisionerCannotAdmitEvenAfterARoleChange) {
   EXPECT_EQ(own.error().code, ErrorCode::kPermissionDenied);
   EXPECT_NE(own.error().message.find("separation of duties"), std::string::npos);
   EXPECT_EQ(registry_->devices().Get(admin_, grant.device.id)->state, DeviceState::kPending);
-  auto refusals = audit_->List({.actor = "pat"});
+  auto refusals = audit_->List({.actor = "pat@acme"});
   ASSERT_TRUE(refusals);
   EXPECT_EQ(refusals->back().record.outcome, "refused:permission-denied");
 }
@@ -233,14 +233,14 @@ TEST_F(RegistryTest, OperatorTokensAuthenticate) {
   EXPECT_EQ(text.size(), 8u + 64u);
   auto who = registry_->operators().Authenticate(text);
   ASSERT_TRUE(who);
-  EXPECT_EQ(who->name, "newbie");
+  EXPECT_EQ(who->name, "newbie@acme");
   EXPECT_EQ(who->role, Role::kAuditor);
   text.back() = text.back() == '0' ? '1' : '0';
   EXPECT_EQ(registry_->operators().Authenticate(text).error().code,
             ErrorCode::kAuthenticationFailed);
   EXPECT_EQ(registry_->operators().Authenticate("garbage").error().code,
             ErrorCode::kAuthenticationFailed);
-  ASSERT_TRUE(db_->Execute("UPDATE operators SET disabled = 1 WHERE name = 'newbie'"));
+  ASSERT_TRUE(db_->Execute("UPDATE operators SET disabled = 1 WHERE name = 'newbie@acme'"));
   text.back() = text.back() == '0' ? '1' : '0';
   EXPECT_FALSE(registry_->operators().Authenticate(text)) << "disabled operators are refused";
   EXPECT_EQ(registry_->operators().Add(admin_, other_tenant_, "spy", Role::kAuditor).error().code,
@@ -249,15 +249,57 @@ TEST_F(RegistryTest, OperatorTokensAuthenticate) {
       << "names are unique";
 }
 
+TEST_F(RegistryTest, TenantsChooseOperatorNamesApartAndLearnNothingOfEachOthers) {
+  auto& ops = registry_->operators();
+  // globex may have its own alice: the name is qualified by the tenant's.
+  auto globex_alice = ops.Add(other_admin_, other_tenant_, "alice", Role::kAuditor);
+  ASSERT_TRUE(globex_alice) << globex_alice.error().message;
+  EXPECT_EQ(globex_alice->name, "alice@globex");
+  const auto t = globex_alice->token.Expose();
+  auto who = ops.Authenticate(std::string(t.begin(), t.end()));
+  ASSERT_TRUE(who);
+  EXPECT_EQ(who->name, "alice@globex");
+  EXPECT_EQ(who->tenant_id, other_tenant_);
+  EXPECT_EQ(ops.Named("alice@acme")->tenant_id, tenant_) << "acme's alice is untouched";
+  // The qualified form is the same name; within the tenant, taken is taken.
+  const auto taken = ops.Add(admin_, tenant_, "pat@acme", Role::kAuditor);
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(ops.Add(admin_, tenant_, "pat", Role::kAuditor).error().code,
+            ErrorCode::kFailedPrecondition);
+  // Naming another tenant is refused alike whether that tenant, or an
+  // operator of that name in it, exists or not: no oracle.
+  const auto existing = ops.Add(other_admin_, other_tenant_, "pat@acme", Role::kAuditor);
+  const auto missing = ops.Add(other_admin_, other_tenant_, "nobody@acme", Role::kAuditor);
+  const auto no_tenant = ops.Add(other_admin_, other_tenant_, "pat@initech", Role::kAuditor);
+  ASSERT_FALSE(existing);
+  ASSERT_FALSE(missing);
+  ASSERT_FALSE(no_tenant);
+  EXPECT_EQ(existing.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(existing.error().code, missing.error().code);
+  EXPECT_EQ(existing.error().message, missing.error().message);
+  EXPECT_EQ(existing.error().message, no_tenant.error().message);
+  EXPECT_EQ(ops.Add(admin_, tenant_, "a@b@acme", Role::kAuditor).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ops.Add(admin_, tenant_, "@acme", Role::kAuditor).error().code,
+            ErrorCode::kInvalidArgument);
+  // Each tenant's list holds its own alice only.
+  auto listed = ops.List(other_admin_);
+  ASSERT_TRUE(listed);
+  std::vector<std::string> names;
+  for (const auto& o : *listed) names.push_back(o.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"alice@globex", "olga@globex", "oscar@globex"}));
+}
+
 TEST_F(RegistryTest, OperatorsHaveAnAdminPskFromTheirToken) {
   auto token = registry_->operators().Add(admin_, tenant_, "remote", Role::kAuditor);
   ASSERT_TRUE(token);
-  auto stored = registry_->operators().AdminPsk("remote");
+  auto stored = registry_->operators().AdminPsk("remote@acme");
   ASSERT_TRUE(stored);
   auto derived = proto::AdminPskFromToken(token->token.Expose());
   ASSERT_TRUE(derived);
   EXPECT_TRUE(ct::Equal(stored->Expose(), derived->Expose()));
-  auto rows = db_->Query("SELECT wrapped_admin_psk FROM operators WHERE name = 'remote'");
+  auto rows = db_->Query("SELECT wrapped_admin_psk FROM operators WHERE name = 'remote@acme'");
   ASSERT_TRUE(rows);
   const auto wrapped = store::AsBlob((*rows)[0][0]);
   ASSERT_TRUE(wrapped);
@@ -265,16 +307,18 @@ TEST_F(RegistryTest, OperatorsHaveAnAdminPskFromTheirToken) {
                         derived->Expose().end()),
             wrapped->end())
       << "stored wrapped, not in clear";
-  EXPECT_EQ(registry_->operators().Named("remote")->role, Role::kAuditor);
+  EXPECT_EQ(registry_->operators().Named("remote@acme")->role, Role::kAuditor);
 
-  EXPECT_EQ(registry_->operators().AdminPsk("nobody").error().code,
+  EXPECT_EQ(registry_->operators().AdminPsk("nobody@acme").error().code,
             ErrorCode::kAuthenticationFailed);
   // Operators from before the TLS listener have no PSK: socket only.
-  ASSERT_TRUE(db_->Execute("UPDATE operators SET wrapped_admin_psk = NULL WHERE name = 'pat'"));
-  EXPECT_EQ(registry_->operators().AdminPsk("pat").error().code, ErrorCode::kAuthenticationFailed);
-  ASSERT_TRUE(db_->Execute("UPDATE operators SET disabled = 1 WHERE name = 'remote'"));
-  EXPECT_FALSE(registry_->operators().AdminPsk("remote"));
-  EXPECT_FALSE(registry_->operators().Named("remote"));
+  ASSERT_TRUE(
+      db_->Execute("UPDATE operators SET wrapped_admin_psk = NULL WHERE name = 'pat@acme'"));
+  EXPECT_EQ(registry_->operators().AdminPsk("pat@acme").error().code,
+            ErrorCode::kAuthenticationFailed);
+  ASSERT_TRUE(db_->Execute("UPDATE operators SET disabled = 1 WHERE name = 'remote@acme'"));
+  EXPECT_FALSE(registry_->operators().AdminPsk("remote@acme"));
+  EXPECT_FALSE(registry_->operators().Named("remote@acme"));
 }
 
 // The TLS listener's name for a handshake made with `name`'s current PSK.
@@ -336,15 +380,15 @@ TEST_F(RegistryTest, DualControlMakesEveryGrantWaitForASecondTenantAdmin) {
   ASSERT_TRUE(prov);
   EXPECT_TRUE(prov->pending_approval);
   EXPECT_FALSE(ops.Authenticate(TextOf(prov->token))) << "the granter's part is no token";
-  EXPECT_FALSE(ops.AdminPsk("prov2")) << "nothing authenticates, over TLS neither";
-  EXPECT_FALSE(ops.Named("prov2"));
-  EXPECT_EQ(PendingBy(ops, admin_, "prov2"), "alice");
-  EXPECT_EQ(ops.Approve(admin_, "prov2").error().code, ErrorCode::kPermissionDenied)
+  EXPECT_FALSE(ops.AdminPsk("prov2@acme")) << "nothing authenticates, over TLS neither";
+  EXPECT_FALSE(ops.Named("prov2@acme"));
+  EXPECT_EQ(PendingBy(ops, admin_, "prov2@acme"), "alice@acme");
+  EXPECT_EQ(ops.Approve(admin_, "prov2@acme").error().code, ErrorCode::kPermissionDenied)
       << "not by the tenant-admin who granted it";
-  EXPECT_EQ(ops.Approve(provisioner_, "prov2").error().code, ErrorCode::kPermissionDenied);
-  EXPECT_EQ(ops.Approve(other_admin_, "prov2").error().code, ErrorCode::kNotFound)
+  EXPECT_EQ(ops.Approve(provisioner_, "prov2@acme").error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(ops.Approve(other_admin_, "prov2@acme").error().code, ErrorCode::kNotFound)
       << "another tenant's operator is not there";
-  auto approved = ops.Approve(*hal, "prov2");
+  auto approved = ops.Approve(*hal, "prov2@acme");
   ASSERT_TRUE(approved) << approved.error().message;
   EXPECT_FALSE(ops.Authenticate(TextOf(approved->token))) << "nor is the approver's";
   EXPECT_FALSE(proto::JoinOperatorTokenParts(approved->token.Expose(), approved->token.Expose()));
@@ -357,15 +401,15 @@ TEST_F(RegistryTest, DualControlMakesEveryGrantWaitForASecondTenantAdmin) {
     as_token.replace(0, proto::kOperatorTokenPartPrefix.size(), proto::kOperatorTokenPrefix);
     EXPECT_FALSE(ops.Authenticate(as_token));
   }
-  EXPECT_TRUE(ops.AdminPsk("prov2"));
-  EXPECT_EQ(ops.Approve(*hal, "prov2").error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(ops.AdminPsk("prov2@acme"));
+  EXPECT_EQ(ops.Approve(*hal, "prov2@acme").error().code, ErrorCode::kFailedPrecondition);
 
   // A tenant-admin of alice's making waits too (else she would approve her
   // grants with it); an auditor does not.
   auto carol = ops.Add(admin_, tenant_, "carol", Role::kTenantAdmin);
   ASSERT_TRUE(carol);
   EXPECT_TRUE(carol->pending_approval);
-  EXPECT_FALSE(ops.Named("carol"));
+  EXPECT_FALSE(ops.Named("carol@acme"));
   auto watcher = ops.Add(admin_, tenant_, "watcher", Role::kAuditor);
   ASSERT_TRUE(watcher);
   EXPECT_FALSE(watcher->pending_approval);
@@ -373,13 +417,13 @@ TEST_F(RegistryTest, DualControlMakesEveryGrantWaitForASecondTenantAdmin) {
 
   // A new token alice asks for pat would let her act as pat: pat's old one
   // stops, and the new one comes in two parts.
-  const auto pat_before = TlsPeerNow(*registry_, "pat");
-  auto pat = ops.NewToken(admin_, "pat", std::nullopt);
+  const auto pat_before = TlsPeerNow(*registry_, "pat@acme");
+  auto pat = ops.NewToken(admin_, "pat@acme", std::nullopt);
   ASSERT_TRUE(pat);
   EXPECT_TRUE(pat->pending_approval);
   EXPECT_FALSE(ops.FromTlsPeer(pat_before));
-  EXPECT_FALSE(ops.Named("pat"));
-  auto pat_part = ops.Approve(*hal, "pat");
+  EXPECT_FALSE(ops.Named("pat@acme"));
+  auto pat_part = ops.Approve(*hal, "pat@acme");
   ASSERT_TRUE(pat_part);
   const auto pat_token =
       proto::JoinOperatorTokenParts(pat->token.Expose(), pat_part->token.Expose());
@@ -388,36 +432,36 @@ TEST_F(RegistryTest, DualControlMakesEveryGrantWaitForASecondTenantAdmin) {
   ASSERT_TRUE(pat_now);
   // Renewing one's own token needs nobody; the hub's token lets a pending
   // operator in (the hub is trusted) but does not count as an approval.
-  auto renewed = ops.NewToken(*pat_now, "pat", std::nullopt);
+  auto renewed = ops.NewToken(*pat_now, "pat@acme", std::nullopt);
   ASSERT_TRUE(renewed);
   EXPECT_FALSE(renewed->pending_approval);
   EXPECT_TRUE(ops.Authenticate(TextOf(renewed->token)));
-  auto from_hub = ops.NewToken(Principal::Hub(), "carol", std::nullopt);
+  auto from_hub = ops.NewToken(Principal::Hub(), "carol@acme", std::nullopt);
   ASSERT_TRUE(from_hub);
   const auto carol_now = ops.Authenticate(TextOf(from_hub->token));
   ASSERT_TRUE(carol_now);
 
   // An off request not completed within a day lapses: carol's, then a day.
   ASSERT_TRUE(ops.SetDualControl(*carol_now, tenant_, false));
-  EXPECT_EQ(ops.DualControlOf(tenant_)->off_requested_by, "carol");
+  EXPECT_EQ(ops.DualControlOf(tenant_)->off_requested_by, "carol@acme");
   now_ms_ += Operators::kOffRequestLifetime.count();
   EXPECT_FALSE(ops.DualControlOf(tenant_)->off_requested_by) << "lapsed";
   // Off takes two: alice asks (again: still asked), hal completes it.
   auto asked = ops.SetDualControl(admin_, tenant_, false);
   ASSERT_TRUE(asked);
   EXPECT_TRUE(asked->on) << "carol's lapsed request does not complete alice's";
-  EXPECT_EQ(asked->off_requested_by, "alice");
+  EXPECT_EQ(asked->off_requested_by, "alice@acme");
   // Asking again renews it: 23 hours on, then asked again, 2 more hours on.
   now_ms_ += Operators::kOffRequestLifetime.count() - 3600 * 1000;
   EXPECT_TRUE(ops.SetDualControl(admin_, tenant_, false)->on);
   now_ms_ += 2 * 3600 * 1000;
-  EXPECT_EQ(ops.DualControlOf(tenant_)->off_requested_by, "alice") << "renewed, not lapsed";
+  EXPECT_EQ(ops.DualControlOf(tenant_)->off_requested_by, "alice@acme") << "renewed, not lapsed";
   // A request by a tenant-admin disabled since counts for nothing.
-  ASSERT_TRUE(ops.Disable(*hal, "alice"));
+  ASSERT_TRUE(ops.Disable(*hal, "alice@acme"));
   auto after_disable = ops.SetDualControl(*hal, tenant_, false);
   ASSERT_TRUE(after_disable);
   EXPECT_TRUE(after_disable->on);
-  EXPECT_EQ(after_disable->off_requested_by, "hal");
+  EXPECT_EQ(after_disable->off_requested_by, "hal@acme");
   auto off = ops.SetDualControl(*carol_now, tenant_, false);
   ASSERT_TRUE(off);
   EXPECT_FALSE(off->on);
@@ -455,7 +499,8 @@ TEST_F(RegistryTest, OperatorsAreListedDisabledGivenNewTokensAndExpire) {
   ASSERT_TRUE(listed);
   std::vector<std::string> names;
   for (const auto& o : *listed) names.push_back(o.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"adam", "alice", "audrey", "pat"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"adam@acme", "alice@acme", "audrey@acme", "pat@acme"}));
   EXPECT_TRUE(ops.List(auditor_));
   EXPECT_EQ(ops.List(provisioner_).error().code, ErrorCode::kPermissionDenied);
   EXPECT_EQ(ops.List(Principal::Hub())->size(), 6u) << "the hub sees every tenant's";
@@ -463,37 +508,39 @@ TEST_F(RegistryTest, OperatorsAreListedDisabledGivenNewTokensAndExpire) {
   // A new token: the old token, and a TLS connection made with it, stop.
   auto first = ops.Add(admin_, tenant_, "remote", Role::kAuditor);
   ASSERT_TRUE(first);
-  const std::string old_peer = TlsPeerNow(*registry_, "remote");
+  const std::string old_peer = TlsPeerNow(*registry_, "remote@acme");
   EXPECT_TRUE(ops.FromTlsPeer(old_peer));
-  EXPECT_EQ(ops.NewToken(provisioner_, "remote", std::nullopt).error().code,
+  EXPECT_EQ(ops.NewToken(provisioner_, "remote@acme", std::nullopt).error().code,
             ErrorCode::kPermissionDenied);
-  EXPECT_EQ(ops.NewToken(other_admin_, "remote", std::nullopt).error().code, ErrorCode::kNotFound)
+  EXPECT_EQ(ops.NewToken(other_admin_, "remote@acme", std::nullopt).error().code,
+            ErrorCode::kNotFound)
       << "another tenant's operator is not there";
-  auto second = ops.NewToken(admin_, "remote", std::nullopt);
+  auto second = ops.NewToken(admin_, "remote@acme", std::nullopt);
   ASSERT_TRUE(second);
   EXPECT_FALSE(ops.Authenticate(TextOf(first->token))) << "the old token is dead";
   EXPECT_FALSE(ops.FromTlsPeer(old_peer)) << "so is a connection made with it";
   auto remote = ops.Authenticate(TextOf(second->token));
   ASSERT_TRUE(remote);
-  EXPECT_TRUE(ops.FromTlsPeer(TlsPeerNow(*registry_, "remote")));
-  EXPECT_TRUE(ops.NewToken(*remote, "remote", std::nullopt)) << "anyone may renew their own";
-  EXPECT_FALSE(ops.FromTlsPeer("remote")) << "a name alone is no TLS peer";
+  EXPECT_TRUE(ops.FromTlsPeer(TlsPeerNow(*registry_, "remote@acme")));
+  EXPECT_TRUE(ops.NewToken(*remote, "remote@acme", std::nullopt)) << "anyone may renew their own";
+  EXPECT_FALSE(ops.FromTlsPeer("remote@acme")) << "a name alone is no TLS peer";
 
   // Disabling: at once, for the token and the TLS PSK; not oneself.
-  EXPECT_EQ(ops.Disable(admin_, "alice").error().code, ErrorCode::kInvalidArgument);
-  EXPECT_EQ(ops.Disable(provisioner_, "adam").error().code, ErrorCode::kPermissionDenied);
-  EXPECT_EQ(ops.Disable(other_admin_, "adam").error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(ops.Disable(admin_, "nobody").error().code, ErrorCode::kNotFound);
-  const std::string pat_peer = TlsPeerNow(*registry_, "pat");
-  ASSERT_TRUE(ops.Disable(admin_, "pat"));
-  EXPECT_FALSE(ops.Named("pat"));
-  EXPECT_FALSE(ops.AdminPsk("pat"));
+  EXPECT_EQ(ops.Disable(admin_, "alice@acme").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ops.Disable(provisioner_, "adam@acme").error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(ops.Disable(other_admin_, "adam@acme").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(ops.Disable(admin_, "nobody@acme").error().code, ErrorCode::kNotFound);
+  const std::string pat_peer = TlsPeerNow(*registry_, "pat@acme");
+  ASSERT_TRUE(ops.Disable(admin_, "pat@acme"));
+  EXPECT_FALSE(ops.Named("pat@acme"));
+  EXPECT_FALSE(ops.AdminPsk("pat@acme"));
   EXPECT_FALSE(ops.FromTlsPeer(pat_peer));
-  EXPECT_EQ(ops.NewToken(admin_, "pat", std::nullopt).error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(ops.NewToken(admin_, "pat@acme", std::nullopt).error().code,
+            ErrorCode::kFailedPrecondition);
   auto after = ops.List(admin_);
   ASSERT_TRUE(after);
   const auto pat = std::find_if(after->begin(), after->end(),
-                                [](const OperatorInfo& o) { return o.name == "pat"; });
+                                [](const OperatorInfo& o) { return o.name == "pat@acme"; });
   ASSERT_NE(pat, after->end());
   EXPECT_TRUE(pat->disabled) << "listed as disabled";
 
@@ -505,13 +552,14 @@ TEST_F(RegistryTest, OperatorsAreListedDisabledGivenNewTokensAndExpire) {
       ErrorCode::kInvalidArgument);
   EXPECT_TRUE(ops.Authenticate(TextOf(brief->token)));
   now_ms_ += 3'600'000 - 1;
-  EXPECT_TRUE(ops.Named("brief"));
+  EXPECT_TRUE(ops.Named("brief@acme"));
   now_ms_ += 1;
   EXPECT_FALSE(ops.Authenticate(TextOf(brief->token)));
-  EXPECT_FALSE(ops.AdminPsk("brief"));
-  EXPECT_EQ(ops.NewToken(admin_, "brief", std::nullopt).error().code, ErrorCode::kInvalidArgument)
+  EXPECT_FALSE(ops.AdminPsk("brief@acme"));
+  EXPECT_EQ(ops.NewToken(admin_, "brief@acme", std::nullopt).error().code,
+            ErrorCode::kInvalidArgument)
       << "a lapsed token is not made permanent by a renewal that says nothing";
-  auto renewed = ops.NewToken(admin_, "brief", std::chrono::hours(2));
+  auto renewed = ops.NewToken(admin_, "brief@acme", std::chrono::hours(2));
   ASSERT_TRUE(renewed) << "a tenant-admin renews an expired operator, for a lifetime";
   EXPECT_TRUE(ops.Authenticate(TextOf(renewed->token)));
 
@@ -541,17 +589,17 @@ TEST_F(RegistryTest, OperatorsAreListedDisabledGivenNewTokensAndExpire) {
   };
   auto limited = ops.Add(admin_, tenant_, "limited", Role::kAuditor, std::chrono::hours(2));
   ASSERT_TRUE(limited);
-  const auto until = expiry_of("limited");
+  const auto until = expiry_of("limited@acme");
   ASSERT_TRUE(until);
   auto me = ops.Authenticate(TextOf(limited->token));
   ASSERT_TRUE(me);
-  ASSERT_TRUE(ops.NewToken(*me, "limited", std::nullopt));
-  EXPECT_EQ(expiry_of("limited"), until) << "no lifetime: the same expiry, not none";
-  ASSERT_TRUE(ops.NewToken(*me, "limited", std::chrono::hours(100)));
-  EXPECT_EQ(expiry_of("limited"), until) << "not later";
-  ASSERT_TRUE(ops.NewToken(*me, "limited", std::chrono::hours(1)));
-  EXPECT_EQ(expiry_of("limited"), now_ms_ + 3'600'000) << "sooner is fine";
-  EXPECT_EQ(ops.NewToken(admin_, "limited",
+  ASSERT_TRUE(ops.NewToken(*me, "limited@acme", std::nullopt));
+  EXPECT_EQ(expiry_of("limited@acme"), until) << "no lifetime: the same expiry, not none";
+  ASSERT_TRUE(ops.NewToken(*me, "limited@acme", std::chrono::hours(100)));
+  EXPECT_EQ(expiry_of("limited@acme"), until) << "not later";
+  ASSERT_TRUE(ops.NewToken(*me, "limited@acme", std::chrono::hours(1)));
+  EXPECT_EQ(expiry_of("limited@acme"), now_ms_ + 3'600'000) << "sooner is fine";
+  EXPECT_EQ(ops.NewToken(admin_, "limited@acme",
                          std::chrono::seconds(std::numeric_limits<std::int64_t>::max() / 1000 + 1))
                 .error()
                 .code,
@@ -559,13 +607,13 @@ TEST_F(RegistryTest, OperatorsAreListedDisabledGivenNewTokensAndExpire) {
       << "a lifetime beyond 10 years is refused, not overflowed";
   // One tenant-admin cannot take another's identity by giving them a token.
   ASSERT_TRUE(ops.Add(Principal::Hub(), tenant_, "alice2", Role::kTenantAdmin));
-  EXPECT_EQ(ops.NewToken(admin_, "alice2", std::nullopt).error().code,
+  EXPECT_EQ(ops.NewToken(admin_, "alice2@acme", std::nullopt).error().code,
             ErrorCode::kPermissionDenied);
-  EXPECT_TRUE(ops.NewToken(Principal::Hub(), "alice2", std::nullopt));
+  EXPECT_TRUE(ops.NewToken(Principal::Hub(), "alice2@acme", std::nullopt));
   // A connection of a disabled operator that keeps asking is audited under its name.
-  auto before = audit_->List({.target = "pat"})->size();
+  auto before = audit_->List({.target = "pat@acme"})->size();
   EXPECT_FALSE(ops.FromTlsPeer(pat_peer));
-  EXPECT_EQ(audit_->List({.target = "pat"})->size(), before + 1);
+  EXPECT_EQ(audit_->List({.target = "pat@acme"})->size(), before + 1);
 }
 
 TEST_F(RegistryTest, NamesAreValidated) {

@@ -47,19 +47,21 @@ TEST_F(RegistryTest, AWrappedKeyMovedToAnotherRowDoesNotUnwrap) {
             ErrorCode::kAuthenticationFailed);
 
   // An operator's admin PSK copied to another operator.
-  ASSERT_TRUE(registry_->operators().AdminPsk("pat"));
-  ASSERT_TRUE(db_->Execute(
-      "UPDATE operators SET wrapped_admin_psk ="
-      " (SELECT wrapped_admin_psk FROM operators WHERE name = 'alice') WHERE name = 'pat'"));
-  EXPECT_EQ(registry_->operators().AdminPsk("pat").error().code, ErrorCode::kAuthenticationFailed);
-  EXPECT_TRUE(registry_->operators().AdminPsk("alice"));
+  ASSERT_TRUE(registry_->operators().AdminPsk("pat@acme"));
+  ASSERT_TRUE(
+      db_->Execute("UPDATE operators SET wrapped_admin_psk ="
+                   " (SELECT wrapped_admin_psk FROM operators WHERE name = 'alice@acme') WHERE "
+                   "name = 'pat@acme'"));
+  EXPECT_EQ(registry_->operators().AdminPsk("pat@acme").error().code,
+            ErrorCode::kAuthenticationFailed);
+  EXPECT_TRUE(registry_->operators().AdminPsk("alice@acme"));
 }
 
 // A hub of schema version 9 wrapped every key under the bare KEK. Version 10
 // rewraps each bound to its row; the keys stay the same keys.
 TEST_F(RegistryTest, KeysWrappedBeforeBindingsAreBoundByTheUpgrade) {
   const BootstrapGrant a = Provision("sensor-a");
-  const auto psk = registry_->operators().AdminPsk("alice");
+  const auto psk = registry_->operators().AdminPsk("alice@acme");
   ASSERT_TRUE(psk);
   // Back to version 9: the same keys, wrapped as version 9 wrapped them.
   const auto kek = ReadSecretFile(dir_.File("kek"));
@@ -95,7 +97,7 @@ TEST_F(RegistryTest, KeysWrappedBeforeBindingsAreBoundByTheUpgrade) {
   const auto key = registry_->channel_keys().KeyFor(a.device.id, 0);
   ASSERT_TRUE(key) << key.error().message;
   EXPECT_TRUE(ct::Equal(key->key.Expose(), a.bootstrap_key.Expose()));
-  const auto psk_after = registry_->operators().AdminPsk("alice");
+  const auto psk_after = registry_->operators().AdminPsk("alice@acme");
   ASSERT_TRUE(psk_after);
   EXPECT_TRUE(ct::Equal(psk_after->Expose(), psk->Expose()));
   EXPECT_FALSE(keystore_->UnwrapUnbound(WrappedKeyOf(*db_, a.device.id)))
