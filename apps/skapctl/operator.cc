@@ -127,7 +127,8 @@ void AddOperator(CLI::App& app, const Globals& g) {
   auto* disable = op->add_subcommand(
       "disable",
       "Disable an operator at once: token, TLS PSK and open TLS connections (tenant-admin)");
-  disable->add_option("name", o->name, "Operator name")->required();
+  disable->add_option("name", o->name, "Operator name, NAME@TENANT (as operator list shows)")
+      ->required();
   disable->callback([&g, o] {
     const auto reply = Call(g, "POST", "/v1/operators/" + o->name + "/disable");
     if (reply.status / 100 != 2) ReplyError(reply);
@@ -138,7 +139,8 @@ void AddOperator(CLI::App& app, const Globals& g) {
       "token",
       "Give an operator a new token; the old one and its TLS connections stop at once "
       "(tenant-admin, or yourself)");
-  token->add_option("name", o->name, "Operator name")->required();
+  token->add_option("name", o->name, "Operator name, NAME@TENANT (as operator list shows)")
+      ->required();
   token
       ->add_option("--token-out", o->token_out, "File for the new token (created 0600; '-' stdout)")
       ->required();
@@ -160,7 +162,8 @@ void AddOperator(CLI::App& app, const Globals& g) {
       "approve",
       "Approve an operator (or a new token) another tenant-admin granted under dual control "
       "(tenant-admin, not the one who granted it)");
-  approve->add_option("name", o->name, "Operator name")->required();
+  approve->add_option("name", o->name, "Operator name, NAME@TENANT (as operator list shows)")
+      ->required();
   approve
       ->add_option("--token-out", o->token_out,
                    "File for your part of the operator's token, to hand over (created 0600; '-' "

@@ -68,7 +68,8 @@ void AddOperator(CLI::App& app) {
   auto* token = op->add_subcommand(
       "token", "Give any operator a new token; the old one and its TLS connections stop at once");
   token->add_option("--data", o->data_dir, "Data directory of the hub")->required();
-  token->add_option("name", o->name, "Operator name")->required();
+  token->add_option("name", o->name, "Operator name, NAME@TENANT (as operator list shows)")
+      ->required();
   token
       ->add_option("--token-out", o->token_out,
                    "File to write the new token to (created 0600; '-' for stdout)")

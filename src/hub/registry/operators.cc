@@ -234,7 +234,11 @@ Result<OperatorToken> Operators::Add(const Principal& actor, const std::string& 
         {actor.AuditName(), "operator.add", token.name, "ok", detail.dump(), tenant_id}, c_.now()));
     return Ok();
   });
-  if (!done) return c_.Refuse(actor, "operator.add", name, std::move(done).error());
+  // Audited under the name it would have had, where it got that far.
+  if (!done) {
+    return c_.Refuse(actor, "operator.add", token.name.empty() ? name : token.name,
+                     std::move(done).error());
+  }
   return token;
 }
 
@@ -364,7 +368,9 @@ Result<void> Operators::Disable(const Principal& actor, const std::string& name)
     const bool hub = actor.kind == Principal::Kind::kHub;
     // Another tenant's operator is answered as a missing one: no oracle.
     if (rows.empty() || (!hub && AsText(rows[0][0]).value_or("") != actor.tenant_id)) {
-      return Unexpected(ErrorCode::kNotFound, "no such operator");
+      return Unexpected(
+          ErrorCode::kNotFound,
+          "no such operator (an operator's name is NAME@TENANT, as operator list shows)");
     }
     if (!hub && !IsOperatorWithRole(actor, Role::kTenantAdmin)) {
       return Denied("disabling an operator needs the tenant-admin role");
@@ -395,7 +401,9 @@ Result<OperatorToken> Operators::NewToken(const Principal& actor, const std::str
                                       {name}));
     const bool hub = actor.kind == Principal::Kind::kHub;
     if (rows.empty() || (!hub && AsText(rows[0][0]).value_or("") != actor.tenant_id)) {
-      return Unexpected(ErrorCode::kNotFound, "no such operator");
+      return Unexpected(
+          ErrorCode::kNotFound,
+          "no such operator (an operator's name is NAME@TENANT, as operator list shows)");
     }
     const bool self = !hub && actor.name == name;
     if (!hub && !self) {
@@ -470,7 +478,9 @@ Result<OperatorToken> Operators::Approve(const Principal& actor, const std::stri
             {name}));
     const bool hub = actor.kind == Principal::Kind::kHub;
     if (rows.empty() || (!hub && AsText(rows[0][0]).value_or("") != actor.tenant_id)) {
-      return Unexpected(ErrorCode::kNotFound, "no such operator");
+      return Unexpected(
+          ErrorCode::kNotFound,
+          "no such operator (an operator's name is NAME@TENANT, as operator list shows)");
     }
     if (!hub && !IsOperatorWithRole(actor, Role::kTenantAdmin)) {
       return Denied("approving a grant needs the tenant-admin role");

@@ -260,13 +260,23 @@ TEST_F(RegistryTest, TenantsChooseOperatorNamesApartAndLearnNothingOfEachOthers)
   ASSERT_TRUE(who);
   EXPECT_EQ(who->name, "alice@globex");
   EXPECT_EQ(who->tenant_id, other_tenant_);
-  EXPECT_EQ(ops.Named("alice@acme")->tenant_id, tenant_) << "acme's alice is untouched";
+  const auto acme_alice = ops.Named("alice@acme");
+  ASSERT_TRUE(acme_alice);
+  EXPECT_EQ(acme_alice->tenant_id, tenant_) << "acme's alice is untouched";
   // The qualified form is the same name; within the tenant, taken is taken.
   const auto taken = ops.Add(admin_, tenant_, "pat@acme", Role::kAuditor);
   ASSERT_FALSE(taken);
   EXPECT_EQ(taken.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_EQ(ops.Add(admin_, tenant_, "pat", Role::kAuditor).error().code,
             ErrorCode::kFailedPrecondition);
+  const auto adds = audit_->List({.target = "pat@acme", .action = "operator.add"});
+  ASSERT_TRUE(adds);
+  std::vector<std::string> outcomes;
+  for (const auto& e : *adds) outcomes.push_back(e.record.outcome);
+  std::sort(outcomes.begin(), outcomes.end());
+  EXPECT_EQ(outcomes, (std::vector<std::string>{"ok", "refused:failed-precondition",
+                                                "refused:failed-precondition"}))
+      << "the add and both refusals, under the name the operator has";
   // Naming another tenant is refused alike whether that tenant, or an
   // operator of that name in it, exists or not: no oracle.
   const auto existing = ops.Add(other_admin_, other_tenant_, "pat@acme", Role::kAuditor);
