@@ -4,6 +4,7 @@
 #include <array>
 
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "crypto/hash.h"
@@ -43,6 +44,8 @@ constexpr const char* kDheGroup = "X25519";
 // A group the server never accepts: offered by psk_ke clients only because
 // OpenSSL requires some key share (see KeyExchangeMode).
 constexpr const char* kUnacceptedGroup = "P-256";
+// An imported PSK is SHA-384 sized (RFC 9258 §5.1, for TLS_AES_256_GCM_SHA384).
+constexpr std::size_t kImportedPskSize = 48;
 
 int SessionIndex() {
   static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
@@ -100,14 +103,26 @@ struct TlsCallbacks {
     const bool same =
         std::equal(id.begin(), id.end(), session->presented_.begin(), session->presented_.end());
     if (session->looked_up_) {
-      if (!same || session->psk_.size() == 0) return 1;
-      *out = NewPskSession(ssl, session->psk_.Expose());
+      const SecretBytes& key = session->psk_.size() != 0 ? session->psk_ : session->stand_in_;
+      if (!same || key.size() == 0) return 1;
+      *out = NewPskSession(ssl, key.Expose());
       return *out == nullptr ? 0 : 1;
     }
     session->looked_up_ = true;
     session->presented_.assign(id.begin(), id.end());
     auto psk = session->context_->impl().lookup(id, session->client_);
-    if (!psk) return 1;  // no such PSK: the handshake fails without detail
+    if (!psk) {
+      // No such PSK (or the lookup was refused): answer with a random
+      // stand-in key, so the binder fails as it does for a live identity
+      // with a wrong key. Without it OpenSSL would fall back to certificate
+      // authentication and end in another alert, which tells a prober that
+      // the identity it guessed (a device id, NAME@TENANT) does not exist.
+      session->stand_in_ = SecretBytes(kImportedPskSize);
+      std::span<std::uint8_t> bytes = session->stand_in_.MutableExpose();
+      if (RAND_priv_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) return 0;
+      *out = NewPskSession(ssl, session->stand_in_.Expose());
+      return *out == nullptr ? 0 : 1;
+    }
     auto digest = Digest(Hash::kSha256, psk->Expose());
     if (!digest) return 0;
     *out = NewPskSession(ssl, psk->Expose());
@@ -233,7 +248,7 @@ Result<std::unique_ptr<TlsPskSession>> TlsPskSession::NewServer(
 Result<std::unique_ptr<TlsPskSession>> TlsPskSession::NewClient(
     std::shared_ptr<TlsPskContext> context, std::vector<std::uint8_t> identity,
     SecretBytes imported_psk) {
-  if (identity.empty() || imported_psk.size() != 48) {
+  if (identity.empty() || imported_psk.size() != kImportedPskSize) {
     return Unexpected(ErrorCode::kInvalidArgument,
                       "TLS client needs a PSK identity and a 48-byte imported PSK");
   }

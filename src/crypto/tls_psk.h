@@ -136,6 +136,7 @@ class TlsPskSession {
   std::vector<std::uint8_t> psk_sha256_;
   std::string client_;
   SecretBytes psk_;
+  SecretBytes stand_in_;  // on the server, for an identity the lookup refused
   bool peer_closed_ = false;
   friend struct TlsCallbacks;
 };

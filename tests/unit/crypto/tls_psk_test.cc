@@ -121,6 +121,35 @@ TEST_F(TlsPskTest, UnknownIdentityFails) {
   EXPECT_EQ(e.server->presented_identity(), other) << "kept for the audit log";
 }
 
+// What the server sends back to a ClientHello it refuses.
+std::vector<std::uint8_t> RefusalOf(Endpoints& e) {
+  EXPECT_FALSE(*e.client->Handshake());
+  EXPECT_TRUE(e.server->PutCiphertext(e.client->TakeCiphertext()));
+  auto done = e.server->Handshake();
+  EXPECT_FALSE(done) << "the server refuses";
+  return e.server->TakeCiphertext();
+}
+
+// A prober who can reach a listener must not learn which identities exist
+// (device ids, NAME@TENANT): a live identity with a wrong key and an
+// identity no lookup knows get the same bytes back.
+TEST_F(TlsPskTest, AnUnknownIdentityIsRefusedExactlyAsAWrongKeyIs) {
+  ImportedIdentity id = *DecodeImportedIdentity(identity_);
+  auto wrong = ImportPsk(std::vector<std::uint8_t>(32, 0x5b), id);
+  auto unknown = identity_;
+  unknown[3] ^= 1;
+  for (KeyExchangeMode mode : {KeyExchangeMode::kPskOnly, KeyExchangeMode::kPskWithDhe}) {
+    SCOPED_TRACE(std::string(KeyExchangeModeName(mode)));
+    Endpoints live = Connect(mode, identity_, wrong->Clone());
+    Endpoints absent = Connect(mode, unknown, psk_.Clone());
+    const auto to_live = RefusalOf(live);
+    const auto to_absent = RefusalOf(absent);
+    ASSERT_FALSE(to_live.empty()) << "an alert is sent";
+    EXPECT_EQ(HexEncode(to_absent), HexEncode(to_live));
+    EXPECT_TRUE(absent.server->psk_identity().empty()) << "the stand-in admits nobody";
+  }
+}
+
 TEST_F(TlsPskTest, ServerCanRequireDhe) {
   auto strict = TlsPskContext::CreateServer(
       [this](std::span<const std::uint8_t>, std::string_view) -> Result<SecretBytes> {
