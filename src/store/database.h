@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <mutex>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "common/result.h"
@@ -31,8 +32,10 @@ class Database {
   // is released: every thread sharing one connection (the hub's admin API
   // and its device channel share the hub's) holds it around each piece of
   // work whose transaction, or whose reads, must not interleave with
-  // another thread's.
-  [[nodiscard]] std::unique_lock<std::mutex> Hold() { return std::unique_lock(hold_); }
+  // another thread's. The thread that holds it may hold it again (a group
+  // commit holds it for a whole turn of an event loop, whose handlers hold
+  // it around their own work).
+  [[nodiscard]] std::unique_lock<std::recursive_mutex> Hold() { return std::unique_lock(hold_); }
 
   // Execute runs a statement that returns no rows and returns how many rows
   // it changed. Constraint violations are kFailedPrecondition.
@@ -46,11 +49,32 @@ class Database {
   // ExecuteScript runs several statements without parameters (schema).
   virtual Result<void> ExecuteScript(std::string_view sql) = 0;
 
-  // Begin, Commit and Rollback delimit a transaction. Commit returns only
-  // once the transaction is durable.
-  virtual Result<void> Begin() = 0;
-  virtual Result<void> Commit() = 0;
-  virtual Result<void> Rollback() = 0;
+  // Begin, Commit and Rollback delimit a transaction. Commit of the
+  // outermost transaction returns only once it is durable. A transaction
+  // begun inside another (by the same thread) is a savepoint of it: its
+  // Commit makes its changes part of the enclosing transaction, durable only
+  // when that commits, and its Rollback undoes only its own changes. A
+  // thread other than the one that began the outermost transaction is
+  // refused (kFailedPrecondition): it should have held the connection.
+  Result<void> Begin();
+  Result<void> Commit();
+  Result<void> Rollback();
+  // in_transaction says whether a transaction is open on this connection.
+  [[nodiscard]] bool in_transaction() const;
+
+  // AfterCommit defers work that must wait for durability (an answer that
+  // says "stored", a crash point after a commit) until the outermost
+  // transaction open now has committed: `on_commit` runs then, in the order
+  // of registration, on the committing thread. If the transaction, or the
+  // savepoint open when this was called, is rolled back instead,
+  // `on_abandon` runs (if given) and `on_commit` never. Outside a
+  // transaction `on_commit` runs at once.
+  void AfterCommit(std::function<void()> on_commit, std::function<void()> on_abandon = {});
+
+  // changes counts the rows this connection's statements have changed since
+  // it opened (committed or not): two readings tell whether work between
+  // them wrote anything.
+  [[nodiscard]] virtual std::int64_t changes() = 0;
 
   // ScrubLog makes sure nothing a committed transaction overwrote or
   // deleted (a share delivered, a chain key ratcheted past, a key handed
@@ -63,12 +87,36 @@ class Database {
   static constexpr std::chrono::milliseconds kScrubInterval{1000};
   virtual Result<void> ScrubLog() = 0;
 
+ protected:
+  // The engine's own top-level transaction. CommitTransaction returns once
+  // the transaction is durable. Savepoints use portable SQL (SAVEPOINT,
+  // RELEASE, ROLLBACK TO) through ExecuteScript.
+  virtual Result<void> BeginTransaction() = 0;
+  virtual Result<void> CommitTransaction() = 0;
+  virtual Result<void> RollbackTransaction() = 0;
+
  private:
-  std::mutex hold_;
+  struct Deferred {
+    std::function<void()> on_commit;
+    std::function<void()> on_abandon;
+  };
+  // Abandon runs and drops the deferred work registered since `mark`.
+  void Abandon(std::size_t mark);
+
+  std::recursive_mutex hold_;
+  // Transaction state: read and changed by the thread that owns the
+  // transaction, and read by others (to refuse them), so under its own lock.
+  mutable std::mutex state_;
+  std::thread::id owner_;
+  // One mark per open level: how many deferred entries were registered
+  // before that level began (the outermost level's mark is 0).
+  std::vector<std::size_t> marks_;
+  std::vector<Deferred> deferred_;
 };
 
 // InTransaction runs `body` inside a transaction: committed if it succeeds,
-// rolled back if it fails (its error is returned).
+// rolled back if it fails (its error is returned). Inside another
+// transaction it is a savepoint of that one (Begin).
 Result<void> InTransaction(Database& db, const std::function<Result<void>()>& body);
 
 }  // namespace skap::store

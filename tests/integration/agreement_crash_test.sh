@@ -2,8 +2,9 @@
 # kill -9 at every step of a pairwise agreement, through three real hubs
 # (k = 2): either agent before and after it stores its side, before and
 # after it commits the session; every hub before and after it stores a
-# share, and after it erases a delivered one; an agent just after it hands
-# out a key. After each: the killed process restarts, both sides end with
+# share, and after it erases a delivered one; every hub before and after it
+# commits a batch (group commit: a turn's work stored, its answers not yet
+# sent); an agent just after it hands out a key. After each: the killed process restarts, both sides end with
 # the same session epoch and the same keys, and no key id is ever handed
 # out twice. The agreements are hybrid (an X25519 step between the agents),
 # so the key pairs survive the restarts too. Needs a build with crash
@@ -70,6 +71,19 @@ crash_hubs_at() {
 crash_hubs_at hub.share.before-commit
 crash_hubs_at hub.share.after-commit
 crash_hubs_at hub.ack.after-commit
+# The group commit's boundary: a turn's batch of offers and acks killed
+# before its commit (nothing of it stored, nothing of it answered) and
+# after it (all of it stored, none of it answered yet). The first batch of
+# an agreement holds its shares, which the initiator sends again to every
+# hub that comes back; the second and third (at least three batches at each
+# hub: the shares; the responder's acknowledgement and tags; the
+# initiator's, or the responder's last acknowledgement) hold what an agent
+# sends once a hub has acknowledged it, so an answer released before its
+# commit would lose it for good.
+for nth in 1 2 3; do
+  crash_hubs_at "hub.batch.before-commit#$nth"
+  crash_hubs_at "hub.batch.after-commit#$nth"
+done
 
 # An agent killed just after it committed a key it had not yet handed out:
 # that key id is never handed out on that side again, and the peer still

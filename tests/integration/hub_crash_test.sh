@@ -3,7 +3,8 @@
 # ratchet cut at every step (hub killed before and after its commit, agent
 # killed before and after storing the new key), provisioning and admission
 # with skapd killed (-9) before and after the commit, and the ratchet
-# schedule by sessions. After each: nothing lost, the device reconnects and
+# schedule by sessions, and the group commit's boundary (no answer before
+# its batch is durable). After each: nothing lost, the device reconnects and
 # ratchets again, the key it gave up is refused, and the audit chain holds.
 # Needs a build with crash points (SKAP_CRASH_POINTS, on in test builds).
 #   hub_crash_test.sh BUILD_DIR
@@ -49,8 +50,24 @@ pass "the operator can reject the undelivered device"
 
 # --- admission, killed before and after the commit ---
 "$AGENT" enroll --data d --bundle p-1.skapbundle > /dev/null
-expect_eq "$("$AGENT" connect --data d)" pending "device reports"
 d=$(ctl alice --json device list --network plant-1 | jq -r '.[] | select(.name=="p-1") | .id')
+
+# --- group commit: an answer leaves only once its batch is durable ---
+# The device's first report is the only change of its turn: skapd killed
+# before that batch commits stores nothing, and killed after the commit
+# (before the turn's answers go out) stores it; either way the device has
+# heard nothing, and reports again.
+stop_hub; start_hub hub.batch.before-commit
+expect_fail "" "no answer to a report whose batch is not yet committed" "$AGENT" connect --data d
+expect_killed "$HUB" "skapd was killed (-9) at hub.batch.before-commit"
+start_hub
+expect_eq "$(device_state "$d")" provisioned "nothing of the uncommitted batch is stored"
+stop_hub; start_hub hub.batch.after-commit
+expect_fail "" "no answer before the committed batch released it" "$AGENT" connect --data d
+expect_killed "$HUB" "skapd was killed (-9) at hub.batch.after-commit"
+start_hub
+expect_eq "$(device_state "$d")" pending "the committed batch holds"
+expect_eq "$("$AGENT" connect --data d)" pending "device reports"
 stop_hub; start_hub hub.admit.before-commit
 expect_fail "" "admission fails when the hub dies before committing" ctl adam device admit "$d"
 expect_killed "$HUB" "skapd was killed (-9) at hub.admit.before-commit"

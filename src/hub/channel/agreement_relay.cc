@@ -203,6 +203,12 @@ Result<Delivery> AgreementRelay::OfferShare(const std::string& sender, const pb:
       return Unexpected(ErrorCode::kPermissionDenied, "a device offers only its own shares");
     }
     const std::string& recipient = sender == params.initiator ? params.responder : params.initiator;
+    const auto deliver = [&](SecretBytes plain) {
+      delivery.recipient = recipient;
+      delivery.message.set_sender(sender);
+      *delivery.message.mutable_share() = offer;
+      delivery.share = std::move(plain);
+    };
     SKAP_ASSIGN_OR_RETURN(auto route, RouteFor(sender, recipient));
     // The network's own settings decide, not the sender's word.
     if (params.hub_set != route.network.hub_set || params.threshold != route.network.threshold) {
@@ -249,20 +255,19 @@ Result<Delivery> AgreementRelay::OfferShare(const std::string& sender, const pb:
       // with the same header is accepted and dropped (the recipient has the
       // share already).
       const auto wrapped = AsBlob(existing[0][1]);
-      bool same = AsBlob(existing[0][0]).value_or(Blob{}) == message;
-      if (same && wrapped) {
-        SKAP_ASSIGN_OR_RETURN(auto stored,
-                              keystore_.Unwrap(*wrapped, ShareBinding(sid, sender, recipient)));
-        same = ct::Equal(stored.Expose(), share);
-      }
-      if (!same) {
+      if (AsBlob(existing[0][0]).value_or(Blob{}) != message) {
         return Unexpected(ErrorCode::kFailedPrecondition,
                           "agreement id already used (a replayed or altered share)");
       }
-      if (wrapped) {
-        SKAP_ASSIGN_OR_RETURN(delivery, MakeDelivery(recipient, sender, sid,
-                                                     pb::DELIVERY_KIND_SHARE, message, wrapped));
+      if (!wrapped) return Ok();
+      SKAP_ASSIGN_OR_RETURN(auto stored,
+                            keystore_.Unwrap(*wrapped, ShareBinding(sid, sender, recipient)));
+      if (!ct::Equal(stored.Expose(), share)) {
+        return Unexpected(ErrorCode::kFailedPrecondition,
+                          "agreement id already used (a replayed or altered share)");
       }
+      // Still undelivered: it goes out again (one unwrap for both uses).
+      deliver(std::move(stored));
       return Ok();
     }
     SKAP_RETURN_IF_ERROR(CheckRoom(sender, recipient));
@@ -285,8 +290,9 @@ Result<Delivery> AgreementRelay::OfferShare(const std::string& sender, const pb:
              .dump(),
          route.network.tenant_id},
         now));
-    SKAP_ASSIGN_OR_RETURN(
-        delivery, MakeDelivery(recipient, sender, sid, pb::DELIVERY_KIND_SHARE, message, wrapped));
+    // The share goes on as it came: it was just wrapped, not to be unwrapped
+    // again in the same call.
+    deliver(SecretBytes::Copy(share));
     CrashPoint("hub.share.before-commit");
     return Ok();
   });
@@ -294,7 +300,9 @@ Result<Delivery> AgreementRelay::OfferShare(const std::string& sender, const pb:
     return registry_.Refuse(registry_.devices().ChannelActor(sender), "agreement.share",
                             SidText(offer.header().sid()), std::move(done).error());
   }
-  CrashPoint("hub.share.after-commit");
+  // After the commit that makes the share durable: with group commit, the
+  // batch's (store/group_commit.h), before the batch answers.
+  db_.AfterCommit([] { CrashPoint("hub.share.after-commit"); });
   return delivery;
 }
 
@@ -415,7 +423,7 @@ Result<void> AgreementRelay::Acknowledge(const std::string& recipient, const pb:
       db_.Execute("UPDATE mailbox SET state = 'delivered', wrapped_share = NULL, changed_at_ms = $5"
                   " WHERE sid = $1 AND sender = $2 AND kind = $3 AND recipient = $4",
                   {BytesOf(ack.sid()), ack.sender(), Kind(kind), recipient, now_()}));
-  CrashPoint("hub.ack.after-commit");
+  db_.AfterCommit([] { CrashPoint("hub.ack.after-commit"); });
   return Ok();
 }
 

@@ -51,6 +51,24 @@ void ChannelServices::Forget(const std::string& device_id, const ChannelConnecti
   }
 }
 
+void ChannelServices::CloseBatch() {
+  if (auto closed = batch.Close(); !closed) {
+    // Every answer of the batch was abandoned with it (their connections
+    // close): the devices reconnect and send again.
+    std::fprintf(stderr, "skapd: device channel: a batch failed to commit: %s\n",
+                 ToString(closed.error()).c_str());
+  }
+}
+
+void JoinBatch(const std::shared_ptr<ChannelServices>& services,
+               const asio::any_io_executor& executor) {
+  auto opened = services->batch.Join();
+  // Not opened (the store busy or failing): each handler commits its own.
+  if (!opened || !*opened) return;
+  // Posted now, it runs after every handler already ready in this turn.
+  asio::post(executor, [services] { services->CloseBatch(); });
+}
+
 Result<void> ChannelConnection::Start() {
   // Handshake flights and small frames go out at once; Nagle's algorithm
   // would hold each behind the peer's delayed ACK (40 ms on Linux).
@@ -66,7 +84,18 @@ Result<void> ChannelConnection::Start() {
 
 void ChannelConnection::Close() {
   if (closed_) return;
+  if (release_queued_) {
+    closing_ = true;
+    timer_.cancel();
+    return;
+  }
+  CloseNow();
+}
+
+void ChannelConnection::CloseNow() {
+  if (closed_) return;
   closed_ = true;
+  closing_ = false;
   timer_.cancel();
   if (handshaken_) services_->Forget(id_.device_id, this);
   boost::system::error_code ignored;
@@ -82,7 +111,8 @@ void ChannelConnection::Read() {
 }
 
 void ChannelConnection::OnRead(boost::system::error_code ec, std::size_t n) {
-  if (ec || closed_) return Close();
+  if (ec || ending()) return Close();
+  JoinBatch(services_, socket_.get_executor());
   if (!tls_->PutCiphertext(std::span(buffer_).first(n))) return Close();
   if (!handshaken_) {
     auto done = tls_->Handshake();
@@ -118,7 +148,7 @@ void ChannelConnection::OnRead(boost::system::error_code ec, std::size_t n) {
       if (!frame) return Close();  // malformed: no resynchronising a stream
       if (!frame->has_value()) break;
       Handle(**frame);
-      if (closed_) return;
+      if (ending()) return;
     }
     if (tls_->peer_closed()) {
       Flush();
@@ -161,7 +191,7 @@ bool ChannelConnection::OnHandshake() {
 void ChannelConnection::ScheduleRatchetCheck(std::int64_t wait_ms) {
   timer_.expires_after(std::chrono::milliseconds(wait_ms));
   timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (ec || self->closed_) return;
+    if (ec || self->ending()) return;
     // Check again: the key may have moved on through another connection.
     std::optional<std::string_view> due;
     std::int64_t next_wait_ms = 0;
@@ -182,7 +212,7 @@ void ChannelConnection::ScheduleRatchetCheck(std::int64_t wait_ms) {
 }
 
 void ChannelConnection::PushRatchetDue(std::string_view reason) {
-  if (closed_ || !handshaken_ || !at_current_epoch_ || ratchet_pushed_ || ratcheted_) return;
+  if (ending() || !handshaken_ || !at_current_epoch_ || ratchet_pushed_ || ratcheted_) return;
   ratchet_pushed_ = true;
   pb::Envelope push;
   push.mutable_ratchet_due()->set_reason(std::string(reason));
@@ -402,7 +432,7 @@ void ChannelConnection::Deliver(const Delivery& delivery) {
 }
 
 void ChannelConnection::PushDelivery(const Delivery& delivery) {
-  if (closed_ || !handshaken_ || id_.epoch == 0) return;
+  if (ending() || !handshaken_ || id_.epoch == 0) return;
   pb::Envelope push;
   *push.mutable_peer_delivery() = delivery.message;
   Reply(0, push, delivery.share.Expose());
@@ -410,7 +440,7 @@ void ChannelConnection::PushDelivery(const Delivery& delivery) {
 }
 
 void ChannelConnection::PushPeerEnded(const std::string& peer, std::string_view reason) {
-  if (closed_ || !handshaken_ || id_.epoch == 0) return;
+  if (ending() || !handshaken_ || id_.epoch == 0) return;
   pb::Envelope push;
   auto* ended = push.mutable_peers_ended()->add_peers();
   ended->set_device_id(peer);
@@ -420,9 +450,31 @@ void ChannelConnection::PushPeerEnded(const std::string& peer, std::string_view 
 }
 
 void ChannelConnection::Flush() {
+  if (closed_) return;
+  if (services_->batch.open()) {
+    if (!release_queued_) {
+      release_queued_ = true;
+      // Abandoned, the answers claimed what the store does not hold: the
+      // connection ends without them, and the device sends again.
+      services_->db.AfterCommit([self = shared_from_this()] { self->Release(); },
+                                [self = shared_from_this()] {
+                                  self->release_queued_ = false;
+                                  self->CloseNow();
+                                });
+    }
+    return;
+  }
   auto bytes = tls_->TakeCiphertext();
-  if (bytes.empty() || closed_) return;
+  if (bytes.empty()) return;
   writes_.Push(shared_from_this(), socket_, std::move(bytes));
+}
+
+void ChannelConnection::Release() {
+  release_queued_ = false;
+  if (closed_) return;
+  auto bytes = tls_->TakeCiphertext();
+  if (!bytes.empty()) writes_.Push(shared_from_this(), socket_, std::move(bytes));
+  if (closing_) CloseNow();
 }
 
 }  // namespace skap::hub

@@ -1,6 +1,13 @@
 // One device's connection to the channel server: TLS 1.3 external PSK over
 // TCP, frames inside, and the handlers for each request. Internal to
 // hub/channel_server.cc; every object here lives on the server's one thread.
+//
+// Group commit: the handlers of one turn of the loop share one transaction
+// (ChannelServices::batch), and a connection's output (replies, pushes,
+// handshake flights alike: one TLS stream keeps one order) stays in its TLS
+// session until that transaction is durable. So nothing the hub answers
+// ever claims more than its store holds, at one fsync per turn rather than
+// one per request.
 #pragma once
 
 #include <array>
@@ -22,6 +29,7 @@
 #include "net/write_queue.h"
 #include "proto/channel_identity.h"
 #include "proto/frame.h"
+#include "store/group_commit.h"
 
 namespace skap::hub {
 
@@ -39,6 +47,7 @@ struct ChannelServices {
         db(d),
         options(std::move(o)),
         now(std::move(clock)),
+        batch(d, "hub"),
         entropy_limiter(options.entropy.bytes_per_second, options.entropy.burst_bytes) {}
 
   Registry& registry;
@@ -48,6 +57,10 @@ struct ChannelServices {
   store::Database& db;  // held (Database::Hold) around every registry, relay and audit use
   ChannelServerOptions options;
   Clock now;
+  // One batch per turn of the server's loop: every handler that reads from
+  // a socket joins it, and what the handlers answer leaves once it commits
+  // (store/group_commit.h).
+  store::GroupCommit batch;
   std::shared_ptr<crypto::TlsPskContext> tls;
   RateLimiter entropy_limiter;
   // Failed handshakes, per claimed device and source address: refused
@@ -72,7 +85,16 @@ struct ChannelServices {
                          const std::function<void(ChannelConnection&)>& f);
   // Forget drops `connection` (and any that are gone) from `by_device`.
   void Forget(const std::string& device_id, const ChannelConnection* connection);
+  // CloseBatch commits the turn's batch, if one is open, and releases what
+  // waited for it.
+  void CloseBatch();
 };
+
+// JoinBatch makes the caller's work part of this turn's batch, opening one
+// (and queueing its close behind the handlers already ready to run on
+// `executor`) if none is open.
+void JoinBatch(const std::shared_ptr<ChannelServices>& services,
+               const boost::asio::any_io_executor& executor);
 
 class ChannelConnection : public std::enable_shared_from_this<ChannelConnection> {
  public:
@@ -82,6 +104,9 @@ class ChannelConnection : public std::enable_shared_from_this<ChannelConnection>
         services_(std::move(services)) {}
 
   Result<void> Start();
+  // Close ends the connection. If it has answers waiting for the batch to
+  // commit, they go first, and the connection closes after them (or at
+  // once if the batch fails); meanwhile it takes no more input.
   void Close();
   // PushRatchetDue tells the device its key is due for a new epoch (once per
   // connection, and only on a channel of its current epoch).
@@ -109,8 +134,14 @@ class ChannelConnection : public std::enable_shared_from_this<ChannelConnection>
   void Reply(std::uint64_t request_id, channel::v1::Envelope& envelope,
              std::span<const std::uint8_t> trailer = {});
   void Refuse(std::uint64_t request_id, const Error& error);
-  // Flush queues the ciphertext the session has for the socket.
+  // Flush queues the ciphertext the session has for the socket, once the
+  // open batch (if any) has committed.
   void Flush();
+  // Release, once the batch committed: the held answers go out.
+  void Release();
+  void CloseNow();
+  // ending: closed, or closing once its held answers are out.
+  [[nodiscard]] bool ending() const { return closed_ || closing_; }
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_;
@@ -122,6 +153,8 @@ class ChannelConnection : public std::enable_shared_from_this<ChannelConnection>
   proto::ChannelIdentity id_;
   bool handshaken_ = false;
   bool closed_ = false;
+  bool closing_ = false;         // Close asked while answers wait for the batch
+  bool release_queued_ = false;  // a Release waits for the open batch
   bool at_current_epoch_ = false;
   bool ratchet_pushed_ = false;
   bool ratcheted_ = false;

@@ -47,7 +47,9 @@ struct ChannelServer::State {
       if (ec) return;  // stopped
       {
         const auto held = services->db.Hold();
-        (void)services->db.ScrubLog();
+        // Inside a batch (its close is queued behind this), the batch's
+        // commit scrubs by itself once the interval has passed.
+        if (!services->db.in_transaction()) (void)services->db.ScrubLog();
       }
       ScheduleScrub();
     });
@@ -155,6 +157,9 @@ std::uint16_t ChannelServer::port() const { return state_->acceptor->local_endpo
 void ChannelServer::Stop() {
   if (!state_) return;
   asio::post(state_->io, [s = state_.get()] {
+    // What the turn did is committed and answered before the connections
+    // go (and before the batch could be left to another thread).
+    s->services->CloseBatch();
     boost::system::error_code ignored;
     s->acceptor->close(ignored);
     s->purge_timer->cancel();

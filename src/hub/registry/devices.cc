@@ -212,7 +212,7 @@ Result<BootstrapGrant> Devices::Provision(const Principal& actor, const std::str
     return Ok();
   });
   if (!done) return c_.Refuse(actor, "device.provision", device_name, std::move(done).error());
-  CrashPoint("hub.provision.after-commit");
+  c_.db.AfterCommit([] { CrashPoint("hub.provision.after-commit"); });
   return grant;
 }
 
@@ -328,7 +328,7 @@ Result<Device> Devices::Admit(const Principal& actor, const std::string& device_
     return Ok();
   });
   if (!done) return c_.Refuse(actor, "device.admit", device_id, std::move(done).error());
-  CrashPoint("hub.admit.after-commit");
+  c_.db.AfterCommit([] { CrashPoint("hub.admit.after-commit"); });
   return result;
 }
 
@@ -528,7 +528,7 @@ Result<RatchetStep> Devices::Ratchet(const std::string& device_id, std::int64_t 
     return Ok();
   });
   if (!done) return c_.Refuse(actor, "device.ratchet", device_id, std::move(done).error());
-  CrashPoint("hub.ratchet.after-commit");
+  c_.db.AfterCommit([] { CrashPoint("hub.ratchet.after-commit"); });
   return step;
 }
 

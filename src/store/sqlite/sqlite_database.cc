@@ -189,9 +189,9 @@ Result<void> SqliteDatabase::ExecuteScript(std::string_view sql) {
 
 // BEGIN IMMEDIATE takes the write lock at once, so two writers never both
 // read and then deadlock on upgrading.
-Result<void> SqliteDatabase::Begin() { return ExecuteScript("BEGIN IMMEDIATE"); }
+Result<void> SqliteDatabase::BeginTransaction() { return ExecuteScript("BEGIN IMMEDIATE"); }
 
-Result<void> SqliteDatabase::Commit() {
+Result<void> SqliteDatabase::CommitTransaction() {
   const std::lock_guard lock(mutex_);
   const int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return Failure(rc, "exec");
@@ -204,7 +204,12 @@ Result<void> SqliteDatabase::Commit() {
   return Ok();
 }
 
-Result<void> SqliteDatabase::Rollback() { return ExecuteScript("ROLLBACK"); }
+Result<void> SqliteDatabase::RollbackTransaction() { return ExecuteScript("ROLLBACK"); }
+
+std::int64_t SqliteDatabase::changes() {
+  const std::lock_guard lock(mutex_);
+  return static_cast<std::int64_t>(sqlite3_total_changes64(db_));
+}
 
 Result<void> SqliteDatabase::ScrubLog() {
   const std::lock_guard lock(mutex_);

@@ -33,10 +33,13 @@ class SqliteDatabase final : public Database {
   Result<std::vector<Row>> Query(std::string_view sql,
                                  std::initializer_list<Value> params = {}) override;
   Result<void> ExecuteScript(std::string_view sql) override;
-  Result<void> Begin() override;
-  Result<void> Commit() override;
-  Result<void> Rollback() override;
   Result<void> ScrubLog() override;
+  std::int64_t changes() override;
+
+ protected:
+  Result<void> BeginTransaction() override;
+  Result<void> CommitTransaction() override;
+  Result<void> RollbackTransaction() override;
 
  private:
   explicit SqliteDatabase(sqlite3* db) : db_(db) {}
