@@ -207,23 +207,33 @@ struct AgentDaemon::Parts {
   void NextKeysOnLoop(const std::string& peer, std::uint32_t count,
                       const std::optional<KeyUse>& use, const Done<std::vector<Key>>& done) {
     if (auto live = NotEnded(peer); !live) return done(Unexpected(std::move(live).error()));
-    auto keys = sessions->NextKeys(peer, count);
-    if (!keys) return done(Unexpected(std::move(keys).error()));
+    const KeyUse to = use.value_or(KeyUse{});
+    SessionStore::RunTaken announce;
     if (peer_channel) {
-      std::vector<pairwise::KeyId> issued;
-      issued.reserve(keys->size());
-      for (const auto& k : *keys) issued.push_back(k.id);
-      // Keys whose notice is not kept are handed out to no one: the peer's
+      // The key-id sync names each run once, as it is reserved for its
+      // pool, so a request served from the reserve commits nothing. Keys
+      // whose notice is not kept are handed out to no one: the peer's
       // consumer could never take them. A local consumer's keys are named
       // too (no SAEs), so that no SAE at the peer can take them, and the
       // peer's local consumers no key of an SAE here.
-      const KeyUse to = use.value_or(KeyUse{});
-      if (auto sent = peer_channel->SendIssued(peer, issued, to.master_sae, to.slave_sae); !sent) {
-        return done(Unexpected(ErrorCode::kIoError, "the key-id sync could not keep its notice: " +
-                                                        sent.error().message));
-      }
+      announce = [&](const std::vector<pairwise::KeyId>& run) -> Result<void> {
+        if (auto sent = peer_channel->SendIssued(peer, run, to.master_sae, to.slave_sae); !sent) {
+          return Unexpected(ErrorCode::kIoError,
+                            "the key-id sync could not keep its notice: " + sent.error().message);
+        }
+        return Ok();
+      };
     }
+    auto keys = sessions->NextKeys(peer, count, PoolOf(to), announce);
+    if (!keys) return done(Unexpected(std::move(keys).error()));
     done(KeysOf(std::move(*keys)));
+  }
+
+  // PoolOf names the reserve a consumer's keys come from (SessionStore):
+  // "" for the device's own consumers, one per SAE pair otherwise.
+  static std::string PoolOf(const KeyUse& use) {
+    if (use.master_sae.empty()) return {};
+    return use.master_sae + '\n' + use.slave_sae;
   }
 
   static std::string Whom(const KeyUse& use) {

@@ -128,14 +128,22 @@ expect_eq "$(dec b1 a1 "$forged" | head -n1)" 400 \
 expect_eq "$(dec b2 a2 "${ids2[@]}")" "200
 $keys2" "sae-b2 takes the 3 keys sae-a2 got for it"
 
-# The broker dies mid-flight: a's notice waits in its outbox, the slave is
-# told the key is not synchronised yet, and the broker's return delivers it.
+# The broker dies mid-flight. One notice names a whole run of key_reserve
+# (64) keys as it is reserved for its SAE pair, so keys of a run already
+# announced need none; a request past it reserves a new run, whose notice
+# waits in a's outbox, the slave is told the key is not synchronised yet,
+# and the broker's return delivers it.
 kill -9 "$BROKER_PID"
 wait "$BROKER_PID" 2> /dev/null || true
 wait_until "a sees the broker gone" "[[ \$(peer_field a .transport) == none ]]"
-keys3=$(enc a1 b1 2 | jq -r '.keys[] | .key_ID + " " + .key')
+keys_run=$(enc a1 b1 2 | jq -r '.keys[] | .key_ID + " " + .key')
+ids_run=($(cut -d' ' -f1 <<< "$keys_run"))
+expect_eq "$(peer_field a .pending)" 0 "keys of a run already announced need no notice of their own"
+expect_eq "$(dec b1 a1 "${ids_run[@]}")" "200
+$keys_run" "so the slave takes them with the broker down"
+keys3=$(enc a1 b1 64 | jq -r '.keys[] | .key_ID + " " + .key')  # 57 left of the run: a new one
 ids3=($(cut -d' ' -f1 <<< "$keys3"))
-expect_eq "$(peer_field a .pending)" 1 "with the broker down, the notice waits in a's outbox"
+expect_eq "$(peer_field a .pending)" 1 "with the broker down, the new run's notice waits in a's outbox"
 expect_eq "$(dec b1 a1 "${ids3[@]}" | head -n1)" 503 \
   "a key not yet synchronised is not handed out (503)"
 mqtt_broker_up
@@ -172,7 +180,7 @@ expect_shared_key a b "replays and forgeries changed nothing"
 # The outbox outlives its agent: with b away, a's notice waits; a is killed
 # and restarted, then b comes back, and the notice still arrives.
 stop_agent b
-keys6=$(enc a2 b2 3 | jq -r '.keys[] | .key_ID + " " + .key')
+keys6=$(enc a2 b2 64 | jq -r '.keys[] | .key_ID + " " + .key')  # 61 left of the run: a new one
 ids6=($(cut -d' ' -f1 <<< "$keys6"))
 expect_eq "$(peer_field a .pending)" 1 "with b away, a's notice waits for b's ack"
 kill -9 "${AGENT_PID[a]}"
@@ -210,7 +218,7 @@ relayed=$(wc -l < "$WORK/capture.txt")
 (( relayed >= 10 )) && pass "the capture holds $relayed relayed messages" || fail "only $relayed captured"
 hex() { printf '%s' "$1" | xxd -p | tr -d '\n'; }
 leaks=0
-for id in "${ids1[@]}" "${ids2[@]}" "${ids3[@]}" "${ids6[@]}" "${ids7[@]}"; do
+for id in "${ids1[@]}" "${ids2[@]}" "${ids_run[@]}" "${ids3[@]}" "${ids6[@]}" "${ids7[@]}"; do
   for needle in "$(hex "$id")" "${id//-/}"; do
     grep -qi "$needle" "$WORK/capture.txt" && { echo "key id $id in the capture" >&2; leaks=1; }
   done
@@ -223,6 +231,7 @@ while read -r _ key; do
   grep -qi "$(base64 -d <<< "$key" | xxd -p | tr -d '\n')" "$WORK/capture.txt" && { echo "a key in the capture" >&2; leaks=1; }
 done <<< "$keys1
 $keys2
+$keys_run
 $keys3
 $keys6
 $keys7"

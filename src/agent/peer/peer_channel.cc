@@ -288,7 +288,11 @@ Result<void> PeerChannel::Send(const std::string& peer, const pb::PeerMessage& m
                                       expires, {acked_.begin(), acked_.end()}));
   acked_.clear();  // they left the outbox in that commit
   SKAP_ASSIGN_OR_RETURN(const auto low_water, store_.LowWater(peer, e));
-  (void)Transmit(peer, e, std::move(kept), low_water);
+  // Sealing reserves counters in the store too: a message sealed before
+  // they are durable could meet its nonce again after a crash.
+  store_.db().AfterCommit([this, peer, e, kept = std::move(kept), low_water]() mutable {
+    (void)Transmit(peer, e, std::move(kept), low_water);
+  });
   return Ok();
 }
 

@@ -62,12 +62,16 @@ class PeerChannel {
   void OnConfirm(ConfirmHandler handler) { on_confirm_ = std::move(handler); }
 
   // Send keeps `message` for `peer`, sealed under `epoch` (0: the
-  // session's current one), and sends it now if a transport is up.
+  // session's current one), and sends it if a transport is up once it is
+  // stored (called inside a transaction: once that commits).
   // It expires after message_expiry, or at `expires_at_ms` if given.
   Result<void> Send(const std::string& peer, const peer::v1::PeerMessage& message,
                     std::uint64_t epoch = 0, std::optional<std::int64_t> expires_at_ms = {});
-  // SendIssued keeps the ratchet notices for keys just handed out; they
-  // expire only with their epoch.
+  // SendIssued keeps the ratchet notices for a run of keys reserved for one
+  // SAE pair (none: the device's own consumers), inside the transaction
+  // that takes the run off the chain (SessionStore::RunTaken), so no key
+  // of it is handed out before its notice is kept; they expire only with
+  // their epoch.
   Result<void> SendIssued(const std::string& peer, const std::vector<pairwise::KeyId>& ids,
                           const std::string& master_sae, const std::string& slave_sae);
   // IssuedFor is what the peer said of one of its keys, if it said it.

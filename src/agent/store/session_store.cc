@@ -444,8 +444,9 @@ Result<std::vector<SessionStore::Taken>> SessionStore::TakeRunInTransaction(cons
   return out;
 }
 
-Result<std::vector<IssuedKey>> SessionStore::NextKeys(const std::string& peer,
-                                                      std::uint32_t count) {
+Result<std::vector<IssuedKey>> SessionStore::NextKeys(const std::string& peer, std::uint32_t count,
+                                                      const std::string& pool_name,
+                                                      const RunTaken& on_run) {
   SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query(std::string(kEpochAndAge), {peer}));
   if (rows.empty()) {
     reserved_.erase(peer);
@@ -453,7 +454,7 @@ Result<std::vector<IssuedKey>> SessionStore::NextKeys(const std::string& peer,
   }
   SKAP_RETURN_IF_ERROR(ServesKeys(rows[0][1]));
   const auto epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));
-  Reserved& pool = reserved_[peer];
+  Reserved& pool = reserved_[peer][pool_name];
   if (pool.epoch != epoch) pool = Reserved{epoch, {}};  // a re-seed drops the old epoch's
   if (pool.keys.size() < count) {
     const auto missing = count - static_cast<std::uint32_t>(pool.keys.size());
@@ -461,7 +462,11 @@ Result<std::vector<IssuedKey>> SessionStore::NextKeys(const std::string& peer,
     SKAP_RETURN_IF_ERROR(store::InTransaction(db_, [&]() -> Result<void> {
       SKAP_ASSIGN_OR_RETURN(taken,
                             TakeRunInTransaction(peer, missing, std::max(missing, reserve_)));
-      return Ok();
+      if (!on_run) return Ok();
+      std::vector<pairwise::KeyId> run;
+      run.reserve(taken.size());
+      for (const auto& t : taken) run.push_back(t.id);
+      return on_run(run);
     }));
     CrashPoint("agent.key.after-commit");
     for (auto& t : taken) pool.keys.push_back(std::move(t));
@@ -657,16 +662,18 @@ Result<IssuedKey> SessionStore::PeekKeyById(const std::string& peer, const std::
   return Issue(t.id, std::move(t.key), t.tag);
 }
 
-Result<IssuedKey> SessionStore::PeekNextKey(const std::string& peer) {
+Result<IssuedKey> SessionStore::PeekNextKey(const std::string& peer, const std::string& pool_name) {
   SKAP_ASSIGN_OR_RETURN(auto rows, db_.Query(std::string(kEpochAndAge), {peer}));
   if (rows.empty()) return Unexpected(ErrorCode::kNotFound, std::string(kNoSession));
   SKAP_RETURN_IF_ERROR(ServesKeys(rows[0][1]));
   const auto epoch = static_cast<std::uint64_t>(AsInt(rows[0][0]).value_or(0));
   // A key reserved in memory is handed out before the chain moves on.
-  if (const auto pool = reserved_.find(peer);
-      pool != reserved_.end() && pool->second.epoch == epoch && !pool->second.keys.empty()) {
-    const Taken& next = pool->second.keys.front();
-    return Issue(next.id, SecretBytes::Copy(next.key.Expose()), next.tag);
+  if (const auto pools = reserved_.find(peer); pools != reserved_.end()) {
+    if (const auto pool = pools->second.find(pool_name);
+        pool != pools->second.end() && pool->second.epoch == epoch && !pool->second.keys.empty()) {
+      const Taken& next = pool->second.keys.front();
+      return Issue(next.id, SecretBytes::Copy(next.key.Expose()), next.tag);
+    }
   }
   const ChainDirection mine = pairwise::IssuingDirection(self_, peer);
   SKAP_ASSIGN_OR_RETURN(auto chain, LoadChain(db_, peer, epoch, mine));

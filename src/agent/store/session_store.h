@@ -124,8 +124,9 @@ class SessionStore {
   // PeekNextKey and PeekKeyById are the key NextKey would hand out next and
   // the one KeyById would hand out for `key_id` (same errors), taking
   // nothing: a person may compare its fingerprint first. A crash may drop
-  // a key reserved in memory, so the next key after one is another.
-  Result<IssuedKey> PeekNextKey(const std::string& peer);
+  // a key reserved in memory, and another pool may take the chain's next
+  // run first, so the next key after one may be another.
+  Result<IssuedKey> PeekNextKey(const std::string& peer, const std::string& pool = {});
   Result<IssuedKey> PeekKeyById(const std::string& peer, const std::string& key_id);
 
   // NamesPeerKey is true if `key_id` names a key of the peer's chain of an
@@ -148,8 +149,18 @@ class SessionStore {
   };
   Result<std::vector<EpochSecret>> PeerSecrets(const std::string& peer);
 
-  // NextKeys hands out the next `count` keys, all in one commit.
-  Result<std::vector<IssuedKey>> NextKeys(const std::string& peer, std::uint32_t count);
+  // RunTaken is told the ids of a run of this side's keys just reserved
+  // for one pool, inside the transaction that takes them off the chain: what
+  // it stores commits with the run, and a failure takes nothing.
+  using RunTaken = std::function<Result<void>(const std::vector<pairwise::KeyId>& run)>;
+  // NextKeys hands out the next `count` keys of `pool`'s reserve. Each pool
+  // (an SAE pair, or "" for the device's own consumers) reserves its own
+  // runs of `reserve` keys: a key is only ever handed out to the pool its
+  // run was taken for, so `on_run` may name the whole run's consumer once.
+  // Keys come out in one commit when the reserve runs short, none otherwise.
+  Result<std::vector<IssuedKey>> NextKeys(const std::string& peer, std::uint32_t count,
+                                          const std::string& pool = {},
+                                          const RunTaken& on_run = {});
   // KeysById hands out every key `key_ids` names, or none: one that cannot
   // be handed out leaves every key where it was.
   Result<std::vector<IssuedKey>> KeysById(const std::string& peer,
@@ -199,7 +210,7 @@ class SessionStore {
   std::uint32_t window_;
   std::uint32_t reserve_;
   std::chrono::milliseconds max_age_;
-  std::map<std::string, Reserved> reserved_;  // by peer
+  std::map<std::string, std::map<std::string, Reserved>> reserved_;  // by peer, then pool
   std::uint64_t generation_ = 0;
   std::vector<std::function<Result<void>(const std::string&)>> fresh_session_observers_;
 };

@@ -414,6 +414,64 @@ TEST_F(SessionStoreTest, KeysReservedInOneCommitAreNeverHandedOutTwice) {
   EXPECT_TRUE(ct::Equal(at_peer->key.Expose(), fresh->key.Expose()));
 }
 
+TEST_F(SessionStoreTest, EachPoolReservesItsOwnRunAndNamesItOnceInItsCommit) {
+  Apply(1, 0x16);
+  SessionStore reserving(
+      store_->db(), store_->kek(), "me", [this] { return now_ms_; }, kWindow, 8);
+  std::vector<std::pair<std::string, std::vector<pairwise::KeyId>>> runs;
+  auto record = [&runs](const std::string& pool) {
+    return [&runs, pool](const std::vector<pairwise::KeyId>& run) -> Result<void> {
+      runs.emplace_back(pool, run);
+      return Ok();
+    };
+  };
+  // Pool "a" takes a run of 8 and is told so once; its next keys commit
+  // nothing and name nothing.
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    auto k = reserving.NextKeys("peer", 1, "a", record("a"));
+    ASSERT_TRUE(k);
+    EXPECT_EQ(k->front().id.index, i);
+  }
+  ASSERT_EQ(runs.size(), 1u);
+  ASSERT_EQ(runs[0].second.size(), 8u);
+  EXPECT_EQ(runs[0].second.front().index, 0u);
+  EXPECT_EQ(runs[0].second.back().index, 7u);
+  // Pool "b" never gets a key of "a"'s run: its own run starts after it.
+  auto b = reserving.NextKeys("peer", 2, "b", record("b"));
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->front().id.index, 8u);
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[1].first, "b");
+  EXPECT_EQ(runs[1].second.front().index, 8u);
+  // A request larger than what is left takes one more run of at least
+  // what is missing, named in its own commit.
+  auto many = reserving.NextKeys("peer", 12, "a", record("a"));
+  ASSERT_TRUE(many);
+  EXPECT_EQ(many->front().id.index, 3u);
+  EXPECT_EQ(many->back().id.index, 22u) << "5 left of the first run, then 7 of 16..23";
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[2].second.front().index, 16u);
+  EXPECT_EQ(runs[2].second.size(), 8u);
+  // A run whose notice fails is not taken: the chain stays where it was.
+  const auto before = (*reserving.Get("peer"))->next_index;
+  auto refused = reserving.NextKeys("peer", 1, "c", [](const std::vector<pairwise::KeyId>&) {
+    return Result<void>(Unexpected(ErrorCode::kIoError, "no room for the notice"));
+  });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message, "no room for the notice");
+  EXPECT_EQ((*reserving.Get("peer"))->next_index, before);
+  auto c = reserving.NextKeys("peer", 1, "c", record("c"));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->front().id.index, before);
+  // The peek of a pool shows that pool's next key, not another pool's.
+  auto peek = reserving.PeekNextKey("peer", "a");
+  ASSERT_TRUE(peek);
+  EXPECT_EQ(peek->id.index, 23u);
+  auto peek_b = reserving.PeekNextKey("peer", "b");
+  ASSERT_TRUE(peek_b);
+  EXPECT_EQ(peek_b->id.index, 10u);
+}
+
 TEST_F(SessionStoreTest, SessionKeysAreStoredWrapped) {
   Apply(1, 0x12);
   auto key = mine_->NextKey("peer");
