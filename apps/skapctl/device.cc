@@ -52,9 +52,56 @@ void PrintDevices(const json& devices) {
   }
 }
 
+// BatchAnswer is one line of POST /v1/devices/batch's answer: the device's
+// id and bundle (views into the reply), or why it was refused.
+struct BatchAnswer {
+  bool ok = false;
+  std::string_view bundle;
+  std::string refusal;
+};
+
+// ParseBatchAnswer splits the reply into its lines, one per device asked
+// for; the bundles stay in the reply's secret memory.
+Result<std::vector<BatchAnswer>> ParseBatchAnswer(std::span<const std::uint8_t> body,
+                                                  std::size_t expected) {
+  std::string_view text(reinterpret_cast<const char*>(body.data()), body.size());
+  std::vector<BatchAnswer> out;
+  while (!text.empty()) {
+    const auto newline = text.find('\n');
+    const std::string_view line = text.substr(0, newline);
+    text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
+    BatchAnswer a;
+    if (line.starts_with("ok ")) {
+      // "ok ID EXPIRES BUNDLE"
+      const auto after_id = line.find(' ', 3);
+      const auto after_expiry =
+          after_id == std::string_view::npos ? after_id : line.find(' ', after_id + 1);
+      if (after_expiry == std::string_view::npos) break;
+      a.ok = true;
+      a.bundle = line.substr(after_expiry + 1);
+    } else if (line.starts_with("refused ")) {
+      // "refused CODE MESSAGE": the message is what a person reads.
+      const std::string_view rest = line.substr(8);
+      const auto space = rest.find(' ');
+      a.refusal = std::string(space == std::string_view::npos ? rest : rest.substr(space + 1));
+    } else {
+      break;
+    }
+    out.push_back(a);
+  }
+  if (out.size() != expected || !text.empty()) {
+    return Unexpected(ErrorCode::kMalformedInput,
+                      "the hub's answer to a batch is not one line per device");
+  }
+  return out;
+}
+
 // ProvisionFromCsv provisions every device of a CSV file, writing one bundle
-// per device. A row the hub refuses (bad or taken name) is reported and
-// skipped; a refusal of the operator (role, token) or a lost hub stops it.
+// per device. Devices go to the hub in batches (one commit each at the hub,
+// answered once durable); a batch's bundle files are created before it is
+// sent, written after, and made durable together (one syncfs). A row the
+// hub refuses (bad or taken name) is reported and skipped; a refusal of the
+// operator (role, token) or a lost hub stops it.
 void ProvisionFromCsv(const Globals& g, const DeviceOptions& o) {
   auto devices = ReadDeviceListCsv(o.csv_file);
   if (!devices) Fail(devices.error());
@@ -72,34 +119,65 @@ void ProvisionFromCsv(const Globals& g, const DeviceOptions& o) {
   ProgressBar progress("devices", devices->size());
   std::size_t done = 0;
   std::vector<std::string> failures;
-  for (const auto& d : *devices) {
-    json body{{"network", o.network}, {"name", d.name}, {"can_provision", d.can_provision}};
+  // The hub takes at most 500 devices and a 64 KiB body per request.
+  constexpr std::size_t kBatch = 500;
+  constexpr std::size_t kBatchBytes = std::size_t{48} * 1024;
+  std::size_t next = 0;
+  while (next < devices->size()) {
+    json list = json::array();
+    std::vector<NewSecretFile> files;
+    std::size_t bytes = 0;
+    const std::size_t first = next;
+    while (next < devices->size() && list.size() < kBatch && bytes < kBatchBytes) {
+      const auto& d = (*devices)[next++];
+      list.push_back({{"name", d.name}, {"can_provision", d.can_provision}});
+      bytes += d.name.size() + 40;
+      // Created before the hub makes the bundle, so none is made for a file
+      // that cannot be written (removed again if the row is refused).
+      auto file = NewSecretFile::Create(bundle_path(d.name));
+      if (!file) {
+        files.clear();  // Fail exits: the batch's empty files go first
+        progress.Finish(done);
+        Fail(file.error());
+      }
+      files.push_back(std::move(*file));
+    }
+    json body{{"network", o.network}, {"devices", std::move(list)}};
     if (o.lifetime_s > 0) body["lifetime_s"] = o.lifetime_s;
-    // Created before the hub makes the bundle, so none is made for a file
-    // that cannot be written (removed again if the row is refused).
-    auto file = NewSecretFile::Create(bundle_path(d.name));
-    if (!file) {
+    auto reply = CallAdmin(g.endpoint, *token, "POST", "/v1/devices/batch", body.dump());
+    if (!reply || reply->status / 100 != 2) {
+      // Nothing of this batch is known to be provisioned: no file stays.
+      files.clear();
       progress.Finish(done);
-      Fail(file.error());
-    }
-    auto reply = CallAdmin(g.endpoint, *token, "POST", "/v1/devices", body.dump());
-    if (!reply) {
-      progress.Finish(done);
-      Fail(reply.error());
-    }
-    if (reply->status == 401 || reply->status == 403) {
-      progress.Finish(done);
+      if (!reply) Fail(reply.error());
       ReplyError(*reply);
     }
-    if (reply->status / 100 != 2) {
-      const auto error = json::parse(reply->BodyText(), nullptr, false);
-      failures.push_back(o.csv_file + ":" + std::to_string(d.line) + " " + d.name + ": " +
-                         (error.is_object() ? Field(error, "message") : "refused"));
-    } else if (auto w = file->Write(reply->body.Expose()); !w) {
+    auto answers = ParseBatchAnswer(reply->body.Expose(), files.size());
+    if (!answers) {
+      files.clear();
       progress.Finish(done);
-      Fail(w.error());
-    } else {
+      Fail(answers.error());
+    }
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      const auto& d = (*devices)[first + i];
+      const auto& a = (*answers)[i];
+      if (!a.ok) {
+        failures.push_back(o.csv_file + ":" + std::to_string(d.line) + " " + d.name + ": " +
+                           a.refusal);
+        continue;
+      }
+      SecretBytes bundle = SecretBytes::Copy(AsBytes(a.bundle));
+      bundle.Append(AsBytes("\n"));
+      if (auto w = files[i].Write(bundle.Expose(), NewSecretFile::Sync::kLater); !w) {
+        files.clear();  // removes the ones not written yet
+        progress.Finish(done);
+        Fail(w.error());
+      }
       ++done;
+    }
+    if (auto synced = SyncFilesystemOf(o.out_dir); !synced) {
+      progress.Finish(done);
+      Fail(synced.error());
     }
     progress.Update(done + failures.size());
   }

@@ -52,7 +52,7 @@ NewSecretFile::~NewSecretFile() {
   close(fd_);
 }
 
-Result<void> NewSecretFile::Write(std::span<const std::uint8_t> bytes) {
+Result<void> NewSecretFile::Write(std::span<const std::uint8_t> bytes, Sync sync) {
   const bool to_stdout = path_ == "-";
   if (written_ || fd_ < 0) {
     return Unexpected(ErrorCode::kFailedPrecondition, path_ + " is written already");
@@ -67,7 +67,7 @@ Result<void> NewSecretFile::Write(std::span<const std::uint8_t> bytes) {
   }
   written_ = true;
   if (to_stdout) return Ok();
-  const bool synced = fsync(fd_) == 0;
+  const bool synced = sync == Sync::kLater || fsync(fd_) == 0;
   close(std::exchange(fd_, -1));
   if (!synced) return SystemError("fsync " + path_);
   return Ok();
@@ -85,6 +85,15 @@ Result<void> ReplaceSecretFile(const std::string& path, std::span<const std::uin
   SKAP_RETURN_IF_ERROR(WriteSecretFile(temporary, bytes));
   if (std::rename(temporary.c_str(), path.c_str()) != 0) return SystemError("rename " + temporary);
   return SyncDirectoryOf(path);
+}
+
+Result<void> SyncFilesystemOf(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return SystemError("open " + path);
+  const bool synced = syncfs(fd) == 0;
+  close(fd);
+  if (!synced) return SystemError("syncfs " + path);
+  return Ok();
 }
 
 Result<void> SyncDirectoryOf(const std::string& path) {

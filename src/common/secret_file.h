@@ -30,8 +30,12 @@ class NewSecretFile {
   NewSecretFile& operator=(const NewSecretFile&) = delete;
   ~NewSecretFile();
 
-  // Write writes `bytes`, fsyncs and closes the file.
-  Result<void> Write(std::span<const std::uint8_t> bytes);
+  // Sync says when a written file is made durable: at once (fsync), or
+  // later, by the caller's SyncFilesystemOf once it wrote many (one
+  // syncfs instead of an fsync each).
+  enum class Sync { kNow, kLater };
+  // Write writes `bytes`, fsyncs (kNow) and closes the file.
+  Result<void> Write(std::span<const std::uint8_t> bytes, Sync sync = Sync::kNow);
 
  private:
   NewSecretFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
@@ -45,6 +49,10 @@ class NewSecretFile {
 // old file or the new one, never a torn one: written to `path`.tmp (mode
 // 0600, fsynced), renamed over `path`, and the directory fsynced.
 Result<void> ReplaceSecretFile(const std::string& path, std::span<const std::uint8_t> bytes);
+
+// SyncFilesystemOf makes everything written to the filesystem that holds
+// `path` durable (syncfs), files and directory entries alike.
+Result<void> SyncFilesystemOf(const std::string& path);
 
 // SyncDirectoryOf fsyncs the directory that holds `path`, so that a file
 // just created or renamed there survives a crash.

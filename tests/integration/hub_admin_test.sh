@@ -51,6 +51,21 @@ expect_eq "$(ls fleet | tr '\n' ' ')" "gw-1.skapbundle sensor-3.skapbundle senso
   "one private bundle per device"
 expect_eq "$(ctl alice --json device list --network plant-1 | jq -r '.[] | select(.name=="gw-1") | .can_provision')" \
   true "the CSV's can_provision column is honoured"
+# The bundles of a batch are real bundles: the device enrols from one.
+"$AGENT" enroll --data gw-1-dev fleet/gw-1.skapbundle > /dev/null && pass "a device enrols from a bundle of the batch"
+expect_eq "$(ctl alice --json audit list --action device.provision | jq '[.[] | select(.outcome == "ok")] | length')" 5 \
+  "each device of the batch has its own audit entry (2 single, 3 bulk)"
+# More rows than one batch holds (500): three batches, every device made once.
+{ echo name; for i in $(seq 1 1203); do echo "bulk-$i"; done; } > big.csv
+ctl pat device provision --network plant-1 --csv big.csv --out-dir big 2> big.log
+grep -q '1203 devices provisioned' big.log && pass "a CSV of 1 203 rows is provisioned in batches"
+expect_eq "$(ls big | wc -l)" 1203 "one bundle per device across the batches"
+expect_eq "$(ctl alice --json device list --network plant-1 | jq '[.[] | select(.name | startswith("bulk-"))] | length')" \
+  1203 "and one device at the hub per row"
+printf 'name\nspy-1\nspy-2\n' > spy.csv
+expect_fail "permission-denied" "an auditor's batch is refused as a whole" \
+  ctl audrey device provision --network plant-1 --csv spy.csv --out-dir spy
+expect_eq "$(ls spy 2> /dev/null | wc -l)" 0 "and leaves no bundle file behind"
 printf 'device\nx\n' > bad.csv
 expect_fail "no 'name' column" "a CSV without a name column is refused before any device is made" \
   ctl pat device provision --network plant-1 --csv bad.csv --out-dir bad
@@ -69,10 +84,10 @@ ctl adam device revoke "$id" > /dev/null
 expect_eq "$(ctl audrey --json device show "$id" | jq -r .state)" revoked "revocation is immediate"
 expect_fail "failed-precondition" "revocation is final" ctl adam device revoke "$id"
 
-expect_eq "$(ctl audrey audit verify)" "audit chain intact: 17 entries" \
-  "audit chain intact, 17 entries of the auditor's tenant"
-expect_eq "$(SKAP_TOKEN_FILE= "$SKAPCTL" audit verify)" "audit chain intact: 19 entries" \
-  "the hub's own socket without a token verifies all 19: the tenant's and the hub's"
+expect_eq "$(ctl audrey audit verify)" "audit chain intact: 1222 entries" \
+  "audit chain intact, 1 222 entries of the auditor's tenant"
+expect_eq "$(SKAP_TOKEN_FILE= "$SKAPCTL" audit verify)" "audit chain intact: 1224 entries" \
+  "the hub's own socket without a token verifies all 1 224: the tenant's and the hub's"
 expect_fail "an operator token is needed" "without a token the socket changes nothing" \
   env SKAP_TOKEN_FILE= "$SKAPCTL" network create plant-9
 actions=$(ctl audrey --json audit list --target "$id" | jq -r '[.[] | .action + "/" + .outcome] | join(" ")')

@@ -66,6 +66,71 @@ net::HttpResponse TokenReply(hub::OperatorToken token, int status) {
   return r;
 }
 
+// BootstrapLifetime reads a request's optional "lifetime_s", bounded before
+// the multiplication; Provision refuses beyond 30 days.
+std::chrono::milliseconds BootstrapLifetime(const json& in, std::chrono::milliseconds otherwise) {
+  if (!in.contains("lifetime_s")) return otherwise;
+  return std::chrono::milliseconds(
+      std::clamp<std::int64_t>(in["lifetime_s"].get<std::int64_t>(), -1, 1LL << 40) * 1000);
+}
+
+// BundleInfoOf is what a device's bundle says of it and of this hub.
+proto::BundleInfo BundleInfoOf(const hub::BootstrapGrant& g, const std::string& hub_address) {
+  return {g.hub_id,          hub_address,         g.device.tenant_id,
+          g.tenant_name,     g.device.network_id, g.device.network_name,
+          g.device.id,       g.device.name,       g.device.bootstrap_expires_at_ms,
+          g.network.hub_set, g.network.threshold};
+}
+
+// ProvisionBatch serves POST /v1/devices/batch: every device in one commit,
+// answered only once the batch is durable. The answer is text, one line per
+// device in the request's order: "ok ID EXPIRES_AT_MS BUNDLE", or
+// "refused CODE MESSAGE" for a device refused alone.
+net::HttpResponse ProvisionBatch(hub::Registry& registry, const AdminApiOptions& options,
+                                 const hub::Principal& actor, const json& in) {
+  if (!in.is_object() || !in.value("network", json()).is_string() ||
+      !in.value("devices", json()).is_array()) {
+    return Failure(ErrorCode::kInvalidArgument,
+                   R"(body must name the "network" and list the "devices")");
+  }
+  std::vector<hub::Devices::NewDevice> devices;
+  for (const auto& d : in["devices"]) {
+    if (!d.is_object() || !d.value("name", json()).is_string() ||
+        !d.value("can_provision", json(false)).is_boolean()) {
+      return Failure(ErrorCode::kInvalidArgument,
+                     R"(each device is {"name": string, "can_provision": bool})");
+    }
+    devices.push_back({d["name"].get<std::string>(), d.value("can_provision", false)});
+  }
+  auto grants = registry.devices().ProvisionBatch(
+      actor, in["network"].get<std::string>(),
+      BootstrapLifetime(in, options.default_bootstrap_lifetime), devices);
+  if (!grants) return Failure(grants.error());
+  // The role is the same for every device: a batch the caller may not make
+  // at all is refused as a whole.
+  if (!grants->front() && grants->front().error().code == ErrorCode::kPermissionDenied) {
+    return Failure(grants->front().error());
+  }
+  SecretBytes out;
+  for (auto& g : *grants) {
+    if (!g) {
+      std::string why = g.error().message;
+      std::replace(why.begin(), why.end(), '\n', ' ');
+      out.Append(
+          AsBytes("refused " + std::string(ErrorCodeName(g.error().code)) + " " + why + "\n"));
+      continue;
+    }
+    auto text =
+        proto::BundleToText(BundleInfoOf(*g, options.hub_address), g->bootstrap_key.Expose());
+    if (!text) return Failure(text.error());
+    out.Append(AsBytes("ok " + g->device.id + " " +
+                       std::to_string(g->device.bootstrap_expires_at_ms) + " "));
+    out.Append(text->Expose());
+    out.Append(AsBytes("\n"));
+  }
+  return Text(std::move(out));
+}
+
 json DeviceJson(const hub::Device& d) {
   json j{{"id", d.id},
          {"name", d.name},
@@ -309,6 +374,10 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
                            state->off_requested_by ? json(*state->off_requested_by) : json()}});
   }
 
+  if (seg.size() == 3 && seg[1] == "devices" && seg[2] == "batch" && post) {
+    return ProvisionBatch(registry_, options_, actor, body());
+  }
+
   if (seg.size() == 2 && seg[1] == "devices" && post) {
     const json in = body();
     if (!in.is_object() || !in.value("network", json()).is_string() ||
@@ -316,13 +385,7 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
       return Failure(ErrorCode::kInvalidArgument,
                      R"(body must name the "network" and the device "name")");
     }
-    const auto lifetime =
-        in.contains("lifetime_s")
-            // Bounded before the multiplication; Provision refuses beyond 30 days.
-            ? std::chrono::milliseconds(
-                  std::clamp<std::int64_t>(in["lifetime_s"].get<std::int64_t>(), -1, 1LL << 40) *
-                  1000)
-            : options_.default_bootstrap_lifetime;
+    const auto lifetime = BootstrapLifetime(in, options_.default_bootstrap_lifetime);
     std::optional<std::string> id;
     if (in.contains("id")) {
       if (!in["id"].is_string()) return Failure(ErrorCode::kInvalidArgument, "id must be a string");
@@ -332,11 +395,7 @@ net::HttpResponse AdminApi::Dispatch(const net::HttpRequest& request, const hub:
                                                in["name"].get<std::string>(), lifetime,
                                                in.value("can_provision", false), id);
     if (!grant) return Failure(grant.error());
-    const proto::BundleInfo info{
-        grant->hub_id,          options_.hub_address,     grant->device.tenant_id,
-        grant->tenant_name,     grant->device.network_id, grant->device.network_name,
-        grant->device.id,       grant->device.name,       grant->device.bootstrap_expires_at_ms,
-        grant->network.hub_set, grant->network.threshold};
+    const proto::BundleInfo info = BundleInfoOf(*grant, options_.hub_address);
     SecretBytes out;
     std::string parts = "1";
     if (in.contains("split")) {

@@ -18,6 +18,10 @@
 //   POST /v1/tenant                      {"dual_control": bool}          tenant-admin
 //   POST /v1/devices                     {"network","name","id","lifetime_s",
 //                                         "can_provision","split":{"k","m"}}  provisioner
+//   POST /v1/devices/batch               {"network","lifetime_s",
+//                                         "devices":[{"name","can_provision"}]}  provisioner
+//        (up to 500 devices, one commit; text: a line per device, "ok ID EXPIRES BUNDLE"
+//         or "refused CODE MESSAGE")
 //   GET  /v1/devices?network=N[&state=S]                                 any role
 //   GET  /v1/devices/{id}                                                any role
 //   POST /v1/devices/{id}/admit          {"report_sha256"}               admitter

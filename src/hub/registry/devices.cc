@@ -216,6 +216,26 @@ Result<BootstrapGrant> Devices::Provision(const Principal& actor, const std::str
   return grant;
 }
 
+Result<std::vector<Result<BootstrapGrant>>> Devices::ProvisionBatch(
+    const Principal& actor, const std::string& network_name, std::chrono::milliseconds lifetime,
+    std::span<const NewDevice> devices) {
+  if (devices.empty() || devices.size() > kMaxBatch) {
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      "a batch holds 1 to " + std::to_string(kMaxBatch) + " devices");
+  }
+  std::vector<Result<BootstrapGrant>> out;
+  out.reserve(devices.size());
+  // Each Provision is a savepoint of this transaction: a refusal rolls
+  // back that device alone.
+  SKAP_RETURN_IF_ERROR(store::InTransaction(c_.db, [&]() -> Result<void> {
+    for (const auto& d : devices) {
+      out.push_back(Provision(actor, network_name, d.name, lifetime, d.can_provision));
+    }
+    return Ok();
+  }));
+  return out;
+}
+
 Result<void> Devices::RecordPreflight(const std::string& device_id, const std::string& report_json,
                                       std::span<const std::uint8_t> device_nonce) {
   const Principal device_actor = ChannelActor(device_id);

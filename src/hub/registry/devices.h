@@ -63,6 +63,22 @@ class Devices {
                                    const std::string& device_name,
                                    std::chrono::milliseconds lifetime, bool can_provision,
                                    const std::optional<std::string>& device_id = {});
+  // NewDevice is one device of a ProvisionBatch.
+  struct NewDevice {
+    std::string name;
+    bool can_provision = false;
+  };
+  // kMaxBatch bounds the devices of one ProvisionBatch.
+  static constexpr std::size_t kMaxBatch = 500;
+  // ProvisionBatch provisions each of `devices` as Provision does, all in
+  // one transaction (one commit, one fsync): a device refused (a bad or
+  // taken name) is refused alone, with its audit entry, and the others go
+  // on. The grants are returned only once the whole batch is durable; if
+  // its commit fails, none of it was provisioned.
+  Result<std::vector<Result<BootstrapGrant>>> ProvisionBatch(const Principal& actor,
+                                                             const std::string& network_name,
+                                                             std::chrono::milliseconds lifetime,
+                                                             std::span<const NewDevice> devices);
   // RecordPreflight stores a device's pre-flight report and its fresh nonce
   // (its contribution to the first channel key), moving it from provisioned
   // to pending. A pending device may report again only with the same nonce

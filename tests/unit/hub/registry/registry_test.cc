@@ -72,6 +72,50 @@ TEST_F(RegistryTest, DeviceLifecycleFromBundleToRevocation) {
                                                "device.revoke/refused:failed-precondition"}));
 }
 
+TEST_F(RegistryTest, ABatchProvisionsEachDeviceAloneInOneTransaction) {
+  Provision("taken");
+  const std::int64_t entries = AuditCount();
+  const std::vector<Devices::NewDevice> batch{
+      {"gw-1", true}, {"taken", false}, {"bad name!", false}, {"sensor-9", false}};
+  auto grants = registry_->devices().ProvisionBatch(provisioner_, "plant-1", hours(24), batch);
+  ASSERT_TRUE(grants) << grants.error().message;
+  ASSERT_EQ(grants->size(), 4u);
+  ASSERT_TRUE((*grants)[0]);
+  EXPECT_TRUE((*grants)[0]->device.can_provision);
+  EXPECT_FALSE((*grants)[1]) << "a taken name is refused alone";
+  EXPECT_FALSE((*grants)[2]) << "so is a bad one";
+  ASSERT_TRUE((*grants)[3]);
+  EXPECT_NE((*grants)[0]->device.id, (*grants)[3]->device.id);
+  // Each provisioned device has its bootstrap key stored, and each device,
+  // provisioned or refused, its own audit entry in an intact chain.
+  for (const std::size_t i : {0U, 3U}) {
+    const auto& g = *(*grants)[i];
+    auto key = registry_->channel_keys().KeyFor(g.device.id, 0);
+    ASSERT_TRUE(key);
+    EXPECT_TRUE(ct::Equal(key->key.Expose(), g.bootstrap_key.Expose()));
+  }
+  EXPECT_EQ(AuditCount(), entries + 4);
+  EXPECT_TRUE(audit_->Verify()->intact);
+  auto listed = registry_->devices().List(admin_, "plant-1", std::nullopt);
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->size(), 3u) << "taken, gw-1 and sensor-9";
+  // Bounds, and a caller without the role, whose every row is refused.
+  EXPECT_EQ(
+      registry_->devices().ProvisionBatch(provisioner_, "plant-1", hours(24), {}).error().code,
+      ErrorCode::kInvalidArgument);
+  const std::vector<Devices::NewDevice> too_many(Devices::kMaxBatch + 1, {"x", false});
+  EXPECT_EQ(registry_->devices()
+                .ProvisionBatch(provisioner_, "plant-1", hours(24), too_many)
+                .error()
+                .code,
+            ErrorCode::kInvalidArgument);
+  auto denied = registry_->devices().ProvisionBatch(
+      auditor_, "plant-1", hours(24), std::vector<Devices::NewDevice>{{"spy", false}});
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->front().error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(registry_->devices().List(admin_, "plant-1", std::nullopt)->size(), 3u);
+}
+
 TEST_F(RegistryTest, ProvisionerCannotAdmitEvenAfterARoleChange) {
   BootstrapGrant grant = Provision("sensor-2");
   std::vector<std::uint8_t> nonce(32, 9);
